@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/roster"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// RosterResult counts what an applied import did.
+type RosterResult struct {
+	Added, Updated, Exited, UnitsCreated int
+}
+
+// ApplyRoster applies a planned import in one transaction: units are
+// created, employees added and updated, managers linked and missing
+// employees marked exited. If anything fails, nothing is applied.
+//
+// The plan must have been made against the current roster; if the roster
+// changed in between (another import, an edit), a conflict is reported and
+// the caller should plan again.
+func (s *Store) ApplyRoster(ctx context.Context, p *roster.Plan, today time.Time) (RosterResult, error) {
+	var res RosterResult
+	err := s.InTx(ctx, func(tx *Tx) error {
+		res = RosterResult{}
+		// Units: create each missing path prefix, parents first.
+		tree, err := tx.tree(ctx)
+		if err != nil {
+			return err
+		}
+		ids := make(map[string]int64, tree.Len())
+		for _, u := range tree.Walk() {
+			ids[u.Path] = u.ID
+		}
+		unitID := func(parts []string) int64 { return ids[strings.Join(parts, tandem.PathSeparator)] }
+		for _, path := range p.NewUnits {
+			if unitID(path) != 0 {
+				continue
+			}
+			var parent int64
+			if len(path) > 1 {
+				parent = unitID(path[:len(path)-1])
+				if parent == 0 {
+					return fmt.Errorf("roster plan: parent of %q not created first", strings.Join(path, "/"))
+				}
+			}
+			id, err := tx.createUnit(ctx, parent, path[len(path)-1], false)
+			if err != nil {
+				return err
+			}
+			ids[strings.Join(path, tandem.PathSeparator)] = id
+			res.UnitsCreated++
+		}
+		teamOf := func(r roster.Record) (int64, error) {
+			id := unitID(r.TeamPath)
+			if id == 0 {
+				return 0, tandem.Errorf(tandem.ECONFLICT, "line %d: team %q is missing from the plan; run the import again", r.Line, strings.Join(r.TeamPath, "/"))
+			}
+			return id, nil
+		}
+		type linked struct {
+			id  int64
+			rec roster.Record
+		}
+		var touched []linked
+		for _, r := range p.Add {
+			e := tandem.Employee{}
+			applyRecord(&e, r, p.File)
+			if e.UnitID, err = teamOf(r); err != nil {
+				return err
+			}
+			if err := tx.saveEmployee(ctx, &e); err != nil {
+				return fmt.Errorf("line %d: %w", r.Line, err)
+			}
+			from := e.HiredOn
+			if from.IsZero() || from.After(today) {
+				from = today
+			}
+			if err := tx.recordUnit(ctx, e.ID, e.UnitID, from); err != nil {
+				return err
+			}
+			touched = append(touched, linked{e.ID, r})
+			res.Added++
+		}
+		for _, u := range p.Update {
+			e, err := scanEmployee(s.queryRow(ctx, tx.tx, "SELECT "+employeeColumns+
+				" FROM employees e LEFT JOIN employees m ON m.id = e.manager_id WHERE e.id = ?", u.EmployeeID))
+			if err != nil {
+				return tandem.Errorf(tandem.ECONFLICT, "line %d: the employee this row matched is gone; run the import again", u.Record.Line)
+			}
+			oldUnit := e.UnitID
+			applyRecord(&e, u.Record, p.File)
+			if p.File.Has(roster.ColTeam) {
+				if e.UnitID, err = teamOf(u.Record); err != nil {
+					return err
+				}
+			}
+			if err := tx.saveEmployee(ctx, &e); err != nil {
+				return fmt.Errorf("line %d: %w", u.Record.Line, err)
+			}
+			if e.UnitID != oldUnit {
+				if err := tx.recordUnit(ctx, e.ID, e.UnitID, today); err != nil {
+					return err
+				}
+			}
+			touched = append(touched, linked{e.ID, u.Record})
+			res.Updated++
+		}
+		if p.File.Has(roster.ColManager) {
+			for _, l := range touched {
+				var mgr int64
+				if ref := strings.TrimSpace(l.rec.ManagerRef); ref != "" {
+					err := s.queryRow(ctx, tx.tx, `SELECT id FROM employees WHERE external_id = ?
+						UNION ALL SELECT id FROM employees WHERE email = ? LIMIT 1`, ref, tandem.NormalizeEmail(ref)).Scan(&mgr)
+					if err != nil {
+						return tandem.Errorf(tandem.EINVALID, "line %d: manager %q is neither in this file nor on the roster", l.rec.Line, ref)
+					}
+				}
+				if mgr == l.id {
+					return tandem.Errorf(tandem.EINVALID, "line %d: an employee cannot be their own manager", l.rec.Line)
+				}
+				if _, err := s.exec(ctx, tx.tx, "UPDATE employees SET manager_id = ? WHERE id = ?", nullInt(mgr), l.id); err != nil {
+					return err
+				}
+			}
+		}
+		for _, e := range p.Exit {
+			r, err := s.exec(ctx, tx.tx, `UPDATE employees SET exited_on = ?, updated_at = ? WHERE id = ? AND exited_on IS NULL`,
+				tandem.FormatDate(p.Options.Today), time.Now().Unix(), e.ID)
+			if err != nil {
+				return err
+			}
+			if n, _ := r.RowsAffected(); n == 1 {
+				res.Exited++
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// applyRecord copies the columns present in the file from r onto e.
+func applyRecord(e *tandem.Employee, r roster.Record, f *roster.File) {
+	has := f.Has
+	if has(roster.ColEmployeeID) || e.ID == 0 {
+		e.ExternalID = r.ExternalID
+	}
+	if has(roster.ColEmail) || e.ID == 0 {
+		e.Email = r.Email
+	}
+	if has(roster.ColName) || has(roster.ColFirstName) || has(roster.ColLastName) || e.ID == 0 {
+		e.Name = r.Name
+	}
+	if has(roster.ColLocation) {
+		e.Location = r.Location
+	}
+	if has(roster.ColHiredOn) {
+		e.HiredOn = r.HiredOn
+	}
+	if has(roster.ColExitedOn) {
+		e.ExitedOn = r.ExitedOn
+		if r.ExitedOn.IsZero() {
+			e.ExitType, e.Regretted, e.ExitReason = "", false, ""
+		}
+	}
+	if has(roster.ColExitType) {
+		e.ExitType = r.ExitType
+	}
+	if has(roster.ColRegretted) {
+		e.Regretted = r.Regretted
+	}
+	if has(roster.ColExitReason) {
+		e.ExitReason = r.ExitReason
+	}
+}
+
+func (tx *Tx) tree(ctx context.Context) (*tandem.Tree, error) {
+	rows, err := tx.s.query(ctx, tx.tx, "SELECT id, COALESCE(parent_id, 0), name, customer_facing FROM org_units")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var us []tandem.Unit
+	for rows.Next() {
+		var u tandem.Unit
+		if err := rows.Scan(&u.ID, &u.ParentID, &u.Name, &u.CustomerFacing); err != nil {
+			return nil, err
+		}
+		us = append(us, u)
+	}
+	return tandem.NewTree(us), rows.Err()
+}
+
+// PlanRoster reads a roster file and plans its import against the current
+// roster: the dry run. Nothing is written.
+func (s *Store) PlanRoster(ctx context.Context, r io.Reader, opt roster.Options) (*roster.Plan, error) {
+	f, err := roster.Parse(r)
+	if err != nil {
+		return nil, err
+	}
+	emps, err := s.AllEmployees(ctx)
+	if err != nil {
+		return nil, err
+	}
+	units, err := s.Units(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return roster.MakePlan(f, emps, units, opt)
+}

@@ -1,0 +1,293 @@
+// Package store keeps Tandem's data. One Store type serves both engines:
+// SQLite (the embedded default) and, for several replicas, PostgreSQL. SQL
+// is written once with ? placeholders and rebound for PostgreSQL; the few
+// statements that differ by engine ask s.engine.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// Engine names.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Store is Tandem's database. It is safe for concurrent use.
+type Store struct {
+	engine string
+	// w takes every write. On SQLite it is a single connection whose
+	// transactions begin IMMEDIATE, so writers queue instead of failing.
+	w *sql.DB
+	// r serves reads; on SQLite a pool of read-only connections that WAL
+	// lets run beside the writer. On PostgreSQL r == w.
+	r *sql.DB
+	// Path is the SQLite file, "" for PostgreSQL.
+	path string
+}
+
+// Options tune Open.
+type Options struct {
+	// Readers is the size of the SQLite read pool (default 4).
+	Readers int
+	// NoMigrate skips applying migrations (for `tandem migrate --status`).
+	NoMigrate bool
+}
+
+// Open opens the database named by dsn and applies pending migrations.
+// dsn is a file path (or sqlite:PATH / file:PATH) for SQLite, or a
+// postgres:// URL.
+func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	if opt.Readers <= 0 {
+		opt.Readers = 4
+	}
+	var s *Store
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s, err = openPostgres(ctx, dsn)
+	default:
+		s, err = openSQLite(ctx, dsn, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !opt.NoMigrate {
+		if _, err := s.Migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" || path == ":memory:" {
+		return nil, tandem.Errorf(tandem.EINVALID, "the database must be a file path (an in-memory database is empty on every connection)")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, tandem.Errorf(tandem.EINVALID, "cannot open database %s: folder %s does not exist", path, dir)
+		}
+	}
+	p := (&url.URL{Path: path}).EscapedPath()
+	common := "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
+	w, err := sql.Open("sqlite3", "file:"+p+"?_journal_mode=WAL&_txlock=immediate&"+common)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The writer creates the file and switches it to WAL before any reader
+	// opens it read-only.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, describeSQLiteErr(err))
+	}
+	r, err := sql.Open("sqlite3", "file:"+p+"?mode=ro&"+common)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(opt.Readers)
+	r.SetMaxIdleConns(opt.Readers)
+	return &Store{engine: SQLite, w: w, r: r, path: path}, nil
+}
+
+func describeSQLiteErr(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrCantOpen:
+			return fmt.Errorf("cannot open the file (check the path and its permissions): %w", err)
+		case sqlite3.ErrNotADB:
+			return fmt.Errorf("the file is not a SQLite database: %w", err)
+		case sqlite3.ErrFull:
+			return tandem.Errorf(tandem.EUNAVAILABLE, "the disk is full: free some space and try again")
+		}
+	}
+	return err
+}
+
+// Engine returns SQLite or Postgres.
+func (s *Store) Engine() string { return s.engine }
+
+// Path returns the SQLite file path ("" on PostgreSQL).
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	var err error
+	if s.r != nil && s.r != s.w {
+		err = s.r.Close()
+	}
+	if s.w != nil {
+		if e := s.w.Close(); e != nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// queryer is what *sql.DB and *sql.Tx have in common.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx is a write transaction handed to callers of InTx.
+type Tx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// InTx runs fn in one write transaction: all of it is applied or none.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrapErr(err)
+	}
+	if err := fn(&Tx{s: s, tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrapErr(err)
+	}
+	return nil
+}
+
+// wrapErr turns engine errors a person can act on into tandem errors.
+func (s *Store) wrapErr(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked:
+			return tandem.Errorf(tandem.EUNAVAILABLE, "the database is busy; please try again in a moment")
+		case sqlite3.ErrFull:
+			return tandem.Errorf(tandem.EUNAVAILABLE, "the server's disk is full; nothing was saved. Free some space and try again")
+		}
+	}
+	return err
+}
+
+// q rewrites ? placeholders for the engine.
+func (s *Store) q(query string) string {
+	if s.engine != Postgres {
+		return query
+	}
+	return rebind(query)
+}
+
+// rebind turns ? into $1, $2 … outside string literals.
+func rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	inStr := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inStr = !inStr
+			b.WriteByte(c)
+		case c == '?' && !inStr:
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func (s *Store) exec(ctx context.Context, db queryer, query string, args ...any) (sql.Result, error) {
+	res, err := db.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, s.wrapErr(err)
+	}
+	return res, nil
+}
+
+func (s *Store) query(ctx context.Context, db queryer, query string, args ...any) (*sql.Rows, error) {
+	rows, err := db.QueryContext(ctx, s.q(query), args...)
+	return rows, s.wrapErr(err)
+}
+
+func (s *Store) queryRow(ctx context.Context, db queryer, query string, args ...any) *sql.Row {
+	return db.QueryRowContext(ctx, s.q(query), args...)
+}
+
+// insert runs an INSERT … RETURNING id and returns the id.
+func (s *Store) insert(ctx context.Context, db queryer, query string, args ...any) (int64, error) {
+	var id int64
+	if err := db.QueryRowContext(ctx, s.q(query+" RETURNING id"), args...).Scan(&id); err != nil {
+		return 0, s.wrapErr(err)
+	}
+	return id, nil
+}
+
+// isUniqueViolation reports whether err is a unique-constraint failure.
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+	}
+	return isPgUniqueViolation(err)
+}
+
+// Helpers between Go values and columns.
+
+func unix(t time.Time) int64 { return t.Unix() }
+
+func fromUnix(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(v, 0).UTC()
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
+
+func nullDate(t time.Time) sql.NullString {
+	return sql.NullString{String: tandem.FormatDate(t), Valid: !t.IsZero()}
+}
+
+func parseNullDate(ns sql.NullString) time.Time {
+	if !ns.Valid || ns.String == "" {
+		return time.Time{}
+	}
+	t, err := tandem.ParseDate(ns.String)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

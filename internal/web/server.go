@@ -1,0 +1,293 @@
+// Package web is Tandem's HTTP edge: the echo server, its middleware, the
+// pages (html/template, embedded) and, under /api/v1, the JSON API. Handlers
+// parse input, call the store and domain packages, and render.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/static"
+)
+
+// Config is what the web server needs from the command line.
+type Config struct {
+	// Addr is the listen address, host:port.
+	Addr string
+	// BaseURL is the address people reach Tandem at, for links in
+	// messages and logs; derived from Addr when empty.
+	BaseURL string
+	// SecureCookies marks cookies Secure (set it when serving over TLS,
+	// directly or behind a proxy).
+	SecureCookies bool
+	// TrustedProxies are CIDR ranges whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// BodyLimit is the largest request body, e.g. "16M".
+	BodyLimit string
+	// RequestTimeout bounds each request's work.
+	RequestTimeout time.Duration
+	// SessionTTL is how long a session lives without use.
+	SessionTTL time.Duration
+	// Version is shown in the footer and /healthz.
+	Version string
+}
+
+// Server is the web server.
+type Server struct {
+	cfg      Config
+	store    *store.Store
+	log      *slog.Logger
+	echo     *echo.Echo
+	pages    *pages
+	metrics  *metrics
+	throttle auth.Throttle
+	// now is the clock; tests may replace it.
+	now func() time.Time
+}
+
+// New builds the server and its routes. It does not listen yet.
+func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + cfg.Addr
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "16M"
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	pg, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: st, log: logger, pages: pg, metrics: newMetrics(), now: time.Now}
+	s.throttle = auth.DefaultThrottle
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	ipx, err := ipExtractor(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	e.IPExtractor = ipx
+	s.echo = e
+	s.routes()
+	return s, nil
+}
+
+func ipExtractor(proxies []string) (echo.IPExtractor, error) {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect(), nil
+	}
+	var opts []echo.TrustOption
+	opts = append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+	for _, p := range proxies {
+		_, n, err := net.ParseCIDR(strings.TrimSpace(p))
+		if err != nil {
+			return nil, tandem.Errorf(tandem.EINVALID, "trusted proxy %q is not a CIDR range such as 10.0.0.0/8", p)
+		}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+// Handler returns the server as an http.Handler (for httptest).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Echo exposes the router, so later parts (and tests) can list routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// BaseURL is where people reach this server.
+func (s *Server) BaseURL() string { return s.cfg.BaseURL }
+
+// Run listens on cfg.Addr until ctx is done, then shuts down gracefully,
+// letting requests in flight finish for up to 10 seconds. ready, if not
+// nil, is called once the listener is open.
+func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (is another program using the port? choose another with --addr): %w", s.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) routes() {
+	e := s.echo
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))
+	e.Use(s.recoverPanics)
+	e.Use(s.logRequests)
+	e.Use(secureHeaders)
+	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: s.cfg.RequestTimeout}))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics.handler())
+	e.GET("/static/*", s.staticFiles())
+	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
+
+	// Pages: session and CSRF.
+	g := e.Group("", s.loadSession, s.csrf)
+	g.GET("/", s.home)
+	g.GET("/login", s.loginPage)
+	g.POST("/login", s.login)
+	g.POST("/logout", s.logout)
+	g.GET("/setup/:token", s.setupPage)
+	g.POST("/setup/:token", s.setup)
+
+	in := g.Group("", s.requireUser)
+	in.GET("/units", s.unitsPage)
+	in.GET("/units/:id", s.unitPage)
+	in.GET("/employees", s.employeesPage)
+	in.GET("/employees/:id", s.employeePage)
+	in.GET("/roster/export.csv", s.exportRoster)
+
+	hr := in.Group("", s.requireEditor)
+	hr.POST("/units/:id", s.updateUnit)
+	hr.POST("/employees/:id", s.updateEmployee)
+	hr.GET("/roster/import", s.importPage)
+	hr.POST("/roster/import", s.importUpload)
+	hr.POST("/roster/import/:upload/apply", s.importApply)
+
+	admin := in.Group("", s.requireAdmin)
+	admin.GET("/users", s.usersPage)
+	admin.POST("/users", s.createUser)
+	admin.GET("/users/:id", s.userPage)
+	admin.POST("/users/:id", s.updateUser)
+	admin.GET("/audit", s.auditPage)
+}
+
+func (s *Server) staticFiles() echo.HandlerFunc {
+	fs := http.FileServer(http.FS(static.FS))
+	h := http.StripPrefix("/static/", fs)
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// secureHeaders sets the headers every response carries. No page runs an
+// inline script or loads anything from another origin.
+func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		return next(c)
+	}
+}
+
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.Error("panic in handler", "route", c.Path(), "panic", fmt.Sprint(r),
+					"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// logRequests logs one line per request. It logs the route pattern, not
+// the URL: answer links carry secret tokens in their path.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "(no route)"
+		}
+		status := c.Response().Status
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		if route == "/healthz" || route == "/readyz" || route == "/metrics" || strings.HasPrefix(route, "/static/") {
+			level = slog.LevelDebug
+		}
+		elapsed := time.Since(start)
+		s.metrics.observe(c.Request().Method, route, status, elapsed)
+		s.log.Log(c.Request().Context(), level, "request",
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+			"method", c.Request().Method, "route", route, "status", status,
+			"bytes", c.Response().Size, "duration_ms", float64(elapsed.Microseconds())/1000,
+			"ip", c.RealIP())
+		return nil
+	}
+}

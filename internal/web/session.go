@@ -1,0 +1,339 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+const (
+	sessionCookie = "tandem_session"
+	csrfCookie    = "tandem_csrf"
+	csrfField     = "_csrf"
+	csrfHeader    = "X-CSRF-Token"
+	// sessionMaxAge bounds a session however active it is.
+	sessionMaxAge = 7 * 24 * time.Hour
+)
+
+const (
+	ctxUser    = "tandem.user"
+	ctxSession = "tandem.session"
+	ctxCSRF    = "tandem.csrf"
+)
+
+func currentUser(c echo.Context) *tandem.User {
+	u, _ := c.Get(ctxUser).(*tandem.User)
+	return u
+}
+
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get(ctxCSRF).(string)
+	return t
+}
+
+func (s *Server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
+	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies}
+	if maxAge < 0 {
+		ck.MaxAge = -1
+	} else if maxAge > 0 {
+		ck.MaxAge = int(maxAge.Seconds())
+	}
+	return ck
+}
+
+// loadSession finds the signed-in user, if any, from the session cookie.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ck, err := c.Cookie(sessionCookie)
+		if err == nil && ck.Value != "" {
+			now := s.now()
+			hash := auth.HashToken(ck.Value)
+			sess, u, err := s.store.SessionUser(c.Request().Context(), hash, now)
+			switch {
+			case err == nil && now.Sub(sess.CreatedAt) < sessionMaxAge:
+				c.Set(ctxUser, &u)
+				c.Set(ctxSession, &sess)
+				// Extend an idle session at most every five minutes, so that
+				// reading pages does not write on every request.
+				if now.Sub(sess.LastSeen) > 5*time.Minute {
+					if err := s.store.TouchSession(c.Request().Context(), hash, now, now.Add(s.cfg.SessionTTL)); err != nil {
+						s.log.Warn("extend session", "err", err)
+					}
+				}
+			case tandem.ErrorCode(err) == tandem.EUNAUTHORIZED || err == nil:
+				c.SetCookie(s.cookie(sessionCookie, "", -1))
+			default:
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// csrf guards every state-changing request. A signed-in browser must echo
+// its session's token; a browser without a session (the sign-in and setup
+// forms) must echo the token of its csrf cookie. The JSON API (bearer keys)
+// and answer links (whose unguessable path token is the credential) are
+// routed outside this middleware.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var want string
+		if sess, ok := c.Get(ctxSession).(*store.Session); ok {
+			want = sess.CSRFToken
+		} else if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 {
+			want = ck.Value
+		} else {
+			want = auth.NewToken()
+			c.SetCookie(s.cookie(csrfCookie, want, 0))
+		}
+		c.Set(ctxCSRF, want)
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		got := c.Request().Header.Get(csrfHeader)
+		if got == "" {
+			got = c.FormValue(csrfField)
+		}
+		if got == "" || !auth.Equal(got, want) {
+			return tandem.Errorf(tandem.EFORBIDDEN, "This form has expired or did not come from Tandem, so nothing was changed. Go back, reload the page and try again.")
+		}
+		return next(c)
+	}
+}
+
+// requireUser sends anonymous browsers to the sign-in page.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if currentUser(c) == nil {
+			if c.Request().Method == http.MethodGet {
+				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+			}
+			return tandem.Errorf(tandem.EUNAUTHORIZED, "Please sign in first.")
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) requireEditor(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !currentUser(c).CanEdit() {
+			return tandem.Errorf(tandem.EFORBIDDEN, "Only HR and admins can do this.")
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !currentUser(c).IsAdmin() {
+			return tandem.Errorf(tandem.EFORBIDDEN, "Only admins can do this.")
+		}
+		return next(c)
+	}
+}
+
+// scope returns the unit the current user is limited to (0: everything).
+func scope(c echo.Context) int64 {
+	if u := currentUser(c); u != nil && u.Role == tandem.RoleLeader {
+		return u.ScopeUnitID
+	}
+	return 0
+}
+
+// checkUnitVisible returns a not-found error when a leader asks for a unit
+// outside their subtree: the answer does not even confirm it exists.
+func checkUnitVisible(c echo.Context, tree *tandem.Tree, unitID int64) error {
+	if tree.Unit(unitID) == nil {
+		return tandem.Errorf(tandem.ENOTFOUND, "There is no unit %d.", unitID)
+	}
+	if sc := scope(c); sc != 0 && !tree.Contains(sc, unitID) {
+		return tandem.Errorf(tandem.ENOTFOUND, "There is no unit %d.", unitID)
+	}
+	return nil
+}
+
+func (s *Server) home(c echo.Context) error {
+	if currentUser(c) == nil {
+		n, err := s.store.CountUsers(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return s.render(c, "welcome", pageData{Title: "Welcome"})
+		}
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	return c.Redirect(http.StatusSeeOther, "/units")
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	if currentUser(c) != nil {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	return s.render(c, "login", pageData{Title: "Sign in", Data: map[string]string{"Next": c.QueryParam("next")}})
+}
+
+// safeNext keeps redirects after sign-in on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) login(c echo.Context) error {
+	ctx := c.Request().Context()
+	email := tandem.NormalizeEmail(c.FormValue("email"))
+	password := c.FormValue("password")
+	next := c.FormValue("next")
+	fail := func(status int, msg string) error {
+		return s.renderStatus(c, status, "login", pageData{Title: "Sign in", Data: map[string]string{"Next": next, "Email": email, "Error": msg}})
+	}
+	now := s.now()
+	ip := c.RealIP()
+	byEmail, byIP, last, err := s.store.LoginFailures(ctx, email, ip, now.Add(-s.throttle.Window))
+	if err != nil {
+		return err
+	}
+	if blocked, until := s.throttle.Blocked(byEmail, byIP, last, now); blocked {
+		wait := until.Sub(now).Round(time.Minute)
+		if wait < time.Minute {
+			wait = time.Minute
+		}
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+		return fail(http.StatusTooManyRequests, "Too many failed sign-ins. Wait "+wait.String()+" and try again.")
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	ok := false
+	switch {
+	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
+		auth.CheckNoAccount(password)
+	case err != nil:
+		return err
+	default:
+		ok = !u.Disabled && auth.CheckPassword(u.PasswordHash, password)
+	}
+	if !ok {
+		if err := s.store.AddLoginFailure(ctx, email, ip, now); err != nil {
+			return err
+		}
+		return fail(http.StatusUnauthorized, "That email and password do not match an account.")
+	}
+	if err := s.store.ClearLoginFailures(ctx, email); err != nil {
+		return err
+	}
+	if err := s.startSession(c, u.ID); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, safeNext(next))
+}
+
+// startSession ends the browser's current session, if any, and starts a new
+// one with a fresh id and CSRF token: a session id is never carried across
+// a sign-in (no fixation).
+func (s *Server) startSession(c echo.Context, userID int64) error {
+	ctx := c.Request().Context()
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		if err := s.store.DeleteSession(ctx, auth.HashToken(ck.Value)); err != nil {
+			return err
+		}
+	}
+	token := auth.NewToken()
+	now := s.now()
+	if err := s.store.CreateSession(ctx, store.Session{IDHash: auth.HashToken(token), UserID: userID,
+		CSRFToken: auth.NewToken(), CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}); err != nil {
+		return err
+	}
+	c.SetCookie(s.cookie(sessionCookie, token, 0))
+	return nil
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		if err := s.store.DeleteSession(c.Request().Context(), auth.HashToken(ck.Value)); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(s.cookie(sessionCookie, "", -1))
+	s.flash(c, "You are signed out.")
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func (s *Server) setupPage(c echo.Context) error {
+	ok, err := s.store.SetupTokenValid(c.Request().Context(), auth.HashToken(c.Param("token")), s.now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return tandem.Errorf(tandem.ENOTFOUND, "This setup link has expired or was used already. Restart tandem serve to print a new one, or run: tandem user add --role admin EMAIL")
+	}
+	return s.render(c, "setup", pageData{Title: "Create the first admin", Data: map[string]string{}})
+}
+
+func (s *Server) setup(c echo.Context) error {
+	email := tandem.NormalizeEmail(c.FormValue("email"))
+	name := strings.TrimSpace(c.FormValue("name"))
+	password := c.FormValue("password")
+	fail := func(err error) error {
+		if code := tandem.ErrorCode(err); code != tandem.EINVALID {
+			return err
+		}
+		return s.renderStatus(c, http.StatusBadRequest, "setup", pageData{Title: "Create the first admin",
+			Data: map[string]string{"Email": email, "Name": name, "Error": tandem.ErrorMessage(err)}})
+	}
+	if err := tandem.ValidatePassword(password); err != nil {
+		return fail(err)
+	}
+	if password != c.FormValue("password2") {
+		return fail(tandem.FieldErrorf("password2", "the two passwords differ"))
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	u := &tandem.User{Email: email, Name: name, Role: tandem.RoleAdmin, PasswordHash: hash}
+	if err := s.store.CreateFirstAdmin(c.Request().Context(), auth.HashToken(c.Param("token")), u, s.now()); err != nil {
+		return fail(err)
+	}
+	s.audit(c, "user.create", "first admin "+u.Email+" created through the setup link")
+	if err := s.startSession(c, u.ID); err != nil {
+		return err
+	}
+	s.flash(c, "Welcome to Tandem. Start by importing your roster.")
+	return c.Redirect(http.StatusSeeOther, "/roster/import")
+}
+
+// audit records an admin action; a failure to record is logged, not shown.
+func (s *Server) audit(c echo.Context, action, detail string) {
+	e := store.AuditEntry{At: s.now(), Action: action, Detail: detail}
+	if u := currentUser(c); u != nil {
+		e.UserID, e.UserEmail = u.ID, u.Email
+	}
+	if err := s.store.Audit(c.Request().Context(), e); err != nil {
+		s.log.Error("write audit log", "action", action, "err", err)
+	}
+}
+
+// SetupLink creates a one-time link that creates the first admin, when no
+// account exists yet, and returns it ("" when accounts exist).
+func (s *Server) SetupLink(c context.Context) (string, error) {
+	n, err := s.store.CountUsers(c)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	token := auth.NewToken()
+	if err := s.store.CreateSetupToken(c, auth.HashToken(token), s.now().Add(24*time.Hour)); err != nil {
+		return "", err
+	}
+	return s.cfg.BaseURL + "/setup/" + token, nil
+}
