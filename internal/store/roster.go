@@ -94,6 +94,11 @@ func (s *Store) ApplyRoster(ctx context.Context, p *roster.Plan, today time.Time
 			}
 			oldUnit := e.UnitID
 			applyRecord(&e, u.Record, p.File)
+			if u.Rehired {
+				// A rehire starts a new employment; the old exit no longer
+				// describes the person.
+				e.ExitedOn, e.ExitType, e.Regretted, e.ExitReason = time.Time{}, "", false, ""
+			}
 			if p.File.Has(roster.ColTeam) {
 				if e.UnitID, err = teamOf(u.Record); err != nil {
 					return err

@@ -173,35 +173,37 @@ func (s *Server) routes() {
 	e.GET("/static/*", s.staticFiles())
 	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 
-	// Pages: session and CSRF.
-	g := e.Group("", s.loadSession, s.csrf)
-	g.GET("/", s.home)
-	g.GET("/login", s.loginPage)
-	g.POST("/login", s.login)
-	g.POST("/logout", s.logout)
-	g.GET("/setup/:token", s.setupPage)
-	g.POST("/setup/:token", s.setup)
+	// Pages: session and CSRF. Middleware is attached per route rather than
+	// to groups, so that an unknown address is a plain 404 for everyone.
+	pub := chain(s.loadSession, s.csrf)
+	user := chain(pub, s.requireUser)
+	editor := chain(user, s.requireEditor)
+	admin := chain(user, s.requireAdmin)
 
-	in := g.Group("", s.requireUser)
-	in.GET("/units", s.unitsPage)
-	in.GET("/units/:id", s.unitPage)
-	in.GET("/employees", s.employeesPage)
-	in.GET("/employees/:id", s.employeePage)
-	in.GET("/roster/export.csv", s.exportRoster)
+	e.GET("/", s.home, pub...)
+	e.GET("/login", s.loginPage, pub...)
+	e.POST("/login", s.login, pub...)
+	e.POST("/logout", s.logout, pub...)
+	e.GET("/setup/:token", s.setupPage, pub...)
+	e.POST("/setup/:token", s.setup, pub...)
 
-	hr := in.Group("", s.requireEditor)
-	hr.POST("/units/:id", s.updateUnit)
-	hr.POST("/employees/:id", s.updateEmployee)
-	hr.GET("/roster/import", s.importPage)
-	hr.POST("/roster/import", s.importUpload)
-	hr.POST("/roster/import/:upload/apply", s.importApply)
+	e.GET("/units", s.unitsPage, user...)
+	e.GET("/units/:id", s.unitPage, user...)
+	e.GET("/employees", s.employeesPage, user...)
+	e.GET("/employees/:id", s.employeePage, user...)
+	e.GET("/roster/export.csv", s.exportRoster, user...)
 
-	admin := in.Group("", s.requireAdmin)
-	admin.GET("/users", s.usersPage)
-	admin.POST("/users", s.createUser)
-	admin.GET("/users/:id", s.userPage)
-	admin.POST("/users/:id", s.updateUser)
-	admin.GET("/audit", s.auditPage)
+	e.POST("/units/:id", s.updateUnit, editor...)
+	e.POST("/employees/:id", s.updateEmployee, editor...)
+	e.GET("/roster/import", s.importPage, editor...)
+	e.POST("/roster/import", s.importUpload, editor...)
+	e.POST("/roster/import/:upload/apply", s.importApply, editor...)
+
+	e.GET("/users", s.usersPage, admin...)
+	e.POST("/users", s.createUser, admin...)
+	e.GET("/users/:id", s.userPage, admin...)
+	e.POST("/users/:id", s.updateUser, admin...)
+	e.GET("/audit", s.auditPage, admin...)
 }
 
 func (s *Server) staticFiles() echo.HandlerFunc {
@@ -290,4 +292,23 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			"ip", c.RealIP())
 		return nil
 	}
+}
+
+// chain joins middleware lists into a new slice (never sharing a backing
+// array, so later appends cannot change an earlier chain).
+func chain(parts ...any) []echo.MiddlewareFunc {
+	var out []echo.MiddlewareFunc
+	for _, p := range parts {
+		switch v := p.(type) {
+		case echo.MiddlewareFunc:
+			out = append(out, v)
+		case func(echo.HandlerFunc) echo.HandlerFunc:
+			out = append(out, v)
+		case []echo.MiddlewareFunc:
+			out = append(out, v...)
+		default:
+			panic(fmt.Sprintf("chain: unexpected %T", p))
+		}
+	}
+	return out
 }

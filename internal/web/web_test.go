@@ -1,0 +1,454 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/roster"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// testApp is a real server on a real SQLite file, reached over HTTP.
+type testApp struct {
+	t     *testing.T
+	st    *store.Store
+	srv   *Server
+	http  *httptest.Server
+	units map[string]int64
+}
+
+const testPassword = "correct horse battery"
+
+const testRoster = `employee_id,email,name,team,manager,hired_on
+E1,ana@example.com,Ana Silva,Acme/Sales/EMEA,,2021-03-01
+E2,ben@example.com,Ben Okafor,Acme/Sales/EMEA,E1,2020-01-15
+E3,cara@example.com,Cara Diaz,Acme/Support,,2018-09-17
+E4,dev@example.com,Dev Iyer,Acme/Support,E3,2022-06-01
+`
+
+// newTestApp starts a server with a small organisation (Acme, Sales, EMEA,
+// Support) and an admin, an hr user and a leader of Sales.
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	plan, err := st.PlanRoster(ctx, strings.NewReader(testRoster), roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyRoster(ctx, plan, tandem.Today(timeNow())); err != nil {
+		t.Fatal(err)
+	}
+	tree, _ := st.Tree(ctx)
+	units := map[string]int64{}
+	for _, u := range tree.Walk() {
+		units[u.Name] = u.ID
+	}
+	hash, _ := auth.HashPassword(testPassword)
+	for _, u := range []tandem.User{
+		{Email: "admin@example.com", Role: tandem.RoleAdmin, PasswordHash: hash},
+		{Email: "hr@example.com", Role: tandem.RoleHR, PasswordHash: hash},
+		{Email: "sales.lead@example.com", Role: tandem.RoleLeader, ScopeUnitID: units["Sales"], PasswordHash: hash},
+	} {
+		if err := st.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := New(Config{Addr: "127.0.0.1:0"}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &testApp{t: t, st: st, srv: srv, http: hs, units: units}
+}
+
+// client is one browser: a cookie jar and no automatic redirects.
+type client struct {
+	app *testApp
+	c   *http.Client
+}
+
+func (a *testApp) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{app: a, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type response struct {
+	status int
+	body   string
+	header http.Header
+}
+
+func (c *client) do(req *http.Request) response {
+	c.app.t.Helper()
+	res, err := c.c.Do(req)
+	if err != nil {
+		c.app.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, string(b), res.Header}
+}
+
+func (c *client) get(path string) response {
+	req, _ := http.NewRequest(http.MethodGet, c.app.http.URL+path, nil)
+	return c.do(req)
+}
+
+func (c *client) post(path string, form url.Values) response {
+	req, _ := http.NewRequest(http.MethodPost, c.app.http.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// csrf loads a page and returns the CSRF token its forms carry.
+func (c *client) csrf(path string) string {
+	c.app.t.Helper()
+	m := csrfRe.FindStringSubmatch(c.get(path).body)
+	if m == nil {
+		c.app.t.Fatalf("no CSRF token on %s", path)
+	}
+	return m[1]
+}
+
+// postForm posts a form with the CSRF token of the page it is on.
+func (c *client) postForm(page, action string, form url.Values) response {
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", c.csrf(page))
+	return c.post(action, form)
+}
+
+func (c *client) login(email string) {
+	c.app.t.Helper()
+	page := "/login"
+	if c.get("/login").status == http.StatusSeeOther {
+		page = "/units" // signed in already: /login redirects
+	}
+	r := c.postForm(page, "/login", url.Values{"email": {email}, "password": {testPassword}})
+	if r.status != http.StatusSeeOther {
+		c.app.t.Fatalf("login %s: status %d, body %s", email, r.status, r.body)
+	}
+}
+
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(c.app.http.URL)
+	for _, ck := range c.c.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func TestSignInWithWrongPasswordIsRefused(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	r := c.postForm("/login", "/login", url.Values{"email": {"admin@example.com"}, "password": {"wrong password"}})
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "do not match") {
+		t.Fatalf("status %d, want 401 with an explanation", r.status)
+	}
+	if c.cookie(sessionCookie) != "" {
+		t.Error("a session cookie was set after a failed sign-in")
+	}
+	if r := c.get("/units"); r.status != http.StatusSeeOther {
+		t.Errorf("GET /units after failed sign-in: %d, want a redirect to sign in", r.status)
+	}
+}
+
+func TestSignInRotatesTheSessionID(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.login("hr@example.com")
+	first := c.cookie(sessionCookie)
+	c.login("admin@example.com")
+	second := c.cookie(sessionCookie)
+	if first == "" || second == "" || first == second {
+		t.Fatalf("session before %q and after %q sign-in, want two different ids", first, second)
+	}
+	// The old session id no longer works.
+	old := app.client()
+	u, _ := url.Parse(app.http.URL)
+	old.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: first}})
+	if r := old.get("/units"); r.status != http.StatusSeeOther {
+		t.Errorf("old session id after a new sign-in: status %d, want redirect to sign in", r.status)
+	}
+	// A fixated cookie set before sign-in is replaced.
+	fix := app.client()
+	fix.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "attacker-chosen"}})
+	fix.login("hr@example.com")
+	if got := fix.cookie(sessionCookie); got == "attacker-chosen" {
+		t.Error("sign-in kept a session id chosen before it")
+	}
+}
+
+func TestStateChangingFormsNeedTheCSRFToken(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.login("admin@example.com")
+	path := "/units/" + itoa64(app.units["Sales"])
+	for name, token := range map[string]string{"missing": "", "wrong": "not-the-token"} {
+		form := url.Values{"name": {"Renamed"}}
+		if token != "" {
+			form.Set("_csrf", token)
+		}
+		if r := c.post(path, form); r.status != http.StatusForbidden {
+			t.Errorf("%s token: status %d, want 403", name, r.status)
+		}
+	}
+	tree, _ := app.st.Tree(context.Background())
+	if tree.Unit(app.units["Sales"]).Name != "Sales" {
+		t.Fatal("a request without a valid CSRF token changed the unit")
+	}
+	if r := c.postForm(path, path, url.Values{"name": {"Sales & Marketing"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("with the token: status %d, want 303", r.status)
+	}
+	// Signing in needs the token too.
+	anon := app.client()
+	if r := anon.post("/login", url.Values{"email": {"admin@example.com"}, "password": {testPassword}}); r.status != http.StatusForbidden {
+		t.Errorf("sign-in without CSRF token: %d, want 403", r.status)
+	}
+}
+
+func TestLeaderSeesOnlyTheirSubtree(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.login("sales.lead@example.com")
+	ctx := context.Background()
+	cara, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "cara@"})
+	ana, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "ana@"})
+	for _, path := range []string{
+		"/units/" + itoa64(app.units["Support"]),
+		"/units/" + itoa64(app.units["Acme"]),
+		"/employees?unit=" + itoa64(app.units["Support"]),
+		"/employees/" + itoa64(cara[0].ID),
+	} {
+		if r := c.get(path); r.status != http.StatusNotFound && r.status != http.StatusForbidden {
+			t.Errorf("leader GET %s: %d, want 403 or 404", path, r.status)
+		} else if strings.Contains(r.body, "Cara Diaz") || strings.Contains(r.body, "Dev Iyer") {
+			t.Errorf("leader GET %s: the denial shows another unit's people", path)
+		}
+	}
+	for path, want := range map[string]string{
+		"/units/" + itoa64(app.units["EMEA"]): "Ana Silva",
+		"/employees/" + itoa64(ana[0].ID):     "Ana Silva",
+		"/units":                              "EMEA",
+	} {
+		if r := c.get(path); r.status != http.StatusOK || !strings.Contains(r.body, want) {
+			t.Errorf("leader GET %s: %d, want 200 with %q", path, r.status, want)
+		}
+	}
+	for _, path := range []string{"/employees?q=a", "/units", "/roster/export.csv"} {
+		if r := c.get(path); strings.Contains(r.body, "Cara Diaz") || strings.Contains(r.body, "cara@example.com") || strings.Contains(r.body, "Support") {
+			t.Errorf("leader GET %s shows Support's data", path)
+		}
+	}
+	if r := c.postForm("/units", "/units/"+itoa64(app.units["EMEA"]), url.Values{"name": {"X"}}); r.status != http.StatusForbidden {
+		t.Errorf("leader editing a unit: %d, want 403", r.status)
+	}
+	if r := c.get("/roster/import"); r.status != http.StatusForbidden {
+		t.Errorf("leader opening the import: %d, want 403", r.status)
+	}
+}
+
+func TestOnlyAdminsManageAccounts(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.login("hr@example.com")
+	if r := c.get("/users"); r.status != http.StatusForbidden {
+		t.Errorf("hr GET /users: %d, want 403", r.status)
+	}
+	a := app.client()
+	a.login("admin@example.com")
+	r := a.postForm("/users", "/users", url.Values{"email": {"new.lead@example.com"}, "role": {"leader"}, "unit": {itoa64(app.units["Support"])}, "password": {"long enough password"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("admin creating a leader: %d %s", r.status, r.body)
+	}
+	r = a.postForm("/users", "/users", url.Values{"email": {"bad.lead@example.com"}, "role": {"leader"}, "password": {"long enough password"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "choose the unit") || !strings.Contains(r.body, "bad.lead@example.com") {
+		t.Errorf("leader without a unit: %d, want 400 that keeps the typed email and explains", r.status)
+	}
+	log, _ := app.st.AuditLog(context.Background(), 10)
+	if len(log) == 0 || log[0].Action != "user.create" || log[0].UserEmail != "admin@example.com" {
+		t.Errorf("audit log %+v, want the account creation by admin", log)
+	}
+}
+
+func TestSignInIsThrottledAfterRepeatedFailures(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	for i := 0; i < auth.DefaultThrottle.PerAccount; i++ {
+		c.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {"guess"}})
+	}
+	r := c.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {testPassword}})
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("after %d failures, the right password: %d, want 429 with Retry-After", auth.DefaultThrottle.PerAccount, r.status)
+	}
+	// Another account from another address is not affected.
+	other := app.client()
+	other.login("admin@example.com")
+}
+
+func TestSetupLinkCreatesTheFirstAdminOnce(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, _ := New(Config{}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	app := &testApp{t: t, st: st, srv: srv, http: hs}
+	link, err := srv.SetupLink(ctx)
+	if err != nil || !strings.Contains(link, "/setup/") {
+		t.Fatalf("setup link %q (%v)", link, err)
+	}
+	path := link[strings.Index(link, "/setup/"):]
+	c := app.client()
+	r := c.postForm(path, path, url.Values{"email": {"first@example.com"}, "password": {"a long password"}, "password2": {"a long password"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("setup: %d %s", r.status, r.body)
+	}
+	u, err := st.UserByEmail(ctx, "first@example.com")
+	if err != nil || u.Role != tandem.RoleAdmin {
+		t.Fatalf("first admin %+v (%v)", u, err)
+	}
+	if r := app.client().get(path); r.status != http.StatusNotFound {
+		t.Errorf("setup link used twice: %d, want 404", r.status)
+	}
+	if again, _ := srv.SetupLink(ctx); again != "" {
+		t.Errorf("a setup link was made although an account exists")
+	}
+}
+
+func TestRosterUploadShowsDryRunThenAppliesOnConfirm(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.login("hr@example.com")
+	file := "employee_id;email;name;team\nE5;eve@example.com;Eve Adams;Acme/Support/Tier 2\nE1;ana@example.com;Ana Silva;Acme/Support\n"
+	r := c.upload("/roster/import", "roster.csv", file, url.Values{"mark_missing_exited": {"on"}})
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Eve Adams") || !strings.Contains(r.body, "Apply the import") {
+		t.Fatalf("dry run: %d\n%s", r.status, r.body)
+	}
+	ctx := context.Background()
+	if eve, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "eve@"}); len(eve) != 0 {
+		t.Fatal("the dry run imported Eve")
+	}
+	m := regexp.MustCompile(`action="(/roster/import/[^"]+/apply)"`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatal("no apply form on the dry-run page")
+	}
+	r = c.postForm("/roster/import", m[1], nil)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("apply: %d %s", r.status, r.body)
+	}
+	if eve, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "eve@"}); len(eve) != 1 {
+		t.Fatal("Eve was not imported")
+	}
+	exited, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Status: "exited", Today: tandem.Today(timeNow()).AddDate(0, 0, 1)})
+	if len(exited) != 3 {
+		t.Errorf("%d exited after a full-roster import, want 3 (Ben, Cara, Dev)", len(exited))
+	}
+	// The same confirmation cannot be applied twice.
+	if r := c.postForm("/roster/import", m[1], nil); r.status != http.StatusNotFound {
+		t.Errorf("second apply: %d, want 404", r.status)
+	}
+}
+
+func TestRosterUploadWithBadRowsListsEveryProblemAndAppliesNothing(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.login("admin@example.com")
+	file := "\ufeffemail,name,team,hired_on\nzed@example.com,Zed,Acme/Sales,2020-01-01\nbad@,Bad Email,Acme/Sales,2020-01-01\nx@example.com,,Acme/Sales,01/02/2020\n"
+	r := c.upload("/roster/import", "bad.csv", file, nil)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", r.status)
+	}
+	for _, want := range []string{"nothing was imported", "<td class=\"num\">3</td>", "<td class=\"num\">4</td>", "YYYY-MM-DD"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("error page lacks %q", want)
+		}
+	}
+	if zed, _, _ := app.st.Employees(context.Background(), store.EmployeeFilter{Query: "zed@"}); len(zed) != 0 {
+		t.Error("a file with bad rows imported its good row")
+	}
+}
+
+func (c *client) upload(path, filename, content string, fields url.Values) response {
+	c.app.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("_csrf", c.csrf(path))
+	for k, vs := range fields {
+		for _, v := range vs {
+			w.WriteField(k, v)
+		}
+	}
+	fw, _ := w.CreateFormFile("file", filename)
+	fw.Write([]byte(content))
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, c.app.http.URL+path, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return c.do(req)
+}
+
+func TestHealthReadinessAndMetrics(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	if r := c.get("/healthz"); r.status != http.StatusOK {
+		t.Errorf("healthz: %d", r.status)
+	}
+	if r := c.get("/readyz"); r.status != http.StatusOK {
+		t.Errorf("readyz: %d", r.status)
+	}
+	c.get("/login")
+	r := c.get("/metrics")
+	if r.status != http.StatusOK || !strings.Contains(r.body, `tandem_http_requests_total{code="200",method="GET",route="/login"}`) ||
+		!strings.Contains(r.body, "tandem_http_request_duration_seconds_bucket") {
+		t.Errorf("metrics lack request counts by route or latencies:\n%.2000s", r.body)
+	}
+	app.st.Close()
+	if r := c.get("/readyz"); r.status != http.StatusServiceUnavailable {
+		t.Errorf("readyz with the database closed: %d, want 503", r.status)
+	}
+}
+
+func TestEveryPageCarriesSecurityHeaders(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	for _, path := range []string{"/login", "/nope", "/static/app.css"} {
+		r := c.get(path)
+		csp := r.header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Referrer-Policy") == "" {
+			t.Errorf("%s: missing nosniff or referrer policy", path)
+		}
+	}
+	if r := c.get("/nope"); r.status != http.StatusNotFound || !strings.Contains(r.body, "no page at this address") {
+		t.Errorf("unknown page: %d", r.status)
+	}
+}
