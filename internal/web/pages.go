@@ -49,7 +49,7 @@ var funcs = template.FuncMap{
 		return template.HTMLAttr(fmt.Sprintf(`class="depth-%d"`, min(depth, 8)))
 	},
 	"join": strings.Join,
-	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 }
 
 func loadPages() (*pages, error) {
