@@ -5,10 +5,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/mail"
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
 	"github.com/tandem-hq/tandem/internal/web"
 )
 
@@ -22,6 +28,10 @@ type serveConfig struct {
 	bodyLimit      string
 	requestTimeout time.Duration
 	sessionTTL     time.Duration
+	smtp           mail.SMTPConfig
+	smtpPort       string
+	smtpTimeout    time.Duration
+	webhookURL     string
 }
 
 func (c *serveConfig) register(fs *flags, defaultDB string) {
@@ -33,6 +43,44 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.bodyLimit, "body-limit", "TANDEM_BODY_LIMIT", "16M", "largest request body accepted")
 	fs.duration(&c.requestTimeout, "request-timeout", "TANDEM_REQUEST_TIMEOUT", 30*time.Second, "longest time a request may take")
 	fs.duration(&c.sessionTTL, "session-ttl", "TANDEM_SESSION_TTL", 12*time.Hour, "how long an idle sign-in lasts")
+	fs.string(&c.smtp.Host, "smtp-host", "TANDEM_SMTP_HOST", "", "SMTP server for email invitations; without one, email is printed to the log")
+	fs.string(&c.smtpPort, "smtp-port", "TANDEM_SMTP_PORT", "587", "SMTP port (587 for STARTTLS, 465 for TLS)")
+	fs.string(&c.smtp.Security, "smtp-security", "TANDEM_SMTP_SECURITY", "starttls", "starttls, tls or none (none only for a relay on this machine)")
+	fs.string(&c.smtp.Username, "smtp-username", "TANDEM_SMTP_USERNAME", "", "SMTP user name")
+	fs.string(&c.smtp.Password, "smtp-password", "TANDEM_SMTP_PASSWORD", "", "SMTP password (prefer the environment variable)")
+	fs.string(&c.smtp.From, "smtp-from", "TANDEM_SMTP_FROM", "Tandem <tandem@localhost>", "sender of Tandem's email")
+	fs.string(&c.smtp.HeloName, "smtp-helo", "TANDEM_SMTP_HELO", "", "name Tandem gives in SMTP HELO (default localhost)")
+	fs.duration(&c.smtpTimeout, "smtp-timeout", "TANDEM_SMTP_TIMEOUT", 30*time.Second, "time allowed for one SMTP delivery")
+	fs.string(&c.webhookURL, "webhook-url", "TANDEM_WEBHOOK_URL", "", "Slack-compatible incoming webhook for chat messages")
+}
+
+// senders builds the delivery transports the configuration asks for.
+func (c *serveConfig) senders(log *slog.Logger) (map[string]mail.Sender, error) {
+	logSender := mail.NewLog(log)
+	out := map[string]mail.Sender{pulse.ChannelLog: logSender, pulse.ChannelEmail: logSender}
+	if c.smtp.Host != "" {
+		port, err := strconv.Atoi(c.smtpPort)
+		if err != nil {
+			return nil, tandem.Errorf(tandem.EINVALID, "--smtp-port %q is not a port number", c.smtpPort)
+		}
+		cfg := c.smtp
+		cfg.Port, cfg.Timeout = port, c.smtpTimeout
+		smtp, err := mail.NewSMTP(cfg)
+		if err != nil {
+			return nil, err
+		}
+		out[pulse.ChannelEmail] = smtp
+	} else {
+		log.Warn("no SMTP server configured (TANDEM_SMTP_HOST): email invitations are printed to this log instead of sent")
+	}
+	if c.webhookURL != "" {
+		wh, err := mail.NewWebhook(c.webhookURL, nil)
+		if err != nil {
+			return nil, err
+		}
+		out[pulse.ChannelWebhook] = wh
+	}
+	return out, nil
 }
 
 func (c *serveConfig) web() web.Config {
@@ -68,11 +116,17 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	return serve(ctx, &cfg, st, log, nil)
 }
 
-// serve runs the web server (and, as later parts arrive, the scheduler and
-// outbox) on an open store until ctx ends. Shutdown runs in reverse order of
-// start. ready is called with the listening address.
+// serve runs the web server, the scheduler and the outbox worker on an open
+// store until ctx ends. Shutdown runs in reverse order of start: HTTP stops
+// taking requests and finishes those in flight, then the scheduler waits for
+// running jobs, then the outbox worker stops; the caller closes the store.
+// ready is called with the listening address.
 func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Logger, ready func(addr string)) error {
 	srv, err := web.New(cfg.web(), st, log)
+	if err != nil {
+		return err
+	}
+	senders, err := cfg.senders(log)
 	if err != nil {
 		return err
 	}
@@ -80,7 +134,32 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	if err != nil {
 		return err
 	}
-	go sweep(ctx, st, log)
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	worker := schedule.NewWorker(st, senders, srv.BaseURL(), log, nil)
+	runner := schedule.NewRunner(st, log)
+	runner.OnRound = func(pulse.Round) { worker.Wake() }
+	sched, err := schedule.New(runner, st, log, schedule.Options{})
+	if err != nil {
+		return err
+	}
+	if err := sched.Start(bg); err != nil {
+		return err
+	}
+	srv.SetJobs(sched)
+	srv.RegisterMetrics(worker.Collectors()...)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); worker.Run(bg, 2*time.Second) }()
+	go func() { defer wg.Done(); sweep(bg, st, log) }()
+	defer func() {
+		if err := sched.Stop(); err != nil {
+			log.Error("stop scheduler", "err", err)
+		}
+		stopBG()
+		wg.Wait()
+		log.Info("background work stopped")
+	}()
 	return srv.Run(ctx, func(addr string) {
 		log.Info("tandem is serving", "addr", addr, "url", srv.BaseURL(), "version", version, "database", st.Engine())
 		if link != "" {

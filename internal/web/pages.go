@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -50,6 +53,38 @@ var funcs = template.FuncMap{
 	},
 	"join": strings.Join,
 	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	// num formats a score; NaN (not asked, or hidden) shows as a dash.
+	"num": func(v float64) string {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return "—"
+		}
+		return fmt.Sprintf("%.0f", v)
+	},
+	"num1": func(v float64) string {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f", v)
+	},
+	"signed": func(v float64) string {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return "—"
+		}
+		return fmt.Sprintf("%+.0f", v)
+	},
+	"driverLabel": pulse.DriverLabel,
+	"nan":         func(v float64) bool { return math.IsNaN(v) },
+	"str":         func(v any) string { return fmt.Sprint(v) },
+	"id":          func(v int64) string { return strconv.FormatInt(v, 10) },
+	"localtime": func(t time.Time, zone string) string {
+		if t.IsZero() {
+			return ""
+		}
+		if loc, err := time.LoadLocation(zone); err == nil {
+			t = t.In(loc)
+		}
+		return t.Format("Mon 2 Jan 2006 15:04 MST")
+	},
 }
 
 func loadPages() (*pages, error) {

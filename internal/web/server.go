@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -53,6 +54,7 @@ type Server struct {
 	pages    *pages
 	metrics  *metrics
 	throttle auth.Throttle
+	jobs     Jobs
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }
@@ -108,6 +110,14 @@ func ipExtractor(proxies []string) (echo.IPExtractor, error) {
 		opts = append(opts, echo.TrustIPRange(n))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+// RegisterMetrics adds collectors (the outbox's, the scheduler's) to
+// /metrics.
+func (s *Server) RegisterMetrics(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		s.metrics.Register(c)
+	}
 }
 
 // Handler returns the server as an http.Handler (for httptest).
@@ -204,6 +214,34 @@ func (s *Server) routes() {
 	e.GET("/users/:id", s.userPage, admin...)
 	e.POST("/users/:id", s.updateUser, admin...)
 	e.GET("/audit", s.auditPage, admin...)
+
+	// Pulse programs (HR and admins), results (leaders too).
+	e.GET("/programs", s.programsPage, editor...)
+	e.GET("/programs/new", s.newProgramPage, editor...)
+	e.POST("/programs", s.createProgram, editor...)
+	e.GET("/programs/:id", s.programPage, editor...)
+	e.GET("/programs/:id/edit", s.editProgramPage, editor...)
+	e.POST("/programs/:id", s.updateProgram, editor...)
+	e.POST("/programs/:id/pause", s.setProgramActive(false), editor...)
+	e.POST("/programs/:id/resume", s.setProgramActive(true), editor...)
+	e.POST("/programs/:id/send", s.sendRoundNow, editor...)
+	e.GET("/programs/:id/preview", s.previewProgram, editor...)
+	e.GET("/questions", s.questionsPage, editor...)
+	e.POST("/questions", s.createQuestion, editor...)
+	e.POST("/questions/:id/retire", s.retireQuestion(true), editor...)
+	e.POST("/questions/:id/restore", s.retireQuestion(false), editor...)
+	e.GET("/outbox", s.outboxPage, editor...)
+	e.POST("/outbox/retry", s.retryOutbox, editor...)
+
+	e.GET("/results", s.resultsPage, user...)
+	e.GET("/results/:id", s.programResults, user...)
+	e.GET("/rounds/:id", s.roundResults, user...)
+	e.GET("/rounds/:id/export.csv", s.exportRound, user...)
+
+	// Answer links: the unguessable token in the path is the credential,
+	// so these routes carry no session and no CSRF cookie.
+	e.GET("/p/:token", s.answerPage, answerHeaders)
+	e.POST("/p/:token", s.submitAnswer, answerHeaders)
 }
 
 func (s *Server) staticFiles() echo.HandlerFunc {

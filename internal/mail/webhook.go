@@ -1,0 +1,151 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxErrorBody is how much of a webhook's response body an error quotes.
+const maxErrorBody = 200
+
+type webhookSender struct {
+	url    string
+	host   string // scheme://host, safe to print: the path is the webhook's secret
+	client *http.Client
+}
+
+// NewWebhook returns a Sender that posts {"text": "*Subject*\n\nText"} to a
+// Slack-compatible incoming webhook. A nil client means one with a 30s
+// timeout. Errors never quote the URL's path, which is the webhook's secret.
+func NewWebhook(rawURL string, client *http.Client) (Sender, error) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil {
+		// url.Parse's error repeats the whole URL.
+		return nil, errors.New("webhook url is not a valid URL: check TANDEM_WEBHOOK_URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("webhook url scheme %q is not http or https: check TANDEM_WEBHOOK_URL", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, errors.New("webhook url has no host: check TANDEM_WEBHOOK_URL")
+	}
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &webhookSender{url: u.String(), host: u.Scheme + "://" + u.Host, client: client}, nil
+}
+
+func (w *webhookSender) Name() string { return "webhook" }
+
+// Send posts m.Subject in bold and m.Text. m.To and m.HTML are not used: the
+// channel is fixed by the webhook URL.
+func (w *webhookSender) Send(ctx context.Context, m Message) error {
+	if strings.TrimSpace(m.Text) == "" {
+		return permanentf("webhook: message has no text body")
+	}
+	text := slackEscape(m.Text)
+	if s := strings.TrimSpace(m.Subject); s != "" {
+		text = "*" + slackEscape(s) + "*\n\n" + text
+	}
+	body, err := json.Marshal(struct {
+		Text string `json:"text"`
+	}{text})
+	if err != nil {
+		return permanentf("webhook: encode message: %v", err)
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return permanentf("webhook %s: build request: %v", w.host, redactURLError(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", w.host, redactURLError(err))
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	// Drain a little more so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	statusErr := fmt.Errorf("webhook %s: status %d: %s", w.host, resp.StatusCode, cleanSnippet(snippet))
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return &RetryAfterError{Wait: wait, Err: statusErr}
+		}
+		return statusErr
+	case resp.StatusCode == http.StatusRequestTimeout:
+		return statusErr
+	default:
+		// Other 4xx (bad payload, revoked or archived channel) and
+		// redirects that were not followed: sending again changes nothing.
+		return &permanentError{statusErr}
+	}
+}
+
+// slackEscape escapes the three characters Slack's mrkdwn treats as control
+// characters, so text cannot form links or @channel mentions.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > math.MaxInt64/int64(time.Second) {
+			secs = math.MaxInt64 / int64(time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// redactURLError drops the URL (and with it the secret path) from errors of
+// the http client.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// cleanSnippet makes a truncated response body safe to put in an error.
+func cleanSnippet(b []byte) string {
+	// The cut at maxErrorBody may split a rune; drop the broken bytes.
+	s := strings.ToValidUTF8(string(b), "")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if s = strings.TrimSpace(s); s == "" {
+		return "(empty body)"
+	}
+	return s
+}

@@ -1,0 +1,218 @@
+// Package pulse holds the rules of pulse programs: the question bank and
+// its drivers, programs and their schedules, which questions each round
+// asks, how answers are checked and how scores are computed. It does no
+// I/O; the store keeps programs and rounds, the schedule package fires them.
+package pulse
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// Kind is how a question is answered.
+type Kind string
+
+// Question kinds.
+const (
+	Likert5  Kind = "likert5"   // 1 (strongly disagree) … 5 (strongly agree)
+	Scale010 Kind = "scale0_10" // 0 … 10
+	Choice   Kind = "choice"    // one of the question's options
+	Text     Kind = "text"      // free text, optional
+)
+
+// Kinds lists the kinds a person can pick, with labels.
+var Kinds = []struct {
+	Kind  Kind
+	Label string
+}{
+	{Likert5, "Agreement, 1–5 (strongly disagree … strongly agree)"},
+	{Scale010, "Scale 0–10"},
+	{Choice, "Single choice"},
+	{Text, "Free text"},
+}
+
+// Driver keys. Engagement groups the engagement-index items; eNPS is its
+// own measure; the rest are drivers of engagement.
+const (
+	DriverEngagement = "engagement"
+	DriverENPS       = "enps"
+	DriverIntent     = "intent"
+)
+
+// Driver is a theme that questions measure.
+type Driver struct {
+	Key, Label string
+}
+
+// Drivers lists the built-in drivers in display order. Engagement and eNPS
+// are measures, not drivers, and are not in this list.
+var Drivers = []Driver{
+	{"recognition", "Recognition"},
+	{"growth", "Growth"},
+	{"manager", "Manager support"},
+	{"autonomy", "Autonomy"},
+	{"workload", "Workload & wellbeing"},
+	{"mission", "Mission alignment"},
+	{"peers", "Peer relationships"},
+	{"customer", "Customer focus"},
+	{DriverIntent, "Intent to stay"},
+}
+
+// DriverLabel returns a driver's display name.
+func DriverLabel(key string) string {
+	switch key {
+	case DriverEngagement:
+		return "Engagement"
+	case DriverENPS:
+		return "eNPS"
+	case "":
+		return "—"
+	}
+	for _, d := range Drivers {
+		if d.Key == key {
+			return d.Label
+		}
+	}
+	return key
+}
+
+// IsDriver reports whether key is a built-in driver.
+func IsDriver(key string) bool {
+	for _, d := range Drivers {
+		if d.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Question is one item of the bank.
+type Question struct {
+	ID      int64
+	Key     string
+	Text    string
+	Kind    Kind
+	Driver  string
+	InIndex bool
+	// Choices are the options of a Choice question.
+	Choices  []string
+	Builtin  bool
+	Position int
+	Retired  bool
+}
+
+// Validate checks a custom question.
+func (q *Question) Validate() error {
+	q.Text = strings.TrimSpace(q.Text)
+	if q.Text == "" {
+		return tandem.FieldErrorf("text", "write the question")
+	}
+	if len(q.Text) > 500 {
+		return tandem.FieldErrorf("text", "keep the question under 500 characters")
+	}
+	switch q.Kind {
+	case Likert5, Scale010, Text:
+		q.Choices = nil
+	case Choice:
+		var opts []string
+		seen := map[string]bool{}
+		for _, c := range q.Choices {
+			c = strings.TrimSpace(c)
+			if c == "" {
+				continue
+			}
+			if seen[strings.ToLower(c)] {
+				return tandem.FieldErrorf("choices", "option %q is listed twice", c)
+			}
+			seen[strings.ToLower(c)] = true
+			opts = append(opts, c)
+		}
+		if len(opts) < 2 || len(opts) > 12 {
+			return tandem.FieldErrorf("choices", "a single-choice question needs 2 to 12 options, one per line")
+		}
+		q.Choices = opts
+	default:
+		return tandem.FieldErrorf("kind", "%q is not a question kind; use likert5, scale0_10, choice or text", q.Kind)
+	}
+	if q.Driver != "" && !IsDriver(q.Driver) {
+		return tandem.FieldErrorf("driver", "%q is not a driver", q.Driver)
+	}
+	if q.InIndex && q.Kind != Likert5 {
+		return tandem.FieldErrorf("in_index", "only agreement (1–5) questions can count toward the engagement index")
+	}
+	return nil
+}
+
+// Required reports whether a respondent must answer q.
+func (q *Question) Required() bool { return q.Kind != Text }
+
+// MaxTextLength bounds free-text answers and comments.
+const MaxTextLength = 2000
+
+// Answer is one checked answer: Value for rated and choice questions (the
+// option's 0-based index for Choice), Text for text questions.
+type Answer struct {
+	QuestionID int64
+	Value      float64
+	HasValue   bool
+	Text       string
+}
+
+// ParseAnswer checks raw form input for q. An empty optional answer gives
+// (Answer{}, false, nil); an empty required one is an error.
+func ParseAnswer(q *Question, raw string) (Answer, bool, error) {
+	a := Answer{QuestionID: q.ID}
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		if q.Required() {
+			return a, false, fmt.Errorf("please answer this question")
+		}
+		return a, false, nil
+	}
+	switch q.Kind {
+	case Likert5, Scale010:
+		lo, hi := 1, 5
+		if q.Kind == Scale010 {
+			lo, hi = 0, 10
+		}
+		v, err := strconv.Atoi(raw)
+		if err != nil || v < lo || v > hi {
+			return a, false, fmt.Errorf("choose a whole number from %d to %d", lo, hi)
+		}
+		a.Value, a.HasValue = float64(v), true
+	case Choice:
+		v, err := strconv.Atoi(raw)
+		if err != nil || v < 0 || v >= len(q.Choices) {
+			return a, false, fmt.Errorf("choose one of the options")
+		}
+		a.Value, a.HasValue = float64(v), true
+	case Text:
+		if len([]rune(raw)) > MaxTextLength {
+			return a, false, fmt.Errorf("keep it under %d characters", MaxTextLength)
+		}
+		a.Text = raw
+	default:
+		return a, false, fmt.Errorf("this question cannot be answered")
+	}
+	return a, true, nil
+}
+
+// Score0to100 turns a 1–5 agreement into 0–100: (v−1)/4·100.
+func Score0to100(likert float64) float64 { return (likert - 1) / 4 * 100 }
+
+// NPS is the net promoter score, % promoters (9–10) − % detractors (0–6),
+// from counts; NaN when n is 0.
+func NPS(promoters, detractors, n int) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	return 100 * float64(promoters-detractors) / float64(n)
+}
+
+// Promoter and Detractor classify a 0–10 answer.
+func Promoter(v float64) bool  { return v >= 9 }
+func Detractor(v float64) bool { return v <= 6 }

@@ -1,0 +1,303 @@
+// Package report builds what leaders and HR read — pulse results, customer
+// metrics, the engagement↔customer correlation — from the store's totals
+// and the stats package, and applies the anonymity rules before anything
+// leaves it: a unit below the threshold never appears in a report.
+package report
+
+import (
+	"math"
+	"sort"
+
+	"github.com/tandem-hq/tandem/internal/privacy"
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// Totals accumulates the score totals of one question over a set of units.
+type Totals struct {
+	N, Promoters, Detractors int
+	Sum                      float64
+}
+
+func (t *Totals) add(r store.ScoreRow) {
+	t.N += r.N
+	t.Sum += r.Sum
+	t.Promoters += r.Promoters
+	t.Detractors += r.Detractors
+}
+
+// Mean is the raw mean answer; NaN without answers.
+func (t Totals) Mean() float64 {
+	if t.N == 0 {
+		return math.NaN()
+	}
+	return t.Sum / float64(t.N)
+}
+
+// Scores are one group's measures for one round.
+type Scores struct {
+	Respondents int
+	// Engagement is the mean of the index items on 0–100; NaN when none
+	// were asked.
+	Engagement float64
+	// ENPS is % promoters − % detractors; NaN when not asked.
+	ENPS float64
+	// Drivers maps a driver key to its 0–100 score.
+	Drivers map[string]float64
+	// Questions maps a question id to its totals.
+	Questions map[int64]Totals
+}
+
+// scoreGroup computes a group's scores from per-question totals.
+func scoreGroup(totals map[int64]Totals, questions []pulse.Question, respondents int) Scores {
+	sc := Scores{Respondents: respondents, Engagement: math.NaN(), ENPS: math.NaN(), Drivers: map[string]float64{}, Questions: totals}
+	var engSum float64
+	var engN int
+	driverSum := map[string]float64{}
+	driverN := map[string]int{}
+	for _, q := range questions {
+		t, ok := totals[q.ID]
+		if !ok || t.N == 0 {
+			continue
+		}
+		switch q.Kind {
+		case pulse.Likert5:
+			v := pulse.Score0to100(t.Mean())
+			if q.InIndex {
+				engSum += v
+				engN++
+			}
+			if q.Driver != "" && q.Driver != pulse.DriverEngagement {
+				driverSum[q.Driver] += v
+				driverN[q.Driver]++
+			}
+		case pulse.Scale010:
+			if q.Driver == pulse.DriverENPS {
+				sc.ENPS = pulse.NPS(t.Promoters, t.Detractors, t.N)
+			} else if q.Driver != "" {
+				driverSum[q.Driver] += t.Mean() * 10
+				driverN[q.Driver]++
+			}
+		}
+	}
+	if engN > 0 {
+		sc.Engagement = engSum / float64(engN)
+	}
+	for d, s := range driverSum {
+		sc.Drivers[d] = s / float64(driverN[d])
+	}
+	return sc
+}
+
+// UnitResult is one unit's row in a round's results.
+type UnitResult struct {
+	Unit *tandem.Unit
+	// Depth is the unit's depth below the scope's top, for indenting.
+	Depth int
+	Scores
+}
+
+// Participation is one unit's invited and answered counts.
+type Participation struct {
+	Unit               *tandem.Unit
+	Depth              int
+	Invited, Responded int
+	Rate               float64
+}
+
+// CommentGroup holds the comments of the people of one shown unit (and of
+// its hidden descendants, rolled up into it).
+type CommentGroup struct {
+	Unit     *tandem.Unit
+	Question string // "" for general comments
+	Texts    []string
+}
+
+// RoundResults is what the results page shows for one round.
+type RoundResults struct {
+	Round     pulse.Round
+	Questions []pulse.Question
+	K         int
+	// Units are the shown units within the scope, in tree order.
+	Units []UnitResult
+	// Hidden counts units in scope that had respondents but are not shown.
+	Hidden        int
+	Participation []Participation
+	Comments      []CommentGroup
+	// Choices maps question id → unit id → option counts (shown units only).
+	Choices map[int64]map[int64][]int
+}
+
+// RoundInput is what BuildRoundResults needs from the store.
+type RoundInput struct {
+	Tree        *tandem.Tree
+	Scope       int64 // 0: the whole organisation
+	Round       pulse.Round
+	Questions   []pulse.Question
+	Respondents store.UnitCounts
+	Scores      []store.ScoreRow
+	Invited     store.UnitCounts
+	Responded   store.UnitCounts
+	Texts       []store.TextAnswer
+	ChoiceRows  []store.ChoiceCount
+}
+
+// BuildRoundResults applies the anonymity threshold of the round to its
+// totals. The decision which units to show is made on the whole
+// organisation and then cut to the scope, so that two people with
+// different scopes see consistent numbers that cannot be subtracted.
+func BuildRoundResults(in RoundInput) *RoundResults {
+	k := in.Round.MinGroup
+	vis := privacy.Decide(in.Tree, in.Respondents, k)
+	res := &RoundResults{Round: in.Round, Questions: in.Questions, K: vis.K(), Choices: map[int64]map[int64][]int{}}
+
+	// Per unit (direct) totals by question.
+	direct := map[int64]map[int64]Totals{}
+	for _, r := range in.Scores {
+		if direct[r.UnitID] == nil {
+			direct[r.UnitID] = map[int64]Totals{}
+		}
+		t := direct[r.UnitID][r.QuestionID]
+		t.add(r)
+		direct[r.UnitID][r.QuestionID] = t
+	}
+	top := topDepth(in.Tree, in.Scope)
+	for _, id := range vis.ShownUnits(in.Scope) {
+		totals := map[int64]Totals{}
+		for _, sub := range in.Tree.Subtree(id) {
+			for q, t := range direct[sub] {
+				acc := totals[q]
+				acc.N += t.N
+				acc.Sum += t.Sum
+				acc.Promoters += t.Promoters
+				acc.Detractors += t.Detractors
+				totals[q] = acc
+			}
+		}
+		u := in.Tree.Unit(id)
+		res.Units = append(res.Units, UnitResult{Unit: u, Depth: u.Depth - top, Scores: scoreGroup(totals, in.Questions, vis.Count(id))})
+	}
+	for id, n := range in.Respondents {
+		if n > 0 && !vis.Shown(id) && inScope(in.Tree, in.Scope, id) {
+			res.Hidden++
+		}
+	}
+
+	// Participation, under the same threshold applied to invited counts:
+	// a small team's participation would say who did not answer.
+	pvis := privacy.Decide(in.Tree, in.Invited, k)
+	for _, id := range pvis.ShownUnits(in.Scope) {
+		inv, resp := 0, 0
+		for _, sub := range in.Tree.Subtree(id) {
+			inv += in.Invited[sub]
+			resp += in.Responded[sub]
+		}
+		u := in.Tree.Unit(id)
+		p := Participation{Unit: u, Depth: u.Depth - top, Invited: inv, Responded: resp}
+		if inv > 0 {
+			p.Rate = float64(resp) / float64(inv)
+		}
+		res.Participation = append(res.Participation, p)
+	}
+
+	// Comments go to the smallest shown unit that contains the writer's
+	// unit, and only if that unit is in scope.
+	qText := map[int64]string{}
+	for _, q := range in.Questions {
+		qText[q.ID] = q.Text
+	}
+	groups := map[[2]int64]*CommentGroup{}
+	var order [][2]int64
+	for _, t := range in.Texts {
+		at := vis.ShownAncestor(t.UnitID)
+		if at == 0 || !inScope(in.Tree, in.Scope, at) {
+			continue
+		}
+		key := [2]int64{at, t.QuestionID}
+		g := groups[key]
+		if g == nil {
+			g = &CommentGroup{Unit: in.Tree.Unit(at), Question: qText[t.QuestionID]}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.Texts = append(g.Texts, t.Text)
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := in.Tree.Unit(order[i][0]), in.Tree.Unit(order[j][0])
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return order[i][1] < order[j][1]
+	})
+	for _, key := range order {
+		res.Comments = append(res.Comments, *groups[key])
+	}
+
+	// Single-choice counts for shown units.
+	opts := map[int64]int{}
+	for _, q := range in.Questions {
+		opts[q.ID] = len(q.Choices)
+	}
+	for _, id := range vis.ShownUnits(in.Scope) {
+		for _, c := range in.ChoiceRows {
+			if !in.Tree.Contains(id, c.UnitID) || c.Option < 0 || c.Option >= opts[c.QuestionID] {
+				continue
+			}
+			if res.Choices[c.QuestionID] == nil {
+				res.Choices[c.QuestionID] = map[int64][]int{}
+			}
+			if res.Choices[c.QuestionID][id] == nil {
+				res.Choices[c.QuestionID][id] = make([]int, opts[c.QuestionID])
+			}
+			res.Choices[c.QuestionID][id][c.Option] += c.N
+		}
+	}
+	return res
+}
+
+func topDepth(tree *tandem.Tree, scope int64) int {
+	if u := tree.Unit(scope); u != nil {
+		return u.Depth
+	}
+	return 0
+}
+
+func inScope(tree *tandem.Tree, scope, unit int64) bool {
+	return scope == 0 || tree.Contains(scope, unit)
+}
+
+// TrendPoint is one round's headline for a unit.
+type TrendPoint struct {
+	Round pulse.Round
+	Shown bool
+	Scores
+}
+
+// Trend computes a unit's headline scores in each round, shown only where
+// the unit met the threshold in that round.
+func Trend(tree *tandem.Tree, unitID int64, rounds []pulse.Round, questions map[int64][]pulse.Question,
+	respondents map[int64]store.UnitCounts, scores []store.ScoreRow) []TrendPoint {
+	byRound := map[int64][]store.ScoreRow{}
+	for _, r := range scores {
+		byRound[r.RoundID] = append(byRound[r.RoundID], r)
+	}
+	var out []TrendPoint
+	for _, r := range rounds {
+		vis := privacy.Decide(tree, respondents[r.ID], r.MinGroup)
+		p := TrendPoint{Round: r, Shown: vis.Shown(unitID)}
+		if p.Shown {
+			totals := map[int64]Totals{}
+			for _, row := range byRound[r.ID] {
+				if tree.Contains(unitID, row.UnitID) {
+					t := totals[row.QuestionID]
+					t.add(row)
+					totals[row.QuestionID] = t
+				}
+			}
+			p.Scores = scoreGroup(totals, questions[r.ID], vis.Count(unitID))
+		}
+		out = append(out, p)
+	}
+	return out
+}

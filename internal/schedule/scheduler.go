@@ -1,0 +1,174 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/store"
+)
+
+// Options tune the scheduler.
+type Options struct {
+	// Clock drives the scheduler; a fake clock in tests.
+	Clock clockwork.Clock
+	// Elector, when set, lets only the leader replica run jobs.
+	Elector gocron.Elector
+	// HousekeepEvery is how often rounds are closed and reminders queued
+	// (default one minute).
+	HousekeepEvery time.Duration
+}
+
+// Scheduler keeps one gocron job per active program in step with the
+// programs in the store.
+type Scheduler struct {
+	runner *Runner
+	store  *store.Store
+	log    *slog.Logger
+	clock  clockwork.Clock
+	gc     gocron.Scheduler
+	// ctx is the scheduler's lifetime, passed to job bodies.
+	ctx context.Context
+
+	mu   sync.Mutex
+	jobs map[int64]programJob
+}
+
+type programJob struct {
+	id      uuid.UUID
+	crontab string
+}
+
+// New builds a scheduler; Start starts it.
+func New(runner *Runner, st *store.Store, log *slog.Logger, opt Options) (*Scheduler, error) {
+	if opt.Clock == nil {
+		opt.Clock = clockwork.NewRealClock()
+	}
+	if opt.HousekeepEvery == 0 {
+		opt.HousekeepEvery = time.Minute
+	}
+	gopts := []gocron.SchedulerOption{gocron.WithClock(opt.Clock), gocron.WithLocation(time.UTC), gocron.WithStopTimeout(30 * time.Second)}
+	if opt.Elector != nil {
+		gopts = append(gopts, gocron.WithDistributedElector(opt.Elector))
+	}
+	gc, err := gocron.NewScheduler(gopts...)
+	if err != nil {
+		return nil, fmt.Errorf("create scheduler: %w", err)
+	}
+	s := &Scheduler{runner: runner, store: st, log: log, clock: opt.Clock, gc: gc, jobs: map[int64]programJob{}}
+	_, err = gc.NewJob(gocron.DurationJob(opt.HousekeepEvery), gocron.NewTask(func() {
+		if err := runner.Housekeep(s.ctx, s.clock.Now()); err != nil && s.ctx.Err() == nil {
+			log.Error("housekeeping", "err", err)
+		}
+	}), gocron.WithName("housekeeping"), gocron.WithSingletonMode(gocron.LimitModeReschedule))
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start syncs jobs with the programs, creates rounds missed while Tandem
+// was down, and starts firing. Job bodies run with ctx.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.ctx = ctx
+	if err := s.Sync(ctx); err != nil {
+		return err
+	}
+	if n, err := s.runner.CatchUp(ctx, s.clock.Now()); err != nil {
+		return err
+	} else if n > 0 {
+		s.log.Info("created rounds missed while tandem was not running", "count", n)
+	}
+	if err := s.runner.Housekeep(ctx, s.clock.Now()); err != nil {
+		s.log.Error("housekeeping", "err", err)
+	}
+	s.gc.Start()
+	return nil
+}
+
+// Stop stops the scheduler and waits for running jobs to finish.
+func (s *Scheduler) Stop() error { return s.gc.Shutdown() }
+
+// Sync brings the jobs in line with the programs: a job per active program
+// with its current cadence, none for paused or deleted programs. Call it
+// after a program changes; no restart is needed.
+func (s *Scheduler) Sync(ctx context.Context) error {
+	programs, err := s.store.Programs(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := map[int64]pulse.Program{}
+	for _, p := range programs {
+		if p.Active {
+			want[p.ID] = p
+		}
+	}
+	for id, j := range s.jobs {
+		p, ok := want[id]
+		if ok {
+			if sch, err := pulse.ParseSchedule(p.Cron, p.TimeZone); err == nil && sch.Crontab == j.crontab {
+				continue
+			}
+		}
+		if err := s.gc.RemoveJob(j.id); err != nil {
+			s.log.Warn("remove program job", "program", id, "err", err)
+		}
+		delete(s.jobs, id)
+	}
+	for id, p := range want {
+		if _, ok := s.jobs[id]; ok {
+			continue
+		}
+		sch, err := pulse.ParseSchedule(p.Cron, p.TimeZone)
+		if err != nil {
+			s.log.Error("program has an invalid schedule; it will not run", "program", id, "err", err)
+			continue
+		}
+		programID := id
+		job, err := s.gc.NewJob(gocron.CronJob(sch.Crontab, sch.WithSeconds), gocron.NewTask(func() {
+			if _, _, err := s.runner.FireProgram(s.ctx, programID, s.clock.Now()); err != nil && s.ctx.Err() == nil {
+				s.log.Error("create round", "program", programID, "err", err)
+			}
+		}), gocron.WithName(fmt.Sprintf("program-%d", programID)), gocron.WithTags("program"),
+			gocron.WithSingletonMode(gocron.LimitModeReschedule))
+		if err != nil {
+			s.log.Error("schedule program", "program", id, "err", err)
+			continue
+		}
+		s.jobs[id] = programJob{id: job.ID(), crontab: sch.Crontab}
+	}
+	return nil
+}
+
+// NextRun returns when a program's job fires next (zero if it has none).
+func (s *Scheduler) NextRun(programID int64) time.Time {
+	s.mu.Lock()
+	j, ok := s.jobs[programID]
+	s.mu.Unlock()
+	if !ok {
+		return time.Time{}
+	}
+	for _, job := range s.gc.Jobs() {
+		if job.ID() == j.id {
+			t, err := job.NextRun()
+			if err == nil {
+				return t
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// SendNow starts an extra round of a program at once.
+func (s *Scheduler) SendNow(ctx context.Context, programID int64, now time.Time) (pulse.Round, bool, error) {
+	return s.runner.SendNow(ctx, programID, now)
+}

@@ -1,0 +1,636 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+const questionColumns = "id, key, text, kind, driver, in_index, choices, builtin, position, retired"
+
+func scanQuestion(sc interface{ Scan(...any) error }) (pulse.Question, error) {
+	var q pulse.Question
+	var kind, choices string
+	err := sc.Scan(&q.ID, &q.Key, &q.Text, &kind, &q.Driver, &q.InIndex, &choices, &q.Builtin, &q.Position, &q.Retired)
+	q.Kind = pulse.Kind(kind)
+	if choices != "" {
+		q.Choices = strings.Split(choices, "\n")
+	}
+	return q, err
+}
+
+func (s *Store) questions(ctx context.Context, db queryer, where string, args ...any) ([]pulse.Question, error) {
+	rows, err := s.query(ctx, db, "SELECT "+questionColumns+" FROM questions "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pulse.Question
+	for rows.Next() {
+		q, err := scanQuestion(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// Questions returns the whole bank, built-in first, in display order.
+func (s *Store) Questions(ctx context.Context) ([]pulse.Question, error) {
+	return s.questions(ctx, s.r, "ORDER BY builtin DESC, position, id")
+}
+
+// CreateQuestion adds a custom question to the bank.
+func (s *Store) CreateQuestion(ctx context.Context, q *pulse.Question) error {
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	return s.InTx(ctx, func(tx *Tx) error {
+		var pos int
+		if err := s.queryRow(ctx, tx.tx, "SELECT COALESCE(MAX(position), 0) + 1 FROM questions").Scan(&pos); err != nil {
+			return err
+		}
+		q.Position = pos
+		q.Key = "custom." + strconv.Itoa(pos)
+		id, err := s.insert(ctx, tx.tx, `INSERT INTO questions (key, text, kind, driver, in_index, choices, builtin, position, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.Key, q.Text, string(q.Kind), q.Driver, q.InIndex, strings.Join(q.Choices, "\n"), false, pos, time.Now().Unix())
+		q.ID = id
+		return err
+	})
+}
+
+// SetQuestionRetired retires a question (no new rounds ask it; past
+// results keep it) or brings it back.
+func (s *Store) SetQuestionRetired(ctx context.Context, id int64, retired bool) error {
+	res, err := s.exec(ctx, s.w, "UPDATE questions SET retired = ? WHERE id = ?", retired, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return tandem.Errorf(tandem.ENOTFOUND, "question %d does not exist", id)
+	}
+	return nil
+}
+
+const programColumns = `id, name, audience_unit_id, cron, timezone, window_days, reminder_days, questions_per_round,
+	driver_cycle, core_every, min_group, channel, active, created_at`
+
+func scanProgram(sc interface{ Scan(...any) error }) (pulse.Program, error) {
+	var p pulse.Program
+	var created int64
+	err := sc.Scan(&p.ID, &p.Name, &p.AudienceUnitID, &p.Cron, &p.TimeZone, &p.WindowDays, &p.ReminderDays, &p.QuestionsPerRound,
+		&p.DriverCycle, &p.CoreEvery, &p.MinGroup, &p.Channel, &p.Active, &created)
+	p.CreatedAt = fromUnix(created)
+	return p, err
+}
+
+// Programs returns every program with its exclusions and question pool.
+func (s *Store) Programs(ctx context.Context) ([]pulse.Program, error) {
+	rows, err := s.query(ctx, s.r, "SELECT "+programColumns+" FROM programs ORDER BY name, id")
+	if err != nil {
+		return nil, err
+	}
+	var out []pulse.Program
+	for rows.Next() {
+		p, err := scanProgram(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := s.loadProgramSets(ctx, s.r, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Program returns one program.
+func (s *Store) Program(ctx context.Context, id int64) (pulse.Program, error) {
+	return s.program(ctx, s.r, id)
+}
+
+func (s *Store) program(ctx context.Context, db queryer, id int64) (pulse.Program, error) {
+	p, err := scanProgram(s.queryRow(ctx, db, "SELECT "+programColumns+" FROM programs WHERE id = ?", id))
+	if err == sql.ErrNoRows {
+		return p, tandem.Errorf(tandem.ENOTFOUND, "program %d does not exist", id)
+	} else if err != nil {
+		return p, err
+	}
+	return p, s.loadProgramSets(ctx, db, &p)
+}
+
+func (s *Store) loadProgramSets(ctx context.Context, db queryer, p *pulse.Program) error {
+	var err error
+	if p.ExcludedUnits, err = s.ids(ctx, db, "SELECT unit_id FROM program_exclusions WHERE program_id = ? ORDER BY unit_id", p.ID); err != nil {
+		return err
+	}
+	p.QuestionIDs, err = s.ids(ctx, db, "SELECT question_id FROM program_questions WHERE program_id = ? ORDER BY question_id", p.ID)
+	return err
+}
+
+func (s *Store) ids(ctx context.Context, db queryer, q string, args ...any) ([]int64, error) {
+	rows, err := s.query(ctx, db, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// SaveProgram creates (ID 0) or updates a program, with its exclusions and
+// question pool. An empty pool means every active built-in question.
+func (s *Store) SaveProgram(ctx context.Context, p *pulse.Program) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.InTx(ctx, func(tx *Tx) error {
+		var exists int
+		if err := s.queryRow(ctx, tx.tx, "SELECT COUNT(*) FROM org_units WHERE id = ?", p.AudienceUnitID).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			return tandem.FieldErrorf("audience", "unit %d does not exist", p.AudienceUnitID)
+		}
+		if len(p.QuestionIDs) == 0 {
+			ids, err := s.ids(ctx, tx.tx, "SELECT id FROM questions WHERE builtin = ? AND retired = ? ORDER BY id", true, false)
+			if err != nil {
+				return err
+			}
+			p.QuestionIDs = ids
+		}
+		pool, err := s.questionsByID(ctx, tx.tx, p.QuestionIDs)
+		if err != nil {
+			return err
+		}
+		if err := p.CheckPool(pool); err != nil {
+			return err
+		}
+		now := time.Now().Unix()
+		if p.ID == 0 {
+			p.ID, err = s.insert(ctx, tx.tx, `INSERT INTO programs (name, audience_unit_id, cron, timezone, window_days, reminder_days,
+				questions_per_round, driver_cycle, core_every, min_group, channel, active, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.Name, p.AudienceUnitID, p.Cron, p.TimeZone, p.WindowDays, p.ReminderDays,
+				p.QuestionsPerRound, p.DriverCycle, p.CoreEvery, p.MinGroup, p.Channel, p.Active, now, now)
+			if err != nil {
+				return err
+			}
+			p.CreatedAt = time.Unix(now, 0).UTC()
+		} else {
+			res, err := s.exec(ctx, tx.tx, `UPDATE programs SET name = ?, audience_unit_id = ?, cron = ?, timezone = ?, window_days = ?,
+				reminder_days = ?, questions_per_round = ?, driver_cycle = ?, core_every = ?, min_group = ?, channel = ?, active = ?,
+				updated_at = ? WHERE id = ?`, p.Name, p.AudienceUnitID, p.Cron, p.TimeZone, p.WindowDays, p.ReminderDays,
+				p.QuestionsPerRound, p.DriverCycle, p.CoreEvery, p.MinGroup, p.Channel, p.Active, now, p.ID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return tandem.Errorf(tandem.ENOTFOUND, "program %d does not exist", p.ID)
+			}
+		}
+		for _, q := range []string{"DELETE FROM program_exclusions WHERE program_id = ?", "DELETE FROM program_questions WHERE program_id = ?"} {
+			if _, err := s.exec(ctx, tx.tx, q, p.ID); err != nil {
+				return err
+			}
+		}
+		for _, u := range p.ExcludedUnits {
+			if _, err := s.exec(ctx, tx.tx, "INSERT INTO program_exclusions (program_id, unit_id) VALUES (?, ?)", p.ID, u); err != nil {
+				return err
+			}
+		}
+		for _, q := range p.QuestionIDs {
+			if _, err := s.exec(ctx, tx.tx, "INSERT INTO program_questions (program_id, question_id) VALUES (?, ?)", p.ID, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetProgramActive pauses or resumes a program.
+func (s *Store) SetProgramActive(ctx context.Context, id int64, active bool) error {
+	res, err := s.exec(ctx, s.w, "UPDATE programs SET active = ?, updated_at = ? WHERE id = ?", active, time.Now().Unix(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return tandem.Errorf(tandem.ENOTFOUND, "program %d does not exist", id)
+	}
+	return nil
+}
+
+func (s *Store) questionsByID(ctx context.Context, db queryer, ids []int64) ([]pulse.Question, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ph, args := inList(ids)
+	qs, err := s.questions(ctx, db, "WHERE id IN ("+ph+") ORDER BY position, id", args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(qs) != len(ids) {
+		return nil, tandem.FieldErrorf("questions", "some chosen questions do not exist")
+	}
+	return qs, nil
+}
+
+// ProgramPool returns the questions a program draws from.
+func (s *Store) ProgramPool(ctx context.Context, p *pulse.Program) ([]pulse.Question, error) {
+	return s.questionsByID(ctx, s.r, p.QuestionIDs)
+}
+
+func inList(ids []int64) (string, []any) {
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return ph, args
+}
+
+const roundColumns = "r.id, r.program_id, r.scheduled_at, r.seq, r.closes_at, COALESCE(r.remind_at, 0), r.reminded, r.closed, r.manual, r.min_group, r.period"
+
+func scanRound(sc interface{ Scan(...any) error }, extra ...any) (pulse.Round, error) {
+	var r pulse.Round
+	var sched, closes, remind int64
+	dest := append([]any{&r.ID, &r.ProgramID, &sched, &r.Seq, &closes, &remind, &r.Reminded, &r.Closed, &r.Manual, &r.MinGroup, &r.Period}, extra...)
+	err := sc.Scan(dest...)
+	r.ScheduledAt, r.ClosesAt, r.RemindAt = fromUnix(sched), fromUnix(closes), fromUnix(remind)
+	return r, err
+}
+
+// CreateRound creates the round of program p for slot, with its questions,
+// one invitation per person in the audience and one outbox message per
+// invitation — all in one transaction. The round is unique on (program,
+// slot): when it exists already (a double fire, a restart, another
+// replica), nothing is written and created is false.
+func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Time, manual bool, now time.Time) (r pulse.Round, created bool, err error) {
+	sched, err := pulse.ParseSchedule(p.Cron, p.TimeZone)
+	if err != nil {
+		return r, false, err
+	}
+	loc := sched.Location()
+	slot = slot.Truncate(time.Second)
+	closes := slot.In(loc).AddDate(0, 0, p.WindowDays)
+	var remind sql.NullInt64
+	if p.ReminderDays > 0 {
+		remind = sql.NullInt64{Int64: slot.In(loc).AddDate(0, 0, p.ReminderDays).Unix(), Valid: true}
+	}
+	err = s.InTx(ctx, func(tx *Tx) error {
+		var id int64
+		var seq int
+		err := s.queryRow(ctx, tx.tx, `INSERT INTO rounds (program_id, scheduled_at, seq, closes_at, remind_at, manual, min_group, period, created_at)
+			VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rounds WHERE program_id = ?), ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (program_id, scheduled_at) DO NOTHING RETURNING id, seq`,
+			p.ID, slot.Unix(), p.ID, closes.Unix(), remind, manual, p.MinGroup, pulse.Period(slot, loc), now.Unix()).Scan(&id, &seq)
+		if err == sql.ErrNoRows {
+			r, err = scanRound(s.queryRow(ctx, tx.tx, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? AND scheduled_at = ?", p.ID, slot.Unix()))
+			return err
+		} else if err != nil {
+			return s.wrapErr(err)
+		}
+		created = true
+		pool, err := s.questionsByID(ctx, tx.tx, p.QuestionIDs)
+		if err != nil {
+			return err
+		}
+		for i, q := range pulse.RoundQuestions(pool, p, seq) {
+			if _, err := s.exec(ctx, tx.tx, "INSERT INTO round_questions (round_id, question_id, position) VALUES (?, ?, ?)", id, q.ID, i); err != nil {
+				return err
+			}
+		}
+		if err := tx.invite(ctx, p, id, pulse.Period(slot, loc)); err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx.tx, `INSERT INTO outbox (kind, channel, recipient, ref, dedupe_key, next_attempt_at, created_at)
+			SELECT 'invite', ?, COALESCE(e.email, ''), i.id, 'invite:' || i.id, ?, ?
+			FROM invitations i JOIN employees e ON e.id = i.employee_id WHERE i.round_id = ?`, p.Channel, now.Unix(), now.Unix(), id)
+		if err != nil {
+			return err
+		}
+		r, err = scanRound(s.queryRow(ctx, tx.tx, "SELECT "+roundColumns+" FROM rounds r WHERE id = ?", id))
+		return err
+	})
+	return r, created, err
+}
+
+// invite creates the invitations of a round: everyone active on the
+// round's day in the audience subtree, minus excluded subtrees, who can be
+// reached (an email address for the email channel).
+func (tx *Tx) invite(ctx context.Context, p *pulse.Program, roundID int64, day string) error {
+	s := tx.s
+	var rootPath string
+	if err := s.queryRow(ctx, tx.tx, "SELECT id_path FROM org_units WHERE id = ?", p.AudienceUnitID).Scan(&rootPath); err != nil {
+		return fmt.Errorf("audience unit %d: %w", p.AudienceUnitID, err)
+	}
+	q := `INSERT INTO invitations (round_id, employee_id, unit_id)
+		SELECT ?, e.id, e.unit_id FROM employees e JOIN org_units u ON u.id = e.unit_id
+		WHERE u.id_path LIKE ? AND (e.exited_on IS NULL OR e.exited_on > ?) AND (e.hired_on IS NULL OR e.hired_on <= ?)`
+	args := []any{roundID, rootPath + "%", day, day}
+	if p.Channel == pulse.ChannelEmail {
+		q += " AND e.email IS NOT NULL"
+	}
+	for _, x := range p.ExcludedUnits {
+		var xp string
+		if err := s.queryRow(ctx, tx.tx, "SELECT id_path FROM org_units WHERE id = ?", x).Scan(&xp); err == sql.ErrNoRows {
+			continue
+		} else if err != nil {
+			return err
+		}
+		q += " AND u.id_path NOT LIKE ?"
+		args = append(args, xp+"%")
+	}
+	_, err := s.exec(ctx, tx.tx, q, args...)
+	return err
+}
+
+// Rounds returns a program's rounds, newest first, with participation.
+func (s *Store) Rounds(ctx context.Context, programID int64) ([]pulse.Round, error) {
+	rows, err := s.query(ctx, s.r, "SELECT "+roundColumns+`,
+		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id),
+		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id AND i.responded = ?)
+		FROM rounds r WHERE r.program_id = ? ORDER BY r.scheduled_at DESC`, true, programID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pulse.Round
+	for rows.Next() {
+		var inv, resp int
+		r, err := scanRound(rows, &inv, &resp)
+		if err != nil {
+			return nil, err
+		}
+		r.Invited, r.Responded = inv, resp
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Round returns one round with its participation totals.
+func (s *Store) Round(ctx context.Context, id int64) (pulse.Round, error) {
+	var inv, resp int
+	var name string
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+`,
+		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id),
+		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id AND i.responded = ?), p.name
+		FROM rounds r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, true, id), &inv, &resp, &name)
+	if err == sql.ErrNoRows {
+		return r, tandem.Errorf(tandem.ENOTFOUND, "round %d does not exist", id)
+	}
+	r.Invited, r.Responded, r.ProgramName = inv, resp, name
+	return r, err
+}
+
+// LatestRound returns the program's latest round at or before t, if any.
+func (s *Store) LatestRound(ctx context.Context, programID int64) (pulse.Round, bool, error) {
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? ORDER BY scheduled_at DESC LIMIT 1", programID))
+	if err == sql.ErrNoRows {
+		return r, false, nil
+	}
+	return r, err == nil, err
+}
+
+// RoundQuestions returns a round's questions in the order asked.
+func (s *Store) RoundQuestions(ctx context.Context, roundID int64) ([]pulse.Question, error) {
+	return s.roundQuestions(ctx, s.r, roundID)
+}
+
+func (s *Store) roundQuestions(ctx context.Context, db queryer, roundID int64) ([]pulse.Question, error) {
+	rows, err := s.query(ctx, db, `SELECT q.id, q.key, q.text, q.kind, q.driver, q.in_index, q.choices, q.builtin, q.position, q.retired
+		FROM round_questions rq JOIN questions q ON q.id = rq.question_id WHERE rq.round_id = ? ORDER BY rq.position`, roundID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pulse.Question
+	for rows.Next() {
+		q, err := scanQuestion(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// CloseDueRounds closes open rounds whose window has passed and cancels
+// their unsent invitations and reminders. It returns how many it closed.
+func (s *Store) CloseDueRounds(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if _, err := s.exec(ctx, tx.tx, `UPDATE outbox SET status = 'cancelled', locked_until = 0
+			WHERE status = 'pending' AND kind IN ('invite', 'reminder') AND ref IN (
+				SELECT i.id FROM invitations i JOIN rounds r ON r.id = i.round_id WHERE r.closed = ? AND r.closes_at <= ?)`, false, now.Unix()); err != nil {
+			return err
+		}
+		res, err := s.exec(ctx, tx.tx, "UPDATE rounds SET closed = ? WHERE closed = ? AND closes_at <= ?", true, false, now.Unix())
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
+// QueueDueReminders queues one reminder for each person who has not
+// answered a round whose reminder time has come, once per round.
+func (s *Store) QueueDueReminders(ctx context.Context, now time.Time) (int, error) {
+	var queued int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		rows, err := s.query(ctx, tx.tx, `SELECT r.id, p.channel FROM rounds r JOIN programs p ON p.id = r.program_id
+			WHERE r.reminded = ? AND r.closed = ? AND r.remind_at IS NOT NULL AND r.remind_at <= ? AND r.closes_at > ?`, false, false, now.Unix(), now.Unix())
+		if err != nil {
+			return err
+		}
+		type due struct {
+			id      int64
+			channel string
+		}
+		var rounds []due
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.id, &d.channel); err != nil {
+				rows.Close()
+				return err
+			}
+			rounds = append(rounds, d)
+		}
+		rows.Close()
+		for _, d := range rounds {
+			res, err := s.exec(ctx, tx.tx, `INSERT INTO outbox (kind, channel, recipient, ref, dedupe_key, next_attempt_at, created_at)
+				SELECT 'reminder', ?, COALESCE(e.email, ''), i.id, 'remind:' || i.id, ?, ?
+				FROM invitations i JOIN employees e ON e.id = i.employee_id WHERE i.round_id = ? AND i.responded = ?
+				ON CONFLICT (dedupe_key) DO NOTHING`, d.channel, now.Unix(), now.Unix(), d.id, false)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			queued += n
+			if _, err := s.exec(ctx, tx.tx, "UPDATE rounds SET reminded = ? WHERE id = ?", true, d.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return int(queued), err
+}
+
+// Invitation is what an answer link opens.
+type Invitation struct {
+	ID        int64
+	RoundID   int64
+	UnitID    int64
+	Responded bool
+	Round     pulse.Round
+	Program   string
+}
+
+// InvitationByToken finds the invitation of an answer link by the link
+// token's hash.
+func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error) {
+	var inv Invitation
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+`, i.id, i.unit_id, i.responded, p.name
+		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
+		JOIN programs p ON p.id = r.program_id WHERE t.token_hash = ?`, tokenHash), &inv.ID, &inv.UnitID, &inv.Responded, &inv.Program)
+	if err == sql.ErrNoRows {
+		return inv, tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
+	}
+	inv.Round, inv.RoundID = r, r.ID
+	return inv, err
+}
+
+// AddInvitationToken stores the hash of a newly sent answer link.
+func (s *Store) AddInvitationToken(ctx context.Context, invitationID int64, tokenHash string) error {
+	_, err := s.exec(ctx, s.w, "INSERT INTO invitation_tokens (token_hash, invitation_id) VALUES (?, ?)", tokenHash, invitationID)
+	return err
+}
+
+// Submission errors a person sees.
+var (
+	ErrAlreadyAnswered = tandem.Errorf(tandem.ECONFLICT, "You have already answered this round. Thank you!")
+	ErrRoundClosed     = tandem.Errorf(tandem.ECONFLICT, "This round has closed, so no more answers are taken. Thank you for wanting to take part; the next round will come by email.")
+)
+
+// SubmitResponse stores one person's answers anonymously, in one
+// transaction: the invitation is marked answered (participation), and the
+// answers are stored under a random response id with the person's unit and
+// the round — nothing that leads back to the person or the time.
+func (s *Store) SubmitResponse(ctx context.Context, tokenHash string, answers []pulse.Answer, comment string, now time.Time) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		var invID, roundID, unitID, closes int64
+		var responded, closed bool
+		err := s.queryRow(ctx, tx.tx, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
+			FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
+			WHERE t.token_hash = ?`, tokenHash).Scan(&invID, &roundID, &unitID, &responded, &closes, &closed)
+		if err == sql.ErrNoRows {
+			return tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
+		} else if err != nil {
+			return s.wrapErr(err)
+		}
+		if responded {
+			return ErrAlreadyAnswered
+		}
+		if closed || now.Unix() >= closes {
+			return ErrRoundClosed
+		}
+		res, err := s.exec(ctx, tx.tx, "UPDATE invitations SET responded = ? WHERE id = ? AND responded = ?", true, invID, false)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrAlreadyAnswered
+		}
+		qs, err := s.roundQuestions(ctx, tx.tx, roundID)
+		if err != nil {
+			return err
+		}
+		kinds := map[int64]pulse.Kind{}
+		for _, q := range qs {
+			kinds[q.ID] = q.Kind
+		}
+		respID, err := tx.insertResponse(ctx, roundID, unitID, comment)
+		if err != nil {
+			return err
+		}
+		for _, a := range answers {
+			kind, ok := kinds[a.QuestionID]
+			if !ok {
+				return tandem.Errorf(tandem.EINVALID, "question %d is not part of this round", a.QuestionID)
+			}
+			var v sql.NullFloat64
+			if a.HasValue {
+				v = sql.NullFloat64{Float64: a.Value, Valid: true}
+			}
+			if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text) VALUES (?, ?, ?, ?)", respID, a.QuestionID, v, a.Text); err != nil {
+				return err
+			}
+			if !a.HasValue || (kind != pulse.Likert5 && kind != pulse.Scale010) {
+				continue
+			}
+			var prom, detr int
+			if kind == pulse.Scale010 {
+				if pulse.Promoter(a.Value) {
+					prom = 1
+				} else if pulse.Detractor(a.Value) {
+					detr = 1
+				}
+			}
+			if _, err := s.exec(ctx, tx.tx, `INSERT INTO round_scores (round_id, unit_id, question_id, n, sum, promoters, detractors)
+				VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (round_id, unit_id, question_id) DO UPDATE SET
+				n = round_scores.n + 1, sum = round_scores.sum + excluded.sum,
+				promoters = round_scores.promoters + excluded.promoters, detractors = round_scores.detractors + excluded.detractors`,
+				roundID, unitID, a.QuestionID, a.Value, prom, detr); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// insertResponse stores a response under a random positive 63-bit id, so
+// that ids carry no order.
+func (tx *Tx) insertResponse(ctx context.Context, roundID, unitID int64, comment string) (int64, error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, err
+		}
+		id := int64(binary.BigEndian.Uint64(b[:]) >> 1)
+		if id == 0 {
+			continue
+		}
+		_, err := tx.s.exec(ctx, tx.tx, "INSERT INTO responses (id, round_id, unit_id, comment) VALUES (?, ?, ?, ?)", id, roundID, unitID, comment)
+		if err == nil {
+			return id, nil
+		}
+		if !isUniqueViolation(err) {
+			return 0, err
+		}
+	}
+	return 0, fmt.Errorf("could not draw a free response id")
+}

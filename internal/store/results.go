@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// ScoreRow is the running total of one question in one unit and round.
+type ScoreRow struct {
+	RoundID, UnitID, QuestionID int64
+	N                           int
+	Sum                         float64
+	Promoters, Detractors       int
+}
+
+// Scores returns the score totals of the given rounds.
+func (s *Store) Scores(ctx context.Context, roundIDs []int64) ([]ScoreRow, error) {
+	if len(roundIDs) == 0 {
+		return nil, nil
+	}
+	ph, args := inList(roundIDs)
+	rows, err := s.query(ctx, s.r, "SELECT round_id, unit_id, question_id, n, sum, promoters, detractors FROM round_scores WHERE round_id IN ("+ph+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ScoreRow
+	for rows.Next() {
+		var r ScoreRow
+		if err := rows.Scan(&r.RoundID, &r.UnitID, &r.QuestionID, &r.N, &r.Sum, &r.Promoters, &r.Detractors); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// UnitCounts maps a unit id to a number of people.
+type UnitCounts map[int64]int
+
+// Respondents returns, per round, how many responses each unit gave.
+func (s *Store) Respondents(ctx context.Context, roundIDs []int64) (map[int64]UnitCounts, error) {
+	out := map[int64]UnitCounts{}
+	if len(roundIDs) == 0 {
+		return out, nil
+	}
+	ph, args := inList(roundIDs)
+	rows, err := s.query(ctx, s.r, "SELECT round_id, unit_id, COUNT(*) FROM responses WHERE round_id IN ("+ph+") GROUP BY round_id, unit_id", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var round, unit int64
+		var n int
+		if err := rows.Scan(&round, &unit, &n); err != nil {
+			return nil, err
+		}
+		if out[round] == nil {
+			out[round] = UnitCounts{}
+		}
+		out[round][unit] = n
+	}
+	return out, rows.Err()
+}
+
+// Participation returns invited and responded counts per unit of a round.
+func (s *Store) Participation(ctx context.Context, roundID int64) (invited, responded UnitCounts, err error) {
+	invited, responded = UnitCounts{}, UnitCounts{}
+	rows, err := s.query(ctx, s.r, "SELECT unit_id, COUNT(*), SUM(CASE WHEN responded = ? THEN 1 ELSE 0 END) FROM invitations WHERE round_id = ? GROUP BY unit_id", true, roundID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var unit int64
+		var inv, resp int
+		if err := rows.Scan(&unit, &inv, &resp); err != nil {
+			return nil, nil, err
+		}
+		invited[unit], responded[unit] = inv, resp
+	}
+	return invited, responded, rows.Err()
+}
+
+// TextAnswer is a comment or a free-text answer, with the unit of the
+// person who wrote it and nothing else about them.
+type TextAnswer struct {
+	UnitID     int64
+	QuestionID int64 // 0 for the round's general comment
+	Text       string
+}
+
+// TextAnswers returns a round's comments and free-text answers in
+// response-id order, which is random: it says nothing about who answered
+// when.
+func (s *Store) TextAnswers(ctx context.Context, roundID int64) ([]TextAnswer, error) {
+	rows, err := s.query(ctx, s.r, `SELECT unit_id, 0, comment, id FROM responses WHERE round_id = ? AND comment <> ''
+		UNION ALL SELECT r.unit_id, a.question_id, a.text, r.id FROM answers a JOIN responses r ON r.id = a.response_id
+		WHERE r.round_id = ? AND a.text <> '' ORDER BY 4, 2`, roundID, roundID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TextAnswer
+	for rows.Next() {
+		var t TextAnswer
+		var id int64
+		if err := rows.Scan(&t.UnitID, &t.QuestionID, &t.Text, &id); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ChoiceCount is how many in a unit chose an option of a question.
+type ChoiceCount struct {
+	UnitID, QuestionID int64
+	Option             int
+	N                  int
+}
+
+// ChoiceCounts returns the single-choice answers of a round, counted.
+func (s *Store) ChoiceCounts(ctx context.Context, roundID int64) ([]ChoiceCount, error) {
+	rows, err := s.query(ctx, s.r, `SELECT r.unit_id, a.question_id, a.value, COUNT(*) FROM answers a
+		JOIN responses r ON r.id = a.response_id JOIN questions q ON q.id = a.question_id
+		WHERE r.round_id = ? AND q.kind = 'choice' AND a.value IS NOT NULL GROUP BY r.unit_id, a.question_id, a.value`, roundID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ChoiceCount
+	for rows.Next() {
+		var c ChoiceCount
+		var v sql.NullFloat64
+		if err := rows.Scan(&c.UnitID, &c.QuestionID, &v, &c.N); err != nil {
+			return nil, err
+		}
+		c.Option = int(v.Float64)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

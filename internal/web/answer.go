@@ -1,0 +1,167 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// answerHeaders keep the answer link out of Referer headers and caches.
+func answerHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Robots-Tag", "noindex")
+		return next(c)
+	}
+}
+
+// answerField is one question on the answer form, with what the person
+// entered and any problem with it.
+type answerField struct {
+	pulse.Question
+	Name    string
+	Value   string
+	Error   string
+	Options []answerOption
+}
+
+type answerOption struct {
+	Value, Label string
+}
+
+var likertLabels = []string{"Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"}
+
+func answerFields(qs []pulse.Question, form map[string]string) []answerField {
+	out := make([]answerField, len(qs))
+	for i, q := range qs {
+		f := answerField{Question: q, Name: "q" + strconv.FormatInt(q.ID, 10)}
+		f.Value = form[f.Name]
+		switch q.Kind {
+		case pulse.Likert5:
+			for v, l := range likertLabels {
+				f.Options = append(f.Options, answerOption{strconv.Itoa(v + 1), l})
+			}
+		case pulse.Scale010:
+			for v := 0; v <= 10; v++ {
+				f.Options = append(f.Options, answerOption{strconv.Itoa(v), strconv.Itoa(v)})
+			}
+		case pulse.Choice:
+			for v, l := range q.Choices {
+				f.Options = append(f.Options, answerOption{strconv.Itoa(v), l})
+			}
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// answerPage shows the round's questions for a personal link.
+func (s *Server) answerPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	inv, err := s.store.InvitationByToken(ctx, auth.HashToken(c.Param("token")))
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
+			"The link may be incomplete (some mail programs break long links) or mistyped. Open it again from the message you received.")
+	} else if err != nil {
+		return err
+	}
+	if inv.Responded {
+		return s.answerNotice(c, http.StatusOK, "Thank you!",
+			"Your answers for this round are in. You will get a new link when the next round starts.")
+	}
+	if !inv.Round.OpenAt(s.now()) {
+		return s.answerNotice(c, http.StatusGone, "This round has closed",
+			"Answers are no longer taken for this round. You will get a new link when the next round starts.")
+	}
+	qs, err := s.store.RoundQuestions(ctx, inv.RoundID)
+	if err != nil {
+		return err
+	}
+	return s.renderAnswer(c, http.StatusOK, inv, qs, answerFields(qs, nil), "", false)
+}
+
+func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, qs []pulse.Question, fields []answerField, comment string, hasErrors bool) error {
+	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, Data: map[string]any{
+		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors,
+		"K": inv.Round.MinGroup, "Closes": inv.Round.ClosesAt, "Action": c.Request().URL.Path, "Preview": false,
+	}})
+}
+
+func (s *Server) answerNotice(c echo.Context, status int, title, msg string) error {
+	return s.renderStatus(c, status, "answer_notice", pageData{Title: title, Bare: true, Data: map[string]string{"Title": title, "Message": msg}})
+}
+
+// submitAnswer checks every answer and stores them anonymously. A form with
+// problems comes back with each problem next to its question and
+// everything entered kept.
+func (s *Server) submitAnswer(c echo.Context) error {
+	ctx := c.Request().Context()
+	hash := auth.HashToken(c.Param("token"))
+	inv, err := s.store.InvitationByToken(ctx, hash)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
+			"The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
+	} else if err != nil {
+		return err
+	}
+	if inv.Responded {
+		return s.answerNotice(c, http.StatusConflict, "You have already answered",
+			"Your first answers for this round were kept; nothing was changed. Thank you!")
+	}
+	if !inv.Round.OpenAt(s.now()) {
+		return s.answerNotice(c, http.StatusGone, "This round has closed",
+			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
+	}
+	qs, err := s.store.RoundQuestions(ctx, inv.RoundID)
+	if err != nil {
+		return err
+	}
+	form := map[string]string{}
+	for _, q := range qs {
+		name := "q" + strconv.FormatInt(q.ID, 10)
+		form[name] = c.FormValue(name)
+	}
+	comment := strings.TrimSpace(c.FormValue("comment"))
+	fields := answerFields(qs, form)
+	var answers []pulse.Answer
+	bad := false
+	for i := range fields {
+		a, ok, err := pulse.ParseAnswer(&fields[i].Question, fields[i].Value)
+		if err != nil {
+			fields[i].Error = err.Error()
+			bad = true
+			continue
+		}
+		if ok {
+			answers = append(answers, a)
+		}
+	}
+	if len([]rune(comment)) > pulse.MaxTextLength {
+		bad = true
+	}
+	if bad {
+		return s.renderAnswer(c, http.StatusUnprocessableEntity, inv, qs, fields, comment, true)
+	}
+	err = s.store.SubmitResponse(ctx, hash, answers, comment, s.now())
+	switch {
+	case err == store.ErrAlreadyAnswered:
+		return s.answerNotice(c, http.StatusConflict, "You have already answered",
+			"Your first answers for this round were kept; nothing was changed. Thank you!")
+	case err == store.ErrRoundClosed:
+		return s.answerNotice(c, http.StatusGone, "This round has closed",
+			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
+	case err != nil:
+		return err
+	}
+	return s.answerNotice(c, http.StatusOK, "Thank you!",
+		"Your answers are in. They are stored without your name or this link, and only ever shown as part of a group.")
+}

@@ -1,0 +1,397 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/report"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// resultsPage lists the programs whose results the user may read.
+func (s *Server) resultsPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	programs, err := s.store.Programs(ctx)
+	if err != nil {
+		return err
+	}
+	tree, err := s.store.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		pulse.Program
+		Audience string
+		Rounds   int
+	}
+	var rows []row
+	sc := scope(c)
+	for _, p := range programs {
+		// A leader sees programs whose audience overlaps their subtree.
+		if sc != 0 && !tree.Contains(sc, p.AudienceUnitID) && !tree.Contains(p.AudienceUnitID, sc) {
+			continue
+		}
+		rs, err := s.store.Rounds(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		r := row{Program: p, Rounds: len(rs)}
+		if u := tree.Unit(p.AudienceUnitID); u != nil {
+			r.Audience = u.Path
+		}
+		rows = append(rows, r)
+	}
+	return s.render(c, "results", pageData{Title: "Results", Nav: "results", Data: rows})
+}
+
+// visibleProgram loads a program the user may read results of.
+func (s *Server) visibleProgram(c echo.Context, tree *tandem.Tree, id int64) (pulse.Program, error) {
+	p, err := s.store.Program(c.Request().Context(), id)
+	if err != nil {
+		return p, err
+	}
+	if sc := scope(c); sc != 0 && !tree.Contains(sc, p.AudienceUnitID) && !tree.Contains(p.AudienceUnitID, sc) {
+		return p, tandem.Errorf(tandem.ENOTFOUND, "There is no program %d.", id)
+	}
+	return p, nil
+}
+
+// headlineUnit is the unit whose trend a user sees: their scope, or the
+// program's audience.
+func headlineUnit(c echo.Context, tree *tandem.Tree, p pulse.Program) int64 {
+	if sc := scope(c); sc != 0 && tree.Contains(p.AudienceUnitID, sc) {
+		return sc
+	}
+	return p.AudienceUnitID
+}
+
+type heatRow struct {
+	Unit  *tandem.Unit
+	Depth int
+	Cells []heatCell
+}
+
+type heatCell struct {
+	Value float64
+	Class string
+	Title string
+}
+
+func (s *Server) programResults(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	tree, err := s.store.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := s.visibleProgram(c, tree, id)
+	if err != nil {
+		return err
+	}
+	rounds, err := s.store.Rounds(ctx, id)
+	if err != nil {
+		return err
+	}
+	// Oldest first for the trend.
+	for i, j := 0, len(rounds)-1; i < j; i, j = i+1, j-1 {
+		rounds[i], rounds[j] = rounds[j], rounds[i]
+	}
+	ids := make([]int64, len(rounds))
+	questions := map[int64][]pulse.Question{}
+	for i, r := range rounds {
+		ids[i] = r.ID
+		if questions[r.ID], err = s.store.RoundQuestions(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+	resp, err := s.store.Respondents(ctx, ids)
+	if err != nil {
+		return err
+	}
+	scores, err := s.store.Scores(ctx, ids)
+	if err != nil {
+		return err
+	}
+	head := headlineUnit(c, tree, p)
+	trend := report.Trend(tree, head, rounds, questions, resp, scores)
+	var labels []string
+	eng, enps := make([]float64, len(trend)), make([]float64, len(trend))
+	for i, t := range trend {
+		labels = append(labels, t.Round.Period)
+		eng[i], enps[i] = math.NaN(), math.NaN()
+		if t.Shown {
+			eng[i], enps[i] = t.Engagement, t.ENPS
+		}
+	}
+	chart := lineChart(labels, []Series{{"Engagement (0–100)", "#2f6f5e", eng}, {"eNPS (−100…100)", "#c77d12", enps}}, -100, 100, "")
+
+	// Heatmap: for each shown unit and driver, the latest round (within
+	// the last cycle) that asked the driver and showed the unit.
+	window := rounds
+	if n := max(p.DriverCycle, p.CoreEvery); len(window) > n {
+		window = window[len(window)-n:]
+	}
+	columns := []string{pulse.DriverEngagement, pulse.DriverENPS}
+	for _, d := range pulse.Drivers {
+		columns = append(columns, d.Key)
+	}
+	var colLabels []string
+	for _, col := range columns {
+		colLabels = append(colLabels, pulse.DriverLabel(col))
+	}
+	type cellKey struct {
+		unit int64
+		col  string
+	}
+	cells := map[cellKey]heatCell{}
+	var order []int64
+	seen := map[int64]bool{}
+	for _, r := range window {
+		rr := report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: scope(c), Round: r, Questions: questions[r.ID],
+			Respondents: resp[r.ID], Scores: filterScores(scores, r.ID)})
+		for _, u := range rr.Units {
+			if !seen[u.Unit.ID] {
+				seen[u.Unit.ID] = true
+				order = append(order, u.Unit.ID)
+			}
+			set := func(col string, v float64, color float64) {
+				if !math.IsNaN(v) {
+					cells[cellKey{u.Unit.ID, col}] = heatCell{Value: v, Class: heatClass(color),
+						Title: fmt.Sprintf("%s · %s · round of %s · n=%d", u.Unit.Name, pulse.DriverLabel(col), r.Period, u.Respondents)}
+				}
+			}
+			set(pulse.DriverEngagement, u.Engagement, u.Engagement)
+			set(pulse.DriverENPS, u.ENPS, (u.ENPS+100)/2)
+			for d, v := range u.Drivers {
+				set(d, v, v)
+			}
+		}
+	}
+	var heat []heatRow
+	top := 0
+	if u := tree.Unit(scope(c)); u != nil {
+		top = u.Depth
+	}
+	for _, u := range tree.Walk() {
+		if !seen[u.ID] {
+			continue
+		}
+		row := heatRow{Unit: u, Depth: u.Depth - top}
+		for _, col := range columns {
+			cell, ok := cells[cellKey{u.ID, col}]
+			if !ok {
+				cell = heatCell{Value: math.NaN(), Class: heatClass(math.NaN())}
+			}
+			row.Cells = append(row.Cells, cell)
+		}
+		heat = append(heat, row)
+	}
+	// Newest first for the list.
+	for i, j := 0, len(rounds)-1; i < j; i, j = i+1, j-1 {
+		rounds[i], rounds[j] = rounds[j], rounds[i]
+	}
+	head_ := tree.Unit(head)
+	return s.render(c, "program_results", pageData{Title: p.Name + " results", Nav: "results", Data: map[string]any{
+		"Program": p, "Rounds": rounds, "Chart": chart, "Head": head_, "Columns": colLabels, "Heat": heat,
+		"K": p.MinGroup, "CanEdit": currentUser(c).CanEdit(),
+	}})
+}
+
+func filterScores(rows []store.ScoreRow, round int64) []store.ScoreRow {
+	var out []store.ScoreRow
+	for _, r := range rows {
+		if r.RoundID == round {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// roundData loads and builds one round's results for the current user.
+func (s *Server) roundData(c echo.Context) (*report.RoundResults, *tandem.Tree, error) {
+	ctx := c.Request().Context()
+	id, err := paramID(c, "id")
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.store.Round(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree, err := s.store.Tree(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.visibleProgram(c, tree, r.ProgramID); err != nil {
+		return nil, nil, tandem.Errorf(tandem.ENOTFOUND, "There is no round %d.", id)
+	}
+	qs, err := s.store.RoundQuestions(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := s.store.Respondents(ctx, []int64{id})
+	if err != nil {
+		return nil, nil, err
+	}
+	scores, err := s.store.Scores(ctx, []int64{id})
+	if err != nil {
+		return nil, nil, err
+	}
+	invited, responded, err := s.store.Participation(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	texts, err := s.store.TextAnswers(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	choices, err := s.store.ChoiceCounts(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: scope(c), Round: r, Questions: qs,
+		Respondents: resp[id], Scores: scores, Invited: invited, Responded: responded, Texts: texts, ChoiceRows: choices})
+	return res, tree, nil
+}
+
+func (s *Server) roundResults(c echo.Context) error {
+	res, _, err := s.roundData(c)
+	if err != nil {
+		return err
+	}
+	var drivers []string
+	seen := map[string]bool{}
+	for _, q := range res.Questions {
+		if q.Driver != "" && q.Driver != pulse.DriverEngagement && q.Driver != pulse.DriverENPS && !seen[q.Driver] {
+			seen[q.Driver] = true
+			drivers = append(drivers, q.Driver)
+		}
+	}
+	// Per-question detail for the top shown unit in scope.
+	var top *report.UnitResult
+	if len(res.Units) > 0 {
+		top = &res.Units[0]
+	}
+	type qrow struct {
+		pulse.Question
+		Score  float64
+		N      int
+		Counts []int
+	}
+	var qrows []qrow
+	if top != nil {
+		for _, q := range res.Questions {
+			t := top.Questions[q.ID]
+			row := qrow{Question: q, Score: math.NaN(), N: t.N}
+			switch q.Kind {
+			case pulse.Likert5:
+				row.Score = pulse.Score0to100(t.Mean())
+			case pulse.Scale010:
+				row.Score = t.Mean()
+				if q.Driver == pulse.DriverENPS {
+					row.Score = pulse.NPS(t.Promoters, t.Detractors, t.N)
+				}
+			case pulse.Choice:
+				row.Counts = res.Choices[q.ID][top.Unit.ID]
+			case pulse.Text:
+				continue
+			}
+			qrows = append(qrows, row)
+		}
+	}
+	return s.render(c, "round", pageData{Title: fmt.Sprintf("%s, round %d", res.Round.ProgramName, res.Round.Seq), Nav: "results", Data: map[string]any{
+		"R": res, "Drivers": drivers, "Top": top, "QRows": qrows, "Open": res.Round.OpenAt(s.now()),
+	}})
+}
+
+// exportRound writes a round's aggregates as CSV: one row per shown unit,
+// never an individual answer and never a unit below the threshold.
+func (s *Server) exportRound(c echo.Context) error {
+	res, _, err := s.roundData(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="round-%d-results.csv"`, res.Round.ID))
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	head := []string{"unit", "respondents", "engagement", "enps"}
+	var rated []pulse.Question
+	for _, q := range res.Questions {
+		if q.Kind == pulse.Likert5 || q.Kind == pulse.Scale010 {
+			rated = append(rated, q)
+			head = append(head, q.Key)
+		}
+	}
+	var drivers []string
+	seen := map[string]bool{}
+	for _, q := range res.Questions {
+		if pulse.IsDriver(q.Driver) && !seen[q.Driver] {
+			seen[q.Driver] = true
+			drivers = append(drivers, q.Driver)
+			head = append(head, "driver:"+q.Driver)
+		}
+	}
+	w.Write(head)
+	f := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	for _, u := range res.Units {
+		row := []string{u.Unit.Path, strconv.Itoa(u.Respondents), f(u.Engagement), f(u.ENPS)}
+		for _, q := range rated {
+			t := u.Questions[q.ID]
+			v := t.Mean()
+			if q.Kind == pulse.Likert5 {
+				v = pulse.Score0to100(v)
+			}
+			row = append(row, f(v))
+		}
+		for _, d := range drivers {
+			v, ok := u.Drivers[d]
+			if !ok {
+				v = math.NaN()
+			}
+			row = append(row, f(v))
+		}
+		w.Write(row)
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func (s *Server) outboxPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	counts, err := s.store.OutboxCounts(ctx)
+	if err != nil {
+		return err
+	}
+	status := c.QueryParam("status")
+	msgs, err := s.store.OutboxMessages(ctx, status, 200)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "outbox", pageData{Title: "Outbox", Nav: "programs", Data: map[string]any{"Counts": counts, "Messages": msgs, "Status": status}})
+}
+
+func (s *Server) retryOutbox(c echo.Context) error {
+	n, err := s.store.RetryFailed(c.Request().Context(), s.now())
+	if err != nil {
+		return err
+	}
+	s.audit(c, "outbox.retry", fmt.Sprintf("%d failed messages queued again", n))
+	s.flash(c, fmt.Sprintf("%d failed messages will be tried again.", n))
+	return c.Redirect(http.StatusSeeOther, "/outbox")
+}
