@@ -17,7 +17,9 @@ func planRotation(pool []Question, p *Program) rotation {
 	var r rotation
 	byDriver := map[string][]Question{}
 	qs := append([]Question(nil), pool...)
-	sort.SliceStable(qs, func(i, j int) bool { return qs[i].Position < qs[j].Position || (qs[i].Position == qs[j].Position && qs[i].ID < qs[j].ID) })
+	sort.SliceStable(qs, func(i, j int) bool {
+		return qs[i].Position < qs[j].Position || (qs[i].Position == qs[j].Position && qs[i].ID < qs[j].ID)
+	})
 	for _, q := range qs {
 		if q.Retired {
 			continue
