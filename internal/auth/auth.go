@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -66,12 +67,16 @@ func CheckPassword(hash, password string) bool {
 }
 
 // dummyHash is checked when an account does not exist, so that a sign-in
-// for an unknown address takes as long as one with a wrong password.
-var dummyHash, _ = HashPassword("tandem-dummy-password")
+// for an unknown address takes as long as one with a wrong password. It is
+// made on first use: every command would otherwise pay for it at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("tandem-dummy-password")
+	return h
+})
 
 // CheckNoAccount spends the time of a password check and returns false.
 func CheckNoAccount(password string) bool {
-	CheckPassword(dummyHash, password)
+	CheckPassword(dummyHash(), password)
 	return false
 }
 

@@ -51,9 +51,9 @@ func (s *Store) Employees(ctx context.Context, f EmployeeFilter) ([]tandem.Emplo
 		args = append(args, p+"%")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + escapeLike(strings.ToLower(q)) + "%"
-		where = append(where, `(LOWER(e.name) LIKE ? ESCAPE '\' OR COALESCE(e.email, '') LIKE ? ESCAPE '\' OR COALESCE(e.external_id, '') = ?)`)
-		args = append(args, like, like, q)
+		like := "%" + escapeLike(tandem.SearchKey(q)) + "%"
+		where = append(where, `(e.search LIKE ? ESCAPE '\' OR COALESCE(e.external_id, '') = ?)`)
+		args = append(args, like, q)
 	}
 	today := tandem.FormatDate(f.Today)
 	if today == "" {
@@ -168,16 +168,16 @@ func (tx *Tx) saveEmployee(ctx context.Context, e *tandem.Employee) error {
 	var err error
 	if e.ID == 0 {
 		e.ID, err = s.insert(ctx, tx.tx, `INSERT INTO employees (external_id, email, name, unit_id, manager_id, location,
-			hired_on, exited_on, exit_type, regretted, exit_reason, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			hired_on, exited_on, exit_type, regretted, exit_reason, search, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			nullString(e.ExternalID), nullString(tandem.NormalizeEmail(e.Email)), e.Name, e.UnitID, nullInt(e.ManagerID), e.Location,
-			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, now, now)
+			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, searchKey(e), now, now)
 	} else {
 		_, err = s.exec(ctx, tx.tx, `UPDATE employees SET external_id = ?, email = ?, name = ?, unit_id = ?, manager_id = ?,
-			location = ?, hired_on = ?, exited_on = ?, exit_type = ?, regretted = ?, exit_reason = ?, updated_at = ?
+			location = ?, hired_on = ?, exited_on = ?, exit_type = ?, regretted = ?, exit_reason = ?, search = ?, updated_at = ?
 			WHERE id = ?`,
 			nullString(e.ExternalID), nullString(tandem.NormalizeEmail(e.Email)), e.Name, e.UnitID, nullInt(e.ManagerID), e.Location,
-			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, now, e.ID)
+			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, searchKey(e), now, e.ID)
 	}
 	if isUniqueViolation(err) {
 		return tandem.Errorf(tandem.ECONFLICT, "another employee already has email %q or employee id %q", e.Email, e.ExternalID)
@@ -205,6 +205,10 @@ func (s *Store) EmployeeUnitOn(ctx context.Context, employee int64, day time.Tim
 		}
 	}
 	return unit, err
+}
+
+func searchKey(e *tandem.Employee) string {
+	return tandem.SearchKey(e.Name + " " + e.Email)
 }
 
 func escapeLike(s string) string {

@@ -116,17 +116,47 @@ func (s *Store) ApplyRoster(ctx context.Context, p *roster.Plan, today time.Time
 			res.Updated++
 		}
 		if p.File.Has(roster.ColManager) {
+			// One pass over the roster instead of a lookup per row.
+			byRef := map[string]int64{}
+			managerOf := map[int64]int64{}
+			rows, err := s.query(ctx, tx.tx, "SELECT id, COALESCE(external_id, ''), COALESCE(email, ''), COALESCE(manager_id, 0) FROM employees")
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id, mgr int64
+				var ext, email string
+				if err := rows.Scan(&id, &ext, &email, &mgr); err != nil {
+					rows.Close()
+					return err
+				}
+				if email != "" {
+					byRef["e:"+email] = id
+				}
+				if ext != "" {
+					byRef["x:"+ext] = id
+				}
+				managerOf[id] = mgr
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 			for _, l := range touched {
 				var mgr int64
 				if ref := strings.TrimSpace(l.rec.ManagerRef); ref != "" {
-					err := s.queryRow(ctx, tx.tx, `SELECT id FROM employees WHERE external_id = ?
-						UNION ALL SELECT id FROM employees WHERE email = ? LIMIT 1`, ref, tandem.NormalizeEmail(ref)).Scan(&mgr)
-					if err != nil {
-						return tandem.Errorf(tandem.EINVALID, "line %d: manager %q is neither in this file nor on the roster", l.rec.Line, ref)
+					var ok bool
+					if mgr, ok = byRef["x:"+ref]; !ok {
+						if mgr, ok = byRef["e:"+tandem.NormalizeEmail(ref)]; !ok {
+							return tandem.Errorf(tandem.EINVALID, "line %d: manager %q is neither in this file nor on the roster", l.rec.Line, ref)
+						}
 					}
 				}
 				if mgr == l.id {
 					return tandem.Errorf(tandem.EINVALID, "line %d: an employee cannot be their own manager", l.rec.Line)
+				}
+				if managerOf[l.id] == mgr {
+					continue
 				}
 				if _, err := s.exec(ctx, tx.tx, "UPDATE employees SET manager_id = ? WHERE id = ?", nullInt(mgr), l.id); err != nil {
 					return err

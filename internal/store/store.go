@@ -88,7 +88,7 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		}
 	}
 	p := (&url.URL{Path: path}).EscapedPath()
-	common := "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
+	common := "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64"
 	w, err := sql.Open("sqlite3", "file:"+p+"?_journal_mode=WAL&_txlock=immediate&"+common)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -291,3 +291,6 @@ func parseNullDate(ns sql.NullString) time.Time {
 	}
 	return t
 }
+
+// DB gives tests and tools read access to the underlying database.
+func (s *Store) DB() *sql.DB { return s.r }

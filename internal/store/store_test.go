@@ -318,3 +318,26 @@ func TestSessionsExpireAndDisabledUsersHaveNone(t *testing.T) {
 		}
 	})
 }
+
+func TestSearchFindsNamesWithAccentsWhateverTheCase(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		importCSV(t, st, "email,name,team\nemile@example.com,Émile Zola,Acme\nodon@example.com,Ödön Horváth,Acme\nann@example.com,Ann Lee,Acme\n", false)
+		for q, want := range map[string]string{"Émile": "Émile Zola", "émile": "Émile Zola", "EMILE": "Émile Zola", "ÖDÖN": "Ödön Horváth",
+			"horvath": "Ödön Horváth", "ann@": "Ann Lee", "50%": ""} {
+			got, _, err := st.Employees(ctx, EmployeeFilter{Query: q, Today: today})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want == "" {
+				if len(got) != 0 {
+					t.Errorf("search %q found %v, want nothing", q, got)
+				}
+				continue
+			}
+			if len(got) != 1 || got[0].Name != want {
+				t.Errorf("search %q found %v, want %s", q, got, want)
+			}
+		}
+	})
+}

@@ -4,6 +4,11 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Unit is one node of the organisation tree: company, division, department,
@@ -113,6 +118,17 @@ func (e *Employee) Validate() error {
 		return FieldErrorf("exited_on", "exit date %s is before hire date %s", FormatDate(e.ExitedOn), FormatDate(e.HiredOn))
 	}
 	return nil
+}
+
+// SearchKey folds text for matching what people type: lower case, accents
+// removed ("Émile Ødegård" → "emile ødegard"), spaces collapsed.
+func SearchKey(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	folded, _, err := transform.String(t, s)
+	if err != nil {
+		folded = s
+	}
+	return strings.Join(strings.Fields(strings.ToLower(folded)), " ")
 }
 
 // NormalizeEmail lower-cases and trims an address, so that matching is by

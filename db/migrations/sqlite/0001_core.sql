@@ -31,6 +31,9 @@ CREATE TABLE employees (
     exit_type   TEXT NOT NULL DEFAULT '' CHECK (exit_type IN ('', 'voluntary', 'involuntary')),
     regretted   INTEGER NOT NULL DEFAULT 0,
     exit_reason TEXT NOT NULL DEFAULT '',
+    -- name and email folded for search (lower case, no accents), kept by
+    -- the application: SQLite's LOWER() knows only A-Z
+    search      TEXT NOT NULL DEFAULT '',
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );

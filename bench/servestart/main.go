@@ -1,0 +1,236 @@
+// Command servestart measures how long `tandem serve` takes to start on an
+// existing database: from starting the process until GET /readyz answers
+// 200. That includes the Go runtime's start, opening the SQLite database,
+// the migrations check and the first query. The issue's target is under
+// 300 ms.
+//
+// It builds the binary once, creates a demo database with
+// `tandem demo --no-serve` (or uses -db), then starts and stops the server
+// -n times, polling /readyz every 2 ms on 127.0.0.1, and prints the median,
+// p90, min and max. For scale it also times `tandem version`, the cost of
+// starting the process alone. Run it from the repository:
+//
+//	go run ./bench/servestart -n 20
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	n := flag.Int("n", 20, "number of starts to time")
+	db := flag.String("db", "", "existing database to serve (default: a fresh demo database in a temporary folder)")
+	keep := flag.Bool("keep", false, "keep the temporary folder with the binary and database")
+	flag.Parse()
+	if err := run(*n, *db, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "servestart:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, db string, keep bool) error {
+	if n < 1 {
+		return errors.New("-n must be at least 1")
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "tandem-servestart-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Println("keeping", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	bin := filepath.Join(dir, "tandem")
+	t0 := time.Now()
+	if out, err := command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	fmt.Printf("built %s in %s\n", bin, time.Since(t0).Round(time.Millisecond))
+
+	if db == "" {
+		db = filepath.Join(dir, "demo.db")
+		out, err := command(dir, bin, "demo", "--no-serve", "--db", db).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("tandem demo: %v\n%s", err, out)
+		}
+		fmt.Print(string(out))
+	}
+	if fi, err := os.Stat(db); err != nil {
+		return err
+	} else {
+		fmt.Printf("database %s: %.1f MB\n", db, float64(fi.Size())/1e6)
+	}
+
+	// The floor: starting the process and exiting, no database.
+	var floor []time.Duration
+	for range n {
+		t0 := time.Now()
+		if out, err := command(dir, bin, "version").CombinedOutput(); err != nil {
+			return fmt.Errorf("tandem version: %v\n%s", err, out)
+		}
+		floor = append(floor, time.Since(t0))
+	}
+
+	var starts []time.Duration
+	for i := range n {
+		d, err := timeStart(dir, bin, db)
+		if err != nil {
+			return fmt.Errorf("start %d: %w", i+1, err)
+		}
+		starts = append(starts, d)
+	}
+
+	fmt.Printf("\n%d starts of `tandem serve` until /readyz answered 200 (polled every 2 ms):\n", n)
+	report("serve → /readyz 200", starts)
+	report("tandem version (process start only)", floor)
+	fmt.Printf("all serve starts (ms): %s\n", list(starts))
+	return nil
+}
+
+// timeStart starts the server on a free port, waits until /readyz answers
+// 200 and stops it with SIGTERM. It returns the time from starting the
+// process to the first 200.
+func timeStart(dir, bin, db string) (time.Duration, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return 0, err
+	}
+	var logs bytes.Buffer
+	cmd := command(dir, bin, "serve", "--db", db, "--addr", addr, "--log-level", "warn")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	client := &http.Client{
+		Timeout:   time.Second,
+		Transport: &http.Transport{DisableKeepAlives: true},
+	}
+	url := "http://" + addr + "/readyz"
+
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() error {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			return err
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			return errors.New("did not stop within 15 s of SIGTERM; killed")
+		}
+	}
+
+	deadline := t0.Add(10 * time.Second)
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-exited:
+			return 0, fmt.Errorf("tandem serve exited before it was ready (%v):\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return 0, fmt.Errorf("/readyz did not answer 200 within 10 s:\n%s", logs.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	d := time.Since(t0)
+	if err := stop(); err != nil {
+		return 0, fmt.Errorf("stop: %v\n%s", err, logs.String())
+	}
+	return d, nil
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func command(dir, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(context.Background(), name, args...)
+	cmd.Dir = dir
+	// The benchmark's flags decide; the caller's TANDEM_* settings must not.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TANDEM_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	return cmd
+}
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run this from inside the tandem repository")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+func report(name string, ds []time.Duration) {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	fmt.Printf("  %-38s median %6.1f ms  p90 %6.1f ms  min %6.1f ms  max %6.1f ms\n",
+		name, ms(median(s)), ms(percentile(s, 0.9)), ms(s[0]), ms(s[len(s)-1]))
+}
+
+// median of sorted durations.
+func median(s []time.Duration) time.Duration {
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
+// percentile of sorted durations, by nearest rank.
+func percentile(s []time.Duration, p float64) time.Duration {
+	rank := int(p*float64(len(s)) + 0.999999)
+	return s[min(max(rank, 1), len(s))-1]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func list(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.1f", ms(d))
+	}
+	return strings.Join(parts, " ")
+}

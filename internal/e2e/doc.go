@@ -1,0 +1,9 @@
+// Package e2e holds Tandem's browser journeys: each test serves the real web
+// app on a real SQLite file and drives headless Chromium through it the way a
+// person would, with chromedp. The package has no code of its own; its tests
+// and benchmarks are in the _test.go files.
+//
+// The journeys need Chromium (Debian: apt-get install -y chromium). Without
+// it they are skipped, unless TANDEM_TEST_REQUIRE_BROWSER=1 makes a missing
+// browser a failure, as CI does.
+package e2e

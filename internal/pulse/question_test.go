@@ -1,0 +1,160 @@
+package pulse_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+)
+
+func TestParseAnswerChecksEachKindsRange(t *testing.T) {
+	likert := &pulse.Question{ID: 1, Kind: pulse.Likert5}
+	scale := &pulse.Question{ID: 2, Kind: pulse.Scale010}
+	choice := &pulse.Question{ID: 3, Kind: pulse.Choice, Choices: []string{"Office", "Home", "Both"}}
+	text := &pulse.Question{ID: 4, Kind: pulse.Text}
+	tests := []struct {
+		name    string
+		q       *pulse.Question
+		raw     string
+		wantOK  bool
+		wantErr bool
+		want    pulse.Answer
+	}{
+		{"likert 0 is below the scale", likert, "0", false, true, pulse.Answer{}},
+		{"likert 6 is above the scale", likert, "6", false, true, pulse.Answer{}},
+		{"likert 1", likert, "1", true, false, pulse.Answer{QuestionID: 1, Value: 1, HasValue: true}},
+		{"likert 3", likert, "3", true, false, pulse.Answer{QuestionID: 1, Value: 3, HasValue: true}},
+		{"likert 3 with spaces", likert, " 3 ", true, false, pulse.Answer{QuestionID: 1, Value: 3, HasValue: true}},
+		{"likert 5", likert, "5", true, false, pulse.Answer{QuestionID: 1, Value: 5, HasValue: true}},
+		{"likert 3.5 is not a whole number", likert, "3.5", false, true, pulse.Answer{}},
+		{"likert word", likert, "agree", false, true, pulse.Answer{}},
+		{"likert empty is required", likert, "", false, true, pulse.Answer{}},
+		{"scale 0", scale, "0", true, false, pulse.Answer{QuestionID: 2, Value: 0, HasValue: true}},
+		{"scale 10", scale, "10", true, false, pulse.Answer{QuestionID: 2, Value: 10, HasValue: true}},
+		{"scale 11", scale, "11", false, true, pulse.Answer{}},
+		{"scale -1", scale, "-1", false, true, pulse.Answer{}},
+		{"scale empty is required", scale, "  ", false, true, pulse.Answer{}},
+		{"choice first option", choice, "0", true, false, pulse.Answer{QuestionID: 3, Value: 0, HasValue: true}},
+		{"choice last option", choice, "2", true, false, pulse.Answer{QuestionID: 3, Value: 2, HasValue: true}},
+		{"choice past the options", choice, "3", false, true, pulse.Answer{}},
+		{"choice negative", choice, "-1", false, true, pulse.Answer{}},
+		{"choice by label", choice, "Home", false, true, pulse.Answer{}},
+		{"choice empty is required", choice, "", false, true, pulse.Answer{}},
+		{"text", text, "More pairing, please.", true, false, pulse.Answer{QuestionID: 4, Text: "More pairing, please."}},
+		{"text at the limit", text, strings.Repeat("é", pulse.MaxTextLength), true, false,
+			pulse.Answer{QuestionID: 4, Text: strings.Repeat("é", pulse.MaxTextLength)}},
+		{"text over the limit", text, strings.Repeat("a", pulse.MaxTextLength+1), false, true, pulse.Answer{}},
+		{"empty text is fine", text, "", false, false, pulse.Answer{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok, err := pulse.ParseAnswer(tt.q, tt.raw)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ParseAnswer(%q) error = %v, want error %v", tt.raw, err, tt.wantErr)
+			}
+			if err != nil && strings.TrimSpace(err.Error()) == "" {
+				t.Errorf("ParseAnswer(%q) gave an empty error message", tt.raw)
+			}
+			if ok != tt.wantOK {
+				t.Errorf("ParseAnswer(%q) ok = %v, want %v", tt.raw, ok, tt.wantOK)
+			}
+			if tt.wantOK && got != tt.want {
+				t.Errorf("ParseAnswer(%q) = %+v, want %+v", tt.raw, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOnlyFreeTextIsOptional(t *testing.T) {
+	for _, k := range []pulse.Kind{pulse.Likert5, pulse.Scale010, pulse.Choice} {
+		if !(&pulse.Question{Kind: k}).Required() {
+			t.Errorf("%s not required, want required", k)
+		}
+	}
+	if (&pulse.Question{Kind: pulse.Text}).Required() {
+		t.Error("text required, want optional")
+	}
+}
+
+func TestNPSFromHandWorkedCounts(t *testing.T) {
+	tests := []struct {
+		name                string
+		promoters, detr, n  int
+		want                float64
+	}{
+		// 10 answers: 9,9,10,10,10,10 (6 promoters), 7,8 (passive), 3,6 (2 detractors): 60% − 20% = 40.
+		{"six promoters two detractors of ten", 6, 2, 10, 40},
+		// 4 answers, all 0–6: −100.
+		{"all detractors", 0, 4, 4, -100},
+		{"all promoters", 5, 0, 5, 100},
+		// 8 answers: 3 promoters, 3 detractors, 2 passives: 0.
+		{"balanced", 3, 3, 8, 0},
+		// 3 answers: one promoter, two passives: 33.33…
+		{"one promoter of three", 1, 0, 3, 100.0 / 3},
+	}
+	for _, tt := range tests {
+		if got := pulse.NPS(tt.promoters, tt.detr, tt.n); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: NPS(%d, %d, %d) = %v, want %v", tt.name, tt.promoters, tt.detr, tt.n, got, tt.want)
+		}
+	}
+	if got := pulse.NPS(0, 0, 0); !math.IsNaN(got) {
+		t.Errorf("NPS of no answers = %v, want NaN", got)
+	}
+}
+
+func TestPromotersAreNineAndTenDetractorsZeroToSix(t *testing.T) {
+	for v := 0; v <= 10; v++ {
+		wantP, wantD := v >= 9, v <= 6
+		if got := pulse.Promoter(float64(v)); got != wantP {
+			t.Errorf("Promoter(%d) = %v, want %v", v, got, wantP)
+		}
+		if got := pulse.Detractor(float64(v)); got != wantD {
+			t.Errorf("Detractor(%d) = %v, want %v", v, got, wantD)
+		}
+	}
+}
+
+func TestScore0to100MapsAgreementLinearly(t *testing.T) {
+	tests := []struct{ likert, want float64 }{
+		{1, 0}, {2, 25}, {3, 50}, {4, 75}, {5, 100},
+		// Mean of 4, 4, 5, 4, 4 = 4.2 → (4.2−1)/4·100 = 80.
+		{4.2, 80},
+		// Mean of 1, 2 = 1.5 → 12.5.
+		{1.5, 12.5},
+	}
+	for _, tt := range tests {
+		if got := pulse.Score0to100(tt.likert); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("Score0to100(%v) = %v, want %v", tt.likert, got, tt.want)
+		}
+	}
+}
+
+func TestQuestionValidateChecksKindChoicesAndDriver(t *testing.T) {
+	tests := []struct {
+		name  string
+		q     pulse.Question
+		field string
+	}{
+		{"fine likert", pulse.Question{Text: "I can focus.", Kind: pulse.Likert5, Driver: "workload"}, ""},
+		{"blank text", pulse.Question{Text: "  ", Kind: pulse.Likert5}, "text"},
+		{"long text", pulse.Question{Text: strings.Repeat("a", 501), Kind: pulse.Likert5}, "text"},
+		{"unknown kind", pulse.Question{Text: "Q", Kind: "stars"}, "kind"},
+		{"one choice", pulse.Question{Text: "Q", Kind: pulse.Choice, Choices: []string{"Yes", " "}}, "choices"},
+		{"duplicate choice", pulse.Question{Text: "Q", Kind: pulse.Choice, Choices: []string{"Yes", "yes"}}, "choices"},
+		{"unknown driver", pulse.Question{Text: "Q", Kind: pulse.Likert5, Driver: "snacks"}, "driver"},
+		{"index needs likert", pulse.Question{Text: "Q", Kind: pulse.Scale010, InIndex: true}, "in_index"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.q.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			fieldError(t, err, tt.field)
+		})
+	}
+}
