@@ -38,12 +38,16 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	sum, err := demo.Generate(ctx, st, demo.Options{Seed: seed, Today: tandem.Today(time.Now())})
+	base := cfg.baseURL
+	if base == "" {
+		base = "http://" + cfg.addr
+	}
+	sum, err := demo.Generate(ctx, st, demo.Options{Seed: seed, Today: tandem.Today(time.Now()), Now: time.Now(), BaseURL: base})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Demo database %s: %d units, %d employees (%d of them exited), built in %s.\n",
-		cfg.db, sum.Units, sum.Employees, sum.Exited, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "Demo database %s: %d units, %d employees (%d of them exited), %d weekly pulse rounds, built in %s.\n",
+		cfg.db, sum.Units, sum.Employees, sum.Exited, sum.Rounds, time.Since(start).Round(time.Millisecond))
 	if noServe {
 		return nil
 	}
@@ -51,6 +55,13 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "\nTandem demo is running at %s\nSign in with any of these (password %q):\n", "http://"+addr, demo.Password)
 		for _, a := range sum.Accounts {
 			fmt.Fprintf(out, "  %-26s %-7s %s\n", a.Email, a.Role, a.Scope)
+		}
+		if len(sum.Pulse.Links) > 0 {
+			fmt.Fprintf(out, "\nRound %d of %q is open until %s. Answer it as an employee with one of these links:\n",
+				sum.Pulse.OpenRound.Seq, sum.Pulse.Program.Name, sum.Pulse.OpenRound.ClosesAt.In(sum.Pulse.Location()).Format("Mon 2 Jan 15:04 MST"))
+			for _, l := range sum.Pulse.Links {
+				fmt.Fprintf(out, "  %s\n", l)
+			}
 		}
 		fmt.Fprintf(out, "Press Ctrl+C to stop.\n")
 	})

@@ -31,6 +31,9 @@ type Account struct {
 type Summary struct {
 	Units, Employees, Exited int
 	Accounts                 []Account
+	Rounds                   int
+	// Pulse is the pulse history and its open round's links.
+	Pulse *History
 }
 
 // team is one leaf of the demo tree: its path, size and whether customers
@@ -95,6 +98,10 @@ type Options struct {
 	Seed uint64
 	// Today is the demo's "now"; hire and exit dates lie before it.
 	Today time.Time
+	// Now is the moment the demo is built; rounds lie before it.
+	Now time.Time
+	// BaseURL prefixes the printed answer links.
+	BaseURL string
 }
 
 // Generate fills an empty store with the demo organisation.
@@ -157,6 +164,13 @@ func Generate(ctx context.Context, st *store.Store, opt Options) (Summary, error
 		}
 		sum.Accounts = append(sum.Accounts, acc)
 	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	if sum.Pulse, err = generatePulse(ctx, st, rng, tree, opt.Now, opt.BaseURL); err != nil {
+		return sum, fmt.Errorf("demo pulse history: %w", err)
+	}
+	sum.Rounds = len(sum.Pulse.Weeks)
 	if err := st.SetSetting(ctx, "demo", "1"); err != nil {
 		return sum, err
 	}

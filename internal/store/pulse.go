@@ -565,51 +565,128 @@ func (s *Store) SubmitResponse(ctx context.Context, tokenHash string, answers []
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrAlreadyAnswered
 		}
-		qs, err := s.roundQuestions(ctx, tx.tx, roundID)
+		kinds, err := tx.roundKinds(ctx, roundID)
 		if err != nil {
 			return err
 		}
-		kinds := map[int64]pulse.Kind{}
-		for _, q := range qs {
-			kinds[q.ID] = q.Kind
+		return tx.recordResponse(ctx, roundID, unitID, kinds, answers, comment)
+	})
+}
+
+func (tx *Tx) roundKinds(ctx context.Context, roundID int64) (map[int64]pulse.Kind, error) {
+	qs, err := tx.s.roundQuestions(ctx, tx.tx, roundID)
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[int64]pulse.Kind{}
+	for _, q := range qs {
+		kinds[q.ID] = q.Kind
+	}
+	return kinds, nil
+}
+
+// recordResponse stores one response's answers and adds them to the
+// round's running totals.
+func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds map[int64]pulse.Kind, answers []pulse.Answer, comment string) error {
+	s := tx.s
+	respID, err := tx.insertResponse(ctx, roundID, unitID, comment)
+	if err != nil {
+		return err
+	}
+	for _, a := range answers {
+		kind, ok := kinds[a.QuestionID]
+		if !ok {
+			return tandem.Errorf(tandem.EINVALID, "question %d is not part of this round", a.QuestionID)
 		}
-		respID, err := tx.insertResponse(ctx, roundID, unitID, comment)
+		var v sql.NullFloat64
+		if a.HasValue {
+			v = sql.NullFloat64{Float64: a.Value, Valid: true}
+		}
+		if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text) VALUES (?, ?, ?, ?)", respID, a.QuestionID, v, a.Text); err != nil {
+			return err
+		}
+		if !a.HasValue || (kind != pulse.Likert5 && kind != pulse.Scale010) {
+			continue
+		}
+		var prom, detr int
+		if kind == pulse.Scale010 {
+			if pulse.Promoter(a.Value) {
+				prom = 1
+			} else if pulse.Detractor(a.Value) {
+				detr = 1
+			}
+		}
+		if _, err := s.exec(ctx, tx.tx, `INSERT INTO round_scores (round_id, unit_id, question_id, n, sum, promoters, detractors)
+			VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (round_id, unit_id, question_id) DO UPDATE SET
+			n = round_scores.n + 1, sum = round_scores.sum + excluded.sum,
+			promoters = round_scores.promoters + excluded.promoters, detractors = round_scores.detractors + excluded.detractors`,
+			roundID, unitID, a.QuestionID, a.Value, prom, detr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordedResponse is one invitation's answers, for RecordResponses.
+type RecordedResponse struct {
+	InvitationID int64
+	Answers      []pulse.Answer
+	Comment      string
+}
+
+// RecordResponses stores many responses of one round in one transaction,
+// exactly as SubmitResponse stores one: the demo uses it to write a year of
+// history quickly. Invitations already answered are refused.
+func (s *Store) RecordResponses(ctx context.Context, roundID int64, rs []RecordedResponse) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		kinds, err := tx.roundKinds(ctx, roundID)
 		if err != nil {
 			return err
 		}
-		for _, a := range answers {
-			kind, ok := kinds[a.QuestionID]
-			if !ok {
-				return tandem.Errorf(tandem.EINVALID, "question %d is not part of this round", a.QuestionID)
+		for _, r := range rs {
+			var unitID int64
+			if err := s.queryRow(ctx, tx.tx, "UPDATE invitations SET responded = ? WHERE id = ? AND round_id = ? AND responded = ? RETURNING unit_id",
+				true, r.InvitationID, roundID, false).Scan(&unitID); err != nil {
+				return fmt.Errorf("invitation %d of round %d: not open for an answer: %w", r.InvitationID, roundID, err)
 			}
-			var v sql.NullFloat64
-			if a.HasValue {
-				v = sql.NullFloat64{Float64: a.Value, Valid: true}
-			}
-			if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text) VALUES (?, ?, ?, ?)", respID, a.QuestionID, v, a.Text); err != nil {
-				return err
-			}
-			if !a.HasValue || (kind != pulse.Likert5 && kind != pulse.Scale010) {
-				continue
-			}
-			var prom, detr int
-			if kind == pulse.Scale010 {
-				if pulse.Promoter(a.Value) {
-					prom = 1
-				} else if pulse.Detractor(a.Value) {
-					detr = 1
-				}
-			}
-			if _, err := s.exec(ctx, tx.tx, `INSERT INTO round_scores (round_id, unit_id, question_id, n, sum, promoters, detractors)
-				VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (round_id, unit_id, question_id) DO UPDATE SET
-				n = round_scores.n + 1, sum = round_scores.sum + excluded.sum,
-				promoters = round_scores.promoters + excluded.promoters, detractors = round_scores.detractors + excluded.detractors`,
-				roundID, unitID, a.QuestionID, a.Value, prom, detr); err != nil {
+			if err := tx.recordResponse(ctx, roundID, unitID, kinds, r.Answers, r.Comment); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// RoundInvitations lists a round's invitations: id, employee and unit.
+func (s *Store) RoundInvitations(ctx context.Context, roundID int64) ([]InvitationRef, error) {
+	rows, err := s.query(ctx, s.r, "SELECT id, employee_id, unit_id, responded FROM invitations WHERE round_id = ? ORDER BY id", roundID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []InvitationRef
+	for rows.Next() {
+		var r InvitationRef
+		if err := rows.Scan(&r.ID, &r.EmployeeID, &r.UnitID, &r.Responded); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// InvitationRef is an invitation without its round.
+type InvitationRef struct {
+	ID, EmployeeID, UnitID int64
+	Responded              bool
+}
+
+// CancelRoundMessages cancels a round's unsent messages (the demo prints
+// its links instead of sending them).
+func (s *Store) CancelRoundMessages(ctx context.Context, roundID int64, reason string) error {
+	_, err := s.exec(ctx, s.w, `UPDATE outbox SET status = 'cancelled', last_error = ? WHERE status = 'pending'
+		AND kind IN ('invite', 'reminder') AND ref IN (SELECT id FROM invitations WHERE round_id = ?)`, reason, roundID)
+	return err
 }
 
 // insertResponse stores a response under a random positive 63-bit id, so

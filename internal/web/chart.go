@@ -41,7 +41,7 @@ func lineChart(labels []string, series []Series, yMin, yMax float64, yUnit strin
 	}
 	step := int(math.Ceil(float64(len(labels)) / 8))
 	for i, l := range labels {
-		if i%step != 0 && i != len(labels)-1 {
+		if i%step != 0 && (i != len(labels)-1 || i%step < step/2+1) {
 			continue
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="#5b6764">%s</text>`, x(i), h-bottom+16, template.HTMLEscapeString(l))
