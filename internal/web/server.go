@@ -238,6 +238,12 @@ func (s *Server) routes() {
 	e.GET("/rounds/:id", s.roundResults, user...)
 	e.GET("/rounds/:id/export.csv", s.exportRound, user...)
 
+	// Customer ratings and the correlation report (pages), and the JSON
+	// API under /api/v1 (bearer keys; no cookies, no CSRF).
+	s.customerRoutes(user, editor, admin)
+	s.reportRoutes(user)
+	s.apiRoutes()
+
 	// Answer links: the unguessable token in the path is the credential,
 	// so these routes carry no session and no CSRF cookie.
 	e.GET("/p/:token", s.answerPage, answerHeaders)
