@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+)
+
+// newProgram imports a team of size people under Acme/Team and saves a
+// weekly program for Acme.
+func newProgram(t *testing.T, st *Store, size int) pulse.Program {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("email,name,team,hired_on\n")
+	for i := 0; i < size; i++ {
+		fmt.Fprintf(&b, "p%d@example.com,Person %d,Acme/Team,2020-01-01\n", i, i)
+	}
+	importCSV(t, st, b.String(), false)
+	tree, _ := st.Tree(context.Background())
+	p := pulse.Defaults()
+	p.AudienceUnitID = tree.ByPath([]string{"Acme"}).ID
+	p.TimeZone = "Europe/Berlin"
+	if err := st.SaveProgram(context.Background(), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRoundIsUniquePerProgramAndSlotEvenUnderConcurrentCreates(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		p := newProgram(t, st, 6)
+		slot := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+		var wg sync.WaitGroup
+		created := make(chan bool, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, c, err := st.CreateRound(ctx, &p, slot, false, slot)
+				if err != nil {
+					t.Error(err)
+				}
+				created <- c
+			}()
+		}
+		wg.Wait()
+		close(created)
+		n := 0
+		for c := range created {
+			if c {
+				n++
+			}
+		}
+		rounds, _ := st.Rounds(ctx, p.ID)
+		if n != 1 || len(rounds) != 1 {
+			t.Fatalf("%d creations reported, %d rounds stored; want exactly one", n, len(rounds))
+		}
+		if rounds[0].Invited != 6 || rounds[0].Period != "2026-03-02" {
+			t.Errorf("round %+v: want 6 invited, period 2026-03-02", rounds[0])
+		}
+		msgs, _ := st.OutboxMessages(ctx, "pending", 100)
+		if len(msgs) != 6 {
+			t.Errorf("%d invitations queued, want 6", len(msgs))
+		}
+	})
+}
+
+func TestAnswerIsStoredOnceAndWithoutItsPerson(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		p := newProgram(t, st, 5)
+		now := time.Now()
+		r, _, err := st.CreateRound(ctx, &p, now, true, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		invs, _ := st.RoundInvitations(ctx, r.ID)
+		if err := st.AddInvitationToken(ctx, invs[0].ID, "hash-1"); err != nil {
+			t.Fatal(err)
+		}
+		qs, _ := st.RoundQuestions(ctx, r.ID)
+		var answers []pulse.Answer
+		for _, q := range qs {
+			if q.Kind == pulse.Scale010 {
+				answers = append(answers, pulse.Answer{QuestionID: q.ID, Value: 9, HasValue: true})
+			} else if q.Kind == pulse.Likert5 {
+				answers = append(answers, pulse.Answer{QuestionID: q.ID, Value: 4, HasValue: true})
+			}
+		}
+		if err := st.SubmitResponse(ctx, "hash-1", answers, "nice", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SubmitResponse(ctx, "hash-1", answers, "again", now); err != ErrAlreadyAnswered {
+			t.Errorf("second submission: %v, want ErrAlreadyAnswered", err)
+		}
+		if err := st.SubmitResponse(ctx, "nope", answers, "", now); err == nil {
+			t.Error("unknown token accepted")
+		}
+		scores, _ := st.Scores(ctx, []int64{r.ID})
+		for _, s := range scores {
+			if s.N != 1 {
+				t.Errorf("question %d counted %d times, want 1", s.QuestionID, s.N)
+			}
+		}
+		resp, _ := st.Respondents(ctx, []int64{r.ID})
+		if total := sumCounts(resp[r.ID]); total != 1 {
+			t.Errorf("%d responses, want 1", total)
+		}
+		got, _ := st.Round(ctx, r.ID)
+		if got.Responded != 1 {
+			t.Errorf("participation %d, want 1", got.Responded)
+		}
+		// After the window, answers are refused.
+		if err := st.AddInvitationToken(ctx, invs[1].ID, "hash-2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SubmitResponse(ctx, "hash-2", answers, "", r.ClosesAt); err != ErrRoundClosed {
+			t.Errorf("answer at closing time: %v, want ErrRoundClosed", err)
+		}
+	})
+}
+
+func sumCounts(c UnitCounts) int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+func TestOutboxLeaseHandsEachMessageToOneWorker(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		p := newProgram(t, st, 30)
+		now := time.Now()
+		if _, _, err := st.CreateRound(ctx, &p, now, true, now); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int64]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					msgs, err := st.ClaimOutbox(ctx, now, time.Minute, 7)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(msgs) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, m := range msgs {
+						seen[m.ID]++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(seen) != 30 {
+			t.Errorf("%d messages claimed, want 30", len(seen))
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("message %d claimed %d times", id, n)
+			}
+		}
+		// After the lease ends, an unsent message is handed out again.
+		again, _ := st.ClaimOutbox(ctx, now.Add(2*time.Minute), time.Minute, 100)
+		if len(again) != 30 {
+			t.Errorf("after the lease: %d claimable, want 30", len(again))
+		}
+		if err := st.MarkSent(ctx, again[0].ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MarkRetry(ctx, again[1].ID, "550 no such user", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		counts, _ := st.OutboxCounts(ctx)
+		if counts["sent"] != 1 || counts["failed"] != 1 || counts["pending"] != 28 {
+			t.Errorf("outbox counts %v", counts)
+		}
+	})
+}
+
+func TestClosingARoundCancelsItsUnsentMessagesAndRemindersComeOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		p := newProgram(t, st, 5)
+		start := time.Now().Add(-72 * time.Hour)
+		r, _, err := st.CreateRound(ctx, &p, start, true, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, _ := st.ClaimOutbox(ctx, start, time.Second, 100)
+		for _, m := range msgs {
+			st.MarkSent(ctx, m.ID, start)
+		}
+		now := start.Add(time.Duration(p.ReminderDays)*24*time.Hour + time.Minute)
+		n, err := st.QueueDueReminders(ctx, now)
+		if err != nil || n != 5 {
+			t.Fatalf("reminders queued %d (%v), want 5", n, err)
+		}
+		if n, _ := st.QueueDueReminders(ctx, now.Add(time.Hour)); n != 0 {
+			t.Errorf("reminders queued again: %d", n)
+		}
+		closed, err := st.CloseDueRounds(ctx, r.ClosesAt)
+		if err != nil || closed != 1 {
+			t.Fatalf("closed %d (%v), want 1", closed, err)
+		}
+		counts, _ := st.OutboxCounts(ctx)
+		if counts["pending"] != 0 || counts["cancelled"] != 5 {
+			t.Errorf("after closing: %v, want the 5 reminders cancelled", counts)
+		}
+	})
+}
