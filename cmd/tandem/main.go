@@ -34,6 +34,7 @@ func commands() []command {
 		{"import", "import a roster file: tandem import roster FILE", runImport},
 		{"user", "manage accounts: tandem user add EMAIL --role admin|hr|leader", runUser},
 		{"migrate", "apply database migrations (also done at every start)", runMigrate},
+		{"backup", "copy the SQLite database while it is in use: tandem backup FILE", runBackup},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -32,6 +32,8 @@ type serveConfig struct {
 	smtpPort       string
 	smtpTimeout    time.Duration
 	webhookURL     string
+	outboxLease    time.Duration
+	outboxPoll     time.Duration
 }
 
 func (c *serveConfig) register(fs *flags, defaultDB string) {
@@ -52,6 +54,8 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.smtp.HeloName, "smtp-helo", "TANDEM_SMTP_HELO", "", "name Tandem gives in SMTP HELO (default localhost)")
 	fs.duration(&c.smtpTimeout, "smtp-timeout", "TANDEM_SMTP_TIMEOUT", 30*time.Second, "time allowed for one SMTP delivery")
 	fs.string(&c.webhookURL, "webhook-url", "TANDEM_WEBHOOK_URL", "", "Slack-compatible incoming webhook for chat messages")
+	fs.duration(&c.outboxLease, "outbox-lease", "TANDEM_OUTBOX_LEASE", 2*time.Minute, "how long a replica holds a message it is sending before another may retry it")
+	fs.duration(&c.outboxPoll, "outbox-poll", "TANDEM_OUTBOX_POLL", 2*time.Second, "how often the outbox is checked for due messages")
 }
 
 // senders builds the delivery transports the configuration asks for.
@@ -137,9 +141,20 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	worker := schedule.NewWorker(st, senders, srv.BaseURL(), log, nil)
+	if cfg.outboxLease > 0 {
+		worker.Lease = cfg.outboxLease
+	}
 	runner := schedule.NewRunner(st, log)
 	runner.OnRound = func(pulse.Round) { worker.Wake() }
-	sched, err := schedule.New(runner, st, log, schedule.Options{})
+	opts := schedule.Options{}
+	// On PostgreSQL several replicas may run; one of them, elected by an
+	// advisory lock, runs the scheduled jobs. Every replica sends mail.
+	elector := st.NewElector()
+	if elector != nil {
+		opts.Elector = elector
+		defer elector.Resign()
+	}
+	sched, err := schedule.New(runner, st, log, opts)
 	if err != nil {
 		return err
 	}
@@ -150,7 +165,7 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	srv.RegisterMetrics(worker.Collectors()...)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); worker.Run(bg, 2*time.Second) }()
+	go func() { defer wg.Done(); worker.Run(bg, cfg.outboxPoll) }()
 	go func() { defer wg.Done(); sweep(bg, st, log) }()
 	defer func() {
 		if err := sched.Stop(); err != nil {

@@ -28,3 +28,12 @@ func isPgUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// sqlConn adapts *sql.Conn to connHolder.
+type sqlConn struct{ c *sql.Conn }
+
+func (c sqlConn) QueryRowContext(ctx context.Context, q string, args ...any) rowScanner {
+	return c.c.QueryRowContext(ctx, q, args...)
+}
+
+func (c sqlConn) Close() error { return c.c.Close() }
