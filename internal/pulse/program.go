@@ -1,6 +1,7 @@
 package pulse
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -105,12 +106,15 @@ func ParseSchedule(expr, zone string) (*Schedule, error) {
 	}
 	s := &Schedule{loc: loc, Crontab: "CRON_TZ=" + loc.String() + " " + expr, WithSeconds: fields == 6}
 	s.cron = gocron.NewDefaultCron(s.WithSeconds)
-	if err := s.cron.IsValid(s.Crontab, loc, time.Now()); err != nil {
-		return nil, tandem.FieldErrorf("cron", "%q is not a valid cron expression (%s); for example \"0 9 * * 1\" is Mondays at 09:00", expr, cleanCronErr(err))
-	}
-	// An expression that never fires (31 February) is refused too.
-	if s.cron.Next(time.Now()).IsZero() {
+	err = s.cron.IsValid(s.Crontab, loc, time.Now())
+	// An expression that never fires (31 February) is refused too. gocron
+	// reports it as ErrCronJobInvalid (a valid expression with no next run),
+	// and the person needs to hear that, not "not a valid cron expression".
+	if errors.Is(err, gocron.ErrCronJobInvalid) || (err == nil && s.cron.Next(time.Now()).IsZero()) {
 		return nil, tandem.FieldErrorf("cron", "%q never happens; check the day and month", expr)
+	}
+	if err != nil {
+		return nil, tandem.FieldErrorf("cron", "%q is not a valid cron expression (%s); for example \"0 9 * * 1\" is Mondays at 09:00", expr, cleanCronErr(err))
 	}
 	return s, nil
 }

@@ -79,9 +79,9 @@ func TestOnlyFreeTextIsOptional(t *testing.T) {
 
 func TestNPSFromHandWorkedCounts(t *testing.T) {
 	tests := []struct {
-		name                string
-		promoters, detr, n  int
-		want                float64
+		name               string
+		promoters, detr, n int
+		want               float64
 	}{
 		// 10 answers: 9,9,10,10,10,10 (6 promoters), 7,8 (passive), 3,6 (2 detractors): 60% − 20% = 40.
 		{"six promoters two detractors of ten", 6, 2, 10, 40},

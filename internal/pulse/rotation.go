@@ -56,9 +56,12 @@ func (r rotation) driverSlots(cycle int) int {
 // DriverCycle rounds, taking each driver's items in turn across its
 // appearances. Spare capacity takes further drivers in the same order.
 func RoundQuestions(pool []Question, p *Program, seq int) []Question {
+	if seq < 1 {
+		seq = 1
+	}
 	r := planRotation(pool, p)
 	var out []Question
-	if p.CoreEvery <= 1 || (seq-1)%p.CoreEvery == 0 {
+	if r.coreRound(p, seq) {
 		out = append(out, r.core...)
 	}
 	out = append(out, r.always...)
@@ -66,22 +69,49 @@ func RoundQuestions(pool []Question, p *Program, seq int) []Question {
 	if n == 0 {
 		return out
 	}
-	slots := p.QuestionsPerRound - len(out)
-	need := r.driverSlots(p.DriverCycle)
-	if slots < need {
-		slots = need
-	}
-	if slots > n {
-		slots = n
-	}
-	// Round seq starts where the previous round stopped.
-	start := ((seq - 1) * slots) % n
-	for i := 0; i < slots; i++ {
-		d := (start + i) % n
-		items := r.drivers[d]
-		// How many times driver d has come up before this round.
-		turn := ((seq-1)*slots + i) / n
+	// Round seq starts where the previous round stopped. Rounds with and
+	// without the core have room for different numbers of drivers, so the
+	// start is the sum of the driver questions of all earlier rounds, not
+	// (seq-1) times this round's number: otherwise rounds overlap or skip
+	// drivers and the cycle's promise breaks when CoreEvery > 1.
+	pos := r.driverPosition(p, seq)
+	for i := 0; i < r.roundDriverSlots(p, seq); i++ {
+		items := r.drivers[(pos+i)%n]
+		// How many times this driver has come up before.
+		turn := (pos + i) / n
 		out = append(out, items[turn%len(items)])
 	}
 	return out
+}
+
+// coreRound reports whether round seq asks the core items.
+func (r rotation) coreRound(p *Program, seq int) bool {
+	return p.CoreEvery <= 1 || (seq-1)%p.CoreEvery == 0
+}
+
+// roundDriverSlots is how many driver questions round seq asks: the room
+// left by the core and always-asked questions, at least what the cycle
+// needs and at most one per driver.
+func (r rotation) roundDriverSlots(p *Program, seq int) int {
+	used := len(r.always)
+	if r.coreRound(p, seq) {
+		used += len(r.core)
+	}
+	slots := max(p.QuestionsPerRound-used, r.driverSlots(p.DriverCycle))
+	return min(slots, len(r.drivers))
+}
+
+// driverPosition is how many driver questions rounds 1 … seq-1 asked.
+func (r rotation) driverPosition(p *Program, seq int) int {
+	period := max(1, p.CoreEvery)
+	perPeriod := 0
+	for k := 1; k <= period; k++ {
+		perPeriod += r.roundDriverSlots(p, k)
+	}
+	done := seq - 1
+	pos := (done / period) * perPeriod
+	for k := 1; k <= done%period; k++ {
+		pos += r.roundDriverSlots(p, k)
+	}
+	return pos
 }

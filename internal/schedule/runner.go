@@ -45,12 +45,20 @@ func (r *Runner) FireProgram(ctx context.Context, programID int64, now time.Time
 	}
 	// A job fires at its slot, perhaps a little late: the slot is the
 	// latest one not after now, looked for within the answer window.
-	since := now.AddDate(0, 0, -p.WindowDays)
+	// The window is counted in days of the program's zone, as the store
+	// counts closes_at: across a daylight-saving change a window of days is
+	// an hour shorter or longer than days × 24 h.
+	loc := sched.Location()
+	since := now.In(loc).AddDate(0, 0, -p.WindowDays)
 	if p.CreatedAt.After(since) {
 		since = p.CreatedAt.Add(-time.Second)
 	}
 	slot := sched.Latest(since, now)
 	if slot.IsZero() {
+		return pulse.Round{}, false, nil
+	}
+	// A round that would be closed already is not created.
+	if !now.Before(slot.In(loc).AddDate(0, 0, p.WindowDays)) {
 		return pulse.Round{}, false, nil
 	}
 	return r.createRound(ctx, &p, slot, false, now)
