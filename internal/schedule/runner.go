@@ -53,16 +53,45 @@ func (r *Runner) FireProgram(ctx context.Context, programID int64, now time.Time
 	if p.CreatedAt.After(since) {
 		since = p.CreatedAt.Add(-time.Second)
 	}
-	slot := sched.Latest(since, now)
-	if slot.IsZero() {
-		return pulse.Round{}, false, nil
+	// Every slot since the last scheduled round whose window is still
+	// open gets its round: normally just the one that fired, but after a
+	// leader replica died, the slot it missed too. At most maxCatchUp.
+	last, hadRound, err := r.store.LatestScheduledSlot(ctx, p.ID)
+	if err != nil {
+		return pulse.Round{}, false, err
 	}
-	// A round that would be closed already is not created.
-	if !now.Before(slot.In(loc).AddDate(0, 0, p.WindowDays)) {
-		return pulse.Round{}, false, nil
+	if hadRound && last.After(since) {
+		// From the last round itself: firing its slot again finds it.
+		since = last.Add(-time.Second)
 	}
-	return r.createRound(ctx, &p, slot, false, now)
+	var slots []time.Time
+	for t := sched.Next(since); !t.IsZero() && !t.After(now); t = sched.Next(t) {
+		// A round that would be closed already is not created.
+		if now.Before(t.In(loc).AddDate(0, 0, p.WindowDays)) {
+			slots = append(slots, t)
+		}
+	}
+	keep := maxCatchUp
+	if !hadRound {
+		keep = 1 // a program's first firing starts with the current slot only
+	}
+	if len(slots) > keep {
+		slots = slots[len(slots)-keep:]
+	}
+	var round pulse.Round
+	made := false
+	for _, slot := range slots {
+		rd, created, err := r.createRound(ctx, &p, slot, false, now)
+		if err != nil {
+			return rd, made, err
+		}
+		round, made = rd, made || created
+	}
+	return round, made, nil
 }
+
+// maxCatchUp bounds how many missed slots one firing creates.
+const maxCatchUp = 10
 
 // SendNow creates an extra round of the program starting now ("send a
 // round now" in the program page). A second click in the same second finds

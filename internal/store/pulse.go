@@ -711,3 +711,14 @@ func (tx *Tx) insertResponse(ctx context.Context, roundID, unitID int64, comment
 	}
 	return 0, fmt.Errorf("could not draw a free response id")
 }
+
+// LatestScheduledSlot returns the slot of the program's latest scheduled
+// (not sent-now) round.
+func (s *Store) LatestScheduledSlot(ctx context.Context, programID int64) (time.Time, bool, error) {
+	var v sql.NullInt64
+	err := s.queryRow(ctx, s.r, "SELECT MAX(scheduled_at) FROM rounds WHERE program_id = ? AND manual = ?", programID, false).Scan(&v)
+	if err != nil || !v.Valid {
+		return time.Time{}, false, err
+	}
+	return fromUnix(v.Int64), true, nil
+}
