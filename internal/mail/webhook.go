@@ -47,8 +47,9 @@ func NewWebhook(rawURL string, client *http.Client) (Sender, error) {
 
 func (w *webhookSender) Name() string { return "webhook" }
 
-// Send posts m.Subject in bold and m.Text. m.To and m.HTML are not used: the
-// channel is fixed by the webhook URL.
+// Send posts m.Subject in bold and m.Text. m.To is sent as the channel
+// override when it starts with @ or # (otherwise the webhook's own channel
+// is used); m.HTML is not used.
 func (w *webhookSender) Send(ctx context.Context, m Message) error {
 	if strings.TrimSpace(m.Text) == "" {
 		return permanentf("webhook: message has no text body")
@@ -57,9 +58,17 @@ func (w *webhookSender) Send(ctx context.Context, m Message) error {
 	if s := strings.TrimSpace(m.Subject); s != "" {
 		text = "*" + slackEscape(s) + "*\n\n" + text
 	}
+	// A recipient such as "@ana" or "#support" becomes the channel
+	// override that Mattermost, Rocket.Chat and Slack's legacy incoming
+	// webhooks honour, so a personal link goes to that person only.
+	var channel string
+	if strings.HasPrefix(m.To, "@") || strings.HasPrefix(m.To, "#") {
+		channel = m.To
+	}
 	body, err := json.Marshal(struct {
-		Text string `json:"text"`
-	}{text})
+		Text    string `json:"text"`
+		Channel string `json:"channel,omitempty"`
+	}{text, channel})
 	if err != nil {
 		return permanentf("webhook: encode message: %v", err)
 	}

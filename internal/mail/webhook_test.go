@@ -55,8 +55,8 @@ func TestWebhookPostsSubjectInBoldThenText(t *testing.T) {
 		t.Errorf("request = %s %s (%s), want POST %s (application/json)", gotMethod, gotPath, gotType, secretPath)
 	}
 	want := "*Weekly pulse*\n\nHi &lt;!channel&gt;, answer here: https://tandem.example.com/p/abc?x=1&amp;y=2"
-	if len(gotBody) != 1 || gotBody["text"] != want {
-		t.Errorf("body = %v, want only {\"text\": %q}", gotBody, want)
+	if len(gotBody) != 2 || gotBody["text"] != want || gotBody["channel"] != "@bob" {
+		t.Errorf("body = %v, want {\"text\": %q, \"channel\": \"@bob\"}", gotBody, want)
 	}
 }
 

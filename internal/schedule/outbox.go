@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -181,7 +182,14 @@ func (w *Worker) render(ctx context.Context, m store.OutboxMessage, now time.Tim
 			return msg, "", err
 		}
 		msg, err = renderInvitation(m.Kind == "reminder", d, w.baseURL+"/p/"+token, d.MinGroup)
-		if m.Channel != "email" {
+		switch m.Channel {
+		case "webhook":
+			// A chat handle: the email's local part ("ana.silva" of
+			// ana.silva@example.com), sent as a direct-message override
+			// so a personal link never lands in a shared channel.
+			handle, _, _ := strings.Cut(d.EmployeeEmail, "@")
+			msg.To = "@" + handle
+		case "log":
 			msg.To = d.EmployeeEmail
 		}
 		return msg, "", err
