@@ -202,6 +202,8 @@ func (s *Server) routes() {
 	e.GET("/employees", s.employeesPage, user...)
 	e.GET("/employees/:id", s.employeePage, user...)
 	e.GET("/roster/export.csv", s.exportRoster, user...)
+	e.GET("/account", s.accountPage, user...)
+	e.POST("/account/password", s.changePassword, user...)
 
 	e.POST("/units/:id", s.updateUnit, editor...)
 	e.POST("/employees/:id", s.updateEmployee, editor...)

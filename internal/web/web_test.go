@@ -452,3 +452,27 @@ func TestEveryPageCarriesSecurityHeaders(t *testing.T) {
 		t.Errorf("unknown page: %d", r.status)
 	}
 }
+
+func TestUsersChangeTheirOwnPasswordAndOtherSessionsEnd(t *testing.T) {
+	app := newTestApp(t)
+	other := app.client()
+	other.login("hr@example.com")
+	c := app.client()
+	c.login("hr@example.com")
+	if r := c.postForm("/account", "/account/password", url.Values{"current": {"wrong one"}, "password": {"a new long password"}, "password2": {"a new long password"}}); r.status != http.StatusBadRequest {
+		t.Fatalf("wrong current password: %d, want 400", r.status)
+	}
+	if r := c.postForm("/account", "/account/password", url.Values{"current": {testPassword}, "password": {"a new long password"}, "password2": {"a new long password"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("change: %d", r.status)
+	}
+	if r := c.get("/account"); r.status != http.StatusOK {
+		t.Errorf("this browser after the change: %d, want still signed in", r.status)
+	}
+	if r := other.get("/units"); r.status != http.StatusSeeOther {
+		t.Errorf("another browser after the change: %d, want signed out", r.status)
+	}
+	fresh := app.client()
+	if r := fresh.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {"a new long password"}}); r.status != http.StatusSeeOther {
+		t.Errorf("sign-in with the new password: %d", r.status)
+	}
+}
