@@ -145,11 +145,19 @@ func (s *Store) UpdateEmployee(ctx context.Context, e *tandem.Employee, today ti
 		return tandem.FieldErrorf("manager", "an employee cannot be their own manager")
 	}
 	return s.InTx(ctx, func(tx *Tx) error {
-		var oldUnit int64
-		if err := s.queryRow(ctx, tx.tx, "SELECT unit_id FROM employees WHERE id = ?", e.ID).Scan(&oldUnit); err == sql.ErrNoRows {
+		old, err := scanEmployee(s.queryRow(ctx, tx.tx, "SELECT "+employeeColumns+" FROM employees e LEFT JOIN employees m ON m.id = e.manager_id WHERE e.id = ?", e.ID))
+		if err == sql.ErrNoRows {
 			return tandem.Errorf(tandem.ENOTFOUND, "employee %d does not exist", e.ID)
 		} else if err != nil {
 			return err
+		}
+		oldUnit := old.UnitID
+		// Clearing an exit and giving a hire date after it is a rehire:
+		// the finished stint is kept.
+		if !old.ExitedOn.IsZero() && e.ExitedOn.IsZero() && !e.HiredOn.IsZero() && !e.HiredOn.Before(old.ExitedOn) {
+			if err := tx.archiveStint(ctx, old); err != nil {
+				return err
+			}
 		}
 		if err := tx.saveEmployee(ctx, e); err != nil {
 			return err

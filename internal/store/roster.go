@@ -93,6 +93,11 @@ func (s *Store) ApplyRoster(ctx context.Context, p *roster.Plan, today time.Time
 				return tandem.Errorf(tandem.ECONFLICT, "line %d: the employee this row matched is gone; run the import again", u.Record.Line)
 			}
 			oldUnit := e.UnitID
+			if u.Rehired {
+				if err := tx.archiveStint(ctx, e); err != nil {
+					return err
+				}
+			}
 			applyRecord(&e, u.Record, p.File)
 			if u.Rehired {
 				// A rehire starts a new employment; the old exit no longer
@@ -107,7 +112,13 @@ func (s *Store) ApplyRoster(ctx context.Context, p *roster.Plan, today time.Time
 			if err := tx.saveEmployee(ctx, &e); err != nil {
 				return fmt.Errorf("line %d: %w", u.Record.Line, err)
 			}
-			if e.UnitID != oldUnit {
+			switch {
+			case u.Rehired && !e.HiredOn.IsZero() && !e.HiredOn.After(today):
+				// The new stint starts in its unit on the rehire date.
+				if err := tx.recordUnit(ctx, e.ID, e.UnitID, e.HiredOn); err != nil {
+					return err
+				}
+			case e.UnitID != oldUnit:
 				if err := tx.recordUnit(ctx, e.ID, e.UnitID, today); err != nil {
 					return err
 				}

@@ -341,3 +341,41 @@ func TestSearchFindsNamesWithAccentsWhateverTheCase(t *testing.T) {
 		}
 	})
 }
+
+func TestRehireKeepsTheEarlierStint(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		importCSV(t, st, "employee_id,email,name,team,hired_on,exited_on,exit_type,regretted\nE1,ana@example.com,Ana,Acme/Sales,2019-01-07,2024-05-31,voluntary,yes\n", false)
+		importCSV(t, st, "employee_id,email,name,team,hired_on\nE1,ana@example.com,Ana,Acme/Support,2025-09-01\n", false)
+		emps, _ := st.AllEmployees(ctx)
+		if len(emps) != 1 || !emps[0].ExitedOn.IsZero() || emps[0].HiredOn != mustDate("2025-09-01") {
+			t.Fatalf("after the rehire: %+v, want one active employee hired 2025-09-01", emps)
+		}
+		past, _ := st.PastStints(ctx, emps[0].ID)
+		if len(past) != 1 || past[0].ExitedOn != mustDate("2024-05-31") || past[0].ExitType != "voluntary" || !past[0].Regretted {
+			t.Fatalf("earlier stints %+v, want the 2019–2024 voluntary regretted one", past)
+		}
+		stints, _ := st.Stints(ctx)
+		if len(stints) != 2 {
+			t.Fatalf("%d stints, want 2", len(stints))
+		}
+		tree, _ := st.Tree(ctx)
+		sales, support := tree.ByPath([]string{"Acme", "Sales"}).ID, tree.ByPath([]string{"Acme", "Support"}).ID
+		for _, s := range stints {
+			switch {
+			case s.Exited.IsZero() && s.UnitOn(mustDate("2025-10-01")) != support:
+				t.Errorf("current stint in unit %d, want Support", s.UnitOn(mustDate("2025-10-01")))
+			case !s.Exited.IsZero() && s.UnitOn(mustDate("2023-01-01")) != sales:
+				t.Errorf("earlier stint in unit %d, want Sales", s.UnitOn(mustDate("2023-01-01")))
+			}
+		}
+	})
+}
+
+func mustDate(s string) time.Time {
+	d, err := tandem.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/tandem-hq/tandem/internal/retention"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// archiveStint keeps a finished stint of e (before a rehire replaces it).
+func (tx *Tx) archiveStint(ctx context.Context, e tandem.Employee) error {
+	if e.ExitedOn.IsZero() {
+		return nil
+	}
+	_, err := tx.s.exec(ctx, tx.tx, `INSERT INTO employments (employee_id, hired_on, exited_on, exit_type, regretted, exit_reason)
+		VALUES (?, ?, ?, ?, ?, ?)`, e.ID, nullDate(e.HiredOn), tandem.FormatDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason)
+	return err
+}
+
+// Stints returns every period of employment — current ones and those
+// kept from before a rehire — with the unit history of each.
+func (s *Store) Stints(ctx context.Context) ([]retention.Stint, error) {
+	history := map[int64][]retention.UnitFrom{}
+	rows, err := s.query(ctx, s.r, "SELECT employee_id, valid_from, unit_id FROM employee_units ORDER BY employee_id, valid_from")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id, unit int64
+		var from string
+		if err := rows.Scan(&id, &from, &unit); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		day, _ := tandem.ParseDate(from)
+		history[id] = append(history[id], retention.UnitFrom{From: day, UnitID: unit})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []retention.Stint
+	add := func(id, unit int64, hired, exited sql.NullString, exitType string, regretted bool) {
+		st := retention.Stint{EmployeeID: id, Hired: parseNullDate(hired), Exited: parseNullDate(exited),
+			Voluntary: exitType == tandem.ExitVoluntary, Regretted: regretted}
+		for _, u := range history[id] {
+			// The stint's units: history entries inside it, and the one in
+			// force when it began.
+			if !st.Exited.IsZero() && !u.From.Before(st.Exited) {
+				continue
+			}
+			if !st.Hired.IsZero() && u.From.Before(st.Hired) {
+				st.Units = []retention.UnitFrom{{From: st.Hired, UnitID: u.UnitID}}
+				continue
+			}
+			st.Units = append(st.Units, u)
+		}
+		if len(st.Units) == 0 {
+			st.Units = []retention.UnitFrom{{From: st.Hired, UnitID: unit}}
+		}
+		out = append(out, st)
+	}
+	rows, err = s.query(ctx, s.r, "SELECT id, unit_id, hired_on, exited_on, exit_type, regretted FROM employees")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id, unit int64
+		var hired, exited sql.NullString
+		var typ string
+		var reg bool
+		if err := rows.Scan(&id, &unit, &hired, &exited, &typ, &reg); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		add(id, unit, hired, exited, typ, reg)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.query(ctx, s.r, "SELECT m.employee_id, e.unit_id, m.hired_on, m.exited_on, m.exit_type, m.regretted FROM employments m JOIN employees e ON e.id = m.employee_id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, unit int64
+		var hired, exited sql.NullString
+		var typ string
+		var reg bool
+		if err := rows.Scan(&id, &unit, &hired, &exited, &typ, &reg); err != nil {
+			return nil, err
+		}
+		add(id, unit, hired, exited, typ, reg)
+	}
+	return out, rows.Err()
+}
+
+// PastStints returns an employee's earlier periods of employment.
+func (s *Store) PastStints(ctx context.Context, employeeID int64) ([]tandem.Employee, error) {
+	rows, err := s.query(ctx, s.r, "SELECT hired_on, exited_on, exit_type, regretted, exit_reason FROM employments WHERE employee_id = ? ORDER BY exited_on", employeeID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []tandem.Employee
+	for rows.Next() {
+		var e tandem.Employee
+		var hired, exited sql.NullString
+		if err := rows.Scan(&hired, &exited, &e.ExitType, &e.Regretted, &e.ExitReason); err != nil {
+			return nil, err
+		}
+		e.ID, e.HiredOn, e.ExitedOn = employeeID, parseNullDate(hired), parseNullDate(exited)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+
