@@ -117,5 +117,3 @@ func (s *Store) PastStints(ctx context.Context, employeeID int64) ([]tandem.Empl
 	}
 	return out, rows.Err()
 }
-
-
