@@ -47,7 +47,7 @@ func TestATeamWhoseEngagementFallsTenPointsIsFlaggedWithItsEvidence(t *testing.T
 	if !ok {
 		t.Fatalf("A's 15-point fall was not flagged; got %v", got)
 	}
-	if !within(a.Latest, 60, 1e-9) || !within(a.Trailing, 75, 1e-9) || !within(a.Drop, 15, 1e-9) || len(a.Rounds) != 4 {
+	if !closeTo(a.Latest, 60, 1e-9) || !closeTo(a.Trailing, 75, 1e-9) || !closeTo(a.Drop, 15, 1e-9) || len(a.Rounds) != 4 {
 		t.Errorf("evidence %+v, want latest 60, trailing 75, drop 15 over 4 rounds", a)
 	}
 	if _, ok := flagged["A/"+MeasureIntent]; !ok {
@@ -94,4 +94,4 @@ func TestFlightRisksOfALeaderStayInTheirSubtree(t *testing.T) {
 	}
 }
 
-func within(a, b, tol float64) bool { return a-b <= tol && b-a <= tol }
+func closeTo(a, b, tol float64) bool { return a-b <= tol && b-a <= tol }
