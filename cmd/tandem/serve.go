@@ -146,6 +146,7 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	}
 	runner := schedule.NewRunner(st, log)
 	runner.OnRound = func(pulse.Round) { worker.Wake() }
+	runner.BaseURL = srv.BaseURL()
 	opts := schedule.Options{}
 	// On PostgreSQL several replicas may run; one of them, elected by an
 	// advisory lock, runs the scheduled jobs. Every replica sends mail.

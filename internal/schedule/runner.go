@@ -19,8 +19,11 @@ import (
 type Runner struct {
 	store *store.Store
 	log   *slog.Logger
-	// OnRound is called after a round is created (to wake the outbox).
+	// OnRound is called after a round is created or messages are queued
+	// (to wake the outbox).
 	OnRound func(pulse.Round)
+	// BaseURL prefixes links in digests.
+	BaseURL string
 }
 
 // NewRunner returns the job bodies over st.

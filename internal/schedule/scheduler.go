@@ -24,6 +24,9 @@ type Options struct {
 	// HousekeepEvery is how often rounds are closed and reminders queued
 	// (default one minute).
 	HousekeepEvery time.Duration
+	// DigestCron is when the weekly HR digest is queued, in UTC (default
+	// DigestCron); "-" turns it off.
+	DigestCron string
 }
 
 // Scheduler keeps one gocron job per active program in step with the
@@ -70,6 +73,23 @@ func New(runner *Runner, st *store.Store, log *slog.Logger, opt Options) (*Sched
 	}), gocron.WithName("housekeeping"), gocron.WithSingletonMode(gocron.LimitModeReschedule))
 	if err != nil {
 		return nil, err
+	}
+	if opt.DigestCron == "" {
+		opt.DigestCron = DigestCron
+	}
+	if opt.DigestCron != "-" {
+		sch, err := pulse.ParseSchedule(opt.DigestCron, "UTC")
+		if err != nil {
+			return nil, fmt.Errorf("digest schedule: %w", err)
+		}
+		_, err = gc.NewJob(gocron.CronJob(sch.Crontab, sch.WithSeconds), gocron.NewTask(func() {
+			if _, err := runner.Digest(s.ctx, s.clock.Now()); err != nil && s.ctx.Err() == nil {
+				log.Error("weekly digest", "err", err)
+			}
+		}), gocron.WithName("digest"), gocron.WithSingletonMode(gocron.LimitModeReschedule))
+		if err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

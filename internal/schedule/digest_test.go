@@ -1,0 +1,128 @@
+package schedule_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/mail"
+	"github.com/tandem-hq/tandem/internal/mail/mailtest"
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/roster"
+	"github.com/tandem-hq/tandem/internal/schedule"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+func TestWeeklyDigestReachesHROnceAndNamesNoGroupBelowK(t *testing.T) {
+	o := newTestOrg(t)
+	ctx := context.Background()
+	// Two more teams: Big (6 people) and Small (3, below k = 5).
+	var b strings.Builder
+	b.WriteString("email,name,team,hired_on\n")
+	for i := 0; i < 6; i++ {
+		fmt.Fprintf(&b, "big%d@example.com,Big %d,Acme/Big,2020-01-01\n", i, i)
+	}
+	for i := 0; i < 3; i++ {
+		fmt.Fprintf(&b, "small%d@example.com,Small %d,Acme/Small,2020-01-01\n", i, i)
+	}
+	plan, err := o.st.PlanRoster(ctx, strings.NewReader(b.String()), roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.st.ApplyRoster(ctx, plan, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := auth.HashPassword("long enough password")
+	for _, u := range []tandem.User{{Email: "hr@example.com", Role: tandem.RoleHR, PasswordHash: hash},
+		{Email: "boss@example.com", Role: tandem.RoleAdmin, PasswordHash: hash}} {
+		if err := o.st.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree, _ := o.st.Tree(ctx)
+	big, small := tree.ByPath([]string{"Acme", "Big"}).ID, tree.ByPath([]string{"Acme", "Small"}).ID
+	p := o.newProgram(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), func(p *pulse.Program) {
+		p.Channel = pulse.ChannelEmail
+		p.CoreEvery = 1
+	})
+	// Four weekly rounds; Big and Small answer 4 (75) three times, then 2
+	// (25): a 50-point fall. The rest answer 3 throughout.
+	slot := o.at0900(2026, 1, 5)
+	for w := 0; w < 4; w++ {
+		r, _, err := o.st.CreateRound(ctx, &p, slot.AddDate(0, 0, 7*w), false, slot.AddDate(0, 0, 7*w))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.st.CancelRoundMessages(ctx, r.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		qs, _ := o.st.RoundQuestions(ctx, r.ID)
+		invs, _ := o.st.RoundInvitations(ctx, r.ID)
+		var rs []store.RecordedResponse
+		for _, inv := range invs {
+			v := 3.0
+			if inv.UnitID == big || inv.UnitID == small {
+				v = 4
+				if w == 3 {
+					v = 2
+				}
+			}
+			rr := store.RecordedResponse{InvitationID: inv.ID}
+			for _, q := range qs {
+				switch q.Kind {
+				case pulse.Likert5:
+					rr.Answers = append(rr.Answers, pulse.Answer{QuestionID: q.ID, Value: v, HasValue: true})
+				case pulse.Scale010:
+					rr.Answers = append(rr.Answers, pulse.Answer{QuestionID: q.ID, Value: 2 * v, HasValue: true})
+				}
+			}
+			rs = append(rs, rr)
+		}
+		if err := o.st.RecordResponses(ctx, r.ID, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := mailtest.NewServer(t)
+	sender, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port, Security: "none", From: "Tandem <t@example.com>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := o.runner()
+	runner.BaseURL = "https://tandem.example.com"
+	now := slot.AddDate(0, 0, 22)
+	n, err := runner.Digest(ctx, now)
+	if err != nil || n != 2 {
+		t.Fatalf("digest queued %d (%v), want 2 (hr and admin)", n, err)
+	}
+	if n, _ := runner.Digest(ctx, now.Add(time.Hour)); n != 0 {
+		t.Errorf("a second run in the same week queued %d", n)
+	}
+	worker := schedule.NewWorker(o.st, map[string]mail.Sender{pulse.ChannelEmail: sender}, "https://tandem.example.com", o.log, nil)
+	if _, err := worker.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.WaitFor(2, 5*time.Second)
+	if len(msgs) != 2 {
+		t.Fatalf("%d digests arrived, want 2", len(msgs))
+	}
+	to := map[string]bool{}
+	for _, m := range msgs {
+		to[m.To[0]] = true
+		if !strings.Contains(m.Text, "Acme / Big: engagement index 25 (was 75 on average; down 50)") {
+			t.Errorf("digest does not name Big's fall:\n%s", m.Text)
+		}
+		if strings.Contains(m.Text, "Small") || strings.Contains(m.HTML, "Small") {
+			t.Errorf("digest names Small, a team of 3:\n%s", m.Text)
+		}
+		if m.HTML == "" {
+			t.Error("digest has no HTML part")
+		}
+	}
+	if !to["hr@example.com"] || !to["boss@example.com"] {
+		t.Errorf("digests went to %v", to)
+	}
+}
