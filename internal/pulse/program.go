@@ -254,6 +254,8 @@ type Round struct {
 	// Filled by listings.
 	Invited, Responded int
 	ProgramName        string
+	// TimeZone is the program's zone, for showing the round's times.
+	TimeZone string
 }
 
 // OpenAt reports whether the round accepts answers at now.

@@ -393,15 +393,15 @@ func (s *Store) Rounds(ctx context.Context, programID int64) ([]pulse.Round, err
 // Round returns one round with its participation totals.
 func (s *Store) Round(ctx context.Context, id int64) (pulse.Round, error) {
 	var inv, resp int
-	var name string
+	var name, zone string
 	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+`,
 		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id),
-		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id AND i.responded = ?), p.name
-		FROM rounds r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, true, id), &inv, &resp, &name)
+		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id AND i.responded = ?), p.name, p.timezone
+		FROM rounds r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, true, id), &inv, &resp, &name, &zone)
 	if err == sql.ErrNoRows {
 		return r, tandem.Errorf(tandem.ENOTFOUND, "round %d does not exist", id)
 	}
-	r.Invited, r.Responded, r.ProgramName = inv, resp, name
+	r.Invited, r.Responded, r.ProgramName, r.TimeZone = inv, resp, name, zone
 	return r, err
 }
 
@@ -420,6 +420,20 @@ func (s *Store) RoundQuestions(ctx context.Context, roundID int64) ([]pulse.Ques
 }
 
 func (s *Store) roundQuestions(ctx context.Context, db queryer, roundID int64) ([]pulse.Question, error) {
+	// A round's questions never change once it exists: they are kept in
+	// memory after the first read outside a write transaction (a rolled
+	// back round's id could come again, so its reads are not kept).
+	if v, ok := s.roundQs.Load(roundID); ok {
+		return append([]pulse.Question(nil), v.([]pulse.Question)...), nil
+	}
+	qs, err := s.loadRoundQuestions(ctx, db, roundID)
+	if err == nil && len(qs) > 0 && db == queryer(s.r) {
+		s.roundQs.Store(roundID, append([]pulse.Question(nil), qs...))
+	}
+	return qs, err
+}
+
+func (s *Store) loadRoundQuestions(ctx context.Context, db queryer, roundID int64) ([]pulse.Question, error) {
 	rows, err := s.query(ctx, db, `SELECT q.id, q.key, q.text, q.kind, q.driver, q.in_index, q.choices, q.builtin, q.position, q.retired
 		FROM round_questions rq JOIN questions q ON q.id = rq.question_id WHERE rq.round_id = ? ORDER BY rq.position`, roundID)
 	if err != nil {
@@ -514,12 +528,14 @@ type Invitation struct {
 // token's hash.
 func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error) {
 	var inv Invitation
-	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+`, i.id, i.unit_id, i.responded, p.name
+	var zone string
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+`, i.id, i.unit_id, i.responded, p.name, p.timezone
 		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
-		JOIN programs p ON p.id = r.program_id WHERE t.token_hash = ?`, tokenHash), &inv.ID, &inv.UnitID, &inv.Responded, &inv.Program)
+		JOIN programs p ON p.id = r.program_id WHERE t.token_hash = ?`, tokenHash), &inv.ID, &inv.UnitID, &inv.Responded, &inv.Program, &zone)
 	if err == sql.ErrNoRows {
 		return inv, tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
 	}
+	r.TimeZone = zone
 	inv.Round, inv.RoundID = r, r.ID
 	return inv, err
 }
@@ -541,36 +557,45 @@ var (
 // answers are stored under a random response id with the person's unit and
 // the round — nothing that leads back to the person or the time.
 func (s *Store) SubmitResponse(ctx context.Context, tokenHash string, answers []pulse.Answer, comment string, now time.Time) error {
+	if s.engine == SQLite {
+		return s.submitBatched(ctx, submission{tokenHash: tokenHash, answers: answers, comment: comment, now: now})
+	}
 	return s.InTx(ctx, func(tx *Tx) error {
-		var invID, roundID, unitID, closes int64
-		var responded, closed bool
-		err := s.queryRow(ctx, tx.tx, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
-			FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
-			WHERE t.token_hash = ?`, tokenHash).Scan(&invID, &roundID, &unitID, &responded, &closes, &closed)
-		if err == sql.ErrNoRows {
-			return tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
-		} else if err != nil {
-			return s.wrapErr(err)
-		}
-		if responded {
-			return ErrAlreadyAnswered
-		}
-		if closed || now.Unix() >= closes {
-			return ErrRoundClosed
-		}
-		res, err := s.exec(ctx, tx.tx, "UPDATE invitations SET responded = ? WHERE id = ? AND responded = ?", true, invID, false)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return ErrAlreadyAnswered
-		}
-		kinds, err := tx.roundKinds(ctx, roundID)
-		if err != nil {
-			return err
-		}
-		return tx.recordResponse(ctx, roundID, unitID, kinds, answers, comment)
+		return tx.submit(ctx, tokenHash, answers, comment, now)
 	})
+}
+
+// submit stores one submission inside tx.
+func (tx *Tx) submit(ctx context.Context, tokenHash string, answers []pulse.Answer, comment string, now time.Time) error {
+	s := tx.s
+	var invID, roundID, unitID, closes int64
+	var responded, closed bool
+	err := s.queryRow(ctx, tx.tx, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
+		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
+		WHERE t.token_hash = ?`, tokenHash).Scan(&invID, &roundID, &unitID, &responded, &closes, &closed)
+	if err == sql.ErrNoRows {
+		return tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
+	} else if err != nil {
+		return s.wrapErr(err)
+	}
+	if responded {
+		return ErrAlreadyAnswered
+	}
+	if closed || now.Unix() >= closes {
+		return ErrRoundClosed
+	}
+	res, err := s.exec(ctx, tx.tx, "UPDATE invitations SET responded = ? WHERE id = ? AND responded = ?", true, invID, false)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrAlreadyAnswered
+	}
+	kinds, err := tx.roundKinds(ctx, roundID)
+	if err != nil {
+		return err
+	}
+	return tx.recordResponse(ctx, roundID, unitID, kinds, answers, comment)
 }
 
 func (tx *Tx) roundKinds(ctx context.Context, roundID int64) (map[int64]pulse.Kind, error) {
@@ -593,6 +618,9 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 	if err != nil {
 		return err
 	}
+	// One statement for the answers and one for the running totals.
+	var ans, sc strings.Builder
+	var ansArgs, scArgs []any
 	for _, a := range answers {
 		kind, ok := kinds[a.QuestionID]
 		if !ok {
@@ -602,9 +630,11 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 		if a.HasValue {
 			v = sql.NullFloat64{Float64: a.Value, Valid: true}
 		}
-		if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text) VALUES (?, ?, ?, ?)", respID, a.QuestionID, v, a.Text); err != nil {
-			return err
+		if ans.Len() > 0 {
+			ans.WriteString(", ")
 		}
+		ans.WriteString("(?, ?, ?, ?)")
+		ansArgs = append(ansArgs, respID, a.QuestionID, v, a.Text)
 		if !a.HasValue || (kind != pulse.Likert5 && kind != pulse.Scale010) {
 			continue
 		}
@@ -616,11 +646,23 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 				detr = 1
 			}
 		}
+		if sc.Len() > 0 {
+			sc.WriteString(", ")
+		}
+		sc.WriteString("(?, ?, ?, 1, ?, ?, ?)")
+		scArgs = append(scArgs, roundID, unitID, a.QuestionID, a.Value, prom, detr)
+	}
+	if ans.Len() > 0 {
+		if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text) VALUES "+ans.String(), ansArgs...); err != nil {
+			return err
+		}
+	}
+	if sc.Len() > 0 {
 		if _, err := s.exec(ctx, tx.tx, `INSERT INTO round_scores (round_id, unit_id, question_id, n, sum, promoters, detractors)
-			VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (round_id, unit_id, question_id) DO UPDATE SET
+			VALUES `+sc.String()+` ON CONFLICT (round_id, unit_id, question_id) DO UPDATE SET
 			n = round_scores.n + 1, sum = round_scores.sum + excluded.sum,
 			promoters = round_scores.promoters + excluded.promoters, detractors = round_scores.detractors + excluded.detractors`,
-			roundID, unitID, a.QuestionID, a.Value, prom, detr); err != nil {
+			scArgs...); err != nil {
 			return err
 		}
 	}

@@ -224,3 +224,73 @@ func TestClosingARoundCancelsItsUnsentMessagesAndRemindersComeOnce(t *testing.T)
 		}
 	})
 }
+
+func TestConcurrentAnswersAreEachStoredOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		p := newProgram(t, st, 60)
+		now := time.Now()
+		r, _, err := st.CreateRound(ctx, &p, now, true, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		invs, _ := st.RoundInvitations(ctx, r.ID)
+		qs, _ := st.RoundQuestions(ctx, r.ID)
+		var answers []pulse.Answer
+		for _, q := range qs {
+			if q.Kind == pulse.Likert5 {
+				answers = append(answers, pulse.Answer{QuestionID: q.ID, Value: 5, HasValue: true})
+			}
+		}
+		for i, inv := range invs {
+			if err := st.AddInvitationToken(ctx, inv.ID, fmt.Sprintf("tok-%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Every invitation answered twice at once, plus unknown tokens.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, dup, bad := 0, 0, 0
+		for i := range invs {
+			for j := 0; j < 2; j++ {
+				wg.Add(1)
+				go func(token string) {
+					defer wg.Done()
+					err := st.SubmitResponse(ctx, token, answers, "", now)
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						ok++
+					case err == ErrAlreadyAnswered:
+						dup++
+					default:
+						bad++
+						t.Errorf("submission: %v", err)
+					}
+				}(fmt.Sprintf("tok-%d", i))
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := st.SubmitResponse(ctx, "no-such-token", answers, "", now); err == nil {
+				t.Error("an unknown token was accepted")
+			}
+		}()
+		wg.Wait()
+		if ok != 60 || dup != 60 {
+			t.Fatalf("%d stored, %d refused as answered twice; want 60 and 60", ok, dup)
+		}
+		scores, _ := st.Scores(ctx, []int64{r.ID})
+		for _, s := range scores {
+			if s.N != 60 || s.Sum != 300 {
+				t.Errorf("question %d: n=%d sum=%v, want 60 and 300", s.QuestionID, s.N, s.Sum)
+			}
+		}
+		got, _ := st.Round(ctx, r.ID)
+		if got.Responded != 60 {
+			t.Errorf("participation %d, want 60", got.Responded)
+		}
+	})
+}

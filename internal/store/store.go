@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -37,6 +38,12 @@ type Store struct {
 	r *sql.DB
 	// Path is the SQLite file, "" for PostgreSQL.
 	path string
+
+	// roundQs caches each round's questions (they never change).
+	roundQs sync.Map
+	// The SQLite group commit: submissions queue here and one goroutine
+	// writes them in batches.
+	batch batcher
 }
 
 // Options tune Open.
@@ -136,6 +143,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.batch.stop()
 	var err error
 	if s.r != nil && s.r != s.w {
 		err = s.r.Close()

@@ -92,7 +92,7 @@ func (s *Server) answerPage(c echo.Context) error {
 func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, qs []pulse.Question, fields []answerField, comment string, hasErrors bool) error {
 	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, Data: map[string]any{
 		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors,
-		"K": inv.Round.MinGroup, "Closes": inv.Round.ClosesAt, "Action": c.Request().URL.Path, "Preview": false,
+		"K": inv.Round.MinGroup, "Closes": inv.Round.ClosesAt, "Zone": inv.Round.TimeZone, "Action": c.Request().URL.Path, "Preview": false,
 	}})
 }
 

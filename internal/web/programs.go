@@ -349,7 +349,13 @@ func (s *Server) sendRoundNow(c echo.Context) error {
 	}
 	if created {
 		s.audit(c, "program.send_now", fmt.Sprintf("program %d round %d", id, r.ID))
-		s.flash(c, fmt.Sprintf("Round %d is open until %s; invitations are on their way.", r.Seq, r.ClosesAt.Format("2 Jan 15:04 MST")))
+		closes := r.ClosesAt
+		if p, err := s.store.Program(c.Request().Context(), id); err == nil {
+			if loc, err := time.LoadLocation(p.TimeZone); err == nil {
+				closes = closes.In(loc)
+			}
+		}
+		s.flash(c, fmt.Sprintf("Round %d is open until %s; invitations are on their way.", r.Seq, closes.Format("Mon 2 Jan 15:04 MST")))
 	} else {
 		s.flash(c, "A round was started a moment ago already.")
 	}
@@ -383,7 +389,7 @@ func (s *Server) previewProgram(c echo.Context) error {
 	qs := pulse.RoundQuestions(pool, &p, seq)
 	return s.render(c, "answer", pageData{Title: "Preview: " + p.Name, Nav: "programs", Data: map[string]any{
 		"Program": fmt.Sprintf("%s — preview of round %d", p.Name, seq), "Fields": answerFields(qs, nil), "K": p.MinGroup,
-		"Closes": s.now().AddDate(0, 0, p.WindowDays), "Action": "", "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
+		"Closes": s.now().AddDate(0, 0, p.WindowDays), "Zone": p.TimeZone, "Action": "", "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
 	}})
 }
 

@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// SQLite has one writer, and each transaction's commit costs more than
+// the few statements of an answer. Answers submitted at the same time are
+// therefore written together ("group commit"): one goroutine takes them in
+// arrival order and stores up to maxBatch per transaction, each inside its
+// own savepoint, so one submission's failure (already answered, round
+// closed) leaves the others whole. Each caller gets its own result only
+// after the transaction holding its answers has committed.
+
+const maxBatch = 64
+
+type submission struct {
+	tokenHash string
+	answers   []pulse.Answer
+	comment   string
+	now       time.Time
+	done      chan error
+}
+
+type batcher struct {
+	once    sync.Once
+	mu      sync.Mutex
+	closed  bool
+	queue   chan *submission
+	stopped chan struct{}
+}
+
+var errStoreClosed = tandem.Errorf(tandem.EUNAVAILABLE, "the server is shutting down; nothing was saved. Please try again in a moment")
+
+func (s *Store) submitBatched(ctx context.Context, sub submission) error {
+	b := &s.batch
+	b.once.Do(func() {
+		b.queue = make(chan *submission, 4*maxBatch)
+		b.stopped = make(chan struct{})
+		go s.runBatches()
+	})
+	sub.done = make(chan error, 1)
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return errStoreClosed
+	}
+	select {
+	case b.queue <- &sub:
+		b.mu.Unlock()
+	case <-ctx.Done():
+		b.mu.Unlock()
+		return tandem.Errorf(tandem.EUNAVAILABLE, "the server is busy; nothing was saved. Please try again in a moment")
+	}
+	// Once queued, the answer will be written or refused: wait for the
+	// outcome rather than report a failure that did not happen.
+	return <-sub.done
+}
+
+func (s *Store) runBatches() {
+	b := &s.batch
+	defer close(b.stopped)
+	for first := range b.queue {
+		batch := []*submission{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case sub, ok := <-b.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, sub)
+			default:
+				break fill
+			}
+		}
+		s.writeBatch(batch)
+	}
+}
+
+// writeBatch stores a batch in one transaction, one savepoint each.
+func (s *Store) writeBatch(batch []*submission) {
+	ctx := context.Background()
+	results := make([]error, len(batch))
+	err := s.InTx(ctx, func(tx *Tx) error {
+		for i, sub := range batch {
+			if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT answer"); err != nil {
+				return err
+			}
+			results[i] = tx.submit(ctx, sub.tokenHash, sub.answers, sub.comment, sub.now)
+			release := "RELEASE answer"
+			if results[i] != nil {
+				release = "ROLLBACK TO answer; RELEASE answer"
+			}
+			if _, err := tx.tx.ExecContext(ctx, release); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, sub := range batch {
+		if err != nil && results[i] == nil {
+			results[i] = fmt.Errorf("store %d answers together: %w", len(batch), err)
+		}
+		sub.done <- results[i]
+	}
+}
+
+// stop lets queued submissions finish and refuses new ones.
+func (b *batcher) stop() {
+	b.mu.Lock()
+	if b.closed || b.queue == nil {
+		b.closed = true
+		b.mu.Unlock()
+		return
+	}
+	b.closed = true
+	close(b.queue)
+	b.mu.Unlock()
+	<-b.stopped
+}
+
