@@ -125,4 +125,3 @@ func (b *batcher) stop() {
 	b.mu.Unlock()
 	<-b.stopped
 }
-
