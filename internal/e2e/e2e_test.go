@@ -20,6 +20,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/mail"
+	"github.com/tandem-hq/tandem/internal/mail/mailtest"
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 	"github.com/tandem-hq/tandem/internal/web"
@@ -38,8 +42,12 @@ const testPassword = "correct horse battery staple"
 // app is Tandem's web server on a fresh SQLite file, listening on 127.0.0.1.
 type app struct {
 	// URL is the base address, without a trailing slash.
-	URL   string
-	Store *store.Store
+	URL    string
+	Store  *store.Store
+	Server *web.Server
+	// log is the server's logger: warnings go to the test log, errors
+	// fail the test.
+	log *slog.Logger
 }
 
 // newApp serves Tandem from a new database in t.TempDir(). The server and
@@ -64,7 +72,55 @@ func newApp(t *testing.T) *app {
 		ts.Close()
 		logs.check()
 	})
-	return &app{URL: ts.URL, Store: st}
+	return &app{URL: ts.URL, Store: st, Server: srv, log: logger}
+}
+
+// jobs is the background work of a served app, as `tandem serve` wires it:
+// the round runner, the gocron scheduler on the real clock, and the outbox
+// worker delivering email to a real SMTP listener on 127.0.0.1.
+type jobs struct {
+	SMTP   *mailtest.Server
+	Runner *schedule.Runner
+	Worker *schedule.Worker
+}
+
+// startJobs connects the app to a running scheduler and outbox worker
+// (polling every 200 ms, woken by every new round). Answer links in the
+// messages point at the app. Everything stops when the test ends, before
+// the server and the database close.
+func (a *app) startJobs(t *testing.T) *jobs {
+	t.Helper()
+	listener := mailtest.NewServer(t)
+	sender, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: listener.Port, Security: "none", From: "Tandem <p@example.com>"})
+	if err != nil {
+		t.Fatalf("SMTP sender: %v", err)
+	}
+	worker := schedule.NewWorker(a.Store, map[string]mail.Sender{pulse.ChannelEmail: sender}, a.URL, a.log, nil)
+	runner := schedule.NewRunner(a.Store, a.log)
+	runner.OnRound = func(pulse.Round) { worker.Wake() }
+	sched, err := schedule.New(runner, a.Store, a.log, schedule.Options{})
+	if err != nil {
+		t.Fatalf("scheduler: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := sched.Start(ctx); err != nil {
+		cancel()
+		t.Fatalf("start scheduler: %v", err)
+	}
+	a.Server.SetJobs(sched)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		worker.Run(ctx, 200*time.Millisecond)
+	}()
+	t.Cleanup(func() {
+		if err := sched.Stop(); err != nil {
+			t.Errorf("stop scheduler: %v", err)
+		}
+		cancel()
+		<-done
+	})
+	return &jobs{SMTP: listener, Runner: runner, Worker: worker}
 }
 
 // addUser creates an account with testPassword and returns it. scope is the
@@ -257,6 +313,28 @@ func newBrowser(t *testing.T) context.Context {
 		}
 	})
 	return startBrowser(t, problems)
+}
+
+// newPrivateTab opens a tab in a new browser context of the browser behind
+// ctx, like a private window: it shares no cookies, storage or cache with
+// ctx, so it is a second person on their own device. As in newBrowser, any
+// problem on its pages fails the test. The tab closes when the test ends.
+func newPrivateTab(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	problems := &pageProblems{}
+	// Registered before the tab's own cleanup, so it runs after the tab
+	// has closed and every message is in.
+	t.Cleanup(func() {
+		for _, p := range problems.all() {
+			t.Errorf("browser (private tab): %s", p)
+		}
+	})
+	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(problems.listen))
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tctx); err != nil {
+		t.Fatalf("open a tab in a new browser context: %v", err)
+	}
+	return tctx
 }
 
 // do runs browser actions and fails the test, naming the step, on error.
