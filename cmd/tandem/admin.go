@@ -51,6 +51,9 @@ func runMigrate(ctx context.Context, args []string, out io.Writer) error {
 }
 
 func runImport(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "ratings" {
+		return runImportRatings(ctx, args[1:], out)
+	}
 	if len(args) == 0 || (args[0] != "roster" && !strings.HasPrefix(args[0], "-")) {
 		fmt.Fprintln(os.Stderr, "Usage: tandem import roster [flags] FILE")
 		return errUsage

@@ -46,8 +46,8 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Demo database %s: %d units, %d employees (%d of them exited), %d weekly pulse rounds, built in %s.\n",
-		cfg.db, sum.Units, sum.Employees, sum.Exited, sum.Rounds, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "Demo database %s: %d units, %d employees (%d of them exited), %d weekly pulse rounds, %d customer ratings, built in %s.\n",
+		cfg.db, sum.Units, sum.Employees, sum.Exited, sum.Rounds, sum.Ratings, time.Since(start).Round(time.Millisecond))
 	if noServe {
 		return nil
 	}

@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +34,7 @@ type Summary struct {
 	Units, Employees, Exited int
 	Accounts                 []Account
 	Rounds                   int
+	Ratings                  int
 	// Pulse is the pulse history and its open round's links.
 	Pulse *History
 }
@@ -114,7 +117,21 @@ func Generate(ctx context.Context, st *store.Store, opt Options) (Summary, error
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x5eed))
 	var sum Summary
-	data, exited := rosterCSV(rng, opt.Today)
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	paths := []string{""}
+	for _, t := range teams {
+		parts := strings.Split(t.path, "/")
+		for i := 1; i <= len(parts); i++ {
+			p := strings.Join(parts[:i], "/")
+			if !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		}
+	}
+	m := newModel(rng, paths, opt.Now)
+	data, exited := rosterCSV(rng, opt.Today, m)
 	plan, err := st.PlanRoster(ctx, bytes.NewReader(data), roster.Options{Today: opt.Today})
 	if err != nil {
 		return sum, fmt.Errorf("demo roster: %w", err)
@@ -164,31 +181,44 @@ func Generate(ctx context.Context, st *store.Store, opt Options) (Summary, error
 		}
 		sum.Accounts = append(sum.Accounts, acc)
 	}
-	if opt.Now.IsZero() {
-		opt.Now = time.Now()
-	}
-	if sum.Pulse, err = generatePulse(ctx, st, rng, tree, opt.Now, opt.BaseURL); err != nil {
+	if sum.Pulse, err = generatePulse(ctx, st, rng, tree, m, opt.Now, opt.BaseURL); err != nil {
 		return sum, fmt.Errorf("demo pulse history: %w", err)
 	}
 	sum.Rounds = len(sum.Pulse.Weeks)
+	if sum.Ratings, err = generateRatings(ctx, st, rng, tree, m, opt.Now); err != nil {
+		return sum, fmt.Errorf("demo customer ratings: %w", err)
+	}
 	if err := st.SetSetting(ctx, "demo", "1"); err != nil {
 		return sum, err
 	}
 	return sum, nil
 }
 
+// Exits follow engagement: in every month since the model's start, a
+// person leaves voluntarily with probability VoluntaryBase·exp(−VoluntaryPull
+// ·level) (lower engagement, more voluntary exits), or involuntarily with
+// probability Involuntary; a leaver is replaced two weeks later by a new
+// hire in the same team. Half the voluntary exits are regretted. Leads do
+// not leave.
+const (
+	VoluntaryBase = 0.010
+	VoluntaryPull = 1.6
+	Involuntary   = 0.0015
+)
+
 // rosterCSV writes the demo roster as a roster CSV, so the demo goes through
 // the same import as a real roster. Each team has a lead (the first person)
 // who reports to the lead of the department above.
-func rosterCSV(rng *rand.Rand, today time.Time) ([]byte, int) {
+func rosterCSV(rng *rand.Rand, today time.Time, m *model) ([]byte, int) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"employee_id", "email", "name", "team", "manager", "location", "hired_on", "exited_on", "exit_type", "regretted"})
+	w.Write([]string{"employee_id", "email", "name", "team", "manager", "location", "hired_on", "exited_on", "exit_type", "regretted", "exit_reason"})
 	n := 0
 	used := map[string]int{}
 	exited := 0
 	leads := map[string]string{} // unit path -> employee id of its lead
-	person := func(teamPath, manager, location string, hiredYearsAgo float64, canExit bool) string {
+	reasons := []string{"career move", "compensation", "relocation", "workload", "manager", "study"}
+	person := func(teamPath, manager, location string, hired time.Time, canExit bool) (string, time.Time) {
 		n++
 		id := fmt.Sprintf("E%04d", n)
 		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
@@ -197,27 +227,43 @@ func rosterCSV(rng *rand.Rand, today time.Time) ([]byte, int) {
 		if used[local] > 1 {
 			local = fmt.Sprintf("%s%d", local, used[local])
 		}
-		hired := today.AddDate(0, 0, -int(hiredYearsAgo*365))
-		row := []string{id, local + "@example.com", first + " " + last, Company + "/" + teamPath, manager, location, tandem.FormatDate(hired), "", "", ""}
-		if canExit && rng.Float64() < 0.08 {
-			ex := today.AddDate(0, 0, -rng.IntN(600)-1)
-			if ex.After(hired.AddDate(0, 1, 0)) {
-				typ := "voluntary"
-				if rng.Float64() < 0.3 {
-					typ = "involuntary"
+		team := Company
+		if teamPath != "" {
+			team += "/" + teamPath
+		}
+		row := []string{id, local + "@example.com", first + " " + last, team, manager, location, tandem.FormatDate(hired), "", "", "", ""}
+		var exit time.Time
+		if canExit {
+			for mo := maxTime(hired, m.Start).AddDate(0, 1, 0); mo.Before(today); mo = mo.AddDate(0, 1, 0) {
+				level := m.at(teamPath, mo)
+				u := rng.Float64()
+				if u < VoluntaryBase*math.Exp(-VoluntaryPull*level) {
+					exit = mo.AddDate(0, 0, rng.IntN(28))
+					reg := "no"
+					if rng.Float64() < 0.5 {
+						reg = "yes"
+					}
+					row[7], row[8], row[9], row[10] = tandem.FormatDate(exit), "voluntary", reg, reasons[rng.IntN(len(reasons))]
+					break
+				} else if u < VoluntaryBase*math.Exp(-VoluntaryPull*level)+Involuntary {
+					exit = mo.AddDate(0, 0, rng.IntN(28))
+					row[7], row[8], row[10] = tandem.FormatDate(exit), "involuntary", "performance"
+					break
 				}
-				reg := "no"
-				if typ == "voluntary" && rng.Float64() < 0.5 {
-					reg = "yes"
-				}
-				row[7], row[8], row[9] = tandem.FormatDate(ex), typ, reg
+			}
+			if !exit.IsZero() && !exit.Before(today) {
+				exit = time.Time{}
+				row[7], row[8], row[9], row[10] = "", "", "", ""
+			}
+			if !exit.IsZero() {
 				exited++
 			}
 		}
 		w.Write(row)
-		return id
+		return id, exit
 	}
-	ceo := person("", "", "Dublin", 9, false)
+	years := func(y float64) time.Time { return today.AddDate(0, 0, -int(y*365)) }
+	ceo, _ := person("", "", "Dublin", years(9), false)
 	leads[""] = ceo
 	for _, t := range teams {
 		parts := strings.Split(t.path, "/")
@@ -226,21 +272,27 @@ func rosterCSV(rng *rand.Rand, today time.Time) ([]byte, int) {
 			p := strings.Join(parts[:i], "/")
 			if _, ok := leads[p]; !ok {
 				parent := leads[strings.Join(parts[:i-1], "/")]
-				leads[p] = person(p, parent, t.location, 2+rng.Float64()*6, false)
+				leads[p], _ = person(p, parent, t.location, years(2+rng.Float64()*6), false)
 			}
 		}
 		lead := leads[t.path]
 		for i := 1; i < t.size*3/2; i++ {
-			person(t.path, lead, t.location, 0.1+rng.Float64()*7, true)
+			// Each seat: the person in it, and whoever replaces a leaver.
+			_, exit := person(t.path, lead, t.location, years(0.1+rng.Float64()*7), true)
+			for !exit.IsZero() {
+				_, exit = person(t.path, lead, t.location, exit.AddDate(0, 0, 14), true)
+			}
 		}
 	}
 	w.Flush()
-	return fixRoot(buf.Bytes()), exited
+	return buf.Bytes(), exited
 }
 
-// fixRoot turns the CEO's team "Lumen & Co/" into "Lumen & Co".
-func fixRoot(b []byte) []byte {
-	return bytes.ReplaceAll(b, []byte(Company+"/,"), []byte(Company+","))
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func asciiOnly(s string) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/auth"
@@ -13,38 +14,38 @@ import (
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
-// The demo's pulse model, on the 1–5 agreement scale. Each team has a
-// lasting level (normal, sd TeamSD) and a weekly drift (an AR(1) walk:
-// x[w] = DriftKeep·x[w−1] + normal(0, DriftSD)); each person a lasting
-// offset (sd PersonSD); each team a lasting offset per driver (sd
-// DriverSD); each answer noise (sd NoiseSD). An answer is
-// round(Center + team + drift + person + driver + noise), clamped to 1…5.
-// eNPS answers are round(7.8 + 1.8·(team + drift + person) + normal(0,
-// 1.2)), clamped to 0…10. The whole company also moves together: a slow
-// swing of ±0.15 over the year (OrgSwing). Participation per team is
-// uniform in 60–90 %.
+// Pulse answers, on the 1–5 agreement scale: round(Center + level +
+// person + driver + noise), clamped to 1…5, with a lasting person offset
+// (sd PersonSD), a lasting offset per team and driver (sd DriverSD, a
+// little tied to the team's level) and answer noise (sd NoiseSD). eNPS
+// answers are round(7.8 + 1.8·(level + person) + normal(0, 1.2)), clamped
+// to 0…10. Participation per team is uniform in 60–90 %.
+//
+// Internal service: about half of the respondents rate one provider team
+// (not their own), round(3.7 + provider quality + normal(0, 0.7)) with a
+// lasting quality per provider (sd 0.5).
 const (
-	Center    = 3.6
-	TeamSD    = 0.45
-	DriftSD   = 0.08
-	DriftKeep = 0.9
-	PersonSD  = 0.45
-	DriverSD  = 0.35
-	NoiseSD   = 0.6
-	OrgSwing  = 0.15
-	// Weeks of pulse history.
-	Weeks = 52
+	Center   = 3.6
+	PersonSD = 0.45
+	DriverSD = 0.35
+	NoiseSD  = 0.6
 )
 
-// History is the demo's hidden truth: each unit's engagement level by
-// week (on the 1–5 scale, before person and answer noise), so that later
-// parts of the demo (customer ratings, exits) can follow it.
+// serviceProviders are the demo's internal-service providers.
+var serviceProviders = []string{
+	"Product & Engineering/Platform/Infrastructure",
+	"People & Finance/People/People Partners",
+	"Sales/Sales Operations",
+	"Operations/Facilities",
+	"Operations/Procurement",
+	"People & Finance/Finance/Accounting",
+}
+
+// History is what the demo's pulse part made.
 type History struct {
 	Program pulse.Program
-	// Weeks holds the Monday of each round, oldest first.
+	// Weeks holds the slot of each round, oldest first.
 	Weeks []time.Time
-	// Level maps a unit id to its level per week.
-	Level map[int64][]float64
 	// OpenRound is the round still taking answers; Links are a few of its
 	// answer links.
 	OpenRound pulse.Round
@@ -69,15 +70,44 @@ var negativeComments = []string{
 	"Decisions that affect us are made without asking us.",
 }
 
+// modelPath turns a unit's path ("Lumen & Co / Sales / EMEA") into the
+// model's ("Sales/EMEA").
+func modelPath(u *tandem.Unit) string {
+	p := strings.TrimPrefix(u.Path, Company)
+	p = strings.TrimPrefix(p, tandem.PathSeparator)
+	return strings.ReplaceAll(p, tandem.PathSeparator, "/")
+}
+
 // generatePulse creates a weekly program for the whole organisation and a
 // year of rounds with answers, then one open round.
-func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *tandem.Tree, now time.Time, baseURL string) (*History, error) {
+func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *tandem.Tree, m *model, now time.Time, baseURL string) (*History, error) {
+	// The internal-service question, asked every round.
+	var providers []int64
+	for _, p := range serviceProviders {
+		if u := tree.ByPath(append([]string{Company}, strings.Split(p, "/")...)); u != nil {
+			providers = append(providers, u.ID)
+		}
+	}
+	service := &pulse.Question{Text: "How well does this team support the work of yours?", Kind: pulse.Service, Providers: providers}
+	if err := st.CreateQuestion(ctx, service); err != nil {
+		return nil, err
+	}
+	qs, err := st.Questions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p := pulse.Defaults()
 	p.Name = "Weekly pulse"
 	p.AudienceUnitID = tree.Roots()[0]
 	p.TimeZone = "Europe/Dublin"
 	p.WindowDays = 7
+	p.QuestionsPerRound = 8 // 3 index items, eNPS, internal service, 3 drivers
 	p.Channel = pulse.ChannelLog
+	for _, q := range qs {
+		if q.Builtin || q.ID == service.ID {
+			p.QuestionIDs = append(p.QuestionIDs, q.ID)
+		}
+	}
 	if err := st.SaveProgram(ctx, &p); err != nil {
 		return nil, err
 	}
@@ -85,36 +115,28 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 	if err != nil {
 		return nil, err
 	}
-	// The program "existed" a year ago.
-	start := now.AddDate(0, 0, -7*Weeks-3)
+	start := now.AddDate(0, 0, -7*PulseWeeks-3)
 	var slots []time.Time
 	for t := sched.Next(start); !t.After(now); t = sched.Next(t) {
 		slots = append(slots, t)
 	}
-	h := &History{Program: p, Weeks: slots, Level: map[int64][]float64{}}
-
-	// Team levels and drivers.
+	h := &History{Program: p, Weeks: slots}
+	quality := map[int64]float64{}
+	for _, id := range providers {
+		quality[id] = rng.NormFloat64() * 0.5
+	}
 	units := tree.Walk()
-	teamLevel := map[int64]float64{}
-	drift := map[int64]float64{}
 	driverOff := map[int64]map[string]float64{}
 	participation := map[int64]float64{}
 	for _, u := range units {
-		teamLevel[u.ID] = rng.NormFloat64() * TeamSD
 		driverOff[u.ID] = map[string]float64{}
+		lvl := m.at(modelPath(u), now)
 		for _, d := range pulse.Drivers {
-			driverOff[u.ID][d.Key] = rng.NormFloat64()*DriverSD + 0.3*teamLevel[u.ID]
+			driverOff[u.ID][d.Key] = rng.NormFloat64()*DriverSD + 0.3*lvl
 		}
 		participation[u.ID] = 0.6 + 0.3*rng.Float64()
 	}
 	personOff := map[int64]float64{}
-	for w := range slots {
-		org := OrgSwing * math.Sin(2*math.Pi*float64(w)/float64(len(slots))+1)
-		for _, u := range units {
-			drift[u.ID] = DriftKeep*drift[u.ID] + rng.NormFloat64()*DriftSD
-			h.Level[u.ID] = append(h.Level[u.ID], teamLevel[u.ID]+drift[u.ID]+org)
-		}
-	}
 	for w, slot := range slots {
 		last := w == len(slots)-1
 		round, _, err := st.CreateRound(ctx, &p, slot, false, slot)
@@ -124,7 +146,7 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 		if err := st.CancelRoundMessages(ctx, round.ID, "demo: history, not sent"); err != nil {
 			return nil, err
 		}
-		qs, err := st.RoundQuestions(ctx, round.ID)
+		rqs, err := st.RoundQuestions(ctx, round.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -144,9 +166,9 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 			if _, ok := personOff[inv.EmployeeID]; !ok {
 				personOff[inv.EmployeeID] = rng.NormFloat64() * PersonSD
 			}
-			latent := h.Level[inv.UnitID][w] + personOff[inv.EmployeeID]
+			latent := m.at(modelPath(tree.Unit(inv.UnitID)), slot) + personOff[inv.EmployeeID]
 			r := store.RecordedResponse{InvitationID: inv.ID}
-			for _, q := range qs {
+			for _, q := range rqs {
 				switch q.Kind {
 				case pulse.Likert5:
 					v := Center + latent + driverOff[inv.UnitID][q.Driver] + rng.NormFloat64()*NoiseSD
@@ -154,6 +176,15 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 				case pulse.Scale010:
 					v := 7.8 + 1.8*latent + rng.NormFloat64()*1.2
 					r.Answers = append(r.Answers, pulse.Answer{QuestionID: q.ID, Value: clampRound(v, 0, 10), HasValue: true})
+				case pulse.Service:
+					if rng.Float64() < 0.5 && len(q.Providers) > 0 {
+						prov := q.Providers[rng.IntN(len(q.Providers))]
+						if prov == inv.UnitID {
+							continue
+						}
+						v := 3.7 + quality[prov] + rng.NormFloat64()*0.7
+						r.Answers = append(r.Answers, pulse.Answer{QuestionID: q.ID, Value: clampRound(v, 1, 5), HasValue: true, ProviderUnitID: prov})
+					}
 				}
 			}
 			if rng.Float64() < 0.07 {
@@ -170,18 +201,15 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 		}
 		if last {
 			h.OpenRound = round
-			n := 0
+			answered := map[int64]bool{}
+			for _, r := range rs {
+				answered[r.InvitationID] = true
+			}
 			for _, inv := range invs {
-				if n == 5 {
+				if len(h.Links) == 5 {
 					break
 				}
-				answered := false
-				for _, r := range rs {
-					if r.InvitationID == inv.ID {
-						answered = true
-					}
-				}
-				if answered {
+				if answered[inv.ID] {
 					continue
 				}
 				token := auth.NewToken()
@@ -189,7 +217,6 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 					return nil, err
 				}
 				h.Links = append(h.Links, fmt.Sprintf("%s/p/%s", baseURL, token))
-				n++
 			}
 		}
 	}

@@ -22,6 +22,9 @@ const (
 	Scale010 Kind = "scale0_10" // 0 … 10
 	Choice   Kind = "choice"    // one of the question's options
 	Text     Kind = "text"      // free text, optional
+	// Service: the respondent picks one of the question's provider teams
+	// and rates the service their team gets from it, 1–5. Optional.
+	Service Kind = "service"
 )
 
 // Kinds lists the kinds a person can pick, with labels.
@@ -33,6 +36,7 @@ var Kinds = []struct {
 	{Scale010, "Scale 0–10"},
 	{Choice, "Single choice"},
 	{Text, "Free text"},
+	{Service, "Internal service: rate a team you work with, 1–5"},
 }
 
 // Driver keys. Engagement groups the engagement-index items; eNPS is its
@@ -99,10 +103,12 @@ type Question struct {
 	Driver  string
 	InIndex bool
 	// Choices are the options of a Choice question.
-	Choices  []string
-	Builtin  bool
-	Position int
-	Retired  bool
+	Choices []string
+	// Providers are the units a Service question lets respondents rate.
+	Providers []int64
+	Builtin   bool
+	Position  int
+	Retired   bool
 }
 
 // Validate checks a custom question.
@@ -116,7 +122,24 @@ func (q *Question) Validate() error {
 	}
 	switch q.Kind {
 	case Likert5, Scale010, Text:
+		q.Choices, q.Providers = nil, nil
+	case Service:
 		q.Choices = nil
+		seen := map[int64]bool{}
+		var ps []int64
+		for _, p := range q.Providers {
+			if p > 0 && !seen[p] {
+				seen[p] = true
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) < 1 || len(ps) > 50 {
+			return tandem.FieldErrorf("providers", "an internal-service question needs 1 to 50 provider teams to rate")
+		}
+		q.Providers = ps
+		if q.Driver != "" {
+			return tandem.FieldErrorf("driver", "an internal-service question has no driver; it is asked every round")
+		}
 	case Choice:
 		var opts []string
 		seen := map[string]bool{}
@@ -148,7 +171,7 @@ func (q *Question) Validate() error {
 }
 
 // Required reports whether a respondent must answer q.
-func (q *Question) Required() bool { return q.Kind != Text }
+func (q *Question) Required() bool { return q.Kind != Text && q.Kind != Service }
 
 // MaxTextLength bounds free-text answers and comments.
 const MaxTextLength = 2000
@@ -160,6 +183,32 @@ type Answer struct {
 	Value      float64
 	HasValue   bool
 	Text       string
+	// ProviderUnitID is the team a Service answer rates.
+	ProviderUnitID int64
+}
+
+// ParseServiceAnswer checks a Service answer: the provider chosen and the
+// rating. Both empty is no answer; one without the other is an error.
+func ParseServiceAnswer(q *Question, provider, rating string) (Answer, bool, error) {
+	a := Answer{QuestionID: q.ID}
+	provider, rating = strings.TrimSpace(provider), strings.TrimSpace(rating)
+	if provider == "" && rating == "" {
+		return a, false, nil
+	}
+	p, err := strconv.ParseInt(provider, 10, 64)
+	found := false
+	for _, x := range q.Providers {
+		found = found || (err == nil && x == p)
+	}
+	if !found {
+		return a, false, fmt.Errorf("choose the team you are rating")
+	}
+	v, err := strconv.Atoi(rating)
+	if err != nil || v < 1 || v > 5 {
+		return a, false, fmt.Errorf("rate the service from 1 to 5")
+	}
+	a.Value, a.HasValue, a.ProviderUnitID = float64(v), true, p
+	return a, true, nil
 }
 
 // ParseAnswer checks raw form input for q. An empty optional answer gives

@@ -158,3 +158,34 @@ func TestQuestionValidateChecksKindChoicesAndDriver(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceAnswersNeedAListedProviderAndARatingOrNothing(t *testing.T) {
+	q := &pulse.Question{ID: 9, Kind: pulse.Service, Text: "How well does this team support yours?", Providers: []int64{4, 7}}
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		provider, rating string
+		ok, wantErr      bool
+	}{
+		{"", "", false, false},
+		{"7", "4", true, false},
+		{"5", "4", false, true},
+		{"7", "", false, true},
+		{"", "3", false, true},
+		{"7", "6", false, true},
+		{"x", "3", false, true},
+	} {
+		a, ok, err := pulse.ParseServiceAnswer(q, tc.provider, tc.rating)
+		if ok != tc.ok || (err != nil) != tc.wantErr {
+			t.Errorf("provider %q rating %q: ok %v err %v", tc.provider, tc.rating, ok, err)
+		}
+		if ok && (a.ProviderUnitID != 7 || a.Value != 4) {
+			t.Errorf("answer %+v", a)
+		}
+	}
+	empty := &pulse.Question{Kind: pulse.Service, Text: "Rate a team"}
+	if err := empty.Validate(); err == nil {
+		t.Error("a service question without providers was accepted")
+	}
+}

@@ -41,7 +41,26 @@ func (s *Store) questions(ctx context.Context, db queryer, where string, args ..
 		}
 		out = append(out, q)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, s.loadProviders(ctx, db, out)
+}
+
+// loadProviders fills the provider teams of Service questions.
+func (s *Store) loadProviders(ctx context.Context, db queryer, qs []pulse.Question) error {
+	for i := range qs {
+		if qs[i].Kind != pulse.Service {
+			continue
+		}
+		ids, err := s.ids(ctx, db, "SELECT unit_id FROM question_providers WHERE question_id = ? ORDER BY unit_id", qs[i].ID)
+		if err != nil {
+			return err
+		}
+		qs[i].Providers = ids
+	}
+	return nil
 }
 
 // Questions returns the whole bank, built-in first, in display order.
@@ -63,8 +82,16 @@ func (s *Store) CreateQuestion(ctx context.Context, q *pulse.Question) error {
 		q.Key = "custom." + strconv.Itoa(pos)
 		id, err := s.insert(ctx, tx.tx, `INSERT INTO questions (key, text, kind, driver, in_index, choices, builtin, position, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.Key, q.Text, string(q.Kind), q.Driver, q.InIndex, strings.Join(q.Choices, "\n"), false, pos, time.Now().Unix())
+		if err != nil {
+			return err
+		}
 		q.ID = id
-		return err
+		for _, u := range q.Providers {
+			if _, err := s.exec(ctx, tx.tx, "INSERT INTO question_providers (question_id, unit_id) VALUES (?, ?)", id, u); err != nil {
+				return tandem.FieldErrorf("providers", "unit %d does not exist", u)
+			}
+		}
+		return nil
 	})
 }
 
@@ -434,6 +461,14 @@ func (s *Store) roundQuestions(ctx context.Context, db queryer, roundID int64) (
 }
 
 func (s *Store) loadRoundQuestions(ctx context.Context, db queryer, roundID int64) ([]pulse.Question, error) {
+	qs, err := s.loadRoundQuestionRows(ctx, db, roundID)
+	if err != nil {
+		return nil, err
+	}
+	return qs, s.loadProviders(ctx, db, qs)
+}
+
+func (s *Store) loadRoundQuestionRows(ctx context.Context, db queryer, roundID int64) ([]pulse.Question, error) {
 	rows, err := s.query(ctx, db, `SELECT q.id, q.key, q.text, q.kind, q.driver, q.in_index, q.choices, q.builtin, q.position, q.retired
 		FROM round_questions rq JOIN questions q ON q.id = rq.question_id WHERE rq.round_id = ? ORDER BY rq.position`, roundID)
 	if err != nil {
@@ -633,8 +668,16 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 		if ans.Len() > 0 {
 			ans.WriteString(", ")
 		}
-		ans.WriteString("(?, ?, ?, ?)")
-		ansArgs = append(ansArgs, respID, a.QuestionID, v, a.Text)
+		ans.WriteString("(?, ?, ?, ?, ?)")
+		ansArgs = append(ansArgs, respID, a.QuestionID, v, a.Text, nullInt(a.ProviderUnitID))
+		if kind == pulse.Service && a.HasValue && a.ProviderUnitID != 0 {
+			if _, err := s.exec(ctx, tx.tx, `INSERT INTO service_scores (round_id, rater_unit_id, provider_unit_id, n, sum)
+				VALUES (?, ?, ?, 1, ?) ON CONFLICT (round_id, rater_unit_id, provider_unit_id) DO UPDATE SET
+				n = service_scores.n + 1, sum = service_scores.sum + excluded.sum`, roundID, unitID, a.ProviderUnitID, a.Value); err != nil {
+				return err
+			}
+			continue
+		}
 		if !a.HasValue || (kind != pulse.Likert5 && kind != pulse.Scale010) {
 			continue
 		}
@@ -653,7 +696,7 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 		scArgs = append(scArgs, roundID, unitID, a.QuestionID, a.Value, prom, detr)
 	}
 	if ans.Len() > 0 {
-		if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text) VALUES "+ans.String(), ansArgs...); err != nil {
+		if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text, provider_unit_id) VALUES "+ans.String(), ansArgs...); err != nil {
 			return err
 		}
 	}

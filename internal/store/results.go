@@ -142,3 +142,33 @@ func (s *Store) ChoiceCounts(ctx context.Context, roundID int64) ([]ChoiceCount,
 	}
 	return out, rows.Err()
 }
+
+// ServiceRow is the running total of the ratings one rater unit gave one
+// provider unit in a round.
+type ServiceRow struct {
+	RoundID, RaterUnitID, ProviderUnitID int64
+	N                                    int
+	Sum                                  float64
+}
+
+// ServiceScores returns the internal-service totals of the given rounds.
+func (s *Store) ServiceScores(ctx context.Context, roundIDs []int64) ([]ServiceRow, error) {
+	if len(roundIDs) == 0 {
+		return nil, nil
+	}
+	ph, args := inList(roundIDs)
+	rows, err := s.query(ctx, s.r, "SELECT round_id, rater_unit_id, provider_unit_id, n, sum FROM service_scores WHERE round_id IN ("+ph+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ServiceRow
+	for rows.Next() {
+		var r ServiceRow
+		if err := rows.Scan(&r.RoundID, &r.RaterUnitID, &r.ProviderUnitID, &r.N, &r.Sum); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

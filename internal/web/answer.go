@@ -32,6 +32,10 @@ type answerField struct {
 	Value   string
 	Error   string
 	Options []answerOption
+	// Provider is the chosen team of a Service question, Providers its
+	// choices.
+	Provider  string
+	Providers []answerOption
 }
 
 type answerOption struct {
@@ -40,12 +44,26 @@ type answerOption struct {
 
 var likertLabels = []string{"Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"}
 
-func answerFields(qs []pulse.Question, form map[string]string) []answerField {
+var serviceLabels = []string{"Very poor", "Poor", "Fair", "Good", "Excellent"}
+
+func answerFields(qs []pulse.Question, form map[string]string, tree *tandem.Tree) []answerField {
 	out := make([]answerField, len(qs))
 	for i, q := range qs {
 		f := answerField{Question: q, Name: "q" + strconv.FormatInt(q.ID, 10)}
 		f.Value = form[f.Name]
+		f.Provider = form[f.Name+"_provider"]
 		switch q.Kind {
+		case pulse.Service:
+			for v, l := range serviceLabels {
+				f.Options = append(f.Options, answerOption{strconv.Itoa(v + 1), l})
+			}
+			for _, p := range q.Providers {
+				name := strconv.FormatInt(p, 10)
+				if u := tree.Unit(p); u != nil {
+					name = u.Name
+				}
+				f.Providers = append(f.Providers, answerOption{strconv.FormatInt(p, 10), name})
+			}
 		case pulse.Likert5:
 			for v, l := range likertLabels {
 				f.Options = append(f.Options, answerOption{strconv.Itoa(v + 1), l})
@@ -86,7 +104,11 @@ func (s *Server) answerPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderAnswer(c, http.StatusOK, inv, qs, answerFields(qs, nil), "", false)
+	tree, err := s.treeFor(c, qs)
+	if err != nil {
+		return err
+	}
+	return s.renderAnswer(c, http.StatusOK, inv, qs, answerFields(qs, nil, tree), "", false)
 }
 
 func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, qs []pulse.Question, fields []answerField, comment string, hasErrors bool) error {
@@ -129,13 +151,27 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	for _, q := range qs {
 		name := "q" + strconv.FormatInt(q.ID, 10)
 		form[name] = c.FormValue(name)
+		if q.Kind == pulse.Service {
+			form[name+"_provider"] = c.FormValue(name + "_provider")
+		}
 	}
 	comment := strings.TrimSpace(c.FormValue("comment"))
-	fields := answerFields(qs, form)
+	tree, err := s.treeFor(c, qs)
+	if err != nil {
+		return err
+	}
+	fields := answerFields(qs, form, tree)
 	var answers []pulse.Answer
 	bad := false
 	for i := range fields {
-		a, ok, err := pulse.ParseAnswer(&fields[i].Question, fields[i].Value)
+		var a pulse.Answer
+		var ok bool
+		var err error
+		if fields[i].Kind == pulse.Service {
+			a, ok, err = pulse.ParseServiceAnswer(&fields[i].Question, fields[i].Provider, fields[i].Value)
+		} else {
+			a, ok, err = pulse.ParseAnswer(&fields[i].Question, fields[i].Value)
+		}
 		if err != nil {
 			fields[i].Error = err.Error()
 			bad = true
@@ -164,4 +200,14 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	}
 	return s.answerNotice(c, http.StatusOK, "Thank you!",
 		"Your answers are in. They are stored without your name or this link, and only ever shown as part of a group.")
+}
+
+// treeFor loads the organisation only when a question names teams.
+func (s *Server) treeFor(c echo.Context, qs []pulse.Question) (*tandem.Tree, error) {
+	for _, q := range qs {
+		if q.Kind == pulse.Service {
+			return s.store.Tree(c.Request().Context())
+		}
+	}
+	return tandem.NewTree(nil), nil
 }

@@ -73,6 +73,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%+.0f", v)
 	},
 	"driverLabel": pulse.DriverLabel,
+	"div10":       func(v float64) float64 { return math.Round(math.Max(0, math.Min(100, v)) / 10) },
 	"nan":         func(v float64) bool { return math.IsNaN(v) },
 	"str":         func(v any) string { return fmt.Sprint(v) },
 	"id":          func(v int64) string { return strconv.FormatInt(v, 10) },

@@ -387,8 +387,12 @@ func (s *Server) previewProgram(c echo.Context) error {
 		seq = v
 	}
 	qs := pulse.RoundQuestions(pool, &p, seq)
+	tree, err := s.store.Tree(ctx)
+	if err != nil {
+		return err
+	}
 	return s.render(c, "answer", pageData{Title: "Preview: " + p.Name, Nav: "programs", Data: map[string]any{
-		"Program": fmt.Sprintf("%s — preview of round %d", p.Name, seq), "Fields": answerFields(qs, nil), "K": p.MinGroup,
+		"Program": fmt.Sprintf("%s — preview of round %d", p.Name, seq), "Fields": answerFields(qs, nil, tree), "K": p.MinGroup,
 		"Closes": s.now().AddDate(0, 0, p.WindowDays), "Zone": p.TimeZone, "Action": "", "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
 	}})
 }
@@ -402,14 +406,28 @@ func (s *Server) renderQuestions(c echo.Context, status int, form map[string]str
 	if err != nil {
 		return err
 	}
+	tree, err := s.store.Tree(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	providerNames := map[int64]string{}
+	for _, u := range tree.Walk() {
+		providerNames[u.ID] = u.Path
+	}
 	return s.renderStatus(c, status, "questions", pageData{Title: "Question bank", Nav: "programs", Data: map[string]any{
-		"Questions": qs, "Drivers": pulse.Drivers, "Kinds": pulse.Kinds, "Form": form, "Error": errMsg,
+		"Questions": qs, "Drivers": pulse.Drivers, "Kinds": pulse.Kinds, "Form": form, "Error": errMsg, "Units": tree.Walk(), "UnitNames": providerNames,
 	}})
 }
 
 func (s *Server) createQuestion(c echo.Context) error {
 	form := map[string]string{"text": c.FormValue("text"), "kind": c.FormValue("kind"), "driver": c.FormValue("driver"), "choices": c.FormValue("choices")}
 	q := &pulse.Question{Text: form["text"], Kind: pulse.Kind(form["kind"]), Driver: form["driver"], Choices: strings.Split(form["choices"], "\n")}
+	params, _ := c.FormParams()
+	for _, v := range params["providers"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			q.Providers = append(q.Providers, id)
+		}
+	}
 	if err := s.store.CreateQuestion(c.Request().Context(), q); tandem.ErrorCode(err) == tandem.EINVALID {
 		return s.renderQuestions(c, http.StatusBadRequest, form, tandem.ErrorMessage(err))
 	} else if err != nil {

@@ -1,6 +1,239 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/report"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
 
 // reportRoutes registers the correlation report and the leader dashboard.
-func (s *Server) reportRoutes(user []echo.MiddlewareFunc) {}
+func (s *Server) reportRoutes(user []echo.MiddlewareFunc) {
+	e := s.echo
+	e.GET("/reports/correlation", s.correlationPage, user...)
+	e.GET("/reports/correlation.csv", s.correlationCSV, user...)
+	e.GET("/api/v1/reports/correlation", s.correlationJSON, s.apiOrSession(store.ScopeReportsRead))
+}
+
+// correlationLoaders holds one report loader per server: the loader
+// remembers closed rounds' inputs, so a warm server reads only open rounds
+// and customer totals. (A field of Server would do the same.)
+var correlationLoaders sync.Map // *Server → *report.CorrelationLoader
+
+func (s *Server) correlationLoader() *report.CorrelationLoader {
+	if l, ok := correlationLoaders.Load(s); ok {
+		return l.(*report.CorrelationLoader)
+	}
+	l, _ := correlationLoaders.LoadOrStore(s, report.NewCorrelationLoader(s.store))
+	return l.(*report.CorrelationLoader)
+}
+
+// correlation parses the query, limits it to the caller's scope and builds
+// the report. A leader asking for a unit or program outside their subtree
+// gets not found.
+func (s *Server) correlation(c echo.Context) (*report.Correlation, error) {
+	p, err := report.ParseCorrelationParams(c.QueryParam, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return s.correlationLoader().Load(c.Request().Context(), p, scope(c))
+}
+
+// correlationJSON serves the report as JSON: the same figures as the page,
+// NaN written as null.
+func (s *Server) correlationJSON(c echo.Context) error {
+	res, err := s.correlation(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, res)
+}
+
+// correlationCSV exports the team-period pairs the figures come from:
+// plain CSV with one header row, nothing else.
+func (s *Server) correlationCSV(c echo.Context) error {
+	res, err := s.correlation(c)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="correlation-%s-%s-%s.csv"`,
+		tandem.FormatDate(res.Params.From), tandem.FormatDate(res.Params.To), res.Params.Customer))
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	return report.WriteCorrelationCSV(c.Response(), res)
+}
+
+// maxScatterPoints bounds the points drawn: beyond a few thousand a page
+// grows by megabytes and the cloud shows nothing more. All pairs stay in
+// the CSV and the JSON.
+const maxScatterPoints = 4000
+
+type option struct {
+	Value, Label string
+}
+
+type coefRow struct {
+	Label, R, CI, P, N string
+}
+
+type driverRow struct {
+	Label, R, CI, P, Q, N, REng string
+}
+
+type lagRow struct {
+	Lag         int
+	R, CI, P, N string
+	Chosen      bool
+}
+
+// correlationView is what the page template shows; every number is
+// formatted here, so the template stays free of arithmetic.
+type correlationView struct {
+	Form      url.Values
+	Error     string
+	Measures  []option
+	Customers []option
+	Programs  []option
+	Lags      []int
+	R         *report.Correlation
+	Coefs     []coefRow
+	FitText   string
+	Scatter   template.HTML
+	Thinned   string
+	LagChart  template.HTML
+	LagRows   []lagRow
+	Drivers   []driverRow
+	Unit      string
+	Units     string
+	Query     string
+}
+
+func (s *Server) correlationPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := correlationView{Form: c.QueryParams(), Lags: []int{0, 1, 2, 3, 4, 5, 6}, Query: c.QueryParams().Encode()}
+	v.Measures = []option{{report.MeasureIndex, "Engagement index (0–100)"}, {report.MeasureENPS, "eNPS (−100 to 100)"}}
+	for _, d := range pulse.Drivers {
+		v.Measures = append(v.Measures, option{report.DriverMeasurePrefix + d.Key, "Driver: " + d.Label})
+	}
+	v.Customers = []option{{tandem.MetricCSAT, "CSAT (% satisfied, 4–5 of 5)"}, {tandem.MetricNPS, "NPS (−100 to 100)"}, {tandem.MetricCES, "CES (mean effort, 1–7)"}}
+	programs, err := s.store.Programs(ctx)
+	if err != nil {
+		return err
+	}
+	tree, err := s.store.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	sc := scope(c)
+	for _, p := range programs {
+		if sc == 0 || tree.Contains(sc, p.AudienceUnitID) || tree.Contains(p.AudienceUnitID, sc) {
+			v.Programs = append(v.Programs, option{strconv.FormatInt(p.ID, 10), p.Name})
+		}
+	}
+	if v.Form.Get("unit") == "" {
+		if u := tree.Unit(sc); u != nil {
+			v.Form.Set("unit", u.Path)
+		}
+	}
+	res, err := s.correlation(c)
+	if err != nil {
+		if tandem.ErrorCode(err) != tandem.EINVALID {
+			return err
+		}
+		// Bad parameters: the form again, with what to change.
+		v.Error = tandem.ErrorMessage(err)
+		return s.renderStatus(c, http.StatusBadRequest, "correlation", pageData{Title: "Engagement and customers", Nav: "reports", Data: v})
+	}
+	v.R = res
+	p := res.Params
+	// Show the resolved values in the form.
+	v.Form.Set("measure", p.Measure)
+	v.Form.Set("customer", p.Customer)
+	v.Form.Set("period", p.Period)
+	v.Form.Set("from", tandem.FormatDate(p.From))
+	v.Form.Set("to", tandem.FormatDate(p.To))
+	v.Form.Set("lag", strconv.Itoa(p.Lag))
+	v.Form.Set("min_ratings", strconv.Itoa(p.MinRatings))
+	v.Form.Set("unit", p.Unit)
+	if p.ProgramID != 0 && v.Form.Get("program") == "" {
+		v.Form.Set("program", strconv.FormatInt(p.ProgramID, 10))
+	}
+	v.Unit, v.Units = "week", "weeks"
+	if p.Period == tandem.Month {
+		v.Unit, v.Units = "month", "months"
+	}
+	q := url.Values{}
+	for _, k := range []string{"measure", "customer", "period", "from", "to", "lag", "min_ratings", "unit", "program"} {
+		if val := v.Form.Get(k); val != "" {
+			q.Set(k, val)
+		}
+	}
+	v.Query = q.Encode()
+
+	ci := func(lo, hi report.Num) string {
+		if math.IsNaN(float64(lo)) {
+			return "—"
+		}
+		return report.F2(lo) + " to " + report.F2(hi)
+	}
+	v.Coefs = []coefRow{
+		{"Pearson r (between teams, pooled pairs)", report.F2(res.Pearson.R), ci(res.Pearson.CILow, res.Pearson.CIHigh), report.FormatP(res.Pearson.P), fmt.Sprintf("n = %d pairs", res.Pearson.N)},
+		{"Spearman ρ (ranks)", report.F2(res.Spearman.R), ci(res.Spearman.CILow, res.Spearman.CIHigh), report.FormatP(res.Spearman.P), fmt.Sprintf("n = %d pairs", res.Spearman.N)},
+		{"Within teams: repeated-measures r (rmcorr)", report.F2(res.RMCorr.R), ci(res.RMCorr.CILow, res.RMCorr.CIHigh), report.FormatP(res.RMCorr.P),
+			fmt.Sprintf("df = %d, %d teams", res.RMCorr.DF, res.RMCorr.Teams)},
+	}
+	xLabel, yLabel := report.MeasureLabel(p.Measure), report.CustomerLabel(p.Customer)
+	if res.Fit != nil {
+		v.FitText = fmt.Sprintf("%s ≈ %.2f %+.3f × %s", yLabel, float64(res.Fit.Intercept), float64(res.Fit.Slope), xLabel)
+	}
+	if p.Lag > 0 {
+		yLabel += fmt.Sprintf(" (%d %s later)", p.Lag, v.Units)
+	}
+	step := 1
+	if len(res.Pairs) > maxScatterPoints {
+		step = (len(res.Pairs) + maxScatterPoints - 1) / maxScatterPoints
+		v.Thinned = fmt.Sprintf("The plot shows one pair in %d (%d of %d); the figures use all of them, and the CSV lists them all.",
+			step, (len(res.Pairs)+step-1)/step, len(res.Pairs))
+	}
+	var pts []scatterPoint
+	for i := 0; i < len(res.Pairs); i += step {
+		pr := res.Pairs[i]
+		pts = append(pts, scatterPoint{X: float64(pr.Engagement), Y: float64(pr.Customer),
+			Title: fmt.Sprintf("%s, %s %s: %s %.1f, %s %.1f (%d ratings)", pr.Team, v.Unit, pr.Period, xLabel, float64(pr.Engagement),
+				report.CustomerLabel(p.Customer), float64(pr.Customer), pr.Ratings)})
+	}
+	xMin, xMax := 0.0, 100.0
+	if p.Measure == report.MeasureENPS {
+		xMin = -100
+	}
+	yMin, yMax := 0.0, 100.0
+	switch p.Customer {
+	case tandem.MetricNPS:
+		yMin = -100
+	case tandem.MetricCES:
+		yMin, yMax = 1, 7
+	}
+	v.Scatter = scatterChart(pts, res.Fit, xLabel, yLabel, xMin, xMax, yMin, yMax)
+	v.LagChart = lagChart(res.Lags, p.Lag, v.Units)
+	for _, l := range res.Lags {
+		v.LagRows = append(v.LagRows, lagRow{Lag: l.Lag, R: report.F2(l.R), CI: ci(l.CILow, l.CIHigh), P: report.FormatP(l.P), N: strconv.Itoa(l.N), Chosen: l.Lag == p.Lag})
+	}
+	for _, d := range res.Drivers {
+		v.Drivers = append(v.Drivers, driverRow{Label: d.Label, R: report.F2(d.R), CI: ci(d.CILow, d.CIHigh), P: report.FormatP(d.P),
+			Q: report.FormatP(d.Q), N: strconv.Itoa(d.N), REng: report.F2(d.REngagement)})
+	}
+	return s.render(c, "correlation", pageData{Title: "Engagement and customers", Nav: "reports", Data: v})
+}

@@ -236,6 +236,7 @@ func (s *Server) routes() {
 	e.POST("/outbox/retry", s.retryOutbox, editor...)
 
 	e.GET("/results", s.resultsPage, user...)
+	e.GET("/service", s.servicePage, user...)
 	e.GET("/results/:id", s.programResults, user...)
 	e.GET("/rounds/:id", s.roundResults, user...)
 	e.GET("/rounds/:id/export.csv", s.exportRound, user...)

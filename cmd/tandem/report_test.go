@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/report"
+	"github.com/tandem-hq/tandem/internal/roster"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// newCorrelationDB writes a database with six weekly rounds answered by
+// everyone in Ops/Alpha (6), Ops/Bravo (5), Ops/Tiny (2) and Care/C1…C3
+// (6 each), and CSAT ratings for all of those teams. With k = 5, Tiny is
+// too small and Bravo is hidden by complementary suppression (Ops − Alpha
+// − Bravo would be Tiny) in every round.
+func newCorrelationDB(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tandem.db")
+	st, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var b strings.Builder
+	b.WriteString("email,name,team\n")
+	n := 0
+	for _, tm := range []struct {
+		path string
+		size int
+	}{{"Acme/Ops/Alpha", 6}, {"Acme/Ops/Bravo", 5}, {"Acme/Ops/Tiny", 2}, {"Acme/Care/C1", 6}, {"Acme/Care/C2", 6}, {"Acme/Care/C3", 6}} {
+		for i := 0; i < tm.size; i++ {
+			n++
+			fmt.Fprintf(&b, "p%d@example.com,Person %d,%s\n", n, n, tm.path)
+		}
+	}
+	now := time.Now()
+	plan, err := st.PlanRoster(ctx, strings.NewReader(b.String()), roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyRoster(ctx, plan, tandem.Today(now).AddDate(0, 0, -100)); err != nil {
+		t.Fatal(err)
+	}
+	tree, _ := st.Tree(ctx)
+	p := pulse.Defaults()
+	p.AudienceUnitID = tree.Roots()[0]
+	p.Channel = pulse.ChannelLog
+	if err := st.SaveProgram(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	level := map[int64]float64{}
+	var ratings []tandem.Rating
+	for w := 6; w >= 1; w-- {
+		monday := tandem.PeriodStart(tandem.Week, now.AddDate(0, 0, -7*w))
+		r, _, err := st.CreateRound(ctx, &p, monday.Add(9*time.Hour), false, monday.Add(9*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs, _ := st.RoundQuestions(ctx, r.ID)
+		invs, _ := st.RoundInvitations(ctx, r.ID)
+		var rs []store.RecordedResponse
+		for _, inv := range invs {
+			if _, ok := level[inv.UnitID]; !ok {
+				level[inv.UnitID] = 2.5 + 2*rng.Float64()
+			}
+			rec := store.RecordedResponse{InvitationID: inv.ID}
+			for _, q := range qs {
+				v := level[inv.UnitID] + rng.NormFloat64()*0.6
+				switch q.Kind {
+				case pulse.Likert5:
+					rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: math.Max(1, math.Min(5, math.Round(v))), HasValue: true})
+				case pulse.Scale010:
+					rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: math.Max(0, math.Min(10, math.Round(2*v))), HasValue: true})
+				}
+			}
+			rs = append(rs, rec)
+		}
+		if err := st.RecordResponses(ctx, r.ID, rs); err != nil {
+			t.Fatal(err)
+		}
+		for u, lv := range level {
+			for i := 0; i < 6; i++ {
+				ratings = append(ratings, tandem.Rating{Source: "cli-test", ExternalID: fmt.Sprintf("%d-%d-%d", w, u, i),
+					OccurredAt: monday.AddDate(0, 0, 1).Add(time.Duration(i) * time.Hour), UnitID: u, Metric: tandem.MetricCSAT,
+					Score: math.Max(1, math.Min(5, math.Round(lv+rng.NormFloat64()*0.7)))})
+			}
+		}
+	}
+	if _, err := st.IngestRatings(ctx, ratings, now); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runTandem(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), args, &out)
+	return out.String(), err
+}
+
+func TestReportCorrelationPrintsOnlyShownTeamsInEveryFormat(t *testing.T) {
+	db := newCorrelationDB(t)
+	table, err := runTandem(t, "report", "correlation", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Across 4 teams over 6 weeks, teams with higher engagement had", "not proof of cause",
+		"Pearson r (between teams)", "Within teams (rmcorr)", "Lag (customers this many weeks later)", "Drivers (", "Benjamini-Hochberg"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	js, err := runTandem(t, "report", "correlation", "--db", db, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res report.Correlation
+	if err := json.Unmarshal([]byte(js), &res); err != nil {
+		t.Fatalf("json: %v\n%s", err, js)
+	}
+	if res.NPairs != 24 || res.NTeams != 4 {
+		t.Errorf("json: %d pairs from %d teams, want 24 from 4", res.NPairs, res.NTeams)
+	}
+	csv, err := runTandem(t, "report", "correlation", "--format=csv", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(csv), "\n"); len(lines) != 25 || !strings.HasPrefix(lines[0], "team,team_id,period,") {
+		t.Errorf("csv: %d lines, header %q", len(lines), lines[0])
+	}
+	for format, out := range map[string]string{"table": table, "json": js, "csv": csv} {
+		for _, hidden := range []string{"Bravo", "Tiny"} {
+			if strings.Contains(out, hidden) {
+				t.Errorf("%s output names %s, hidden in every round", format, hidden)
+			}
+		}
+	}
+	care, err := runTandem(t, "report", "correlation", "--db", db, "--format", "csv", "--unit", "Acme/Care", "--measure", "driver:manager", "--lag", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(care), "\n")[1:] {
+		if !strings.HasPrefix(line, "Acme / Care / C") {
+			t.Errorf("--unit Acme/Care printed %q", line)
+		}
+	}
+}
+
+func TestReportCorrelationRejectsBadFlagsByName(t *testing.T) {
+	db := newCorrelationDB(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--measure", "joy"}, `--measure must be index, enps or driver:<key>; got "joy"`},
+		{[]string{"--lag", "8"}, `--lag must be a whole number of periods from 0 to 6`},
+		{[]string{"--min-ratings", "none"}, `--min-ratings must be a whole number of at least 1`},
+		{[]string{"--format", "xml"}, `--format must be table, json or csv`},
+		{[]string{"--from", "2025-13-01"}, `--from must be a date written YYYY-MM-DD`},
+	} {
+		_, err := runTandem(t, append([]string{"report", "correlation", "--db", db}, tc.args...)...)
+		if tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), tc.want) || exitCode(err) != 2 {
+			t.Errorf("%v: %v, want %q (exit 2)", tc.args, err, tc.want)
+		}
+	}
+	_, err := runTandem(t, "report", "correlation", "--db", db, "--unit", "Acme/Nowhere")
+	if tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("unknown unit: %v, want not found", err)
+	}
+}
+
+func TestReportHelpListsTheReportKinds(t *testing.T) {
+	out, err := runTandem(t, "report", "--help")
+	if !errors.Is(err, errHelp) || !strings.Contains(out, "correlation") || !strings.Contains(out, "Usage: tandem report KIND") {
+		t.Errorf("report --help: %v\n%s", err, out)
+	}
+	if _, err := runTandem(t, "report", "payroll"); !errors.Is(err, errUsage) {
+		t.Errorf("unknown report: %v, want a usage error", err)
+	}
+	out, _ = runTandem(t, "help")
+	if !strings.Contains(out, "report") {
+		t.Errorf("tandem help does not list report:\n%s", out)
+	}
+}

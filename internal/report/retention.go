@@ -1,0 +1,403 @@
+package report
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/privacy"
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/retention"
+	"github.com/tandem-hq/tandem/internal/stats"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// RetentionInput is what BuildRetention needs.
+type RetentionInput struct {
+	Tree   *tandem.Tree
+	Scope  int64 // the unit reported on (its subtree); 0 for every root
+	Stints []retention.Stint
+	// Period is "month" or "quarter"; From and To bound the turnover table.
+	Period   string
+	From, To time.Time
+	// Today ends the trailing twelve months and the tenure picture.
+	Today time.Time
+	// K is the anonymity threshold for units shown on their own.
+	K int
+	// Pulse data for the engagement → turnover link (optional): rounds of
+	// one program with their respondents and per-unit scores.
+	Rounds      []pulse.Round
+	Respondents map[int64]store.UnitCounts
+	TeamScores  []store.TeamScoreRow
+}
+
+// TurnoverRow is one period (or the trailing twelve months) of a unit.
+type TurnoverRow struct {
+	Label string `json:"label"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	retention.Turnover
+	AverageHeadcount Num `json:"average_headcount"`
+	Rate             Num `json:"rate"`
+	VoluntaryRate    Num `json:"voluntary_rate"`
+	RegrettedRate    Num `json:"regretted_rate"`
+	// Annualised rates scale the period's rates to a year.
+	AnnualisedRate      Num `json:"annualised_rate"`
+	AnnualisedVoluntary Num `json:"annualised_voluntary_rate"`
+}
+
+// UnitTurnover is a unit's trailing-twelve-months figures.
+type UnitTurnover struct {
+	Unit  *tandem.Unit `json:"-"`
+	Name  string       `json:"unit"`
+	Depth int          `json:"depth"`
+	TTM   TurnoverRow  `json:"trailing_12_months"`
+}
+
+// SurvivalCurve is a Kaplan–Meier retention curve by tenure in months.
+type SurvivalCurve struct {
+	Unit   string                    `json:"unit"`
+	Stints int                       `json:"stints"`
+	Exits  int                       `json:"exits"`
+	Points []retention.SurvivalPoint `json:"-"`
+	JSON   []survivalJSON            `json:"points"`
+}
+
+type survivalJSON struct {
+	Month    Num `json:"month"`
+	AtRisk   int `json:"at_risk"`
+	Exits    int `json:"exits"`
+	Survival Num `json:"survival"`
+	CILow    Num `json:"ci_low"`
+	CIHigh   Num `json:"ci_high"`
+}
+
+// TurnoverLink relates team engagement (or intent to stay) in a month to
+// the team's voluntary turnover in the following months.
+type TurnoverLink struct {
+	Measure string `json:"measure"`
+	Horizon int    `json:"horizon_months"`
+	// Pearson is the between-team correlation over team-month pairs.
+	Pearson Coef `json:"pearson"`
+	NTeams  int  `json:"n_teams"`
+	// Quartiles compare voluntary exits per person-year in the pairs of
+	// the top and the bottom engagement quartile.
+	TopRate      Num `json:"top_quartile_rate"`
+	BottomRate   Num `json:"bottom_quartile_rate"`
+	RateRatio    Num `json:"rate_ratio_bottom_vs_top"`
+	RateRatioLow Num `json:"rate_ratio_ci_low"`
+	RateRatioHi  Num `json:"rate_ratio_ci_high"`
+	TopExits     int `json:"top_quartile_exits"`
+	BottomExits  int `json:"bottom_quartile_exits"`
+}
+
+// Retention is the retention report.
+type Retention struct {
+	Scope     string          `json:"scope"`
+	K         int             `json:"k"`
+	Headcount int             `json:"headcount"`
+	Periods   []TurnoverRow   `json:"periods"`
+	TTM       TurnoverRow     `json:"trailing_12_months"`
+	Units     []UnitTurnover  `json:"units"`
+	Hidden    int             `json:"units_hidden"`
+	Tenure    []TenureBucket  `json:"tenure"`
+	Survival  []SurvivalCurve `json:"survival"`
+	Links     []TurnoverLink  `json:"engagement_and_turnover"`
+	Warnings  []string        `json:"warnings"`
+}
+
+// TenureBucket is one bar of the tenure distribution.
+type TenureBucket struct {
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+func row(label string, t retention.Turnover) TurnoverRow {
+	return TurnoverRow{Label: label, From: tandem.FormatDate(t.From), To: tandem.FormatDate(t.To.AddDate(0, 0, -1)), Turnover: t,
+		AverageHeadcount: Num(t.AverageHeadcount()), Rate: Num(t.Rate()), VoluntaryRate: Num(t.VoluntaryRate()),
+		RegrettedRate: Num(t.RegrettedRate()), AnnualisedRate: Num(t.Annualised(t.Rate())), AnnualisedVoluntary: Num(t.Annualised(t.VoluntaryRate()))}
+}
+
+// BuildRetention computes the retention report. Units are shown on their
+// own only when their headcount (people employed on Today, subtree) meets
+// k under the same roll-up and complementary-suppression rules as pulse
+// results; Kaplan–Meier curves only for groups of at least k stints.
+func BuildRetention(in RetentionInput) *Retention {
+	k := in.K
+	if k < privacy.MinK {
+		k = privacy.DefaultK
+	}
+	today := tandem.Today(in.Today)
+	scopeUnits := func(root int64) func(int64) bool {
+		if root == 0 {
+			return func(int64) bool { return true }
+		}
+		return func(u int64) bool { return u != 0 && in.Tree.Contains(root, u) }
+	}
+	inScope := scopeUnits(in.Scope)
+	out := &Retention{K: k, Scope: "the whole organisation"}
+	if u := in.Tree.Unit(in.Scope); u != nil {
+		out.Scope = u.Path
+	}
+	// Who is employed where today: the anonymity decision for units.
+	direct := map[int64]int{}
+	for i := range in.Stints {
+		s := &in.Stints[i]
+		if s.EmployedOn(today) {
+			direct[s.UnitOn(today)]++
+			if inScope(s.UnitOn(today)) {
+				out.Headcount++
+			}
+		}
+	}
+	vis := privacy.Decide(in.Tree, direct, k)
+	if out.Headcount < k {
+		out.Warnings = append(out.Warnings, "Fewer people than the anonymity threshold work here, so no figures are shown.")
+		return out
+	}
+	for _, p := range retention.Periods(in.Period, in.From, in.To) {
+		t := retention.Compute(in.Stints, inScope, p[0], p[1])
+		label := p[0].Format("Jan 2006")
+		if in.Period == "quarter" {
+			label = p[0].Format("2006") + " Q" + string(rune('1'+(int(p[0].Month())-1)/3))
+		}
+		out.Periods = append(out.Periods, row(label, t))
+	}
+	ttm := retention.Periods("ttm", today, today)[0]
+	out.TTM = row("Trailing 12 months", retention.Compute(in.Stints, inScope, ttm[0], ttm[1]))
+	top := 0
+	if u := in.Tree.Unit(in.Scope); u != nil {
+		top = u.Depth
+	}
+	for _, id := range vis.ShownUnits(in.Scope) {
+		if id == in.Scope {
+			continue
+		}
+		u := in.Tree.Unit(id)
+		out.Units = append(out.Units, UnitTurnover{Unit: u, Name: u.Path, Depth: u.Depth - top,
+			TTM: row("Trailing 12 months", retention.Compute(in.Stints, scopeUnits(id), ttm[0], ttm[1]))})
+	}
+	for id, n := range direct {
+		if n > 0 && !vis.Shown(id) && inScope(id) {
+			out.Hidden++
+		}
+	}
+	for i, n := range retention.TenureDistribution(in.Stints, inScope, today) {
+		out.Tenure = append(out.Tenure, TenureBucket{Label: retention.TenureBuckets[i].Label, Count: n})
+	}
+	// Retention curves for the scope and each shown unit below it.
+	curveOf := func(name string, in2 func(int64) bool) {
+		var obs []retention.Observation
+		exits := 0
+		for i := range in.Stints {
+			s := &in.Stints[i]
+			if s.Hired.IsZero() || s.Hired.After(today) {
+				continue
+			}
+			end, event := today, false
+			if !s.Exited.IsZero() && !s.Exited.After(today) {
+				end, event = s.Exited, true
+			}
+			if !in2(s.UnitOn(end.AddDate(0, 0, -1))) {
+				continue
+			}
+			if event {
+				exits++
+			}
+			obs = append(obs, retention.Observation{Duration: float64(end.Sub(s.Hired).Hours()) / 24 / 30.4375, Event: event})
+		}
+		if len(obs) < k {
+			return
+		}
+		c := SurvivalCurve{Unit: name, Stints: len(obs), Exits: exits, Points: retention.KaplanMeier(obs)}
+		for _, p := range c.Points {
+			c.JSON = append(c.JSON, survivalJSON{Month: Num(p.Time), AtRisk: p.AtRisk, Exits: p.Events, Survival: Num(p.Survival), CILow: Num(p.CILow), CIHigh: Num(p.CIHigh)})
+		}
+		out.Survival = append(out.Survival, c)
+	}
+	curveOf(out.Scope, inScope)
+	for _, u := range out.Units {
+		if u.Depth == 1 {
+			curveOf(u.Name, scopeUnits(u.Unit.ID))
+		}
+	}
+	if len(in.Rounds) > 0 {
+		for _, m := range []string{store.MeasureIndex, pulse.DriverIntent} {
+			for _, h := range []int{3, 6} {
+				out.Links = append(out.Links, linkTurnover(in, m, h, k, today))
+			}
+		}
+	}
+	return out
+}
+
+// linkTurnover pairs each team's score in a month (the respondent-weighted
+// mean of its shown rounds that month) with its voluntary turnover over
+// the next h months, for teams (units with people directly in them) whose
+// headcount meets k.
+func linkTurnover(in RetentionInput, measure string, h, k int, today time.Time) TurnoverLink {
+	link := TurnoverLink{Measure: measure, Horizon: h}
+	mi := -1
+	for i, m := range store.TeamScoreMeasures() {
+		if m == measure {
+			mi = i
+		}
+	}
+	vis := map[int64]*privacy.Visibility{}
+	month := map[int64]time.Time{}
+	for _, r := range in.Rounds {
+		vis[r.ID] = privacy.Decide(in.Tree, in.Respondents[r.ID], r.MinGroup)
+		d, _ := tandem.ParseDate(r.Period)
+		month[r.ID] = tandem.PeriodStart(tandem.Month, d)
+	}
+	type key struct {
+		unit  int64
+		month time.Time
+	}
+	sum, weight := map[key]float64{}, map[key]float64{}
+	for _, row := range in.TeamScores {
+		v := vis[row.RoundID]
+		if v == nil || !v.Shown(row.UnitID) || mi < 0 || math.IsNaN(row.Values[mi]) {
+			continue
+		}
+		if in.Scope != 0 && !in.Tree.Contains(in.Scope, row.UnitID) {
+			continue
+		}
+		n := float64(in.Respondents[row.RoundID][row.UnitID])
+		kk := key{row.UnitID, month[row.RoundID]}
+		sum[kk] += row.Values[mi] * n
+		weight[kk] += n
+	}
+	type pair struct {
+		score       float64
+		exits       int
+		personYears float64
+		rate        float64
+		unit        int64
+	}
+	// Monthly headcounts and voluntary exits per unit, in one pass over the
+	// stints (a report over years of history must not rescan them per team
+	// and month).
+	var first time.Time
+	for kk := range weight {
+		if first.IsZero() || kk.month.Before(first) {
+			first = kk.month
+		}
+	}
+	table := monthlyTable(in.Stints, first, today)
+	var pairs []pair
+	teams := map[int64]bool{}
+	for kk, w := range weight {
+		end := kk.month.AddDate(0, 1+h, 0)
+		if end.After(today) {
+			continue // the following months are not over yet
+		}
+		var exits int
+		var py float64
+		for m := kk.month.AddDate(0, 1, 0); m.Before(end); m = m.AddDate(0, 1, 0) {
+			c := table.at(kk.unit, m)
+			exits += c.voluntary
+			py += float64(c.start+c.end) / 2 / 12
+		}
+		if py*12/float64(h) < float64(k) {
+			continue
+		}
+		pairs = append(pairs, pair{score: sum[kk] / w, exits: exits, personYears: py, rate: float64(exits) / py, unit: kk.unit})
+		teams[kk.unit] = true
+	}
+	link.NTeams = len(teams)
+	x, y := make([]float64, len(pairs)), make([]float64, len(pairs))
+	for i, p := range pairs {
+		x[i], y[i] = p.score, p.rate
+	}
+	link.Pearson = coefOf(stats.Pearson(x, y))
+	link.TopRate, link.BottomRate, link.RateRatio, link.RateRatioLow, link.RateRatioHi = Num(math.NaN()), Num(math.NaN()), Num(math.NaN()), Num(math.NaN()), Num(math.NaN())
+	if len(pairs) >= 8 {
+		sort.Slice(pairs, func(i, j int) bool { return pairs[i].score < pairs[j].score })
+		q := len(pairs) / 4
+		var be, te int
+		var bpy, tpy float64
+		for _, p := range pairs[:q] {
+			be += p.exits
+			bpy += p.personYears
+		}
+		for _, p := range pairs[len(pairs)-q:] {
+			te += p.exits
+			tpy += p.personYears
+		}
+		link.BottomExits, link.TopExits = be, te
+		if bpy > 0 {
+			link.BottomRate = Num(float64(be) / bpy)
+		}
+		if tpy > 0 {
+			link.TopRate = Num(float64(te) / tpy)
+		}
+		rr, lo, hi := retention.RateRatio(be, bpy, te, tpy)
+		link.RateRatio, link.RateRatioLow, link.RateRatioHi = Num(rr), Num(lo), Num(hi)
+	}
+	return link
+}
+
+// monthCounts are one unit's numbers in one month.
+type monthCounts struct {
+	start, end, voluntary int
+}
+
+type months struct {
+	first time.Time
+	n     int
+	units map[int64][]monthCounts
+}
+
+// monthlyTable counts, per unit and calendar month from first to the month
+// of last, people employed on the month's first and last day and voluntary
+// exits (in the unit of the person's last day).
+func monthlyTable(stints []retention.Stint, first, last time.Time) months {
+	t := months{first: first, units: map[int64][]monthCounts{}}
+	if first.IsZero() {
+		return t
+	}
+	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
+		t.n++
+	}
+	get := func(u int64) []monthCounts {
+		c := t.units[u]
+		if c == nil {
+			c = make([]monthCounts, t.n)
+			t.units[u] = c
+		}
+		return c
+	}
+	for i := range stints {
+		s := &stints[i]
+		for j, m := 0, first; j < t.n; j, m = j+1, m.AddDate(0, 1, 0) {
+			if !s.Hired.IsZero() && s.Hired.After(m.AddDate(0, 1, -1)) {
+				continue // not yet hired by the month's last day
+			}
+			if !s.Exited.IsZero() && s.Exited.Before(m) {
+				break
+			}
+			if s.EmployedOn(m) {
+				get(s.UnitOn(m))[j].start++
+			}
+			lastDay := m.AddDate(0, 1, -1)
+			if s.EmployedOn(lastDay) {
+				get(s.UnitOn(lastDay))[j].end++
+			}
+			if s.Voluntary && !s.Exited.IsZero() && !s.Exited.Before(m) && s.Exited.Before(m.AddDate(0, 1, 0)) {
+				get(s.UnitOn(s.Exited.AddDate(0, 0, -1)))[j].voluntary++
+			}
+		}
+	}
+	return t
+}
+
+func (t months) at(unit int64, m time.Time) monthCounts {
+	j := (m.Year()-t.first.Year())*12 + int(m.Month()) - int(t.first.Month())
+	c := t.units[unit]
+	if j < 0 || j >= len(c) {
+		return monthCounts{}
+	}
+	return c[j]
+}

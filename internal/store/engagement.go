@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// Reads for the correlation report: which rounds fall in a date range, and
+// each unit's scores per round aggregated in SQL, so that a report over two
+// years of weekly rounds reads one row per unit, round and measure instead
+// of one per question.
+
+// ProgramRoundCounts returns how many rounds each program has.
+func (s *Store) ProgramRoundCounts(ctx context.Context) (map[int64]int, error) {
+	rows, err := s.query(ctx, s.r, "SELECT program_id, COUNT(*) FROM rounds GROUP BY program_id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// RoundsBetween returns a program's rounds whose period (the round's date
+// in the program's zone) lies in [from, to], oldest first. Unlike Rounds it
+// does not count invitations.
+func (s *Store) RoundsBetween(ctx context.Context, programID int64, from, to time.Time) ([]pulse.Round, error) {
+	rows, err := s.query(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE r.program_id = ? AND r.period >= ? AND r.period <= ? ORDER BY r.scheduled_at, r.id",
+		programID, tandem.FormatDate(from), tandem.FormatDate(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pulse.Round
+	for rows.Next() {
+		r, err := scanRound(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Measure keys of TeamScoreMeasures besides the driver keys.
+const (
+	MeasureIndex = pulse.DriverEngagement // the engagement index
+	MeasureENPS  = pulse.DriverENPS
+)
+
+// TeamScoreMeasures returns the measures of TeamScoreRow.Values, in order:
+// MeasureIndex, MeasureENPS, then the built-in drivers in pulse.Drivers
+// order (questions can only belong to built-in drivers).
+func TeamScoreMeasures() []string {
+	m := []string{MeasureIndex, MeasureENPS}
+	for _, d := range pulse.Drivers {
+		m = append(m, d.Key)
+	}
+	return m
+}
+
+// TeamScoreRow is one unit's scores in one round, from the answers of the
+// people counted directly in that unit (not its descendants): Values[i] is
+// the score on TeamScoreMeasures()[i], NaN when the round did not ask it.
+// The engagement index is the mean of the index items, each on 0–100; eNPS
+// is % promoters − % detractors; a driver is the mean of its items on
+// 0–100 (a 0–10 item counts as its mean × 10). These are the rules of the
+// results pages (report.scoreGroup), computed in SQL; a test checks that
+// the two agree.
+//
+// The rows say nothing about whether a unit may be shown: the caller
+// applies the round's anonymity decision.
+type TeamScoreRow struct {
+	RoundID, UnitID int64
+	Values          []float64
+}
+
+// TeamScores returns the TeamScoreRows of the given rounds in one query,
+// aggregated per round and unit by the database: one row per unit and
+// round, however many questions the round asked.
+func (s *Store) TeamScores(ctx context.Context, roundIDs []int64) ([]TeamScoreRow, error) {
+	if len(roundIDs) == 0 {
+		return nil, nil
+	}
+	ph, args := inList(roundIDs)
+	// Kinds and driver keys are constants of the code, written into the
+	// text; AVG skips the NULLs of questions outside a column.
+	likert := "(rs.sum * 1.0 / rs.n - 1) / 4 * 100"
+	cols := []string{
+		"AVG(CASE WHEN q.kind = '" + string(pulse.Likert5) + "' AND q.in_index = ? THEN " + likert + " END)",
+		"AVG(CASE WHEN q.kind = '" + string(pulse.Scale010) + "' AND q.driver = '" + pulse.DriverENPS + "' THEN (rs.promoters - rs.detractors) * 100.0 / rs.n END)",
+	}
+	for _, d := range pulse.Drivers {
+		cols = append(cols, "AVG(CASE WHEN q.driver = '"+d.Key+"' THEN CASE q.kind WHEN '"+string(pulse.Likert5)+"' THEN "+likert+
+			" WHEN '"+string(pulse.Scale010)+"' THEN rs.sum * 1.0 / rs.n * 10 END END)")
+	}
+	q := "SELECT rs.round_id, rs.unit_id, " + strings.Join(cols, ", ") + `
+		FROM round_scores rs JOIN questions q ON q.id = rs.question_id
+		WHERE rs.round_id IN (` + ph + `) AND rs.n > 0
+		GROUP BY rs.round_id, rs.unit_id`
+	rows, err := s.query(ctx, s.r, q, append([]any{true}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	nulls := make([]sql.NullFloat64, len(cols))
+	dest := make([]any, 2+len(cols))
+	for i := range nulls {
+		dest[2+i] = &nulls[i]
+	}
+	var out []TeamScoreRow
+	for rows.Next() {
+		var r TeamScoreRow
+		dest[0], dest[1] = &r.RoundID, &r.UnitID
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		r.Values = make([]float64, len(cols))
+		for i, v := range nulls {
+			r.Values[i] = math.NaN()
+			if v.Valid {
+				r.Values[i] = v.Float64
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// MetricTotals returns the stored totals of one metric in periods of kind
+// (tandem.Week or tandem.Month) from from's period up to, not including,
+// to — the rows of CustomerTotalsRows for that metric, with Metric set and
+// only the counts the metric's headline uses (CSAT: N and Top; NPS: N,
+// Promoters and Detractors; CES: N and Sum). The correlation report reads a
+// row per team and period over up to years, and the database driver's cost
+// is per column read.
+func (s *Store) MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]CustomerTotalsRow, error) {
+	var k string
+	switch kind {
+	case tandem.Week:
+		k = "W"
+	case tandem.Month:
+		k = "M"
+	default:
+		return nil, tandem.FieldErrorf("period", "%q is not a period; use week or month", kind)
+	}
+	var cols string
+	switch metric {
+	case tandem.MetricCSAT:
+		cols = "top, 0"
+	case tandem.MetricNPS:
+		cols = "promoters, detractors"
+	case tandem.MetricCES:
+		cols = "sum, 0"
+	default:
+		return nil, tandem.FieldErrorf("metric", "%q is not a metric; use csat, nps or ces", metric)
+	}
+	rows, err := s.query(ctx, s.r, "SELECT period, unit_id, n, "+cols+" FROM csat_totals WHERE kind = ? AND metric = ? AND period >= ? AND period < ? ORDER BY period, unit_id",
+		k, metric, tandem.FormatDate(tandem.PeriodStart(kind, from)), tandem.FormatDate(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	periods := map[string]time.Time{}
+	out := make([]CustomerTotalsRow, 0, 1024)
+	var period sql.RawBytes
+	// Counts are scanned as integers and the CES sum as a float: database/sql
+	// converts an integer into a float64 through its decimal text.
+	var n, a, b int64
+	var sum float64
+	dest := []any{&period, new(int64), &n, &a, &b}
+	if metric == tandem.MetricCES {
+		dest[3] = &sum
+	}
+	for rows.Next() {
+		r := CustomerTotalsRow{Metric: metric}
+		dest[1] = &r.UnitID
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		p, ok := periods[string(period)]
+		if !ok {
+			if p, err = tandem.ParseDate(string(period)); err != nil {
+				return nil, fmt.Errorf("csat_totals: bad period %q", period)
+			}
+			periods[string(period)] = p
+		}
+		r.Period, r.N = p, int(n)
+		switch metric {
+		case tandem.MetricCSAT:
+			r.Top = int(a)
+		case tandem.MetricNPS:
+			r.Promoters, r.Detractors = int(a), int(b)
+		case tandem.MetricCES:
+			r.Sum = sum
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

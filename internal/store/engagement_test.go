@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// Three people in Acme/Support answer two weekly rounds: every agreement
+// item 5 (100 on 0–100) in the first round and 2 (25) in the second; eNPS
+// 10, 9 and 3 (two promoters, one detractor: +33.3).
+func TestTeamScoresAggregateEachUnitsRoundInSQL(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Support\n", false)
+		tree, _ := st.Tree(ctx)
+		p := pulse.Defaults()
+		p.AudienceUnitID = tree.Roots()[0]
+		p.Channel = pulse.ChannelLog
+		if err := st.SaveProgram(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		var rounds []pulse.Round
+		for w, agree := range []float64{5, 2} {
+			slot := today.AddDate(0, 0, 7*w).Add(9 * time.Hour)
+			r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rounds = append(rounds, r)
+			qs, _ := st.RoundQuestions(ctx, r.ID)
+			invs, _ := st.RoundInvitations(ctx, r.ID)
+			var rs []RecordedResponse
+			for i, inv := range invs {
+				rec := RecordedResponse{InvitationID: inv.ID}
+				for _, q := range qs {
+					v := agree
+					if q.Kind == pulse.Scale010 {
+						v = []float64{10, 9, 3}[i]
+					}
+					if q.Kind == pulse.Likert5 || q.Kind == pulse.Scale010 {
+						rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: v, HasValue: true})
+					}
+				}
+				rs = append(rs, rec)
+			}
+			if err := st.RecordResponses(ctx, r.ID, rs); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		counts, err := st.ProgramRoundCounts(ctx)
+		if err != nil || counts[p.ID] != 2 {
+			t.Fatalf("round counts %v, %v; want 2 for program %d", counts, err, p.ID)
+		}
+		got, err := st.RoundsBetween(ctx, p.ID, today.AddDate(0, 0, 1), today.AddDate(0, 0, 7))
+		if err != nil || len(got) != 1 || got[0].ID != rounds[1].ID {
+			t.Fatalf("rounds between: %+v, %v; want only the second round", got, err)
+		}
+		rows, err := st.TeamScores(ctx, []int64{rounds[0].ID, rounds[1].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 {
+			t.Fatalf("%d rows, want one per round (one unit answered)", len(rows))
+		}
+		m := TeamScoreMeasures()
+		for _, r := range rows {
+			want := 100.0
+			if r.RoundID == rounds[1].ID {
+				want = 25
+			}
+			if r.UnitID != tree.ByPath([]string{"Acme", "Support"}).ID {
+				t.Errorf("row of unit %d", r.UnitID)
+			}
+			if got := r.Values[0]; math.Abs(got-want) > 1e-9 || m[0] != MeasureIndex {
+				t.Errorf("round %d: %s %v, want %v", r.RoundID, m[0], got, want)
+			}
+			if got := r.Values[1]; math.Abs(got-100.0/3) > 1e-9 || m[1] != MeasureENPS {
+				t.Errorf("round %d: %s %v, want 33.3", r.RoundID, m[1], got)
+			}
+			asked := 0
+			for i, v := range r.Values[2:] {
+				if !math.IsNaN(v) {
+					asked++
+					if math.Abs(v-want) > 1e-9 {
+						t.Errorf("round %d: driver %s %v, want %v", r.RoundID, m[2+i], v, want)
+					}
+				}
+			}
+			if asked == 0 {
+				t.Errorf("round %d: no driver scored", r.RoundID)
+			}
+		}
+	})
+}
+
+// MetricTotals reads the same totals as CustomerTotalsRows, one metric at
+// a time, with the counts that metric's headline needs.
+func TestMetricTotalsAgreeWithCustomerTotalsRows(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Sales\n", false)
+		tree, _ := st.Tree(ctx)
+		var rs []tandem.Rating
+		for i := 0; i < 60; i++ {
+			unit := tree.ByPath([]string{"Acme", []string{"Support", "Sales"}[i%2]}).ID
+			at := today.AddDate(0, 0, -i)
+			rs = append(rs,
+				tandem.Rating{Source: "t", ExternalID: fmt.Sprint("c", i), OccurredAt: at, UnitID: unit, Metric: tandem.MetricCSAT, Score: float64(1 + i%5)},
+				tandem.Rating{Source: "t", ExternalID: fmt.Sprint("n", i), OccurredAt: at, UnitID: unit, Metric: tandem.MetricNPS, Score: float64(i % 11)},
+				tandem.Rating{Source: "t", ExternalID: fmt.Sprint("e", i), OccurredAt: at, UnitID: unit, Metric: tandem.MetricCES, Score: float64(1 + i%7)})
+		}
+		if _, err := st.IngestRatings(ctx, rs, today); err != nil {
+			t.Fatal(err)
+		}
+		from, to := today.AddDate(0, 0, -40), today.AddDate(0, 0, 1)
+		for _, kind := range []string{tandem.Week, tandem.Month} {
+			for _, metric := range []string{tandem.MetricCSAT, tandem.MetricNPS, tandem.MetricCES} {
+				want, err := st.CustomerTotalsRows(ctx, kind, metric, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := st.MetricTotals(ctx, kind, metric, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) || len(got) == 0 {
+					t.Fatalf("%s %s: %d rows, want %d", kind, metric, len(got), len(want))
+				}
+				for i := range got {
+					g, w := got[i], want[i]
+					if !g.Period.Equal(w.Period) || g.UnitID != w.UnitID || g.N != w.N || g.Headline(metric) != w.Headline(metric) {
+						t.Errorf("%s %s row %d: %+v, want %+v", kind, metric, i, g, w)
+					}
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,493 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/ratings"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// RatingDirectory loads what attributing ratings needs, once per batch:
+// the unit tree and every employee with an email, with their unit history.
+func (s *Store) RatingDirectory(ctx context.Context) (*ratings.Directory, error) {
+	tree, err := s.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, s.r, "SELECT id, email, unit_id, hired_on, exited_on FROM employees WHERE email IS NOT NULL ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	var agents []ratings.Agent
+	pos := map[int64]int{}
+	for rows.Next() {
+		var a ratings.Agent
+		var hired, exited sql.NullString
+		if err := rows.Scan(&a.ID, &a.Email, &a.UnitID, &hired, &exited); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		a.HiredOn, a.ExitedOn = parseNullDate(hired), parseNullDate(exited)
+		pos[a.ID] = len(agents)
+		agents = append(agents, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.query(ctx, s.r, "SELECT employee_id, valid_from, unit_id FROM employee_units ORDER BY employee_id, valid_from")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var emp, unit int64
+		var from string
+		if err := rows.Scan(&emp, &from, &unit); err != nil {
+			return nil, err
+		}
+		i, ok := pos[emp]
+		if !ok {
+			continue
+		}
+		d, err := tandem.ParseDate(from)
+		if err != nil {
+			return nil, fmt.Errorf("employee_units: employee %d: bad date %q", emp, from)
+		}
+		agents[i].History = append(agents[i].History, ratings.Span{From: d, UnitID: unit})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return ratings.NewDirectory(tree, agents), nil
+}
+
+// IngestResult counts what IngestRatings did.
+type IngestResult struct {
+	// Accepted ratings were stored.
+	Accepted int
+	// Duplicates had a (source, external id) stored already, or earlier in
+	// the same batch, and were skipped.
+	Duplicates int
+}
+
+// insertChunk is how many ratings one INSERT carries: fewer round trips
+// through cgo and database/sql than one statement per row, well under
+// both engines' limits on parameters (10 per row).
+const insertChunk = 100
+
+const ratingColumns = "source, external_id, occurred_at, day, unit_id, agent_id, metric, score, comment, created_at"
+
+// insertRatingsSQL inserts n ratings, skipping those stored already. On
+// PostgreSQL it returns the ids of the rows stored; SQLite says how many
+// through the result, which is cheaper than reading rows back, and its
+// rowids of one statement are consecutive (one writer, max(rowid)+1).
+func insertRatingsSQL(n int, returning bool) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO csat_events (" + ratingColumns + ") VALUES ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(" ON CONFLICT (source, external_id) DO NOTHING")
+	if returning {
+		b.WriteString(" RETURNING id")
+	}
+	return b.String()
+}
+
+// totalsKey is one row of csat_totals: kind 'W' or 'M', the period's
+// first day (days since 1970), unit and metric (index in metricNames).
+type totalsKey struct {
+	unit   int64
+	period int32
+	kind   byte
+	metric uint8
+}
+
+var metricNames = [...]string{tandem.MetricCSAT, tandem.MetricNPS, tandem.MetricCES}
+
+func metricIndex(m string) uint8 {
+	for i, n := range metricNames {
+		if n == m {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// epochDay is the number of the UTC day of t, counted from 1970-01-01.
+func epochDay(t time.Time) int32 { return int32(t.Unix() / 86400) }
+
+func dayTime(d int32) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// days holds the date text and period starts of each day a batch touches,
+// by day number: a map lookup per rating would cost more than the insert.
+type days struct {
+	first       int32
+	text        []string
+	week, month []int32
+}
+
+func newDays(rs []tandem.Rating) *days {
+	lo, hi := epochDay(rs[0].OccurredAt), epochDay(rs[0].OccurredAt)
+	for i := range rs {
+		d := epochDay(rs[i].OccurredAt)
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	n := int(hi-lo) + 1
+	ds := &days{first: lo, text: make([]string, n), week: make([]int32, n), month: make([]int32, n)}
+	for i := range n {
+		t := dayTime(lo + int32(i))
+		ds.text[i] = tandem.FormatDate(t)
+		ds.week[i] = epochDay(tandem.PeriodStart(tandem.Week, t))
+		ds.month[i] = epochDay(tandem.PeriodStart(tandem.Month, t))
+	}
+	return ds
+}
+
+// bulkRows is the batch size from which SQLite gets a bigger page cache and
+// in-memory temporary files for the ingest: the random inserts into the
+// indexes then stay in memory instead of spilling to disk.
+const bulkRows = 20_000
+
+// IngestRatings stores ratings in one transaction: all or none. A rating
+// whose (source, external id) is stored already — or comes earlier in rs —
+// is skipped and counted as a duplicate. The weekly and monthly totals of
+// each unit are updated with the ratings stored, in the same transaction.
+// The ratings must be valid (see ratings.Batch); a rating with an unknown
+// metric, a score out of range or no unit fails the whole call.
+func (s *Store) IngestRatings(ctx context.Context, rs []tandem.Rating, now time.Time) (IngestResult, error) {
+	for i, r := range rs {
+		lo, hi, ok := tandem.MetricRange(r.Metric)
+		if !ok || r.Score < lo || r.Score > hi || r.UnitID == 0 || r.Source == "" || r.ExternalID == "" || r.OccurredAt.Unix() < 0 {
+			return IngestResult{}, tandem.Errorf(tandem.EINVALID, "rating %d (%s %s) is incomplete or out of range; check ratings before storing them", i, r.Source, r.ExternalID)
+		}
+	}
+	if len(rs) == 0 {
+		return IngestResult{}, nil
+	}
+	if s.engine == SQLite && len(rs) >= bulkRows {
+		restore, err := s.bulkSettings(ctx)
+		if err != nil {
+			return IngestResult{}, err
+		}
+		defer restore()
+	}
+	ds := newDays(rs)
+	var res IngestResult
+	err := s.InTx(ctx, func(tx *Tx) error {
+		res = IngestResult{}
+		totals := map[totalsKey]*tandem.CustomerTotals{}
+		add := func(r *tandem.Rating) {
+			d := epochDay(r.OccurredAt) - ds.first
+			m := metricIndex(r.Metric)
+			for _, k := range [2]totalsKey{{r.UnitID, ds.week[d], 'W', m}, {r.UnitID, ds.month[d], 'M', m}} {
+				t := totals[k]
+				if t == nil {
+					t = &tandem.CustomerTotals{}
+					totals[k] = t
+				}
+				t.Add(r.Metric, r.Score)
+			}
+		}
+
+		created := now.Unix()
+		returning := s.engine != SQLite
+		full, err := tx.tx.PrepareContext(ctx, s.q(insertRatingsSQL(insertChunk, returning)))
+		if err != nil {
+			return s.wrapErr(err)
+		}
+		defer full.Close()
+		var info *sql.Stmt
+		if !returning {
+			if info, err = tx.tx.PrepareContext(ctx, "SELECT changes(), last_insert_rowid()"); err != nil {
+				return s.wrapErr(err)
+			}
+			defer info.Close()
+		}
+		args := make([]any, 0, insertChunk*10)
+		var ids []int64
+		for start := 0; start < len(rs); start += insertChunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			part := rs[start:min(start+insertChunk, len(rs))]
+			stmt := full
+			if len(part) < insertChunk {
+				stmt, err = tx.tx.PrepareContext(ctx, s.q(insertRatingsSQL(len(part), returning)))
+				if err != nil {
+					return s.wrapErr(err)
+				}
+				defer stmt.Close()
+			}
+			args = args[:0]
+			for i := range part {
+				r := &part[i]
+				args = append(args, r.Source, r.ExternalID, r.OccurredAt.Unix(), ds.text[epochDay(r.OccurredAt)-ds.first], r.UnitID,
+					nullInt(r.AgentID), r.Metric, r.Score, r.Comment, created)
+			}
+			var stored int
+			if returning {
+				if ids, err = tx.queryIDs(ctx, stmt, args, ids[:0]); err != nil {
+					return err
+				}
+				stored = len(ids)
+			} else {
+				// Query, not Exec: go-sqlite3 binds a query's arguments and
+				// steps it in one cgo call, an Exec's one call per argument
+				// (a fifth of the import's time). The INSERT runs on the
+				// first step; changes() and last_insert_rowid() say what it
+				// did.
+				rows, err := stmt.QueryContext(ctx, args...)
+				if err != nil {
+					return s.wrapErr(err)
+				}
+				if err := rows.Close(); err != nil {
+					return s.wrapErr(err)
+				}
+				var n, last int64
+				if err := info.QueryRowContext(ctx).Scan(&n, &last); err != nil {
+					return s.wrapErr(err)
+				}
+				stored = int(n)
+				ids = ids[:0]
+				for id := last - n + 1; id <= last; id++ {
+					ids = append(ids, id)
+				}
+			}
+			res.Accepted += stored
+			res.Duplicates += len(part) - stored
+			if stored == len(part) {
+				for i := range part {
+					add(&part[i])
+				}
+				continue
+			}
+			// Some were stored already: find which of this chunk went in.
+			if err := tx.addInserted(ctx, part, ids, add); err != nil {
+				return err
+			}
+		}
+
+		upsert, err := tx.tx.PrepareContext(ctx, s.q(`INSERT INTO csat_totals (kind, period, unit_id, metric, n, sum, top, promoters, detractors)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (kind, period, unit_id, metric) DO UPDATE SET
+				n = csat_totals.n + excluded.n, sum = csat_totals.sum + excluded.sum, top = csat_totals.top + excluded.top,
+				promoters = csat_totals.promoters + excluded.promoters, detractors = csat_totals.detractors + excluded.detractors`))
+		if err != nil {
+			return s.wrapErr(err)
+		}
+		defer upsert.Close()
+		for k, t := range totals {
+			if _, err := upsert.ExecContext(ctx, string(k.kind), tandem.FormatDate(dayTime(k.period)), k.unit, metricNames[k.metric],
+				t.N, t.Sum, t.Top, t.Promoters, t.Detractors); err != nil {
+				return s.wrapErr(err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return IngestResult{}, err
+	}
+	return res, nil
+}
+
+// bulkSettings gives the SQLite writer a 256 MiB page cache and keeps its
+// temporary files (the statement journal of each multi-row insert) in
+// memory, and returns a function that puts the previous settings back.
+// The writer is a single connection, so the settings reach the connection
+// the ingest's transaction runs on.
+func (s *Store) bulkSettings(ctx context.Context) (func(), error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, s.wrapErr(err)
+	}
+	var cache, temp int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
+		conn.Close()
+		return nil, s.wrapErr(err)
+	}
+	if err := conn.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&temp); err != nil {
+		conn.Close()
+		return nil, s.wrapErr(err)
+	}
+	_, err = conn.ExecContext(ctx, "PRAGMA cache_size = -262144")
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "PRAGMA temp_store = MEMORY")
+	}
+	conn.Close()
+	restore := func() {
+		ctx := context.WithoutCancel(ctx)
+		if conn, err := s.w.Conn(ctx); err == nil {
+			conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", cache))
+			conn.ExecContext(ctx, fmt.Sprintf("PRAGMA temp_store = %d", temp))
+			conn.Close()
+		}
+	}
+	if err != nil {
+		restore()
+		return nil, s.wrapErr(err)
+	}
+	return restore, nil
+}
+
+// queryIDs runs an INSERT … RETURNING id and appends the ids to ids.
+func (tx *Tx) queryIDs(ctx context.Context, stmt *sql.Stmt, args []any, ids []int64) ([]int64, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, tx.s.wrapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, tx.s.wrapErr(rows.Err())
+}
+
+// addInserted calls add for the ratings of part whose rows have the given
+// ids (those the INSERT stored; the rest were duplicates).
+func (tx *Tx) addInserted(ctx context.Context, part []tandem.Rating, ids []int64, add func(*tandem.Rating)) error {
+	type key struct{ source, id string }
+	stored := map[key]bool{}
+	if len(ids) > 0 {
+		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		rows, err := tx.s.query(ctx, tx.tx, "SELECT source, external_id FROM csat_events WHERE id IN ("+in+")", args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.source, &k.id); err != nil {
+				rows.Close()
+				return err
+			}
+			stored[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for i := range part {
+		k := key{part[i].Source, part[i].ExternalID}
+		if stored[k] {
+			add(&part[i])
+			// A repeat later in the same chunk is a duplicate.
+			delete(stored, k)
+		}
+	}
+	return nil
+}
+
+// CountStoredRatings returns how many of rs have a (source, external id)
+// that is stored already: the duplicates a dry run announces.
+func (s *Store) CountStoredRatings(ctx context.Context, rs []tandem.Rating) (int, error) {
+	bySource := map[string][]string{}
+	for _, r := range rs {
+		bySource[r.Source] = append(bySource[r.Source], r.ExternalID)
+	}
+	n := 0
+	const chunk = 500
+	for source, ids := range bySource {
+		for start := 0; start < len(ids); start += chunk {
+			part := ids[start:min(start+chunk, len(ids))]
+			args := make([]any, 0, len(part)+1)
+			args = append(args, source)
+			for _, id := range part {
+				args = append(args, id)
+			}
+			var c int
+			err := s.queryRow(ctx, s.r, "SELECT COUNT(*) FROM csat_events WHERE source = ? AND external_id IN ("+
+				strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+")", args...).Scan(&c)
+			if err != nil {
+				return 0, s.wrapErr(err)
+			}
+			n += c
+		}
+	}
+	return n, nil
+}
+
+// CustomerTotalsRow is one unit's totals of one metric in one period.
+type CustomerTotalsRow struct {
+	// Period is the first day of the week (its Monday) or month.
+	Period time.Time
+	UnitID int64
+	Metric string
+	tandem.CustomerTotals
+}
+
+// CustomerTotalsRows returns the stored totals of kind (tandem.Week or
+// tandem.Month) and metric ("" for all) for the periods starting from
+// from's period up to, not including, to (zero: no bound), ordered by
+// period, unit and metric. Totals are per unit, for the ratings attributed
+// to that unit itself; roll-ups to parents are the caller's.
+func (s *Store) CustomerTotalsRows(ctx context.Context, kind, metric string, from, to time.Time) ([]CustomerTotalsRow, error) {
+	var k string
+	switch kind {
+	case tandem.Week, "W":
+		k, kind = "W", tandem.Week
+	case tandem.Month, "M":
+		k, kind = "M", tandem.Month
+	default:
+		return nil, tandem.FieldErrorf("period", "%q is not a period; use week or month", kind)
+	}
+	where := []string{"kind = ?"}
+	args := []any{k}
+	if metric != "" {
+		if _, _, ok := tandem.MetricRange(metric); !ok {
+			return nil, tandem.FieldErrorf("metric", "%q is not a metric; use csat, nps or ces", metric)
+		}
+		where = append(where, "metric = ?")
+		args = append(args, metric)
+	}
+	if !from.IsZero() {
+		where = append(where, "period >= ?")
+		args = append(args, tandem.FormatDate(tandem.PeriodStart(kind, from)))
+	}
+	if !to.IsZero() {
+		where = append(where, "period < ?")
+		args = append(args, tandem.FormatDate(to))
+	}
+	rows, err := s.query(ctx, s.r, "SELECT period, unit_id, metric, n, sum, top, promoters, detractors FROM csat_totals WHERE "+
+		strings.Join(where, " AND ")+" ORDER BY period, unit_id, metric", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CustomerTotalsRow
+	for rows.Next() {
+		var r CustomerTotalsRow
+		var p string
+		if err := rows.Scan(&p, &r.UnitID, &r.Metric, &r.N, &r.Sum, &r.Top, &r.Promoters, &r.Detractors); err != nil {
+			return nil, err
+		}
+		if r.Period, err = tandem.ParseDate(p); err != nil {
+			return nil, fmt.Errorf("csat_totals: bad period %q", p)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RatingsCount returns the number of stored ratings.
+func (s *Store) RatingsCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.queryRow(ctx, s.r, "SELECT COUNT(*) FROM csat_events").Scan(&n)
+	return n, err
+}
