@@ -23,6 +23,7 @@ var reportKinds = []struct {
 	run           func(ctx context.Context, args []string, out io.Writer) error
 }{
 	{"correlation", "does engagement move with customer satisfaction? r, rmcorr, lags and drivers by team", runReportCorrelation},
+	{"retention", "turnover by period and unit, tenure, retention curve, engagement against later exits", runReportRetention},
 }
 
 func reportUsage(w io.Writer) {

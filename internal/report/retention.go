@@ -1,7 +1,9 @@
 package report
 
 import (
+	"context"
 	"math"
+	"strconv"
 	"sort"
 	"time"
 
@@ -104,6 +106,8 @@ type Retention struct {
 	Tenure    []TenureBucket  `json:"tenure"`
 	Survival  []SurvivalCurve `json:"survival"`
 	Links     []TurnoverLink  `json:"engagement_and_turnover"`
+	// Program is the pulse program whose engagement the links use.
+	Program string `json:"program"`
 	Warnings  []string        `json:"warnings"`
 }
 
@@ -157,11 +161,18 @@ func BuildRetention(in RetentionInput) *Retention {
 		return out
 	}
 	for _, p := range retention.Periods(in.Period, in.From, in.To) {
-		t := retention.Compute(in.Stints, inScope, p[0], p[1])
+		if p[0].After(today) {
+			break
+		}
 		label := p[0].Format("Jan 2006")
 		if in.Period == "quarter" {
 			label = p[0].Format("2006") + " Q" + string(rune('1'+(int(p[0].Month())-1)/3))
 		}
+		if end := today.AddDate(0, 0, 1); p[1].After(end) {
+			p[1] = end // the current period, so far
+			label += " (to date)"
+		}
+		t := retention.Compute(in.Stints, inScope, p[0], p[1])
 		out.Periods = append(out.Periods, row(label, t))
 	}
 	ttm := retention.Periods("ttm", today, today)[0]
@@ -400,4 +411,135 @@ func (t months) at(unit int64, m time.Time) monthCounts {
 		return monthCounts{}
 	}
 	return c[j]
+}
+
+// RetentionParams are what a person chooses in the retention report.
+type RetentionParams struct {
+	UnitRef   string
+	Period    string // month | quarter
+	From, To  time.Time
+	ProgramID int64
+}
+
+// ParseRetentionParams reads and checks the report's parameters; a bad one
+// is an error naming the field and what to write. Defaults: the last 12
+// months by month.
+func ParseRetentionParams(get func(string) string, today time.Time) (RetentionParams, error) {
+	p := RetentionParams{UnitRef: get("unit"), Period: get("period")}
+	switch p.Period {
+	case "":
+		p.Period = "month"
+	case "month", "quarter":
+	default:
+		return p, tandem.FieldErrorf("period", "period must be month or quarter; got %q", p.Period)
+	}
+	today = tandem.Today(today)
+	p.To = today
+	p.From = time.Date(today.Year()-1, today.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if v := get("from"); v != "" {
+		d, err := tandem.ParseDate(v)
+		if err != nil {
+			return p, tandem.FieldErrorf("from", "from: %s", tandem.ErrorMessage(err))
+		}
+		p.From = d
+	}
+	if v := get("to"); v != "" {
+		d, err := tandem.ParseDate(v)
+		if err != nil {
+			return p, tandem.FieldErrorf("to", "to: %s", tandem.ErrorMessage(err))
+		}
+		p.To = d
+	}
+	if !p.From.Before(p.To) {
+		return p, tandem.FieldErrorf("from", "from (%s) must be before to (%s)", tandem.FormatDate(p.From), tandem.FormatDate(p.To))
+	}
+	if p.To.Sub(p.From) > 10*366*24*time.Hour {
+		return p, tandem.FieldErrorf("from", "a range of at most ten years, please")
+	}
+	if v := get("program"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return p, tandem.FieldErrorf("program", "program must be a program id; got %q", v)
+		}
+		p.ProgramID = id
+	}
+	return p, nil
+}
+
+// RetentionSource is what LoadRetention reads; *store.Store has it.
+type RetentionSource interface {
+	Source
+	Stints(ctx context.Context) ([]retention.Stint, error)
+}
+
+// LoadRetention reads the store and builds the retention report for scope
+// (0: everything; a leader's unit otherwise).
+func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time) (*Retention, error) {
+	tree, err := src.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	unit, err := ResolveUnit(tree, p.UnitRef, scope)
+	if err != nil {
+		return nil, err
+	}
+	stints, err := src.Stints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := RetentionInput{Tree: tree, Scope: unit, Stints: stints, Period: p.Period, From: p.From, To: p.To, Today: today, K: privacy.DefaultK}
+	// The pulse program for the engagement link: the one asked, else the
+	// visible program with the most rounds.
+	programs, err := src.Programs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := src.ProgramRoundCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var prog *pulse.Program
+	for i := range programs {
+		pr := &programs[i]
+		if scope != 0 && !tree.Contains(scope, pr.AudienceUnitID) && !tree.Contains(pr.AudienceUnitID, scope) {
+			continue
+		}
+		if p.ProgramID != 0 {
+			if pr.ID == p.ProgramID {
+				prog = pr
+			}
+			continue
+		}
+		if prog == nil || counts[pr.ID] > counts[prog.ID] {
+			prog = pr
+		}
+	}
+	if p.ProgramID != 0 && prog == nil {
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "There is no program %d.", p.ProgramID)
+	}
+	if prog != nil {
+		in.K = prog.MinGroup
+		// Engagement in the months that have six months after them.
+		rounds, err := src.RoundsBetween(ctx, prog.ID, today.AddDate(-5, 0, 0), today)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]int64, len(rounds))
+		for i, r := range rounds {
+			ids[i] = r.ID
+		}
+		if in.Respondents, err = src.Respondents(ctx, ids); err != nil {
+			return nil, err
+		}
+		if in.TeamScores, err = src.TeamScores(ctx, ids); err != nil {
+			return nil, err
+		}
+		in.Rounds = rounds
+	}
+	r := BuildRetention(in)
+	r.Program = ""
+	if prog != nil {
+		r.Program = prog.Name
+	}
+	return r, nil
 }

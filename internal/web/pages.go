@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -73,10 +74,23 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%+.0f", v)
 	},
 	"driverLabel": pulse.DriverLabel,
-	"div10":       func(v float64) float64 { return math.Round(math.Max(0, math.Min(100, v)) / 10) },
-	"nan":         func(v float64) bool { return math.IsNaN(v) },
-	"str":         func(v any) string { return fmt.Sprint(v) },
-	"id":          func(v int64) string { return strconv.FormatInt(v, 10) },
+	"riskLabel":   report.RiskMeasureLabel,
+	"pctNum": func(v report.Num) string {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f%%", float64(v)*100)
+	},
+	"numN": func(v report.Num) string {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f", float64(v))
+	},
+	"div10": func(v float64) float64 { return math.Round(math.Max(0, math.Min(100, v)) / 10) },
+	"nan":   func(v float64) bool { return math.IsNaN(v) },
+	"str":   func(v any) string { return fmt.Sprint(v) },
+	"id":    func(v int64) string { return strconv.FormatInt(v, 10) },
 	"localtime": func(t time.Time, zone string) string {
 		if t.IsZero() {
 			return ""

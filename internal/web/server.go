@@ -245,6 +245,7 @@ func (s *Server) routes() {
 	// API under /api/v1 (bearer keys; no cookies, no CSRF).
 	s.customerRoutes(user, editor, admin)
 	s.reportRoutes(user)
+	s.retentionRoutes(user)
 	s.apiRoutes()
 
 	// Answer links: the unguessable token in the path is the credential,

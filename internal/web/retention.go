@@ -1,0 +1,109 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/report"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+func (s *Server) retentionRoutes(user []echo.MiddlewareFunc) {
+	e := s.echo
+	e.GET("/reports/retention", s.retentionPage, user...)
+	e.GET("/risks", s.risksPage, user...)
+	e.GET("/api/v1/reports/retention", s.retentionJSON, s.apiOrSession(store.ScopeReportsRead))
+}
+
+func (s *Server) retention(c echo.Context) (*report.Retention, report.RetentionParams, error) {
+	p, err := report.ParseRetentionParams(c.QueryParam, s.now())
+	if err != nil {
+		return nil, p, err
+	}
+	r, err := report.LoadRetention(c.Request().Context(), s.store, p, scope(c), s.now())
+	return r, p, err
+}
+
+func (s *Server) retentionJSON(c echo.Context) error {
+	r, _, err := s.retention(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, r)
+}
+
+func (s *Server) retentionPage(c echo.Context) error {
+	r, p, err := s.retention(c)
+	form := map[string]string{"unit": c.QueryParam("unit"), "period": p.Period, "from": tandem.FormatDate(p.From), "to": tandem.FormatDate(p.To)}
+	if code := tandem.ErrorCode(err); code == tandem.EINVALID {
+		return s.renderStatus(c, http.StatusBadRequest, "retention", pageData{Title: "Retention", Nav: "retention", Data: map[string]any{
+			"Form": form, "Error": tandem.ErrorMessage(err)}})
+	} else if err != nil {
+		return err
+	}
+	tree, err := s.store.Tree(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	var curves []report.SurvivalCurve
+	if len(r.Survival) > 0 {
+		curves = r.Survival[:min(len(r.Survival), 4)]
+	}
+	return s.render(c, "retention", pageData{Title: "Retention", Nav: "retention", Data: map[string]any{
+		"R": r, "Form": form, "Units": visibleUnits(c, tree), "Chart": stepChart(curves, []string{"#2f6f5e", "#c77d12", "#1a5fb4", "#8f3f97"}),
+	}})
+}
+
+// risksPage lists the teams whose engagement or intent to stay fell
+// sharply, with the evidence, for HR (everyone) and leaders (their
+// subtree). Signals are about teams, never people.
+func (s *Server) risksPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	tree, err := s.store.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	programs, err := s.store.Programs(ctx)
+	if err != nil {
+		return err
+	}
+	type programRisks struct {
+		Program pulse.Program
+		Risks   []report.FlightRisk
+	}
+	var out []programRisks
+	for _, p := range programs {
+		if _, err := s.visibleProgram(c, tree, p.ID); err != nil {
+			continue
+		}
+		rounds, err := s.store.Rounds(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if len(rounds) > 12 {
+			rounds = rounds[:12]
+		}
+		ids := make([]int64, len(rounds))
+		qs := map[int64][]pulse.Question{}
+		for i, r := range rounds {
+			ids[i] = r.ID
+			if qs[r.ID], err = s.store.RoundQuestions(ctx, r.ID); err != nil {
+				return err
+			}
+		}
+		resp, err := s.store.Respondents(ctx, ids)
+		if err != nil {
+			return err
+		}
+		scores, err := s.store.Scores(ctx, ids)
+		if err != nil {
+			return err
+		}
+		out = append(out, programRisks{p, report.FlightRisks(tree, scope(c), rounds, qs, resp, scores, report.DefaultFlightRisk)})
+	}
+	return s.render(c, "risks", pageData{Title: "Flight-risk signals", Nav: "retention", Data: map[string]any{"Programs": out, "Rule": report.DefaultFlightRisk}})
+}
