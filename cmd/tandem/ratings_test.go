@@ -84,6 +84,98 @@ func writeRatingsCSV(t testing.TB, path string, n int, emails []string) {
 	f.Close()
 }
 
+// cliRoster is the roster of internal/ratings/testdata/zendesk.csv's agents.
+const cliRoster = `email,name,team,hired_on
+ana@example.com,Ana Silva,Acme/Sales/EMEA,2021-03-01
+ben@example.com,Ben Okafor,Acme/Sales/EMEA,2020-01-15
+cara@example.com,Cara Diaz,Acme/Support,2018-09-17
+dev@example.com,Dev Iyer,Acme/Support,2022-06-01
+`
+
+func cliDB(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "tandem.db")
+	roster := filepath.Join(dir, "roster.csv")
+	if err := os.WriteFile(roster, []byte(cliRoster), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"import", "roster", "--db", db, roster}, &out); err != nil {
+		t.Fatalf("roster: %v\n%s", err, out.String())
+	}
+	return db
+}
+
+func countRatings(t *testing.T, db string) int {
+	t.Helper()
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.RatingsCount(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestImportRatingsIsIdempotentOnSourceAndID(t *testing.T) {
+	db := cliDB(t)
+	ctx := context.Background()
+	file := "../../internal/ratings/testdata/zendesk.csv"
+	var out bytes.Buffer
+	if err := run(ctx, []string{"import", "ratings", file, "--db", db, "--source", "zendesk", "--dry-run"}, &out); err != nil {
+		t.Fatalf("dry run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "6 would be added") || countRatings(t, db) != 0 {
+		t.Fatalf("dry run output:\n%s\nwant 6 to add and nothing stored", out.String())
+	}
+	for i, want := range []string{"6 accepted, 0 duplicates", "0 accepted, 6 duplicates"} {
+		out.Reset()
+		if err := run(ctx, []string{"import", "ratings", "--db", db, "--source", "zendesk", file}, &out); err != nil {
+			t.Fatalf("import %d: %v\n%s", i+1, err, out.String())
+		}
+		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "2 unrated rows skipped") {
+			t.Errorf("import %d:\n%s\nwant %q", i+1, out.String(), want)
+		}
+	}
+	if n := countRatings(t, db); n != 6 {
+		t.Errorf("%d ratings after importing twice, want 6", n)
+	}
+}
+
+func TestImportRatingsListsEveryProblemAndExitsWith2(t *testing.T) {
+	db := cliDB(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("When,Who,Stars\n")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&b, "2026-02-01T10:00:00Z,nobody%d@example.com,5\n", i)
+	}
+	b.WriteString("2026-02-01T10:00:00Z,ana@example.com,5\n")
+	file := filepath.Join(dir, "bad.csv")
+	os.WriteFile(file, []byte(b.String()), 0o600)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"import", "ratings", "--db", db, "--source", "crm", "--metric", "csat",
+		"--map", `time=When,agent="Who",score=Stars`, file}, &out)
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "60 problem(s) in 60 row(s); nothing imported") {
+		t.Fatalf("err = %v (exit %d), want exit 2 and a count", err, exitCode(err))
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 51 || !strings.HasPrefix(lines[0], "line 2, column Who: no employee has email nobody0@example.com") ||
+		lines[50] != "… and 10 more problems" {
+		t.Errorf("output has %d lines, first %q, last %q; want the first 50 problems and a count", len(lines), lines[0], lines[len(lines)-1])
+	}
+	if n := countRatings(t, db); n != 0 {
+		t.Errorf("%d ratings stored from a bad file", n)
+	}
+	if err := run(context.Background(), []string{"import", "ratings", "--db", db, "--map", "when=When", file}, &out); exitCode(err) != 2 {
+		t.Errorf("a bad --map: %v, want exit 2", err)
+	}
+}
+
 func copyFile(t testing.TB, from, to string) {
 	t.Helper()
 	data, err := os.ReadFile(from)

@@ -64,8 +64,8 @@ var MappingFields = []MappingField{
 	{"unit_id", FieldUnitID, "Unit id"},
 	{"id", FieldExternalID, "Rating or ticket id"},
 	{"comment", FieldComment, "Comment"},
-	{"metric", FieldMetric, "Metric"},
-	{"source", FieldSource, "Source"},
+	{"metric", FieldMetric, "Metric column"},
+	{"source", FieldSource, "Source column"},
 }
 
 // mappingNames are the names a mapping may give a field.

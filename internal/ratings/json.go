@@ -21,7 +21,7 @@ type TooManyError struct {
 }
 
 func (e *TooManyError) Error() string {
-	return fmt.Sprintf("the batch has %d ratings; send at most %d per request (split it into several requests)", e.N, e.Max)
+	return fmt.Sprintf("The batch has %d ratings; send at most %d per request (split it into several requests).", e.N, e.Max)
 }
 
 // jsonRating is one rating as the API takes it. Values are kept raw so
@@ -49,7 +49,7 @@ type jsonRating struct {
 func ParseJSON(data []byte, max int) ([]Input, error) {
 	body := bytes.TrimSpace(data)
 	if len(body) == 0 {
-		return nil, &SyntaxError{"the body is empty; send a rating as a JSON object, or several as an array"}
+		return nil, &SyntaxError{"The body is empty: send a rating as a JSON object, or several as an array."}
 	}
 	var top json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
@@ -73,20 +73,20 @@ func ParseJSON(data []byte, max int) ([]Input, error) {
 			break
 		}
 		if err := json.Unmarshal(list, &elems); err != nil || bytes.TrimSpace(list)[0] != '[' {
-			return nil, &SyntaxError{`"ratings" must be an array of rating objects`}
+			return nil, &SyntaxError{`"ratings" must be an array of rating objects.`}
 		}
 		var msg string
 		if defSource, msg = jsonText(obj["source"]); msg != "" {
-			return nil, &SyntaxError{`the top-level "source" ` + msg}
+			return nil, &SyntaxError{`The top-level "source" ` + msg + "."}
 		}
 		if defMetric, msg = jsonText(obj["metric"]); msg != "" {
-			return nil, &SyntaxError{`the top-level "metric" ` + msg}
+			return nil, &SyntaxError{`The top-level "metric" ` + msg + "."}
 		}
 	default:
-		return nil, &SyntaxError{"the body must be a JSON object (one rating, or {\"ratings\": [...]}) or an array of ratings"}
+		return nil, &SyntaxError{"The body must be a JSON object (one rating, or {\"ratings\": [...]}) or an array of ratings."}
 	}
 	if len(elems) == 0 {
-		return nil, &SyntaxError{"the batch is empty; send at least one rating"}
+		return nil, &SyntaxError{"The batch is empty: send at least one rating."}
 	}
 	if max > 0 && len(elems) > max {
 		return nil, &TooManyError{N: len(elems), Max: max}
@@ -165,18 +165,16 @@ func jsonSyntax(data []byte, err error) *SyntaxError {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end"):
+		return &SyntaxError{"The body is not valid JSON: it ends too early (a closing bracket or brace is missing, or the upload was cut off)."}
 	case errors.As(err, &se):
 		line, col := position(data, se.Offset)
-		return &SyntaxError{fmt.Sprintf("the body is not valid JSON: %s (line %d, column %d, byte %d)", se.Error(), line, col, se.Offset)}
+		return &SyntaxError{fmt.Sprintf("The body is not valid JSON: %s (line %d, column %d, byte %d).", se.Error(), line, col, se.Offset)}
 	case errors.As(err, &te):
 		line, col := position(data, te.Offset)
-		return &SyntaxError{fmt.Sprintf("the body is not the JSON expected: found a %s where a rating object or an array was expected (line %d, column %d)", te.Value, line, col)}
+		return &SyntaxError{fmt.Sprintf("The body is not the JSON expected: found a %s where a rating object or an array was expected (line %d, column %d).", te.Value, line, col)}
 	}
-	msg := err.Error()
-	if strings.Contains(msg, "unexpected end of JSON input") {
-		return &SyntaxError{"the body is not valid JSON: it ends too early (a closing bracket or brace is missing, or the upload was cut off)"}
-	}
-	return &SyntaxError{"the body is not valid JSON: " + msg}
+	return &SyntaxError{"The body is not valid JSON: " + err.Error() + "."}
 }
 
 // position turns a byte offset into a 1-based line and column.

@@ -3,8 +3,8 @@ package report
 import (
 	"context"
 	"math"
-	"strconv"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/privacy"
@@ -107,8 +107,8 @@ type Retention struct {
 	Survival  []SurvivalCurve `json:"survival"`
 	Links     []TurnoverLink  `json:"engagement_and_turnover"`
 	// Program is the pulse program whose engagement the links use.
-	Program string `json:"program"`
-	Warnings  []string        `json:"warnings"`
+	Program  string   `json:"program"`
+	Warnings []string `json:"warnings"`
 }
 
 // TenureBucket is one bar of the tenure distribution.
