@@ -71,7 +71,7 @@ func lineChart(labels []string, series []Series, yMin, yMax float64, yUnit strin
 				x(i), y(clamp(v, yMin, yMax)), s.Color, template.HTMLEscapeString(s.Name), template.HTMLEscapeString(labels[i]), v)
 		}
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="12" height="4" fill="%s"/><text x="%.1f" y="%.1f" font-size="12" fill="#1d2724">%s</text>`,
-			left+float64(si)*170, h-12, s.Color, left+float64(si)*170+16, h-7, template.HTMLEscapeString(s.Name))
+			left+float64(si)*250, h-12, s.Color, left+float64(si)*250+16, h-7, template.HTMLEscapeString(s.Name))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

@@ -48,6 +48,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.As(err, &he):
 		status = he.Code
 		msg = httpErrorMessage(he)
+	case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		// The client went away; there is no one to answer.
+		s.log.Debug("client went away", "route", c.Path())
+		c.Response().WriteHeader(499)
+		return
 	case errors.Is(err, context.DeadlineExceeded):
 		status, msg = http.StatusServiceUnavailable, "The request took too long and was stopped; nothing was lost. Please try again."
 	}

@@ -135,67 +135,7 @@ func (s *Server) programResults(c echo.Context) error {
 	}
 	chart := lineChart(labels, []Series{{"Engagement (0–100)", "#2f6f5e", eng}, {"eNPS (−100…100)", "#c77d12", enps}}, -100, 100, "")
 
-	// Heatmap: for each shown unit and driver, the latest round (within
-	// the last cycle) that asked the driver and showed the unit.
-	window := rounds
-	if n := max(p.DriverCycle, p.CoreEvery); len(window) > n {
-		window = window[len(window)-n:]
-	}
-	columns := []string{pulse.DriverEngagement, pulse.DriverENPS}
-	for _, d := range pulse.Drivers {
-		columns = append(columns, d.Key)
-	}
-	var colLabels []string
-	for _, col := range columns {
-		colLabels = append(colLabels, pulse.DriverLabel(col))
-	}
-	type cellKey struct {
-		unit int64
-		col  string
-	}
-	cells := map[cellKey]heatCell{}
-	var order []int64
-	seen := map[int64]bool{}
-	for _, r := range window {
-		rr := report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: scope(c), Round: r, Questions: questions[r.ID],
-			Respondents: resp[r.ID], Scores: filterScores(scores, r.ID)})
-		for _, u := range rr.Units {
-			if !seen[u.Unit.ID] {
-				seen[u.Unit.ID] = true
-				order = append(order, u.Unit.ID)
-			}
-			set := func(col string, v float64, color float64) {
-				if !math.IsNaN(v) {
-					cells[cellKey{u.Unit.ID, col}] = heatCell{Value: v, Class: heatClass(color),
-						Title: fmt.Sprintf("%s · %s · round of %s · n=%d", u.Unit.Name, pulse.DriverLabel(col), r.Period, u.Respondents)}
-				}
-			}
-			set(pulse.DriverEngagement, u.Engagement, u.Engagement)
-			set(pulse.DriverENPS, u.ENPS, (u.ENPS+100)/2)
-			for d, v := range u.Drivers {
-				set(d, v, v)
-			}
-		}
-	}
-	var heat []heatRow
-	top := 0
-	if u := tree.Unit(scope(c)); u != nil {
-		top = u.Depth
-	}
-	for _, u := range tree.Walk() {
-		if !seen[u.ID] {
-			continue
-		}
-		row := heatRow{Unit: u, Depth: u.Depth - top}
-		for _, col := range columns {
-			cell, ok := cells[cellKey{u.ID, col}]
-			if !ok {
-				cell = heatCell{Value: math.NaN(), Class: heatClass(math.NaN())}
-			}
-			row.Cells = append(row.Cells, cell)
-		}
-		heat = append(heat, row)
-	}
+	colLabels, heat := heatmap(tree, scope(c), p, rounds, questions, resp, scores)
 	// Newest first for the list.
 	for i, j := 0, len(rounds)-1; i < j; i, j = i+1, j-1 {
 		rounds[i], rounds[j] = rounds[j], rounds[i]
@@ -394,4 +334,67 @@ func (s *Server) retryOutbox(c echo.Context) error {
 	s.audit(c, "outbox.retry", fmt.Sprintf("%d failed messages queued again", n))
 	s.flash(c, fmt.Sprintf("%d failed messages will be tried again.", n))
 	return c.Redirect(http.StatusSeeOther, "/outbox")
+}
+
+// heatmap builds the unit × driver table: for each unit shown in scope and
+// each measure, the latest round (within the program's last driver cycle;
+// rounds oldest first) that asked it and showed the unit.
+func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, rounds []pulse.Round, questions map[int64][]pulse.Question,
+	resp map[int64]store.UnitCounts, scores []store.ScoreRow) ([]string, []heatRow) {
+	window := rounds
+	if n := max(p.DriverCycle, p.CoreEvery); len(window) > n {
+		window = window[len(window)-n:]
+	}
+	columns := []string{pulse.DriverEngagement, pulse.DriverENPS}
+	for _, d := range pulse.Drivers {
+		columns = append(columns, d.Key)
+	}
+	var colLabels []string
+	for _, col := range columns {
+		colLabels = append(colLabels, pulse.DriverLabel(col))
+	}
+	type cellKey struct {
+		unit int64
+		col  string
+	}
+	cells := map[cellKey]heatCell{}
+	seen := map[int64]bool{}
+	for _, r := range window {
+		rr := report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: sc, Round: r, Questions: questions[r.ID],
+			Respondents: resp[r.ID], Scores: filterScores(scores, r.ID)})
+		for _, u := range rr.Units {
+			seen[u.Unit.ID] = true
+			set := func(col string, v float64, color float64) {
+				if !math.IsNaN(v) {
+					cells[cellKey{u.Unit.ID, col}] = heatCell{Value: v, Class: heatClass(color),
+						Title: fmt.Sprintf("%s · %s · round of %s · n=%d", u.Unit.Name, pulse.DriverLabel(col), r.Period, u.Respondents)}
+				}
+			}
+			set(pulse.DriverEngagement, u.Engagement, u.Engagement)
+			set(pulse.DriverENPS, u.ENPS, (u.ENPS+100)/2)
+			for d, v := range u.Drivers {
+				set(d, v, v)
+			}
+		}
+	}
+	var heat []heatRow
+	top := 0
+	if u := tree.Unit(sc); u != nil {
+		top = u.Depth
+	}
+	for _, u := range tree.Walk() {
+		if !seen[u.ID] {
+			continue
+		}
+		row := heatRow{Unit: u, Depth: u.Depth - top}
+		for _, col := range columns {
+			cell, ok := cells[cellKey{u.ID, col}]
+			if !ok {
+				cell = heatCell{Value: math.NaN(), Class: heatClass(math.NaN())}
+			}
+			row.Cells = append(row.Cells, cell)
+		}
+		heat = append(heat, row)
+	}
+	return colLabels, heat
 }

@@ -197,6 +197,7 @@ func (s *Server) routes() {
 	e.GET("/setup/:token", s.setupPage, pub...)
 	e.POST("/setup/:token", s.setup, pub...)
 
+	e.GET("/dashboard", s.dashboard, user...)
 	e.GET("/units", s.unitsPage, user...)
 	e.GET("/units/:id", s.unitPage, user...)
 	e.GET("/employees", s.employeesPage, user...)

@@ -173,7 +173,7 @@ func (s *Server) home(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
-	return c.Redirect(http.StatusSeeOther, "/units")
+	return c.Redirect(http.StatusSeeOther, "/dashboard")
 }
 
 func (s *Server) loginPage(c echo.Context) error {

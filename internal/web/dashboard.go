@@ -1,0 +1,186 @@
+package web
+
+import (
+	"math"
+	"sort"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/report"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// change is a unit's engagement move between the two latest rounds.
+type change struct {
+	Unit            *tandem.Unit
+	Before, After   float64
+	Delta           float64
+	BeforeN, AfterN int
+}
+
+// dashboard is the landing page: for the user's part of the organisation,
+// engagement and customer satisfaction on one chart, the unit × driver
+// heatmap, the biggest changes since the last round, the correlation
+// headline and the flight-risk count, each linking to its full report.
+func (s *Server) dashboard(c echo.Context) error {
+	ctx := c.Request().Context()
+	tree, err := s.store.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	sc := scope(c)
+	data := map[string]any{}
+	programs, err := s.store.Programs(ctx)
+	if err != nil {
+		return err
+	}
+	counts, err := s.store.ProgramRoundCounts(ctx)
+	if err != nil {
+		return err
+	}
+	var prog *pulse.Program
+	for i := range programs {
+		p := &programs[i]
+		if _, err := s.visibleProgram(c, tree, p.ID); err != nil {
+			continue
+		}
+		if prog == nil || counts[p.ID] > counts[prog.ID] {
+			prog = p
+		}
+	}
+	head := sc
+	if head == 0 && prog != nil {
+		head = prog.AudienceUnitID
+	}
+	if head == 0 && len(tree.Roots()) > 0 {
+		head = tree.Roots()[0]
+	}
+	data["Head"] = tree.Unit(head)
+	if prog == nil {
+		return s.render(c, "dashboard", pageData{Title: "Dashboard", Nav: "dashboard", Data: data})
+	}
+	data["Program"] = prog
+	all, err := s.store.Rounds(ctx, prog.ID) // newest first
+	if err != nil {
+		return err
+	}
+	if len(all) > 26 {
+		all = all[:26]
+	}
+	rounds := make([]pulse.Round, len(all))
+	for i := range all {
+		rounds[len(all)-1-i] = all[i]
+	}
+	ids := make([]int64, len(rounds))
+	questions := map[int64][]pulse.Question{}
+	for i, r := range rounds {
+		ids[i] = r.ID
+		if questions[r.ID], err = s.store.RoundQuestions(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+	resp, err := s.store.Respondents(ctx, ids)
+	if err != nil {
+		return err
+	}
+	scores, err := s.store.Scores(ctx, ids)
+	if err != nil {
+		return err
+	}
+	if len(rounds) > 0 {
+		// Engagement and CSAT (% satisfied) of the head unit, week by week.
+		trend := report.Trend(tree, head, rounds, questions, resp, scores)
+		first, _ := tandem.ParseDate(rounds[0].Period)
+		totals, err := s.store.CustomerTotalsRows(ctx, "W", tandem.MetricCSAT, tandem.PeriodStart(tandem.Week, first), tandem.Today(s.now()))
+		if err != nil {
+			return err
+		}
+		weekly := map[string]tandem.CustomerTotals{}
+		for _, t := range totals {
+			if tree.Contains(head, t.UnitID) {
+				k := tandem.FormatDate(t.Period)
+				acc := weekly[k]
+				acc.Merge(t.CustomerTotals)
+				weekly[k] = acc
+			}
+		}
+		var labels []string
+		eng, csat := make([]float64, len(trend)), make([]float64, len(trend))
+		anyCSAT := false
+		for i, t := range trend {
+			labels = append(labels, t.Round.Period)
+			eng[i], csat[i] = math.NaN(), math.NaN()
+			if t.Shown {
+				eng[i] = t.Engagement
+			}
+			d, _ := tandem.ParseDate(t.Round.Period)
+			if w, ok := weekly[tandem.FormatDate(tandem.PeriodStart(tandem.Week, d))]; ok && w.N > 0 {
+				csat[i], anyCSAT = w.TopShare(), true
+			}
+		}
+		series := []Series{{"Engagement index (0–100)", "#2f6f5e", eng}}
+		if anyCSAT {
+			series = append(series, Series{"CSAT, % satisfied", "#1a5fb4", csat})
+		}
+		data["Chart"] = lineChart(labels, series, 0, 100, "")
+		data["Columns"], data["Heat"] = heatmap(tree, sc, *prog, rounds, questions, resp, scores)
+		data["Changes"] = biggestChanges(tree, sc, rounds, questions, resp, scores)
+		data["Latest"] = all[0]
+	}
+	// The correlation headline, from the report's defaults.
+	if p, err := report.ParseCorrelationParams(func(string) string { return "" }, s.now()); err == nil {
+		if corr, err := s.correlationLoader().Load(ctx, p, sc); err == nil {
+			data["Correlation"] = corr
+		}
+	}
+	risks := 0
+	if len(rounds) > 0 {
+		risks = len(report.FlightRisks(tree, sc, rounds, questions, resp, scores, report.DefaultFlightRisk))
+	}
+	data["Risks"] = risks
+	return s.render(c, "dashboard", pageData{Title: "Dashboard", Nav: "dashboard", Data: data})
+}
+
+// biggestChanges compares the engagement of units shown in both of the two
+// latest rounds that asked the engagement index, biggest move first.
+func biggestChanges(tree *tandem.Tree, sc int64, rounds []pulse.Round, questions map[int64][]pulse.Question,
+	resp map[int64]store.UnitCounts, scores []store.ScoreRow) []change {
+	var last []report.UnitResult
+	var prev []report.UnitResult
+	for i := len(rounds) - 1; i >= 0 && prev == nil; i-- {
+		r := rounds[i]
+		rr := report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: sc, Round: r, Questions: questions[r.ID],
+			Respondents: resp[r.ID], Scores: filterScores(scores, r.ID)})
+		asked := false
+		for _, u := range rr.Units {
+			asked = asked || !math.IsNaN(u.Engagement)
+		}
+		if !asked {
+			continue
+		}
+		if last == nil {
+			last = rr.Units
+		} else {
+			prev = rr.Units
+		}
+	}
+	before := map[int64]report.UnitResult{}
+	for _, u := range prev {
+		before[u.Unit.ID] = u
+	}
+	var out []change
+	for _, u := range last {
+		b, ok := before[u.Unit.ID]
+		if !ok || math.IsNaN(u.Engagement) || math.IsNaN(b.Engagement) {
+			continue
+		}
+		out = append(out, change{Unit: u.Unit, Before: b.Engagement, After: u.Engagement, Delta: u.Engagement - b.Engagement, BeforeN: b.Respondents, AfterN: u.Respondents})
+	}
+	sort.Slice(out, func(i, j int) bool { return math.Abs(out[i].Delta) > math.Abs(out[j].Delta) })
+	if len(out) > 6 {
+		out = out[:6]
+	}
+	return out
+}
