@@ -211,7 +211,9 @@ func (b *Batch) Add(in Input) {
 		r.Source = source
 	}
 
-	r.ExternalID = strings.TrimSpace(in.ExternalID)
+	// A copy: the CSV reader's value shares the memory of its whole row,
+	// which a batch of a million ratings would otherwise keep.
+	r.ExternalID = strings.Clone(strings.TrimSpace(in.ExternalID))
 	if len(r.ExternalID) > maxExternalID {
 		b.problem(&in, FieldExternalID, in.ExternalID, fmt.Sprintf("the id is longer than %d characters", maxExternalID))
 	}
@@ -248,7 +250,7 @@ func (b *Batch) Add(in Input) {
 	if utf8.RuneCountInString(in.Comment) > maxComment {
 		b.problem(&in, FieldComment, "", fmt.Sprintf("the comment is longer than %d characters", maxComment))
 	}
-	r.Comment = strings.TrimSpace(in.Comment)
+	r.Comment = strings.Clone(strings.TrimSpace(in.Comment))
 
 	// Attribution: exactly one of unit path, unit id, agent email.
 	var given [3]string

@@ -18,7 +18,7 @@ const (
 )
 
 // APIScopes lists every scope, in the order pages show them.
-var APIScopes = []string{ScopeRatingsWrite, ScopeReportsRead}
+var APIScopes = []string{ScopeRatingsWrite, ScopeReportsRead, ScopeRosterWrite}
 
 // APIKeyPrefix starts every API key, so that a key is recognisable in a
 // configuration file or a secret scanner.

@@ -299,7 +299,7 @@ func (s *Store) IngestRatings(ctx context.Context, rs []tandem.Rating, now time.
 	return res, nil
 }
 
-// bulkSettings gives the SQLite writer a 256 MiB page cache and keeps its
+// bulkSettings gives the SQLite writer a 128 MiB page cache and keeps its
 // temporary files (the statement journal of each multi-row insert) in
 // memory, and returns a function that puts the previous settings back.
 // The writer is a single connection, so the settings reach the connection
@@ -318,7 +318,7 @@ func (s *Store) bulkSettings(ctx context.Context) (func(), error) {
 		conn.Close()
 		return nil, s.wrapErr(err)
 	}
-	_, err = conn.ExecContext(ctx, "PRAGMA cache_size = -262144")
+	_, err = conn.ExecContext(ctx, "PRAGMA cache_size = -131072")
 	if err == nil {
 		_, err = conn.ExecContext(ctx, "PRAGMA temp_store = MEMORY")
 	}

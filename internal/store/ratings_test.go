@@ -71,9 +71,9 @@ func TestIngestStoresRatingsAndWeeklyAndMonthlyTotalsOnce(t *testing.T) {
 		}
 		week := totals(t, st, tandem.Week)
 		want := map[string]tandem.CustomerTotals{
-			fmt.Sprintf("2026-02-23 %d csat", emea):  {N: 2, Sum: 8, Top: 1},
-			fmt.Sprintf("2026-02-23 %d nps", emea):   {N: 1, Sum: 9, Promoters: 1},
-			fmt.Sprintf("2026-02-23 %d nps", tier1):  {N: 2, Sum: 13, Detractors: 1},
+			fmt.Sprintf("2026-02-23 %d csat", emea): {N: 2, Sum: 8, Top: 1},
+			fmt.Sprintf("2026-02-23 %d nps", emea):  {N: 1, Sum: 9, Promoters: 1},
+			fmt.Sprintf("2026-02-23 %d nps", tier1): {N: 2, Sum: 13, Detractors: 1},
 		}
 		if fmt.Sprint(week) != fmt.Sprint(want) {
 			t.Errorf("weekly totals\n got %v\nwant %v", week, want)

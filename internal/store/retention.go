@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/tandem-hq/tandem/internal/retention"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -116,4 +119,60 @@ func (s *Store) PastStints(ctx context.Context, employeeID int64) ([]tandem.Empl
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Exit is one leaver, as the API records it.
+type Exit struct {
+	// EmployeeRef is the employee id (from the HR system) or email.
+	EmployeeRef string
+	ExitedOn    time.Time
+	Type        string
+	Regretted   bool
+	Reason      string
+}
+
+// ScopeRosterWrite lets an API key record exits.
+const ScopeRosterWrite = "roster:write"
+
+// RecordExits marks employees exited, all or none: an unknown employee, an
+// exit before the hire date or a bad exit type fails the whole batch, with
+// the position of each bad entry.
+func (s *Store) RecordExits(ctx context.Context, exits []Exit) (int, error) {
+	var problems []string
+	changed := 0
+	err := s.InTx(ctx, func(tx *Tx) error {
+		for i, x := range exits {
+			ref := strings.TrimSpace(x.EmployeeRef)
+			e, err := scanEmployee(s.queryRow(ctx, tx.tx, "SELECT "+employeeColumns+
+				` FROM employees e LEFT JOIN employees m ON m.id = e.manager_id WHERE e.external_id = ? OR e.email = ?
+				ORDER BY CASE WHEN e.external_id = ? THEN 0 ELSE 1 END LIMIT 1`, ref, tandem.NormalizeEmail(ref), ref))
+			if err == sql.ErrNoRows {
+				problems = append(problems, fmt.Sprintf("exit %d: no employee has id or email %q", i, ref))
+				continue
+			} else if err != nil {
+				return err
+			}
+			e.ExitedOn, e.ExitType, e.Regretted, e.ExitReason = x.ExitedOn, x.Type, x.Regretted, x.Reason
+			if e.ExitType != tandem.ExitVoluntary {
+				e.Regretted = false
+			}
+			if x.ExitedOn.IsZero() {
+				problems = append(problems, fmt.Sprintf("exit %d: exited_on is required (YYYY-MM-DD)", i))
+				continue
+			}
+			if err := e.Validate(); err != nil {
+				problems = append(problems, fmt.Sprintf("exit %d (%s): %s", i, ref, tandem.ErrorMessage(err)))
+				continue
+			}
+			if err := tx.saveEmployee(ctx, &e); err != nil {
+				return err
+			}
+			changed++
+		}
+		if len(problems) > 0 {
+			return tandem.Errorf(tandem.EINVALID, "nothing was recorded: %s", strings.Join(problems, "; "))
+		}
+		return nil
+	})
+	return changed, err
 }

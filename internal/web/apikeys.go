@@ -20,6 +20,7 @@ type scopeInfo struct {
 var scopeInfos = []scopeInfo{
 	{store.ScopeRatingsWrite, "send customer ratings (POST /api/v1/customer-ratings)"},
 	{store.ScopeReportsRead, "read reports (GET /api/v1/reports/…), for the whole organisation, within the anonymity threshold"},
+	{store.ScopeRosterWrite, "record leavers from an HR system (POST /api/v1/exits)"},
 }
 
 // apiKeyForm is the create form as filled in.

@@ -180,6 +180,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metrics.handler())
+	e.GET("/api/openapi.json", s.openAPI)
 	e.GET("/static/*", s.staticFiles())
 	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 
@@ -248,6 +249,7 @@ func (s *Server) routes() {
 	s.reportRoutes(user)
 	s.retentionRoutes(user)
 	s.apiRoutes()
+	s.exitRoutes()
 
 	// Answer links: the unguessable token in the path is the credential,
 	// so these routes carry no session and no CSRF cookie.

@@ -318,6 +318,8 @@ func (s *Server) audit(c echo.Context, action, detail string) {
 	e := store.AuditEntry{At: s.now(), Action: action, Detail: detail}
 	if u := currentUser(c); u != nil {
 		e.UserID, e.UserEmail = u.ID, u.Email
+	} else if k := apiKeyOf(c); k != nil {
+		e.UserEmail = "API key " + k.Name
 	}
 	if err := s.store.Audit(c.Request().Context(), e); err != nil {
 		s.log.Error("write audit log", "action", action, "err", err)

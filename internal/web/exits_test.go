@@ -1,0 +1,66 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+func postJSON(t *testing.T, app *testApp, path, key, body string) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, app.http.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	return app.client().do(req)
+}
+
+func TestExitsThroughTheAPIAreAllOrNothing(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	key, _, err := app.st.CreateAPIKey(ctx, "HRIS", []string{store.ScopeRosterWrite}, 0, tandem.Today(timeNow()).AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ratingsOnly, _, _ := app.st.CreateAPIKey(ctx, "helpdesk", []string{store.ScopeRatingsWrite}, 0, tandem.Today(timeNow()).AddDate(0, 1, 0))
+	if r := postJSON(t, app, "/api/v1/exits", "", `{"employee_id":"E1"}`); r.status != http.StatusUnauthorized {
+		t.Errorf("no key: %d, want 401", r.status)
+	}
+	if r := postJSON(t, app, "/api/v1/exits", ratingsOnly, `{"employee_id":"E1","exited_on":"2026-01-31","exit_type":"voluntary"}`); r.status != http.StatusForbidden {
+		t.Errorf("a key without roster:write: %d, want 403", r.status)
+	}
+	bad := `[{"employee_id":"E1","exited_on":"2026-01-31","exit_type":"voluntary","regretted":true},{"email":"nobody@example.com","exited_on":"2026-01-31","exit_type":"voluntary"}]`
+	if r := postJSON(t, app, "/api/v1/exits", key, bad); r.status != http.StatusBadRequest || !strings.Contains(r.body, "nobody@example.com") {
+		t.Fatalf("a batch with an unknown employee: %d %s", r.status, r.body)
+	}
+	if e, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "ana@", Status: "all"}); !e[0].ExitedOn.IsZero() {
+		t.Fatal("a refused batch recorded Ana's exit")
+	}
+	for _, body := range []string{`{"employee_id":"E1","exited_on":"31/01/2026","exit_type":"voluntary"}`, `{"employee_id":"E1","exited_on":"2026-01-31","exit_type":"fired"}`, `{not json`} {
+		if r := postJSON(t, app, "/api/v1/exits", key, body); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", body, r.status)
+		}
+	}
+	good := `[{"employee_id":"E1","exited_on":"2026-01-31","exit_type":"voluntary","regretted":true,"reason":"career move"},{"email":"dev@example.com","exited_on":"2026-02-15","exit_type":"involuntary"}]`
+	if r := postJSON(t, app, "/api/v1/exits", key, good); r.status != http.StatusOK || !strings.Contains(r.body, `"recorded":2`) {
+		t.Fatalf("good batch: %d %s", r.status, r.body)
+	}
+	all, _ := app.st.AllEmployees(ctx)
+	for _, e := range all {
+		switch e.Email {
+		case "ana@example.com":
+			if tandem.FormatDate(e.ExitedOn) != "2026-01-31" || e.ExitType != "voluntary" || !e.Regretted || e.ExitReason != "career move" {
+				t.Errorf("Ana after the exit: %+v", e)
+			}
+		case "dev@example.com":
+			if e.ExitType != "involuntary" || e.Regretted {
+				t.Errorf("Dev after the exit: %+v", e)
+			}
+		}
+	}
+}
