@@ -49,6 +49,15 @@ func (fs *flags) bool(p *bool, name, env string, def bool, usage string) {
 	fs.BoolVar(p, name, def, usage+" ($"+env+")")
 }
 
+func (fs *flags) float(p *float64, name, env string, def float64, usage string) {
+	if v, ok := os.LookupEnv(env); ok && v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			def = f
+		}
+	}
+	fs.Float64Var(p, name, def, usage+" ($"+env+")")
+}
+
 func (fs *flags) duration(p *time.Duration, name, env string, def time.Duration, usage string) {
 	if v, ok := os.LookupEnv(env); ok && v != "" {
 		if d, err := time.ParseDuration(v); err == nil {

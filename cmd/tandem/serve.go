@@ -34,6 +34,7 @@ type serveConfig struct {
 	webhookURL     string
 	outboxLease    time.Duration
 	outboxPoll     time.Duration
+	rateLimit      float64
 }
 
 func (c *serveConfig) register(fs *flags, defaultDB string) {
@@ -56,6 +57,7 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.webhookURL, "webhook-url", "TANDEM_WEBHOOK_URL", "", "Slack-compatible incoming webhook for chat messages")
 	fs.duration(&c.outboxLease, "outbox-lease", "TANDEM_OUTBOX_LEASE", 2*time.Minute, "how long a replica holds a message it is sending before another may retry it")
 	fs.duration(&c.outboxPoll, "outbox-poll", "TANDEM_OUTBOX_POLL", 2*time.Second, "how often the outbox is checked for due messages")
+	fs.float(&c.rateLimit, "rate-limit", "TANDEM_RATE_LIMIT", 20, "requests per second one address may make to answer links and the API (bursts of 3x); 0 for no limit")
 }
 
 // senders builds the delivery transports the configuration asks for.
@@ -95,7 +97,7 @@ func (c *serveConfig) web() web.Config {
 		}
 	}
 	return web.Config{Addr: c.addr, BaseURL: c.baseURL, SecureCookies: c.secureCookies, TrustedProxies: proxies,
-		BodyLimit: c.bodyLimit, RequestTimeout: c.requestTimeout, SessionTTL: c.sessionTTL, Version: version}
+		BodyLimit: c.bodyLimit, RequestTimeout: c.requestTimeout, SessionTTL: c.sessionTTL, Version: version, RateLimit: c.rateLimit}
 }
 
 func runServe(ctx context.Context, args []string, out io.Writer) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -43,6 +44,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// Version is shown in the footer and /healthz.
 	Version string
+	// RateLimit is the steady requests per second one address may make
+	// to the answer links and the JSON API (with bursts of 3× that);
+	// 0 turns the limit off.
+	RateLimit float64
 }
 
 // Server is the web server.
@@ -176,6 +181,9 @@ func (s *Server) routes() {
 	e.Use(secureHeaders)
 	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: s.cfg.RequestTimeout}))
+	if s.cfg.RateLimit > 0 {
+		e.Use(s.rateLimit())
+	}
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -362,4 +370,27 @@ func chain(parts ...any) []echo.MiddlewareFunc {
 		}
 	}
 	return out
+}
+
+// rateLimit limits each address on the routes anyone can reach without
+// signing in: answer links (which also slows down guessing) and the API.
+// The limit is kept per replica.
+func (s *Server) rateLimit() echo.MiddlewareFunc {
+	burst := int(3 * s.cfg.RateLimit)
+	if burst < 1 {
+		burst = 1
+	}
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return !strings.HasPrefix(p, "/p/") && !strings.HasPrefix(p, "/api/v1/")
+		},
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(s.cfg.RateLimit), Burst: burst, ExpiresIn: 3 * time.Minute}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", "1")
+			return tandem.Errorf(tandem.ETOOMANY, "Too many requests from your address; wait a moment and try again.")
+		},
+	})
 }
