@@ -13,19 +13,22 @@ import (
 // SQLite has one writer, and each transaction's commit costs more than
 // the few statements of an answer. Answers submitted at the same time are
 // therefore written together ("group commit"): one goroutine takes them in
-// arrival order and stores up to maxBatch per transaction, each inside its
-// own savepoint, so one submission's failure (already answered, round
-// closed) leaves the others whole. Each caller gets its own result only
-// after the transaction holding its answers has committed.
+// arrival order and stores up to maxBatch per transaction. A submission
+// refused in the writer (answered or closed since it was checked) writes
+// nothing and leaves the others whole; any other failure aborts the whole
+// transaction, so nothing is half-written, and every caller of the batch
+// hears it. Each caller gets its own result only after the transaction
+// holding its answers has committed.
 
 const maxBatch = 64
 
 type submission struct {
-	tokenHash string
-	answers   []pulse.Answer
-	comment   string
-	now       time.Time
-	done      chan error
+	invitationID, roundID, unitID int64
+	kinds                         map[int64]pulse.Kind
+	answers                       []pulse.Answer
+	comment                       string
+	now                           time.Time
+	done                          chan error
 }
 
 type batcher struct {
@@ -90,15 +93,12 @@ func (s *Store) writeBatch(batch []*submission) {
 	results := make([]error, len(batch))
 	err := s.InTx(ctx, func(tx *Tx) error {
 		for i, sub := range batch {
-			if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT answer"); err != nil {
-				return err
-			}
-			results[i] = tx.submit(ctx, sub.tokenHash, sub.answers, sub.comment, sub.now)
-			release := "RELEASE answer"
-			if results[i] != nil {
-				release = "ROLLBACK TO answer; RELEASE answer"
-			}
-			if _, err := tx.tx.ExecContext(ctx, release); err != nil {
+			err := tx.submit(ctx, sub)
+			switch err {
+			case nil:
+			case ErrAlreadyAnswered, ErrRoundClosed:
+				results[i] = err // nothing was written for it
+			default:
 				return err
 			}
 		}

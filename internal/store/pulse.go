@@ -592,45 +592,74 @@ var (
 // answers are stored under a random response id with the person's unit and
 // the round — nothing that leads back to the person or the time.
 func (s *Store) SubmitResponse(ctx context.Context, tokenHash string, answers []pulse.Answer, comment string, now time.Time) error {
-	if s.engine == SQLite {
-		return s.submitBatched(ctx, submission{tokenHash: tokenHash, answers: answers, comment: comment, now: now})
-	}
-	return s.InTx(ctx, func(tx *Tx) error {
-		return tx.submit(ctx, tokenHash, answers, comment, now)
-	})
-}
-
-// submit stores one submission inside tx.
-func (tx *Tx) submit(ctx context.Context, tokenHash string, answers []pulse.Answer, comment string, now time.Time) error {
-	s := tx.s
-	var invID, roundID, unitID, closes int64
-	var responded, closed bool
-	err := s.queryRow(ctx, tx.tx, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
+	// Everything that can be checked without writing is checked on a
+	// reader first, so the single writer only writes.
+	var inv Invitation
+	var closes int64
+	err := s.queryRow(ctx, s.r, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
 		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
-		WHERE t.token_hash = ?`, tokenHash).Scan(&invID, &roundID, &unitID, &responded, &closes, &closed)
+		WHERE t.token_hash = ?`, tokenHash).Scan(&inv.ID, &inv.RoundID, &inv.UnitID, &inv.Responded, &closes, &inv.Round.Closed)
 	if err == sql.ErrNoRows {
 		return tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
 	} else if err != nil {
 		return s.wrapErr(err)
 	}
-	if responded {
+	inv.Round.ID, inv.Round.ClosesAt = inv.RoundID, fromUnix(closes)
+	return s.SubmitInvitation(ctx, &inv, answers, comment, now)
+}
+
+// SubmitInvitation is SubmitResponse for an invitation already looked up
+// by its link (InvitationByToken): the answer page has just read it.
+func (s *Store) SubmitInvitation(ctx context.Context, inv *Invitation, answers []pulse.Answer, comment string, now time.Time) error {
+	if inv.Responded {
 		return ErrAlreadyAnswered
 	}
-	if closed || now.Unix() >= closes {
+	if !inv.Round.OpenAt(now) {
 		return ErrRoundClosed
 	}
-	res, err := s.exec(ctx, tx.tx, "UPDATE invitations SET responded = ? WHERE id = ? AND responded = ?", true, invID, false)
+	sub := submission{invitationID: inv.ID, roundID: inv.RoundID, unitID: inv.UnitID}
+	qs, err := s.roundQuestions(ctx, s.r, sub.roundID)
+	if err != nil {
+		return err
+	}
+	sub.kinds = map[int64]pulse.Kind{}
+	for _, q := range qs {
+		sub.kinds[q.ID] = q.Kind
+	}
+	for _, a := range answers {
+		if _, ok := sub.kinds[a.QuestionID]; !ok {
+			return tandem.Errorf(tandem.EINVALID, "question %d is not part of this round", a.QuestionID)
+		}
+	}
+	sub.answers, sub.comment, sub.now = answers, comment, now
+	if s.engine == SQLite {
+		return s.submitBatched(ctx, sub)
+	}
+	return s.InTx(ctx, func(tx *Tx) error { return tx.submit(ctx, &sub) })
+}
+
+// submit writes one checked submission inside tx. It refuses, writing
+// nothing, when the invitation was answered or the round closed since the
+// checks.
+func (tx *Tx) submit(ctx context.Context, sub *submission) error {
+	s := tx.s
+	res, err := s.exec(ctx, tx.tx, `UPDATE invitations SET responded = ? WHERE id = ? AND responded = ?
+		AND EXISTS (SELECT 1 FROM rounds r WHERE r.id = ? AND r.closed = ? AND r.closes_at > ?)`,
+		true, sub.invitationID, false, sub.roundID, false, sub.now.Unix())
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return ErrAlreadyAnswered
+		var responded bool
+		if err := s.queryRow(ctx, tx.tx, "SELECT responded FROM invitations WHERE id = ?", sub.invitationID).Scan(&responded); err != nil {
+			return err
+		}
+		if responded {
+			return ErrAlreadyAnswered
+		}
+		return ErrRoundClosed
 	}
-	kinds, err := tx.roundKinds(ctx, roundID)
-	if err != nil {
-		return err
-	}
-	return tx.recordResponse(ctx, roundID, unitID, kinds, answers, comment)
+	return tx.recordResponse(ctx, sub.roundID, sub.unitID, sub.kinds, sub.answers, sub.comment)
 }
 
 func (tx *Tx) roundKinds(ctx context.Context, roundID int64) (map[int64]pulse.Kind, error) {

@@ -187,7 +187,7 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	if bad {
 		return s.renderAnswer(c, http.StatusUnprocessableEntity, inv, qs, fields, comment, true)
 	}
-	err = s.store.SubmitResponse(ctx, hash, answers, comment, s.now())
+	err = s.store.SubmitInvitation(ctx, &inv, answers, comment, s.now())
 	switch {
 	case err == store.ErrAlreadyAnswered:
 		return s.answerNotice(c, http.StatusConflict, "You have already answered",
