@@ -263,8 +263,19 @@ func (r *Round) OpenAt(now time.Time) bool {
 	return !r.Closed && now.Before(r.ClosesAt)
 }
 
+// ShowsParticipation reports whether the round's participation may be
+// shown: only when at least k people were invited, or the counts would tell
+// who in a small audience did not answer.
+func (r Round) ShowsParticipation() bool {
+	k := r.MinGroup
+	if k < 3 {
+		k = 3
+	}
+	return r.Invited >= k
+}
+
 // Participation is Responded/Invited, 0 when nobody was invited.
-func (r *Round) Participation() float64 {
+func (r Round) Participation() float64 {
 	if r.Invited == 0 {
 		return 0
 	}

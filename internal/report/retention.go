@@ -272,6 +272,12 @@ func linkTurnover(in RetentionInput, measure string, h, k int, today time.Time) 
 		if v == nil || !v.Shown(row.UnitID) || mi < 0 || math.IsNaN(row.Values[mi]) {
 			continue
 		}
+		// A unit's own score stands for the group shown only when no one
+		// below it answered (as in the correlation report): otherwise a
+		// handful of direct members would feed the statistics alone.
+		if v.Count(row.UnitID) != in.Respondents[row.RoundID][row.UnitID] {
+			continue
+		}
 		if in.Scope != 0 && !in.Tree.Contains(in.Scope, row.UnitID) {
 			continue
 		}

@@ -109,7 +109,10 @@ func (r *Runner) Digest(ctx context.Context, now time.Time) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		dp := digestProgram{Name: p.Name, Round: rounds[0], Participation: fmt.Sprintf("%d of %d (%.0f%%)", rounds[0].Responded, rounds[0].Invited, 100*rounds[0].Participation())}
+		dp := digestProgram{Name: p.Name, Round: rounds[0], Participation: "too few invited to show how many"}
+		if rounds[0].ShowsParticipation() {
+			dp.Participation = fmt.Sprintf("%d of %d (%.0f%%)", rounds[0].Responded, rounds[0].Invited, 100*rounds[0].Participation())
+		}
 		if p.MinGroup > data.K {
 			data.K = p.MinGroup
 		}

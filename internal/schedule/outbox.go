@@ -30,7 +30,9 @@ type Worker struct {
 	wake    chan struct{}
 
 	// Batch is how many messages are leased at once; Parallel how many
-	// are sent at the same time; Lease how long a lease lasts.
+	// are sent at the same time; Lease how long a lease lasts. Lease only
+	// what is sent at once: a lease must not run out while its messages
+	// wait their turn, or another replica would send them too.
 	Batch       int
 	Parallel    int
 	Lease       time.Duration
@@ -49,7 +51,7 @@ func NewWorker(st *store.Store, senders map[string]mail.Sender, baseURL string, 
 		clock = clockwork.NewRealClock()
 	}
 	return &Worker{store: st, senders: senders, baseURL: baseURL, log: log, clock: clock, wake: make(chan struct{}, 1),
-		Batch: 100, Parallel: 8, Lease: 2 * time.Minute, MaxAttempts: 8, Backoff: 30 * time.Second,
+		Batch: 8, Parallel: 8, Lease: 2 * time.Minute, MaxAttempts: 8, Backoff: 30 * time.Second,
 		sent:   prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_outbox_sent_total", Help: "Messages delivered."}),
 		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_outbox_failures_total", Help: "Failed delivery attempts."}),
 	}
@@ -108,10 +110,13 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (w *Worker) deliver(ctx context.Context, m store.OutboxMessage) {
+	// Recording the outcome must survive a shutdown that begins while the
+	// message is on its way; otherwise a sent message would go again.
+	record := context.WithoutCancel(ctx)
 	now := w.clock.Now()
 	msg, skip, err := w.render(ctx, m, now)
 	if err == nil && skip != "" {
-		if err := w.store.MarkSkipped(ctx, m.ID, skip); err != nil {
+		if err := w.store.MarkSkipped(record, m.ID, skip); err != nil {
 			w.log.Error("outbox: mark skipped", "id", m.ID, "err", err)
 		}
 		return
@@ -128,7 +133,7 @@ func (w *Worker) deliver(ctx context.Context, m store.OutboxMessage) {
 	}
 	if err == nil {
 		w.sent.Inc()
-		if err := w.store.MarkSent(ctx, m.ID, w.clock.Now()); err != nil {
+		if err := w.store.MarkSent(record, m.ID, w.clock.Now()); err != nil {
 			w.log.Error("outbox: mark sent", "id", m.ID, "err", err)
 		}
 		return
@@ -140,7 +145,7 @@ func (w *Worker) deliver(ctx context.Context, m store.OutboxMessage) {
 	next := w.nextAttempt(m.Attempts+1, err, now)
 	w.log.Warn("outbox: delivery failed", "id", m.ID, "kind", m.Kind, "channel", m.Channel, "attempt", m.Attempts+1,
 		"retry_at", next, "permanent", next.IsZero(), "err", err)
-	if err := w.store.MarkRetry(ctx, m.ID, err.Error(), next); err != nil {
+	if err := w.store.MarkRetry(record, m.ID, err.Error(), next); err != nil {
 		w.log.Error("outbox: record failure", "id", m.ID, "err", err)
 	}
 }

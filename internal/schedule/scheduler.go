@@ -42,6 +42,9 @@ type Scheduler struct {
 
 	mu   sync.Mutex
 	jobs map[int64]programJob
+
+	stop, done chan struct{}
+	stopOnce   sync.Once
 }
 
 type programJob struct {
@@ -65,7 +68,7 @@ func New(runner *Runner, st *store.Store, log *slog.Logger, opt Options) (*Sched
 	if err != nil {
 		return nil, fmt.Errorf("create scheduler: %w", err)
 	}
-	s := &Scheduler{runner: runner, store: st, log: log, clock: opt.Clock, gc: gc, jobs: map[int64]programJob{}}
+	s := &Scheduler{runner: runner, store: st, log: log, clock: opt.Clock, gc: gc, jobs: map[int64]programJob{}, stop: make(chan struct{})}
 	_, err = gc.NewJob(gocron.DurationJob(opt.HousekeepEvery), gocron.NewTask(func() {
 		if err := runner.Housekeep(s.ctx, s.clock.Now()); err != nil && s.ctx.Err() == nil {
 			log.Error("housekeeping", "err", err)
@@ -110,11 +113,42 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		s.log.Error("housekeeping", "err", err)
 	}
 	s.gc.Start()
+	// Programs may change through another replica: follow them.
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(SyncEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.stop:
+				return
+			case <-t.C:
+				if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("sync scheduler with programs", "err", err)
+				}
+			}
+		}
+	}()
 	return nil
 }
 
+// SyncEvery is how often a scheduler re-reads the programs, so that a
+// change made through another replica takes effect without a restart.
+var SyncEvery = 15 * time.Second
+
 // Stop stops the scheduler and waits for running jobs to finish.
-func (s *Scheduler) Stop() error { return s.gc.Shutdown() }
+func (s *Scheduler) Stop() error {
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		if s.done != nil {
+			<-s.done
+		}
+	})
+	return s.gc.Shutdown()
+}
 
 // Sync brings the jobs in line with the programs: a job per active program
 // with its current cadence, none for paused or deleted programs. Call it

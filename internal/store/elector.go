@@ -6,8 +6,10 @@ import (
 	"sync"
 )
 
-// Advisory lock key of the scheduler's leader (PostgreSQL).
-const advisoryLeader int64 = 0x74616e64656d02
+// Advisory lock of the scheduler's leader (PostgreSQL): the two-key form,
+// the schema's hash and a constant, so installations in different schemas
+// of one database elect their leaders apart.
+const advisoryLeader = 0x7464_6d02
 
 // ErrNotLeader is what a replica's elector says when another replica runs
 // the scheduled jobs.
@@ -64,7 +66,7 @@ func (e *Elector) IsLeader(ctx context.Context) error {
 		return nil
 	}
 	var ok bool
-	if err := e.conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", advisoryLeader).Scan(&ok); err != nil {
+	if err := e.conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(hashtext(current_schema()), $1)", advisoryLeader).Scan(&ok); err != nil {
 		e.drop()
 		return err
 	}

@@ -143,15 +143,16 @@ func (s *Store) migrationLock(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryMigrate); err != nil {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext(current_schema()), $1)", advisoryMigrate); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("take the migration lock: %w", err)
 	}
 	return func() {
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", advisoryMigrate)
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtext(current_schema()), $1)", advisoryMigrate)
 		conn.Close()
 	}, nil
 }
 
-// Advisory lock keys (PostgreSQL).
-const advisoryMigrate int64 = 0x74616e64656d01 // "tandem"+1
+// Advisory lock of migrations (PostgreSQL), with the schema's hash as the
+// first key.
+const advisoryMigrate = 0x7464_6d01

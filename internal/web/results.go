@@ -336,9 +336,11 @@ func (s *Server) retryOutbox(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/outbox")
 }
 
-// heatmap builds the unit × driver table: for each unit shown in scope and
-// each measure, the latest round (within the program's last driver cycle;
-// rounds oldest first) that asked it and showed the unit.
+// heatmap builds the unit × measure table. Each column comes from one
+// round: the latest round (within the program's last driver cycle; rounds
+// oldest first) that asked the measure, with that round's anonymity
+// decision. Mixing rounds within a column would let shown units from
+// different rounds be subtracted from each other.
 func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, rounds []pulse.Round, questions map[int64][]pulse.Question,
 	resp map[int64]store.UnitCounts, scores []store.ScoreRow) ([]string, []heatRow) {
 	window := rounds
@@ -353,28 +355,56 @@ func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, rounds []pulse.Round,
 	for _, col := range columns {
 		colLabels = append(colLabels, pulse.DriverLabel(col))
 	}
+	asks := func(r pulse.Round, col string) bool {
+		for _, q := range questions[r.ID] {
+			if (col == pulse.DriverEngagement && q.InIndex) || (col != pulse.DriverEngagement && q.Driver == col) {
+				return true
+			}
+		}
+		return false
+	}
 	type cellKey struct {
 		unit int64
 		col  string
 	}
 	cells := map[cellKey]heatCell{}
 	seen := map[int64]bool{}
-	for _, r := range window {
-		rr := report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: sc, Round: r, Questions: questions[r.ID],
-			Respondents: resp[r.ID], Scores: filterScores(scores, r.ID)})
+	results := map[int64]*report.RoundResults{}
+	for _, col := range columns {
+		var r *pulse.Round
+		for i := len(window) - 1; i >= 0; i-- {
+			if asks(window[i], col) {
+				r = &window[i]
+				break
+			}
+		}
+		if r == nil {
+			continue
+		}
+		rr := results[r.ID]
+		if rr == nil {
+			rr = report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: sc, Round: *r, Questions: questions[r.ID],
+				Respondents: resp[r.ID], Scores: filterScores(scores, r.ID)})
+			results[r.ID] = rr
+		}
 		for _, u := range rr.Units {
-			seen[u.Unit.ID] = true
-			set := func(col string, v float64, color float64) {
-				if !math.IsNaN(v) {
-					cells[cellKey{u.Unit.ID, col}] = heatCell{Value: v, Class: heatClass(color),
-						Title: fmt.Sprintf("%s · %s · round of %s · n=%d", u.Unit.Name, pulse.DriverLabel(col), r.Period, u.Respondents)}
+			v, color := math.NaN(), math.NaN()
+			switch col {
+			case pulse.DriverEngagement:
+				v, color = u.Engagement, u.Engagement
+			case pulse.DriverENPS:
+				v, color = u.ENPS, (u.ENPS+100)/2
+			default:
+				if d, ok := u.Drivers[col]; ok {
+					v, color = d, d
 				}
 			}
-			set(pulse.DriverEngagement, u.Engagement, u.Engagement)
-			set(pulse.DriverENPS, u.ENPS, (u.ENPS+100)/2)
-			for d, v := range u.Drivers {
-				set(d, v, v)
+			if math.IsNaN(v) {
+				continue
 			}
+			seen[u.Unit.ID] = true
+			cells[cellKey{u.Unit.ID, col}] = heatCell{Value: v, Class: heatClass(color),
+				Title: fmt.Sprintf("%s · %s · round of %s · n=%d", u.Unit.Name, pulse.DriverLabel(col), r.Period, u.Respondents)}
 		}
 	}
 	var heat []heatRow
