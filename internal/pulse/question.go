@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -176,6 +177,13 @@ func (q *Question) Required() bool { return q.Kind != Text && q.Kind != Service 
 // MaxTextLength bounds free-text answers and comments.
 const MaxTextLength = 2000
 
+// StorableText reports whether every engine can store s as text: UTF-8
+// without NUL characters (PostgreSQL refuses both). Form values are bytes,
+// whatever the browser meant to send.
+func StorableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
 // Answer is one checked answer: Value for rated and choice questions (the
 // option's 0-based index for Choice), Text for text questions.
 type Answer struct {
@@ -242,6 +250,9 @@ func ParseAnswer(q *Question, raw string) (Answer, bool, error) {
 	case Text:
 		if len([]rune(raw)) > MaxTextLength {
 			return a, false, fmt.Errorf("keep it under %d characters", MaxTextLength)
+		}
+		if !StorableText(raw) {
+			return a, false, fmt.Errorf("the answer has characters that cannot be stored; please type it again")
 		}
 		a.Text = raw
 	default:

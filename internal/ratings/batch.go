@@ -217,6 +217,14 @@ func (b *Batch) Add(in Input) {
 	if len(r.ExternalID) > maxExternalID {
 		b.problem(&in, FieldExternalID, in.ExternalID, fmt.Sprintf("the id is longer than %d characters", maxExternalID))
 	}
+	// PostgreSQL refuses NUL characters and bytes that are not UTF-8 in
+	// text: refuse them here, by field, rather than fail the whole batch
+	// when it is stored.
+	for _, f := range [...]struct{ field, v string }{{FieldSource, in.Source}, {FieldExternalID, in.ExternalID}, {FieldComment, in.Comment}} {
+		if msg := unstorable(f.v); msg != "" {
+			b.problem(&in, f.field, strings.ToValidUTF8(strings.ReplaceAll(f.v, "\x00", `\u0000`), "\uFFFD"), msg)
+		}
+	}
 
 	at, msg := b.times.parse(in.OccurredAt)
 	if msg != "" {
@@ -323,4 +331,16 @@ func (b *Batch) Add(in Input) {
 		}
 		b.samples = append(b.samples, s)
 	}
+}
+
+// unstorable says what is wrong with text no database engine can store as
+// it is, or "" when it is fine.
+func unstorable(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return `the text is not UTF-8; save the file as "CSV UTF-8" or send the text as UTF-8`
+	case strings.IndexByte(s, 0) >= 0:
+		return `the text has a NUL character (\u0000), which cannot be stored; remove it`
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // SyntaxError is a body that is not the JSON the API takes.
@@ -47,25 +48,30 @@ type jsonRating struct {
 // ratings a *TooManyError. Values of the wrong type are problems of their
 // rating, reported when the Input is added to a Batch.
 func ParseJSON(data []byte, max int) ([]Input, error) {
-	body := bytes.TrimSpace(data)
+	// A byte order mark is skipped, as in CSV files (Windows tools such as
+	// PowerShell send one). Offsets in body are lead bytes short of their
+	// place in data.
+	text := bytes.TrimPrefix(data, []byte("\uFEFF"))
+	body := bytes.TrimSpace(text)
+	lead := len(data) - len(bytes.TrimLeftFunc(text, unicode.IsSpace))
 	if len(body) == 0 {
 		return nil, &SyntaxError{"The body is empty: send a rating as a JSON object, or several as an array."}
 	}
 	var top json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, jsonSyntax(data, err)
+		return nil, jsonSyntax(data, lead, err)
 	}
 	var elems []json.RawMessage
 	var defSource, defMetric string
 	switch body[0] {
 	case '[':
 		if err := json.Unmarshal(body, &elems); err != nil {
-			return nil, jsonSyntax(data, err)
+			return nil, jsonSyntax(data, lead, err)
 		}
 	case '{':
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(body, &obj); err != nil {
-			return nil, jsonSyntax(data, err)
+			return nil, jsonSyntax(data, lead, err)
 		}
 		list, ok := obj["ratings"]
 		if !ok {
@@ -160,28 +166,30 @@ func jsonText(raw json.RawMessage) (string, string) {
 	return "", "must be a string or a number"
 }
 
-// jsonSyntax describes a JSON syntax error with its line and column.
-func jsonSyntax(data []byte, err error) *SyntaxError {
+// jsonSyntax describes a JSON syntax error with its line and column in
+// data; the error's offset counts from data[lead:].
+func jsonSyntax(data []byte, lead int, err error) *SyntaxError {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end"):
 		return &SyntaxError{"The body is not valid JSON: it ends too early (a closing bracket or brace is missing, or the upload was cut off)."}
 	case errors.As(err, &se):
-		line, col := position(data, se.Offset)
-		return &SyntaxError{fmt.Sprintf("The body is not valid JSON: %s (line %d, column %d, byte %d).", se.Error(), line, col, se.Offset)}
+		// The offset is just past the character at fault: byte off
+		// (counting from 1) is that character.
+		off := se.Offset + int64(lead)
+		line, col := position(data, off-1)
+		return &SyntaxError{fmt.Sprintf("The body is not valid JSON: %s (line %d, column %d, byte %d).", se.Error(), line, col, off)}
 	case errors.As(err, &te):
-		line, col := position(data, te.Offset)
+		line, col := position(data, te.Offset+int64(lead)-1)
 		return &SyntaxError{fmt.Sprintf("The body is not the JSON expected: found a %s where a rating object or an array was expected (line %d, column %d).", te.Value, line, col)}
 	}
 	return &SyntaxError{"The body is not valid JSON: " + err.Error() + "."}
 }
 
-// position turns a byte offset into a 1-based line and column.
+// position returns the 1-based line and column of the byte at offset off.
 func position(data []byte, off int64) (int, int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
+	off = max(0, min(off, int64(len(data))))
 	before := data[:off]
 	line := bytes.Count(before, []byte{'\n'}) + 1
 	col := int(off) - bytes.LastIndexByte(before, '\n')

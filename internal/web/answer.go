@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -147,6 +148,16 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// FormValue drops errors: a body over the limit without a
+	// Content-Length (found only while reading) would come back as an
+	// empty form, 422, with everything entered lost. Other parse errors
+	// still give an empty form, which the checks below refuse.
+	if _, err := c.FormParams(); err != nil {
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+			return he
+		}
+	}
 	form := map[string]string{}
 	for _, q := range qs {
 		name := "q" + strconv.FormatInt(q.ID, 10)
@@ -181,7 +192,7 @@ func (s *Server) submitAnswer(c echo.Context) error {
 			answers = append(answers, a)
 		}
 	}
-	if len([]rune(comment)) > pulse.MaxTextLength {
+	if len([]rune(comment)) > pulse.MaxTextLength || !pulse.StorableText(comment) {
 		bad = true
 	}
 	if bad {

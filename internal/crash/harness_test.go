@@ -1,0 +1,499 @@
+package crash
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver, to read the file with the server stopped
+
+	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/schedule"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// tandemBin is the binary built once for the whole run by TestMain.
+var tandemBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run() // every test skips with a message
+	}
+	dir, err := os.MkdirTemp("", "tandem-crash-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	root, err := moduleRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	bin := filepath.Join(dir, "tandem")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/tandem")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build ./cmd/tandem: %v\n%s", err, out)
+		return 1
+	}
+	tandemBin = bin
+	return m.Run()
+}
+
+// moduleRoot walks up from the test's working directory to go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the test's working directory")
+		}
+		dir = parent
+	}
+}
+
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test builds and runs the tandem binary")
+	}
+}
+
+// childEnv is the environment without TANDEM_* settings: the flags each
+// test passes decide, not the developer's shell.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TANDEM_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// runTandem runs a tandem subcommand to completion and returns its output.
+func runTandem(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tandemBin, args...)
+	cmd.Env = childEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tandem %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// quietLog is the logger of what the tests run in-process.
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// org is a seeded SQLite file: a roster of people in two teams of one
+// company, an open round of a program for all of them with one answer
+// link per invitation, and an API key that may post ratings.
+type org struct {
+	path    string
+	roundID int64
+	// invitations[i] is opened by tokens[i].
+	invitations []int64
+	tokens      []string
+	questions   []pulse.Question
+	// form is a complete answer to the round's questions.
+	form   string
+	apiKey string
+}
+
+// seed creates tandem.db in a new temporary folder; see seedIn.
+func seed(t *testing.T, people int) *org {
+	t.Helper()
+	return seedIn(t, t.TempDir(), people)
+}
+
+// seedIn creates dir/tandem.db the way an operator would (`tandem import
+// roster`), then, in-process and before any server runs, a program, a
+// round whose messages are cancelled (the test hands the links out
+// itself), the links, an account (so that the server does not create a
+// setup link at start) and an API key.
+func seedIn(t *testing.T, dir string, people int) *org {
+	t.Helper()
+	o := &org{path: filepath.Join(dir, "tandem.db")}
+	file := filepath.Join(t.TempDir(), "roster.csv")
+	if err := os.WriteFile(file, rosterCSV(people), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := runTandem(t, "import", "roster", file, "--db", o.path)
+	if !strings.Contains(out, fmt.Sprintf("%d added", people)) {
+		t.Fatalf("tandem import roster: want %d added, got:\n%s", people, out)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, o.path, store.Options{})
+	if err != nil {
+		t.Fatalf("open the store: %v", err)
+	}
+	defer st.Close()
+	tree, err := st.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tree.Roots()) != 1 {
+		t.Fatalf("want one company unit, got roots %v", tree.Roots())
+	}
+	p := pulse.Defaults()
+	p.Name = "Crash pulse"
+	p.AudienceUnitID = tree.Roots()[0]
+	p.Channel = pulse.ChannelLog
+	if err := st.SaveProgram(ctx, &p); err != nil {
+		t.Fatalf("save program: %v", err)
+	}
+	round, created, err := schedule.NewRunner(st, quietLog).SendNow(ctx, p.ID, time.Now())
+	if err != nil || !created {
+		t.Fatalf("send a round now: created %v, %v", created, err)
+	}
+	o.roundID = round.ID
+	if err := st.CancelRoundMessages(ctx, round.ID, "the test hands the links out"); err != nil {
+		t.Fatal(err)
+	}
+	invs, err := st.RoundInvitations(ctx, round.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(invs) != people {
+		t.Fatalf("%d invitations, want %d", len(invs), people)
+	}
+	for _, inv := range invs {
+		token := auth.NewToken()
+		if err := st.AddInvitationToken(ctx, inv.ID, auth.HashToken(token)); err != nil {
+			t.Fatal(err)
+		}
+		o.invitations = append(o.invitations, inv.ID)
+		o.tokens = append(o.tokens, token)
+	}
+	if o.questions, err = st.RoundQuestions(ctx, round.ID); err != nil {
+		t.Fatal(err)
+	}
+	o.form = answerForm(o.questions)
+	hash, err := auth.HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateUser(ctx, &tandem.User{Email: "hr@example.com", Name: "HR", Role: tandem.RoleHR, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	if o.apiKey, _, err = st.CreateAPIKey(ctx, "crash test", []string{store.ScopeRatingsWrite}, 0, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// rosterCSV is people employees, alternately in two teams of one company.
+func rosterCSV(people int) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"employee_id", "email", "name", "team"})
+	for i := 1; i <= people; i++ {
+		team := "Acme/Support"
+		if i%2 == 0 {
+			team = "Acme/Sales"
+		}
+		w.Write([]string{fmt.Sprintf("E%04d", i), fmt.Sprintf("person.%d@example.com", i), fmt.Sprintf("Person %d", i), team})
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// answerForm is a complete answer: "Agree" (4) to every agreement item,
+// 8 to 0–10 items, the first option of a choice, a short text, a comment.
+func answerForm(qs []pulse.Question) string {
+	v := url.Values{}
+	for _, q := range qs {
+		name := "q" + strconv.FormatInt(q.ID, 10)
+		switch q.Kind {
+		case pulse.Likert5:
+			v.Set(name, "4")
+		case pulse.Scale010:
+			v.Set(name, "8")
+		case pulse.Choice:
+			v.Set(name, "0")
+		case pulse.Text:
+			v.Set(name, "Fine.")
+		}
+	}
+	v.Set("comment", "Good week overall.")
+	return v.Encode()
+}
+
+// rated reports whether answers to q are added to round_scores.
+func rated(q pulse.Question) bool { return q.Kind == pulse.Likert5 || q.Kind == pulse.Scale010 }
+
+// server is one `tandem serve` process.
+type server struct {
+	addr string
+	log  string // its stderr and stdout
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // from Wait, once done is closed
+}
+
+var errAddrInUse = errors.New("address already in use")
+
+// startServer starts `tandem serve` on the database with the extra flags,
+// on a free loopback port, and waits until GET /readyz answers 200. The
+// process is killed when the test ends; on failure the end of its log is
+// printed. env, when not nil, is added to the child's environment.
+func startServer(t *testing.T, dbPath string, env []string, extra ...string) *server {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		s := launch(t, dbPath, env, extra)
+		err := s.waitReady(20 * time.Second)
+		if err == nil {
+			return s
+		}
+		// A port picked free can be taken before the child binds it.
+		if attempt < 2 && errors.Is(err, errAddrInUse) {
+			continue
+		}
+		t.Fatalf("tandem serve: %v", err)
+	}
+}
+
+func launch(t *testing.T, dbPath string, env []string, extra []string) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &server{addr: addr, log: filepath.Join(t.TempDir(), "serve.log"), done: make(chan struct{})}
+	f, err := os.Create(s.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"serve", "--db", dbPath, "--addr", addr, "--rate-limit", "0", "--log-format", "json", "--log-level", "warn"}, extra...)
+	s.cmd = exec.Command(tandemBin, args...)
+	s.cmd.Env = append(childEnv(), env...)
+	s.cmd.Stdout, s.cmd.Stderr = f, f
+	if err := s.cmd.Start(); err != nil {
+		f.Close()
+		t.Fatalf("start tandem serve: %v", err)
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		f.Close()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		s.kill()
+		if t.Failed() {
+			t.Logf("--- tandem serve (%s, pid %d) log, last lines:\n%s", s.addr, s.cmd.Process.Pid, tail(s.log, 30))
+		}
+	})
+	return s
+}
+
+// waitReady polls GET /readyz until it answers 200.
+func (s *server) waitReady(timeout time.Duration) error {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := client.Get(s.url() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.done:
+			log := tail(s.log, 20)
+			if strings.Contains(log, "address already in use") {
+				return fmt.Errorf("%w: %s", errAddrInUse, s.addr)
+			}
+			return fmt.Errorf("exited before it was ready (%v):\n%s", s.err, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("/readyz on %s did not answer 200 within %s:\n%s", s.addr, timeout, tail(s.log, 20))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (s *server) url() string { return "http://" + s.addr }
+
+// exited reports whether the process has ended.
+func (s *server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// kill ends the process with SIGKILL and waits for it.
+func (s *server) kill() {
+	if s.exited() {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit, as a service manager
+// would.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.exited() {
+		t.Fatalf("tandem serve had already exited: %v\n%s", s.err, tail(s.log, 20))
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+		if s.err != nil {
+			t.Errorf("tandem serve after SIGTERM: %v\n%s", s.err, tail(s.log, 20))
+		}
+	case <-time.After(20 * time.Second):
+		s.kill()
+		t.Fatal("tandem serve did not stop within 20s of SIGTERM; killed")
+	}
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// openDB opens the file directly, read-write so that SQLite recovers the
+// write-ahead log a killed server left. Only while no server runs.
+func openDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000&_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	return db
+}
+
+// count runs a query that returns one number.
+func count(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// checkIntegrity runs PRAGMA integrity_check and foreign_key_check.
+func checkIntegrity(t *testing.T, db *sql.DB) {
+	t.Helper()
+	rows, err := db.Query("PRAGMA integrity_check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	rows.Close()
+	if len(msgs) != 1 || msgs[0] != "ok" {
+		t.Errorf("PRAGMA integrity_check: %q, want ok", msgs)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM pragma_foreign_key_check"); n != 0 {
+		t.Errorf("PRAGMA foreign_key_check: %d rows violate a foreign key", n)
+	}
+}
+
+// responded returns the ids of the round's answered invitations.
+func responded(t *testing.T, db *sql.DB, roundID int64) map[int64]bool {
+	t.Helper()
+	rows, err := db.Query("SELECT id FROM invitations WHERE round_id = ? AND responded", roundID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = true
+	}
+	return out
+}
+
+// checkResponses checks that the round's stored answers are whole: one
+// response per answered invitation, every response with all its answers,
+// and running totals that count each response once.
+func (o *org) checkResponses(t *testing.T, db *sql.DB) (responses int) {
+	t.Helper()
+	answered := len(responded(t, db, o.roundID))
+	responses = count(t, db, "SELECT COUNT(*) FROM responses WHERE round_id = ?", o.roundID)
+	if responses != answered {
+		t.Errorf("%d responses stored for %d answered invitations, want one each", responses, answered)
+	}
+	if got, want := count(t, db, "SELECT COUNT(*) FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.round_id = ?", o.roundID),
+		responses*len(o.questions); got != want {
+		t.Errorf("%d answers stored, want %d (%d questions × %d responses): a response was stored in part", got, want, len(o.questions), responses)
+	}
+	for _, q := range o.questions {
+		if !rated(q) {
+			continue
+		}
+		if got := count(t, db, "SELECT COALESCE(SUM(n), 0) FROM round_scores WHERE round_id = ? AND question_id = ?", o.roundID, q.ID); got != responses {
+			t.Errorf("round_scores of question %d (%s) count %d answers, want %d (one per response)", q.ID, q.Key, got, responses)
+		}
+	}
+	return responses
+}

@@ -1,0 +1,143 @@
+package pulse
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// The fuzz targets feed the program form's cron and time-zone fields, and
+// the answer form's values, whatever a person or a script may type. Seeds
+// are in testdata/fuzz/<target>/; run one with
+//
+//	go test ./internal/pulse -run '^$' -fuzz '^FuzzParseSchedule$' -fuzztime 20s
+
+// FuzzParseSchedule: ParseSchedule never panics; it refuses with a field
+// error on "cron" or "timezone" that says what to write, or accepts a
+// schedule that has a next slot, after now, and slots that keep moving
+// forward.
+func FuzzParseSchedule(f *testing.F) {
+	for _, p := range Presets {
+		f.Add(p.Cron, "Europe/Berlin")
+	}
+	f.Add("0 30 9 * * MON-FRI", "America/New_York")
+	f.Add("@weekly", "UTC")
+	f.Add("0 9 31 2 *", "Asia/Kolkata")
+	f.Fuzz(func(t *testing.T, expr, zone string) {
+		s, err := ParseSchedule(expr, zone)
+		if err != nil {
+			var te *tandem.Error
+			if !errors.As(err, &te) || te.Code != tandem.EINVALID || (te.Field != "cron" && te.Field != "timezone") {
+				t.Fatalf("ParseSchedule(%q, %q): %T %v, want a field error on cron or timezone", expr, zone, err, err)
+			}
+			if strings.TrimSpace(te.Message) == "" {
+				t.Fatalf("ParseSchedule(%q, %q): an error without a message", expr, zone)
+			}
+			if s != nil {
+				t.Fatalf("ParseSchedule(%q, %q) returned a schedule with its error", expr, zone)
+			}
+			return
+		}
+		if s.Location() == nil || !strings.HasPrefix(s.Crontab, "CRON_TZ=") {
+			t.Fatalf("ParseSchedule(%q, %q): location %v, crontab %q", expr, zone, s.Location(), s.Crontab)
+		}
+		now := time.Now()
+		next := s.Next(now)
+		if next.IsZero() || !next.After(now) {
+			t.Fatalf("ParseSchedule(%q, %q) accepted a schedule whose next slot after %v is %v", expr, zone, now, next)
+		}
+		prev := now
+		for _, u := range s.Upcoming(now, 3) {
+			if !u.After(prev) {
+				t.Fatalf("ParseSchedule(%q, %q): upcoming slot %v is not after %v", expr, zone, u, prev)
+			}
+			prev = u
+		}
+		if s.Describe(now) == "" {
+			t.Fatalf("ParseSchedule(%q, %q): no description", expr, zone)
+		}
+	})
+}
+
+// fuzzProviders are the provider units of the fuzzed Service question.
+var fuzzProviders = []int64{3, 5, 8}
+
+// FuzzParseAnswer: ParseAnswer and ParseServiceAnswer never panic; a
+// refused value comes with a message; an accepted one is in range for its
+// kind (a whole 1–5 or 0–10, an option's index, a provider of the
+// question) or is text that fits and that every engine can store; an
+// empty value is accepted as no answer only when the question is optional.
+func FuzzParseAnswer(f *testing.F) {
+	f.Add("likert5", "4", "", uint8(0))
+	f.Add("scale0_10", "10", "", uint8(0))
+	f.Add("choice", "2", "", uint8(3))
+	f.Add("text", "Fine, thanks.", "", uint8(0))
+	f.Add("service", "5", "3", uint8(0))
+	f.Fuzz(func(t *testing.T, kind, raw, provider string, nChoices uint8) {
+		q := &Question{ID: 7, Kind: Kind(kind), Providers: fuzzProviders}
+		for i := 0; i < int(nChoices%13); i++ {
+			q.Choices = append(q.Choices, "option "+string(rune('A'+i)))
+		}
+		var a Answer
+		var ok bool
+		var err error
+		if q.Kind == Service {
+			a, ok, err = ParseServiceAnswer(q, provider, raw)
+		} else {
+			a, ok, err = ParseAnswer(q, raw)
+		}
+		switch {
+		case err != nil:
+			if ok || err.Error() == "" {
+				t.Fatalf("%s %q: ok %v with error %q", kind, raw, ok, err)
+			}
+			return
+		case !ok:
+			empty := strings.TrimSpace(raw) == ""
+			if q.Kind == Service {
+				empty = empty && strings.TrimSpace(provider) == ""
+			}
+			if !empty || q.Required() {
+				t.Fatalf("%s %q (provider %q): no answer and no error", kind, raw, provider)
+			}
+			return
+		}
+		if a.QuestionID != q.ID {
+			t.Fatalf("answer for question %d, want %d", a.QuestionID, q.ID)
+		}
+		whole := a.HasValue && a.Value == math.Trunc(a.Value)
+		switch q.Kind {
+		case Likert5:
+			if !whole || a.Value < 1 || a.Value > 5 {
+				t.Fatalf("likert5 %q accepted as %v", raw, a.Value)
+			}
+		case Scale010:
+			if !whole || a.Value < 0 || a.Value > 10 {
+				t.Fatalf("scale0_10 %q accepted as %v", raw, a.Value)
+			}
+		case Choice:
+			if !whole || a.Value < 0 || int(a.Value) >= len(q.Choices) {
+				t.Fatalf("choice %q of %d options accepted as %v", raw, len(q.Choices), a.Value)
+			}
+		case Service:
+			known := false
+			for _, p := range fuzzProviders {
+				known = known || p == a.ProviderUnitID
+			}
+			if !whole || a.Value < 1 || a.Value > 5 || !known {
+				t.Fatalf("service %q for %q accepted as %v for unit %d", raw, provider, a.Value, a.ProviderUnitID)
+			}
+		case Text:
+			if a.HasValue || a.Text != strings.TrimSpace(raw) || a.Text == "" || utf8.RuneCountInString(a.Text) > MaxTextLength || !StorableText(a.Text) {
+				t.Fatalf("text %q accepted as %+v", raw, a)
+			}
+		default:
+			t.Fatalf("kind %q is not a kind, but %q was accepted", kind, raw)
+		}
+	})
+}
