@@ -60,13 +60,19 @@ func importError(errs ...RowError) *ImportError {
 // usually saved by Excel as "CSV (Comma delimited)", in the Windows code
 // page; guessing that encoding would turn names into other names.
 func checkUTF8(data []byte) []RowError {
-	if utf8.Valid(data) {
+	if utf8.Valid(data) && bytes.IndexByte(data, 0) < 0 {
 		return nil
 	}
 	var errs []RowError
 	line, lineStart, reported := 1, 0, 0
 	for i := 0; i < len(data); {
 		c, size := utf8.DecodeRune(data[i:])
+		if c == 0 && reported != line {
+			errs = append(errs, RowError{Line: line, Reason: fmt.Sprintf(
+				"a NUL byte at character %d: the file is not plain text (UTF-16 or a binary export?); save it as \"CSV UTF-8\"",
+				utf8.RuneCount(data[lineStart:i])+1)})
+			reported = line
+		}
 		if c == utf8.RuneError && size == 1 && reported != line {
 			errs = append(errs, RowError{Line: line, Reason: fmt.Sprintf(
 				`byte 0x%02X at character %d is not UTF-8; save the file as "CSV UTF-8" (Excel: File, Save As, CSV UTF-8)`,

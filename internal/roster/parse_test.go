@@ -494,3 +494,11 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRefusesANULByteWithItsLine(t *testing.T) {
+	_, err := Parse(strings.NewReader("email,name,team\nana@example.com,An\x00a,Acme\n"))
+	ie, ok := err.(*ImportError)
+	if !ok || len(ie.Errors) == 0 || ie.Errors[0].Line != 2 || !strings.Contains(ie.Errors[0].Reason, "NUL") {
+		t.Fatalf("err = %v, want a line-2 error about the NUL byte", err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -200,6 +201,12 @@ func (s *Store) wrapErr(err error) error {
 			return tandem.Errorf(tandem.EUNAVAILABLE, "the database is busy; please try again in a moment")
 		case sqlite3.ErrFull:
 			return tandem.Errorf(tandem.EUNAVAILABLE, "the server's disk is full; nothing was saved. Free some space and try again")
+		case sqlite3.ErrIoErr:
+			// A quota or file-size limit reaches SQLite as an I/O error.
+			switch se.SystemErrno {
+			case syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG:
+				return tandem.Errorf(tandem.EUNAVAILABLE, "the server's disk is full (or its quota is used up); nothing was saved. Free some space and try again")
+			}
 		}
 	}
 	return err

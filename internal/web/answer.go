@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -112,6 +113,15 @@ func (s *Server) answerPage(c echo.Context) error {
 	return s.renderAnswer(c, http.StatusOK, inv, qs, answerFields(qs, nil, tree), "", false)
 }
 
+// renderAnswerWith shows the form again with what was entered, a problem
+// with the comment, or a message about saving.
+func (s *Server) renderAnswerWith(c echo.Context, status int, inv store.Invitation, fields []answerField, comment, commentErr, notSaved string) error {
+	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, Data: map[string]any{
+		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": notSaved == "", "CommentError": commentErr, "NotSaved": notSaved,
+		"K": inv.Round.MinGroup, "Closes": inv.Round.ClosesAt, "Zone": inv.Round.TimeZone, "Action": c.Request().URL.Path, "Preview": false,
+	}})
+}
+
 func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, qs []pulse.Question, fields []answerField, comment string, hasErrors bool) error {
 	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, Data: map[string]any{
 		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors,
@@ -192,11 +202,14 @@ func (s *Server) submitAnswer(c echo.Context) error {
 			answers = append(answers, a)
 		}
 	}
-	if len([]rune(comment)) > pulse.MaxTextLength || !pulse.StorableText(comment) {
-		bad = true
+	commentErr := ""
+	if len([]rune(comment)) > pulse.MaxTextLength {
+		commentErr = fmt.Sprintf("keep the comment under %d characters", pulse.MaxTextLength)
+	} else if !pulse.StorableText(comment) {
+		commentErr = "the comment contains characters that cannot be stored; please retype it"
 	}
-	if bad {
-		return s.renderAnswer(c, http.StatusUnprocessableEntity, inv, qs, fields, comment, true)
+	if bad || commentErr != "" {
+		return s.renderAnswerWith(c, http.StatusUnprocessableEntity, inv, fields, comment, commentErr, "")
 	}
 	err = s.store.SubmitInvitation(ctx, &inv, answers, comment, s.now())
 	switch {
@@ -206,6 +219,12 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	case err == store.ErrRoundClosed:
 		return s.answerNotice(c, http.StatusGone, "This round has closed",
 			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
+	case tandem.ErrorCode(err) == tandem.EUNAVAILABLE:
+		// Busy or out of disk: nothing was saved; give the form back with
+		// everything entered, so one click sends it again.
+		c.Response().Header().Set("Retry-After", "5")
+		return s.renderAnswerWith(c, http.StatusServiceUnavailable, inv, fields, comment, "",
+			"Your answers could not be saved just now ("+tandem.ErrorMessage(err)+"). Nothing was lost: press Send again in a moment.")
 	case err != nil:
 		return err
 	}

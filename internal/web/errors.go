@@ -59,6 +59,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	rid := c.Response().Header().Get(echo.HeaderXRequestID)
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		s.log.Error("request failed", "request_id", rid, "route", c.Path(), "err", err)
+	} else if status == http.StatusServiceUnavailable {
+		// Busy, out of disk, timed out: the operator needs to know why.
+		s.log.Warn("request refused for now", "request_id", rid, "route", c.Path(), "err", err)
 	}
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 		if c.Response().Header().Get("Retry-After") == "" {
