@@ -20,7 +20,8 @@
 //   - a pg_dump of Tandem's schema restores into a new database that
 //     Tandem opens as it was.
 //
-// Without TANDEM_TEST_POSTGRES the tests are skipped with a message. The
-// replicas share PostgreSQL's database-wide advisory lock for the
-// scheduler, so the tests run one after the other, never in parallel.
+// Without TANDEM_TEST_POSTGRES the tests are skipped with a message. Each
+// test has its own schema, and the scheduler's advisory lock is keyed by
+// the schema too; the tests still run one after the other, to keep their
+// timing on two cores honest.
 package replicas

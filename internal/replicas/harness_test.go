@@ -461,10 +461,11 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// The scheduler's advisory lock key (internal/store/elector.go). pg_locks
-// shows a bigint key as classid (high 32 bits), objid (low 32 bits) and
-// objsubid 1.
-const leaderLockKey int64 = 0x74616e64656d02
+// The scheduler's advisory lock (internal/store/elector.go) has two keys:
+// the hash of the schema and this constant. pg_locks shows a two-key lock
+// as classid (the first key, as an unsigned oid), objid (the second) and
+// objsubid 2.
+const leaderLockKey int64 = 0x7464_6d02
 
 // leaderName returns the application name of the session holding the
 // scheduler's lock in this database ("" when nobody holds it).
@@ -474,7 +475,7 @@ func leaderName(t *testing.T, db *sql.DB) string {
 	defer cancel()
 	rows, err := db.QueryContext(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1`, leaderLockKey>>32, leaderLockKey&0xffffffff)
+		AND l.classid::bigint = (hashtext(current_schema())::bigint & 4294967295) AND l.objid::bigint = $1 AND l.objsubid = 2`, leaderLockKey)
 	if err != nil {
 		t.Fatalf("find the scheduler's leader: %v", err)
 	}
