@@ -67,24 +67,34 @@ func (s *Store) ApplyRoster(ctx context.Context, p *roster.Plan, today time.Time
 			rec roster.Record
 		}
 		var touched []linked
-		for _, r := range p.Add {
-			e := tandem.Employee{}
-			applyRecord(&e, r, p.File)
-			if e.UnitID, err = teamOf(r); err != nil {
+		// New employees go in 100 at a time: a large first import is
+		// mostly these inserts.
+		for start := 0; start < len(p.Add); start += addChunk {
+			part := p.Add[start:min(start+addChunk, len(p.Add))]
+			emps := make([]tandem.Employee, len(part))
+			for i, r := range part {
+				applyRecord(&emps[i], r, p.File)
+				if emps[i].UnitID, err = teamOf(r); err != nil {
+					return err
+				}
+			}
+			ids, err := tx.insertEmployees(ctx, emps)
+			if err != nil {
+				return fmt.Errorf("lines %d–%d: %w", part[0].Line, part[len(part)-1].Line, err)
+			}
+			history := make([]unitFrom, len(part))
+			for i, r := range part {
+				from := emps[i].HiredOn
+				if from.IsZero() || from.After(today) {
+					from = today
+				}
+				history[i] = unitFrom{ids[i], emps[i].UnitID, from}
+				touched = append(touched, linked{ids[i], r})
+				res.Added++
+			}
+			if err := tx.recordUnits(ctx, history); err != nil {
 				return err
 			}
-			if err := tx.saveEmployee(ctx, &e); err != nil {
-				return fmt.Errorf("line %d: %w", r.Line, err)
-			}
-			from := e.HiredOn
-			if from.IsZero() || from.After(today) {
-				from = today
-			}
-			if err := tx.recordUnit(ctx, e.ID, e.UnitID, from); err != nil {
-				return err
-			}
-			touched = append(touched, linked{e.ID, r})
-			res.Added++
 		}
 		for _, u := range p.Update {
 			e, err := scanEmployee(s.queryRow(ctx, tx.tx, "SELECT "+employeeColumns+
@@ -257,4 +267,93 @@ func (s *Store) PlanRoster(ctx context.Context, r io.Reader, opt roster.Options)
 		return nil, err
 	}
 	return roster.MakePlan(f, emps, units, opt)
+}
+
+// addChunk is how many new employees one INSERT writes.
+const addChunk = 100
+
+// insertEmployees inserts new employees in one statement and returns
+// their ids in the order given.
+func (tx *Tx) insertEmployees(ctx context.Context, emps []tandem.Employee) ([]int64, error) {
+	s := tx.s
+	now := time.Now().Unix()
+	var b strings.Builder
+	args := make([]any, 0, len(emps)*14)
+	for i := range emps {
+		e := &emps[i]
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, nullString(e.ExternalID), nullString(tandem.NormalizeEmail(e.Email)), e.Name, e.UnitID, nullInt(e.ManagerID), e.Location,
+			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, searchKey(e), now, now)
+	}
+	// RETURNING gives no order guarantee: match the ids back by the
+	// identifiers each row has (employee id, else email).
+	rows, err := s.query(ctx, tx.tx, `INSERT INTO employees (external_id, email, name, unit_id, manager_id, location,
+		hired_on, exited_on, exit_type, regretted, exit_reason, search, created_at, updated_at)
+		VALUES `+b.String()+` RETURNING id, COALESCE(external_id, ''), COALESCE(email, '')`, args...)
+	if isUniqueViolation(err) {
+		return nil, tandem.Errorf(tandem.ECONFLICT, "another employee already has one of these emails or employee ids; run the import again")
+	} else if err != nil {
+		return nil, err
+	}
+	byKey := map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var ext, email string
+		if err := rows.Scan(&id, &ext, &email); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if ext != "" {
+			byKey["x:"+ext] = id
+		} else {
+			byKey["e:"+email] = id
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		if isUniqueViolation(err) {
+			return nil, tandem.Errorf(tandem.ECONFLICT, "another employee already has one of these emails or employee ids; run the import again")
+		}
+		return nil, s.wrapErr(err)
+	}
+	ids := make([]int64, len(emps))
+	for i := range emps {
+		key := "e:" + tandem.NormalizeEmail(emps[i].Email)
+		if emps[i].ExternalID != "" {
+			key = "x:" + emps[i].ExternalID
+		}
+		id, ok := byKey[key]
+		if !ok {
+			return nil, fmt.Errorf("insert employees: no id came back for %s", key)
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+type unitFrom struct {
+	employee, unit int64
+	from           time.Time
+}
+
+// recordUnits is recordUnit for many employees in one statement.
+func (tx *Tx) recordUnits(ctx context.Context, us []unitFrom) error {
+	if len(us) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, len(us)*3)
+	for i, u := range us {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?)")
+		args = append(args, u.employee, tandem.FormatDate(u.from), u.unit)
+	}
+	_, err := tx.s.exec(ctx, tx.tx, `INSERT INTO employee_units (employee_id, valid_from, unit_id) VALUES `+b.String()+`
+		ON CONFLICT (employee_id, valid_from) DO UPDATE SET unit_id = excluded.unit_id`, args...)
+	return err
 }
