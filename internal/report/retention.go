@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -133,11 +134,22 @@ func BuildRetention(in RetentionInput) *Retention {
 		k = privacy.DefaultK
 	}
 	today := tandem.Today(in.Today)
+	// Subtree membership and ancestor chains, computed once: the report
+	// asks them for every stint and every unit.
+	chains := map[int64][]int64{}
+	for _, u := range in.Tree.Walk() {
+		chains[u.ID] = append([]int64{u.ID}, reverse(in.Tree.Ancestors(u.ID))...)
+	}
+	up := func(u int64) []int64 { return chains[u] }
 	scopeUnits := func(root int64) func(int64) bool {
 		if root == 0 {
 			return func(int64) bool { return true }
 		}
-		return func(u int64) bool { return u != 0 && in.Tree.Contains(root, u) }
+		set := map[int64]bool{}
+		for _, id := range in.Tree.Subtree(root) {
+			set[id] = true
+		}
+		return func(u int64) bool { return set[u] }
 	}
 	inScope := scopeUnits(in.Scope)
 	out := &Retention{K: k, Scope: "the whole organisation"}
@@ -181,13 +193,17 @@ func BuildRetention(in RetentionInput) *Retention {
 	if u := in.Tree.Unit(in.Scope); u != nil {
 		top = u.Depth
 	}
+	byUnit := retention.ComputeAll(in.Stints, up, ttm[0], ttm[1])
 	for _, id := range vis.ShownUnits(in.Scope) {
 		if id == in.Scope {
 			continue
 		}
 		u := in.Tree.Unit(id)
-		out.Units = append(out.Units, UnitTurnover{Unit: u, Name: u.Path, Depth: u.Depth - top,
-			TTM: row("Trailing 12 months", retention.Compute(in.Stints, scopeUnits(id), ttm[0], ttm[1]))})
+		t := retention.Turnover{From: ttm[0], To: ttm[1]}
+		if x := byUnit[id]; x != nil {
+			t = *x
+		}
+		out.Units = append(out.Units, UnitTurnover{Unit: u, Name: u.Path, Depth: u.Depth - top, TTM: row("Trailing 12 months", t)})
 	}
 	for id, n := range direct {
 		if n > 0 && !vis.Shown(id) && inScope(id) {
@@ -197,46 +213,65 @@ func BuildRetention(in RetentionInput) *Retention {
 	for i, n := range retention.TenureDistribution(in.Stints, inScope, today) {
 		out.Tenure = append(out.Tenure, TenureBucket{Label: retention.TenureBuckets[i].Label, Count: n})
 	}
-	// Retention curves for the scope and each shown unit below it.
-	curveOf := func(name string, in2 func(int64) bool) {
-		var obs []retention.Observation
-		exits := 0
-		for i := range in.Stints {
-			s := &in.Stints[i]
-			if s.Hired.IsZero() || s.Hired.After(today) {
-				continue
-			}
-			end, event := today, false
-			if !s.Exited.IsZero() && !s.Exited.After(today) {
-				end, event = s.Exited, true
-			}
-			if !in2(s.UnitOn(end.AddDate(0, 0, -1))) {
-				continue
-			}
-			if event {
-				exits++
-			}
-			obs = append(obs, retention.Observation{Duration: float64(end.Sub(s.Hired).Hours()) / 24 / 30.4375, Event: event})
-		}
-		if len(obs) < k {
-			return
-		}
-		c := SurvivalCurve{Unit: name, Stints: len(obs), Exits: exits, Points: retention.KaplanMeier(obs)}
-		for _, p := range c.Points {
-			c.JSON = append(c.JSON, survivalJSON{Month: Num(p.Time), AtRisk: p.AtRisk, Exits: p.Events, Survival: Num(p.Survival), CILow: Num(p.CILow), CIHigh: Num(p.CIHigh)})
-		}
-		out.Survival = append(out.Survival, c)
+	// Retention curves for the scope and each shown unit one level below
+	// it, from one pass over the stints.
+	type curveObs struct {
+		name  string
+		obs   []retention.Observation
+		exits int
 	}
-	curveOf(out.Scope, inScope)
+	curves := []*curveObs{{name: out.Scope}}
+	childCurve := map[int64]*curveObs{}
 	for _, u := range out.Units {
 		if u.Depth == 1 {
-			curveOf(u.Name, scopeUnits(u.Unit.ID))
+			c := &curveObs{name: u.Name}
+			childCurve[u.Unit.ID] = c
+			curves = append(curves, c)
 		}
 	}
+	for i := range in.Stints {
+		s := &in.Stints[i]
+		if s.Hired.IsZero() || s.Hired.After(today) {
+			continue
+		}
+		end, event := today, false
+		if !s.Exited.IsZero() && !s.Exited.After(today) {
+			end, event = s.Exited, true
+		}
+		unit := s.UnitOn(end.AddDate(0, 0, -1))
+		if !inScope(unit) {
+			continue
+		}
+		o := retention.Observation{Duration: float64(end.Sub(s.Hired).Hours()) / 24 / 30.4375, Event: event}
+		add := func(c *curveObs) {
+			c.obs = append(c.obs, o)
+			if event {
+				c.exits++
+			}
+		}
+		add(curves[0])
+		for _, a := range up(unit) {
+			if c := childCurve[a]; c != nil {
+				add(c)
+				break
+			}
+		}
+	}
+	for _, c := range curves {
+		if len(c.obs) < k {
+			continue
+		}
+		sc := SurvivalCurve{Unit: c.name, Stints: len(c.obs), Exits: c.exits, Points: retention.KaplanMeier(c.obs)}
+		for _, p := range sc.Points {
+			sc.JSON = append(sc.JSON, survivalJSON{Month: Num(p.Time), AtRisk: p.AtRisk, Exits: p.Events, Survival: Num(p.Survival), CILow: Num(p.CILow), CIHigh: Num(p.CIHigh)})
+		}
+		out.Survival = append(out.Survival, sc)
+	}
 	if len(in.Rounds) > 0 {
+		lt := newLinkTables(in, today)
 		for _, m := range []string{store.MeasureIndex, pulse.DriverIntent} {
 			for _, h := range []int{3, 6} {
-				out.Links = append(out.Links, linkTurnover(in, m, h, k, today))
+				out.Links = append(out.Links, linkTurnover(in, lt, m, h, k, today))
 			}
 		}
 	}
@@ -247,7 +282,7 @@ func BuildRetention(in RetentionInput) *Retention {
 // mean of its shown rounds that month) with its voluntary turnover over
 // the next h months, for teams (units with people directly in them) whose
 // headcount meets k.
-func linkTurnover(in RetentionInput, measure string, h, k int, today time.Time) TurnoverLink {
+func linkTurnover(in RetentionInput, lt *linkTables, measure string, h, k int, today time.Time) TurnoverLink {
 	link := TurnoverLink{Measure: measure, Horizon: h}
 	mi := -1
 	for i, m := range store.TeamScoreMeasures() {
@@ -255,37 +290,7 @@ func linkTurnover(in RetentionInput, measure string, h, k int, today time.Time) 
 			mi = i
 		}
 	}
-	vis := map[int64]*privacy.Visibility{}
-	month := map[int64]time.Time{}
-	for _, r := range in.Rounds {
-		vis[r.ID] = privacy.Decide(in.Tree, in.Respondents[r.ID], r.MinGroup)
-		d, _ := tandem.ParseDate(r.Period)
-		month[r.ID] = tandem.PeriodStart(tandem.Month, d)
-	}
-	type key struct {
-		unit  int64
-		month time.Time
-	}
-	sum, weight := map[key]float64{}, map[key]float64{}
-	for _, row := range in.TeamScores {
-		v := vis[row.RoundID]
-		if v == nil || !v.Shown(row.UnitID) || mi < 0 || math.IsNaN(row.Values[mi]) {
-			continue
-		}
-		// A unit's own score stands for the group shown only when no one
-		// below it answered (as in the correlation report): otherwise a
-		// handful of direct members would feed the statistics alone.
-		if v.Count(row.UnitID) != in.Respondents[row.RoundID][row.UnitID] {
-			continue
-		}
-		if in.Scope != 0 && !in.Tree.Contains(in.Scope, row.UnitID) {
-			continue
-		}
-		n := float64(in.Respondents[row.RoundID][row.UnitID])
-		kk := key{row.UnitID, month[row.RoundID]}
-		sum[kk] += row.Values[mi] * n
-		weight[kk] += n
-	}
+	sum, weight := lt.scores(in, mi)
 	type pair struct {
 		score       float64
 		exits       int
@@ -293,16 +298,7 @@ func linkTurnover(in RetentionInput, measure string, h, k int, today time.Time) 
 		rate        float64
 		unit        int64
 	}
-	// Monthly headcounts and voluntary exits per unit, in one pass over the
-	// stints (a report over years of history must not rescan them per team
-	// and month).
-	var first time.Time
-	for kk := range weight {
-		if first.IsZero() || kk.month.Before(first) {
-			first = kk.month
-		}
-	}
-	table := monthlyTable(in.Stints, first, today)
+	table := lt.table
 	var pairs []pair
 	teams := map[int64]bool{}
 	for kk, w := range weight {
@@ -386,10 +382,20 @@ func monthlyTable(stints []retention.Stint, first, last time.Time) months {
 		}
 		return c
 	}
+	starts := make([]time.Time, t.n+1)
+	for j := range starts {
+		starts[j] = first.AddDate(0, j, 0)
+	}
 	for i := range stints {
 		s := &stints[i]
-		for j, m := 0, first; j < t.n; j, m = j+1, m.AddDate(0, 1, 0) {
-			if !s.Hired.IsZero() && s.Hired.After(m.AddDate(0, 1, -1)) {
+		j0 := 0
+		if !s.Hired.IsZero() && s.Hired.After(first) {
+			j0 = (s.Hired.Year()-first.Year())*12 + int(s.Hired.Month()) - int(first.Month())
+		}
+		for j := j0; j < t.n; j++ {
+			m, next := starts[j], starts[j+1]
+			lastDay := next.AddDate(0, 0, -1)
+			if !s.Hired.IsZero() && s.Hired.After(lastDay) {
 				continue // not yet hired by the month's last day
 			}
 			if !s.Exited.IsZero() && s.Exited.Before(m) {
@@ -398,11 +404,10 @@ func monthlyTable(stints []retention.Stint, first, last time.Time) months {
 			if s.EmployedOn(m) {
 				get(s.UnitOn(m))[j].start++
 			}
-			lastDay := m.AddDate(0, 1, -1)
 			if s.EmployedOn(lastDay) {
 				get(s.UnitOn(lastDay))[j].end++
 			}
-			if s.Voluntary && !s.Exited.IsZero() && !s.Exited.Before(m) && s.Exited.Before(m.AddDate(0, 1, 0)) {
+			if s.Voluntary && !s.Exited.IsZero() && !s.Exited.Before(m) && s.Exited.Before(next) {
 				get(s.UnitOn(s.Exited.AddDate(0, 0, -1)))[j].voluntary++
 			}
 		}
@@ -481,6 +486,32 @@ type RetentionSource interface {
 // LoadRetention reads the store and builds the retention report for scope
 // (0: everything; a leader's unit otherwise).
 func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time) (*Retention, error) {
+	return loadRetention(ctx, src, p, scope, today, func(ctx context.Context, rounds []pulse.Round) ([]store.TeamScoreRow, map[int64]store.UnitCounts, error) {
+		ids := make([]int64, len(rounds))
+		for i, r := range rounds {
+			ids[i] = r.ID
+		}
+		resp, err := src.Respondents(ctx, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		scores, err := src.TeamScores(ctx, ids)
+		return scores, resp, err
+	})
+}
+
+// LoadRetention is the package's LoadRetention reading closed rounds'
+// scores from the loader's memory, as the correlation report does.
+func (l *CorrelationLoader) LoadRetention(ctx context.Context, p RetentionParams, scope int64, today time.Time) (*Retention, error) {
+	src, ok := l.src.(RetentionSource)
+	if !ok {
+		return nil, fmt.Errorf("the report source cannot read employment stints")
+	}
+	return loadRetention(ctx, src, p, scope, today, l.roundInputs)
+}
+
+func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time,
+	inputs func(context.Context, []pulse.Round) ([]store.TeamScoreRow, map[int64]store.UnitCounts, error)) (*Retention, error) {
 	tree, err := src.Tree(ctx)
 	if err != nil {
 		return nil, err
@@ -530,14 +561,7 @@ func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 		if err != nil {
 			return nil, err
 		}
-		ids := make([]int64, len(rounds))
-		for i, r := range rounds {
-			ids[i] = r.ID
-		}
-		if in.Respondents, err = src.Respondents(ctx, ids); err != nil {
-			return nil, err
-		}
-		if in.TeamScores, err = src.TeamScores(ctx, ids); err != nil {
+		if in.TeamScores, in.Respondents, err = inputs(ctx, rounds); err != nil {
 			return nil, err
 		}
 		in.Rounds = rounds
@@ -548,4 +572,78 @@ func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 		r.Program = prog.Name
 	}
 	return r, nil
+}
+
+// linkTables are what every engagement-turnover link reads: each round's
+// anonymity decision and month, and the monthly headcounts and exits per
+// unit (one pass over the stints for all links).
+type linkTables struct {
+	vis   map[int64]*privacy.Visibility
+	month map[int64]time.Time
+	table months
+	// byMeasure keeps each measure's team-month sums for the next link.
+	byMeasure map[int]teamMonthSums
+}
+
+type teamMonth struct {
+	unit  int64
+	month time.Time
+}
+
+type teamMonthSums struct{ sum, weight map[teamMonth]float64 }
+
+// scores returns, for measure index mi, each team-month's respondent-
+// weighted sum of scores and its weight, over the rounds where the team
+// was shown and no one below it answered (as in the correlation report:
+// otherwise a handful of direct members would feed the statistics alone).
+func (lt *linkTables) scores(in RetentionInput, mi int) (map[teamMonth]float64, map[teamMonth]float64) {
+	if got, ok := lt.byMeasure[mi]; ok {
+		return got.sum, got.weight
+	}
+	sum, weight := map[teamMonth]float64{}, map[teamMonth]float64{}
+	for _, row := range in.TeamScores {
+		v := lt.vis[row.RoundID]
+		if v == nil || mi < 0 || math.IsNaN(row.Values[mi]) || !v.Shown(row.UnitID) {
+			continue
+		}
+		n := in.Respondents[row.RoundID][row.UnitID]
+		if v.Count(row.UnitID) != n {
+			continue
+		}
+		if in.Scope != 0 && !in.Tree.Contains(in.Scope, row.UnitID) {
+			continue
+		}
+		kk := teamMonth{row.UnitID, lt.month[row.RoundID]}
+		sum[kk] += row.Values[mi] * float64(n)
+		weight[kk] += float64(n)
+	}
+	if lt.byMeasure == nil {
+		lt.byMeasure = map[int]teamMonthSums{}
+	}
+	lt.byMeasure[mi] = teamMonthSums{sum, weight}
+	return sum, weight
+}
+
+func newLinkTables(in RetentionInput, today time.Time) *linkTables {
+	lt := &linkTables{vis: map[int64]*privacy.Visibility{}, month: map[int64]time.Time{}}
+	var first time.Time
+	for _, r := range in.Rounds {
+		lt.vis[r.ID] = privacy.Decide(in.Tree, in.Respondents[r.ID], r.MinGroup)
+		d, _ := tandem.ParseDate(r.Period)
+		m := tandem.PeriodStart(tandem.Month, d)
+		lt.month[r.ID] = m
+		if first.IsZero() || m.Before(first) {
+			first = m
+		}
+	}
+	lt.table = monthlyTable(in.Stints, first, today)
+	return lt
+}
+
+func reverse(ids []int64) []int64 {
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		out[len(ids)-1-i] = id
+	}
+	return out
 }

@@ -270,3 +270,49 @@ func RateRatio(a int, ta float64, b int, tb float64) (rr, lo, hi float64) {
 	se := math.Sqrt(1/float64(a) + 1/float64(b))
 	return rr, rr * math.Exp(-1.959963984540054*se), rr * math.Exp(1.959963984540054*se)
 }
+
+// ComputeAll is Compute for every unit at once, each unit counting its
+// whole subtree: one pass over the stints, each adding to its unit and
+// that unit's ancestors (up gives the chain of a unit: itself, its parent
+// … its root). It is what a report on hundreds of units uses instead of
+// one Compute per unit.
+func ComputeAll(stints []Stint, up func(unit int64) []int64, from, to time.Time) map[int64]*Turnover {
+	out := map[int64]*Turnover{}
+	get := func(u int64) *Turnover {
+		t := out[u]
+		if t == nil {
+			t = &Turnover{From: from, To: to}
+			out[u] = t
+		}
+		return t
+	}
+	last := to.AddDate(0, 0, -1)
+	for i := range stints {
+		s := &stints[i]
+		if s.EmployedOn(from) {
+			for _, u := range up(s.UnitOn(from)) {
+				get(u).HeadcountStart++
+			}
+		}
+		if s.EmployedOn(last) {
+			for _, u := range up(s.UnitOn(last)) {
+				get(u).HeadcountEnd++
+			}
+		}
+		if !s.Exited.IsZero() && !s.Exited.Before(from) && s.Exited.Before(to) {
+			for _, u := range up(s.UnitOn(s.Exited.AddDate(0, 0, -1))) {
+				t := get(u)
+				t.Exits++
+				if s.Voluntary {
+					t.Voluntary++
+					if s.Regretted {
+						t.Regretted++
+					}
+				} else {
+					t.Involuntary++
+				}
+			}
+		}
+	}
+	return out
+}

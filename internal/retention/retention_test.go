@@ -199,3 +199,41 @@ func TestRateRatio(t *testing.T) {
 		t.Errorf("zero events: %v, want NaN", rr)
 	}
 }
+
+func TestComputeAllAgreesWithComputePerUnit(t *testing.T) {
+	// Units: 1 ← 2 ← 3, and 1 ← 4.
+	parent := map[int64]int64{2: 1, 3: 2, 4: 1}
+	up := func(u int64) []int64 {
+		var chain []int64
+		for ; u != 0; u = parent[u] {
+			chain = append(chain, u)
+		}
+		return chain
+	}
+	inSub := func(root int64) func(int64) bool {
+		return func(u int64) bool {
+			for _, x := range up(u) {
+				if x == root {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	stints := []Stint{
+		{Hired: d("2020-01-01"), Units: []UnitFrom{{d("2020-01-01"), 3}}},
+		{Hired: d("2020-01-01"), Exited: d("2026-01-10"), Voluntary: true, Regretted: true, Units: []UnitFrom{{d("2020-01-01"), 3}}},
+		{Hired: d("2021-01-01"), Exited: d("2026-01-20"), Units: []UnitFrom{{d("2021-01-01"), 4}}},
+		{Hired: d("2026-01-05"), Units: []UnitFrom{{d("2026-01-05"), 2}}},
+		{Hired: d("2019-01-01"), Units: []UnitFrom{{d("2019-01-01"), 4}, {d("2026-01-15"), 3}}},
+	}
+	from, to := d("2026-01-01"), d("2026-02-01")
+	all := ComputeAll(stints, up, from, to)
+	for _, u := range []int64{1, 2, 3, 4} {
+		want := Compute(stints, inSub(u), from, to)
+		got := all[u]
+		if got == nil || *got != want {
+			t.Errorf("unit %d: ComputeAll %+v, Compute %+v", u, got, want)
+		}
+	}
+}

@@ -23,7 +23,7 @@ func (s *Server) retention(c echo.Context) (*report.Retention, report.RetentionP
 	if err != nil {
 		return nil, p, err
 	}
-	r, err := report.LoadRetention(c.Request().Context(), s.store, p, scope(c), s.now())
+	r, err := s.correlationLoader().LoadRetention(c.Request().Context(), p, scope(c), s.now())
 	return r, p, err
 }
 
