@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/retention"
 	"github.com/tandem-hq/tandem/internal/stats"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -1000,6 +1001,10 @@ func LoadCorrelation(ctx context.Context, src Source, p CorrelationParams, scope
 type CorrelationLoader struct {
 	src Source
 	mu  sync.Mutex
+	// stints and stintsVersion keep the retention report's stints while
+	// the roster is unchanged (see LoadRetention).
+	stints        []retention.Stint
+	stintsVersion string
 	// closed maps a closed round's id to its inputs.
 	closed map[int64]closedRound
 }

@@ -242,7 +242,9 @@ func BuildRetention(in RetentionInput) *Retention {
 		if !inScope(unit) {
 			continue
 		}
-		o := retention.Observation{Duration: float64(end.Sub(s.Hired).Hours()) / 24 / 30.4375, Event: event}
+		// Tenure in whole months: the curve steps once a month, as people
+		// read tenure, and stays small however many people it covers.
+		o := retention.Observation{Duration: math.Floor(float64(end.Sub(s.Hired).Hours()) / 24 / 30.4375), Event: event}
 		add := func(c *curveObs) {
 			c.obs = append(c.obs, o)
 			if event {
@@ -501,13 +503,51 @@ func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 }
 
 // LoadRetention is the package's LoadRetention reading closed rounds'
-// scores from the loader's memory, as the correlation report does.
+// scores from the loader's memory, as the correlation report does, and the
+// stints too while the roster has not changed.
 func (l *CorrelationLoader) LoadRetention(ctx context.Context, p RetentionParams, scope int64, today time.Time) (*Retention, error) {
 	src, ok := l.src.(RetentionSource)
 	if !ok {
 		return nil, fmt.Errorf("the report source cannot read employment stints")
 	}
+	if v, ok := l.src.(rosterVersioner); ok {
+		src = &cachedStints{RetentionSource: src, l: l, v: v}
+	}
 	return loadRetention(ctx, src, p, scope, today, l.roundInputs)
+}
+
+type rosterVersioner interface {
+	RosterVersion(ctx context.Context, now time.Time) (string, bool, error)
+}
+
+// cachedStints serves Stints from the loader while RosterVersion is
+// unchanged. The stints are only read, never changed, by the reports.
+type cachedStints struct {
+	RetentionSource
+	l *CorrelationLoader
+	v rosterVersioner
+}
+
+func (c *cachedStints) Stints(ctx context.Context) ([]retention.Stint, error) {
+	version, fresh, err := c.v.RosterVersion(ctx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	c.l.mu.Lock()
+	if c.l.stintsVersion == version && c.l.stints != nil {
+		s := c.l.stints
+		c.l.mu.Unlock()
+		return s, nil
+	}
+	c.l.mu.Unlock()
+	stints, err := c.RetentionSource.Stints(ctx)
+	if err != nil || !fresh {
+		return stints, err
+	}
+	c.l.mu.Lock()
+	c.l.stints, c.l.stintsVersion = stints, version
+	c.l.mu.Unlock()
+	return stints, nil
 }
 
 func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time,

@@ -149,6 +149,19 @@ func ValidateEmail(s string) error {
 // UTC midnight.
 func ParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	// The common case, YYYY-MM-DD, without time.Parse's general machinery:
+	// reports parse every stored date.
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		y, okY := digits(s[0:4])
+		m, okM := digits(s[5:7])
+		d, okD := digits(s[8:10])
+		if okY && okM && okD && m >= 1 && m <= 12 && d >= 1 && d <= 31 {
+			t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+			if t.Day() == d { // not 2024-02-30
+				return t, nil
+			}
+		}
+	}
 	for _, layout := range []string{"2006-01-02", time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "20060102"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			y, m, d := t.Date()
@@ -170,4 +183,16 @@ func FormatDate(t time.Time) string {
 func Today(now time.Time) time.Time {
 	y, m, d := now.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
