@@ -15,10 +15,9 @@ CREATE TABLE csat_events (
     created_at  BIGINT NOT NULL,
     UNIQUE (source, external_id)
 );
--- By day first: exports come in time order, so a large import appends to
--- this index instead of inserting all over it. A unit's ratings in a date
--- range still read from it: a range of days, filtered on unit_id.
-CREATE INDEX csat_events_day_unit ON csat_events (day, unit_id);
+-- No index beyond (source, external_id): reports read csat_totals, never
+-- the events, and an index on a million-row import costs a third of its
+-- time. Add one with the first query that needs it.
 
 -- Running totals per period: kind 'W' (ISO week, period = its Monday) or
 -- 'M' (calendar month, period = its first day). top = ratings in the top
