@@ -594,17 +594,10 @@ var (
 func (s *Store) SubmitResponse(ctx context.Context, tokenHash string, answers []pulse.Answer, comment string, now time.Time) error {
 	// Everything that can be checked without writing is checked on a
 	// reader first, so the single writer only writes.
-	var inv Invitation
-	var closes int64
-	err := s.queryRow(ctx, s.r, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
-		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
-		WHERE t.token_hash = ?`, tokenHash).Scan(&inv.ID, &inv.RoundID, &inv.UnitID, &inv.Responded, &closes, &inv.Round.Closed)
-	if err == sql.ErrNoRows {
-		return tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
-	} else if err != nil {
-		return s.wrapErr(err)
+	inv, err := s.InvitationToSubmit(ctx, tokenHash)
+	if err != nil {
+		return err
 	}
-	inv.Round.ID, inv.Round.ClosesAt = inv.RoundID, fromUnix(closes)
 	return s.SubmitInvitation(ctx, &inv, answers, comment, now)
 }
 
@@ -835,4 +828,22 @@ func (s *Store) LatestScheduledSlot(ctx context.Context, programID int64) (time.
 		return time.Time{}, false, err
 	}
 	return fromUnix(v.Int64), true, nil
+}
+
+// InvitationToSubmit reads only what storing an answer needs for the
+// invitation of a link (the answer page's POST); InvitationByToken reads
+// what showing the page needs.
+func (s *Store) InvitationToSubmit(ctx context.Context, tokenHash string) (Invitation, error) {
+	var inv Invitation
+	var closes int64
+	err := s.queryRow(ctx, s.r, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
+		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
+		WHERE t.token_hash = ?`, tokenHash).Scan(&inv.ID, &inv.RoundID, &inv.UnitID, &inv.Responded, &closes, &inv.Round.Closed)
+	if err == sql.ErrNoRows {
+		return inv, tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
+	} else if err != nil {
+		return inv, s.wrapErr(err)
+	}
+	inv.Round.ID, inv.Round.ClosesAt = inv.RoundID, fromUnix(closes)
+	return inv, nil
 }

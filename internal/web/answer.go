@@ -139,7 +139,9 @@ func (s *Server) answerNotice(c echo.Context, status int, title, msg string) err
 func (s *Server) submitAnswer(c echo.Context) error {
 	ctx := c.Request().Context()
 	hash := auth.HashToken(c.Param("token"))
-	inv, err := s.store.InvitationByToken(ctx, hash)
+	// The lean read: a stored answer needs no more. A form with problems
+	// reads the rest to show the page again (full, below).
+	inv, err := s.store.InvitationToSubmit(ctx, hash)
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
 		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
 			"The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
@@ -209,7 +211,11 @@ func (s *Server) submitAnswer(c echo.Context) error {
 		commentErr = "the comment contains characters that cannot be stored; please retype it"
 	}
 	if bad || commentErr != "" {
-		return s.renderAnswerWith(c, http.StatusUnprocessableEntity, inv, fields, comment, commentErr, "")
+		full, err := s.store.InvitationByToken(ctx, hash)
+		if err != nil {
+			return err
+		}
+		return s.renderAnswerWith(c, http.StatusUnprocessableEntity, full, fields, comment, commentErr, "")
 	}
 	err = s.store.SubmitInvitation(ctx, &inv, answers, comment, s.now())
 	switch {
@@ -223,7 +229,11 @@ func (s *Server) submitAnswer(c echo.Context) error {
 		// Busy or out of disk: nothing was saved; give the form back with
 		// everything entered, so one click sends it again.
 		c.Response().Header().Set("Retry-After", "5")
-		return s.renderAnswerWith(c, http.StatusServiceUnavailable, inv, fields, comment, "",
+		full, ferr := s.store.InvitationByToken(ctx, hash)
+		if ferr != nil {
+			return err
+		}
+		return s.renderAnswerWith(c, http.StatusServiceUnavailable, full, fields, comment, "",
 			"Your answers could not be saved just now ("+tandem.ErrorMessage(err)+"). Nothing was lost: press Send again in a moment.")
 	case err != nil:
 		return err
