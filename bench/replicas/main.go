@@ -63,6 +63,8 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
+
+	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
 type options struct {
@@ -132,7 +134,7 @@ func run(o options) error {
 	admin.QueryRowContext(ctx, "SHOW shared_buffers").Scan(&sharedBuffers)
 	fmt.Printf("postgres: %s (synchronous_commit=%s, shared_buffers=%s), on the same machine\n", pgVersion, syncCommit, sharedBuffers)
 
-	root, err := moduleRoot()
+	root, err := testbin.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -659,18 +661,6 @@ func command(dir, name string, args ...string) *exec.Cmd {
 		}
 	}
 	return cmd
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run this from inside the tandem repository")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 func tailString(s string, n int) string {

@@ -67,6 +67,8 @@ import (
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+
+	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
 type options struct {
@@ -121,7 +123,7 @@ func run(o options) error {
 	}
 	fmt.Println(machine.Describe())
 	ctx := context.Background()
-	root, err := moduleRoot()
+	root, err := testbin.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -1106,18 +1108,6 @@ func command(dir, name string, args ...string) *exec.Cmd {
 		}
 	}
 	return cmd
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run this from inside the tandem repository")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 func copyFile(from, to string) error {

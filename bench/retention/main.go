@@ -59,6 +59,8 @@ import (
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+
+	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
 type options struct {
@@ -111,7 +113,7 @@ func run(o options) error {
 	}
 	fmt.Println(machine.Describe())
 	ctx := context.Background()
-	root, err := moduleRoot()
+	root, err := testbin.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -893,18 +895,6 @@ func command(dir, name string, args ...string) *exec.Cmd {
 		}
 	}
 	return cmd
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run this from inside the tandem repository")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 func indent(s string) string {

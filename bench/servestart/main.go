@@ -28,6 +28,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
 func main() {
@@ -45,7 +47,7 @@ func run(n int, db string, keep bool) error {
 	if n < 1 {
 		return errors.New("-n must be at least 1")
 	}
-	root, err := moduleRoot()
+	root, err := testbin.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -189,18 +191,6 @@ func command(dir, name string, args ...string) *exec.Cmd {
 		}
 	}
 	return cmd
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run this from inside the tandem repository")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 func report(name string, ds []time.Duration) {

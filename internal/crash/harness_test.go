@@ -29,6 +29,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
 // tandemBin is the binary built once for the whole run by TestMain.
@@ -49,38 +50,13 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	root, err := moduleRoot()
+	bin, err := testbin.Build(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	bin := filepath.Join(dir, "tandem")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/tandem")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build ./cmd/tandem: %v\n%s", err, out)
-		return 1
-	}
 	tandemBin = bin
 	return m.Run()
-}
-
-// moduleRoot walks up from the test's working directory to go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the test's working directory")
-		}
-		dir = parent
-	}
 }
 
 func skipShort(t *testing.T) {
