@@ -46,7 +46,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -68,6 +67,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 
+	"github.com/tandem-hq/tandem/bench/internal/proc"
 	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
@@ -138,7 +138,7 @@ func run(o options) error {
 	}
 	bin := filepath.Join(dir, "tandem")
 	t0 := time.Now()
-	if out, err := command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
+	if out, err := proc.Command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	fmt.Printf("built %s in %s\n", bin, since(t0))
@@ -582,7 +582,7 @@ func timeImports(ctx context.Context, o options, dir, bin, base string, now time
 			if err := copyFile(tg.db, db); err != nil {
 				return err
 			}
-			cmd := command(dir, bin, "import", "ratings", "--db", db, "--source", "zendesk", "--metric", "csat", csvPath)
+			cmd := proc.Command(dir, bin, "import", "ratings", "--db", db, "--source", "zendesk", "--metric", "csat", csvPath)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			t0 := time.Now()
@@ -615,7 +615,7 @@ func timeImports(ctx context.Context, o options, dir, bin, base string, now time
 		slices.Sort(rss)
 		fmt.Printf("%-4s %-14s %10.2f %10.2f %12.0f   (target: under 10 s)\n", "med", tg.name, median(walls).Seconds(), median(cpus).Seconds(), rss[len(rss)/2])
 	}
-	fmt.Printf("last import's output:\n%s", indent(runs[len(runs)-1].out))
+	fmt.Printf("last import's output:\n%s", proc.Indent(runs[len(runs)-1].out))
 
 	if o.importProfile != "" {
 		if err := profileImport(ctx, o, dir, base, csvPath); err != nil {
@@ -648,7 +648,7 @@ func rosterOnly(ctx context.Context, dir, bin, base, path string) error {
 	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	if out, err := command(dir, bin, "import", "roster", "--db", path, file).CombinedOutput(); err != nil {
+	if out, err := proc.Command(dir, bin, "import", "roster", "--db", path, file).CombinedOutput(); err != nil {
 		return fmt.Errorf("tandem import roster: %v\n%s", err, out)
 	}
 	fi, err := os.Stat(path)
@@ -772,15 +772,15 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(dir, bin, base)
+	srv, err := proc.StartServer(dir, bin, base)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	fmt.Printf("\nserver: pid %d on %s, ready in %s; %s\n", srv.cmd.Process.Pid, srv.addr, srv.ready.Round(time.Millisecond), machine.Load())
+	defer srv.Stop()
+	fmt.Printf("\nserver: pid %d on %s, ready in %s; %s\n", srv.Cmd.Process.Pid, srv.Addr, srv.Ready.Round(time.Millisecond), machine.Load())
 	client := &http.Client{Timeout: 60 * time.Second}
 	get := func(v variant) (time.Duration, []byte, error) {
-		req, _ := http.NewRequest("GET", "http://"+srv.addr+"/api/v1/reports/correlation?"+v.query.Encode(), nil)
+		req, _ := http.NewRequest("GET", "http://"+srv.Addr+"/api/v1/reports/correlation?"+v.query.Encode(), nil)
 		req.Header.Set("Authorization", "Bearer "+key)
 		t0 := time.Now()
 		resp, err := client.Do(req)
@@ -803,7 +803,7 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 	for i, v := range variants {
 		if i == 1 {
 			// The peak so far: serving the default report only.
-			if firstStatus, err = os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid)); err != nil {
+			if firstStatus, err = os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Cmd.Process.Pid)); err != nil {
 				return nil, err
 			}
 		}
@@ -839,7 +839,7 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 			times[i] = append(times[i], d)
 		}
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Cmd.Process.Pid))
 	if err != nil {
 		return nil, err
 	}
@@ -954,7 +954,7 @@ func timeSQLite(ctx context.Context, o options, dir, base string, variants []var
 			fmt.Printf("%-22s %-12s %9.1f %9.1f %9d\n", v.name, sc.name, ms(median(s)), ms(s[0]), lines)
 		}
 		if i == 0 {
-			fmt.Printf("script (%s):\n%s", v.name, indent(full))
+			fmt.Printf("script (%s):\n%s", v.name, proc.Indent(full))
 		}
 	}
 	return nil
@@ -999,7 +999,7 @@ func timeInProcess(ctx context.Context, o options, base string, variants []varia
 			}
 		}
 		var loads, encodes []time.Duration
-		cpu0 := cpuTime()
+		cpu0 := proc.CPUTime()
 		for range o.inproc {
 			t0 := time.Now()
 			c, err := loader.Load(ctx, v.params, 0)
@@ -1012,7 +1012,7 @@ func timeInProcess(ctx context.Context, o options, base string, variants []varia
 			}
 			loads, encodes = append(loads, t1.Sub(t0)), append(encodes, time.Since(t1))
 		}
-		cpu := (cpuTime() - cpu0) / time.Duration(o.inproc)
+		cpu := (proc.CPUTime() - cpu0) / time.Duration(o.inproc)
 		if prof != nil && i == len(variants)-1 {
 			pprof.StopCPUProfile()
 		}
@@ -1022,92 +1022,6 @@ func timeInProcess(ctx context.Context, o options, base string, variants []varia
 		fmt.Printf("CPU profile of the last variant's loads: %s (go tool pprof -top %s)\n", o.cpuprofile, o.cpuprofile)
 	}
 	return nil
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// server is a running `tandem serve`.
-type server struct {
-	cmd    *exec.Cmd
-	addr   string
-	ready  time.Duration
-	logs   *bytes.Buffer
-	exited chan error
-}
-
-func startServer(dir, bin, db string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	s := &server{addr: addr, logs: &bytes.Buffer{}, exited: make(chan error, 1)}
-	s.cmd = command(dir, bin, "serve", "--db", db, "--addr", addr, "--rate-limit", "0", "--log-level", "warn")
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	t0 := time.Now()
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { s.exited <- s.cmd.Wait() }()
-	client := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := client.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case err := <-s.exited:
-			return nil, fmt.Errorf("tandem serve exited before it was ready (%v):\n%s", err, s.logs.String())
-		default:
-		}
-		if time.Since(t0) > 30*time.Second {
-			s.stop()
-			return nil, fmt.Errorf("/readyz did not answer 200 within 30 s:\n%s", s.logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	s.ready = time.Since(t0)
-	return s, nil
-}
-
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
-	if s.logs.Len() > 0 {
-		fmt.Printf("server log (warnings and errors):\n%s", indent(s.logs.String()))
-	}
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func command(dir, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	// The benchmark's flags decide; the caller's TANDEM_* settings must not.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TANDEM_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	return cmd
 }
 
 func copyFile(from, to string) error {
@@ -1125,14 +1039,6 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
-}
-
-func indent(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		b.WriteString("    " + line + "\n")
-	}
-	return b.String()
 }
 
 // median of durations (sorted or not).

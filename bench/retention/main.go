@@ -39,18 +39,15 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/tandem-hq/tandem/bench/internal/machine"
@@ -60,6 +57,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 
+	"github.com/tandem-hq/tandem/bench/internal/proc"
 	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
@@ -128,7 +126,7 @@ func run(o options) error {
 	}
 	bin := filepath.Join(dir, "tandem")
 	t0 := time.Now()
-	if out, err := command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
+	if out, err := proc.Command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	fmt.Printf("built %s in %s\n", bin, since(t0))
@@ -594,15 +592,15 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(dir, bin, base)
+	srv, err := proc.StartServer(dir, bin, base)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	fmt.Printf("\nserver: pid %d on %s, ready in %s; %s\n", srv.cmd.Process.Pid, srv.addr, srv.ready.Round(time.Millisecond), machine.Load())
+	defer srv.Stop()
+	fmt.Printf("\nserver: pid %d on %s, ready in %s; %s\n", srv.Cmd.Process.Pid, srv.Addr, srv.Ready.Round(time.Millisecond), machine.Load())
 	client := &http.Client{Timeout: 60 * time.Second}
 	get := func(v variant) (time.Duration, []byte, error) {
-		req, _ := http.NewRequest("GET", "http://"+srv.addr+"/api/v1/reports/retention?"+v.query.Encode(), nil)
+		req, _ := http.NewRequest("GET", "http://"+srv.Addr+"/api/v1/reports/retention?"+v.query.Encode(), nil)
 		req.Header.Set("Authorization", "Bearer "+key)
 		t0 := time.Now()
 		resp, err := client.Do(req)
@@ -660,7 +658,7 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 			times[i] = append(times[i], d)
 		}
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Cmd.Process.Pid))
 	if err != nil {
 		return nil, err
 	}
@@ -716,7 +714,7 @@ func timeInProcess(ctx context.Context, o options, base string, now time.Time, v
 		var loads, encodes []time.Duration
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		cpu0 := cpuTime()
+		cpu0 := proc.CPUTime()
 		for range o.inproc {
 			t0 := time.Now()
 			r, err := report.LoadRetention(ctx, st, v.params, 0, now)
@@ -729,7 +727,7 @@ func timeInProcess(ctx context.Context, o options, base string, now time.Time, v
 			}
 			loads, encodes = append(loads, t1.Sub(t0)), append(encodes, time.Since(t1))
 		}
-		cpu := (cpuTime() - cpu0) / time.Duration(o.inproc)
+		cpu := (proc.CPUTime() - cpu0) / time.Duration(o.inproc)
 		runtime.ReadMemStats(&m1)
 		if prof != nil && i == 0 {
 			pprof.StopCPUProfile()
@@ -809,100 +807,6 @@ func timeInProcess(ctx context.Context, o options, base string, now time.Time, v
 		fmt.Printf("%-24s %9.1f\n", part.name, ms(median(ds)))
 	}
 	return nil
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// server is a running `tandem serve`.
-type server struct {
-	cmd    *exec.Cmd
-	addr   string
-	ready  time.Duration
-	logs   *bytes.Buffer
-	exited chan error
-}
-
-func startServer(dir, bin, db string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	s := &server{addr: addr, logs: &bytes.Buffer{}, exited: make(chan error, 1)}
-	s.cmd = command(dir, bin, "serve", "--db", db, "--addr", addr, "--rate-limit", "0", "--log-level", "warn")
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	t0 := time.Now()
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { s.exited <- s.cmd.Wait() }()
-	client := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := client.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case err := <-s.exited:
-			return nil, fmt.Errorf("tandem serve exited before it was ready (%v):\n%s", err, s.logs.String())
-		default:
-		}
-		if time.Since(t0) > 30*time.Second {
-			s.stop()
-			return nil, fmt.Errorf("/readyz did not answer 200 within 30 s:\n%s", s.logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	s.ready = time.Since(t0)
-	return s, nil
-}
-
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
-	if s.logs.Len() > 0 {
-		fmt.Printf("server log (warnings and errors):\n%s", indent(s.logs.String()))
-	}
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func command(dir, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	// The benchmark's flags decide; the caller's TANDEM_* settings must not.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TANDEM_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	return cmd
-}
-
-func indent(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		b.WriteString("    " + line + "\n")
-	}
-	return b.String()
 }
 
 func median(ds []time.Duration) time.Duration {
