@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"io"
 	"sort"
 	"strings"
@@ -217,7 +218,7 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 		head = head[3:]
 	}
 	cr := csv.NewReader(br)
-	cr.Comma = detectDelimiter(head)
+	cr.Comma = csvfile.Delimiter(head)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	cr.TrimLeadingSpace = cr.Comma != '\t'
@@ -508,35 +509,6 @@ func quoteList(hs []string) string {
 		q = append(q, fmt.Sprintf("%q", h))
 	}
 	return strings.Join(q, ", ")
-}
-
-// detectDelimiter returns the separator the header line uses most: comma,
-// semicolon (Excel in many European locales) or tab, quotes aside.
-func detectDelimiter(data []byte) rune {
-	for len(data) > 0 && (data[0] == '\n' || data[0] == '\r') {
-		data = data[1:]
-	}
-	count := map[byte]int{}
-	inQuotes := false
-scan:
-	for _, c := range data {
-		switch {
-		case c == '"':
-			inQuotes = !inQuotes
-		case inQuotes:
-		case c == '\n':
-			break scan
-		case c == ',' || c == ';' || c == '\t':
-			count[c]++
-		}
-	}
-	best := byte(',')
-	for _, c := range []byte{';', '\t'} {
-		if count[c] > count[best] {
-			best = c
-		}
-	}
-	return rune(best)
 }
 
 func csvSyntax(pe *csv.ParseError) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"io"
 	"sort"
 	"strings"
@@ -88,37 +89,6 @@ func checkUTF8(data []byte) []RowError {
 	return errs
 }
 
-// detectDelimiter returns the separator the header line uses most: comma,
-// semicolon (Excel in many European locales) or tab. Separators inside
-// quotes do not count.
-func detectDelimiter(data []byte) rune {
-	// Skip the blank lines csv.Reader skips too.
-	for len(data) > 0 && (data[0] == '\n' || data[0] == '\r') {
-		data = data[1:]
-	}
-	count := map[byte]int{}
-	inQuotes := false
-scan:
-	for _, c := range data {
-		switch {
-		case c == '"':
-			inQuotes = !inQuotes
-		case inQuotes:
-		case c == '\n':
-			break scan
-		case c == ',' || c == ';' || c == '\t':
-			count[c]++
-		}
-	}
-	best := byte(',')
-	for _, c := range []byte{';', '\t'} {
-		if count[c] > count[best] {
-			best = c
-		}
-	}
-	return rune(best)
-}
-
 type parser struct {
 	f      *File
 	errs   []RowError
@@ -138,7 +108,7 @@ func (p *parser) add(line int, col Column, value, reason string) {
 
 func (p *parser) read(data []byte) {
 	cr := csv.NewReader(bytes.NewReader(data))
-	cr.Comma = detectDelimiter(data)
+	cr.Comma = csvfile.Delimiter(data)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = false
 	// Lets `a, "b, c"` read as two fields. With tabs it would eat empty
