@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -129,8 +130,25 @@ func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, 
 	}})
 }
 
+// answerNotice shows one of a handful of fixed pages (thank you, already
+// answered, closed, unknown link). They hold nothing about the request,
+// so each is rendered once and served from memory: the answer path is the
+// busiest in Tandem.
 func (s *Server) answerNotice(c echo.Context, status int, title, msg string) error {
-	return s.renderStatus(c, status, "answer_notice", pageData{Title: title, Bare: true, Data: map[string]string{"Title": title, "Message": msg}})
+	key := title + "\x00" + msg
+	if b, ok := s.notices.Load(key); ok {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.HTMLBlob(status, b.([]byte))
+	}
+	t := s.pages.set["answer_notice"]
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", pageData{Title: title, Bare: true, Version: s.cfg.Version,
+		Data: map[string]string{"Title": title, "Message": msg}}); err != nil {
+		return err
+	}
+	s.notices.Store(key, buf.Bytes())
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // submitAnswer checks every answer and stores them anonymously. A form with

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,6 +61,8 @@ type Server struct {
 	metrics  *metrics
 	throttle auth.Throttle
 	jobs     Jobs
+	// notices caches the fixed pages of the answer links.
+	notices sync.Map
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }
