@@ -93,7 +93,7 @@ CREATE INDEX invitations_round_unit ON invitations (round_id, unit_id);
 CREATE TABLE invitation_tokens (
     token_hash    TEXT PRIMARY KEY,
     invitation_id INTEGER NOT NULL REFERENCES invitations(id) ON DELETE CASCADE
-);
+) WITHOUT ROWID; -- looked up on every answer: one B-tree, not index then table
 
 CREATE TABLE responses (
     id       INTEGER PRIMARY KEY,            -- random, not sequential
