@@ -35,7 +35,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -54,6 +53,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/testbin"
 	"github.com/tandem-hq/tandem/internal/web"
 )
 
@@ -140,7 +140,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	body := answerForm(qs)
+	body := testbin.AnswerForm(qs)
 	fmt.Printf("set up in %s: %d employees, round %d with %d invitations and %d questions, %d answer links\n",
 		time.Since(t0).Round(time.Millisecond), o.employees, round.ID, len(ids), len(qs), need)
 	fmt.Printf("answer form (%d bytes): %s\n", len(body), body)
@@ -331,27 +331,6 @@ func timeDirect(ctx context.Context, st *store.Store, tokens []string, qs []puls
 	fmt.Printf("store alone, one goroutine, %d answers: reads (invitation + questions) median %.3f ms, SubmitResponse transaction median %.3f ms (one writer: at most ≈%.0f answers/s)\n",
 		len(tokens), median(reads), w, 1000/w)
 	return nil
-}
-
-// answerForm is a complete answer: "Agree" (4) to every agreement item,
-// 8 to 0–10 items, the first option of a choice, a short text, a comment.
-func answerForm(qs []pulse.Question) string {
-	v := url.Values{}
-	for _, q := range qs {
-		name := "q" + strconv.FormatInt(q.ID, 10)
-		switch q.Kind {
-		case pulse.Likert5:
-			v.Set(name, "4")
-		case pulse.Scale010:
-			v.Set(name, "8")
-		case pulse.Choice:
-			v.Set(name, "0")
-		case pulse.Text:
-			v.Set(name, "Fine.")
-		}
-	}
-	v.Set("comment", "Good week overall.")
-	return v.Encode()
 }
 
 // result is one phase: the latency of each request and what failed.

@@ -320,7 +320,7 @@ func seed(ctx context.Context, bin, dir, rosterFile string, c *config, need int)
 	if err != nil {
 		return err
 	}
-	c.body = answerForm(qs)
+	c.body = testbin.AnswerForm(qs)
 	return nil
 }
 
@@ -451,27 +451,6 @@ func (p *proc) stop() error {
 		p.done <- <-p.done
 		return errors.New("tandem serve did not stop within 20 s of SIGTERM")
 	}
-}
-
-// answerForm is a complete answer: "Agree" (4) to every agreement item,
-// 8 to 0–10 items, the first option of a choice, a short text, a comment.
-func answerForm(qs []pulse.Question) string {
-	v := url.Values{}
-	for _, q := range qs {
-		name := "q" + strconv.FormatInt(q.ID, 10)
-		switch q.Kind {
-		case pulse.Likert5:
-			v.Set(name, "4")
-		case pulse.Scale010:
-			v.Set(name, "8")
-		case pulse.Choice:
-			v.Set(name, "0")
-		case pulse.Text:
-			v.Set(name, "Fine.")
-		}
-	}
-	v.Set("comment", "Good week overall.")
-	return v.Encode()
 }
 
 // result is one phase: the latency of each request and what failed.

@@ -12,11 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -180,7 +178,7 @@ func seedIn(t *testing.T, dir string, people int) *org {
 	if o.questions, err = st.RoundQuestions(ctx, round.ID); err != nil {
 		t.Fatal(err)
 	}
-	o.form = answerForm(o.questions)
+	o.form = testbin.AnswerForm(o.questions)
 	hash, err := auth.HashPassword("correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
@@ -208,27 +206,6 @@ func rosterCSV(people int) []byte {
 	}
 	w.Flush()
 	return buf.Bytes()
-}
-
-// answerForm is a complete answer: "Agree" (4) to every agreement item,
-// 8 to 0–10 items, the first option of a choice, a short text, a comment.
-func answerForm(qs []pulse.Question) string {
-	v := url.Values{}
-	for _, q := range qs {
-		name := "q" + strconv.FormatInt(q.ID, 10)
-		switch q.Kind {
-		case pulse.Likert5:
-			v.Set(name, "4")
-		case pulse.Scale010:
-			v.Set(name, "8")
-		case pulse.Choice:
-			v.Set(name, "0")
-		case pulse.Text:
-			v.Set(name, "Fine.")
-		}
-	}
-	v.Set("comment", "Good week overall.")
-	return v.Encode()
 }
 
 // rated reports whether answers to q are added to round_scores.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/schedule"
+	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
 // TestAnswersPostedToAllReplicasAtOnceAreEachStoredOnce posts a valid
@@ -56,7 +57,7 @@ func TestAnswersPostedToAllReplicasAtOnceAreEachStoredOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := answerForm(qs)
+	body := testbin.AnswerForm(qs)
 
 	// All of the test's requests come from one loopback address, where
 	// people answering come from many: the per-address limit on answer

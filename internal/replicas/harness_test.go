@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -500,27 +499,6 @@ func (o *org) leader(t *testing.T, rs []*replica, timeout time.Duration) (int, *
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// answerForm is a complete answer: "Agree" (4) to every agreement item,
-// 8 to 0–10 items, the first option of a choice, a short text, a comment.
-func answerForm(qs []pulse.Question) string {
-	v := url.Values{}
-	for _, q := range qs {
-		name := "q" + strconv.FormatInt(q.ID, 10)
-		switch q.Kind {
-		case pulse.Likert5:
-			v.Set(name, "4")
-		case pulse.Scale010:
-			v.Set(name, "8")
-		case pulse.Choice:
-			v.Set(name, "0")
-		case pulse.Text:
-			v.Set(name, "Fine.")
-		}
-	}
-	v.Set("comment", "Good week overall.")
-	return v.Encode()
 }
 
 // rated reports whether answers to q are added to round_scores.

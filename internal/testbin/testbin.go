@@ -5,9 +5,13 @@ package testbin
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
 )
 
 // ModuleRoot returns the folder holding go.mod, walking up from the
@@ -42,4 +46,26 @@ func Build(dir string) (string, error) {
 		return "", fmt.Errorf("go build ./cmd/tandem: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// AnswerForm is a complete, valid answer to questions qs as the answer
+// page posts it: "Agree" (4) to agreement items, 8 to 0–10 items, the
+// first option of a choice, a short text, and a comment.
+func AnswerForm(qs []pulse.Question) string {
+	v := url.Values{}
+	for _, q := range qs {
+		name := "q" + strconv.FormatInt(q.ID, 10)
+		switch q.Kind {
+		case pulse.Likert5:
+			v.Set(name, "4")
+		case pulse.Scale010:
+			v.Set(name, "8")
+		case pulse.Choice:
+			v.Set(name, "0")
+		case pulse.Text:
+			v.Set(name, "Fine.")
+		}
+	}
+	v.Set("comment", "Good week overall.")
+	return v.Encode()
 }
