@@ -836,7 +836,9 @@ func (s *Store) LatestScheduledSlot(ctx context.Context, programID int64) (time.
 func (s *Store) InvitationToSubmit(ctx context.Context, tokenHash string) (Invitation, error) {
 	var inv Invitation
 	var closes int64
-	err := s.queryRow(ctx, s.r, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
+	// A lookup by primary keys is over before any timeout: without the
+	// request's cancellation the driver need not arm an interrupt for it.
+	err := s.queryRow(context.WithoutCancel(ctx), s.r, `SELECT i.id, i.round_id, i.unit_id, i.responded, r.closes_at, r.closed
 		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
 		WHERE t.token_hash = ?`, tokenHash).Scan(&inv.ID, &inv.RoundID, &inv.UnitID, &inv.Responded, &closes, &inv.Round.Closed)
 	if err == sql.ErrNoRows {
