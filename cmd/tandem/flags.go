@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -27,10 +26,6 @@ func newFlags(name, about string) *flags {
 		fs.PrintDefaults()
 	}
 	return fs
-}
-
-func envName(flagName string) string {
-	return "TANDEM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 func (fs *flags) string(p *string, name, env, def, usage string) {

@@ -27,13 +27,12 @@ type Batch struct {
 	sources map[string]string
 	times   timeParser
 
-	errs     []RowError
-	total    int
-	badRows  int
-	lastBad  int // Line or Index+1 of the last row counted bad
-	summary  Summary
-	samples  []Sample
-	headless bool // a file-level problem: rows were not read
+	errs    []RowError
+	total   int
+	badRows int
+	lastBad int // Line or Index+1 of the last row counted bad
+	summary Summary
+	samples []Sample
 }
 
 type ratingKey struct{ source, id string }
