@@ -232,7 +232,7 @@ func clampRound(v, lo, hi float64) float64 {
 
 // Location is the program's time zone.
 func (h *History) Location() *time.Location {
-	if loc, err := time.LoadLocation(h.Program.TimeZone); err == nil {
+	if loc, err := tandem.LoadLocation(h.Program.TimeZone); err == nil {
 		return loc
 	}
 	return time.UTC

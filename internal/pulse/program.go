@@ -96,7 +96,7 @@ func ParseSchedule(expr, zone string) (*Schedule, error) {
 	if zone == "" || strings.EqualFold(zone, "local") {
 		return nil, tandem.FieldErrorf("timezone", "give an IANA time zone such as Europe/Berlin or America/New_York")
 	}
-	loc, err := time.LoadLocation(zone)
+	loc, err := tandem.LoadLocation(zone)
 	if err != nil {
 		return nil, tandem.FieldErrorf("timezone", "%q is not a time zone Tandem knows; use an IANA name such as Europe/Berlin, America/New_York or UTC", zone)
 	}

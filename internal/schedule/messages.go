@@ -5,10 +5,10 @@ import (
 	htmltemplate "html/template"
 	netmail "net/mail"
 	texttemplate "text/template"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
 // AnonymitySentence is the promise every invitation makes.
@@ -52,12 +52,8 @@ var inviteHTML = htmltemplate.Must(htmltemplate.New("invite").Parse(`<!doctype h
 
 // renderInvitation writes an invitation or reminder for one person.
 func renderInvitation(reminder bool, d store.InvitationMessage, link string, k int) (mail.Message, error) {
-	loc, err := time.LoadLocation(d.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
 	data := inviteData{Reminder: reminder, FirstName: d.FirstName(), Program: d.ProgramName,
-		Closes: d.ClosesAt.In(loc).Format("Monday 2 January, 15:04 MST"), Questions: d.Questions, Link: link, K: k}
+		Closes: tandem.InZone(d.ClosesAt, d.TimeZone).Format("Monday 2 January, 15:04 MST"), Questions: d.Questions, Link: link, K: k}
 	var text, html bytes.Buffer
 	if err := inviteText.Execute(&text, data); err != nil {
 		return mail.Message{}, err

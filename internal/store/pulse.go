@@ -361,6 +361,7 @@ func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Tim
 		r, err = scanRound(s.queryRow(ctx, tx.tx, "SELECT "+roundColumns+" FROM rounds r WHERE id = ?", id))
 		return err
 	})
+	r.ProgramName, r.TimeZone = p.Name, p.TimeZone
 	return r, created, err
 }
 

@@ -95,10 +95,7 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		if loc, err := time.LoadLocation(zone); err == nil {
-			t = t.In(loc)
-		}
-		return t.Format("Mon 2 Jan 2006 15:04 MST")
+		return tandem.InZone(t, zone).Format("Mon 2 Jan 2006 15:04 MST")
 	},
 }
 

@@ -349,12 +349,7 @@ func (s *Server) sendRoundNow(c echo.Context) error {
 	}
 	if created {
 		s.audit(c, "program.send_now", fmt.Sprintf("program %d round %d", id, r.ID))
-		closes := r.ClosesAt
-		if p, err := s.store.Program(c.Request().Context(), id); err == nil {
-			if loc, err := time.LoadLocation(p.TimeZone); err == nil {
-				closes = closes.In(loc)
-			}
-		}
+		closes := tandem.InZone(r.ClosesAt, r.TimeZone)
 		s.flash(c, fmt.Sprintf("Round %d is open until %s; invitations are on their way.", r.Seq, closes.Format("Mon 2 Jan 15:04 MST")))
 	} else {
 		s.flash(c, "A round was started a moment ago already.")
