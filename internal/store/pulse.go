@@ -298,6 +298,10 @@ func inList(ids []int64) (string, []any) {
 	return ph, args
 }
 
+// ManualRoundGuard is how long after a manual round another manual round
+// of the same program is taken for a repeated click (see CreateRound).
+const ManualRoundGuard = time.Minute
+
 const roundColumns = "r.id, r.program_id, r.scheduled_at, r.seq, r.closes_at, COALESCE(r.remind_at, 0), r.reminded, r.closed, r.manual, r.min_group, r.period"
 
 func scanRound(sc interface{ Scan(...any) error }, extra ...any) (pulse.Round, error) {
@@ -314,6 +318,11 @@ func scanRound(sc interface{ Scan(...any) error }, extra ...any) (pulse.Round, e
 // invitation — all in one transaction. The round is unique on (program,
 // slot): when it exists already (a double fire, a restart, another
 // replica), nothing is written and created is false.
+//
+// A manual round ("send a round now") has now as its slot, so a second
+// click a second later would be a new slot: instead, a manual round asked
+// for within ManualRoundGuard of the last one returns that one, not
+// created, and nobody is invited twice.
 func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Time, manual bool, now time.Time) (r pulse.Round, created bool, err error) {
 	sched, err := pulse.ParseSchedule(p.Cron, p.TimeZone)
 	if err != nil {
@@ -327,6 +336,21 @@ func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Tim
 		remind = sql.NullInt64{Int64: slot.In(loc).AddDate(0, 0, p.ReminderDays).Unix(), Valid: true}
 	}
 	err = s.InTx(ctx, func(tx *Tx) error {
+		if manual {
+			if s.engine == Postgres { // SQLite's writer is one at a time already
+				if _, err := s.exec(ctx, tx.tx, "SELECT id FROM programs WHERE id = ? FOR UPDATE", p.ID); err != nil {
+					return err
+				}
+			}
+			recent, err := scanRound(s.queryRow(ctx, tx.tx, "SELECT "+roundColumns+` FROM rounds r
+				WHERE program_id = ? AND manual = ? AND created_at > ? ORDER BY id DESC LIMIT 1`, p.ID, true, now.Add(-ManualRoundGuard).Unix()))
+			if err == nil {
+				r = recent
+				return nil
+			} else if err != sql.ErrNoRows {
+				return err
+			}
+		}
 		var id int64
 		var seq int
 		err := s.queryRow(ctx, tx.tx, `INSERT INTO rounds (program_id, scheduled_at, seq, closes_at, remind_at, manual, min_group, period, created_at)

@@ -71,6 +71,52 @@ func TestRoundIsUniquePerProgramAndSlotEvenUnderConcurrentCreates(t *testing.T) 
 	})
 }
 
+func TestARepeatedSendNowClickReturnsTheRoundJustStarted(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		p := newProgram(t, st, 4)
+		click := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+		first, created, err := st.CreateRound(ctx, &p, click, true, click)
+		if err != nil || !created {
+			t.Fatalf("first click: created %v, %v", created, err)
+		}
+		if first.TimeZone != p.TimeZone || first.ProgramName != p.Name {
+			t.Errorf("the new round says zone %q, program %q; want %q, %q", first.TimeZone, first.ProgramName, p.TimeZone, p.Name)
+		}
+		// Two more clicks from two replicas, in later seconds: new slots,
+		// but within the guard of the first.
+		var wg sync.WaitGroup
+		for _, later := range []time.Duration{2 * time.Second, 3 * time.Second} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				at := click.Add(later)
+				again, created, err := st.CreateRound(ctx, &p, at, true, at)
+				if err != nil || created || again.ID != first.ID {
+					t.Errorf("click %v later: round %d, created %v, %v; want round %d, not created", later, again.ID, created, err, first.ID)
+				}
+			}()
+		}
+		wg.Wait()
+		if msgs, _ := st.OutboxMessages(ctx, "pending", 100); len(msgs) != 4 {
+			t.Errorf("%d invitations queued after three clicks, want 4 (one each)", len(msgs))
+		}
+		// The schedule firing meanwhile is not a click: its round is made.
+		slot := click.Add(30 * time.Second)
+		if _, created, err := st.CreateRound(ctx, &p, slot, false, slot); err != nil || !created {
+			t.Errorf("a scheduled round 30 s after the click: created %v, %v", created, err)
+		}
+		// A click after the guard is a new round.
+		later := click.Add(ManualRoundGuard + time.Second)
+		if r, created, err := st.CreateRound(ctx, &p, later, true, later); err != nil || !created || r.ID == first.ID {
+			t.Errorf("a click %v after the first: round %d, created %v, %v; want a new round", ManualRoundGuard+time.Second, r.ID, created, err)
+		}
+		if rounds, _ := st.Rounds(ctx, p.ID); len(rounds) != 3 {
+			t.Errorf("%d rounds stored, want 3 (click, schedule, later click)", len(rounds))
+		}
+	})
+}
+
 func TestAnswerIsStoredOnceAndWithoutItsPerson(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()

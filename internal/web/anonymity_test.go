@@ -1082,7 +1082,7 @@ func TestCommentsAreShownInNoTellingOrderAndWithoutTimes(t *testing.T) {
 	inOrder, reversed, idsGrow := 0, 0, 0
 	for run := 1; run <= runs; run++ {
 		now := time.Now()
-		r, _, err := app.st.CreateRound(ctx, &p, now.Add(-time.Duration(run)*time.Hour).Truncate(time.Second), true, now)
+		r, _, err := app.st.CreateRound(ctx, &p, now.Add(-time.Duration(run)*time.Hour).Truncate(time.Second), false, now)
 		if err != nil {
 			t.Fatal(err)
 		}

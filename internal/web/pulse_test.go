@@ -461,3 +461,49 @@ func TestComplementarySuppressionHidesASiblingThatWouldRevealASmallTeam(t *testi
 	}
 	checkNoSubtraction(t, rows, 5)
 }
+
+var flashRe = regexp.MustCompile(`<div class="flash" role="status">([^<]*)</div>`)
+
+func TestASecondSendNowClickInvitesNobodyTwice(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	sched, err := schedule.New(app.runner, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)), schedule.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.srv.SetJobs(sched)
+	hr := app.client()
+	hr.login("hr@example.com")
+	page := fmt.Sprintf("/programs/%d", app.program.ID)
+	send := page + "/send"
+
+	first := hr.postForm(page, send, nil)
+	if first.status != http.StatusSeeOther {
+		t.Fatalf("first click: %d, want 303", first.status)
+	}
+	shown := hr.get(first.header.Get("Location")).body
+	m := flashRe.FindStringSubmatch(shown)
+	if m == nil || !strings.HasPrefix(m[1], "Round 1 is open until") {
+		t.Fatalf("after the first click the flash is %q, want \"Round 1 is open until …\"", m)
+	}
+	if zone := tandem.InZone(time.Now(), "Europe/Berlin").Format("MST"); !strings.Contains(m[1], zone) {
+		t.Errorf("flash %q does not give the closing time in the program's zone (%s)", m[1], zone)
+	}
+
+	// The second click lands in a later second: a different slot.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+	second := hr.postForm(page, send, nil)
+	if second.status != http.StatusSeeOther || second.header.Get("Location") != first.header.Get("Location") {
+		t.Fatalf("second click: %d to %q, want 303 to the same round %q", second.status, second.header.Get("Location"), first.header.Get("Location"))
+	}
+	m = flashRe.FindStringSubmatch(hr.get(second.header.Get("Location")).body)
+	if m == nil || m[1] != "A round was started a moment ago already." {
+		t.Errorf("after the second click the flash is %q", m)
+	}
+	rounds, _ := app.st.Rounds(context.Background(), app.program.ID)
+	if len(rounds) != 1 {
+		t.Errorf("%d rounds after two clicks, want 1", len(rounds))
+	}
+	if msgs, _ := app.st.OutboxMessages(context.Background(), "pending", 100); len(rounds) == 1 && len(msgs) != rounds[0].Invited {
+		t.Errorf("%d invitations queued after two clicks, want %d (one each)", len(msgs), rounds[0].Invited)
+	}
+}
