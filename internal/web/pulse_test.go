@@ -507,3 +507,30 @@ func TestASecondSendNowClickInvitesNobodyTwice(t *testing.T) {
 		t.Errorf("%d invitations queued after two clicks, want %d (one each)", len(msgs), rounds[0].Invited)
 	}
 }
+
+func TestResultsListCountsEachProgramsRounds(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	ctx := context.Background()
+	quiet := pulse.Defaults()
+	quiet.Name = "Quiet program"
+	quiet.AudienceUnitID = app.units["Acme"]
+	if err := app.st.SaveProgram(ctx, &quiet); err != nil {
+		t.Fatal(err)
+	}
+	for _, ago := range []time.Duration{14 * 24 * time.Hour, 7 * 24 * time.Hour} {
+		slot := time.Now().Add(-ago).Truncate(time.Second)
+		if _, _, err := app.st.CreateRound(ctx, &app.program, slot, false, slot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hr := app.client()
+	hr.login("hr@example.com")
+	body := hr.get("/results").body
+	for name, want := range map[string]string{app.program.Name: "2", quiet.Name: "0"} {
+		re := regexp.MustCompile(`>` + regexp.QuoteMeta(name) + `</a></td><td>[^<]*</td><td class="num">(\d+)</td>`)
+		m := re.FindStringSubmatch(body)
+		if m == nil || m[1] != want {
+			t.Errorf("/results row of %q shows %v rounds, want %s", name, m, want)
+		}
+	}
+}

@@ -31,6 +31,10 @@ func (s *Server) resultsPage(c echo.Context) error {
 		Audience string
 		Rounds   int
 	}
+	counts, err := s.store.ProgramRoundCounts(ctx)
+	if err != nil {
+		return err
+	}
 	var rows []row
 	sc := scope(c)
 	for _, p := range programs {
@@ -38,11 +42,7 @@ func (s *Server) resultsPage(c echo.Context) error {
 		if sc != 0 && !tree.Contains(sc, p.AudienceUnitID) && !tree.Contains(p.AudienceUnitID, sc) {
 			continue
 		}
-		rs, err := s.store.Rounds(ctx, p.ID)
-		if err != nil {
-			return err
-		}
-		r := row{Program: p, Rounds: len(rs)}
+		r := row{Program: p, Rounds: counts[p.ID]}
 		if u := tree.Unit(p.AudienceUnitID); u != nil {
 			r.Audience = u.Path
 		}
