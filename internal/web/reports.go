@@ -139,7 +139,7 @@ func (s *Server) correlationPage(c echo.Context) error {
 	}
 	sc := scope(c)
 	for _, p := range programs {
-		if sc == 0 || tree.Contains(sc, p.AudienceUnitID) || tree.Contains(p.AudienceUnitID, sc) {
+		if programVisible(tree, sc, p) {
 			v.Programs = append(v.Programs, option{strconv.FormatInt(p.ID, 10), p.Name})
 		}
 	}

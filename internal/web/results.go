@@ -38,8 +38,7 @@ func (s *Server) resultsPage(c echo.Context) error {
 	var rows []row
 	sc := scope(c)
 	for _, p := range programs {
-		// A leader sees programs whose audience overlaps their subtree.
-		if sc != 0 && !tree.Contains(sc, p.AudienceUnitID) && !tree.Contains(p.AudienceUnitID, sc) {
+		if !programVisible(tree, sc, p) {
 			continue
 		}
 		r := row{Program: p, Rounds: counts[p.ID]}
@@ -57,7 +56,7 @@ func (s *Server) visibleProgram(c echo.Context, tree *tandem.Tree, id int64) (pu
 	if err != nil {
 		return p, err
 	}
-	if sc := scope(c); sc != 0 && !tree.Contains(sc, p.AudienceUnitID) && !tree.Contains(p.AudienceUnitID, sc) {
+	if !programVisible(tree, scope(c), p) {
 		return p, tandem.Errorf(tandem.ENOTFOUND, "There is no program %d.", id)
 	}
 	return p, nil
