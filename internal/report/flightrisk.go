@@ -59,12 +59,12 @@ func RiskMeasureLabel(m string) string {
 
 // FlightRisks applies rule to a program's rounds (any order) within scope
 // (0: everyone) and returns the flagged units, biggest drop first.
-func FlightRisks(tree *tandem.Tree, scope int64, rounds []pulse.Round, questions map[int64][]pulse.Question,
-	respondents map[int64]store.UnitCounts, scores []store.ScoreRow, rule FlightRiskRule) []FlightRisk {
-	rs := append([]pulse.Round(nil), rounds...)
+func FlightRisks(tree *tandem.Tree, scope int64, set store.RoundSet, rule FlightRiskRule) []FlightRisk {
+	questions := set.Questions
+	rs := append([]pulse.Round(nil), set.Rounds...)
 	sort.Slice(rs, func(i, j int) bool { return rs[i].ScheduledAt.Before(rs[j].ScheduledAt) })
 	byRound := map[int64][]store.ScoreRow{}
-	for _, r := range scores {
+	for _, r := range set.Scores {
 		byRound[r.RoundID] = append(byRound[r.RoundID], r)
 	}
 	// Per unit and measure: the series of (round, score, n) where shown.
@@ -74,7 +74,7 @@ func FlightRisks(tree *tandem.Tree, scope int64, rounds []pulse.Round, questions
 	}
 	series := map[key][]FlightRiskPoint{}
 	for _, r := range rs {
-		vis := privacy.Decide(tree, respondents[r.ID], r.MinGroup)
+		vis := privacy.Decide(tree, set.Respondents[r.ID], r.MinGroup)
 		for _, id := range vis.ShownUnits(scope) {
 			totals := map[int64]Totals{}
 			for _, row := range byRound[r.ID] {

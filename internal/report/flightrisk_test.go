@@ -11,7 +11,7 @@ import (
 
 // riskFixture: Acme (1) with teams A (2), B (3) and C (4, three people).
 // Four weekly rounds ask the index item (q1) and intent to stay (q2).
-func riskFixture(aScores []float64, aN []int) (*tandem.Tree, []pulse.Round, map[int64][]pulse.Question, map[int64]store.UnitCounts, []store.ScoreRow) {
+func riskFixture(aScores []float64, aN []int) (*tandem.Tree, store.RoundSet) {
 	tree := tandem.NewTree([]tandem.Unit{{ID: 1, Name: "Acme"}, {ID: 2, ParentID: 1, Name: "A"}, {ID: 3, ParentID: 1, Name: "B"}, {ID: 4, ParentID: 1, Name: "C"}})
 	qs := []pulse.Question{{ID: 1, Kind: pulse.Likert5, Driver: pulse.DriverEngagement, InIndex: true}, {ID: 2, Kind: pulse.Likert5, Driver: pulse.DriverIntent}}
 	var rounds []pulse.Round
@@ -32,15 +32,15 @@ func riskFixture(aScores []float64, aN []int) (*tandem.Tree, []pulse.Round, map[
 				store.ScoreRow{RoundID: id, UnitID: 4, QuestionID: q, N: 3, Sum: []float64{4.5, 4.5, 4.5, 1}[i%4] * 3})
 		}
 	}
-	return tree, rounds, questions, resp, scores
+	return tree, store.RoundSet{Rounds: rounds, Questions: questions, Respondents: resp, Scores: scores}
 }
 
 func TestATeamWhoseEngagementFallsTenPointsIsFlaggedWithItsEvidence(t *testing.T) {
 	// A: 4, 4, 4 (75 on 0–100) then 3.4 (60): 15 points below. A has 7
 	// people and B 6, so that hiding C (3) costs B, not A, its row
 	// (complementary suppression hides the smaller sibling).
-	tree, rounds, qs, resp, scores := riskFixture([]float64{4, 4, 4, 3.4}, []int{7, 7, 7, 7})
-	got := FlightRisks(tree, 0, rounds, qs, resp, scores, DefaultFlightRisk)
+	tree, set := riskFixture([]float64{4, 4, 4, 3.4}, []int{7, 7, 7, 7})
+	got := FlightRisks(tree, 0, set, DefaultFlightRisk)
 	flagged := map[string]FlightRisk{}
 	for _, r := range got {
 		flagged[r.Unit.Name+"/"+r.Measure] = r
@@ -67,16 +67,16 @@ func TestATeamWhoseEngagementFallsTenPointsIsFlaggedWithItsEvidence(t *testing.T
 
 func TestAFallOfNinePointsOrAHiddenRoundIsNotFlagged(t *testing.T) {
 	// 4, 4, 4 then 3.64: 9 points.
-	tree, rounds, qs, resp, scores := riskFixture([]float64{4, 4, 4, 3.64}, []int{7, 7, 7, 7})
-	for _, r := range FlightRisks(tree, 0, rounds, qs, resp, scores, DefaultFlightRisk) {
+	tree, set := riskFixture([]float64{4, 4, 4, 3.64}, []int{7, 7, 7, 7})
+	for _, r := range FlightRisks(tree, 0, set, DefaultFlightRisk) {
 		if r.Unit.Name == "A" {
 			t.Errorf("a 9-point fall was flagged: %+v", r)
 		}
 	}
 	// A hidden in round 2 (4 respondents): the trailing three are not
 	// all shown, so no signal.
-	tree, rounds, qs, resp, scores = riskFixture([]float64{4, 4, 4, 3}, []int{7, 4, 7, 7})
-	for _, r := range FlightRisks(tree, 0, rounds, qs, resp, scores, DefaultFlightRisk) {
+	tree, set = riskFixture([]float64{4, 4, 4, 3}, []int{7, 4, 7, 7})
+	for _, r := range FlightRisks(tree, 0, set, DefaultFlightRisk) {
 		if r.Unit.Name == "A" {
 			t.Errorf("flagged although A was below k in a compared round: %+v", r)
 		}
@@ -84,8 +84,8 @@ func TestAFallOfNinePointsOrAHiddenRoundIsNotFlagged(t *testing.T) {
 }
 
 func TestFlightRisksOfALeaderStayInTheirSubtree(t *testing.T) {
-	tree, rounds, qs, resp, scores := riskFixture([]float64{4, 4, 4, 3.4}, []int{7, 7, 7, 7})
-	for _, r := range FlightRisks(tree, 3, rounds, qs, resp, scores, DefaultFlightRisk) {
+	tree, set := riskFixture([]float64{4, 4, 4, 3.4}, []int{7, 7, 7, 7})
+	for _, r := range FlightRisks(tree, 3, set, DefaultFlightRisk) {
 		if r.Unit.ID != 3 {
 			t.Errorf("a leader of B sees a signal about %s", r.Unit.Name)
 		}

@@ -267,6 +267,19 @@ func inScope(tree *tandem.Tree, scope, unit int64) bool {
 	return scope == 0 || tree.Contains(scope, unit)
 }
 
+// SetRoundResults builds the results of round r of set within scope
+// (0: the whole organisation).
+func SetRoundResults(tree *tandem.Tree, scope int64, set store.RoundSet, r pulse.Round) *RoundResults {
+	var scores []store.ScoreRow
+	for _, row := range set.Scores {
+		if row.RoundID == r.ID {
+			scores = append(scores, row)
+		}
+	}
+	return BuildRoundResults(RoundInput{Tree: tree, Scope: scope, Round: r, Questions: set.Questions[r.ID],
+		Respondents: set.Respondents[r.ID], Scores: scores})
+}
+
 // TrendPoint is one round's headline for a unit.
 type TrendPoint struct {
 	Round pulse.Round
@@ -276,15 +289,14 @@ type TrendPoint struct {
 
 // Trend computes a unit's headline scores in each round, shown only where
 // the unit met the threshold in that round.
-func Trend(tree *tandem.Tree, unitID int64, rounds []pulse.Round, questions map[int64][]pulse.Question,
-	respondents map[int64]store.UnitCounts, scores []store.ScoreRow) []TrendPoint {
+func Trend(tree *tandem.Tree, unitID int64, set store.RoundSet) []TrendPoint {
 	byRound := map[int64][]store.ScoreRow{}
-	for _, r := range scores {
+	for _, r := range set.Scores {
 		byRound[r.RoundID] = append(byRound[r.RoundID], r)
 	}
 	var out []TrendPoint
-	for _, r := range rounds {
-		vis := privacy.Decide(tree, respondents[r.ID], r.MinGroup)
+	for _, r := range set.Rounds {
+		vis := privacy.Decide(tree, set.Respondents[r.ID], r.MinGroup)
 		p := TrendPoint{Round: r, Shown: vis.Shown(unitID)}
 		if p.Shown {
 			totals := map[int64]Totals{}
@@ -295,7 +307,7 @@ func Trend(tree *tandem.Tree, unitID int64, rounds []pulse.Round, questions map[
 					totals[row.QuestionID] = t
 				}
 			}
-			p.Scores = scoreGroup(totals, questions[r.ID], vis.Count(unitID))
+			p.Scores = scoreGroup(totals, set.Questions[r.ID], vis.Count(unitID))
 		}
 		out = append(out, p)
 	}

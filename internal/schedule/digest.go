@@ -93,19 +93,7 @@ func (r *Runner) Digest(ctx context.Context, now time.Time) (int, error) {
 		if len(rounds) > 12 {
 			rounds = rounds[:12] // newest first: enough for the trailing rule
 		}
-		ids := make([]int64, len(rounds))
-		qs := map[int64][]pulse.Question{}
-		for i, rd := range rounds {
-			ids[i] = rd.ID
-			if qs[rd.ID], err = r.store.RoundQuestions(ctx, rd.ID); err != nil {
-				return 0, err
-			}
-		}
-		resp, err := r.store.Respondents(ctx, ids)
-		if err != nil {
-			return 0, err
-		}
-		scores, err := r.store.Scores(ctx, ids)
+		set, err := r.store.LoadRoundSet(ctx, rounds)
 		if err != nil {
 			return 0, err
 		}
@@ -116,7 +104,7 @@ func (r *Runner) Digest(ctx context.Context, now time.Time) (int, error) {
 		if p.MinGroup > data.K {
 			data.K = p.MinGroup
 		}
-		for _, fr := range report.FlightRisks(tree, 0, rounds, qs, resp, scores, report.DefaultFlightRisk) {
+		for _, fr := range report.FlightRisks(tree, 0, set, report.DefaultFlightRisk) {
 			last := fr.Rounds[len(fr.Rounds)-1]
 			dp.Risks = append(dp.Risks, digestRisk{Unit: fr.Unit.Path, Measure: report.RiskMeasureLabel(fr.Measure),
 				Latest: fmt.Sprintf("%.0f", fr.Latest), Trail: fmt.Sprintf("%.0f", fr.Trailing), Drop: fmt.Sprintf("%.0f", fr.Drop),

@@ -3,7 +3,40 @@ package store
 import (
 	"context"
 	"database/sql"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
 )
+
+// RoundSet is some of one program's rounds with what the pulse reports
+// read of them: each round's questions, its respondents per unit and its
+// score totals.
+type RoundSet struct {
+	Rounds      []pulse.Round
+	Questions   map[int64][]pulse.Question // by round id
+	Respondents map[int64]UnitCounts       // by round id
+	Scores      []ScoreRow
+}
+
+// LoadRoundSet loads the questions, respondents and scores of rounds; the
+// set keeps the rounds in the order given.
+func (s *Store) LoadRoundSet(ctx context.Context, rounds []pulse.Round) (RoundSet, error) {
+	set := RoundSet{Rounds: rounds, Questions: make(map[int64][]pulse.Question, len(rounds))}
+	ids := make([]int64, len(rounds))
+	for i, r := range rounds {
+		ids[i] = r.ID
+		qs, err := s.RoundQuestions(ctx, r.ID)
+		if err != nil {
+			return set, err
+		}
+		set.Questions[r.ID] = qs
+	}
+	var err error
+	if set.Respondents, err = s.Respondents(ctx, ids); err != nil {
+		return set, err
+	}
+	set.Scores, err = s.Scores(ctx, ids)
+	return set, err
+}
 
 // ScoreRow is the running total of one question in one unit and round.
 type ScoreRow struct {

@@ -43,7 +43,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	var prog *pulse.Program
 	for i := range programs {
 		p := &programs[i]
-		if _, err := s.visibleProgram(c, tree, p.ID); err != nil {
+		if !programVisible(tree, sc, *p) {
 			continue
 		}
 		if prog == nil || counts[p.ID] > counts[prog.ID] {
@@ -73,25 +73,13 @@ func (s *Server) dashboard(c echo.Context) error {
 	for i := range all {
 		rounds[len(all)-1-i] = all[i]
 	}
-	ids := make([]int64, len(rounds))
-	questions := map[int64][]pulse.Question{}
-	for i, r := range rounds {
-		ids[i] = r.ID
-		if questions[r.ID], err = s.store.RoundQuestions(ctx, r.ID); err != nil {
-			return err
-		}
-	}
-	resp, err := s.store.Respondents(ctx, ids)
-	if err != nil {
-		return err
-	}
-	scores, err := s.store.Scores(ctx, ids)
+	set, err := s.store.LoadRoundSet(ctx, rounds)
 	if err != nil {
 		return err
 	}
 	if len(rounds) > 0 {
 		// Engagement and CSAT (% satisfied) of the head unit, week by week.
-		trend := report.Trend(tree, head, rounds, questions, resp, scores)
+		trend := report.Trend(tree, head, set)
 		first, _ := tandem.ParseDate(rounds[0].Period)
 		totals, err := s.store.CustomerTotalsRows(ctx, "W", tandem.MetricCSAT, tandem.PeriodStart(tandem.Week, first), tandem.Today(s.now()))
 		if err != nil {
@@ -125,8 +113,8 @@ func (s *Server) dashboard(c echo.Context) error {
 			series = append(series, Series{"CSAT, % satisfied", "#1a5fb4", csat})
 		}
 		data["Chart"] = lineChart(labels, series, 0, 100, "")
-		data["Columns"], data["Heat"] = heatmap(tree, sc, *prog, rounds, questions, resp, scores)
-		data["Changes"] = biggestChanges(tree, sc, rounds, questions, resp, scores)
+		data["Columns"], data["Heat"] = heatmap(tree, sc, *prog, set)
+		data["Changes"] = biggestChanges(tree, sc, set)
 		data["Latest"] = all[0]
 	}
 	// The correlation headline, from the report's defaults.
@@ -137,7 +125,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	risks := 0
 	if len(rounds) > 0 {
-		risks = len(report.FlightRisks(tree, sc, rounds, questions, resp, scores, report.DefaultFlightRisk))
+		risks = len(report.FlightRisks(tree, sc, set, report.DefaultFlightRisk))
 	}
 	data["Risks"] = risks
 	return s.render(c, "dashboard", pageData{Title: "Dashboard", Nav: "dashboard", Data: data})
@@ -145,14 +133,11 @@ func (s *Server) dashboard(c echo.Context) error {
 
 // biggestChanges compares the engagement of units shown in both of the two
 // latest rounds that asked the engagement index, biggest move first.
-func biggestChanges(tree *tandem.Tree, sc int64, rounds []pulse.Round, questions map[int64][]pulse.Question,
-	resp map[int64]store.UnitCounts, scores []store.ScoreRow) []change {
+func biggestChanges(tree *tandem.Tree, sc int64, set store.RoundSet) []change {
 	var last []report.UnitResult
 	var prev []report.UnitResult
-	for i := len(rounds) - 1; i >= 0 && prev == nil; i-- {
-		r := rounds[i]
-		rr := report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: sc, Round: r, Questions: questions[r.ID],
-			Respondents: resp[r.ID], Scores: filterScores(scores, r.ID)})
+	for i := len(set.Rounds) - 1; i >= 0 && prev == nil; i-- {
+		rr := report.SetRoundResults(tree, sc, set, set.Rounds[i])
 		asked := false
 		for _, u := range rr.Units {
 			asked = asked || !math.IsNaN(u.Engagement)

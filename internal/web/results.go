@@ -105,24 +105,12 @@ func (s *Server) programResults(c echo.Context) error {
 	for i, j := 0, len(rounds)-1; i < j; i, j = i+1, j-1 {
 		rounds[i], rounds[j] = rounds[j], rounds[i]
 	}
-	ids := make([]int64, len(rounds))
-	questions := map[int64][]pulse.Question{}
-	for i, r := range rounds {
-		ids[i] = r.ID
-		if questions[r.ID], err = s.store.RoundQuestions(ctx, r.ID); err != nil {
-			return err
-		}
-	}
-	resp, err := s.store.Respondents(ctx, ids)
-	if err != nil {
-		return err
-	}
-	scores, err := s.store.Scores(ctx, ids)
+	set, err := s.store.LoadRoundSet(ctx, rounds)
 	if err != nil {
 		return err
 	}
 	head := headlineUnit(c, tree, p)
-	trend := report.Trend(tree, head, rounds, questions, resp, scores)
+	trend := report.Trend(tree, head, set)
 	var labels []string
 	eng, enps := make([]float64, len(trend)), make([]float64, len(trend))
 	for i, t := range trend {
@@ -134,7 +122,7 @@ func (s *Server) programResults(c echo.Context) error {
 	}
 	chart := lineChart(labels, []Series{{"Engagement (0–100)", "#2f6f5e", eng}, {"eNPS (−100…100)", "#c77d12", enps}}, -100, 100, "")
 
-	colLabels, heat := heatmap(tree, scope(c), p, rounds, questions, resp, scores)
+	colLabels, heat := heatmap(tree, scope(c), p, set)
 	// Newest first for the list.
 	for i, j := 0, len(rounds)-1; i < j; i, j = i+1, j-1 {
 		rounds[i], rounds[j] = rounds[j], rounds[i]
@@ -144,16 +132,6 @@ func (s *Server) programResults(c echo.Context) error {
 		"Program": p, "Rounds": rounds, "Chart": chart, "Head": head_, "Columns": colLabels, "Heat": heat,
 		"K": p.MinGroup, "CanEdit": currentUser(c).CanEdit(),
 	}})
-}
-
-func filterScores(rows []store.ScoreRow, round int64) []store.ScoreRow {
-	var out []store.ScoreRow
-	for _, r := range rows {
-		if r.RoundID == round {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // roundData loads and builds one round's results for the current user.
@@ -340,9 +318,8 @@ func (s *Server) retryOutbox(c echo.Context) error {
 // oldest first) that asked the measure, with that round's anonymity
 // decision. Mixing rounds within a column would let shown units from
 // different rounds be subtracted from each other.
-func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, rounds []pulse.Round, questions map[int64][]pulse.Question,
-	resp map[int64]store.UnitCounts, scores []store.ScoreRow) ([]string, []heatRow) {
-	window := rounds
+func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, set store.RoundSet) ([]string, []heatRow) {
+	window := set.Rounds
 	if n := max(p.DriverCycle, p.CoreEvery); len(window) > n {
 		window = window[len(window)-n:]
 	}
@@ -355,7 +332,7 @@ func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, rounds []pulse.Round,
 		colLabels = append(colLabels, pulse.DriverLabel(col))
 	}
 	asks := func(r pulse.Round, col string) bool {
-		for _, q := range questions[r.ID] {
+		for _, q := range set.Questions[r.ID] {
 			if (col == pulse.DriverEngagement && q.InIndex) || (col != pulse.DriverEngagement && q.Driver == col) {
 				return true
 			}
@@ -382,8 +359,7 @@ func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, rounds []pulse.Round,
 		}
 		rr := results[r.ID]
 		if rr == nil {
-			rr = report.BuildRoundResults(report.RoundInput{Tree: tree, Scope: sc, Round: *r, Questions: questions[r.ID],
-				Respondents: resp[r.ID], Scores: filterScores(scores, r.ID)})
+			rr = report.SetRoundResults(tree, sc, set, *r)
 			results[r.ID] = rr
 		}
 		for _, u := range rr.Units {

@@ -77,7 +77,7 @@ func (s *Server) risksPage(c echo.Context) error {
 	}
 	var out []programRisks
 	for _, p := range programs {
-		if _, err := s.visibleProgram(c, tree, p.ID); err != nil {
+		if !programVisible(tree, scope(c), p) {
 			continue
 		}
 		rounds, err := s.store.Rounds(ctx, p.ID)
@@ -87,23 +87,11 @@ func (s *Server) risksPage(c echo.Context) error {
 		if len(rounds) > 12 {
 			rounds = rounds[:12]
 		}
-		ids := make([]int64, len(rounds))
-		qs := map[int64][]pulse.Question{}
-		for i, r := range rounds {
-			ids[i] = r.ID
-			if qs[r.ID], err = s.store.RoundQuestions(ctx, r.ID); err != nil {
-				return err
-			}
-		}
-		resp, err := s.store.Respondents(ctx, ids)
+		set, err := s.store.LoadRoundSet(ctx, rounds)
 		if err != nil {
 			return err
 		}
-		scores, err := s.store.Scores(ctx, ids)
-		if err != nil {
-			return err
-		}
-		out = append(out, programRisks{p, report.FlightRisks(tree, scope(c), rounds, qs, resp, scores, report.DefaultFlightRisk)})
+		out = append(out, programRisks{p, report.FlightRisks(tree, scope(c), set, report.DefaultFlightRisk)})
 	}
 	return s.render(c, "risks", pageData{Title: "Flight-risk signals", Nav: "retention", Data: map[string]any{"Programs": out, "Rule": report.DefaultFlightRisk}})
 }

@@ -32,7 +32,7 @@ func (s *Server) servicePage(c echo.Context) error {
 	}
 	var choices []choice
 	for _, p := range programs {
-		if _, err := s.visibleProgram(c, tree, p.ID); err != nil {
+		if !programVisible(tree, scope(c), p) {
 			continue
 		}
 		rounds, err := s.store.Rounds(ctx, p.ID)
@@ -80,10 +80,11 @@ func (s *Server) servicePage(c echo.Context) error {
 		return err
 	}
 	// The providers' own engagement in the same round, where shown.
-	qs, _ := s.store.RoundQuestions(ctx, r.ID)
-	resp, _ := s.store.Respondents(ctx, []int64{r.ID})
-	scores, _ := s.store.Scores(ctx, []int64{r.ID})
-	rr := report.BuildRoundResults(report.RoundInput{Tree: tree, Round: r, Questions: qs, Respondents: resp[r.ID], Scores: scores})
+	set, err := s.store.LoadRoundSet(ctx, []pulse.Round{r})
+	if err != nil {
+		return err
+	}
+	rr := report.SetRoundResults(tree, 0, set, r)
 	engagement := map[int64]float64{}
 	for _, u := range rr.Units {
 		engagement[u.Unit.ID] = u.Engagement
