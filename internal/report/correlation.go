@@ -862,8 +862,10 @@ func describe(c *Correlation, rounds int, anyCustomer bool) (string, []string) {
 	if c.NPairs == 0 || math.IsNaN(float64(c.Pearson.R)) {
 		var why string
 		switch {
+		case rounds == 0 && p.ProgramID == 0:
+			why = "There is no pulse program yet: once a program's rounds are answered, this report relates their scores to customer ratings."
 		case rounds == 0:
-			why = fmt.Sprintf("The pulse program has no rounds between %s and %s.", tandem.FormatDate(p.From), tandem.FormatDate(p.To))
+			why = fmt.Sprintf("The pulse program %q has no rounds between %s and %s.", p.Program, tandem.FormatDate(p.From), tandem.FormatDate(p.To))
 		case !anyCustomer:
 			why = fmt.Sprintf("No %s ratings are recorded for teams in this scope in these %s.", cust, units)
 		case c.NPairs == 0:
