@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
 // newProgram imports a team of size people under Acme/Team and saves a
@@ -337,6 +338,38 @@ func TestConcurrentAnswersAreEachStoredOnce(t *testing.T) {
 		got, _ := st.Round(ctx, r.ID)
 		if got.Responded != 60 {
 			t.Errorf("participation %d, want 60", got.Responded)
+		}
+	})
+}
+
+func TestAServiceQuestionNamingAMissingTeamIsRefusedWhole(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		newProgram(t, st, 3)
+		tree, _ := st.Tree(ctx)
+		var team int64
+		for _, u := range tree.Walk() {
+			if u.Name == "Team" {
+				team = u.ID
+			}
+		}
+		before, _ := st.Questions(ctx)
+		q := &pulse.Question{Text: "How well does Team help you?", Kind: pulse.Service, Providers: []int64{team, 987654}}
+		err := st.CreateQuestion(ctx, q)
+		if tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(tandem.ErrorMessage(err), "unit 987654 does not exist") {
+			t.Fatalf("CreateQuestion = %v, want invalid: unit 987654 does not exist", err)
+		}
+		if after, _ := st.Questions(ctx); len(after) != len(before) {
+			t.Errorf("%d questions stored after a refused one", len(after)-len(before))
+		}
+		var links int
+		st.DB().QueryRow("SELECT COUNT(*) FROM question_providers").Scan(&links)
+		if links != 0 {
+			t.Errorf("%d provider links left behind", links)
+		}
+		q = &pulse.Question{Text: "How well does Team help you?", Kind: pulse.Service, Providers: []int64{team}}
+		if err := st.CreateQuestion(ctx, q); err != nil {
+			t.Fatalf("the same question with an existing team: %v", err)
 		}
 	})
 }

@@ -393,10 +393,12 @@ func (s *Server) previewProgram(c echo.Context) error {
 }
 
 func (s *Server) questionsPage(c echo.Context) error {
-	return s.renderQuestions(c, http.StatusOK, map[string]string{"kind": "likert5"}, "")
+	return s.renderQuestions(c, http.StatusOK, map[string]string{"kind": "likert5"}, nil, "")
 }
 
-func (s *Server) renderQuestions(c echo.Context, status int, form map[string]string, errMsg string) error {
+// renderQuestions shows the question bank and the form to add one; picked
+// are the provider teams the form had selected.
+func (s *Server) renderQuestions(c echo.Context, status int, form map[string]string, picked []int64, errMsg string) error {
 	qs, err := s.store.Questions(c.Request().Context())
 	if err != nil {
 		return err
@@ -409,8 +411,13 @@ func (s *Server) renderQuestions(c echo.Context, status int, form map[string]str
 	for _, u := range tree.Walk() {
 		providerNames[u.ID] = u.Path
 	}
+	selected := map[int64]bool{}
+	for _, id := range picked {
+		selected[id] = true
+	}
 	return s.renderStatus(c, status, "questions", pageData{Title: "Question bank", Nav: "programs", Data: map[string]any{
-		"Questions": qs, "Drivers": pulse.Drivers, "Kinds": pulse.Kinds, "Form": form, "Error": errMsg, "Units": tree.Walk(), "UnitNames": providerNames,
+		"Questions": qs, "Drivers": pulse.Drivers, "Kinds": pulse.Kinds, "Form": form, "Picked": selected, "Error": errMsg,
+		"Units": tree.Walk(), "UnitNames": providerNames,
 	}})
 }
 
@@ -419,12 +426,15 @@ func (s *Server) createQuestion(c echo.Context) error {
 	q := &pulse.Question{Text: form["text"], Kind: pulse.Kind(form["kind"]), Driver: form["driver"], Choices: strings.Split(form["choices"], "\n")}
 	params, _ := c.FormParams()
 	for _, v := range params["providers"] {
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-			q.Providers = append(q.Providers, id)
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return s.renderQuestions(c, http.StatusBadRequest, form, q.Providers, fmt.Sprintf("%q is not a team; pick the teams to rate from the list", v))
 		}
+		q.Providers = append(q.Providers, id)
 	}
+	picked := append([]int64(nil), q.Providers...) // Validate trims the list
 	if err := s.store.CreateQuestion(c.Request().Context(), q); tandem.ErrorCode(err) == tandem.EINVALID {
-		return s.renderQuestions(c, http.StatusBadRequest, form, tandem.ErrorMessage(err))
+		return s.renderQuestions(c, http.StatusBadRequest, form, picked, tandem.ErrorMessage(err))
 	} else if err != nil {
 		return err
 	}

@@ -534,3 +534,50 @@ func TestResultsListCountsEachProgramsRounds(t *testing.T) {
 		}
 	}
 }
+
+func TestQuestionFormRefusesBadInputAndKeepsWhatWasEntered(t *testing.T) {
+	app := newTestApp(t)
+	hr := app.client()
+	hr.login("hr@example.com")
+	before, _ := app.st.Questions(context.Background())
+	support := fmt.Sprint(app.units["Support"])
+	for name, tc := range map[string]struct {
+		form      url.Values
+		want      string
+		keepsText string
+	}{
+		"one option": {url.Values{"text": {"Where do you mostly work?"}, "kind": {"choice"}, "choices": {"Office\n\n  "}},
+			"2 to 12 options", "Where do you mostly work?"},
+		"repeated option": {url.Values{"text": {"Where do you mostly work?"}, "kind": {"choice"}, "choices": {"Office\nHome\noffice"}},
+			`option &#34;office&#34; is listed twice`, "Office\nHome\noffice"},
+		"service without teams": {url.Values{"text": {"How well does Support help you?"}, "kind": {"service"}},
+			"1 to 50 provider teams", "How well does Support help you?"},
+		"service with a driver": {url.Values{"text": {"How well does Support help you?"}, "kind": {"service"}, "providers": {support}, "driver": {"growth"}},
+			"has no driver", `<option value="` + support + `" selected>`},
+		"a team that does not exist": {url.Values{"text": {"How well does Support help you?"}, "kind": {"service"}, "providers": {support, "987654"}},
+			"unit 987654 does not exist", `<option value="` + support + `" selected>`},
+		"a provider that is not a number": {url.Values{"text": {"How well does Support help you?"}, "kind": {"service"}, "providers": {"Support"}},
+			"not a team", "How well does Support help you?"},
+		"no text":      {url.Values{"kind": {"likert5"}, "text": {"   "}}, "write the question", ""},
+		"unknown kind": {url.Values{"text": {"Do you like it here?"}, "kind": {"stars"}}, "not a question kind", "Do you like it here?"},
+	} {
+		res := hr.postForm("/questions", "/questions", tc.form)
+		if res.status != http.StatusBadRequest || !strings.Contains(res.body, tc.want) {
+			t.Errorf("%s: %d, want 400 saying %q", name, res.status, tc.want)
+		}
+		if !strings.Contains(res.body, tc.keepsText) {
+			t.Errorf("%s: the form lost %q", name, tc.keepsText)
+		}
+	}
+	after, _ := app.st.Questions(context.Background())
+	if len(after) != len(before) {
+		t.Errorf("%d questions added by bad forms", len(after)-len(before))
+	}
+	ok := hr.postForm("/questions", "/questions", url.Values{"text": {"Where do you mostly work?"}, "kind": {"choice"}, "choices": {"Office\nHome\nBoth"}})
+	if ok.status != http.StatusSeeOther {
+		t.Fatalf("a good choice question: %d", ok.status)
+	}
+	if after, _ := app.st.Questions(context.Background()); len(after) != len(before)+1 || after[len(after)-1].Text != "Where do you mostly work?" || len(after[len(after)-1].Choices) != 3 {
+		t.Errorf("the good question was not stored with its 3 options")
+	}
+}
