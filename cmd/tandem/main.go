@@ -33,7 +33,7 @@ func commands() []command {
 		{"demo", "create or refresh a demo database and serve it", runDemo},
 		{"import", "import a file: tandem import roster FILE, tandem import ratings FILE", runImport},
 		{"user", "manage accounts: tandem user add EMAIL --role admin|hr|leader", runUser},
-		{"report", "print a report: tandem report correlation [--format table|json|csv]", runReport},
+		{"report", "print a report: tandem report correlation|retention [--format table|json|csv]", runReport},
 		{"migrate", "apply database migrations (also done at every start)", runMigrate},
 		{"backup", "copy the SQLite database while it is in use: tandem backup FILE", runBackup},
 		{"version", "print the version", runVersion},
