@@ -471,7 +471,7 @@ func TestSyncFollowsProgramChangesWithoutRestart(t *testing.T) {
 	}
 }
 
-func TestSendNowCreatesAManualRoundOncePerSecond(t *testing.T) {
+func TestSendNowCreatesOneManualRoundForRepeatedClicks(t *testing.T) {
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
