@@ -74,6 +74,13 @@ func (s *Store) CreateQuestion(ctx context.Context, q *pulse.Question) error {
 		return err
 	}
 	return s.InTx(ctx, func(tx *Tx) error {
+		// The next position names the key: two creations at once must not
+		// read the same MAX (SQLite's writer is one at a time already).
+		if s.engine == Postgres {
+			if _, err := s.exec(ctx, tx.tx, "SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?)", advisoryQuestions); err != nil {
+				return err
+			}
+		}
 		var pos int
 		if err := s.queryRow(ctx, tx.tx, "SELECT COALESCE(MAX(position), 0) + 1 FROM questions").Scan(&pos); err != nil {
 			return err
@@ -94,6 +101,9 @@ func (s *Store) CreateQuestion(ctx context.Context, q *pulse.Question) error {
 		return nil
 	})
 }
+
+// advisoryQuestions serialises custom-question creation on PostgreSQL.
+const advisoryQuestions = 0x7464_6d03
 
 // SetQuestionRetired retires a question (no new rounds ask it; past
 // results keep it) or brings it back.

@@ -373,3 +373,31 @@ func TestAServiceQuestionNamingAMissingTeamIsRefusedWhole(t *testing.T) {
 		}
 	})
 }
+
+func TestQuestionsAddedAtOnceEachGetTheirOwnKey(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		before, _ := st.Questions(ctx)
+		const n = 8
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				q := &pulse.Question{Text: fmt.Sprintf("Custom question %d?", i), Kind: pulse.Likert5}
+				if err := st.CreateQuestion(ctx, q); err != nil {
+					t.Errorf("question %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		after, _ := st.Questions(ctx)
+		keys := map[string]bool{}
+		for _, q := range after {
+			keys[q.Key] = true
+		}
+		if len(after) != len(before)+n || len(keys) != len(after) {
+			t.Errorf("%d questions with %d distinct keys after %d concurrent adds to %d", len(after), len(keys), n, len(before))
+		}
+	})
+}
