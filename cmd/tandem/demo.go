@@ -33,7 +33,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	st, err := store.Open(ctx, cfg.db, store.Options{})
+	st, err := store.Open(ctx, cfg.db, store.Options{Logger: log})
 	if err != nil {
 		return err
 	}

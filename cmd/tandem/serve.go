@@ -114,7 +114,7 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.db, store.Options{})
+	st, err := store.Open(ctx, cfg.db, store.Options{Logger: log})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,6 +22,10 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
+
+// busyTimeout is how long a SQLite connection waits for a lock another
+// holds before it gives up with "database is locked".
+const busyTimeout = 5 * time.Second
 
 // Engine names.
 const (
@@ -45,6 +50,9 @@ type Store struct {
 	// The SQLite group commit: submissions queue here and one goroutine
 	// writes them in batches.
 	batch batcher
+	// checkpoints copies SQLite's log into the database file in the
+	// background (nil on PostgreSQL).
+	checkpoints *checkpointer
 }
 
 // Options tune Open.
@@ -53,6 +61,13 @@ type Options struct {
 	Readers int
 	// NoMigrate skips applying migrations (for `tandem migrate --status`).
 	NoMigrate bool
+	// Logger hears of trouble in the store's background work (default
+	// slog.Default()).
+	Logger *slog.Logger
+
+	// Tests make SQLite's background checkpoints more frequent.
+	checkpointEvery time.Duration
+	restartFrames   int
 }
 
 // Open opens the database named by dsn and applies pending migrations.
@@ -61,6 +76,15 @@ type Options struct {
 func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if opt.Readers <= 0 {
 		opt.Readers = 4
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.checkpointEvery <= 0 {
+		opt.checkpointEvery = checkpointEvery
+	}
+	if opt.restartFrames <= 0 {
+		opt.restartFrames = restartFrames
 	}
 	var s *Store
 	var err error
@@ -96,8 +120,8 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		}
 	}
 	p := (&url.URL{Path: path}).EscapedPath()
-	common := "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64"
-	w, err := sql.Open("sqlite3", "file:"+p+"?_journal_mode=WAL&_txlock=immediate&"+common)
+	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64", busyTimeout.Milliseconds())
+	w, err := sql.Open(writerDriver, "file:"+p+"?_journal_mode=WAL&_txlock=immediate&"+common)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -118,7 +142,17 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(opt.Readers)
 	r.SetMaxIdleConns(opt.Readers)
-	return &Store{engine: SQLite, w: w, r: r, path: path}, nil
+	cp, err := sql.Open("sqlite3", "file:"+p+"?"+common)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)
+	}
+	cp.SetMaxOpenConns(1)
+	cp.SetMaxIdleConns(1)
+	c := &checkpointer{db: cp, writer: w, log: opt.Logger, every: opt.checkpointEvery, restart: opt.restartFrames}
+	c.start()
+	return &Store{engine: SQLite, w: w, r: r, path: path, checkpoints: c}, nil
 }
 
 func describeSQLiteErr(err error) error {
@@ -142,19 +176,21 @@ func (s *Store) Engine() string { return s.engine }
 // Path returns the SQLite file path ("" on PostgreSQL).
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database.
+// Close closes the database: queued answers are written first, and the
+// background checkpoints stop before the writer closes.
 func (s *Store) Close() error {
 	s.batch.stop()
-	var err error
+	var errs []error
+	if s.checkpoints != nil {
+		errs = append(errs, s.checkpoints.close())
+	}
 	if s.r != nil && s.r != s.w {
-		err = s.r.Close()
+		errs = append(errs, s.r.Close())
 	}
 	if s.w != nil {
-		if e := s.w.Close(); e != nil {
-			err = e
-		}
+		errs = append(errs, s.w.Close())
 	}
-	return err
+	return errors.Join(errs...)
 }
 
 // Ping checks that the database answers a query.
