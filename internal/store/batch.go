@@ -138,7 +138,7 @@ func (s *Store) writeBatch(batch []*submission) {
 			err := tx.submit(ctx, sub)
 			switch err {
 			case nil:
-			case ErrAlreadyAnswered, ErrRoundClosed:
+			case ErrAlreadyAnswered, ErrRoundClosed, ErrUnknownLink:
 				results[i] = err // nothing was written for it
 			default:
 				return err

@@ -603,23 +603,41 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (Invita
 		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
 		JOIN programs p ON p.id = r.program_id WHERE t.token_hash = ?`, tokenHash), &inv.ID, &inv.UnitID, &inv.Responded, &inv.Program, &zone)
 	if err == sql.ErrNoRows {
-		return inv, tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
+		return inv, ErrUnknownLink
+	}
+	if err != nil {
+		return inv, s.wrapErr(err)
 	}
 	r.TimeZone = zone
 	inv.Round, inv.RoundID = r, r.ID
-	return inv, err
+	// The answer that usually follows the page needs no read.
+	s.links.remember(tokenHash, link{invitationID: inv.ID, roundID: inv.RoundID, unitID: inv.UnitID, closesAt: r.ClosesAt}, time.Now())
+	return inv, nil
 }
 
-// AddInvitationToken stores the hash of a newly sent answer link.
+// AddInvitationToken stores the hash of a newly sent answer link, and
+// remembers what the link opens.
 func (s *Store) AddInvitationToken(ctx context.Context, invitationID int64, tokenHash string) error {
-	_, err := s.exec(ctx, s.w, "INSERT INTO invitation_tokens (token_hash, invitation_id) VALUES (?, ?)", tokenHash, invitationID)
-	return err
+	l := link{invitationID: invitationID}
+	var closes int64
+	err := s.queryRow(ctx, s.w, `INSERT INTO invitation_tokens (token_hash, invitation_id) VALUES (?, ?)
+		RETURNING (SELECT i.round_id FROM invitations i WHERE i.id = invitation_id),
+		(SELECT i.unit_id FROM invitations i WHERE i.id = invitation_id),
+		(SELECT r.closes_at FROM invitations i JOIN rounds r ON r.id = i.round_id WHERE i.id = invitation_id)`,
+		tokenHash, invitationID).Scan(&l.roundID, &l.unitID, &closes)
+	if err != nil {
+		return s.wrapErr(err)
+	}
+	l.closesAt = fromUnix(closes)
+	s.links.remember(tokenHash, l, time.Now())
+	return nil
 }
 
 // Submission errors a person sees.
 var (
 	ErrAlreadyAnswered = tandem.Errorf(tandem.ECONFLICT, "You have already answered this round. Thank you!")
 	ErrRoundClosed     = tandem.Errorf(tandem.ECONFLICT, "This round has closed, so no more answers are taken. Thank you for wanting to take part; the next round will come by email.")
+	ErrUnknownLink     = tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
 )
 
 // SubmitResponse stores one person's answers anonymously, in one
@@ -679,7 +697,10 @@ func (tx *Tx) submit(ctx context.Context, sub *submission) error {
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		var responded bool
-		if err := s.queryRow(ctx, tx.tx, "SELECT responded FROM invitations WHERE id = ?", sub.invitationID).Scan(&responded); err != nil {
+		err := s.queryRow(ctx, tx.tx, "SELECT responded FROM invitations WHERE id = ?", sub.invitationID).Scan(&responded)
+		if err == sql.ErrNoRows {
+			return ErrUnknownLink
+		} else if err != nil {
 			return err
 		}
 		if responded {
@@ -869,6 +890,12 @@ func (s *Store) LatestScheduledSlot(ctx context.Context, programID int64) (time.
 // invitation of a link (the answer page's POST); InvitationByToken reads
 // what showing the page needs.
 func (s *Store) InvitationToSubmit(ctx context.Context, tokenHash string) (Invitation, error) {
+	if l, ok := s.links.lookup(tokenHash); ok {
+		// Whether it was answered or its round closed early is for the
+		// write to find out.
+		return Invitation{ID: l.invitationID, RoundID: l.roundID, UnitID: l.unitID,
+			Round: pulse.Round{ID: l.roundID, ClosesAt: l.closesAt}}, nil
+	}
 	var inv Invitation
 	var closes int64
 	// A lookup by primary keys is over before any timeout: without the
@@ -877,10 +904,11 @@ func (s *Store) InvitationToSubmit(ctx context.Context, tokenHash string) (Invit
 		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
 		WHERE t.token_hash = ?`, tokenHash).Scan(&inv.ID, &inv.RoundID, &inv.UnitID, &inv.Responded, &closes, &inv.Round.Closed)
 	if err == sql.ErrNoRows {
-		return inv, tandem.Errorf(tandem.ENOTFOUND, "this link is not valid")
+		return inv, ErrUnknownLink
 	} else if err != nil {
 		return inv, s.wrapErr(err)
 	}
 	inv.Round.ID, inv.Round.ClosesAt = inv.RoundID, fromUnix(closes)
+	s.links.remember(tokenHash, link{invitationID: inv.ID, roundID: inv.RoundID, unitID: inv.UnitID, closesAt: inv.Round.ClosesAt}, time.Now())
 	return inv, nil
 }

@@ -50,6 +50,8 @@ type Store struct {
 	// The SQLite group commit: submissions queue here and one goroutine
 	// writes them in batches.
 	batch batcher
+	// links remembers the answer links this process minted or opened.
+	links linkCache
 	// checkpoints copies SQLite's log into the database file in the
 	// background (nil on PostgreSQL).
 	checkpoints *checkpointer

@@ -160,19 +160,14 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	// The lean read: a stored answer needs no more. A form with problems
 	// reads the rest to show the page again (full, below).
 	inv, err := s.store.InvitationToSubmit(ctx, hash)
-	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
-		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
-			"The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
-	} else if err != nil {
-		return err
+	if err != nil {
+		return s.notSubmitted(c, err)
 	}
 	if inv.Responded {
-		return s.answerNotice(c, http.StatusConflict, "You have already answered",
-			"Your first answers for this round were kept; nothing was changed. Thank you!")
+		return s.notSubmitted(c, store.ErrAlreadyAnswered)
 	}
 	if !inv.Round.OpenAt(s.now()) {
-		return s.answerNotice(c, http.StatusGone, "This round has closed",
-			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
+		return s.notSubmitted(c, store.ErrRoundClosed)
 	}
 	qs, err := s.store.RoundQuestions(ctx, inv.RoundID)
 	if err != nil {
@@ -231,18 +226,23 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	if bad || commentErr != "" {
 		full, err := s.store.InvitationByToken(ctx, hash)
 		if err != nil {
-			return err
+			return s.notSubmitted(c, err)
+		}
+		// The lean read may not have known (a link this process minted is
+		// not read at all): an answered link or a closed round says so
+		// rather than asking for corrections that could not be saved.
+		if full.Responded {
+			return s.notSubmitted(c, store.ErrAlreadyAnswered)
+		}
+		if !full.Round.OpenAt(s.now()) {
+			return s.notSubmitted(c, store.ErrRoundClosed)
 		}
 		return s.renderAnswerWith(c, http.StatusUnprocessableEntity, full, fields, comment, commentErr, "")
 	}
 	err = s.store.SubmitInvitation(ctx, &inv, answers, comment, s.now())
 	switch {
-	case err == store.ErrAlreadyAnswered:
-		return s.answerNotice(c, http.StatusConflict, "You have already answered",
-			"Your first answers for this round were kept; nothing was changed. Thank you!")
-	case err == store.ErrRoundClosed:
-		return s.answerNotice(c, http.StatusGone, "This round has closed",
-			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
+	case err == store.ErrAlreadyAnswered, err == store.ErrRoundClosed, err == store.ErrUnknownLink:
+		return s.notSubmitted(c, err)
 	case tandem.ErrorCode(err) == tandem.EUNAVAILABLE:
 		// Busy or out of disk: nothing was saved; give the form back with
 		// everything entered, so one click sends it again.
@@ -258,6 +258,23 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	}
 	return s.answerNotice(c, http.StatusOK, "Thank you!",
 		"Your answers are in. They are stored without your name or this link, and only ever shown as part of a group.")
+}
+
+// notSubmitted shows why an answer was not stored: an unknown link, one
+// answered already or a closed round. Other errors go to the error page.
+func (s *Server) notSubmitted(c echo.Context, err error) error {
+	switch {
+	case err == store.ErrAlreadyAnswered:
+		return s.answerNotice(c, http.StatusConflict, "You have already answered",
+			"Your first answers for this round were kept; nothing was changed. Thank you!")
+	case err == store.ErrRoundClosed:
+		return s.answerNotice(c, http.StatusGone, "This round has closed",
+			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
+	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
+		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
+			"The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
+	}
+	return err
 }
 
 // treeFor loads the organisation only when a question names teams.

@@ -247,6 +247,28 @@ func TestClosedRoundTakesNoAnswers(t *testing.T) {
 	}
 }
 
+func TestASecondAnswerIsRefusedWhetherOrNotItHasMistakes(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	r, links := app.sendRound()
+	link := links["p1@example.com"]
+	if res := app.answer(link, 4, "first"); res.status != http.StatusOK {
+		t.Fatalf("first answer: %d", res.status)
+	}
+	// The link was minted by this server, which remembers it: the second
+	// answer is refused by the write, and a form with mistakes by the
+	// full read, never shown again to be corrected.
+	for name, value := range map[string]int{"complete": 2, "out of range": 9} {
+		res := app.answer(link, value, "second")
+		if res.status != http.StatusConflict || !strings.Contains(res.body, "already answered") {
+			t.Errorf("%s second answer: %d, want 409 and the already-answered page", name, res.status)
+		}
+	}
+	got, _ := app.st.Round(context.Background(), r.ID)
+	if got.Responded != 1 {
+		t.Errorf("%d answered, want 1", got.Responded)
+	}
+}
+
 func TestSmallUnitNeverShowsItsScoresOrComments(t *testing.T) {
 	// EMEA has 6 people, APAC 2: APAC's answers must never be shown on
 	// their own, in the page or the export; Sales (8) and Acme show.
