@@ -16,7 +16,8 @@
 // complete answer form posted with a token not used before, so every one
 // stores a response. After a warm-up of each server it measures -n
 // requests against the bare server, then -n against Tandem, -pairs times
-// in a row, and prints requests per second and p50/p99 latency of each,
+// in a row, and prints requests per second, p50/p99 latency and the process's
+// CPU time per request (server and load generator together) of each,
 // and the ratio. Any answer other than 200 counts as a failure. Then it
 // stores -direct more answers by calling the store from one goroutine, to
 // time one submission's database work with no HTTP and no contention, and
@@ -24,6 +25,7 @@
 //
 //	go run ./bench/answerload
 //	go run ./bench/answerload -n 5000 -pairs 3 -cpuprofile /tmp/answer.pprof
+//	go run ./bench/answerload -foreign-links   # links the server did not mint itself
 package main
 
 import (
@@ -43,6 +45,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -67,6 +70,8 @@ type options struct {
 	direct     int
 	cpuprofile string
 	keep       bool
+	// foreignLinks mints the answer links outside the server's store.
+	foreignLinks bool
 }
 
 func main() {
@@ -77,6 +82,7 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 64, "concurrent clients")
 	flag.IntVar(&o.pairs, "pairs", 3, "bare/Tandem pairs of phases")
 	flag.StringVar(&o.logLevel, "log-level", "info", "Tandem's log level (info logs a line per request, as `tandem serve` does by default; the lines go to io.Discard)")
+	flag.BoolVar(&o.foreignLinks, "foreign-links", false, "mint the answer links through another store on the same file (as another replica, or a server started since, meets them), so that every answer reads its invitation")
 	flag.IntVar(&o.direct, "direct", 1000, "after the load, answers stored by calling the store directly from one goroutine, to time one submission's database work alone")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the Tandem phases to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder with the database")
@@ -129,10 +135,25 @@ func run(o options) error {
 	if len(ids) < need {
 		return fmt.Errorf("the round has %d invitations, want at least %d", len(ids), need)
 	}
+	// The outbox worker of `tandem serve` mints links in the serving
+	// process, which remembers them; -foreign-links mints them through
+	// another store on the same file, as a restarted server or another
+	// replica would meet them.
+	minter := st
+	if o.foreignLinks {
+		if minter, err = store.Open(ctx, org.Path, store.Options{}); err != nil {
+			return err
+		}
+	}
 	tokens := make([]string, need)
 	for i := range tokens {
 		tokens[i] = auth.NewToken()
-		if err := st.AddInvitationToken(ctx, ids[i], auth.HashToken(tokens[i])); err != nil {
+		if err := minter.AddInvitationToken(ctx, ids[i], auth.HashToken(tokens[i])); err != nil {
+			return err
+		}
+	}
+	if minter != st {
+		if err := minter.Close(); err != nil {
 			return err
 		}
 	}
@@ -217,7 +238,7 @@ func run(o options) error {
 		defer prof.Close()
 	}
 	fmt.Printf("\n%d requests per phase, %d clients, GOMAXPROCS %d\n", o.n, o.clients, runtime.GOMAXPROCS(0))
-	fmt.Printf("%-6s %-7s %10s %9s %9s %9s %9s\n", "pair", "server", "req/s", "p50 ms", "p90 ms", "p99 ms", "failures")
+	fmt.Printf("%-6s %-7s %10s %9s %9s %9s %9s %12s\n", "pair", "server", "req/s", "p50 ms", "p90 ms", "p99 ms", "failures", "CPU µs/req")
 	var bares, reals []result
 	var walSizes []string
 	failed := 0
@@ -336,6 +357,7 @@ func timeDirect(ctx context.Context, st *store.Store, tokens []string, qs []puls
 // result is one phase: the latency of each request and what failed.
 type result struct {
 	wall     time.Duration
+	cpu      time.Duration   // of the whole process, load generator included
 	lat      []time.Duration // sorted
 	failures int
 	problems map[string]int
@@ -349,7 +371,8 @@ func (r result) pct(p int) time.Duration {
 }
 
 func (r result) print(pair int, name string) {
-	fmt.Printf("%-6d %-7s %10.0f %9.2f %9.2f %9.2f %9d\n", pair, name, r.rps(), ms(r.pct(50)), ms(r.pct(90)), ms(r.pct(99)), r.failures)
+	fmt.Printf("%-6d %-7s %10.0f %9.2f %9.2f %9.2f %9d %12.0f\n", pair, name, r.rps(), ms(r.pct(50)), ms(r.pct(90)), ms(r.pct(99)), r.failures,
+		float64(r.cpu.Microseconds())/float64(len(r.lat)))
 }
 
 func (r result) failureText() string {
@@ -375,6 +398,7 @@ func load(ctx context.Context, client *http.Client, clients int, urls []string, 
 		mu.Unlock()
 	}
 	var wg sync.WaitGroup
+	cpu0 := processCPU()
 	start := time.Now()
 	for range clients {
 		wg.Go(func() {
@@ -409,12 +433,22 @@ func load(ctx context.Context, client *http.Client, clients int, urls []string, 
 	}
 	wg.Wait()
 	res.wall = time.Since(start)
+	res.cpu = processCPU() - cpu0
 	slices.Sort(lat)
 	res.lat = lat
 	return res
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// processCPU is the CPU time this process (server and clients) has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
+}
 
 func mapf[T any](xs []T, f func(T) float64) []float64 {
 	out := make([]float64, len(xs))
