@@ -157,8 +157,9 @@ func (s *Server) answerNotice(c echo.Context, status int, title, msg string) err
 func (s *Server) submitAnswer(c echo.Context) error {
 	ctx := c.Request().Context()
 	hash := auth.HashToken(c.Param("token"))
-	// The lean read: a stored answer needs no more. A form with problems
-	// reads the rest to show the page again (full, below).
+	// The lean read: a stored answer needs no more (a link this server
+	// minted needs no read at all). A form with problems reads the rest
+	// to show the page again (full, below).
 	inv, err := s.store.InvitationToSubmit(ctx, hash)
 	if err != nil {
 		return s.notSubmitted(c, err)
@@ -241,8 +242,6 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	}
 	err = s.store.SubmitInvitation(ctx, &inv, answers, comment, s.now())
 	switch {
-	case err == store.ErrAlreadyAnswered, err == store.ErrRoundClosed, err == store.ErrUnknownLink:
-		return s.notSubmitted(c, err)
 	case tandem.ErrorCode(err) == tandem.EUNAVAILABLE:
 		// Busy or out of disk: nothing was saved; give the form back with
 		// everything entered, so one click sends it again.
@@ -254,7 +253,7 @@ func (s *Server) submitAnswer(c echo.Context) error {
 		return s.renderAnswerWith(c, http.StatusServiceUnavailable, full, fields, comment, "",
 			"Your answers could not be saved just now ("+tandem.ErrorMessage(err)+"). Nothing was lost: press Send again in a moment.")
 	case err != nil:
-		return err
+		return s.notSubmitted(c, err)
 	}
 	return s.answerNotice(c, http.StatusOK, "Thank you!",
 		"Your answers are in. They are stored without your name or this link, and only ever shown as part of a group.")
