@@ -167,9 +167,20 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	srv.SetJobs(sched)
 	srv.RegisterMetrics(worker.Collectors()...)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); worker.Run(bg, cfg.outboxPoll) }()
 	go func() { defer wg.Done(); sweep(bg, st, log) }()
+	go func() {
+		// Answers to links sent before this start need no read either;
+		// until they are loaded, they are looked up one by one.
+		defer wg.Done()
+		n, err := st.RememberOpenLinks(bg, time.Now())
+		if err != nil && bg.Err() == nil {
+			log.Warn("load the answer links of open rounds (answers still work, a little slower)", "err", err)
+			return
+		}
+		log.Debug("answer links of open rounds loaded", "links", n)
+	}()
 	defer func() {
 		if err := sched.Stop(); err != nil {
 			log.Error("stop scheduler", "err", err)

@@ -116,3 +116,30 @@ func TestRememberedLinksOfClosedRoundsAreSweptAway(t *testing.T) {
 		t.Errorf("%d links remembered, want 1", len(c.m))
 	}
 }
+
+func TestAStartingServerRemembersTheOpenLinksSentBefore(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		r, hashes, answers := linkRound(t, st, 3)
+		if err := st.SubmitResponse(ctx, hashes[0], answers, "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// Forget everything, as a new process knows nothing yet.
+		st.links.mu.Lock()
+		st.links.m = nil
+		st.links.mu.Unlock()
+		n, err := st.RememberOpenLinks(ctx, time.Now())
+		if err != nil || n != 2 {
+			t.Fatalf("remembered %d links (%v), want the 2 unanswered", n, err)
+		}
+		for _, h := range hashes[1:] {
+			if l, ok := st.links.lookup(h); !ok || l.roundID != r.ID {
+				t.Errorf("link %s: %+v, %v; want it remembered for round %d", h, l, ok, r.ID)
+			}
+		}
+		// After the round closes nothing is loaded.
+		if n, err := st.RememberOpenLinks(ctx, r.ClosesAt); err != nil || n != 0 {
+			t.Errorf("after closing: %d links (%v), want 0", n, err)
+		}
+	})
+}

@@ -633,6 +633,33 @@ func (s *Store) AddInvitationToken(ctx context.Context, invitationID int64, toke
 	return nil
 }
 
+// RememberOpenLinks loads the links of unanswered invitations to rounds
+// still open, so that answers to links minted before this process started
+// (by it or by another replica) need no read either. It returns how many
+// it remembered; at most maxLinks are kept.
+func (s *Store) RememberOpenLinks(ctx context.Context, now time.Time) (int, error) {
+	rows, err := s.query(ctx, s.r, `SELECT t.token_hash, i.id, i.round_id, i.unit_id, r.closes_at
+		FROM rounds r JOIN invitations i ON i.round_id = r.id JOIN invitation_tokens t ON t.invitation_id = i.id
+		WHERE r.closed = ? AND r.closes_at > ? AND i.responded = ? LIMIT ?`, false, now.Unix(), false, maxLinks)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var hash string
+		var l link
+		var closes int64
+		if err := rows.Scan(&hash, &l.invitationID, &l.roundID, &l.unitID, &closes); err != nil {
+			return n, err
+		}
+		l.closesAt = fromUnix(closes)
+		s.links.remember(hash, l, now)
+		n++
+	}
+	return n, rows.Err()
+}
+
 // Submission errors a person sees.
 var (
 	ErrAlreadyAnswered = tandem.Errorf(tandem.ECONFLICT, "You have already answered this round. Thank you!")
