@@ -4,8 +4,9 @@
 package retention
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -220,7 +221,8 @@ func KaplanMeier(obs []Observation) []SurvivalPoint {
 			xs = append(xs, o)
 		}
 	}
-	sort.SliceStable(xs, func(i, j int) bool { return xs[i].Duration < xs[j].Duration })
+	// Ties are counted together below, so their order does not matter.
+	slices.SortFunc(xs, func(a, b Observation) int { return cmp.Compare(a.Duration, b.Duration) })
 	var out []SurvivalPoint
 	s, varSum := 1.0, 0.0
 	atRisk := len(xs)
