@@ -46,8 +46,8 @@ type Config struct {
 	// Version is shown in the footer and /healthz.
 	Version string
 	// RateLimit is the steady requests per second one address may make
-	// to the answer links and the JSON API (with bursts of 3× that);
-	// 0 turns the limit off.
+	// to the JSON API, and the answer links that do not work it may open
+	// (with bursts of 3× that); 0 turns the limits off.
 	RateLimit float64
 }
 
@@ -264,8 +264,12 @@ func (s *Server) routes() {
 
 	// Answer links: the unguessable token in the path is the credential,
 	// so these routes carry no session and no CSRF cookie.
-	e.GET("/p/:token", s.answerPage, answerHeaders)
-	e.POST("/p/:token", s.submitAnswer, answerHeaders)
+	answer := []echo.MiddlewareFunc{answerHeaders}
+	if s.cfg.RateLimit > 0 {
+		answer = append(answer, newGuessLimiter(s.cfg.RateLimit).guard)
+	}
+	e.GET("/p/:token", s.answerPage, answer...)
+	e.POST("/p/:token", s.submitAnswer, answer...)
 }
 
 func (s *Server) staticFiles() echo.HandlerFunc {
@@ -375,9 +379,9 @@ func chain(parts ...any) []echo.MiddlewareFunc {
 	return out
 }
 
-// rateLimit limits each address on the routes anyone can reach without
-// signing in: answer links (which also slows down guessing) and the API.
-// The limit is kept per replica.
+// rateLimit limits each address on the JSON API, which anyone can reach
+// without signing in. (Answer links count only the links that do not
+// work: guess.go.) The limit is kept per replica.
 func (s *Server) rateLimit() echo.MiddlewareFunc {
 	burst := int(3 * s.cfg.RateLimit)
 	if burst < 1 {
@@ -385,8 +389,7 @@ func (s *Server) rateLimit() echo.MiddlewareFunc {
 	}
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			return !strings.HasPrefix(p, "/p/") && !strings.HasPrefix(p, "/api/v1/")
+			return !strings.HasPrefix(c.Request().URL.Path, "/api/v1/")
 		},
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Limit(s.cfg.RateLimit), Burst: burst, ExpiresIn: 3 * time.Minute}),
