@@ -883,23 +883,34 @@ func (s *Store) CancelRoundMessages(ctx context.Context, roundID int64, reason s
 // that ids carry no order.
 func (tx *Tx) insertResponse(ctx context.Context, roundID, unitID int64, comment string) (int64, error) {
 	for attempt := 0; attempt < 5; attempt++ {
+		id, err := drawResponseID()
+		if err != nil {
+			return 0, err
+		}
+		// A taken id is skipped, not an error: on PostgreSQL an error
+		// would abort the transaction, and the answers batched with it.
+		res, err := tx.s.exec(ctx, tx.tx, "INSERT INTO responses (id, round_id, unit_id, comment) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", id, roundID, unitID, comment)
+		if err != nil {
+			return 0, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return id, nil
+		}
+	}
+	return 0, fmt.Errorf("could not draw a free response id")
+}
+
+// drawResponseID returns a random positive 63-bit id (tests replace it).
+var drawResponseID = func() (int64, error) {
+	for {
 		var b [8]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return 0, err
 		}
-		id := int64(binary.BigEndian.Uint64(b[:]) >> 1)
-		if id == 0 {
-			continue
-		}
-		_, err := tx.s.exec(ctx, tx.tx, "INSERT INTO responses (id, round_id, unit_id, comment) VALUES (?, ?, ?, ?)", id, roundID, unitID, comment)
-		if err == nil {
+		if id := int64(binary.BigEndian.Uint64(b[:]) >> 1); id != 0 {
 			return id, nil
 		}
-		if !isUniqueViolation(err) {
-			return 0, err
-		}
 	}
-	return 0, fmt.Errorf("could not draw a free response id")
 }
 
 // LatestScheduledSlot returns the slot of the program's latest scheduled

@@ -384,3 +384,30 @@ func TestQuestionsAddedAtOnceEachGetTheirOwnKey(t *testing.T) {
 		}
 	})
 }
+
+func TestATakenResponseIDIsDrawnAgainWithoutLosingTheAnswer(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		r, hashes, answers := linkRound(t, st, 2)
+		if err := st.SubmitResponse(ctx, hashes[0], answers, "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		var taken int64
+		if err := st.r.QueryRowContext(ctx, st.q("SELECT id FROM responses WHERE round_id = ?"), r.ID).Scan(&taken); err != nil {
+			t.Fatal(err)
+		}
+		// The next draw hits the stored response's id, then a free one.
+		free := taken ^ 1
+		draws := []int64{taken, free}
+		orig := drawResponseID
+		drawResponseID = func() (int64, error) { id := draws[0]; draws = draws[1:]; return id, nil }
+		defer func() { drawResponseID = orig }()
+		if err := st.SubmitResponse(ctx, hashes[1], answers, "second", time.Now()); err != nil {
+			t.Fatalf("answer whose first id was taken: %v", err)
+		}
+		var comment string
+		if err := st.r.QueryRowContext(ctx, st.q("SELECT comment FROM responses WHERE id = ?"), free).Scan(&comment); err != nil || comment != "second" {
+			t.Errorf("response under the second id: %q, %v; want the second answer", comment, err)
+		}
+	})
+}
