@@ -103,27 +103,25 @@ func (b *batcher) gather(first *submission, linger time.Duration) []*submission 
 		deadline = t.C
 	}
 	for len(batch) < maxBatch {
+		var sub *submission
+		var ok bool
 		if deadline == nil {
 			select {
-			case sub, ok := <-b.queue:
-				if !ok {
-					return batch
-				}
-				batch = append(batch, sub)
+			case sub, ok = <-b.queue:
 			default:
 				return batch
 			}
-			continue
-		}
-		select {
-		case sub, ok := <-b.queue:
-			if !ok {
+		} else {
+			select {
+			case sub, ok = <-b.queue:
+			case <-deadline:
 				return batch
 			}
-			batch = append(batch, sub)
-		case <-deadline:
-			return batch
 		}
+		if !ok {
+			return batch // the store is closing
+		}
+		batch = append(batch, sub)
 	}
 	return batch
 }
