@@ -3,6 +3,8 @@ package store
 import (
 	"sync"
 	"time"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
 )
 
 // An answer is Tandem's busiest request, and finding the invitation of its
@@ -27,6 +29,17 @@ const sweepEvery = 4096
 type link struct {
 	invitationID, roundID, unitID int64
 	closesAt                      time.Time
+}
+
+func linkOf(inv Invitation) link {
+	return link{invitationID: inv.ID, roundID: inv.RoundID, unitID: inv.UnitID, closesAt: inv.Round.ClosesAt}
+}
+
+// invitation is what InvitationToSubmit knows of the link without a read:
+// not whether it was answered, nor whether its round closed early.
+func (l link) invitation() Invitation {
+	return Invitation{ID: l.invitationID, RoundID: l.roundID, UnitID: l.unitID,
+		Round: pulse.Round{ID: l.roundID, ClosesAt: l.closesAt}}
 }
 
 // linkCache holds the links this process minted, by token hash.

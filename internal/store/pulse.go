@@ -611,7 +611,7 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (Invita
 	r.TimeZone = zone
 	inv.Round, inv.RoundID = r, r.ID
 	// The answer that usually follows the page needs no read.
-	s.links.remember(tokenHash, link{invitationID: inv.ID, roundID: inv.RoundID, unitID: inv.UnitID, closesAt: r.ClosesAt}, time.Now())
+	s.links.remember(tokenHash, linkOf(inv), time.Now())
 	return inv, nil
 }
 
@@ -888,7 +888,7 @@ func (tx *Tx) insertResponse(ctx context.Context, roundID, unitID int64, comment
 			return 0, err
 		}
 		// A taken id is skipped, not an error: on PostgreSQL an error
-		// would abort the transaction, and the answers batched with it.
+		// aborts the transaction.
 		res, err := tx.s.exec(ctx, tx.tx, "INSERT INTO responses (id, round_id, unit_id, comment) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", id, roundID, unitID, comment)
 		if err != nil {
 			return 0, err
@@ -929,10 +929,7 @@ func (s *Store) LatestScheduledSlot(ctx context.Context, programID int64) (time.
 // what showing the page needs.
 func (s *Store) InvitationToSubmit(ctx context.Context, tokenHash string) (Invitation, error) {
 	if l, ok := s.links.lookup(tokenHash); ok {
-		// Whether it was answered or its round closed early is for the
-		// write to find out.
-		return Invitation{ID: l.invitationID, RoundID: l.roundID, UnitID: l.unitID,
-			Round: pulse.Round{ID: l.roundID, ClosesAt: l.closesAt}}, nil
+		return l.invitation(), nil
 	}
 	var inv Invitation
 	var closes int64
@@ -947,6 +944,6 @@ func (s *Store) InvitationToSubmit(ctx context.Context, tokenHash string) (Invit
 		return inv, s.wrapErr(err)
 	}
 	inv.Round.ID, inv.Round.ClosesAt = inv.RoundID, fromUnix(closes)
-	s.links.remember(tokenHash, link{invitationID: inv.ID, roundID: inv.RoundID, unitID: inv.UnitID, closesAt: inv.Round.ClosesAt}, time.Now())
+	s.links.remember(tokenHash, linkOf(inv), time.Now())
 	return inv, nil
 }
