@@ -21,10 +21,6 @@ import (
 // are never counted, so a whole office behind one address answers a round
 // at 9:00 without anyone's answers being turned away.
 
-// guessIdle is how long an address's count of unknown links is kept after
-// its last one.
-const guessIdle = 3 * time.Minute
-
 type guessLimiter struct {
 	every rate.Limit
 	burst int
@@ -40,11 +36,7 @@ type guesses struct {
 }
 
 func newGuessLimiter(perSecond float64) *guessLimiter {
-	burst := int(3 * perSecond)
-	if burst < 1 {
-		burst = 1
-	}
-	return &guessLimiter{every: rate.Limit(perSecond), burst: burst, by: map[string]*guesses{}}
+	return &guessLimiter{every: rate.Limit(perSecond), burst: burstOf(perSecond), by: map[string]*guesses{}}
 }
 
 // blocked reports whether addr has used up its allowance of unknown links.
@@ -59,9 +51,9 @@ func (g *guessLimiter) blocked(addr string, now time.Time) bool {
 func (g *guessLimiter) missed(addr string, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if now.Sub(g.sweep) > guessIdle {
+	if now.Sub(g.sweep) > limitIdle {
 		for a, x := range g.by {
-			if now.Sub(x.last) > guessIdle {
+			if now.Sub(x.last) > limitIdle {
 				delete(g.by, a)
 			}
 		}

@@ -379,20 +379,22 @@ func chain(parts ...any) []echo.MiddlewareFunc {
 	return out
 }
 
+// Both limits by address (the API's, and guesses at answer links) allow
+// bursts of three seconds' worth, and forget an address idle this long.
+const limitIdle = 3 * time.Minute
+
+func burstOf(perSecond float64) int { return max(1, int(3*perSecond)) }
+
 // rateLimit limits each address on the JSON API, which anyone can reach
 // without signing in. (Answer links count only the links that do not
 // work: guess.go.) The limit is kept per replica.
 func (s *Server) rateLimit() echo.MiddlewareFunc {
-	burst := int(3 * s.cfg.RateLimit)
-	if burst < 1 {
-		burst = 1
-	}
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Skipper: func(c echo.Context) bool {
 			return !strings.HasPrefix(c.Request().URL.Path, "/api/v1/")
 		},
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(s.cfg.RateLimit), Burst: burst, ExpiresIn: 3 * time.Minute}),
+			Rate: rate.Limit(s.cfg.RateLimit), Burst: burstOf(s.cfg.RateLimit), ExpiresIn: limitIdle}),
 		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", "1")
