@@ -97,8 +97,9 @@ func (c *checkpointer) checkpoint(ctx context.Context) error {
 	if err != nil || logFrames < c.restart {
 		return err
 	}
-	// Catch up with what was written during that copy, so that the
-	// writer's own pass has little to copy and sync.
+	// Catch up with what was written during that copy (until under 64
+	// pages, 256 KB, came in meanwhile, at most three more passes), so
+	// that the writer's own pass has little to copy and sync.
 	for range 3 {
 		before := logFrames
 		if logFrames, err = passiveCheckpoint(ctx, c.db); err != nil {
