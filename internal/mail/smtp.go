@@ -49,6 +49,9 @@ type SMTPConfig struct {
 	// TLSConfig is optional, e.g. RootCAs for a self-signed test certificate.
 	// ServerName defaults to Host.
 	TLSConfig *tls.Config
+	// Now dates the messages (default time.Now). Timeouts run on the
+	// machine's clock whatever it is.
+	Now func() time.Time
 }
 
 type smtpSender struct {
@@ -61,6 +64,7 @@ type smtpSender struct {
 	helo      string
 	timeout   time.Duration
 	tlsConfig *tls.Config
+	now       func() time.Time
 }
 
 // NewSMTP returns a Sender that delivers each message over its own SMTP
@@ -142,7 +146,12 @@ func NewSMTP(cfg SMTPConfig) (Sender, error) {
 		tlsConfig.MinVersion = tls.VersionTLS12
 	}
 
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &smtpSender{
+		now:       now,
 		addr:      net.JoinHostPort(host, strconv.Itoa(cfg.Port)),
 		security:  security,
 		username:  cfg.Username,
@@ -164,7 +173,7 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	msg, err := buildMessage(s.from, to, m, time.Now(), newMessageID(s.domain))
+	msg, err := buildMessage(s.from, to, m, s.now(), newMessageID(s.domain))
 	if err != nil {
 		return err
 	}

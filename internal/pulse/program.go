@@ -106,11 +106,11 @@ func ParseSchedule(expr, zone string) (*Schedule, error) {
 	}
 	s := &Schedule{loc: loc, Crontab: "CRON_TZ=" + loc.String() + " " + expr, WithSeconds: fields == 6}
 	s.cron = gocron.NewDefaultCron(s.WithSeconds)
-	err = s.cron.IsValid(s.Crontab, loc, time.Now())
+	err = s.cron.IsValid(s.Crontab, loc, cronCheckFrom)
 	// An expression that never fires (31 February) is refused too. gocron
 	// reports it as ErrCronJobInvalid (a valid expression with no next run),
 	// and the person needs to hear that, not "not a valid cron expression".
-	if errors.Is(err, gocron.ErrCronJobInvalid) || (err == nil && s.cron.Next(time.Now()).IsZero()) {
+	if errors.Is(err, gocron.ErrCronJobInvalid) || (err == nil && s.cron.Next(cronCheckFrom).IsZero()) {
 		return nil, tandem.FieldErrorf("cron", "%q never happens; check the day and month", expr)
 	}
 	if err != nil {
@@ -118,6 +118,12 @@ func ParseSchedule(expr, zone string) (*Schedule, error) {
 	}
 	return s, nil
 }
+
+// cronCheckFrom is where ParseSchedule looks for an expression's next
+// run: a fixed day, so that whether an expression is accepted never
+// depends on the day it is typed (the parser looks years ahead, so 29
+// February is found from any day).
+var cronCheckFrom = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func cleanCronErr(err error) string {
 	msg := err.Error()

@@ -517,7 +517,7 @@ func (l *CorrelationLoader) LoadRetention(ctx context.Context, p RetentionParams
 }
 
 type rosterVersioner interface {
-	RosterVersion(ctx context.Context, now time.Time) (string, bool, error)
+	RosterVersion(ctx context.Context) (string, bool, error)
 }
 
 // cachedStints serves Stints from the loader while RosterVersion is
@@ -529,7 +529,7 @@ type cachedStints struct {
 }
 
 func (c *cachedStints) Stints(ctx context.Context) ([]retention.Stint, error) {
-	version, fresh, err := c.v.RosterVersion(ctx, time.Now())
+	version, fresh, err := c.v.RosterVersion(ctx)
 	if err != nil {
 		return nil, err
 	}

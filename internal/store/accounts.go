@@ -32,7 +32,7 @@ func (s *Store) CreateUser(ctx context.Context, u *tandem.User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.now()
 	id, err := s.insert(ctx, s.w, `INSERT INTO users (email, name, role, scope_unit_id, password_hash, disabled, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.Email, u.Name, string(u.Role), nullInt(u.ScopeUnitID), u.PasswordHash, u.Disabled, now.Unix(), now.Unix())
 	if isUniqueViolation(err) {
@@ -51,7 +51,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *tandem.User) error {
 	}
 	return s.InTx(ctx, func(tx *Tx) error {
 		res, err := s.exec(ctx, tx.tx, `UPDATE users SET name = ?, role = ?, scope_unit_id = ?, disabled = ?, updated_at = ? WHERE id = ?`,
-			u.Name, string(u.Role), nullInt(u.ScopeUnitID), u.Disabled, time.Now().Unix(), u.ID)
+			u.Name, string(u.Role), nullInt(u.ScopeUnitID), u.Disabled, s.now().Unix(), u.ID)
 		if err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *tandem.User) error {
 // SetPassword replaces a user's password hash and ends their sessions.
 func (s *Store) SetPassword(ctx context.Context, userID int64, hash string) error {
 	return s.InTx(ctx, func(tx *Tx) error {
-		if _, err := s.exec(ctx, tx.tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, time.Now().Unix(), userID); err != nil {
+		if _, err := s.exec(ctx, tx.tx, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, s.now().Unix(), userID); err != nil {
 			return err
 		}
 		_, err := s.exec(ctx, tx.tx, "DELETE FROM sessions WHERE user_id = ?", userID)
@@ -325,7 +325,7 @@ type AuditEntry struct {
 // Audit records an admin action.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
-		e.At = time.Now()
+		e.At = s.now()
 	}
 	_, err := s.exec(ctx, s.w, "INSERT INTO audit_log (at, user_id, user_email, action, detail) VALUES (?, ?, ?, ?, ?)",
 		e.At.Unix(), nullInt(e.UserID), e.UserEmail, e.Action, e.Detail)

@@ -72,7 +72,7 @@ func scanAPIKey(sc interface{ Scan(...any) error }) (APIKey, error) {
 // which is not stored and cannot be shown again.
 func (s *Store) CreateAPIKey(ctx context.Context, name string, scopes []string, createdBy int64, expires time.Time) (string, APIKey, error) {
 	name = strings.TrimSpace(name)
-	now := time.Now()
+	now := s.now()
 	switch {
 	case name == "":
 		return "", APIKey{}, tandem.FieldErrorf("name", "give the key a name that says where it is used, such as \"Zendesk webhook\"")

@@ -53,6 +53,9 @@ type checkpointer struct {
 	db     *sql.DB // its own connection
 	writer *sql.DB
 	log    *slog.Logger
+	// busyTimeout is the writer's usual lock wait, restored after a
+	// restart checkpoint shortened it.
+	busyTimeout time.Duration
 	// every and restart are checkpointEvery and restartFrames; tests
 	// make them smaller.
 	every   time.Duration
@@ -125,7 +128,7 @@ func (c *checkpointer) restartLog(ctx context.Context) error {
 	}
 	var busy, logFrames, copied int
 	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logFrames, &copied)
-	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds())); rerr != nil {
+	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", c.busyTimeout.Milliseconds())); rerr != nil {
 		// A writer that gives up on locks after 5 ms must not stay in
 		// the pool: drop the connection, and the next is opened whole.
 		conn.Raw(func(any) error { return driver.ErrBadConn })

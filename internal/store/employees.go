@@ -57,7 +57,7 @@ func (s *Store) Employees(ctx context.Context, f EmployeeFilter) ([]tandem.Emplo
 	}
 	today := tandem.FormatDate(f.Today)
 	if today == "" {
-		today = tandem.FormatDate(tandem.Today(time.Now()))
+		today = tandem.FormatDate(tandem.Today(s.now()))
 	}
 	switch f.Status {
 	case "all":
@@ -172,7 +172,7 @@ func (s *Store) UpdateEmployee(ctx context.Context, e *tandem.Employee, today ti
 // saveEmployee inserts e when e.ID is 0, else updates it.
 func (tx *Tx) saveEmployee(ctx context.Context, e *tandem.Employee) error {
 	s := tx.s
-	now := time.Now().Unix()
+	now := s.now().Unix()
 	var err error
 	if e.ID == 0 {
 		e.ID, err = s.insert(ctx, tx.tx, `INSERT INTO employees (external_id, email, name, unit_id, manager_id, location,

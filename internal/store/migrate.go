@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tandem-hq/tandem/db"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -121,7 +120,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 			}
 			_, err := s.exec(ctx, tx.tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-				m.Version, m.Name, time.Now().Unix())
+				m.Version, m.Name, s.now().Unix())
 			return err
 		})
 		if err != nil {

@@ -88,7 +88,7 @@ func (s *Store) CreateQuestion(ctx context.Context, q *pulse.Question) error {
 		q.Position = pos
 		q.Key = "custom." + strconv.Itoa(pos)
 		id, err := s.insert(ctx, tx.tx, `INSERT INTO questions (key, text, kind, driver, in_index, choices, builtin, position, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.Key, q.Text, string(q.Kind), q.Driver, q.InIndex, strings.Join(q.Choices, "\n"), false, pos, time.Now().Unix())
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.Key, q.Text, string(q.Kind), q.Driver, q.InIndex, strings.Join(q.Choices, "\n"), false, pos, s.now().Unix())
 		if err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func (s *Store) SaveProgram(ctx context.Context, p *pulse.Program) error {
 		if err := p.CheckPool(pool); err != nil {
 			return err
 		}
-		now := time.Now().Unix()
+		now := s.now().Unix()
 		if p.ID == 0 {
 			p.ID, err = s.insert(ctx, tx.tx, `INSERT INTO programs (name, audience_unit_id, cron, timezone, window_days, reminder_days,
 				questions_per_round, driver_cycle, core_every, min_group, channel, active, created_at, updated_at)
@@ -269,7 +269,7 @@ func (s *Store) SaveProgram(ctx context.Context, p *pulse.Program) error {
 
 // SetProgramActive pauses or resumes a program.
 func (s *Store) SetProgramActive(ctx context.Context, id int64, active bool) error {
-	res, err := s.exec(ctx, s.w, "UPDATE programs SET active = ?, updated_at = ? WHERE id = ?", active, time.Now().Unix(), id)
+	res, err := s.exec(ctx, s.w, "UPDATE programs SET active = ?, updated_at = ? WHERE id = ?", active, s.now().Unix(), id)
 	if err != nil {
 		return err
 	}
@@ -611,7 +611,7 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (Invita
 	r.TimeZone = zone
 	inv.Round, inv.RoundID = r, r.ID
 	// The answer that usually follows the page needs no read.
-	s.links.remember(tokenHash, linkOf(inv), time.Now())
+	s.links.remember(tokenHash, linkOf(inv), s.now())
 	return inv, nil
 }
 
@@ -629,7 +629,7 @@ func (s *Store) AddInvitationToken(ctx context.Context, invitationID int64, toke
 		return s.wrapErr(err)
 	}
 	l.closesAt = fromUnix(closes)
-	s.links.remember(tokenHash, l, time.Now())
+	s.links.remember(tokenHash, l, s.now())
 	return nil
 }
 
@@ -944,6 +944,6 @@ func (s *Store) InvitationToSubmit(ctx context.Context, tokenHash string) (Invit
 		return inv, s.wrapErr(err)
 	}
 	inv.Round.ID, inv.Round.ClosesAt = inv.RoundID, fromUnix(closes)
-	s.links.remember(tokenHash, linkOf(inv), time.Now())
+	s.links.remember(tokenHash, linkOf(inv), s.now())
 	return inv, nil
 }

@@ -181,13 +181,14 @@ func (s *Store) RecordExits(ctx context.Context, exits []Exit) (int, error) {
 // change: counts of each, and the latest change in seconds. It lets a
 // report keep Stints in memory between requests. fresh is false when the
 // latest change is so recent that another within the same second could
-// follow unseen.
-func (s *Store) RosterVersion(ctx context.Context, now time.Time) (version string, fresh bool, err error) {
+// follow unseen. The store's clock decides, the one that stamped the
+// changes.
+func (s *Store) RosterVersion(ctx context.Context) (version string, fresh bool, err error) {
 	var n, units, past, last int64
 	err = s.queryRow(ctx, s.r, `SELECT COUNT(*), COALESCE(MAX(updated_at), 0),
 		(SELECT COUNT(*) FROM employee_units), (SELECT COUNT(*) FROM employments) FROM employees`).Scan(&n, &last, &units, &past)
 	if err != nil {
 		return "", false, err
 	}
-	return fmt.Sprintf("%d/%d/%d/%d", n, last, units, past), now.Unix()-last >= 2, nil
+	return fmt.Sprintf("%d/%d/%d/%d", n, last, units, past), s.now().Unix()-last >= 2, nil
 }

@@ -186,7 +186,7 @@ func (s *Store) ApplyRoster(ctx context.Context, p *roster.Plan, today time.Time
 		}
 		for _, e := range p.Exit {
 			r, err := s.exec(ctx, tx.tx, `UPDATE employees SET exited_on = ?, updated_at = ? WHERE id = ? AND exited_on IS NULL`,
-				tandem.FormatDate(p.Options.Today), time.Now().Unix(), e.ID)
+				tandem.FormatDate(p.Options.Today), s.now().Unix(), e.ID)
 			if err != nil {
 				return err
 			}
@@ -276,7 +276,7 @@ const addChunk = 100
 // their ids in the order given.
 func (tx *Tx) insertEmployees(ctx context.Context, emps []tandem.Employee) ([]int64, error) {
 	s := tx.s
-	now := time.Now().Unix()
+	now := s.now().Unix()
 	var b strings.Builder
 	args := make([]any, 0, len(emps)*14)
 	for i := range emps {

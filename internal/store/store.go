@@ -23,9 +23,9 @@ import (
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
-// busyTimeout is how long a SQLite connection waits for a lock another
-// holds before it gives up with "database is locked".
-const busyTimeout = 5 * time.Second
+// DefaultBusyTimeout is how long a SQLite connection waits for a lock
+// another holds before it gives up with "database is locked".
+const DefaultBusyTimeout = 5 * time.Second
 
 // Engine names.
 const (
@@ -55,6 +55,9 @@ type Store struct {
 	// checkpoints copies SQLite's log into the database file in the
 	// background (nil on PostgreSQL).
 	checkpoints *checkpointer
+	// now is the store's clock, for the times it records itself
+	// (created_at, audit entries, the link cache's ages).
+	now func() time.Time
 }
 
 // Options tune Open.
@@ -66,6 +69,13 @@ type Options struct {
 	// Logger hears of trouble in the store's background work (default
 	// slog.Default()).
 	Logger *slog.Logger
+	// Now is the clock for the times the store records itself (default
+	// time.Now); tests pass a fixed one.
+	Now func() time.Time
+	// BusyTimeout is how long a SQLite connection waits for a lock
+	// another process holds (default DefaultBusyTimeout); tests that
+	// provoke a locked database shorten it instead of waiting it out.
+	BusyTimeout time.Duration
 
 	// Tests make SQLite's background checkpoints more frequent.
 	checkpointEvery time.Duration
@@ -81,6 +91,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.BusyTimeout <= 0 {
+		opt.BusyTimeout = DefaultBusyTimeout
 	}
 	if opt.checkpointEvery <= 0 {
 		opt.checkpointEvery = checkpointEvery
@@ -99,6 +115,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.now = opt.Now
 	if !opt.NoMigrate {
 		if _, err := s.Migrate(ctx); err != nil {
 			s.Close()
@@ -122,7 +139,7 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		}
 	}
 	p := (&url.URL{Path: path}).EscapedPath()
-	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64", busyTimeout.Milliseconds())
+	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64", opt.BusyTimeout.Milliseconds())
 	w, err := sql.Open(writerDriver, "file:"+p+"?_journal_mode=WAL&_txlock=immediate&"+common)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -152,7 +169,7 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	}
 	cp.SetMaxOpenConns(1)
 	cp.SetMaxIdleConns(1)
-	c := &checkpointer{db: cp, writer: w, log: opt.Logger, every: opt.checkpointEvery, restart: opt.restartFrames}
+	c := &checkpointer{db: cp, writer: w, log: opt.Logger, busyTimeout: opt.BusyTimeout, every: opt.checkpointEvery, restart: opt.restartFrames}
 	c.start()
 	return &Store{engine: SQLite, w: w, r: r, path: path, checkpoints: c}, nil
 }

@@ -66,7 +66,7 @@ func (tx *Tx) createUnit(ctx context.Context, parentID int64, name string, custo
 		}
 	}
 	id, err := s.insert(ctx, tx.tx, "INSERT INTO org_units (parent_id, name, customer_facing, created_at) VALUES (?, ?, ?, ?)",
-		nullInt(parentID), name, customerFacing, time.Now().Unix())
+		nullInt(parentID), name, customerFacing, s.now().Unix())
 	if isUniqueViolation(err) {
 		return 0, tandem.Errorf(tandem.ECONFLICT, "a unit named %q already exists there", name)
 	} else if err != nil {

@@ -24,6 +24,7 @@ import (
 type guessLimiter struct {
 	every rate.Limit
 	burst int
+	now   func() time.Time
 
 	mu    sync.Mutex
 	by    map[string]*guesses
@@ -35,8 +36,8 @@ type guesses struct {
 	last time.Time
 }
 
-func newGuessLimiter(perSecond float64) *guessLimiter {
-	return &guessLimiter{every: rate.Limit(perSecond), burst: burstOf(perSecond), by: map[string]*guesses{}}
+func newGuessLimiter(perSecond float64, now func() time.Time) *guessLimiter {
+	return &guessLimiter{every: rate.Limit(perSecond), burst: burstOf(perSecond), by: map[string]*guesses{}, now: now}
 }
 
 // blocked reports whether addr has used up its allowance of unknown links.
@@ -72,7 +73,7 @@ func (g *guessLimiter) missed(addr string, now time.Time) {
 // the links that turn out not to work.
 func (g *guessLimiter) guard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		addr, now := c.RealIP(), time.Now()
+		addr, now := c.RealIP(), g.now()
 		if g.blocked(addr, now) {
 			// The time one more unknown link takes to be allowed again.
 			c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(1/float64(g.every))))))
