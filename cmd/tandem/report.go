@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -62,7 +63,7 @@ func runReportCorrelation(ctx context.Context, args []string, out io.Writer) err
 		"the within-team repeated-measures r, r at lags 0-6 and each driver's link with Benjamini-Hochberg q.\n"+
 		"Teams below the anonymity threshold in a round never appear. The CSV format lists the pairs used.")
 	c.register(fs, "tandem.db")
-	fs.StringVar(&measure, "measure", report.MeasureIndex, "engagement measure: index, enps or driver:<key> (e.g. driver:manager)")
+	fs.StringVar(&measure, "measure", pulse.MeasureIndex, "engagement measure: index, enps or driver:<key> (e.g. driver:manager)")
 	fs.StringVar(&customer, "customer", tandem.MetricCSAT, "customer measure: csat (% top two boxes), nps or ces (mean)")
 	fs.StringVar(&period, "period", tandem.Week, "period: week or month")
 	fs.StringVar(&from, "from", "", "first day, YYYY-MM-DD (default: 26 weeks or 12 months before --to)")
@@ -135,7 +136,7 @@ func printCorrelation(out io.Writer, r *report.Correlation) error {
 	if p.ProgramID != 0 {
 		program = fmt.Sprintf("%s (id %d)", p.Program, p.ProgramID)
 	}
-	fmt.Fprintf(out, "Engagement and customers: %s against %s, by %s, %s to %s, lag %d\n", report.MeasureLabel(p.Measure),
+	fmt.Fprintf(out, "Engagement and customers: %s against %s, by %s, %s to %s, lag %d\n", pulse.MeasureLabel(p.Measure),
 		report.CustomerLabel(p.Customer), strings.TrimSuffix(units, "s"), tandem.FormatDate(p.From), tandem.FormatDate(p.To), p.Lag)
 	fmt.Fprintf(out, "Pulse program %s · %s · at least %d ratings per team and period\n\n", program, scope, p.MinRatings)
 	fmt.Fprintln(out, wrap(r.Summary, 100, ""))
@@ -159,7 +160,7 @@ func printCorrelation(out io.Writer, r *report.Correlation) error {
 	fmt.Fprintf(tw, "Within teams (rmcorr)\t%s\t%s\t%s\tdf %d, %d teams\t\n", report.F2(r.RMCorr.R), ci(r.RMCorr.CILow, r.RMCorr.CIHigh), report.FormatP(r.RMCorr.P), r.RMCorr.DF, r.RMCorr.Teams)
 	tw.Flush()
 	if r.Fit != nil {
-		fmt.Fprintf(out, "Least-squares line: %s = %.2f %+.3f × %s\n", report.CustomerLabel(p.Customer), float64(r.Fit.Intercept), float64(r.Fit.Slope), report.MeasureLabel(p.Measure))
+		fmt.Fprintf(out, "Least-squares line: %s = %.2f %+.3f × %s\n", report.CustomerLabel(p.Customer), float64(r.Fit.Intercept), float64(r.Fit.Slope), pulse.MeasureLabel(p.Measure))
 	}
 
 	fmt.Fprintf(out, "\nLag (customers this many %s later)\n", units)

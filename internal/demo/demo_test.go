@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -76,7 +77,7 @@ func TestReportsRecoverThePlantedSigns(t *testing.T) {
 			}
 			found := false
 			for _, l := range ret.Links {
-				if l.Measure == store.MeasureIndex && l.Horizon == 6 {
+				if l.Measure == pulse.MeasureIndex && l.Horizon == 6 {
 					found = true
 					if !(l.Pearson.R < 0 && l.RateRatio > 1) {
 						t.Errorf("engagement vs voluntary turnover in 6 months: r = %.2f, bottom/top rate ratio %.2f; the planted link is negative", l.Pearson.R, l.RateRatio)

@@ -18,7 +18,6 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/retention"
 	"github.com/tandem-hq/tandem/internal/stats"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -68,14 +67,6 @@ import (
 // against the customer measure at the chosen lag, and against the
 // engagement index in the same period, with Benjamini–Hochberg q-values over
 // the drivers tested against the customer measure.
-
-// Engagement measures.
-const (
-	MeasureIndex = "index"
-	MeasureENPS  = "enps"
-	// DriverMeasurePrefix starts a driver measure: "driver:manager".
-	DriverMeasurePrefix = "driver:"
-)
 
 // Report defaults and limits.
 const (
@@ -145,7 +136,7 @@ func (p *CorrelationParams) UnmarshalJSON(b []byte) error {
 // checks every value. today is the end of the default range. Errors are
 // EINVALID, name the parameter and say what is allowed.
 func ParseCorrelationParams(get func(name string) string, today time.Time) (CorrelationParams, error) {
-	p := CorrelationParams{Measure: MeasureIndex, Customer: tandem.MetricCSAT, Period: tandem.Week, MinRatings: DefaultMinRatings}
+	p := CorrelationParams{Measure: pulse.MeasureIndex, Customer: tandem.MetricCSAT, Period: tandem.Week, MinRatings: DefaultMinRatings}
 	val := func(name string) string { return strings.TrimSpace(get(name)) }
 	if v := val("measure"); v != "" {
 		p.Measure = strings.ToLower(v)
@@ -227,10 +218,10 @@ func dateParam(v string) (time.Time, error) {
 
 func checkMeasure(m string) error {
 	switch {
-	case m == MeasureIndex, m == MeasureENPS:
+	case m == pulse.MeasureIndex, m == pulse.MeasureENPS:
 		return nil
-	case strings.HasPrefix(m, DriverMeasurePrefix):
-		key := strings.TrimPrefix(m, DriverMeasurePrefix)
+	case strings.HasPrefix(m, pulse.DriverMeasurePrefix):
+		key := strings.TrimPrefix(m, pulse.DriverMeasurePrefix)
 		if pulse.IsDriver(key) {
 			return nil
 		}
@@ -241,17 +232,6 @@ func checkMeasure(m string) error {
 		return paramErr("measure", "measure %q: %q is not a driver; use driver: followed by one of %s", m, key, strings.Join(keys, ", "))
 	}
 	return paramErr("measure", "measure must be index, enps or driver:<key>; got %q", m)
-}
-
-// measureKey is the store's TeamScoreMeasures key for a report measure.
-func measureKey(m string) string {
-	switch m {
-	case MeasureIndex:
-		return store.MeasureIndex
-	case MeasureENPS:
-		return store.MeasureENPS
-	}
-	return strings.TrimPrefix(m, DriverMeasurePrefix)
 }
 
 // Num is a number in the report that may be undefined (NaN); JSON writes
@@ -369,7 +349,7 @@ type Correlation struct {
 
 // CustomerCell is one unit's customer-rating totals in one period (Period
 // is the period's start), as the store reads them.
-type CustomerCell = store.CustomerTotalsRow
+type CustomerCell = tandem.CustomerTotalsRow
 
 // CorrelationInput is what BuildCorrelation needs. Engagement comes either
 // as TeamScores (aggregated by the store) or, when TeamScores is nil, as
@@ -381,51 +361,13 @@ type CorrelationInput struct {
 	// Rounds of the program; rounds outside the date range are skipped.
 	Rounds []pulse.Round
 	// Respondents per round id: the direct response count of each unit.
-	Respondents map[int64]store.UnitCounts
-	// TeamScores have the columns of store.TeamScoreMeasures().
-	TeamScores []store.TeamScoreRow
-	ScoreRows  []store.ScoreRow
+	Respondents map[int64]pulse.UnitCounts
+	// TeamScores have the columns of pulse.TeamScoreMeasures().
+	TeamScores []pulse.TeamScoreRow
+	ScoreRows  []pulse.ScoreRow
 	Questions  map[int64][]pulse.Question
 	// Customer holds the totals for Params.Customer and Params.Period.
 	Customer []CustomerCell
-}
-
-// TeamScoresOf scores raw per-question totals into TeamScoreRows with the
-// results pages' rules (scoreGroup), one row per round and unit.
-func TeamScoresOf(rows []store.ScoreRow, questions map[int64][]pulse.Question) []store.TeamScoreRow {
-	type key struct{ round, unit int64 }
-	totals := map[key]map[int64]Totals{}
-	var order []key
-	for _, r := range rows {
-		k := key{r.RoundID, r.UnitID}
-		if totals[k] == nil {
-			totals[k] = map[int64]Totals{}
-			order = append(order, k)
-		}
-		t := totals[k][r.QuestionID]
-		t.add(r)
-		totals[k][r.QuestionID] = t
-	}
-	measures := store.TeamScoreMeasures()
-	out := make([]store.TeamScoreRow, 0, len(order))
-	for _, k := range order {
-		sc := scoreGroup(totals[k], questions[k.round], 0)
-		row := store.TeamScoreRow{RoundID: k.round, UnitID: k.unit, Values: make([]float64, len(measures))}
-		for i, m := range measures {
-			v, ok := sc.Drivers[m]
-			switch {
-			case m == store.MeasureIndex:
-				v = sc.Engagement
-			case m == store.MeasureENPS:
-				v = sc.ENPS
-			case !ok:
-				v = math.NaN()
-			}
-			row.Values[i] = v
-		}
-		out = append(out, row)
-	}
-	return out
 }
 
 func dayOf(t time.Time) int64 { return t.Unix() / 86400 }
@@ -484,10 +426,10 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	}
 	scores := in.TeamScores
 	if scores == nil {
-		scores = TeamScoresOf(in.ScoreRows, in.Questions)
+		scores = pulse.TeamScoresOf(in.ScoreRows, in.Questions)
 	}
-	measures := store.TeamScoreMeasures()
-	mi := slices.Index(measures, measureKey(p.Measure))
+	measures := pulse.TeamScoreMeasures()
+	mi := slices.Index(measures, p.Measure)
 	const index = 0 // measures[0] is the engagement index
 
 	// Periods: the engagement periods from..to, then MaxLag more for the
@@ -530,7 +472,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	// team-rounds weighted into team-periods.
 	type roundInfo struct {
 		vis    *privacy.Visibility
-		direct store.UnitCounts
+		direct pulse.UnitCounts
 		pi     int
 	}
 	rounds := map[int64]roundInfo{}
@@ -714,7 +656,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	// the q-values do not depend on anything else.
 	var drivers []int
 	for m := range measures {
-		if measures[m] == store.MeasureIndex || measures[m] == store.MeasureENPS {
+		if measures[m] == pulse.MeasureIndex || measures[m] == pulse.MeasureENPS {
 			continue
 		}
 		for _, t := range order {
@@ -739,7 +681,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 					}
 				}
 			}
-			res.Drivers[i] = DriverLink{Driver: measures[d], Label: pulse.DriverLabel(measures[d]), Coef: coefOf(stats.Pearson(dx, dy)),
+			res.Drivers[i] = DriverLink{Driver: pulse.MeasureDriver(measures[d]), Label: pulse.MeasureLabel(measures[d]), Coef: coefOf(stats.Pearson(dx, dy)),
 				REngagement: Num(stats.Pearson(ex, ey).R)}
 		}
 	})
@@ -781,12 +723,12 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 
 func measureNoun(m string) string {
 	switch m {
-	case MeasureIndex:
+	case pulse.MeasureIndex:
 		return "engagement"
-	case MeasureENPS:
+	case pulse.MeasureENPS:
 		return "eNPS"
 	}
-	return strings.ToLower(pulse.DriverLabel(strings.TrimPrefix(m, DriverMeasurePrefix))) + " scores"
+	return strings.ToLower(pulse.MeasureLabel(m)) + " scores"
 }
 
 // CustomerLabel names a customer measure for people.
@@ -800,17 +742,6 @@ func CustomerLabel(metric string) string {
 		return "CES"
 	}
 	return metric
-}
-
-// MeasureLabel names an engagement measure for people.
-func MeasureLabel(m string) string {
-	switch m {
-	case MeasureIndex:
-		return "Engagement index"
-	case MeasureENPS:
-		return "eNPS"
-	}
-	return pulse.DriverLabel(strings.TrimPrefix(m, DriverMeasurePrefix))
 }
 
 func plural(n int, one, many string) string {
@@ -978,15 +909,15 @@ func ResolveUnit(tree *tandem.Tree, ref string, scope int64) (int64, error) {
 	return u.ID, nil
 }
 
-// Source is what LoadCorrelation reads; *store.Store has it.
+// Source is what LoadCorrelation reads; the store implements it.
 type Source interface {
 	Tree(ctx context.Context) (*tandem.Tree, error)
 	Programs(ctx context.Context) ([]pulse.Program, error)
 	ProgramRoundCounts(ctx context.Context) (map[int64]int, error)
 	RoundsBetween(ctx context.Context, programID int64, from, to time.Time) ([]pulse.Round, error)
-	Respondents(ctx context.Context, roundIDs []int64) (map[int64]store.UnitCounts, error)
-	TeamScores(ctx context.Context, roundIDs []int64) ([]store.TeamScoreRow, error)
-	MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]store.CustomerTotalsRow, error)
+	Respondents(ctx context.Context, roundIDs []int64) (map[int64]pulse.UnitCounts, error)
+	TeamScores(ctx context.Context, roundIDs []int64) ([]pulse.TeamScoreRow, error)
+	MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error)
 }
 
 // LoadCorrelation reads the report's inputs from src and builds it (see
@@ -1012,8 +943,8 @@ type CorrelationLoader struct {
 }
 
 type closedRound struct {
-	scores      []store.TeamScoreRow
-	respondents store.UnitCounts
+	scores      []pulse.TeamScoreRow
+	respondents pulse.UnitCounts
 }
 
 // maxCachedRounds bounds the memory the loader keeps: ten years of weekly
@@ -1027,9 +958,9 @@ func NewCorrelationLoader(src Source) *CorrelationLoader {
 
 // roundInputs returns the scores and respondents of rounds, from memory for
 // the closed rounds it has seen and in one query each for the rest.
-func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Round) ([]store.TeamScoreRow, map[int64]store.UnitCounts, error) {
-	scores := []store.TeamScoreRow{}
-	resp := map[int64]store.UnitCounts{}
+func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Round) ([]pulse.TeamScoreRow, map[int64]pulse.UnitCounts, error) {
+	scores := []pulse.TeamScoreRow{}
+	resp := map[int64]pulse.UnitCounts{}
 	var missing []int64
 	closed := map[int64]bool{}
 	l.mu.Lock()
@@ -1055,7 +986,7 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 		return nil, nil, err
 	}
 	scores = append(scores, fresh...)
-	byRound := map[int64][]store.TeamScoreRow{}
+	byRound := map[int64][]pulse.TeamScoreRow{}
 	for _, s := range fresh {
 		byRound[s.RoundID] = append(byRound[s.RoundID], s)
 	}
@@ -1089,7 +1020,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	// engagement period to MaxLag periods after the last, so that every lag
 	// finds its partner.
 	type customerRows struct {
-		rows []store.CustomerTotalsRow
+		rows []tandem.CustomerTotalsRow
 		err  error
 	}
 	customer := make(chan customerRows, 1)
@@ -1102,7 +1033,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		rows, err := src.MetricTotals(ctx, p.Period, p.Customer, cFrom, cTo) // to is exclusive
 		customer <- customerRows{rows, err}
 	}()
-	cust := func() ([]store.CustomerTotalsRow, error) {
+	cust := func() ([]tandem.CustomerTotalsRow, error) {
 		c := <-customer
 		customer <- c
 		return c.rows, c.err
@@ -1151,7 +1082,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 			}
 		}
 	}
-	in := CorrelationInput{Tree: tree, TeamScores: []store.TeamScoreRow{}}
+	in := CorrelationInput{Tree: tree, TeamScores: []pulse.TeamScoreRow{}}
 	if prog != nil {
 		p.ProgramID, p.Program = prog.ID, prog.Name
 		if in.Rounds, err = src.RoundsBetween(ctx, prog.ID, p.From, p.To); err != nil {

@@ -17,7 +17,6 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
-	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -62,14 +61,14 @@ var (
 type fixture struct {
 	units    []tandem.Unit
 	rounds   []pulse.Round
-	resp     map[int64]store.UnitCounts
-	scores   []store.ScoreRow
+	resp     map[int64]pulse.UnitCounts
+	scores   []pulse.ScoreRow
 	qs       map[int64][]pulse.Question
 	customer []CustomerCell
 }
 
 func newFixture() *fixture {
-	return &fixture{resp: map[int64]store.UnitCounts{}, qs: map[int64][]pulse.Question{}}
+	return &fixture{resp: map[int64]pulse.UnitCounts{}, qs: map[int64][]pulse.Question{}}
 }
 
 func (f *fixture) unit(id, parent int64, name string) {
@@ -83,7 +82,7 @@ func (f *fixture) round(id int64, w int) {
 	day := week0.AddDate(0, 0, 7*w)
 	f.rounds = append(f.rounds, pulse.Round{ID: id, ProgramID: 1, ScheduledAt: day.Add(9 * time.Hour), Period: tandem.FormatDate(day), MinGroup: 5})
 	f.qs[id] = []pulse.Question{qIndex, qGrowth, qManager, qENPS}
-	f.resp[id] = store.UnitCounts{}
+	f.resp[id] = pulse.UnitCounts{}
 }
 
 // answers records that n people of unit answered round with these sums of
@@ -91,7 +90,7 @@ func (f *fixture) round(id int64, w int) {
 func (f *fixture) answers(round, unit int64, n int, sums map[int64]float64) {
 	f.resp[round][unit] += n
 	for q, s := range sums {
-		f.scores = append(f.scores, store.ScoreRow{RoundID: round, UnitID: unit, QuestionID: q, N: n, Sum: s})
+		f.scores = append(f.scores, pulse.ScoreRow{RoundID: round, UnitID: unit, QuestionID: q, N: n, Sum: s})
 	}
 }
 
@@ -106,7 +105,7 @@ func (f *fixture) input(p CorrelationParams) CorrelationInput {
 }
 
 func weekParams(weeks int) CorrelationParams {
-	return CorrelationParams{Measure: MeasureIndex, Customer: tandem.MetricCSAT, Period: tandem.Week,
+	return CorrelationParams{Measure: pulse.MeasureIndex, Customer: tandem.MetricCSAT, Period: tandem.Week,
 		From: week0, To: week0.AddDate(0, 0, 7*weeks-1), MinRatings: DefaultMinRatings}
 }
 
@@ -335,7 +334,7 @@ func TestReportNeverShowsAUnitTheRoundHides(t *testing.T) {
 	if len(c.Pairs) != len(want) {
 		t.Errorf("%d pairs, want %d: %v", len(c.Pairs), len(want), got)
 	}
-	for _, measure := range []string{MeasureIndex, MeasureENPS, "driver:growth"} {
+	for _, measure := range []string{pulse.MeasureIndex, pulse.MeasureENPS, "driver:growth"} {
 		p := weekParams(2)
 		p.Measure = measure
 		c, err := BuildCorrelation(f.input(p))
@@ -572,107 +571,6 @@ func openStore(tb testing.TB) *store.Store {
 	}
 	tb.Cleanup(func() { st.Close() })
 	return st
-}
-
-// The store aggregates TeamScores in SQL; they must equal what the results
-// pages compute from the per-question totals (scoreGroup), measure by
-// measure, on answers stored the ordinary way.
-func TestStoreTeamScoresEqualTheResultsPagesScoring(t *testing.T) {
-	ctx := context.Background()
-	st := openStore(t)
-	var csvText strings.Builder
-	csvText.WriteString("email,name,team\n")
-	for i := 0; i < 30; i++ {
-		fmt.Fprintf(&csvText, "p%d@example.com,P %d,Co/Team %d\n", i, i, i%3)
-	}
-	plan, err := st.PlanRoster(ctx, strings.NewReader(csvText.String()), roster.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyRoster(ctx, plan, week0.AddDate(0, 0, -30)); err != nil {
-		t.Fatal(err)
-	}
-	tree, _ := st.Tree(ctx)
-	p := pulse.Defaults()
-	p.AudienceUnitID = tree.Roots()[0]
-	if err := st.SaveProgram(ctx, &p); err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	var ids []int64
-	questions := map[int64][]pulse.Question{}
-	for w := 0; w < 4; w++ {
-		slot := week0.AddDate(0, 0, 7*w).Add(9 * time.Hour)
-		r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, r.ID)
-		qs, _ := st.RoundQuestions(ctx, r.ID)
-		questions[r.ID] = qs
-		invs, _ := st.RoundInvitations(ctx, r.ID)
-		var rs []store.RecordedResponse
-		for _, inv := range invs {
-			if rng.IntN(4) == 0 {
-				continue
-			}
-			rec := store.RecordedResponse{InvitationID: inv.ID}
-			for _, q := range qs {
-				switch q.Kind {
-				case pulse.Likert5:
-					rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: float64(1 + rng.IntN(5)), HasValue: true})
-				case pulse.Scale010:
-					rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: float64(rng.IntN(11)), HasValue: true})
-				}
-			}
-			rs = append(rs, rec)
-		}
-		if err := st.RecordResponses(ctx, r.ID, rs); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rows, err := st.Scores(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	measures := store.TeamScoreMeasures()
-	want := map[string]float64{}
-	for _, r := range TeamScoresOf(rows, questions) {
-		for i, v := range r.Values {
-			if !math.IsNaN(v) {
-				want[fmt.Sprintf("%d/%d/%s", r.RoundID, r.UnitID, measures[i])] = v
-			}
-		}
-	}
-	got, err := st.TeamScores(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	covered := map[string]bool{}
-	for _, r := range got {
-		for i, v := range r.Values {
-			k := fmt.Sprintf("%d/%d/%s", r.RoundID, r.UnitID, measures[i])
-			w, ok := want[k]
-			if math.IsNaN(v) {
-				if ok {
-					t.Errorf("%s: SQL has no value, scoreGroup %v", k, w)
-				}
-				continue
-			}
-			n++
-			covered[measures[i]] = true
-			if !ok || math.Abs(w-v) > 1e-9 {
-				t.Errorf("%s: SQL %v, scoreGroup %v (present %v)", k, v, w, ok)
-			}
-		}
-	}
-	if n != len(want) || n < 30 {
-		t.Errorf("%d values from SQL, %d from scoreGroup", n, len(want))
-	}
-	if !covered[store.MeasureIndex] || !covered[store.MeasureENPS] || len(covered) < 4 {
-		t.Errorf("measures covered: %v", covered)
-	}
 }
 
 // benchData fills a new store with teams teams under ten divisions, one

@@ -3,10 +3,10 @@ package report
 import (
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -22,10 +22,11 @@ type FlightRiskRule struct {
 // DefaultFlightRisk flags a fall of 10 points below the trailing three.
 var DefaultFlightRisk = FlightRiskRule{Drop: 10, Trailing: 3}
 
-// Measures a flight-risk signal can be about.
-const (
-	MeasureEngagement = "engagement"
-	MeasureIntent     = "intent_to_stay"
+// Measures a flight-risk signal can be about: the engagement index and
+// the intent-to-stay driver, named as everywhere else.
+var (
+	MeasureEngagement = pulse.MeasureIndex
+	MeasureIntent     = pulse.DriverMeasure(pulse.DriverIntent)
 )
 
 // FlightRisk is one unit's warning, with its evidence. It is about a team,
@@ -50,20 +51,15 @@ type FlightRiskPoint struct {
 }
 
 // RiskMeasureLabel names a flight-risk measure for people.
-func RiskMeasureLabel(m string) string {
-	if m == MeasureIntent {
-		return "intent to stay"
-	}
-	return "engagement index"
-}
+func RiskMeasureLabel(m string) string { return strings.ToLower(pulse.MeasureLabel(m)) }
 
 // FlightRisks applies rule to a program's rounds (any order) within scope
 // (0: everyone) and returns the flagged units, biggest drop first.
-func FlightRisks(tree *tandem.Tree, scope int64, set store.RoundSet, rule FlightRiskRule) []FlightRisk {
+func FlightRisks(tree *tandem.Tree, scope int64, set pulse.RoundSet, rule FlightRiskRule) []FlightRisk {
 	questions := set.Questions
 	rs := append([]pulse.Round(nil), set.Rounds...)
 	sort.Slice(rs, func(i, j int) bool { return rs[i].ScheduledAt.Before(rs[j].ScheduledAt) })
-	byRound := map[int64][]store.ScoreRow{}
+	byRound := map[int64][]pulse.ScoreRow{}
 	for _, r := range set.Scores {
 		byRound[r.RoundID] = append(byRound[r.RoundID], r)
 	}
@@ -76,15 +72,15 @@ func FlightRisks(tree *tandem.Tree, scope int64, set store.RoundSet, rule Flight
 	for _, r := range rs {
 		vis := privacy.Decide(tree, set.Respondents[r.ID], r.MinGroup)
 		for _, id := range vis.ShownUnits(scope) {
-			totals := map[int64]Totals{}
+			totals := map[int64]pulse.Totals{}
 			for _, row := range byRound[r.ID] {
 				if tree.Contains(id, row.UnitID) {
 					t := totals[row.QuestionID]
-					t.add(row)
+					t.Add(row)
 					totals[row.QuestionID] = t
 				}
 			}
-			sc := scoreGroup(totals, questions[r.ID], vis.Count(id))
+			sc := pulse.Score(totals, questions[r.ID], vis.Count(id))
 			if !math.IsNaN(sc.Engagement) {
 				k := key{id, MeasureEngagement}
 				series[k] = append(series[k], FlightRiskPoint{Round: r, Score: sc.Engagement, Respondents: sc.Respondents})

@@ -5,34 +5,33 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
 // riskFixture: Acme (1) with teams A (2), B (3) and C (4, three people).
 // Four weekly rounds ask the index item (q1) and intent to stay (q2).
-func riskFixture(aScores []float64, aN []int) (*tandem.Tree, store.RoundSet) {
+func riskFixture(aScores []float64, aN []int) (*tandem.Tree, pulse.RoundSet) {
 	tree := tandem.NewTree([]tandem.Unit{{ID: 1, Name: "Acme"}, {ID: 2, ParentID: 1, Name: "A"}, {ID: 3, ParentID: 1, Name: "B"}, {ID: 4, ParentID: 1, Name: "C"}})
 	qs := []pulse.Question{{ID: 1, Kind: pulse.Likert5, Driver: pulse.DriverEngagement, InIndex: true}, {ID: 2, Kind: pulse.Likert5, Driver: pulse.DriverIntent}}
 	var rounds []pulse.Round
 	questions := map[int64][]pulse.Question{}
-	resp := map[int64]store.UnitCounts{}
-	var scores []store.ScoreRow
+	resp := map[int64]pulse.UnitCounts{}
+	var scores []pulse.ScoreRow
 	t0 := time.Date(2026, 9, 7, 9, 0, 0, 0, time.UTC)
 	for i := 0; i < len(aScores); i++ {
 		id := int64(i + 1)
 		rounds = append(rounds, pulse.Round{ID: id, Seq: i + 1, ScheduledAt: t0.AddDate(0, 0, 7*i), MinGroup: 5})
 		questions[id] = qs
-		resp[id] = store.UnitCounts{2: aN[i], 3: 6, 4: 3}
+		resp[id] = pulse.UnitCounts{2: aN[i], 3: 6, 4: 3}
 		for _, q := range []int64{1, 2} {
 			// A: aScores on the 1–5 scale; B steady at 4; C drops hard.
 			scores = append(scores,
-				store.ScoreRow{RoundID: id, UnitID: 2, QuestionID: q, N: aN[i], Sum: aScores[i] * float64(aN[i])},
-				store.ScoreRow{RoundID: id, UnitID: 3, QuestionID: q, N: 6, Sum: 4 * 6},
-				store.ScoreRow{RoundID: id, UnitID: 4, QuestionID: q, N: 3, Sum: []float64{4.5, 4.5, 4.5, 1}[i%4] * 3})
+				pulse.ScoreRow{RoundID: id, UnitID: 2, QuestionID: q, N: aN[i], Sum: aScores[i] * float64(aN[i])},
+				pulse.ScoreRow{RoundID: id, UnitID: 3, QuestionID: q, N: 6, Sum: 4 * 6},
+				pulse.ScoreRow{RoundID: id, UnitID: 4, QuestionID: q, N: 3, Sum: []float64{4.5, 4.5, 4.5, 1}[i%4] * 3})
 		}
 	}
-	return tree, store.RoundSet{Rounds: rounds, Questions: questions, Respondents: resp, Scores: scores}
+	return tree, pulse.RoundSet{Rounds: rounds, Questions: questions, Respondents: resp, Scores: scores}
 }
 
 func TestATeamWhoseEngagementFallsTenPointsIsFlaggedWithItsEvidence(t *testing.T) {

@@ -5,97 +5,19 @@
 package report
 
 import (
-	"math"
 	"sort"
 
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
-
-// Totals accumulates the score totals of one question over a set of units.
-type Totals struct {
-	N, Promoters, Detractors int
-	Sum                      float64
-}
-
-func (t *Totals) add(r store.ScoreRow) {
-	t.N += r.N
-	t.Sum += r.Sum
-	t.Promoters += r.Promoters
-	t.Detractors += r.Detractors
-}
-
-// Mean is the raw mean answer; NaN without answers.
-func (t Totals) Mean() float64 {
-	if t.N == 0 {
-		return math.NaN()
-	}
-	return t.Sum / float64(t.N)
-}
-
-// Scores are one group's measures for one round.
-type Scores struct {
-	Respondents int
-	// Engagement is the mean of the index items on 0–100; NaN when none
-	// were asked.
-	Engagement float64
-	// ENPS is % promoters − % detractors; NaN when not asked.
-	ENPS float64
-	// Drivers maps a driver key to its 0–100 score.
-	Drivers map[string]float64
-	// Questions maps a question id to its totals.
-	Questions map[int64]Totals
-}
-
-// scoreGroup computes a group's scores from per-question totals.
-func scoreGroup(totals map[int64]Totals, questions []pulse.Question, respondents int) Scores {
-	sc := Scores{Respondents: respondents, Engagement: math.NaN(), ENPS: math.NaN(), Drivers: map[string]float64{}, Questions: totals}
-	var engSum float64
-	var engN int
-	driverSum := map[string]float64{}
-	driverN := map[string]int{}
-	for _, q := range questions {
-		t, ok := totals[q.ID]
-		if !ok || t.N == 0 {
-			continue
-		}
-		switch q.Kind {
-		case pulse.Likert5:
-			v := pulse.Score0to100(t.Mean())
-			if q.InIndex {
-				engSum += v
-				engN++
-			}
-			if q.Driver != "" && q.Driver != pulse.DriverEngagement {
-				driverSum[q.Driver] += v
-				driverN[q.Driver]++
-			}
-		case pulse.Scale010:
-			if q.Driver == pulse.DriverENPS {
-				sc.ENPS = pulse.NPS(t.Promoters, t.Detractors, t.N)
-			} else if q.Driver != "" {
-				driverSum[q.Driver] += t.Mean() * 10
-				driverN[q.Driver]++
-			}
-		}
-	}
-	if engN > 0 {
-		sc.Engagement = engSum / float64(engN)
-	}
-	for d, s := range driverSum {
-		sc.Drivers[d] = s / float64(driverN[d])
-	}
-	return sc
-}
 
 // UnitResult is one unit's row in a round's results.
 type UnitResult struct {
 	Unit *tandem.Unit
 	// Depth is the unit's depth below the scope's top, for indenting.
 	Depth int
-	Scores
+	pulse.Scores
 }
 
 // Participation is one unit's invited and answered counts.
@@ -129,18 +51,18 @@ type RoundResults struct {
 	Choices map[int64]map[int64][]int
 }
 
-// RoundInput is what BuildRoundResults needs from the store.
+// RoundInput is what BuildRoundResults reads of a round.
 type RoundInput struct {
 	Tree        *tandem.Tree
 	Scope       int64 // 0: the whole organisation
 	Round       pulse.Round
 	Questions   []pulse.Question
-	Respondents store.UnitCounts
-	Scores      []store.ScoreRow
-	Invited     store.UnitCounts
-	Responded   store.UnitCounts
-	Texts       []store.TextAnswer
-	ChoiceRows  []store.ChoiceCount
+	Respondents pulse.UnitCounts
+	Scores      []pulse.ScoreRow
+	Invited     pulse.UnitCounts
+	Responded   pulse.UnitCounts
+	Texts       []pulse.TextAnswer
+	ChoiceRows  []pulse.ChoiceCount
 }
 
 // BuildRoundResults applies the anonymity threshold of the round to its
@@ -153,18 +75,18 @@ func BuildRoundResults(in RoundInput) *RoundResults {
 	res := &RoundResults{Round: in.Round, Questions: in.Questions, K: vis.K(), Choices: map[int64]map[int64][]int{}}
 
 	// Per unit (direct) totals by question.
-	direct := map[int64]map[int64]Totals{}
+	direct := map[int64]map[int64]pulse.Totals{}
 	for _, r := range in.Scores {
 		if direct[r.UnitID] == nil {
-			direct[r.UnitID] = map[int64]Totals{}
+			direct[r.UnitID] = map[int64]pulse.Totals{}
 		}
 		t := direct[r.UnitID][r.QuestionID]
-		t.add(r)
+		t.Add(r)
 		direct[r.UnitID][r.QuestionID] = t
 	}
 	top := topDepth(in.Tree, in.Scope)
 	for _, id := range vis.ShownUnits(in.Scope) {
-		totals := map[int64]Totals{}
+		totals := map[int64]pulse.Totals{}
 		for _, sub := range in.Tree.Subtree(id) {
 			for q, t := range direct[sub] {
 				acc := totals[q]
@@ -176,7 +98,7 @@ func BuildRoundResults(in RoundInput) *RoundResults {
 			}
 		}
 		u := in.Tree.Unit(id)
-		res.Units = append(res.Units, UnitResult{Unit: u, Depth: u.Depth - top, Scores: scoreGroup(totals, in.Questions, vis.Count(id))})
+		res.Units = append(res.Units, UnitResult{Unit: u, Depth: u.Depth - top, Scores: pulse.Score(totals, in.Questions, vis.Count(id))})
 	}
 	for id, n := range in.Respondents {
 		if n > 0 && !vis.Shown(id) && inScope(in.Tree, in.Scope, id) {
@@ -269,8 +191,8 @@ func inScope(tree *tandem.Tree, scope, unit int64) bool {
 
 // SetRoundResults builds the results of round r of set within scope
 // (0: the whole organisation).
-func SetRoundResults(tree *tandem.Tree, scope int64, set store.RoundSet, r pulse.Round) *RoundResults {
-	var scores []store.ScoreRow
+func SetRoundResults(tree *tandem.Tree, scope int64, set pulse.RoundSet, r pulse.Round) *RoundResults {
+	var scores []pulse.ScoreRow
 	for _, row := range set.Scores {
 		if row.RoundID == r.ID {
 			scores = append(scores, row)
@@ -284,13 +206,13 @@ func SetRoundResults(tree *tandem.Tree, scope int64, set store.RoundSet, r pulse
 type TrendPoint struct {
 	Round pulse.Round
 	Shown bool
-	Scores
+	pulse.Scores
 }
 
 // Trend computes a unit's headline scores in each round, shown only where
 // the unit met the threshold in that round.
-func Trend(tree *tandem.Tree, unitID int64, set store.RoundSet) []TrendPoint {
-	byRound := map[int64][]store.ScoreRow{}
+func Trend(tree *tandem.Tree, unitID int64, set pulse.RoundSet) []TrendPoint {
+	byRound := map[int64][]pulse.ScoreRow{}
 	for _, r := range set.Scores {
 		byRound[r.RoundID] = append(byRound[r.RoundID], r)
 	}
@@ -299,15 +221,15 @@ func Trend(tree *tandem.Tree, unitID int64, set store.RoundSet) []TrendPoint {
 		vis := privacy.Decide(tree, set.Respondents[r.ID], r.MinGroup)
 		p := TrendPoint{Round: r, Shown: vis.Shown(unitID)}
 		if p.Shown {
-			totals := map[int64]Totals{}
+			totals := map[int64]pulse.Totals{}
 			for _, row := range byRound[r.ID] {
 				if tree.Contains(unitID, row.UnitID) {
 					t := totals[row.QuestionID]
-					t.add(row)
+					t.Add(row)
 					totals[row.QuestionID] = t
 				}
 			}
-			p.Scores = scoreGroup(totals, set.Questions[r.ID], vis.Count(unitID))
+			p.Scores = pulse.Score(totals, set.Questions[r.ID], vis.Count(unitID))
 		}
 		out = append(out, p)
 	}

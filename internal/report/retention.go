@@ -12,7 +12,6 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/retention"
 	"github.com/tandem-hq/tandem/internal/stats"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -31,8 +30,8 @@ type RetentionInput struct {
 	// Pulse data for the engagement → turnover link (optional): rounds of
 	// one program with their respondents and per-unit scores.
 	Rounds      []pulse.Round
-	Respondents map[int64]store.UnitCounts
-	TeamScores  []store.TeamScoreRow
+	Respondents map[int64]pulse.UnitCounts
+	TeamScores  []pulse.TeamScoreRow
 }
 
 // TurnoverRow is one period (or the trailing twelve months) of a unit.
@@ -271,7 +270,7 @@ func BuildRetention(in RetentionInput) *Retention {
 	}
 	if len(in.Rounds) > 0 {
 		lt := newLinkTables(in, today)
-		for _, m := range []string{store.MeasureIndex, pulse.DriverIntent} {
+		for _, m := range []string{pulse.MeasureIndex, pulse.DriverMeasure(pulse.DriverIntent)} {
 			for _, h := range []int{3, 6} {
 				out.Links = append(out.Links, linkTurnover(in, lt, m, h, k, today))
 			}
@@ -287,7 +286,7 @@ func BuildRetention(in RetentionInput) *Retention {
 func linkTurnover(in RetentionInput, lt *linkTables, measure string, h, k int, today time.Time) TurnoverLink {
 	link := TurnoverLink{Measure: measure, Horizon: h}
 	mi := -1
-	for i, m := range store.TeamScoreMeasures() {
+	for i, m := range pulse.TeamScoreMeasures() {
 		if m == measure {
 			mi = i
 		}
@@ -479,7 +478,7 @@ func ParseRetentionParams(get func(string) string, today time.Time) (RetentionPa
 	return p, nil
 }
 
-// RetentionSource is what LoadRetention reads; *store.Store has it.
+// RetentionSource is what LoadRetention reads; the store implements it.
 type RetentionSource interface {
 	Source
 	Stints(ctx context.Context) ([]retention.Stint, error)
@@ -488,7 +487,7 @@ type RetentionSource interface {
 // LoadRetention reads the store and builds the retention report for scope
 // (0: everything; a leader's unit otherwise).
 func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time) (*Retention, error) {
-	return loadRetention(ctx, src, p, scope, today, func(ctx context.Context, rounds []pulse.Round) ([]store.TeamScoreRow, map[int64]store.UnitCounts, error) {
+	return loadRetention(ctx, src, p, scope, today, func(ctx context.Context, rounds []pulse.Round) ([]pulse.TeamScoreRow, map[int64]pulse.UnitCounts, error) {
 		ids := make([]int64, len(rounds))
 		for i, r := range rounds {
 			ids[i] = r.ID
@@ -551,7 +550,7 @@ func (c *cachedStints) Stints(ctx context.Context) ([]retention.Stint, error) {
 }
 
 func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time,
-	inputs func(context.Context, []pulse.Round) ([]store.TeamScoreRow, map[int64]store.UnitCounts, error)) (*Retention, error) {
+	inputs func(context.Context, []pulse.Round) ([]pulse.TeamScoreRow, map[int64]pulse.UnitCounts, error)) (*Retention, error) {
 	tree, err := src.Tree(ctx)
 	if err != nil {
 		return nil, err

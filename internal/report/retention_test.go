@@ -11,7 +11,6 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/retention"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -65,12 +64,12 @@ func retentionOrg(seed uint64) RetentionInput {
 	}
 	// Monthly pulse rounds, every team shown with 8 respondents.
 	var rounds []pulse.Round
-	resp := map[int64]store.UnitCounts{}
-	var scores []store.TeamScoreRow
-	nm := len(store.TeamScoreMeasures())
+	resp := map[int64]pulse.UnitCounts{}
+	var scores []pulse.TeamScoreRow
+	nm := len(pulse.TeamScoreMeasures())
 	for m, rid := start, int64(1); m.Before(today); m, rid = m.AddDate(0, 1, 0), rid+1 {
 		rounds = append(rounds, pulse.Round{ID: rid, Period: tandem.FormatDate(m), MinGroup: 5})
-		resp[rid] = store.UnitCounts{99: 3}
+		resp[rid] = pulse.UnitCounts{99: 3}
 		for i := 0; i < 20; i++ {
 			resp[rid][int64(10+i)] = 8
 			v := make([]float64, nm)
@@ -78,7 +77,7 @@ func retentionOrg(seed uint64) RetentionInput {
 				v[j] = math.NaN()
 			}
 			v[0] = 40 + 2*float64(i) + rng.NormFloat64()*3
-			scores = append(scores, store.TeamScoreRow{RoundID: rid, UnitID: int64(10 + i), Values: v})
+			scores = append(scores, pulse.TeamScoreRow{RoundID: rid, UnitID: int64(10 + i), Values: v})
 		}
 	}
 	return RetentionInput{Tree: tree, Scope: 0, Stints: stints, Period: "quarter", From: day("2025-07-01"), To: today, Today: today,
@@ -105,7 +104,7 @@ func TestLowerEngagementTeamsLoseMorePeopleAndTheReportSaysSo(t *testing.T) {
 		t.Fatalf("%d links, want index and intent at 3 and 6 months", len(r.Links))
 	}
 	for _, l := range r.Links {
-		if l.Measure != store.MeasureIndex {
+		if l.Measure != pulse.MeasureIndex {
 			if l.Pearson.N != 0 {
 				t.Errorf("intent to stay was never asked but has %d pairs", l.Pearson.N)
 			}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -51,7 +50,7 @@ type ServiceInput struct {
 	Tree  *tandem.Tree
 	Scope int64
 	Round pulse.Round
-	Rows  []store.ServiceRow
+	Rows  []pulse.ServiceRow
 	// Engagement of each unit in the round (its subtree), already limited
 	// to units shown under the round's anonymity decision.
 	Engagement map[int64]float64
@@ -70,7 +69,7 @@ func BuildService(in ServiceInput) *ServiceMatrix {
 		k = privacy.DefaultK
 	}
 	m := &ServiceMatrix{K: k}
-	byProvider := map[int64][]store.ServiceRow{}
+	byProvider := map[int64][]pulse.ServiceRow{}
 	for _, r := range in.Rows {
 		byProvider[r.ProviderUnitID] = append(byProvider[r.ProviderUnitID], r)
 	}
@@ -87,7 +86,7 @@ func BuildService(in ServiceInput) *ServiceMatrix {
 	})
 	type column struct {
 		vis  *privacy.Visibility
-		rows []store.ServiceRow
+		rows []pulse.ServiceRow
 	}
 	var cols []column
 	for _, p := range providers {

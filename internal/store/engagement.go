@@ -57,43 +57,10 @@ func (s *Store) RoundsBetween(ctx context.Context, programID int64, from, to tim
 	return out, rows.Err()
 }
 
-// Measure keys of TeamScoreMeasures besides the driver keys.
-const (
-	MeasureIndex = pulse.DriverEngagement // the engagement index
-	MeasureENPS  = pulse.DriverENPS
-)
-
-// TeamScoreMeasures returns the measures of TeamScoreRow.Values, in order:
-// MeasureIndex, MeasureENPS, then the built-in drivers in pulse.Drivers
-// order (questions can only belong to built-in drivers).
-func TeamScoreMeasures() []string {
-	m := []string{MeasureIndex, MeasureENPS}
-	for _, d := range pulse.Drivers {
-		m = append(m, d.Key)
-	}
-	return m
-}
-
-// TeamScoreRow is one unit's scores in one round, from the answers of the
-// people counted directly in that unit (not its descendants): Values[i] is
-// the score on TeamScoreMeasures()[i], NaN when the round did not ask it.
-// The engagement index is the mean of the index items, each on 0–100; eNPS
-// is % promoters − % detractors; a driver is the mean of its items on
-// 0–100 (a 0–10 item counts as its mean × 10). These are the rules of the
-// results pages (report.scoreGroup), computed in SQL; a test checks that
-// the two agree.
-//
-// The rows say nothing about whether a unit may be shown: the caller
-// applies the round's anonymity decision.
-type TeamScoreRow struct {
-	RoundID, UnitID int64
-	Values          []float64
-}
-
 // TeamScores returns the TeamScoreRows of the given rounds in one query,
 // aggregated per round and unit by the database: one row per unit and
 // round, however many questions the round asked.
-func (s *Store) TeamScores(ctx context.Context, roundIDs []int64) ([]TeamScoreRow, error) {
+func (s *Store) TeamScores(ctx context.Context, roundIDs []int64) ([]pulse.TeamScoreRow, error) {
 	if len(roundIDs) == 0 {
 		return nil, nil
 	}
@@ -123,9 +90,9 @@ func (s *Store) TeamScores(ctx context.Context, roundIDs []int64) ([]TeamScoreRo
 	for i := range nulls {
 		dest[2+i] = &nulls[i]
 	}
-	var out []TeamScoreRow
+	var out []pulse.TeamScoreRow
 	for rows.Next() {
-		var r TeamScoreRow
+		var r pulse.TeamScoreRow
 		dest[0], dest[1] = &r.RoundID, &r.UnitID
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
@@ -149,7 +116,7 @@ func (s *Store) TeamScores(ctx context.Context, roundIDs []int64) ([]TeamScoreRo
 // Promoters and Detractors; CES: N and Sum). The correlation report reads a
 // row per team and period over up to years, and the database driver's cost
 // is per column read.
-func (s *Store) MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]CustomerTotalsRow, error) {
+func (s *Store) MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error) {
 	var k string
 	switch kind {
 	case tandem.Week:
@@ -177,7 +144,7 @@ func (s *Store) MetricTotals(ctx context.Context, kind, metric string, from, to 
 	}
 	defer rows.Close()
 	periods := map[string]time.Time{}
-	out := make([]CustomerTotalsRow, 0, 1024)
+	out := make([]tandem.CustomerTotalsRow, 0, 1024)
 	var period sql.RawBytes
 	// Counts are scanned as integers and the CES sum as a float: database/sql
 	// converts an integer into a float64 through its decimal text.
@@ -188,7 +155,7 @@ func (s *Store) MetricTotals(ctx context.Context, kind, metric string, from, to 
 		dest[3] = &sum
 	}
 	for rows.Next() {
-		r := CustomerTotalsRow{Metric: metric}
+		r := tandem.CustomerTotalsRow{Metric: metric}
 		dest[1] = &r.UnitID
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err

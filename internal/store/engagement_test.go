@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -69,7 +72,7 @@ func TestTeamScoresAggregateEachUnitsRoundInSQL(t *testing.T) {
 		if len(rows) != 2 {
 			t.Fatalf("%d rows, want one per round (one unit answered)", len(rows))
 		}
-		m := TeamScoreMeasures()
+		m := pulse.TeamScoreMeasures()
 		for _, r := range rows {
 			want := 100.0
 			if r.RoundID == rounds[1].ID {
@@ -78,10 +81,10 @@ func TestTeamScoresAggregateEachUnitsRoundInSQL(t *testing.T) {
 			if r.UnitID != tree.ByPath([]string{"Acme", "Support"}).ID {
 				t.Errorf("row of unit %d", r.UnitID)
 			}
-			if got := r.Values[0]; math.Abs(got-want) > 1e-9 || m[0] != MeasureIndex {
+			if got := r.Values[0]; math.Abs(got-want) > 1e-9 || m[0] != pulse.MeasureIndex {
 				t.Errorf("round %d: %s %v, want %v", r.RoundID, m[0], got, want)
 			}
-			if got := r.Values[1]; math.Abs(got-100.0/3) > 1e-9 || m[1] != MeasureENPS {
+			if got := r.Values[1]; math.Abs(got-100.0/3) > 1e-9 || m[1] != pulse.MeasureENPS {
 				t.Errorf("round %d: %s %v, want 33.3", r.RoundID, m[1], got)
 			}
 			asked := 0
@@ -140,6 +143,109 @@ func TestMetricTotalsAgreeWithCustomerTotalsRows(t *testing.T) {
 					}
 				}
 			}
+		}
+	})
+}
+
+// The store aggregates TeamScores in SQL; they must equal what the results
+// rule says from the per-question totals (pulse.Score, through pulse.TeamScoresOf), measure by
+// measure, on answers stored the ordinary way.
+func TestStoreTeamScoresEqualTheScoringRule(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		week0 := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC) // a Monday
+		var csvText strings.Builder
+		csvText.WriteString("email,name,team\n")
+		for i := 0; i < 30; i++ {
+			fmt.Fprintf(&csvText, "p%d@example.com,P %d,Co/Team %d\n", i, i, i%3)
+		}
+		plan, err := st.PlanRoster(ctx, strings.NewReader(csvText.String()), roster.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ApplyRoster(ctx, plan, week0.AddDate(0, 0, -30)); err != nil {
+			t.Fatal(err)
+		}
+		tree, _ := st.Tree(ctx)
+		p := pulse.Defaults()
+		p.AudienceUnitID = tree.Roots()[0]
+		if err := st.SaveProgram(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		var ids []int64
+		questions := map[int64][]pulse.Question{}
+		for w := 0; w < 4; w++ {
+			slot := week0.AddDate(0, 0, 7*w).Add(9 * time.Hour)
+			r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+			qs, _ := st.RoundQuestions(ctx, r.ID)
+			questions[r.ID] = qs
+			invs, _ := st.RoundInvitations(ctx, r.ID)
+			var rs []RecordedResponse
+			for _, inv := range invs {
+				if rng.IntN(4) == 0 {
+					continue
+				}
+				rec := RecordedResponse{InvitationID: inv.ID}
+				for _, q := range qs {
+					switch q.Kind {
+					case pulse.Likert5:
+						rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: float64(1 + rng.IntN(5)), HasValue: true})
+					case pulse.Scale010:
+						rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: float64(rng.IntN(11)), HasValue: true})
+					}
+				}
+				rs = append(rs, rec)
+			}
+			if err := st.RecordResponses(ctx, r.ID, rs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := st.Scores(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		measures := pulse.TeamScoreMeasures()
+		want := map[string]float64{}
+		for _, r := range pulse.TeamScoresOf(rows, questions) {
+			for i, v := range r.Values {
+				if !math.IsNaN(v) {
+					want[fmt.Sprintf("%d/%d/%s", r.RoundID, r.UnitID, measures[i])] = v
+				}
+			}
+		}
+		got, err := st.TeamScores(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		covered := map[string]bool{}
+		for _, r := range got {
+			for i, v := range r.Values {
+				k := fmt.Sprintf("%d/%d/%s", r.RoundID, r.UnitID, measures[i])
+				w, ok := want[k]
+				if math.IsNaN(v) {
+					if ok {
+						t.Errorf("%s: SQL has no value, pulse.Score %v", k, w)
+					}
+					continue
+				}
+				n++
+				covered[measures[i]] = true
+				if !ok || math.Abs(w-v) > 1e-9 {
+					t.Errorf("%s: SQL %v, pulse.Score %v (present %v)", k, v, w, ok)
+				}
+			}
+		}
+		if n != len(want) || n < 30 {
+			t.Errorf("%d values from SQL, %d from pulse.Score", n, len(want))
+		}
+		if !covered[pulse.MeasureIndex] || !covered[pulse.MeasureENPS] || len(covered) < 4 {
+			t.Errorf("measures covered: %v", covered)
 		}
 	})
 }

@@ -173,7 +173,7 @@ func TestAnswerIsStoredOnceAndWithoutItsPerson(t *testing.T) {
 	})
 }
 
-func sumCounts(c UnitCounts) int {
+func sumCounts(c pulse.UnitCounts) int {
 	n := 0
 	for _, v := range c {
 		n += v

@@ -423,21 +423,12 @@ func (s *Store) CountStoredRatings(ctx context.Context, rs []tandem.Rating) (int
 	return n, nil
 }
 
-// CustomerTotalsRow is one unit's totals of one metric in one period.
-type CustomerTotalsRow struct {
-	// Period is the first day of the week (its Monday) or month.
-	Period time.Time
-	UnitID int64
-	Metric string
-	tandem.CustomerTotals
-}
-
 // CustomerTotalsRows returns the stored totals of kind (tandem.Week or
 // tandem.Month) and metric ("" for all) for the periods starting from
 // from's period up to, not including, to (zero: no bound), ordered by
 // period, unit and metric. Totals are per unit, for the ratings attributed
 // to that unit itself; roll-ups to parents are the caller's.
-func (s *Store) CustomerTotalsRows(ctx context.Context, kind, metric string, from, to time.Time) ([]CustomerTotalsRow, error) {
+func (s *Store) CustomerTotalsRows(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error) {
 	var k string
 	switch kind {
 	case tandem.Week, "W":
@@ -470,9 +461,9 @@ func (s *Store) CustomerTotalsRows(ctx context.Context, kind, metric string, fro
 		return nil, err
 	}
 	defer rows.Close()
-	var out []CustomerTotalsRow
+	var out []tandem.CustomerTotalsRow
 	for rows.Next() {
-		var r CustomerTotalsRow
+		var r tandem.CustomerTotalsRow
 		var p string
 		if err := rows.Scan(&p, &r.UnitID, &r.Metric, &r.N, &r.Sum, &r.Top, &r.Promoters, &r.Detractors); err != nil {
 			return nil, err

@@ -7,20 +7,10 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 )
 
-// RoundSet is some of one program's rounds with what the pulse reports
-// read of them: each round's questions, its respondents per unit and its
-// score totals.
-type RoundSet struct {
-	Rounds      []pulse.Round
-	Questions   map[int64][]pulse.Question // by round id
-	Respondents map[int64]UnitCounts       // by round id
-	Scores      []ScoreRow
-}
-
 // LoadRoundSet loads the questions, respondents and scores of rounds; the
 // set keeps the rounds in the order given.
-func (s *Store) LoadRoundSet(ctx context.Context, rounds []pulse.Round) (RoundSet, error) {
-	set := RoundSet{Rounds: rounds, Questions: make(map[int64][]pulse.Question, len(rounds))}
+func (s *Store) LoadRoundSet(ctx context.Context, rounds []pulse.Round) (pulse.RoundSet, error) {
+	set := pulse.RoundSet{Rounds: rounds, Questions: make(map[int64][]pulse.Question, len(rounds))}
 	ids := make([]int64, len(rounds))
 	for i, r := range rounds {
 		ids[i] = r.ID
@@ -38,16 +28,8 @@ func (s *Store) LoadRoundSet(ctx context.Context, rounds []pulse.Round) (RoundSe
 	return set, err
 }
 
-// ScoreRow is the running total of one question in one unit and round.
-type ScoreRow struct {
-	RoundID, UnitID, QuestionID int64
-	N                           int
-	Sum                         float64
-	Promoters, Detractors       int
-}
-
 // Scores returns the score totals of the given rounds.
-func (s *Store) Scores(ctx context.Context, roundIDs []int64) ([]ScoreRow, error) {
+func (s *Store) Scores(ctx context.Context, roundIDs []int64) ([]pulse.ScoreRow, error) {
 	if len(roundIDs) == 0 {
 		return nil, nil
 	}
@@ -57,9 +39,9 @@ func (s *Store) Scores(ctx context.Context, roundIDs []int64) ([]ScoreRow, error
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ScoreRow
+	var out []pulse.ScoreRow
 	for rows.Next() {
-		var r ScoreRow
+		var r pulse.ScoreRow
 		if err := rows.Scan(&r.RoundID, &r.UnitID, &r.QuestionID, &r.N, &r.Sum, &r.Promoters, &r.Detractors); err != nil {
 			return nil, err
 		}
@@ -68,12 +50,9 @@ func (s *Store) Scores(ctx context.Context, roundIDs []int64) ([]ScoreRow, error
 	return out, rows.Err()
 }
 
-// UnitCounts maps a unit id to a number of people.
-type UnitCounts map[int64]int
-
 // Respondents returns, per round, how many responses each unit gave.
-func (s *Store) Respondents(ctx context.Context, roundIDs []int64) (map[int64]UnitCounts, error) {
-	out := map[int64]UnitCounts{}
+func (s *Store) Respondents(ctx context.Context, roundIDs []int64) (map[int64]pulse.UnitCounts, error) {
+	out := map[int64]pulse.UnitCounts{}
 	if len(roundIDs) == 0 {
 		return out, nil
 	}
@@ -90,7 +69,7 @@ func (s *Store) Respondents(ctx context.Context, roundIDs []int64) (map[int64]Un
 			return nil, err
 		}
 		if out[round] == nil {
-			out[round] = UnitCounts{}
+			out[round] = pulse.UnitCounts{}
 		}
 		out[round][unit] = n
 	}
@@ -98,8 +77,8 @@ func (s *Store) Respondents(ctx context.Context, roundIDs []int64) (map[int64]Un
 }
 
 // Participation returns invited and responded counts per unit of a round.
-func (s *Store) Participation(ctx context.Context, roundID int64) (invited, responded UnitCounts, err error) {
-	invited, responded = UnitCounts{}, UnitCounts{}
+func (s *Store) Participation(ctx context.Context, roundID int64) (invited, responded pulse.UnitCounts, err error) {
+	invited, responded = pulse.UnitCounts{}, pulse.UnitCounts{}
 	rows, err := s.query(ctx, s.r, "SELECT unit_id, COUNT(*), SUM(CASE WHEN responded = ? THEN 1 ELSE 0 END) FROM invitations WHERE round_id = ? GROUP BY unit_id", true, roundID)
 	if err != nil {
 		return nil, nil, err
@@ -116,18 +95,10 @@ func (s *Store) Participation(ctx context.Context, roundID int64) (invited, resp
 	return invited, responded, rows.Err()
 }
 
-// TextAnswer is a comment or a free-text answer, with the unit of the
-// person who wrote it and nothing else about them.
-type TextAnswer struct {
-	UnitID     int64
-	QuestionID int64 // 0 for the round's general comment
-	Text       string
-}
-
 // TextAnswers returns a round's comments and free-text answers in
 // response-id order, which is random: it says nothing about who answered
 // when.
-func (s *Store) TextAnswers(ctx context.Context, roundID int64) ([]TextAnswer, error) {
+func (s *Store) TextAnswers(ctx context.Context, roundID int64) ([]pulse.TextAnswer, error) {
 	rows, err := s.query(ctx, s.r, `SELECT unit_id, 0, comment, id FROM responses WHERE round_id = ? AND comment <> ''
 		UNION ALL SELECT r.unit_id, a.question_id, a.text, r.id FROM answers a JOIN responses r ON r.id = a.response_id
 		WHERE r.round_id = ? AND a.text <> '' ORDER BY 4, 2`, roundID, roundID)
@@ -135,9 +106,9 @@ func (s *Store) TextAnswers(ctx context.Context, roundID int64) ([]TextAnswer, e
 		return nil, err
 	}
 	defer rows.Close()
-	var out []TextAnswer
+	var out []pulse.TextAnswer
 	for rows.Next() {
-		var t TextAnswer
+		var t pulse.TextAnswer
 		var id int64
 		if err := rows.Scan(&t.UnitID, &t.QuestionID, &t.Text, &id); err != nil {
 			return nil, err
@@ -147,15 +118,8 @@ func (s *Store) TextAnswers(ctx context.Context, roundID int64) ([]TextAnswer, e
 	return out, rows.Err()
 }
 
-// ChoiceCount is how many in a unit chose an option of a question.
-type ChoiceCount struct {
-	UnitID, QuestionID int64
-	Option             int
-	N                  int
-}
-
 // ChoiceCounts returns the single-choice answers of a round, counted.
-func (s *Store) ChoiceCounts(ctx context.Context, roundID int64) ([]ChoiceCount, error) {
+func (s *Store) ChoiceCounts(ctx context.Context, roundID int64) ([]pulse.ChoiceCount, error) {
 	rows, err := s.query(ctx, s.r, `SELECT r.unit_id, a.question_id, a.value, COUNT(*) FROM answers a
 		JOIN responses r ON r.id = a.response_id JOIN questions q ON q.id = a.question_id
 		WHERE r.round_id = ? AND q.kind = 'choice' AND a.value IS NOT NULL GROUP BY r.unit_id, a.question_id, a.value`, roundID)
@@ -163,9 +127,9 @@ func (s *Store) ChoiceCounts(ctx context.Context, roundID int64) ([]ChoiceCount,
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ChoiceCount
+	var out []pulse.ChoiceCount
 	for rows.Next() {
-		var c ChoiceCount
+		var c pulse.ChoiceCount
 		var v sql.NullFloat64
 		if err := rows.Scan(&c.UnitID, &c.QuestionID, &v, &c.N); err != nil {
 			return nil, err
@@ -176,16 +140,8 @@ func (s *Store) ChoiceCounts(ctx context.Context, roundID int64) ([]ChoiceCount,
 	return out, rows.Err()
 }
 
-// ServiceRow is the running total of the ratings one rater unit gave one
-// provider unit in a round.
-type ServiceRow struct {
-	RoundID, RaterUnitID, ProviderUnitID int64
-	N                                    int
-	Sum                                  float64
-}
-
 // ServiceScores returns the internal-service totals of the given rounds.
-func (s *Store) ServiceScores(ctx context.Context, roundIDs []int64) ([]ServiceRow, error) {
+func (s *Store) ServiceScores(ctx context.Context, roundIDs []int64) ([]pulse.ServiceRow, error) {
 	if len(roundIDs) == 0 {
 		return nil, nil
 	}
@@ -195,9 +151,9 @@ func (s *Store) ServiceScores(ctx context.Context, roundIDs []int64) ([]ServiceR
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ServiceRow
+	var out []pulse.ServiceRow
 	for rows.Next() {
-		var r ServiceRow
+		var r pulse.ServiceRow
 		if err := rows.Scan(&r.RoundID, &r.RaterUnitID, &r.ProviderUnitID, &r.N, &r.Sum); err != nil {
 			return nil, err
 		}

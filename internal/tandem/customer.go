@@ -132,3 +132,12 @@ func (t CustomerTotals) Headline(metric string) float64 {
 	}
 	return t.Mean()
 }
+
+// CustomerTotalsRow is one unit's totals of one metric in one period.
+type CustomerTotalsRow struct {
+	// Period is the first day of the week (its Monday) or month.
+	Period time.Time
+	UnitID int64
+	Metric string
+	CustomerTotals
+}

@@ -2,10 +2,11 @@ package web
 
 import (
 	"fmt"
-	"github.com/tandem-hq/tandem/internal/report"
 	"html/template"
 	"math"
 	"strings"
+
+	"github.com/tandem-hq/tandem/internal/report"
 )
 
 // Series is one line of a chart.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -133,7 +132,7 @@ func (s *Server) dashboard(c echo.Context) error {
 
 // biggestChanges compares the engagement of units shown in both of the two
 // latest rounds that asked the engagement index, biggest move first.
-func biggestChanges(tree *tandem.Tree, sc int64, set store.RoundSet) []change {
+func biggestChanges(tree *tandem.Tree, sc int64, set pulse.RoundSet) []change {
 	var last []report.UnitResult
 	var prev []report.UnitResult
 	for i := len(set.Rounds) - 1; i >= 0 && prev == nil; i-- {

@@ -73,8 +73,9 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%+.0f", v)
 	},
-	"driverLabel": pulse.DriverLabel,
-	"riskLabel":   report.RiskMeasureLabel,
+	"driverLabel":  pulse.DriverLabel,
+	"measureLabel": pulse.MeasureLabel,
+	"riskLabel":    report.RiskMeasureLabel,
 	"pctNum": func(v report.Num) string {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return "—"

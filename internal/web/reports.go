@@ -124,9 +124,9 @@ type correlationView struct {
 func (s *Server) correlationPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	v := correlationView{Form: c.QueryParams(), Lags: []int{0, 1, 2, 3, 4, 5, 6}, Query: c.QueryParams().Encode()}
-	v.Measures = []option{{report.MeasureIndex, "Engagement index (0–100)"}, {report.MeasureENPS, "eNPS (−100 to 100)"}}
+	v.Measures = []option{{pulse.MeasureIndex, "Engagement index (0–100)"}, {pulse.MeasureENPS, "eNPS (−100 to 100)"}}
 	for _, d := range pulse.Drivers {
-		v.Measures = append(v.Measures, option{report.DriverMeasurePrefix + d.Key, "Driver: " + d.Label})
+		v.Measures = append(v.Measures, option{pulse.DriverMeasurePrefix + d.Key, "Driver: " + d.Label})
 	}
 	v.Customers = []option{{tandem.MetricCSAT, "CSAT (% satisfied, 4–5 of 5)"}, {tandem.MetricNPS, "NPS (−100 to 100)"}, {tandem.MetricCES, "CES (mean effort, 1–7)"}}
 	programs, err := s.store.Programs(ctx)
@@ -195,7 +195,7 @@ func (s *Server) correlationPage(c echo.Context) error {
 		{"Within teams: repeated-measures r (rmcorr)", report.F2(res.RMCorr.R), ci(res.RMCorr.CILow, res.RMCorr.CIHigh), report.FormatP(res.RMCorr.P),
 			fmt.Sprintf("df = %d, %d teams", res.RMCorr.DF, res.RMCorr.Teams)},
 	}
-	xLabel, yLabel := report.MeasureLabel(p.Measure), report.CustomerLabel(p.Customer)
+	xLabel, yLabel := pulse.MeasureLabel(p.Measure), report.CustomerLabel(p.Customer)
 	if res.Fit != nil {
 		v.FitText = fmt.Sprintf("%s ≈ %.2f %+.3f × %s", yLabel, float64(res.Fit.Intercept), float64(res.Fit.Slope), xLabel)
 	}
@@ -216,7 +216,7 @@ func (s *Server) correlationPage(c echo.Context) error {
 				report.CustomerLabel(p.Customer), float64(pr.Customer), pr.Ratings)})
 	}
 	xMin, xMax := 0.0, 100.0
-	if p.Measure == report.MeasureENPS {
+	if p.Measure == pulse.MeasureENPS {
 		xMin = -100
 	}
 	yMin, yMax := 0.0, 100.0

@@ -11,7 +11,6 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -318,7 +317,7 @@ func (s *Server) retryOutbox(c echo.Context) error {
 // oldest first) that asked the measure, with that round's anonymity
 // decision. Mixing rounds within a column would let shown units from
 // different rounds be subtracted from each other.
-func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, set store.RoundSet) ([]string, []heatRow) {
+func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, set pulse.RoundSet) ([]string, []heatRow) {
 	window := set.Rounds
 	if n := max(p.DriverCycle, p.CoreEvery); len(window) > n {
 		window = window[len(window)-n:]
