@@ -12,6 +12,32 @@ const MinK = 3
 // DefaultK is the anonymity threshold used unless an admin sets another.
 const DefaultK = 5
 
+// MaxK is the largest threshold accepted: above it almost every team
+// would be hidden.
+const MaxK = 50
+
+// Threshold is the anonymity threshold in force for a configured k: k
+// itself when it is one an admin may set (MinK to MaxK), DefaultK when it
+// is unset (0) or anything else. It is the one place a threshold is
+// corrected; every page, export, report and job calls it (Decide does).
+func Threshold(k int) int {
+	if k < MinK || k > MaxK {
+		return DefaultK
+	}
+	return k
+}
+
+// CheckThreshold says why k cannot be set as a threshold, or nil.
+func CheckThreshold(k int) error {
+	switch {
+	case k < MinK:
+		return tandem.FieldErrorf("min_group", "the anonymity threshold must be at least %d", MinK)
+	case k > MaxK:
+		return tandem.FieldErrorf("min_group", "an anonymity threshold above %d would hide almost every team", MaxK)
+	}
+	return nil
+}
+
 // Reasons a unit is not shown, as returned by Reason. ReasonTooFew is a
 // format with the threshold.
 const (
@@ -33,15 +59,13 @@ type Visibility struct {
 
 // Decide returns which units may show their subtree aggregate, given each
 // unit's direct count (people counted in that unit itself, not in its
-// descendants) and the threshold k (values below MinK are raised to MinK).
+// descendants) and the configured threshold k (corrected by Threshold).
 //
 // Units missing from direct count 0; ids in direct that are not in the tree
 // are ignored, as are negative counts. The rules and the reasons for them
 // are in the package documentation.
 func Decide(tree *tandem.Tree, direct map[int64]int, k int) *Visibility {
-	if k < MinK {
-		k = MinK
-	}
+	k = Threshold(k)
 	if tree == nil {
 		tree = tandem.NewTree(nil)
 	}
@@ -122,7 +146,7 @@ func smallest(ids []int64, count map[int64]int) int {
 	return best
 }
 
-// K returns the threshold in force, after raising it to MinK.
+// K returns the threshold in force (Threshold of the one asked).
 func (v *Visibility) K() int { return v.k }
 
 // Shown reports whether unitID may show its subtree aggregate.

@@ -125,11 +125,11 @@ func TestDecide(t *testing.T) {
 			shown: []int64{1, 2, 3},
 		},
 		{
-			name:   "a k below MinK is raised to MinK",
+			name:   "a k below MinK is not one an admin could set: the default applies",
 			units:  []unitSpec{{1, 0, 0}, {2, 1, 2}, {3, 1, 4}, {4, 1, 4}},
 			k:      1,
-			shown:  []int64{1, 4}, // the 2-team is under 3, so a 4-team (lowest id) goes too
-			hidden: map[int64]string{2: "fewer than 3 respondents", 3: sub},
+			shown:  []int64{1}, // every team is under 5
+			hidden: map[int64]string{2: tooFew5, 3: tooFew5, 4: tooFew5},
 		},
 		{
 			name:   "a unit missing from the counts has no respondents",
@@ -196,8 +196,8 @@ func TestNegativeCountsAreTreatedAsZero(t *testing.T) {
 	}
 }
 
-func TestKIsRaisedToMinK(t *testing.T) {
-	for _, tt := range []struct{ k, want int }{{-5, MinK}, {0, MinK}, {2, MinK}, {3, 3}, {5, 5}, {12, 12}} {
+func TestDecideUsesTheThresholdRule(t *testing.T) {
+	for _, tt := range []struct{ k, want int }{{-5, DefaultK}, {0, DefaultK}, {2, DefaultK}, {3, 3}, {5, 5}, {12, 12}, {51, DefaultK}} {
 		if got := Decide(tandem.NewTree(nil), nil, tt.k).K(); got != tt.want {
 			t.Errorf("Decide(k=%d).K() = %d, want %d", tt.k, got, tt.want)
 		}
@@ -353,6 +353,20 @@ func TestWorkedExampleFromPackageDoc(t *testing.T) {
 	for id, want := range map[int64]int{1: 26, 2: 12, 3: 14} {
 		if got := v.Count(id); got != want {
 			t.Errorf("Count(%d) = %d, want %d", id, got, want)
+		}
+	}
+}
+
+func TestThresholdKeepsWhatAnAdminMaySetAndDefaultsTheRest(t *testing.T) {
+	for _, tt := range []struct{ k, want int }{
+		{0, DefaultK}, {-1, DefaultK}, {1, DefaultK}, {2, DefaultK},
+		{3, 3}, {4, 4}, {5, 5}, {12, 12}, {50, 50}, {51, DefaultK},
+	} {
+		if got := Threshold(tt.k); got != tt.want {
+			t.Errorf("Threshold(%d) = %d, want %d", tt.k, got, tt.want)
+		}
+		if ok := CheckThreshold(tt.k) == nil; ok != (tt.k == tt.want) {
+			t.Errorf("CheckThreshold(%d) accepts: %v, want %v", tt.k, ok, tt.k == tt.want)
 		}
 	}
 }

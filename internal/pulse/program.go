@@ -185,11 +185,8 @@ func (p *Program) Validate() error {
 	if p.ReminderDays < 0 || (p.ReminderDays > 0 && p.ReminderDays >= p.WindowDays) {
 		return tandem.FieldErrorf("reminder_days", "the reminder must go out before the round closes: 0 (none) to %d days", p.WindowDays-1)
 	}
-	if p.MinGroup < privacy.MinK {
-		return tandem.FieldErrorf("min_group", "the anonymity threshold must be at least %d", privacy.MinK)
-	}
-	if p.MinGroup > 50 {
-		return tandem.FieldErrorf("min_group", "an anonymity threshold above 50 would hide almost every team")
+	if err := privacy.CheckThreshold(p.MinGroup); err != nil {
+		return err
 	}
 	if p.QuestionsPerRound < 1 || p.QuestionsPerRound > 30 {
 		return tandem.FieldErrorf("questions_per_round", "ask 1 to 30 questions per round (5–8 keeps it under a minute)")
@@ -273,11 +270,7 @@ func (r *Round) OpenAt(now time.Time) bool {
 // shown: only when at least k people were invited, or the counts would tell
 // who in a small audience did not answer.
 func (r Round) ShowsParticipation() bool {
-	k := r.MinGroup
-	if k < 3 {
-		k = 3
-	}
-	return r.Invited >= k
+	return r.Invited >= privacy.Threshold(r.MinGroup)
 }
 
 // Participation is Responded/Invited, 0 when nobody was invited.

@@ -1054,33 +1054,15 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	if err != nil {
 		return nil, err
 	}
-	visible := func(pr pulse.Program) bool {
-		return scope == 0 || tree.Contains(scope, pr.AudienceUnitID) || tree.Contains(pr.AudienceUnitID, scope)
-	}
-	var prog *pulse.Program
-	if p.ProgramID != 0 {
-		for i := range programs {
-			if programs[i].ID == p.ProgramID && visible(programs[i]) {
-				prog = &programs[i]
-			}
-		}
-		if prog == nil {
-			return nil, tandem.Errorf(tandem.ENOTFOUND, "There is no program %d.", p.ProgramID)
-		}
-	} else {
-		counts, err := src.ProgramRoundCounts(ctx)
-		if err != nil {
+	var counts map[int64]int
+	if p.ProgramID == 0 {
+		if counts, err = src.ProgramRoundCounts(ctx); err != nil {
 			return nil, err
 		}
-		for i := range programs {
-			pr := &programs[i]
-			if !visible(*pr) {
-				continue
-			}
-			if prog == nil || counts[pr.ID] > counts[prog.ID] || (counts[pr.ID] == counts[prog.ID] && pr.ID < prog.ID) {
-				prog = pr
-			}
-		}
+	}
+	prog, err := pulse.ChooseProgram(programs, counts, tree, scope, p.ProgramID)
+	if err != nil {
+		return nil, err
 	}
 	in := CorrelationInput{Tree: tree, TeamScores: []pulse.TeamScoreRow{}}
 	if prog != nil {

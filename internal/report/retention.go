@@ -107,8 +107,9 @@ type Retention struct {
 	Survival  []SurvivalCurve `json:"survival"`
 	Links     []TurnoverLink  `json:"engagement_and_turnover"`
 	// Program is the pulse program whose engagement the links use.
-	Program  string   `json:"program"`
-	Warnings []string `json:"warnings"`
+	Program   string   `json:"program"`
+	ProgramID int64    `json:"program_id"`
+	Warnings  []string `json:"warnings"`
 }
 
 // TenureBucket is one bar of the tenure distribution.
@@ -128,10 +129,7 @@ func row(label string, t retention.Turnover) TurnoverRow {
 // k under the same roll-up and complementary-suppression rules as pulse
 // results; Kaplan–Meier curves only for groups of at least k stints.
 func BuildRetention(in RetentionInput) *Retention {
-	k := in.K
-	if k < privacy.MinK {
-		k = privacy.DefaultK
-	}
+	k := privacy.Threshold(in.K)
 	today := tandem.Today(in.Today)
 	// Subtree membership and ancestor chains, computed once: the report
 	// asks them for every stint and every unit.
@@ -565,33 +563,20 @@ func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 	}
 	in := RetentionInput{Tree: tree, Scope: unit, Stints: stints, Period: p.Period, From: p.From, To: p.To, Today: today, K: privacy.DefaultK}
 	// The pulse program for the engagement link: the one asked, else the
-	// visible program with the most rounds.
+	// default (pulse.ChooseProgram).
 	programs, err := src.Programs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	counts, err := src.ProgramRoundCounts(ctx)
+	var counts map[int64]int
+	if p.ProgramID == 0 {
+		if counts, err = src.ProgramRoundCounts(ctx); err != nil {
+			return nil, err
+		}
+	}
+	prog, err := pulse.ChooseProgram(programs, counts, tree, scope, p.ProgramID)
 	if err != nil {
 		return nil, err
-	}
-	var prog *pulse.Program
-	for i := range programs {
-		pr := &programs[i]
-		if scope != 0 && !tree.Contains(scope, pr.AudienceUnitID) && !tree.Contains(pr.AudienceUnitID, scope) {
-			continue
-		}
-		if p.ProgramID != 0 {
-			if pr.ID == p.ProgramID {
-				prog = pr
-			}
-			continue
-		}
-		if prog == nil || counts[pr.ID] > counts[prog.ID] {
-			prog = pr
-		}
-	}
-	if p.ProgramID != 0 && prog == nil {
-		return nil, tandem.Errorf(tandem.ENOTFOUND, "There is no program %d.", p.ProgramID)
 	}
 	if prog != nil {
 		in.K = prog.MinGroup
@@ -608,7 +593,7 @@ func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 	r := BuildRetention(in)
 	r.Program = ""
 	if prog != nil {
-		r.Program = prog.Name
+		r.Program, r.ProgramID = prog.Name, prog.ID
 	}
 	return r, nil
 }

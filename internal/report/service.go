@@ -64,10 +64,7 @@ type ServiceInput struct {
 // other result (a column's shown cells cannot be subtracted from its
 // total to reveal fewer than k raters).
 func BuildService(in ServiceInput) *ServiceMatrix {
-	k := in.Round.MinGroup
-	if k < privacy.MinK {
-		k = privacy.DefaultK
-	}
+	k := privacy.Threshold(in.Round.MinGroup)
 	m := &ServiceMatrix{K: k}
 	byProvider := map[int64][]pulse.ServiceRow{}
 	for _, r := range in.Rows {

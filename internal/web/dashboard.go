@@ -3,6 +3,7 @@ package web
 import (
 	"math"
 	"sort"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -39,16 +40,16 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var prog *pulse.Program
-	for i := range programs {
-		p := &programs[i]
-		if !programVisible(tree, sc, *p) {
-			continue
-		}
-		if prog == nil || counts[p.ID] > counts[prog.ID] {
-			prog = p
-		}
+	chosen, err := s.programChoice(c)
+	if err != nil {
+		return err
 	}
+	choice, _ := strconv.ParseInt(chosen, 10, 64)
+	prog, err := pulse.ChooseProgram(programs, counts, tree, sc, choice)
+	if err != nil {
+		return err
+	}
+	data["Programs"] = visiblePrograms(programs, tree, sc)
 	head := sc
 	if head == 0 && prog != nil {
 		head = prog.AudienceUnitID
@@ -116,8 +117,15 @@ func (s *Server) dashboard(c echo.Context) error {
 		data["Changes"] = biggestChanges(tree, sc, set)
 		data["Latest"] = all[0]
 	}
-	// The correlation headline, from the report's defaults.
-	if p, err := report.ParseCorrelationParams(func(string) string { return "" }, s.now()); err == nil {
+	// The correlation headline: the report's defaults, for the program the
+	// chart shows.
+	only := func(name string) string {
+		if name == "program" {
+			return strconv.FormatInt(prog.ID, 10)
+		}
+		return ""
+	}
+	if p, err := report.ParseCorrelationParams(only, s.now()); err == nil {
 		if corr, err := s.correlationLoader().Load(ctx, p, sc); err == nil {
 			data["Correlation"] = corr
 		}

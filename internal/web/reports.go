@@ -42,7 +42,11 @@ func (s *Server) correlationLoader() *report.CorrelationLoader {
 // the report. A leader asking for a unit or program outside their subtree
 // gets not found.
 func (s *Server) correlation(c echo.Context) (*report.Correlation, error) {
-	p, err := report.ParseCorrelationParams(c.QueryParam, s.now())
+	get, err := s.queryWithProgram(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := report.ParseCorrelationParams(get, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +143,7 @@ func (s *Server) correlationPage(c echo.Context) error {
 	}
 	sc := scope(c)
 	for _, p := range programs {
-		if programVisible(tree, sc, p) {
+		if p.VisibleTo(tree, sc) {
 			v.Programs = append(v.Programs, option{strconv.FormatInt(p.ID, 10), p.Name})
 		}
 	}

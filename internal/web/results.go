@@ -37,7 +37,7 @@ func (s *Server) resultsPage(c echo.Context) error {
 	var rows []row
 	sc := scope(c)
 	for _, p := range programs {
-		if !programVisible(tree, sc, p) {
+		if !p.VisibleTo(tree, sc) {
 			continue
 		}
 		r := row{Program: p, Rounds: counts[p.ID]}
@@ -55,7 +55,7 @@ func (s *Server) visibleProgram(c echo.Context, tree *tandem.Tree, id int64) (pu
 	if err != nil {
 		return p, err
 	}
-	if !programVisible(tree, scope(c), p) {
+	if !p.VisibleTo(tree, scope(c)) {
 		return p, tandem.Errorf(tandem.ENOTFOUND, "There is no program %d.", id)
 	}
 	return p, nil

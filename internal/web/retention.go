@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,7 +20,11 @@ func (s *Server) retentionRoutes(user []echo.MiddlewareFunc) {
 }
 
 func (s *Server) retention(c echo.Context) (*report.Retention, report.RetentionParams, error) {
-	p, err := report.ParseRetentionParams(c.QueryParam, s.now())
+	get, err := s.queryWithProgram(c)
+	if err != nil {
+		return nil, report.RetentionParams{}, err
+	}
+	p, err := report.ParseRetentionParams(get, s.now())
 	if err != nil {
 		return nil, p, err
 	}
@@ -39,6 +44,9 @@ func (s *Server) retentionJSON(c echo.Context) error {
 func (s *Server) retentionPage(c echo.Context) error {
 	r, p, err := s.retention(c)
 	form := map[string]string{"unit": c.QueryParam("unit"), "period": p.Period, "from": tandem.FormatDate(p.From), "to": tandem.FormatDate(p.To)}
+	if r != nil && r.ProgramID != 0 {
+		form["program"] = strconv.FormatInt(r.ProgramID, 10)
+	}
 	if code := tandem.ErrorCode(err); code == tandem.EINVALID {
 		return s.renderStatus(c, http.StatusBadRequest, "retention", pageData{Title: "Retention", Nav: "retention", Data: map[string]any{
 			"Form": form, "Error": tandem.ErrorMessage(err)}})
@@ -49,12 +57,16 @@ func (s *Server) retentionPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	programs, err := s.store.Programs(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	var curves []report.SurvivalCurve
 	if len(r.Survival) > 0 {
 		curves = r.Survival[:min(len(r.Survival), 4)]
 	}
 	return s.render(c, "retention", pageData{Title: "Retention", Nav: "retention", Data: map[string]any{
-		"R": r, "Form": form, "Units": visibleUnits(c, tree), "Chart": stepChart(curves, []string{"#2f6f5e", "#c77d12", "#1a5fb4", "#8f3f97"}),
+		"R": r, "Form": form, "Units": visibleUnits(c, tree), "Programs": visiblePrograms(programs, tree, scope(c)), "Chart": stepChart(curves, []string{"#2f6f5e", "#c77d12", "#1a5fb4", "#8f3f97"}),
 	}})
 }
 
@@ -77,7 +89,7 @@ func (s *Server) risksPage(c echo.Context) error {
 	}
 	var out []programRisks
 	for _, p := range programs {
-		if !programVisible(tree, scope(c), p) {
+		if !p.VisibleTo(tree, scope(c)) {
 			continue
 		}
 		rounds, err := s.store.Rounds(ctx, p.ID)

@@ -32,7 +32,7 @@ func (s *Server) servicePage(c echo.Context) error {
 	}
 	var choices []choice
 	for _, p := range programs {
-		if !programVisible(tree, scope(c), p) {
+		if !p.VisibleTo(tree, scope(c)) {
 			continue
 		}
 		rounds, err := s.store.Rounds(ctx, p.ID)

@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-hq/tandem/internal/auth"
-	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -149,13 +148,6 @@ func scope(c echo.Context) int64 {
 		return u.ScopeUnitID
 	}
 	return 0
-}
-
-// programVisible says whether the user of scope sc (0: everyone) may see
-// program p: a leader sees the programs whose audience overlaps their
-// subtree, above it (the company pulse) or within it.
-func programVisible(tree *tandem.Tree, sc int64, p pulse.Program) bool {
-	return sc == 0 || tree.Contains(sc, p.AudienceUnitID) || tree.Contains(p.AudienceUnitID, sc)
 }
 
 // checkUnitVisible returns a not-found error when a leader asks for a unit
