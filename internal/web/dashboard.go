@@ -2,7 +2,6 @@ package web
 
 import (
 	"math"
-	"sort"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -11,14 +10,6 @@ import (
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
-
-// change is a unit's engagement move between the two latest rounds.
-type change struct {
-	Unit            *tandem.Unit
-	Before, After   float64
-	Delta           float64
-	BeforeN, AfterN int
-}
 
 // dashboard is the landing page: for the user's part of the organisation,
 // engagement and customer satisfaction on one chart, the unit × driver
@@ -85,15 +76,7 @@ func (s *Server) dashboard(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		weekly := map[string]tandem.CustomerTotals{}
-		for _, t := range totals {
-			if tree.Contains(head, t.UnitID) {
-				k := tandem.FormatDate(t.Period)
-				acc := weekly[k]
-				acc.Merge(t.CustomerTotals)
-				weekly[k] = acc
-			}
-		}
+		weekly := report.CustomerOf(tree, head, totals)
 		var labels []string
 		eng, csat := make([]float64, len(trend)), make([]float64, len(trend))
 		anyCSAT := false
@@ -113,8 +96,8 @@ func (s *Server) dashboard(c echo.Context) error {
 			series = append(series, Series{"CSAT, % satisfied", "#1a5fb4", csat})
 		}
 		data["Chart"] = lineChart(labels, series, 0, 100, "")
-		data["Columns"], data["Heat"] = heatmap(tree, sc, *prog, set)
-		data["Changes"] = biggestChanges(tree, sc, set)
+		data["Columns"], data["Heat"] = heatmapView(report.BuildHeatmap(tree, sc, *prog, set))
+		data["Changes"] = report.BiggestChanges(tree, sc, set, 6)
 		data["Latest"] = all[0]
 	}
 	// The correlation headline: the report's defaults, for the program the
@@ -136,43 +119,4 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	data["Risks"] = risks
 	return s.render(c, "dashboard", pageData{Title: "Dashboard", Nav: "dashboard", Data: data})
-}
-
-// biggestChanges compares the engagement of units shown in both of the two
-// latest rounds that asked the engagement index, biggest move first.
-func biggestChanges(tree *tandem.Tree, sc int64, set pulse.RoundSet) []change {
-	var last []report.UnitResult
-	var prev []report.UnitResult
-	for i := len(set.Rounds) - 1; i >= 0 && prev == nil; i-- {
-		rr := report.SetRoundResults(tree, sc, set, set.Rounds[i])
-		asked := false
-		for _, u := range rr.Units {
-			asked = asked || !math.IsNaN(u.Engagement)
-		}
-		if !asked {
-			continue
-		}
-		if last == nil {
-			last = rr.Units
-		} else {
-			prev = rr.Units
-		}
-	}
-	before := map[int64]report.UnitResult{}
-	for _, u := range prev {
-		before[u.Unit.ID] = u
-	}
-	var out []change
-	for _, u := range last {
-		b, ok := before[u.Unit.ID]
-		if !ok || math.IsNaN(u.Engagement) || math.IsNaN(b.Engagement) {
-			continue
-		}
-		out = append(out, change{Unit: u.Unit, Before: b.Engagement, After: u.Engagement, Delta: u.Engagement - b.Engagement, BeforeN: b.Respondents, AfterN: u.Respondents})
-	}
-	sort.Slice(out, func(i, j int) bool { return math.Abs(out[i].Delta) > math.Abs(out[j].Delta) })
-	if len(out) > 6 {
-		out = out[:6]
-	}
-	return out
 }

@@ -121,7 +121,7 @@ func (s *Server) programResults(c echo.Context) error {
 	}
 	chart := lineChart(labels, []Series{{"Engagement (0–100)", "#2f6f5e", eng}, {"eNPS (−100…100)", "#c77d12", enps}}, -100, 100, "")
 
-	colLabels, heat := heatmap(tree, scope(c), p, set)
+	colLabels, heat := heatmapView(report.BuildHeatmap(tree, scope(c), p, set))
 	// Newest first for the list.
 	for i, j := 0, len(rounds)-1; i < j; i, j = i+1, j-1 {
 		rounds[i], rounds[j] = rounds[j], rounds[i]
@@ -312,93 +312,29 @@ func (s *Server) retryOutbox(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/outbox")
 }
 
-// heatmap builds the unit × measure table. Each column comes from one
-// round: the latest round (within the program's last driver cycle; rounds
-// oldest first) that asked the measure, with that round's anonymity
-// decision. Mixing rounds within a column would let shown units from
-// different rounds be subtracted from each other.
-func heatmap(tree *tandem.Tree, sc int64, p pulse.Program, set pulse.RoundSet) ([]string, []heatRow) {
-	window := set.Rounds
-	if n := max(p.DriverCycle, p.CoreEvery); len(window) > n {
-		window = window[len(window)-n:]
+// heatmapView renders a program's heatmap: colour classes and hover
+// titles for the cells report.BuildHeatmap decided to show.
+func heatmapView(h report.Heatmap) ([]string, []heatRow) {
+	var labels []string
+	for _, m := range h.Measures {
+		labels = append(labels, pulse.MeasureLabel(m))
 	}
-	columns := []string{pulse.DriverEngagement, pulse.DriverENPS}
-	for _, d := range pulse.Drivers {
-		columns = append(columns, d.Key)
-	}
-	var colLabels []string
-	for _, col := range columns {
-		colLabels = append(colLabels, pulse.DriverLabel(col))
-	}
-	asks := func(r pulse.Round, col string) bool {
-		for _, q := range set.Questions[r.ID] {
-			if (col == pulse.DriverEngagement && q.InIndex) || (col != pulse.DriverEngagement && q.Driver == col) {
-				return true
-			}
-		}
-		return false
-	}
-	type cellKey struct {
-		unit int64
-		col  string
-	}
-	cells := map[cellKey]heatCell{}
-	seen := map[int64]bool{}
-	results := map[int64]*report.RoundResults{}
-	for _, col := range columns {
-		var r *pulse.Round
-		for i := len(window) - 1; i >= 0; i-- {
-			if asks(window[i], col) {
-				r = &window[i]
-				break
-			}
-		}
-		if r == nil {
-			continue
-		}
-		rr := results[r.ID]
-		if rr == nil {
-			rr = report.SetRoundResults(tree, sc, set, *r)
-			results[r.ID] = rr
-		}
-		for _, u := range rr.Units {
-			v, color := math.NaN(), math.NaN()
-			switch col {
-			case pulse.DriverEngagement:
-				v, color = u.Engagement, u.Engagement
-			case pulse.DriverENPS:
-				v, color = u.ENPS, (u.ENPS+100)/2
-			default:
-				if d, ok := u.Drivers[col]; ok {
-					v, color = d, d
-				}
-			}
-			if math.IsNaN(v) {
+	var rows []heatRow
+	for _, r := range h.Rows {
+		row := heatRow{Unit: r.Unit, Depth: r.Depth}
+		for i, c := range r.Cells {
+			if !c.Shown {
+				row.Cells = append(row.Cells, heatCell{Value: math.NaN(), Class: heatClass(math.NaN())})
 				continue
 			}
-			seen[u.Unit.ID] = true
-			cells[cellKey{u.Unit.ID, col}] = heatCell{Value: v, Class: heatClass(color),
-				Title: fmt.Sprintf("%s · %s · round of %s · n=%d", u.Unit.Name, pulse.DriverLabel(col), r.Period, u.Respondents)}
-		}
-	}
-	var heat []heatRow
-	top := 0
-	if u := tree.Unit(sc); u != nil {
-		top = u.Depth
-	}
-	for _, u := range tree.Walk() {
-		if !seen[u.ID] {
-			continue
-		}
-		row := heatRow{Unit: u, Depth: u.Depth - top}
-		for _, col := range columns {
-			cell, ok := cells[cellKey{u.ID, col}]
-			if !ok {
-				cell = heatCell{Value: math.NaN(), Class: heatClass(math.NaN())}
+			color := c.Value
+			if h.Measures[i] == pulse.MeasureENPS {
+				color = (c.Value + 100) / 2
 			}
-			row.Cells = append(row.Cells, cell)
+			row.Cells = append(row.Cells, heatCell{Value: c.Value, Class: heatClass(color),
+				Title: fmt.Sprintf("%s · %s · round of %s · n=%d", r.Unit.Name, pulse.MeasureLabel(h.Measures[i]), c.Round.Period, c.Respondents)})
 		}
-		heat = append(heat, row)
+		rows = append(rows, row)
 	}
-	return colLabels, heat
+	return labels, rows
 }
