@@ -1,0 +1,208 @@
+package report
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/retention"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// ResolveUnit finds the unit named by ref — an id or a path such as
+// "Acme/Support/Tier 1" — within scope (0: the whole organisation). An
+// empty ref is the scope itself. A unit outside the scope is reported as
+// not found, so the answer does not even confirm it exists.
+func ResolveUnit(tree *tandem.Tree, ref string, scope int64) (int64, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return scope, nil
+	}
+	var u *tandem.Unit
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		u = tree.Unit(id)
+	} else if parts, err := tandem.SplitUnitPath(ref); err == nil {
+		u = tree.ByPath(parts)
+	}
+	if u == nil || (scope != 0 && !tree.Contains(scope, u.ID)) {
+		return 0, tandem.Errorf(tandem.ENOTFOUND, "There is no unit %q.", ref)
+	}
+	return u.ID, nil
+}
+
+// Source is what LoadCorrelation reads; the store implements it.
+type Source interface {
+	Tree(ctx context.Context) (*tandem.Tree, error)
+	Programs(ctx context.Context) ([]pulse.Program, error)
+	ProgramRoundCounts(ctx context.Context) (map[int64]int, error)
+	RoundsBetween(ctx context.Context, programID int64, from, to time.Time) ([]pulse.Round, error)
+	Respondents(ctx context.Context, roundIDs []int64) (map[int64]pulse.UnitCounts, error)
+	TeamScores(ctx context.Context, roundIDs []int64) ([]pulse.TeamScoreRow, error)
+	MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error)
+}
+
+// LoadCorrelation reads the report's inputs from src and builds it (see
+// CorrelationLoader.Load), without remembering anything between calls.
+func LoadCorrelation(ctx context.Context, src Source, p CorrelationParams, scope int64) (*Correlation, error) {
+	return NewCorrelationLoader(src).Load(ctx, p, scope)
+}
+
+// CorrelationLoader loads correlation reports from one source and
+// remembers the per-round inputs of closed rounds — their unit scores and
+// respondent counts — which cannot change once a round is closed (answers
+// are refused from then on). A warm server then reads only the rounds still
+// open and the customer totals. It is safe for concurrent use.
+type CorrelationLoader struct {
+	src Source
+	mu  sync.Mutex
+	// stints and stintsVersion keep the retention report's stints while
+	// the roster is unchanged (see LoadRetention).
+	stints        []retention.Stint
+	stintsVersion string
+	// closed maps a closed round's id to its inputs.
+	closed map[int64]closedRound
+}
+
+type closedRound struct {
+	scores      []pulse.TeamScoreRow
+	respondents pulse.UnitCounts
+}
+
+// maxCachedRounds bounds the memory the loader keeps: ten years of weekly
+// rounds (about 60 KB per round for 500 teams).
+const maxCachedRounds = 520
+
+// NewCorrelationLoader returns a loader reading from src.
+func NewCorrelationLoader(src Source) *CorrelationLoader {
+	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}}
+}
+
+// roundInputs returns the scores and respondents of rounds, from memory for
+// the closed rounds it has seen and in one query each for the rest.
+func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Round) ([]pulse.TeamScoreRow, map[int64]pulse.UnitCounts, error) {
+	scores := []pulse.TeamScoreRow{}
+	resp := map[int64]pulse.UnitCounts{}
+	var missing []int64
+	closed := map[int64]bool{}
+	l.mu.Lock()
+	for _, r := range rounds {
+		if c, ok := l.closed[r.ID]; ok && r.Closed {
+			scores = append(scores, c.scores...)
+			resp[r.ID] = c.respondents
+			continue
+		}
+		missing = append(missing, r.ID)
+		closed[r.ID] = r.Closed
+	}
+	l.mu.Unlock()
+	if len(missing) == 0 {
+		return scores, resp, nil
+	}
+	fresh, err := l.src.TeamScores(ctx, missing)
+	if err != nil {
+		return nil, nil, err
+	}
+	counts, err := l.src.Respondents(ctx, missing)
+	if err != nil {
+		return nil, nil, err
+	}
+	scores = append(scores, fresh...)
+	byRound := map[int64][]pulse.TeamScoreRow{}
+	for _, s := range fresh {
+		byRound[s.RoundID] = append(byRound[s.RoundID], s)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range missing {
+		resp[id] = counts[id]
+		if !closed[id] {
+			continue
+		}
+		if len(l.closed) >= maxCachedRounds {
+			clear(l.closed)
+		}
+		l.closed[id] = closedRound{scores: byRound[id], respondents: counts[id]}
+	}
+	return scores, resp, nil
+}
+
+// Load resolves the unit and program of p for a caller limited to scope
+// (0: the whole organisation; a leader's unit otherwise), reads the inputs
+// in a fixed handful of queries and builds the report. A unit or program
+// outside the scope is not found. The default program is the one with the
+// most rounds among those whose audience overlaps the scope.
+func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope int64) (*Correlation, error) {
+	src := l.src
+	if p.Period != tandem.Week && p.Period != tandem.Month {
+		return nil, paramErr("period", "period must be week or month; got %q", p.Period)
+	}
+	// The customer totals do not depend on the unit or program: read them
+	// while the rest is resolved. Customer periods run from the first
+	// engagement period to MaxLag periods after the last, so that every lag
+	// finds its partner.
+	type customerRows struct {
+		rows []tandem.CustomerTotalsRow
+		err  error
+	}
+	customer := make(chan customerRows, 1)
+	go func() {
+		cFrom := tandem.PeriodStart(p.Period, p.From)
+		cTo := tandem.PeriodStart(p.Period, p.To)
+		for range MaxLag + 1 {
+			cTo = tandem.NextPeriod(p.Period, cTo)
+		}
+		rows, err := src.MetricTotals(ctx, p.Period, p.Customer, cFrom, cTo) // to is exclusive
+		customer <- customerRows{rows, err}
+	}()
+	cust := func() ([]tandem.CustomerTotalsRow, error) {
+		c := <-customer
+		customer <- c
+		return c.rows, c.err
+	}
+	defer cust() // never leave the reader behind
+
+	tree, err := src.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.UnitID, err = ResolveUnit(tree, p.UnitRef, scope); err != nil {
+		return nil, err
+	}
+	if u := tree.Unit(p.UnitID); u != nil {
+		p.Unit = u.Path
+	}
+	programs, err := src.Programs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var counts map[int64]int
+	if p.ProgramID == 0 {
+		if counts, err = src.ProgramRoundCounts(ctx); err != nil {
+			return nil, err
+		}
+	}
+	prog, err := pulse.ChooseProgram(programs, counts, tree, scope, p.ProgramID)
+	if err != nil {
+		return nil, err
+	}
+	in := CorrelationInput{Tree: tree, TeamScores: []pulse.TeamScoreRow{}}
+	if prog != nil {
+		p.ProgramID, p.Program = prog.ID, prog.Name
+		if in.Rounds, err = src.RoundsBetween(ctx, prog.ID, p.From, p.To); err != nil {
+			return nil, err
+		}
+		if in.TeamScores, in.Respondents, err = l.roundInputs(ctx, in.Rounds); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := cust()
+	if err != nil {
+		return nil, err
+	}
+	in.Customer = rows
+	in.Params = p
+	return BuildCorrelation(in)
+}

@@ -1,0 +1,314 @@
+package report
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/privacy"
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/stats"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+func dayOf(t time.Time) int64 { return t.Unix() / 86400 }
+
+func timeOfDay(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
+
+// team holds one team's period values, indexed by period (see
+// BuildCorrelation's periods): the respondent-weighted sums of each
+// measure, and the customer value with its number of ratings.
+type team struct {
+	unit    *tandem.Unit
+	sum     [][]float64             // [measure][period] Σ value·respondents; nil if none
+	weight  [][]int32               // [measure][period] Σ respondents
+	tot     []tandem.CustomerTotals // [period]; nil without ratings
+	cust    []float64               // [period] customer value, NaN if too few ratings
+	ratings []int                   // [period]
+}
+
+func (t *team) value(m, p int) (float64, bool) {
+	if t.weight[m] == nil || t.weight[m][p] == 0 {
+		return math.NaN(), false
+	}
+	return t.sum[m][p] / float64(t.weight[m][p]), true
+}
+
+// panel is the report's team × period table: every team with a usable
+// value in a round (shown in that round's anonymity decision, all its
+// respondents its own, in scope), its respondent-weighted measure values
+// per engagement period, and its customer value per period — the
+// engagement periods from..to and then MaxLag more.
+type panel struct {
+	measures   []string // pulse.TeamScoreMeasures()
+	periodDays []int64  // each period's first day (days since 1970)
+	nEng       int      // periods with engagement values; the rest are for lags
+	teams      []*team  // by path, then id
+	// usedRounds counts the rounds in the range; anyCustomer says whether
+	// any customer total fell in scope and range.
+	usedRounds  int
+	anyCustomer bool
+}
+
+// newPanel applies each round's anonymity decision to the inputs and
+// lays out the team-periods the figures are computed from.
+func newPanel(in CorrelationInput, p CorrelationParams) *panel {
+	tree := in.Tree
+	if tree == nil {
+		tree = tandem.NewTree(nil)
+	}
+	scores := in.TeamScores
+	if scores == nil {
+		scores = pulse.TeamScoresOf(in.ScoreRows, in.Questions)
+	}
+	measures := pulse.TeamScoreMeasures()
+
+	// Periods: the engagement periods from..to, then MaxLag more for the
+	// customer side.
+	from, to := tandem.Today(p.From), tandem.Today(p.To)
+	var periodDays []int64
+	periodOf := map[int64]int{}
+	last := tandem.PeriodStart(p.Period, to)
+	for d := tandem.PeriodStart(p.Period, from); !d.After(last); d = tandem.NextPeriod(p.Period, d) {
+		periodOf[dayOf(d)] = len(periodDays)
+		periodDays = append(periodDays, dayOf(d))
+	}
+	nEng := len(periodDays)
+	for d, i := tandem.NextPeriod(p.Period, last), 0; i < MaxLag; d, i = tandem.NextPeriod(p.Period, d), i+1 {
+		periodOf[dayOf(d)] = len(periodDays)
+		periodDays = append(periodDays, dayOf(d))
+	}
+	nP := len(periodDays)
+
+	scoped := map[int64]bool{}
+	inScope := func(u int64) bool {
+		in, ok := scoped[u]
+		if !ok {
+			in = p.UnitID == 0 || tree.Contains(p.UnitID, u)
+			scoped[u] = in
+		}
+		return in
+	}
+	teams := map[int64]*team{}
+	newTeam := func(u int64) *team {
+		t := &team{unit: tree.Unit(u), sum: make([][]float64, len(measures)), weight: make([][]int32, len(measures)),
+			cust: make([]float64, nP), ratings: make([]int, nP)}
+		for i := range t.cust {
+			t.cust[i] = math.NaN()
+		}
+		return t
+	}
+
+	// Engagement side: each round's anonymity decision, then the usable
+	// team-rounds weighted into team-periods.
+	type roundInfo struct {
+		vis    *privacy.Visibility
+		direct pulse.UnitCounts
+		pi     int
+	}
+	rounds := map[int64]roundInfo{}
+	for _, r := range in.Rounds {
+		day, err := tandem.ParseDate(r.Period)
+		if err != nil {
+			day = tandem.Today(r.ScheduledAt)
+		}
+		if day.Before(from) || day.After(to) {
+			continue
+		}
+		direct := in.Respondents[r.ID]
+		rounds[r.ID] = roundInfo{vis: privacy.Decide(tree, direct, r.MinGroup), direct: direct,
+			pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
+	}
+	usedRounds := len(rounds)
+	for _, s := range scores {
+		r, ok := rounds[s.RoundID]
+		if !ok {
+			continue
+		}
+		n := r.direct[s.UnitID]
+		// Shown in this round's global decision, and all of the unit's
+		// respondents are its own: the value is then exactly the
+		// aggregate the results pages show for the unit.
+		if n <= 0 || !r.vis.Shown(s.UnitID) || r.vis.Count(s.UnitID) != n || !inScope(s.UnitID) {
+			continue
+		}
+		t := teams[s.UnitID]
+		if t == nil {
+			t = newTeam(s.UnitID)
+			teams[s.UnitID] = t
+		}
+		for m, v := range s.Values {
+			if m >= len(measures) || math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			if t.sum[m] == nil {
+				t.sum[m], t.weight[m] = make([]float64, nEng), make([]int32, nEng)
+			}
+			t.sum[m][r.pi] += v * float64(n)
+			t.weight[m][r.pi] += int32(n)
+		}
+	}
+
+	// Customer side, for the teams that have engagement values.
+	anyCustomer := false
+	piOf := map[int64]int{} // a row's period (Unix seconds) → period index, −1 outside
+	for _, c := range in.Customer {
+		key := c.Period.Unix()
+		pi, ok := piOf[key]
+		if !ok {
+			pi = -1
+			if i, ok := periodOf[dayOf(tandem.PeriodStart(p.Period, c.Period))]; ok {
+				pi = i
+			}
+			piOf[key] = pi
+		}
+		if pi < 0 || !inScope(c.UnitID) {
+			continue
+		}
+		anyCustomer = true
+		t := teams[c.UnitID]
+		if t == nil {
+			continue
+		}
+		if t.tot == nil {
+			t.tot = make([]tandem.CustomerTotals, nP)
+		}
+		t.tot[pi].Merge(c.CustomerTotals)
+	}
+	for _, t := range teams {
+		for pi, tot := range t.tot {
+			t.ratings[pi] = tot.N
+			if tot.N > 0 && tot.N >= p.MinRatings {
+				t.cust[pi] = tot.Headline(p.Customer)
+			}
+		}
+	}
+
+	// Teams in a stable order: by path, then id.
+	order := make([]*team, 0, len(teams))
+	for _, t := range teams {
+		order = append(order, t)
+	}
+	slices.SortFunc(order, func(a, b *team) int {
+		return cmp.Or(cmp.Compare(a.unit.Path, b.unit.Path), cmp.Compare(a.unit.ID, b.unit.ID))
+	})
+	return &panel{measures: measures, periodDays: periodDays, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer}
+}
+
+// at is a pair's team and engagement period.
+type at struct {
+	t  *team
+	pi int
+}
+
+// pairsAt returns the pooled pairs of measure m at lag (customer period =
+// engagement period + lag), and with keep each pair's team and period.
+func (pn *panel) pairsAt(m, lag int, keep bool) (x, y []float64, where []at) {
+	if m < 0 {
+		return
+	}
+	order, nEng := pn.teams, pn.nEng
+	n := 0
+	for _, t := range order {
+		for pi := 0; pi < nEng && t.weight[m] != nil; pi++ {
+			if t.weight[m][pi] > 0 && !math.IsNaN(t.cust[pi+lag]) {
+				n++
+			}
+		}
+	}
+	x, y = make([]float64, 0, n), make([]float64, 0, n)
+	if keep {
+		where = make([]at, 0, n)
+	}
+	for _, t := range order {
+		for pi := 0; pi < nEng && t.weight[m] != nil; pi++ {
+			ev, ok := t.value(m, pi)
+			if !ok {
+				continue
+			}
+			cv := t.cust[pi+lag]
+			if math.IsNaN(cv) {
+				continue
+			}
+			x, y = append(x, ev), append(y, cv)
+			if keep {
+				where = append(where, at{t, pi})
+			}
+		}
+	}
+	return
+}
+
+// driverLinks links each driver with data in the panel to the customer
+// measure at lag (and to the engagement index in the same period), with
+// Benjamini–Hochberg q-values over the drivers tested, strongest first.
+// Drivers are tested in key order so that the q-values depend on nothing
+// else.
+func (pn *panel) driverLinks(lag int) []DriverLink {
+	measures, order, nEng := pn.measures, pn.teams, pn.nEng
+	const index = 0 // measures[0] is the engagement index
+	var drivers []int
+	for m := range measures {
+		if measures[m] == pulse.MeasureIndex || measures[m] == pulse.MeasureENPS {
+			continue
+		}
+		for _, t := range order {
+			if t.weight[m] != nil {
+				drivers = append(drivers, m)
+				break
+			}
+		}
+	}
+	slices.SortFunc(drivers, func(a, b int) int { return cmp.Compare(measures[a], measures[b]) })
+	out := make([]DriverLink, len(drivers))
+	for i, d := range drivers {
+		dx, dy, _ := pn.pairsAt(d, lag, false)
+		ex, ey := make([]float64, 0, len(dx)), make([]float64, 0, len(dx))
+		for _, t := range order {
+			for pi := 0; pi < nEng && t.weight[d] != nil; pi++ {
+				dv, ok1 := t.value(d, pi)
+				iv, ok2 := t.value(index, pi)
+				if ok1 && ok2 {
+					ex, ey = append(ex, dv), append(ey, iv)
+				}
+			}
+		}
+		out[i] = DriverLink{Driver: pulse.MeasureDriver(measures[d]), Label: pulse.MeasureLabel(measures[d]), Coef: coefOf(stats.Pearson(dx, dy)),
+			REngagement: Num(stats.Pearson(ex, ey).R)}
+	}
+	var ps []float64
+	for _, d := range out {
+		ps = append(ps, float64(d.P))
+	}
+	for i, q := range stats.BenjaminiHochberg(ps) {
+		out[i].Q = Num(q)
+	}
+	slices.SortStableFunc(out, func(a, b DriverLink) int {
+		ra, rb := math.Abs(float64(a.R)), math.Abs(float64(b.R))
+		switch {
+		case math.IsNaN(ra) && math.IsNaN(rb):
+			return cmp.Compare(a.Label, b.Label)
+		case math.IsNaN(ra):
+			return 1
+		case math.IsNaN(rb):
+			return -1
+		case ra != rb:
+			return cmp.Compare(rb, ra)
+		}
+		return cmp.Compare(a.Label, b.Label)
+	})
+
+	return out
+}
+
+// comparisons counts the driver links that were tested (had a p-value).
+func comparisons(links []DriverLink) int {
+	n := 0
+	for _, d := range links {
+		if !math.IsNaN(float64(d.P)) {
+			n++
+		}
+	}
+	return n
+}
