@@ -16,13 +16,6 @@ import (
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
-// apiRoutes registers the JSON API under /api/v1. Its routes take bearer
-// keys (s.apiKey), never cookies, so they are outside the CSRF middleware.
-func (s *Server) apiRoutes() {
-	e := s.echo
-	e.POST("/api/v1/customer-ratings", s.postRatings, s.apiKey(store.ScopeRatingsWrite))
-}
-
 const ctxAPIKey = "tandem.apikey"
 
 // apiKeyOf returns the API key the request was authenticated with, or nil

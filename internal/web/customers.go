@@ -18,20 +18,6 @@ import (
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
-// customerRoutes registers the customer-rating pages: upload, metrics,
-// API keys.
-func (s *Server) customerRoutes(user, editor, admin []echo.MiddlewareFunc) {
-	e := s.echo
-	e.GET("/ratings/import", s.ratingsImportPage, editor...)
-	e.POST("/ratings/import", s.ratingsUpload, editor...)
-	e.POST("/ratings/import/:upload/check", s.ratingsRecheck, editor...)
-	e.POST("/ratings/import/:upload/apply", s.ratingsApply, editor...)
-
-	e.GET("/settings/api-keys", s.apiKeysPage, admin...)
-	e.POST("/settings/api-keys", s.createAPIKey, admin...)
-	e.POST("/settings/api-keys/:id/revoke", s.revokeAPIKey, admin...)
-}
-
 // maxRatingsUpload is the largest ratings file taken through the web; the
 // command line takes any size.
 const maxRatingsUpload = 16 << 20

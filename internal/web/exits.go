@@ -14,10 +14,6 @@ import (
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
-func (s *Server) exitRoutes() {
-	s.echo.POST("/api/v1/exits", s.postExits, s.apiKey(store.ScopeRosterWrite))
-}
-
 // exitJSON is one exit in the API.
 type exitJSON struct {
 	EmployeeID string `json:"employee_id"`

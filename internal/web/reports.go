@@ -7,36 +7,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
-// reportRoutes registers the correlation report and the leader dashboard.
-func (s *Server) reportRoutes(user []echo.MiddlewareFunc) {
-	e := s.echo
-	e.GET("/reports/correlation", s.correlationPage, user...)
-	e.GET("/reports/correlation.csv", s.correlationCSV, user...)
-	e.GET("/api/v1/reports/correlation", s.correlationJSON, s.apiOrSession(store.ScopeReportsRead))
-}
-
-// correlationLoaders holds one report loader per server: the loader
-// remembers closed rounds' inputs, so a warm server reads only open rounds
-// and customer totals. (A field of Server would do the same.)
-var correlationLoaders sync.Map // *Server → *report.CorrelationLoader
-
-func (s *Server) correlationLoader() *report.CorrelationLoader {
-	if l, ok := correlationLoaders.Load(s); ok {
-		return l.(*report.CorrelationLoader)
-	}
-	l, _ := correlationLoaders.LoadOrStore(s, report.NewCorrelationLoader(s.store))
-	return l.(*report.CorrelationLoader)
-}
+func (s *Server) correlationLoader() *report.CorrelationLoader { return s.reports }
 
 // correlation parses the query, limits it to the caller's scope and builds
 // the report. A leader asking for a unit or program outside their subtree

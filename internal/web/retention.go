@@ -8,16 +8,8 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
-	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
-
-func (s *Server) retentionRoutes(user []echo.MiddlewareFunc) {
-	e := s.echo
-	e.GET("/reports/retention", s.retentionPage, user...)
-	e.GET("/risks", s.risksPage, user...)
-	e.GET("/api/v1/reports/retention", s.retentionJSON, s.apiOrSession(store.ScopeReportsRead))
-}
 
 func (s *Server) retention(c echo.Context) (*report.Retention, report.RetentionParams, error) {
 	get, err := s.queryWithProgram(c)

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 	"github.com/tandem-hq/tandem/static"
@@ -68,6 +69,9 @@ type Server struct {
 	notices sync.Map
 	// now is the clock; tests may replace it.
 	now func() time.Time
+	// reports builds the correlation and retention reports; it remembers
+	// closed rounds' inputs, so a warm server reads only what changed.
+	reports *report.CorrelationLoader
 }
 
 // New builds the server and its routes. It does not listen yet.
@@ -95,7 +99,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: st, log: logger, pages: pg, metrics: newMetrics(), now: cfg.Now}
+	s := &Server{cfg: cfg, store: st, log: logger, pages: pg, metrics: newMetrics(), now: cfg.Now, reports: report.NewCorrelationLoader(st)}
 	s.throttle = auth.DefaultThrottle
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -179,103 +183,6 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	return nil
-}
-
-func (s *Server) routes() {
-	e := s.echo
-	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))
-	e.Use(s.recoverPanics)
-	e.Use(s.logRequests)
-	e.Use(secureHeaders)
-	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
-	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: s.cfg.RequestTimeout}))
-	if s.cfg.RateLimit > 0 {
-		e.Use(s.rateLimit())
-	}
-
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics.handler())
-	e.GET("/api/openapi.json", s.openAPI)
-	e.GET("/static/*", s.staticFiles())
-	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
-
-	// Pages: session and CSRF. Middleware is attached per route rather than
-	// to groups, so that an unknown address is a plain 404 for everyone.
-	pub := chain(s.loadSession, s.csrf)
-	user := chain(pub, s.requireUser)
-	editor := chain(user, s.requireEditor)
-	admin := chain(user, s.requireAdmin)
-
-	e.GET("/", s.home, pub...)
-	e.GET("/login", s.loginPage, pub...)
-	e.POST("/login", s.login, pub...)
-	e.POST("/logout", s.logout, pub...)
-	e.GET("/setup/:token", s.setupPage, pub...)
-	e.POST("/setup/:token", s.setup, pub...)
-
-	e.GET("/dashboard", s.dashboard, user...)
-	e.GET("/units", s.unitsPage, user...)
-	e.GET("/units/:id", s.unitPage, user...)
-	e.GET("/employees", s.employeesPage, user...)
-	e.GET("/employees/:id", s.employeePage, user...)
-	e.GET("/roster/export.csv", s.exportRoster, user...)
-	e.GET("/account", s.accountPage, user...)
-	e.POST("/account/password", s.changePassword, user...)
-
-	e.POST("/units/:id", s.updateUnit, editor...)
-	e.POST("/employees/:id", s.updateEmployee, editor...)
-	e.GET("/roster/import", s.importPage, editor...)
-	e.POST("/roster/import", s.importUpload, editor...)
-	e.POST("/roster/import/:upload/apply", s.importApply, editor...)
-
-	e.GET("/users", s.usersPage, admin...)
-	e.POST("/users", s.createUser, admin...)
-	e.GET("/users/:id", s.userPage, admin...)
-	e.POST("/users/:id", s.updateUser, admin...)
-	e.GET("/audit", s.auditPage, admin...)
-
-	// Pulse programs (HR and admins), results (leaders too).
-	e.GET("/programs", s.programsPage, editor...)
-	e.GET("/programs/new", s.newProgramPage, editor...)
-	e.POST("/programs", s.createProgram, editor...)
-	e.GET("/programs/:id", s.programPage, editor...)
-	e.GET("/programs/:id/edit", s.editProgramPage, editor...)
-	e.POST("/programs/:id", s.updateProgram, editor...)
-	e.POST("/programs/:id/pause", s.setProgramActive(false), editor...)
-	e.POST("/programs/:id/resume", s.setProgramActive(true), editor...)
-	e.POST("/programs/:id/send", s.sendRoundNow, editor...)
-	e.GET("/programs/:id/preview", s.previewProgram, editor...)
-	e.GET("/questions", s.questionsPage, editor...)
-	e.POST("/questions", s.createQuestion, editor...)
-	e.POST("/questions/:id/retire", s.retireQuestion(true), editor...)
-	e.POST("/questions/:id/restore", s.retireQuestion(false), editor...)
-	e.GET("/outbox", s.outboxPage, editor...)
-	e.POST("/outbox/retry", s.retryOutbox, editor...)
-
-	e.GET("/results", s.resultsPage, user...)
-	e.GET("/service", s.servicePage, user...)
-	e.GET("/results/:id", s.programResults, user...)
-	e.GET("/rounds/:id", s.roundResults, user...)
-	e.GET("/rounds/:id/export.csv", s.exportRound, user...)
-
-	// Customer ratings and the correlation report (pages), and the JSON
-	// API under /api/v1 (bearer keys; no cookies, no CSRF).
-	s.customerRoutes(user, editor, admin)
-	s.reportRoutes(user)
-	s.retentionRoutes(user)
-	s.apiRoutes()
-	s.exitRoutes()
-
-	// Answer links: the unguessable token in the path is the credential,
-	// so these routes carry no session and no CSRF cookie.
-	answer := []echo.MiddlewareFunc{answerHeaders}
-	if s.cfg.RateLimit > 0 {
-		answer = append(answer, newGuessLimiter(s.cfg.RateLimit, s.now).guard)
-	}
-	e.GET("/p/:token", s.answerPage, answer...)
-	e.POST("/p/:token", s.submitAnswer, answer...)
 }
 
 func (s *Server) staticFiles() echo.HandlerFunc {
