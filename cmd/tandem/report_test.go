@@ -103,6 +103,10 @@ func newCorrelationDB(t *testing.T) string {
 	if _, err := st.IngestRatings(ctx, ratings, now); err != nil {
 		t.Fatal(err)
 	}
+	// Results are released when their rounds close.
+	if _, err := st.CloseDueRounds(ctx, now); err != nil {
+		t.Fatal(err)
+	}
 	return path
 }
 

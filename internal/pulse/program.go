@@ -266,6 +266,14 @@ func (r *Round) OpenAt(now time.Time) bool {
 	return !r.Closed && now.Before(r.ClosesAt)
 }
 
+// Released reports whether the round's results may be shown: once, when
+// it has closed. While a round is open no page, export, report or job
+// includes its answers or comments, so that saving a figure before and
+// after one more answer cannot reveal that answer (n2·mean2 − n1·mean1).
+// The store's aggregate reads apply the same rule (rounds.closed) and are
+// tested against this one.
+func (r Round) Released() bool { return r.Closed }
+
 // ShowsParticipation reports whether the round's participation may be
 // shown: only when at least k people were invited, or the counts would tell
 // who in a small audience did not answer.

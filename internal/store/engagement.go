@@ -36,12 +36,13 @@ func (s *Store) ProgramRoundCounts(ctx context.Context) (map[int64]int, error) {
 	return out, rows.Err()
 }
 
-// RoundsBetween returns a program's rounds whose period (the round's date
-// in the program's zone) lies in [from, to], oldest first. Unlike Rounds it
-// does not count invitations.
+// RoundsBetween returns a program's released rounds (pulse.Round.Released)
+// whose period (the round's date in the program's zone) lies in [from, to],
+// oldest first: what the reports read. Unlike Rounds it does not count
+// invitations.
 func (s *Store) RoundsBetween(ctx context.Context, programID int64, from, to time.Time) ([]pulse.Round, error) {
-	rows, err := s.query(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE r.program_id = ? AND r.period >= ? AND r.period <= ? ORDER BY r.scheduled_at, r.id",
-		programID, tandem.FormatDate(from), tandem.FormatDate(to))
+	rows, err := s.query(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE r.program_id = ? AND r.period >= ? AND r.period <= ? AND r.closed = ? ORDER BY r.scheduled_at, r.id",
+		programID, tandem.FormatDate(from), tandem.FormatDate(to), true)
 	if err != nil {
 		return nil, err
 	}
@@ -78,9 +79,9 @@ func (s *Store) TeamScores(ctx context.Context, roundIDs []int64) ([]pulse.TeamS
 	}
 	q := "SELECT rs.round_id, rs.unit_id, " + strings.Join(cols, ", ") + `
 		FROM round_scores rs JOIN questions q ON q.id = rs.question_id
-		WHERE rs.round_id IN (` + ph + `) AND rs.n > 0
+		WHERE rs.round_id IN (` + ph + `) AND rs.n > 0 AND rs.round_id IN (SELECT id FROM rounds WHERE closed = ?)
 		GROUP BY rs.round_id, rs.unit_id`
-	rows, err := s.query(ctx, s.r, q, append([]any{true}, args...)...)
+	rows, err := s.query(ctx, s.r, q, append(append([]any{true}, args...), true)...)
 	if err != nil {
 		return nil, err
 	}

@@ -14,13 +14,15 @@ import (
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
-// Three people in Acme/Support answer two weekly rounds: every agreement
+// Six people in Acme/Support answer two weekly rounds: every agreement
 // item 5 (100 on 0–100) in the first round and 2 (25) in the second; eNPS
-// 10, 9 and 3 (two promoters, one detractor: +33.3).
+// 10, 9, 3, 10, 9, 3 (four promoters, two detractors: +33.3). The rounds'
+// scores are read once they are released.
 func TestTeamScoresAggregateEachUnitsRoundInSQL(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Support\n", false)
+		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Support\n"+
+			"d@example.com,D,Acme/Support\ne@example.com,E,Acme/Support\nf@example.com,F,Acme/Support\n", false)
 		tree, _ := st.Tree(ctx)
 		p := pulse.Defaults()
 		p.AudienceUnitID = tree.Roots()[0]
@@ -44,7 +46,7 @@ func TestTeamScoresAggregateEachUnitsRoundInSQL(t *testing.T) {
 				for _, q := range qs {
 					v := agree
 					if q.Kind == pulse.Scale010 {
-						v = []float64{10, 9, 3}[i]
+						v = []float64{10, 9, 3}[i%3]
 					}
 					if q.Kind == pulse.Likert5 || q.Kind == pulse.Scale010 {
 						rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: v, HasValue: true})
@@ -57,6 +59,12 @@ func TestTeamScoresAggregateEachUnitsRoundInSQL(t *testing.T) {
 			}
 		}
 
+		if got, err := st.TeamScores(ctx, []int64{rounds[0].ID, rounds[1].ID}); err != nil || len(got) != 0 {
+			t.Fatalf("open rounds' team scores: %d rows (%v), want none before they close", len(got), err)
+		}
+		if _, err := st.CloseDueRounds(ctx, today.AddDate(1, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
 		counts, err := st.ProgramRoundCounts(ctx)
 		if err != nil || counts[p.ID] != 2 {
 			t.Fatalf("round counts %v, %v; want 2 for program %d", counts, err, p.ID)
@@ -204,6 +212,9 @@ func TestStoreTeamScoresEqualTheScoringRule(t *testing.T) {
 			if err := st.RecordResponses(ctx, r.ID, rs); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if _, err := st.CloseDueRounds(ctx, week0.AddDate(1, 0, 0)); err != nil {
+			t.Fatal(err)
 		}
 		rows, err := st.Scores(ctx, ids)
 		if err != nil {

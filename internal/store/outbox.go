@@ -136,8 +136,65 @@ func (s *Store) OutboxCounts(ctx context.Context) (map[string]int, error) {
 	return m, rows.Err()
 }
 
+// OutboxTally is how many messages of a kind are in a status.
+type OutboxTally struct {
+	Kind, Status string
+	N            int
+}
+
+// OutboxTallies counts the messages by kind and status: what the outbox
+// page shows. It names nobody: reminders go only to those who have not
+// answered, so a list of their recipients would be a list of who did not
+// take part.
+func (s *Store) OutboxTallies(ctx context.Context) ([]OutboxTally, error) {
+	rows, err := s.query(ctx, s.r, "SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status ORDER BY kind, status")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxTally
+	for rows.Next() {
+		var t OutboxTally
+		if err := rows.Scan(&t.Kind, &t.Status, &t.N); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// OutboxError is one delivery error and how many unsent messages it holds
+// up.
+type OutboxError struct {
+	Error string
+	N     int
+}
+
+// OutboxErrors lists the errors of messages not yet sent, most frequent
+// first. Errors of reminders are left out: a server's refusal often quotes
+// the address it refused, and a reminder's address is someone who has not
+// answered.
+func (s *Store) OutboxErrors(ctx context.Context, limit int) ([]OutboxError, error) {
+	rows, err := s.query(ctx, s.r, `SELECT last_error, COUNT(*) FROM outbox WHERE status IN ('pending', 'failed') AND last_error <> ''
+		AND kind <> 'reminder' GROUP BY last_error ORDER BY COUNT(*) DESC, last_error LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxError
+	for rows.Next() {
+		var e OutboxError
+		if err := rows.Scan(&e.Error, &e.N); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // OutboxMessages lists recent messages in a status ("" for all), newest
-// first.
+// first, with their recipients: for tests and the command line, never for
+// a page.
 func (s *Store) OutboxMessages(ctx context.Context, status string, limit int) ([]OutboxMessage, error) {
 	q := "SELECT id, kind, channel, recipient, ref, attempts, status, last_error, created_at, COALESCE(sent_at, 0), next_attempt_at FROM outbox"
 	var args []any

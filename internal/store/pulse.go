@@ -386,6 +386,9 @@ func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Tim
 		if err := tx.invite(ctx, p, id, pulse.Period(slot, loc)); err != nil {
 			return err
 		}
+		if err := tx.groupRound(ctx, id, p.AudienceUnitID, p.MinGroup); err != nil {
+			return err
+		}
 		_, err = s.exec(ctx, tx.tx, `INSERT INTO outbox (kind, channel, recipient, ref, dedupe_key, next_attempt_at, created_at)
 			SELECT 'invite', ?, COALESCE(e.email, ''), i.id, 'invite:' || i.id, ?, ?
 			FROM invitations i JOIN employees e ON e.id = i.employee_id WHERE i.round_id = ?`, p.Channel, now.Unix(), now.Unix(), id)
@@ -396,7 +399,10 @@ func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Tim
 		return err
 	})
 	r.ProgramName, r.TimeZone = p.Name, p.TimeZone
-	return r, created, err
+	if err != nil {
+		return r, false, err
+	}
+	return r, created, nil
 }
 
 // invite creates the invitations of a round: everyone active on the
@@ -432,9 +438,9 @@ func (tx *Tx) invite(ctx context.Context, p *pulse.Program, roundID int64, day s
 // Rounds returns a program's rounds, newest first, with participation.
 func (s *Store) Rounds(ctx context.Context, programID int64) ([]pulse.Round, error) {
 	rows, err := s.query(ctx, s.r, "SELECT "+roundColumns+`,
-		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id),
-		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id AND i.responded = ?)
-		FROM rounds r WHERE r.program_id = ? ORDER BY r.scheduled_at DESC`, true, programID)
+		(SELECT COALESCE(SUM(g.invited), 0) FROM round_groups g WHERE g.round_id = r.id),
+		(SELECT COUNT(*) FROM responses x WHERE x.round_id = r.id)
+		FROM rounds r WHERE r.program_id = ? ORDER BY r.scheduled_at DESC`, programID)
 	if err != nil {
 		return nil, err
 	}
@@ -457,9 +463,9 @@ func (s *Store) Round(ctx context.Context, id int64) (pulse.Round, error) {
 	var inv, resp int
 	var name, zone string
 	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+`,
-		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id),
-		(SELECT COUNT(*) FROM invitations i WHERE i.round_id = r.id AND i.responded = ?), p.name, p.timezone
-		FROM rounds r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, true, id), &inv, &resp, &name, &zone)
+		(SELECT COALESCE(SUM(g.invited), 0) FROM round_groups g WHERE g.round_id = r.id),
+		(SELECT COUNT(*) FROM responses x WHERE x.round_id = r.id), p.name, p.timezone
+		FROM rounds r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, id), &inv, &resp, &name, &zone)
 	if err == sql.ErrNoRows {
 		return r, tandem.Errorf(tandem.ENOTFOUND, "round %d does not exist", id)
 	}
@@ -521,24 +527,41 @@ func (s *Store) loadRoundQuestionRows(ctx context.Context, db queryer, roundID i
 	return out, rows.Err()
 }
 
-// CloseDueRounds closes open rounds whose window has passed and cancels
-// their unsent invitations and reminders. It returns how many it closed.
+// CloseDueRounds closes open rounds whose window has passed, which
+// releases their results (pulse.Round.Released), and forgets who took
+// part: their invitations, links and messages are deleted, and only the
+// invited count of each storage group remains. It returns how many it
+// closed.
 func (s *Store) CloseDueRounds(ctx context.Context, now time.Time) (int, error) {
-	var n int64
+	var due []int64
 	err := s.InTx(ctx, func(tx *Tx) error {
-		if _, err := s.exec(ctx, tx.tx, `UPDATE outbox SET status = 'cancelled', locked_until = 0
-			WHERE status = 'pending' AND kind IN ('invite', 'reminder') AND ref IN (
-				SELECT i.id FROM invitations i JOIN rounds r ON r.id = i.round_id WHERE r.closed = ? AND r.closes_at <= ?)`, false, now.Unix()); err != nil {
-			return err
-		}
-		res, err := s.exec(ctx, tx.tx, "UPDATE rounds SET closed = ? WHERE closed = ? AND closes_at <= ?", true, false, now.Unix())
+		rows, err := s.query(ctx, tx.tx, "SELECT id FROM rounds WHERE closed = ? AND closes_at <= ?", false, now.Unix())
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
-		return nil
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			due = append(due, id)
+		}
+		rows.Close()
+		if len(due) == 0 {
+			return nil
+		}
+		if err := tx.forgetParticipants(ctx, due); err != nil {
+			return err
+		}
+		ph, args := inList(due)
+		_, err = s.exec(ctx, tx.tx, "UPDATE rounds SET closed = ? WHERE id IN ("+ph+")", append([]any{true}, args...)...)
+		return err
 	})
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	return len(due), nil
 }
 
 // QueueDueReminders queues one reminder for each person who has not
@@ -603,7 +626,7 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (Invita
 		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
 		JOIN programs p ON p.id = r.program_id WHERE t.token_hash = ?`, tokenHash), &inv.ID, &inv.UnitID, &inv.Responded, &inv.Program, &zone)
 	if err == sql.ErrNoRows {
-		return inv, ErrUnknownLink
+		return inv, s.unknownLink(ctx, tokenHash)
 	}
 	if err != nil {
 		return inv, s.wrapErr(err)
@@ -658,6 +681,20 @@ func (s *Store) RememberOpenLinks(ctx context.Context, now time.Time) (int, erro
 		n++
 	}
 	return n, rows.Err()
+}
+
+// unknownLink says why a link's hash names no invitation: its round has
+// closed (the hash is kept apart from any person, in expired_links), or
+// it never was a link.
+func (s *Store) unknownLink(ctx context.Context, tokenHash string) error {
+	var round int64
+	err := s.queryRow(ctx, s.r, "SELECT round_id FROM expired_links WHERE token_hash = ?", tokenHash).Scan(&round)
+	if err == nil {
+		return ErrRoundClosed
+	} else if err != sql.ErrNoRows {
+		return s.wrapErr(err)
+	}
+	return ErrUnknownLink
 }
 
 // Submission errors a person sees.
@@ -726,6 +763,12 @@ func (tx *Tx) submit(ctx context.Context, sub *submission) error {
 		var responded bool
 		err := s.queryRow(ctx, tx.tx, "SELECT responded FROM invitations WHERE id = ?", sub.invitationID).Scan(&responded)
 		if err == sql.ErrNoRows {
+			// A closed round's invitations are deleted (CloseDueRounds):
+			// a link remembered from before is to a closed round.
+			var closed bool
+			if err := s.queryRow(ctx, tx.tx, "SELECT closed FROM rounds WHERE id = ?", sub.roundID).Scan(&closed); err == nil && closed {
+				return ErrRoundClosed
+			}
 			return ErrUnknownLink
 		} else if err != nil {
 			return err
@@ -761,6 +804,11 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 	// One statement for the answers and one for the running totals.
 	var ans, sc strings.Builder
 	var ansArgs, scArgs []any
+	// Internal service counts people, not ratings: a person who rates one
+	// team in several questions adds one rater, with the mean of their
+	// ratings of it.
+	service := map[int64]pulse.Totals{}
+	var providers []int64
 	for _, a := range answers {
 		kind, ok := kinds[a.QuestionID]
 		if !ok {
@@ -776,11 +824,13 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 		ans.WriteString("(?, ?, ?, ?, ?)")
 		ansArgs = append(ansArgs, respID, a.QuestionID, v, a.Text, nullInt(a.ProviderUnitID))
 		if kind == pulse.Service && a.HasValue && a.ProviderUnitID != 0 {
-			if _, err := s.exec(ctx, tx.tx, `INSERT INTO service_scores (round_id, rater_unit_id, provider_unit_id, n, sum)
-				VALUES (?, ?, ?, 1, ?) ON CONFLICT (round_id, rater_unit_id, provider_unit_id) DO UPDATE SET
-				n = service_scores.n + 1, sum = service_scores.sum + excluded.sum`, roundID, unitID, a.ProviderUnitID, a.Value); err != nil {
-				return err
+			if _, ok := service[a.ProviderUnitID]; !ok {
+				providers = append(providers, a.ProviderUnitID)
 			}
+			t := service[a.ProviderUnitID]
+			t.N++
+			t.Sum += a.Value
+			service[a.ProviderUnitID] = t
 			continue
 		}
 		if !a.HasValue || (kind != pulse.Likert5 && kind != pulse.Scale010) {
@@ -802,6 +852,13 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 	}
 	if ans.Len() > 0 {
 		if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text, provider_unit_id) VALUES "+ans.String(), ansArgs...); err != nil {
+			return err
+		}
+	}
+	for _, p := range providers {
+		if _, err := s.exec(ctx, tx.tx, `INSERT INTO service_scores (round_id, rater_unit_id, provider_unit_id, n, sum)
+			VALUES (?, ?, ?, 1, ?) ON CONFLICT (round_id, rater_unit_id, provider_unit_id) DO UPDATE SET
+			n = service_scores.n + 1, sum = service_scores.sum + excluded.sum`, roundID, unitID, p, service[p].Mean()); err != nil {
 			return err
 		}
 	}
@@ -939,7 +996,7 @@ func (s *Store) InvitationToSubmit(ctx context.Context, tokenHash string) (Invit
 		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
 		WHERE t.token_hash = ?`, tokenHash).Scan(&inv.ID, &inv.RoundID, &inv.UnitID, &inv.Responded, &closes, &inv.Round.Closed)
 	if err == sql.ErrNoRows {
-		return inv, ErrUnknownLink
+		return inv, s.unknownLink(ctx, tokenHash)
 	} else if err != nil {
 		return inv, s.wrapErr(err)
 	}

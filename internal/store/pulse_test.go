@@ -75,7 +75,7 @@ func TestRoundIsUniquePerProgramAndSlotEvenUnderConcurrentCreates(t *testing.T) 
 func TestARepeatedSendNowClickReturnsTheRoundJustStarted(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		p := newProgram(t, st, 4)
+		p := newProgram(t, st, 5)
 		click := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 		first, created, err := st.CreateRound(ctx, &p, click, true, click)
 		if err != nil || !created {
@@ -99,8 +99,8 @@ func TestARepeatedSendNowClickReturnsTheRoundJustStarted(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if msgs, _ := st.OutboxMessages(ctx, "pending", 100); len(msgs) != 4 {
-			t.Errorf("%d invitations queued after three clicks, want 4 (one each)", len(msgs))
+		if msgs, _ := st.OutboxMessages(ctx, "pending", 100); len(msgs) != 5 {
+			t.Errorf("%d invitations queued after three clicks, want 5 (one each)", len(msgs))
 		}
 		// The schedule firing meanwhile is not a click: its round is made.
 		slot := click.Add(30 * time.Second)
@@ -149,19 +149,19 @@ func TestAnswerIsStoredOnceAndWithoutItsPerson(t *testing.T) {
 		if err := st.SubmitResponse(ctx, "nope", answers, "", now); err == nil {
 			t.Error("unknown token accepted")
 		}
-		scores, _ := st.Scores(ctx, []int64{r.ID})
-		for _, s := range scores {
-			if s.N != 1 {
-				t.Errorf("question %d counted %d times, want 1", s.QuestionID, s.N)
-			}
-		}
-		resp, _ := st.Respondents(ctx, []int64{r.ID})
-		if total := sumCounts(resp[r.ID]); total != 1 {
-			t.Errorf("%d responses, want 1", total)
-		}
 		got, _ := st.Round(ctx, r.ID)
 		if got.Responded != 1 {
 			t.Errorf("participation %d, want 1", got.Responded)
+		}
+		// While the round is open its answers are in no aggregate read.
+		if scores, _ := st.Scores(ctx, []int64{r.ID}); len(scores) != 0 {
+			t.Errorf("the open round's scores: %d rows, want none before it closes", len(scores))
+		}
+		if resp, _ := st.Respondents(ctx, []int64{r.ID}); sumCounts(resp[r.ID]) != 0 {
+			t.Errorf("the open round's respondents: %v, want none before it closes", resp)
+		}
+		if texts, _ := st.TextAnswers(ctx, r.ID); len(texts) != 0 {
+			t.Errorf("the open round's comments: %v, want none before it closes", texts)
 		}
 		// After the window, answers are refused.
 		if err := st.AddInvitationToken(ctx, invs[1].ID, "hash-2"); err != nil {
@@ -169,6 +169,33 @@ func TestAnswerIsStoredOnceAndWithoutItsPerson(t *testing.T) {
 		}
 		if err := st.SubmitResponse(ctx, "hash-2", answers, "", r.ClosesAt); err != ErrRoundClosed {
 			t.Errorf("answer at closing time: %v, want ErrRoundClosed", err)
+		}
+		if _, err := st.CloseDueRounds(ctx, r.ClosesAt); err != nil {
+			t.Fatal(err)
+		}
+		scores, _ := st.Scores(ctx, []int64{r.ID})
+		for _, s := range scores {
+			if s.N != 1 {
+				t.Errorf("question %d counted %d times, want 1", s.QuestionID, s.N)
+			}
+		}
+		if len(scores) == 0 {
+			t.Error("the closed round has no scores")
+		}
+		resp, _ := st.Respondents(ctx, []int64{r.ID})
+		if total := sumCounts(resp[r.ID]); total != 1 {
+			t.Errorf("%d responses, want 1", total)
+		}
+		if texts, _ := st.TextAnswers(ctx, r.ID); len(texts) != 1 || texts[0].Text != "nice" {
+			t.Errorf("the closed round's comments: %v, want the one given", texts)
+		}
+		// The closed round's links say so, and a second answer is refused
+		// as closed.
+		if _, err := st.InvitationByToken(ctx, "hash-1"); err != ErrRoundClosed {
+			t.Errorf("an answered link after close: %v, want ErrRoundClosed", err)
+		}
+		if err := st.SubmitResponse(ctx, "hash-2", answers, "", r.ClosesAt); err != ErrRoundClosed {
+			t.Errorf("answer after close: %v, want ErrRoundClosed", err)
 		}
 	})
 }
@@ -240,7 +267,7 @@ func TestOutboxLeaseHandsEachMessageToOneWorker(t *testing.T) {
 	})
 }
 
-func TestClosingARoundCancelsItsUnsentMessagesAndRemindersComeOnce(t *testing.T) {
+func TestClosingARoundForgetsItsMessagesAndRemindersComeOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
 		p := newProgram(t, st, 5)
@@ -265,9 +292,19 @@ func TestClosingARoundCancelsItsUnsentMessagesAndRemindersComeOnce(t *testing.T)
 		if err != nil || closed != 1 {
 			t.Fatalf("closed %d (%v), want 1", closed, err)
 		}
+		// Who was invited, and who was reminded (those who had not
+		// answered), is forgotten with the round's invitations.
 		counts, _ := st.OutboxCounts(ctx)
-		if counts["pending"] != 0 || counts["cancelled"] != 5 {
-			t.Errorf("after closing: %v, want the 5 reminders cancelled", counts)
+		if len(counts) != 0 {
+			t.Errorf("after closing the outbox holds %v, want no message of the round left", counts)
+		}
+		var invs int
+		st.DB().QueryRow("SELECT COUNT(*) FROM invitations WHERE round_id = ?", r.ID).Scan(&invs)
+		if invs != 0 {
+			t.Errorf("%d invitations left after closing, want none", invs)
+		}
+		if inv, resp, _ := st.Participation(ctx, r.ID); sumCounts(inv) != 5 || sumCounts(resp) != 0 {
+			t.Errorf("participation after closing: invited %v, answered %v; want 5 and 0", inv, resp)
 		}
 	})
 }
@@ -388,7 +425,7 @@ func TestQuestionsAddedAtOnceEachGetTheirOwnKey(t *testing.T) {
 func TestATakenResponseIDIsDrawnAgainWithoutLosingTheAnswer(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		r, hashes, answers := linkRound(t, st, 2)
+		r, hashes, answers := linkRound(t, st, 5)
 		if err := st.SubmitResponse(ctx, hashes[0], answers, "", time.Now()); err != nil {
 			t.Fatal(err)
 		}

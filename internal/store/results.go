@@ -7,6 +7,11 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 )
 
+// released limits an aggregate read to released rounds (pulse.Round.
+// Released: closed ones). Every read that feeds a figure, a comment or an
+// export appends it to its WHERE with one more argument, true.
+const released = " AND round_id IN (SELECT id FROM rounds WHERE closed = ?)"
+
 // LoadRoundSet loads the questions, respondents and scores of rounds; the
 // set keeps the rounds in the order given.
 func (s *Store) LoadRoundSet(ctx context.Context, rounds []pulse.Round) (pulse.RoundSet, error) {
@@ -34,7 +39,7 @@ func (s *Store) Scores(ctx context.Context, roundIDs []int64) ([]pulse.ScoreRow,
 		return nil, nil
 	}
 	ph, args := inList(roundIDs)
-	rows, err := s.query(ctx, s.r, "SELECT round_id, unit_id, question_id, n, sum, promoters, detractors FROM round_scores WHERE round_id IN ("+ph+")", args...)
+	rows, err := s.query(ctx, s.r, "SELECT round_id, unit_id, question_id, n, sum, promoters, detractors FROM round_scores WHERE round_id IN ("+ph+")"+released, append(args, true)...)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +62,7 @@ func (s *Store) Respondents(ctx context.Context, roundIDs []int64) (map[int64]pu
 		return out, nil
 	}
 	ph, args := inList(roundIDs)
-	rows, err := s.query(ctx, s.r, "SELECT round_id, unit_id, COUNT(*) FROM responses WHERE round_id IN ("+ph+") GROUP BY round_id, unit_id", args...)
+	rows, err := s.query(ctx, s.r, "SELECT round_id, unit_id, COUNT(*) FROM responses WHERE round_id IN ("+ph+")"+released+" GROUP BY round_id, unit_id", append(args, true)...)
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +81,13 @@ func (s *Store) Respondents(ctx context.Context, roundIDs []int64) (map[int64]pu
 	return out, rows.Err()
 }
 
-// Participation returns invited and responded counts per unit of a round.
+// Participation returns a round's invited and responded counts per
+// storage group, open or closed: who took part is never kept per person
+// once a round closes, and the groups hold at least k invited each.
 func (s *Store) Participation(ctx context.Context, roundID int64) (invited, responded pulse.UnitCounts, err error) {
 	invited, responded = pulse.UnitCounts{}, pulse.UnitCounts{}
-	rows, err := s.query(ctx, s.r, "SELECT unit_id, COUNT(*), SUM(CASE WHEN responded = ? THEN 1 ELSE 0 END) FROM invitations WHERE round_id = ? GROUP BY unit_id", true, roundID)
+	rows, err := s.query(ctx, s.r, `SELECT g.unit_id, g.invited, (SELECT COUNT(*) FROM responses r WHERE r.round_id = g.round_id AND r.unit_id = g.unit_id)
+		FROM round_groups g WHERE g.round_id = ?`, roundID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,13 +103,13 @@ func (s *Store) Participation(ctx context.Context, roundID int64) (invited, resp
 	return invited, responded, rows.Err()
 }
 
-// TextAnswers returns a round's comments and free-text answers in
-// response-id order, which is random: it says nothing about who answered
-// when.
+// TextAnswers returns a released round's comments and free-text answers
+// in response-id order, which is random: it says nothing about who
+// answered when. An open round has none to show.
 func (s *Store) TextAnswers(ctx context.Context, roundID int64) ([]pulse.TextAnswer, error) {
-	rows, err := s.query(ctx, s.r, `SELECT unit_id, 0, comment, id FROM responses WHERE round_id = ? AND comment <> ''
+	rows, err := s.query(ctx, s.r, `SELECT unit_id, 0, comment, id FROM responses WHERE round_id = ? AND comment <> ''`+released+`
 		UNION ALL SELECT r.unit_id, a.question_id, a.text, r.id FROM answers a JOIN responses r ON r.id = a.response_id
-		WHERE r.round_id = ? AND a.text <> '' ORDER BY 4, 2`, roundID, roundID)
+		WHERE r.round_id = ? AND a.text <> ''`+released+` ORDER BY 4, 2`, roundID, true, roundID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +130,7 @@ func (s *Store) TextAnswers(ctx context.Context, roundID int64) ([]pulse.TextAns
 func (s *Store) ChoiceCounts(ctx context.Context, roundID int64) ([]pulse.ChoiceCount, error) {
 	rows, err := s.query(ctx, s.r, `SELECT r.unit_id, a.question_id, a.value, COUNT(*) FROM answers a
 		JOIN responses r ON r.id = a.response_id JOIN questions q ON q.id = a.question_id
-		WHERE r.round_id = ? AND q.kind = 'choice' AND a.value IS NOT NULL GROUP BY r.unit_id, a.question_id, a.value`, roundID)
+		WHERE r.round_id = ? AND q.kind = 'choice' AND a.value IS NOT NULL`+released+` GROUP BY r.unit_id, a.question_id, a.value`, roundID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +154,7 @@ func (s *Store) ServiceScores(ctx context.Context, roundIDs []int64) ([]pulse.Se
 		return nil, nil
 	}
 	ph, args := inList(roundIDs)
-	rows, err := s.query(ctx, s.r, "SELECT round_id, rater_unit_id, provider_unit_id, n, sum FROM service_scores WHERE round_id IN ("+ph+")", args...)
+	rows, err := s.query(ctx, s.r, "SELECT round_id, rater_unit_id, provider_unit_id, n, sum FROM service_scores WHERE round_id IN ("+ph+")"+released, append(args, true)...)
 	if err != nil {
 		return nil, err
 	}

@@ -92,14 +92,14 @@ func (s *Server) answerPage(c echo.Context) error {
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
 		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
 			"The link may be incomplete (some mail programs break long links) or mistyped. Open it again from the message you received.")
-	} else if err != nil {
+	} else if err != nil && err != store.ErrRoundClosed {
 		return err
 	}
-	if inv.Responded {
+	if err == nil && inv.Responded {
 		return s.answerNotice(c, http.StatusOK, "Thank you!",
 			"Your answers for this round are in. You will get a new link when the next round starts.")
 	}
-	if !inv.Round.OpenAt(s.now()) {
+	if err == store.ErrRoundClosed || !inv.Round.OpenAt(s.now()) {
 		return s.answerNotice(c, http.StatusGone, "This round has closed",
 			"Answers are no longer taken for this round. You will get a new link when the next round starts.")
 	}

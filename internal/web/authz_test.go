@@ -233,6 +233,10 @@ func newAuthzOrg(t *testing.T) *authzOrg {
 	}
 	o.progAll, o.roundAll = round("Company pulse", app.units["Acme"])
 	o.progB, o.roundB = round("Southgate pulse", o.unitB)
+	// Results are released when the rounds close.
+	if _, err := app.st.CloseDueRounds(ctx, now.AddDate(0, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
 	r, err := app.st.Round(ctx, o.roundAll)
 	if err != nil {
 		t.Fatal(err)

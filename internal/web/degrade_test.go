@@ -289,8 +289,8 @@ func TestOutboxPageShowsInvitationsPendingWhileSMTPIsDown(t *testing.T) {
 	}
 	w := schedule.NewWorker(app.st, map[string]mail.Sender{pulse.ChannelEmail: deadSMTP(t)}, app.http.URL, log, nil)
 	n, err := w.RunOnce(ctx)
-	if err != nil || n != 4 {
-		t.Fatalf("RunOnce: %d messages, %v; want the 4 invitations tried", n, err)
+	if err != nil || n != 5 {
+		t.Fatalf("RunOnce: %d messages, %v; want the 5 invitations tried", n, err)
 	}
 	c := app.client()
 	c.login("hr@example.com")
@@ -298,21 +298,16 @@ func TestOutboxPageShowsInvitationsPendingWhileSMTPIsDown(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("GET /outbox: %d", r.status)
 	}
-	for _, want := range []string{`4<small><a href="/outbox?status=pending">waiting to be sent`, `0<small><a href="/outbox?status=failed">failed`, "connection refused"} {
+	for _, want := range []string{`5<small>waiting to be sent`, `0<small>failed`, "<td>invite</td><td>pending</td><td class=\"num\">5</td>", "connection refused"} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("the outbox page lacks %q:\n%s", want, r.body)
 		}
 	}
-	if got := strings.Count(r.body, `<td>pending</td><td class="num">1</td>`); got != 4 {
-		t.Errorf("%d rows pending after 1 attempt, want 4", got)
-	}
-	for _, e := range []string{"ana", "ben", "cara", "dev"} {
-		if !strings.Contains(r.body, "<td>"+e+"@example.com</td>") {
-			t.Errorf("the outbox page does not list the message to %s@example.com", e)
+	// Messages are counted, never listed by person.
+	for _, e := range []string{"ana", "ben", "cara", "dev", "eli"} {
+		if strings.Contains(r.body, e+"@example.com") {
+			t.Errorf("the outbox page names %s@example.com", e)
 		}
-	}
-	if r := c.get("/outbox?status=pending"); strings.Count(r.body, "<td>pending</td>") != 4 {
-		t.Errorf("/outbox?status=pending lists %d pending rows, want 4", strings.Count(r.body, "<td>pending</td>"))
 	}
 }
 
@@ -387,8 +382,8 @@ func TestRosterUploadOverTheRowCapSaysToSplitIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(emps) != 4 {
-		t.Errorf("%d employees after the refused upload, want the 4 from before", len(emps))
+	if len(emps) != 5 {
+		t.Errorf("%d employees after the refused upload, want the 5 from before", len(emps))
 	}
 }
 

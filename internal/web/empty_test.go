@@ -18,8 +18,10 @@ func TestAFreshInstallExplainsEachEmptyPage(t *testing.T) {
 		"/service":             "No round has asked an internal-service question yet.",
 		"/risks":               "No pulse results yet.",
 		"/reports/correlation": "There is no pulse program yet",
-		"/reports/retention":   "Fewer people than the anonymity threshold",
 	}
+	// Retention: HR sees the whole organisation (5 people) with no exit
+	// yet; the Sales leader's 2 people are fewer than k.
+	retention := map[string]string{"hr@example.com": "(0 exits)", "sales.lead@example.com": "Fewer people than the anonymity threshold"}
 	for _, who := range []string{"hr@example.com", "sales.lead@example.com"} {
 		c := app.client()
 		c.login(who)
@@ -31,6 +33,9 @@ func TestAFreshInstallExplainsEachEmptyPage(t *testing.T) {
 			if r.status != http.StatusOK || !strings.Contains(r.body, want) {
 				t.Errorf("%s, %s: %d, want 200 saying %q", who, path, r.status, want)
 			}
+		}
+		if r := c.get("/reports/retention"); r.status != http.StatusOK || !strings.Contains(r.body, retention[who]) {
+			t.Errorf("%s, /reports/retention: %d, want 200 saying %q", who, r.status, retention[who])
 		}
 		dash := c.get("/dashboard").body
 		if canEdit := who == "hr@example.com"; strings.Contains(dash, `href="/programs/new"`) != canEdit {

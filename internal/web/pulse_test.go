@@ -73,6 +73,14 @@ func newPulseApp(t *testing.T, teams map[string]int) *pulseApp {
 	return &pulseApp{testApp: app, smtp: srv, runner: runner, worker: worker, program: p}
 }
 
+// closeRound closes r at its closing time, which releases its results.
+func (a *pulseApp) closeRound(r pulse.Round) {
+	a.t.Helper()
+	if _, err := a.st.CloseDueRounds(context.Background(), r.ClosesAt); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
 // sendRound starts a round now and delivers its invitations; it returns
 // the round and the answer links by recipient address.
 func (a *pulseApp) sendRound() (pulse.Round, map[string]string) {
@@ -123,7 +131,7 @@ func TestInvitationArrivesBySMTPAndItsLinkRecordsAnAnonymousAnswer(t *testing.T)
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6})
 	r, links := app.sendRound()
 	msgs := app.smtp.Messages()
-	if len(msgs) != 10 { // 4 people from the base roster + 6
+	if len(msgs) != 11 { // 5 people from the base roster + 6
 		t.Fatalf("%d messages arrived, want 10", len(msgs))
 	}
 	m := msgs[0]
@@ -160,6 +168,7 @@ func TestInvitationArrivesBySMTPAndItsLinkRecordsAnAnonymousAnswer(t *testing.T)
 	if res := app.answer(link, 1, "changed my mind"); res.status != http.StatusConflict || !strings.Contains(res.body, "already answered") {
 		t.Errorf("second submission: %d", res.status)
 	}
+	app.closeRound(r)
 	texts, _ := app.st.TextAnswers(context.Background(), r.ID)
 	if len(texts) != 1 || texts[0].Text != "More coffee, please" {
 		t.Errorf("comments after a second submission: %+v", texts)
@@ -288,6 +297,7 @@ func TestSmallUnitNeverShowsItsScoresOrComments(t *testing.T) {
 			app.answer(link, 5, "")
 		}
 	}
+	app.closeRound(r)
 	hr := app.client()
 	hr.login("hr@example.com")
 	page := hr.get(fmt.Sprintf("/rounds/%d", r.ID))
@@ -465,6 +475,7 @@ func TestComplementarySuppressionHidesASiblingThatWouldRevealASmallTeam(t *testi
 	for _, l := range links {
 		app.answer(l, 4, "")
 	}
+	app.closeRound(r)
 	hr := app.client()
 	hr.login("hr@example.com")
 	rows := unitRows(t, hr.get(fmt.Sprintf("/rounds/%d", r.ID)).body)

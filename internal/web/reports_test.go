@@ -23,10 +23,13 @@ import (
 //
 //	Ops/Alpha 6, Ops/Bravo 5, Ops/Tiny 2, Care/C1…C4 6 each.
 //
-// Tiny is below k. Bravo has 5 respondents but is hidden in every round by
-// complementary suppression: showing Ops, Alpha and Bravo would give Tiny's
-// two answers as Ops − Alpha − Bravo. Every team, hidden or not, has
-// customer ratings, so only the anonymity rule keeps Bravo and Tiny out.
+// Tiny (4) is below k, so its people are stored with Ops' one direct
+// member, as the group Ops. Ops' member does not answer, so in every round
+// Ops' own respondents are Tiny's four, and Bravo, with 5 respondents, is
+// hidden by complementary suppression: showing Ops, Alpha and Bravo would
+// give those four answers as Ops − Alpha − Bravo. Every team, hidden or
+// not, has customer ratings, so only the anonymity rule keeps Bravo and
+// Tiny out.
 func newCorrelationApp(t *testing.T) *testApp {
 	t.Helper()
 	app := newTestApp(t)
@@ -34,7 +37,7 @@ func newCorrelationApp(t *testing.T) *testApp {
 	teams := []struct {
 		path string
 		size int
-	}{{"Acme/Ops/Alpha", 6}, {"Acme/Ops/Bravo", 5}, {"Acme/Ops/Tiny", 2},
+	}{{"Acme/Ops", 1}, {"Acme/Ops/Alpha", 6}, {"Acme/Ops/Bravo", 5}, {"Acme/Ops/Tiny", 4},
 		{"Acme/Care/C1", 6}, {"Acme/Care/C2", 6}, {"Acme/Care/C3", 6}, {"Acme/Care/C4", 6}}
 	var b strings.Builder
 	b.WriteString("email,name,team\n")
@@ -66,10 +69,13 @@ func newCorrelationApp(t *testing.T) *testApp {
 	if err := app.st.SaveProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
+	// Answers come by storage group (an invitation names its group); in
+	// Ops all but one answer.
 	answering := map[int64]bool{}
-	for _, name := range []string{"Alpha", "Bravo", "Tiny", "C1", "C2", "C3", "C4"} {
+	for _, name := range []string{"Alpha", "Bravo", "Ops", "C1", "C2", "C3", "C4"} {
 		answering[app.units[name]] = true
 	}
+	rated := []int64{app.units["Alpha"], app.units["Bravo"], app.units["Tiny"], app.units["C1"], app.units["C2"], app.units["C3"], app.units["C4"]}
 	var ratings []tandem.Rating
 	for w := 8; w >= 1; w-- {
 		monday := tandem.PeriodStart(tandem.Week, now.AddDate(0, 0, -7*w))
@@ -81,12 +87,17 @@ func newCorrelationApp(t *testing.T) *testApp {
 		qs, _ := app.st.RoundQuestions(ctx, r.ID)
 		invs, _ := app.st.RoundInvitations(ctx, r.ID)
 		week := map[int64]float64{}
-		for u := range answering {
-			week[u] = level[u] + rng.NormFloat64()*0.3
+		for _, u := range tree.Walk() {
+			week[u.ID] = level[u.ID] + rng.NormFloat64()*0.3
 		}
 		var rs []store.RecordedResponse
+		skipped := false
 		for _, inv := range invs {
 			if !answering[inv.UnitID] {
+				continue
+			}
+			if inv.UnitID == app.units["Ops"] && !skipped {
+				skipped = true
 				continue
 			}
 			rec := store.RecordedResponse{InvitationID: inv.ID}
@@ -104,7 +115,7 @@ func newCorrelationApp(t *testing.T) *testApp {
 		if err := app.st.RecordResponses(ctx, r.ID, rs); err != nil {
 			t.Fatal(err)
 		}
-		for u := range answering {
+		for _, u := range rated {
 			for i := 0; i < 8; i++ {
 				score := math.Max(1, math.Min(5, math.Round(week[u]+rng.NormFloat64()*0.6)))
 				ratings = append(ratings, tandem.Rating{Source: "test", ExternalID: fmt.Sprintf("%d-%d-%d", w, u, i),

@@ -294,12 +294,15 @@ func (s *Server) outboxPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	status := c.QueryParam("status")
-	msgs, err := s.store.OutboxMessages(ctx, status, 200)
+	tallies, err := s.store.OutboxTallies(ctx)
 	if err != nil {
 		return err
 	}
-	return s.render(c, "outbox", pageData{Title: "Outbox", Nav: "programs", Data: map[string]any{"Counts": counts, "Messages": msgs, "Status": status}})
+	errs, err := s.store.OutboxErrors(ctx, 20)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "outbox", pageData{Title: "Outbox", Nav: "programs", Data: map[string]any{"Counts": counts, "Tallies": tallies, "Errors": errs}})
 }
 
 func (s *Server) retryOutbox(c echo.Context) error {

@@ -59,6 +59,19 @@ func TestInternalServiceShowsOnlyProvidersRatedByKOrMore(t *testing.T) {
 		}
 		n++
 	}
+	// A question refusing an unknown provider keeps the answers.
+	c := app.client()
+	var other string
+	for _, e := range emps {
+		if l, ok := links[e.Email]; ok && strings.HasSuffix(e.UnitPath, "IT") {
+			other = strings.TrimPrefix(l, app.http.URL)
+		}
+	}
+	res := c.post(other, url.Values{fmt.Sprintf("q%d_provider", q.ID): {"999999"}, fmt.Sprintf("q%d", q.ID): {"3"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "choose the team you are rating") {
+		t.Errorf("unknown provider: %d", res.status)
+	}
+	app.closeRound(r)
 	rows, _ := app.st.ServiceScores(ctx, []int64{r.ID})
 	total := 0
 	for _, row := range rows {
@@ -83,17 +96,5 @@ func TestInternalServiceShowsOnlyProvidersRatedByKOrMore(t *testing.T) {
 	}
 	if strings.Contains(page.body, "Facilities") {
 		t.Error("Facilities, rated by 3 (below k), is shown")
-	}
-	// A question refusing an unknown provider keeps the answers.
-	c := app.client()
-	var other string
-	for _, e := range emps {
-		if l, ok := links[e.Email]; ok && strings.HasSuffix(e.UnitPath, "IT") {
-			other = strings.TrimPrefix(l, app.http.URL)
-		}
-	}
-	res := c.post(other, url.Values{fmt.Sprintf("q%d_provider", q.ID): {"999999"}, fmt.Sprintf("q%d", q.ID): {"3"}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "choose the team you are rating") {
-		t.Errorf("unknown provider: %d", res.status)
 	}
 }

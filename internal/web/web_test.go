@@ -37,6 +37,7 @@ E1,ana@example.com,Ana Silva,Acme/Sales/EMEA,,2021-03-01
 E2,ben@example.com,Ben Okafor,Acme/Sales/EMEA,E1,2020-01-15
 E3,cara@example.com,Cara Diaz,Acme/Support,,2018-09-17
 E4,dev@example.com,Dev Iyer,Acme/Support,E3,2022-06-01
+E5,eli@example.com,Eli Moreau,Acme/Support,E3,2019-04-08
 `
 
 // newTestApp starts a server with a small organisation (Acme, Sales, EMEA,
