@@ -32,6 +32,7 @@ type serveConfig struct {
 	smtpPort       string
 	smtpTimeout    time.Duration
 	webhookURL     string
+	teamsURL       string
 	outboxLease    time.Duration
 	outboxPoll     time.Duration
 	rateLimit      float64
@@ -55,6 +56,7 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.smtp.HeloName, "smtp-helo", "TANDEM_SMTP_HELO", "", "name Tandem gives in SMTP HELO (default localhost)")
 	fs.duration(&c.smtpTimeout, "smtp-timeout", "TANDEM_SMTP_TIMEOUT", 30*time.Second, "time allowed for one SMTP delivery")
 	fs.string(&c.webhookURL, "webhook-url", "TANDEM_WEBHOOK_URL", "", "Slack-compatible incoming webhook for chat messages")
+	fs.string(&c.teamsURL, "teams-workflow-url", "TANDEM_TEAMS_WORKFLOW_URL", "", "Power Automate Workflows flow URL that sends each invitation as a 1:1 Microsoft Teams chat message")
 	fs.duration(&c.outboxLease, "outbox-lease", "TANDEM_OUTBOX_LEASE", 2*time.Minute, "how long a replica holds a message it is sending before another may retry it")
 	fs.duration(&c.outboxPoll, "outbox-poll", "TANDEM_OUTBOX_POLL", 2*time.Second, "how often the outbox is checked for due messages")
 	fs.float(&c.rateLimit, "rate-limit", "TANDEM_RATE_LIMIT", 20, "requests per second one address may make to the API, and answer links that do not work it may open (bursts of 3x); 0 for no limit")
@@ -85,6 +87,13 @@ func (c *serveConfig) senders(log *slog.Logger) (map[string]mail.Sender, error) 
 			return nil, err
 		}
 		out[pulse.ChannelWebhook] = wh
+	}
+	if c.teamsURL != "" {
+		teams, err := mail.NewTeamsWorkflow(c.teamsURL, nil)
+		if err != nil {
+			return nil, tandem.Errorf(tandem.EINVALID, "%s", err)
+		}
+		out[pulse.ChannelTeams] = teams
 	}
 	return out, nil
 }
