@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/openid"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 	"github.com/tandem-hq/tandem/static"
@@ -52,6 +53,13 @@ type Config struct {
 	// Now is the server's clock (default time.Now); tests pass a fixed
 	// one. Request latencies are measured on the machine's own clock.
 	Now func() time.Time
+	// OIDC, when set, offers "Sign in with …" through an OpenID Connect
+	// identity provider; its RedirectURL is BaseURL/login/sso/callback.
+	OIDC *openid.Config
+	// PasswordsOff refuses password sign-in to everyone but
+	// BreakGlassAdmin (an email address; "" for nobody).
+	PasswordsOff    bool
+	BreakGlassAdmin string
 }
 
 // Server is the web server.
@@ -68,6 +76,8 @@ type Server struct {
 	notices sync.Map
 	// now is the clock; tests may replace it.
 	now func() time.Time
+	// sso signs people in through the identity provider (nil: off).
+	sso *openid.Client
 }
 
 // New builds the server and its routes. It does not listen yet.
@@ -97,6 +107,13 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: st, log: logger, pages: pg, metrics: newMetrics(), now: cfg.Now}
 	s.throttle = auth.DefaultThrottle
+	if cfg.OIDC != nil {
+		oc := *cfg.OIDC
+		oc.RedirectURL = cfg.BaseURL + ssoCallbackPath
+		if s.sso, err = openid.New(oc); err != nil {
+			return nil, err
+		}
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -214,6 +231,10 @@ func (s *Server) routes() {
 	e.POST("/logout", s.logout, pub...)
 	e.GET("/setup/:token", s.setupPage, pub...)
 	e.POST("/setup/:token", s.setup, pub...)
+	if s.sso != nil {
+		e.GET("/login/sso", s.ssoStart, pub...)
+		e.GET(ssoCallbackPath, s.ssoCallback, pub...)
+	}
 
 	e.GET("/dashboard", s.dashboard, user...)
 	e.GET("/units", s.unitsPage, user...)
@@ -235,6 +256,9 @@ func (s *Server) routes() {
 	e.GET("/users/:id", s.userPage, admin...)
 	e.POST("/users/:id", s.updateUser, admin...)
 	e.GET("/audit", s.auditPage, admin...)
+	e.GET("/settings/sso", s.ssoSettingsPage, admin...)
+	e.POST("/settings/sso/rules", s.addSSORule, admin...)
+	e.POST("/settings/sso/rules/:id/delete", s.deleteSSORule, admin...)
 
 	// Pulse programs (HR and admins), results (leaders too).
 	e.GET("/programs", s.programsPage, editor...)
