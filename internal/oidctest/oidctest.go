@@ -62,7 +62,7 @@ type Provider struct {
 	requests  map[string]*authRequest
 	codes     map[string]string
 	tokens    map[string]string // access token id → subject
-	audience  []string
+	alias     string
 	lifetime  time.Duration
 	logins    int
 	exchanges int
@@ -119,12 +119,14 @@ func (p *Provider) AllowRedirect(uri string) {
 	p.redirects = append(p.redirects, uri)
 }
 
-// IssueForAudience makes later ID tokens name aud instead of the client
-// (nil restores the client).
-func (p *Provider) IssueForAudience(aud ...string) {
+// IssueForAudience makes the provider mix up its clients: from the next
+// authorization request on it takes the client for another application,
+// aud, and its ID tokens name aud, not the client, as their audience and
+// authorized party ("" restores the client).
+func (p *Provider) IssueForAudience(aud string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.audience = aud
+	p.alias = aud
 }
 
 // SetIDTokenLifetime sets how long later ID tokens are valid (default 5m).
@@ -186,7 +188,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 type authRequest struct {
 	id       string
 	req      oidc.AuthRequest
-	audience []string
+	clientID string
 	subject  string
 	authTime time.Time
 	done     bool
@@ -195,9 +197,9 @@ type authRequest struct {
 func (a *authRequest) GetID() string                      { return a.id }
 func (a *authRequest) GetACR() string                     { return "" }
 func (a *authRequest) GetAMR() []string                   { return []string{"pwd"} }
-func (a *authRequest) GetAudience() []string              { return a.audience }
+func (a *authRequest) GetAudience() []string              { return []string{a.clientID} }
 func (a *authRequest) GetAuthTime() time.Time             { return a.authTime }
-func (a *authRequest) GetClientID() string                { return a.req.ClientID }
+func (a *authRequest) GetClientID() string                { return a.clientID }
 func (a *authRequest) GetNonce() string                   { return a.req.Nonce }
 func (a *authRequest) GetRedirectURI() string             { return a.req.RedirectURI }
 func (a *authRequest) GetResponseType() oidc.ResponseType { return a.req.ResponseType }
@@ -218,9 +220,9 @@ func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 func (p *Provider) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	a := &authRequest{id: rand.Text(), req: *req, audience: []string{req.ClientID}}
-	if p.audience != nil {
-		a.audience = slices.Clone(p.audience)
+	a := &authRequest{id: rand.Text(), req: *req, clientID: req.ClientID}
+	if p.alias != "" {
+		a.clientID = p.alias
 	}
 	p.requests[a.id] = a
 	return a, nil
@@ -319,11 +321,14 @@ func (p *Provider) KeySet(context.Context) ([]op.Key, error) {
 }
 
 func (p *Provider) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
-	if id != p.ClientID {
-		return nil, fmt.Errorf("no client %q", id)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if id != p.ClientID && (p.alias == "" || id != p.alias) {
+		return nil, fmt.Errorf("no client %q", id)
+	}
+	if p.alias != "" {
+		id = p.alias
+	}
 	return &client{id: id, redirects: slices.Clone(p.redirects), lifetime: p.lifetime}, nil
 }
 
