@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,6 +37,15 @@ func ssoStartURL(next string) string {
 		return "/login/sso"
 	}
 	return "/login/sso?" + url.Values{"next": {next}}.Encode()
+}
+
+// CheckSSO fetches the identity provider's discovery document, when single
+// sign-on is configured; nil when it is not.
+func (s *Server) CheckSSO(ctx context.Context) error {
+	if s.sso == nil {
+		return nil
+	}
+	return s.sso.Discover(ctx)
 }
 
 // ssoStart sends the browser to the identity provider with a fresh state,
