@@ -89,6 +89,8 @@ func New(t testing.TB) *Provider {
 	mux := http.NewServeMux()
 	login := op.NewIssuerInterceptor(p.op.IssuerFromRequest).HandlerFunc(p.login)
 	mux.HandleFunc("/signin", login)
+	// Browsers ask every site for its icon.
+	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.Handle("/", p.op)
 	p.server.Config.Handler = mux
 	p.server.Start()
