@@ -42,6 +42,9 @@ type User struct {
 	EmailUnverified bool
 	Name            string
 	Groups          []string
+	// GroupsOverage sends no groups but a distributed-claims reference to
+	// them, as Entra ID does for a person in more than 200 groups.
+	GroupsOverage bool
 }
 
 // Provider is a running OpenID provider.
@@ -379,7 +382,10 @@ func (p *Provider) userinfo(info *oidc.UserInfo, subject string, scopes []string
 		if slices.Contains(scopes, oidc.ScopeProfile) {
 			info.Name = u.Name
 		}
-		if u.Groups != nil {
+		if u.GroupsOverage {
+			info.AppendClaims("_claim_names", map[string]string{"groups": "src1"})
+			info.AppendClaims("_claim_sources", map[string]any{"src1": map[string]string{"endpoint": p.Issuer + "/groups/" + u.Subject}})
+		} else if u.Groups != nil {
 			info.AppendClaims("groups", slices.Clone(u.Groups))
 		}
 		return nil

@@ -85,6 +85,18 @@ func TestExchangeReportsAnUnverifiedAddress(t *testing.T) {
 	}
 }
 
+func TestExchangeRefusesWhenTheGroupsDoNotFitTheToken(t *testing.T) {
+	p := oidctest.New(t)
+	p.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana@example.com", GroupsOverage: true})
+	c := newClient(t, p)
+	v := oauth2.GenerateVerifier()
+	_, err := c.Exchange(context.Background(), signIn(t, p, c, "ana", "s", "n", v), v, "n", time.Now())
+	var r *openid.Refusal
+	if !errors.As(err, &r) || !strings.Contains(r.Reason, "too many groups") {
+		t.Fatalf("Exchange with a groups overage: %v, want a refusal that says there are too many groups", err)
+	}
+}
+
 func TestNewRefusesAPlainHTTPIssuerElsewhere(t *testing.T) {
 	for _, iss := range []string{"http://idp.example.com", "idp.example.com", ""} {
 		if _, err := openid.New(openid.Config{Issuer: iss, ClientID: "x", RedirectURL: redirect}); err == nil {
