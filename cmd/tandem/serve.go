@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/mail"
+	"github.com/tandem-hq/tandem/internal/openid"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -32,9 +33,14 @@ type serveConfig struct {
 	smtpPort       string
 	smtpTimeout    time.Duration
 	webhookURL     string
+	teamsURL       string
 	outboxLease    time.Duration
 	outboxPoll     time.Duration
 	rateLimit      float64
+	oidc           openid.Config
+	oidcScopes     string
+	passwords      bool
+	breakGlass     string
 }
 
 func (c *serveConfig) register(fs *flags, defaultDB string) {
@@ -55,8 +61,18 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.smtp.HeloName, "smtp-helo", "TANDEM_SMTP_HELO", "", "name Tandem gives in SMTP HELO (default localhost)")
 	fs.duration(&c.smtpTimeout, "smtp-timeout", "TANDEM_SMTP_TIMEOUT", 30*time.Second, "time allowed for one SMTP delivery")
 	fs.string(&c.webhookURL, "webhook-url", "TANDEM_WEBHOOK_URL", "", "Slack-compatible incoming webhook for chat messages")
+	fs.string(&c.teamsURL, "teams-workflow-url", "TANDEM_TEAMS_WORKFLOW_URL", "", "Power Automate Workflows flow URL that sends each invitation as a 1:1 Microsoft Teams chat message")
 	fs.duration(&c.outboxLease, "outbox-lease", "TANDEM_OUTBOX_LEASE", 2*time.Minute, "how long a replica holds a message it is sending before another may retry it")
 	fs.duration(&c.outboxPoll, "outbox-poll", "TANDEM_OUTBOX_POLL", 2*time.Second, "how often the outbox is checked for due messages")
+	fs.string(&c.oidc.Issuer, "oidc-issuer", "TANDEM_OIDC_ISSUER", "", "OpenID Connect issuer URL of the identity provider for single sign-on (Entra ID, Google, Okta, Keycloak); empty: no single sign-on")
+	fs.string(&c.oidc.ClientID, "oidc-client-id", "TANDEM_OIDC_CLIENT_ID", "", "client id Tandem is registered under at the identity provider")
+	fs.string(&c.oidc.ClientSecret, "oidc-client-secret", "TANDEM_OIDC_CLIENT_SECRET", "", "client secret (prefer the environment variable)")
+	fs.string(&c.oidc.Name, "oidc-name", "TANDEM_OIDC_NAME", "", "name on the sign-in button, \"Sign in with NAME\" (default the issuer's host)")
+	fs.string(&c.oidc.GroupsClaim, "oidc-groups-claim", "TANDEM_OIDC_GROUPS_CLAIM", "groups", "ID token claim that lists a person's groups (names or ids)")
+	fs.string(&c.oidc.EmailClaim, "oidc-email-claim", "TANDEM_OIDC_EMAIL_CLAIM", "email", "ID token claim with a person's email address")
+	fs.string(&c.oidcScopes, "oidc-scopes", "TANDEM_OIDC_SCOPES", "", "scopes to request besides openid, email and profile, space-separated (Okta: groups)")
+	fs.bool(&c.passwords, "passwords", "TANDEM_PASSWORDS", true, "allow password sign-in; false leaves it to the break-glass admin only (needs --oidc-issuer)")
+	fs.string(&c.breakGlass, "break-glass-admin", "TANDEM_BREAK_GLASS_ADMIN", "", "email of the one account that may still sign in with a password when --passwords=false")
 	fs.float(&c.rateLimit, "rate-limit", "TANDEM_RATE_LIMIT", 20, "requests per second one address may make to the API, and answer links that do not work it may open (bursts of 3x); 0 for no limit")
 }
 
@@ -86,18 +102,42 @@ func (c *serveConfig) senders(log *slog.Logger) (map[string]mail.Sender, error) 
 		}
 		out[pulse.ChannelWebhook] = wh
 	}
+	if c.teamsURL != "" {
+		teams, err := mail.NewTeamsWorkflow(c.teamsURL, nil)
+		if err != nil {
+			return nil, tandem.Errorf(tandem.EINVALID, "%s", err)
+		}
+		out[pulse.ChannelTeams] = teams
+	}
 	return out, nil
 }
 
-func (c *serveConfig) web() web.Config {
+func (c *serveConfig) web() (web.Config, error) {
 	var proxies []string
 	for _, p := range strings.Split(c.trustedProxies, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			proxies = append(proxies, p)
 		}
 	}
-	return web.Config{Addr: c.addr, BaseURL: c.baseURL, SecureCookies: c.secureCookies, TrustedProxies: proxies,
-		BodyLimit: c.bodyLimit, RequestTimeout: c.requestTimeout, SessionTTL: c.sessionTTL, Version: version, RateLimit: c.rateLimit}
+	cfg := web.Config{Addr: c.addr, BaseURL: c.baseURL, SecureCookies: c.secureCookies, TrustedProxies: proxies,
+		BodyLimit: c.bodyLimit, RequestTimeout: c.requestTimeout, SessionTTL: c.sessionTTL, Version: version, RateLimit: c.rateLimit,
+		PasswordsOff: !c.passwords, BreakGlassAdmin: strings.TrimSpace(c.breakGlass)}
+	if c.oidc.Issuer != "" {
+		oc := c.oidc
+		oc.Scopes = strings.FieldsFunc(c.oidcScopes, func(r rune) bool { return r == ' ' || r == ',' })
+		cfg.OIDC = &oc
+	} else if c.oidc.ClientID != "" {
+		return cfg, tandem.Errorf(tandem.EINVALID, "--oidc-client-id is set but --oidc-issuer is empty: give the identity provider's issuer URL (TANDEM_OIDC_ISSUER)")
+	}
+	if !c.passwords && cfg.OIDC == nil {
+		return cfg, tandem.Errorf(tandem.EINVALID, "--passwords=false needs single sign-on (--oidc-issuer): otherwise only the break-glass admin could sign in")
+	}
+	if cfg.BreakGlassAdmin != "" {
+		if err := tandem.ValidateEmail(tandem.NormalizeEmail(cfg.BreakGlassAdmin)); err != nil {
+			return cfg, tandem.Errorf(tandem.EINVALID, "--break-glass-admin: %s", tandem.ErrorMessage(err))
+		}
+	}
+	return cfg, nil
 }
 
 func runServe(ctx context.Context, args []string, out io.Writer) error {
@@ -128,7 +168,14 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 // running jobs, then the outbox worker stops; the caller closes the store.
 // ready is called with the listening address.
 func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Logger, ready func(addr string)) error {
-	srv, err := web.New(cfg.web(), st, log)
+	wcfg, err := cfg.web()
+	if err != nil {
+		return err
+	}
+	if wcfg.PasswordsOff && wcfg.BreakGlassAdmin == "" {
+		log.Warn("passwords are off and no break-glass admin is named (TANDEM_BREAK_GLASS_ADMIN): if the identity provider is down, nobody can sign in")
+	}
+	srv, err := web.New(wcfg, st, log)
 	if err != nil {
 		return err
 	}
@@ -167,7 +214,15 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	srv.SetJobs(sched)
 	srv.RegisterMetrics(worker.Collectors()...)
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() {
+		// Check the identity provider now, so a wrong issuer shows in the
+		// log at start rather than at someone's first sign-in.
+		defer wg.Done()
+		if err := srv.CheckSSO(bg); err != nil && bg.Err() == nil {
+			log.Warn("single sign-on: "+tandem.ErrorMessage(err), "issuer", wcfg.OIDC.Issuer)
+		}
+	}()
 	go func() { defer wg.Done(); worker.Run(bg, cfg.outboxPoll) }()
 	go func() { defer wg.Done(); sweep(bg, st, log) }()
 	go func() {

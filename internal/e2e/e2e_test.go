@@ -55,6 +55,13 @@ type app struct {
 // the test.
 func newApp(t *testing.T) *app {
 	t.Helper()
+	return newAppWith(t, nil)
+}
+
+// newAppWith is newApp with a server configured by configure, whose
+// BaseURL is then the test server's own address.
+func newAppWith(t *testing.T, configure func(*web.Config)) *app {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
 	if err != nil {
@@ -63,11 +70,18 @@ func newApp(t *testing.T) *app {
 	t.Cleanup(func() { st.Close() })
 	logs := &serverLog{t: t}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := web.New(web.Config{Addr: "127.0.0.1:0", Version: "e2e"}, st, logger)
+	cfg := web.Config{Addr: "127.0.0.1:0", Version: "e2e"}
+	ts := httptest.NewUnstartedServer(nil)
+	if configure != nil {
+		cfg.BaseURL = "http://" + ts.Listener.Addr().String()
+		configure(&cfg)
+	}
+	srv, err := web.New(cfg, st, logger)
 	if err != nil {
 		t.Fatalf("build web server: %v", err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		logs.check()

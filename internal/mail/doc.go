@@ -1,9 +1,12 @@
 // Package mail delivers Tandem's outbox messages (pulse invitations, reminders,
-// HR digests) through one of three transports, each a [Sender]:
+// HR digests) through one of four transports, each a [Sender]:
 //
 //   - [NewSMTP]: email through an SMTP server (submission with STARTTLS,
 //     implicit TLS, or a plain local relay).
 //   - [NewWebhook]: a Slack-compatible incoming webhook (one channel).
+//   - [NewTeamsWorkflow]: a Power Automate Workflows flow that posts an
+//     Adaptive Card in a 1:1 Microsoft Teams chat with the recipient; channel
+//     webhook URLs are refused.
 //   - [NewLog]: writes the message to a log instead of delivering it; the local
 //     demo uses it to show answer links.
 //

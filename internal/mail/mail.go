@@ -20,6 +20,11 @@ type Message struct {
 	Text string
 	// HTML is an optional HTML body; email sends multipart/alternative when set.
 	HTML string
+	// Link is the address the message asks the reader to open (an answer
+	// link), and LinkTitle its button's label; chat cards show it as a
+	// button. Text still carries the link for every other transport.
+	Link      string `json:",omitempty"`
+	LinkTitle string `json:",omitempty"`
 	// Headers are extra email headers (e.g. "List-Unsubscribe"). Values may be
 	// non-ASCII; they are encoded. Headers the package writes itself (From, To,
 	// Subject, Date, Message-ID, MIME-Version, Content-*) cannot be set here.

@@ -16,7 +16,10 @@ import (
 const (
 	ChannelEmail   = "email"
 	ChannelWebhook = "webhook"
-	ChannelLog     = "log"
+	// ChannelTeams is a 1:1 Microsoft Teams chat message through a Power
+	// Automate Workflows flow, addressed by the person's email.
+	ChannelTeams = "teams"
+	ChannelLog   = "log"
 )
 
 // Program is a recurring pulse for an audience.
@@ -198,9 +201,9 @@ func (p *Program) Validate() error {
 		return tandem.FieldErrorf("core_every", "ask the engagement index and eNPS every 1 to 52 rounds")
 	}
 	switch p.Channel {
-	case ChannelEmail, ChannelWebhook, ChannelLog:
+	case ChannelEmail, ChannelWebhook, ChannelTeams, ChannelLog:
 	default:
-		return tandem.FieldErrorf("channel", "%q is not a channel; use email, webhook or log", p.Channel)
+		return tandem.FieldErrorf("channel", "%q is not a channel; use email, webhook, teams or log", p.Channel)
 	}
 	return nil
 }

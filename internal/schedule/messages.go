@@ -69,5 +69,5 @@ func renderInvitation(reminder bool, d store.InvitationMessage, link string, k i
 	if d.EmployeeName != "" && to != "" {
 		to = (&netmail.Address{Name: d.EmployeeName, Address: to}).String()
 	}
-	return mail.Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	return mail.Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), Link: link, LinkTitle: "Answer the pulse"}, nil
 }

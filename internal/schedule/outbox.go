@@ -45,7 +45,7 @@ type Worker struct {
 }
 
 // NewWorker returns an outbox worker. senders maps a channel (email,
-// webhook, log) to its transport; baseURL prefixes answer links.
+// webhook, teams, log) to its transport; baseURL prefixes answer links.
 func NewWorker(st *store.Store, senders map[string]mail.Sender, baseURL string, log *slog.Logger, clock clockwork.Clock) *Worker {
 	if clock == nil {
 		clock = clockwork.NewRealClock()
@@ -194,7 +194,8 @@ func (w *Worker) render(ctx context.Context, m store.OutboxMessage, now time.Tim
 			// so a personal link never lands in a shared channel.
 			handle, _, _ := strings.Cut(d.EmployeeEmail, "@")
 			msg.To = "@" + handle
-		case "log":
+		case "log", "teams":
+			// Teams: the flow opens the 1:1 chat of this address.
 			msg.To = d.EmployeeEmail
 		}
 		return msg, "", err

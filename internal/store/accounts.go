@@ -173,14 +173,15 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 	return err
 }
 
-// DeleteExpired removes expired sessions, uploads, setup links and old
-// login failures.
+// DeleteExpired removes expired sessions, uploads, setup links, single
+// sign-ins left unfinished and old login failures.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		for _, q := range []string{
 			"DELETE FROM sessions WHERE expires_at <= ?",
 			"DELETE FROM uploads WHERE expires_at <= ?",
 			"DELETE FROM setup_tokens WHERE expires_at <= ?",
+			"DELETE FROM sso_logins WHERE expires_at <= ?",
 		} {
 			if _, err := s.exec(ctx, tx.tx, q, now.Unix()); err != nil {
 				return err

@@ -29,6 +29,11 @@ func isPgUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
+func isPgForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}
+
 // sqlConn adapts *sql.Conn to connHolder.
 type sqlConn struct{ c *sql.Conn }
 

@@ -336,6 +336,16 @@ func isUniqueViolation(err error) bool {
 	return isPgUniqueViolation(err)
 }
 
+// isForeignKeyViolation reports whether err is a foreign-key failure (a
+// row that names a unit or account that does not exist).
+func isForeignKeyViolation(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintForeignKey
+	}
+	return isPgForeignKeyViolation(err)
+}
+
 // Helpers between Go values and columns.
 
 func unix(t time.Time) int64 { return t.Unix() }

@@ -52,16 +52,36 @@ func (u *User) Validate() error {
 	if err := ValidateEmail(u.Email); err != nil {
 		return &Error{Code: EINVALID, Field: "email", Message: err.(*Error).Message}
 	}
-	if _, err := ParseRole(string(u.Role)); err != nil {
+	return ValidateRoleScope(u.Role, u.ScopeUnitID)
+}
+
+// ValidateRoleScope checks a role and the unit it is limited to: a leader
+// leads one unit (with its subtree); admin and hr see everything. Accounts
+// and the single sign-on rules that grant roles both follow it.
+func ValidateRoleScope(role Role, scopeUnitID int64) error {
+	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	if u.Role == RoleLeader && u.ScopeUnitID == 0 {
+	if role == RoleLeader && scopeUnitID == 0 {
 		return FieldErrorf("unit", "a leader needs the unit they lead")
 	}
-	if u.Role != RoleLeader && u.ScopeUnitID != 0 {
-		return FieldErrorf("unit", "only leaders are scoped to a unit; %s sees the whole organisation", u.Role)
+	if role != RoleLeader && scopeUnitID != 0 {
+		return FieldErrorf("unit", "only leaders are scoped to a unit; %s sees the whole organisation", role)
 	}
 	return nil
+}
+
+// Rank orders roles by what they may do: admin above hr above leader.
+func (r Role) Rank() int {
+	switch r {
+	case RoleAdmin:
+		return 3
+	case RoleHR:
+		return 2
+	case RoleLeader:
+		return 1
+	}
+	return 0
 }
 
 // MinPasswordLength is the shortest password accepted.

@@ -18,6 +18,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/roster"
+	"github.com/tandem-hq/tandem/internal/sso"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -337,45 +338,48 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"GET /risks":                   one("/risks", authzSignedIn),
 
 		// HR and admins.
-		"POST /units/:id":                    one(id("/units/%d", o.unitA), authzEditors),
-		"POST /employees/:id":                one(id("/employees/%d", o.empA), authzEditors),
-		"GET /roster/import":                 one("/roster/import", authzEditors),
-		"POST /roster/import":                one("/roster/import", authzEditors),
-		"POST /roster/import/:upload/apply":  one("/roster/import/{upload:roster}/apply", authzEditors),
-		"GET /programs":                      one("/programs", authzEditors),
-		"GET /programs/new":                  one("/programs/new", authzEditors),
-		"POST /programs":                     one("/programs", authzEditors),
-		"GET /programs/:id":                  one(id("/programs/%d", o.progAll), authzEditors),
-		"GET /programs/:id/edit":             one(id("/programs/%d/edit", o.progAll), authzEditors),
-		"POST /programs/:id":                 one(id("/programs/%d", o.progAll), authzEditors),
-		"POST /programs/:id/pause":           one(id("/programs/%d/pause", o.progAll), authzEditors),
-		"POST /programs/:id/resume":          one(id("/programs/%d/resume", o.progAll), authzEditors),
-		"POST /programs/:id/send":            one(id("/programs/%d/send", o.progAll), authzEditors),
-		"GET /programs/:id/preview":          one(id("/programs/%d/preview", o.progAll), authzEditors),
-		"GET /questions":                     one("/questions", authzEditors),
-		"POST /questions":                    one("/questions", authzEditors),
-		"POST /questions/:id/retire":         one(id("/questions/%d/retire", o.question), authzEditors),
-		"POST /questions/:id/restore":        one(id("/questions/%d/restore", o.question), authzEditors),
-		"GET /outbox":                        one("/outbox", authzEditors),
-		"POST /outbox/retry":                 one("/outbox/retry", authzEditors),
-		"GET /ratings/import":                one("/ratings/import", authzEditors),
-		"POST /ratings/import":               one("/ratings/import", authzEditors),
-		"POST /ratings/import/:upload/check": one("/ratings/import/{upload:ratings}/check", authzEditors),
-		"POST /ratings/import/:upload/apply": one("/ratings/import/{upload:ratings}/apply", authzEditors),
-		"GET /users":                         one("/users", authzAdmins),
-		"POST /users":                        one("/users", authzAdmins),
-		"GET /users/:id":                     one(id("/users/%d", o.victimUser), authzAdmins),
-		"POST /users/:id":                    one(id("/users/%d", o.victimUser), authzAdmins),
-		"GET /audit":                         one("/audit", authzAdmins),
-		"GET /settings/api-keys":             one("/settings/api-keys", authzAdmins),
-		"POST /settings/api-keys":            one("/settings/api-keys", authzAdmins),
-		"POST /settings/api-keys/:id/revoke": one("/settings/api-keys/{victimkey}/revoke", authzAdmins),
-		"GET /api/v1/reports/correlation":    scoped("/api/v1/reports/correlation", authzSignedIn|authzKeyAll),
-		"GET /api/v1/reports/retention":      scoped("/api/v1/reports/retention", authzSignedIn|authzKeyAll),
-		"POST /api/v1/customer-ratings":      {{path: "/api/v1/customer-ratings", want: authzRatingKey, json: rating}},
-		"POST /api/v1/exits":                 {{path: "/api/v1/exits", want: authzKeyAll, json: `{}`}},
-		"GET /p/:token":                      one("/p/{answer}", authzHolder),
-		"POST /p/:token":                     one("/p/{answer}", authzHolder),
+		"POST /units/:id":                     one(id("/units/%d", o.unitA), authzEditors),
+		"POST /employees/:id":                 one(id("/employees/%d", o.empA), authzEditors),
+		"GET /roster/import":                  one("/roster/import", authzEditors),
+		"POST /roster/import":                 one("/roster/import", authzEditors),
+		"POST /roster/import/:upload/apply":   one("/roster/import/{upload:roster}/apply", authzEditors),
+		"GET /programs":                       one("/programs", authzEditors),
+		"GET /programs/new":                   one("/programs/new", authzEditors),
+		"POST /programs":                      one("/programs", authzEditors),
+		"GET /programs/:id":                   one(id("/programs/%d", o.progAll), authzEditors),
+		"GET /programs/:id/edit":              one(id("/programs/%d/edit", o.progAll), authzEditors),
+		"POST /programs/:id":                  one(id("/programs/%d", o.progAll), authzEditors),
+		"POST /programs/:id/pause":            one(id("/programs/%d/pause", o.progAll), authzEditors),
+		"POST /programs/:id/resume":           one(id("/programs/%d/resume", o.progAll), authzEditors),
+		"POST /programs/:id/send":             one(id("/programs/%d/send", o.progAll), authzEditors),
+		"GET /programs/:id/preview":           one(id("/programs/%d/preview", o.progAll), authzEditors),
+		"GET /questions":                      one("/questions", authzEditors),
+		"POST /questions":                     one("/questions", authzEditors),
+		"POST /questions/:id/retire":          one(id("/questions/%d/retire", o.question), authzEditors),
+		"POST /questions/:id/restore":         one(id("/questions/%d/restore", o.question), authzEditors),
+		"GET /outbox":                         one("/outbox", authzEditors),
+		"POST /outbox/retry":                  one("/outbox/retry", authzEditors),
+		"GET /ratings/import":                 one("/ratings/import", authzEditors),
+		"POST /ratings/import":                one("/ratings/import", authzEditors),
+		"POST /ratings/import/:upload/check":  one("/ratings/import/{upload:ratings}/check", authzEditors),
+		"POST /ratings/import/:upload/apply":  one("/ratings/import/{upload:ratings}/apply", authzEditors),
+		"GET /users":                          one("/users", authzAdmins),
+		"POST /users":                         one("/users", authzAdmins),
+		"GET /users/:id":                      one(id("/users/%d", o.victimUser), authzAdmins),
+		"POST /users/:id":                     one(id("/users/%d", o.victimUser), authzAdmins),
+		"GET /audit":                          one("/audit", authzAdmins),
+		"GET /settings/api-keys":              one("/settings/api-keys", authzAdmins),
+		"POST /settings/api-keys":             one("/settings/api-keys", authzAdmins),
+		"POST /settings/api-keys/:id/revoke":  one("/settings/api-keys/{victimkey}/revoke", authzAdmins),
+		"GET /settings/sso":                   one("/settings/sso", authzAdmins),
+		"POST /settings/sso/rules":            one("/settings/sso/rules", authzAdmins),
+		"POST /settings/sso/rules/:id/delete": one("/settings/sso/rules/{ssorule}/delete", authzAdmins),
+		"GET /api/v1/reports/correlation":     scoped("/api/v1/reports/correlation", authzSignedIn|authzKeyAll),
+		"GET /api/v1/reports/retention":       scoped("/api/v1/reports/retention", authzSignedIn|authzKeyAll),
+		"POST /api/v1/customer-ratings":       {{path: "/api/v1/customer-ratings", want: authzRatingKey, json: rating}},
+		"POST /api/v1/exits":                  {{path: "/api/v1/exits", want: authzKeyAll, json: `{}`}},
+		"GET /p/:token":                       one("/p/{answer}", authzHolder),
+		"POST /p/:token":                      one("/p/{answer}", authzHolder),
 	}
 }
 
@@ -409,6 +413,13 @@ func (o *authzOrg) resolve(t *testing.T, p authzPrincipal, path string) string {
 			}
 		}
 		path = strings.ReplaceAll(path, ph, token)
+	}
+	if strings.Contains(path, "{ssorule}") {
+		r := sso.Rule{Kind: sso.RuleGroup, Value: auth.NewToken(), Role: tandem.RoleHR}
+		if err := o.st.AddSSORule(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.ReplaceAll(path, "{ssorule}", fmt.Sprint(r.ID))
 	}
 	if strings.Contains(path, "{victimkey}") {
 		_, k, err := o.st.CreateAPIKey(ctx, "victim", []string{store.ScopeReportsRead}, 0, time.Time{})

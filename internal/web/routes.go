@@ -52,6 +52,10 @@ func (s *Server) routes() {
 	e.GET("/", s.home, pub...)
 	e.GET("/login", s.loginPage, pub...)
 	e.POST("/login", s.login, pub...)
+	if s.sso != nil {
+		e.GET("/login/sso", s.ssoStart, pub...)
+		e.GET(ssoCallbackPath, s.ssoCallback, pub...)
+	}
 	e.POST("/logout", s.logout, pub...)
 	e.GET("/setup/:token", s.setupPage, pub...)
 	e.POST("/setup/:token", s.setup, pub...)
@@ -111,6 +115,9 @@ func (s *Server) routes() {
 	e.GET("/settings/api-keys", s.apiKeysPage, admin...)
 	e.POST("/settings/api-keys", s.createAPIKey, admin...)
 	e.POST("/settings/api-keys/:id/revoke", s.revokeAPIKey, admin...)
+	e.GET("/settings/sso", s.ssoSettingsPage, admin...)
+	e.POST("/settings/sso/rules", s.addSSORule, admin...)
+	e.POST("/settings/sso/rules/:id/delete", s.deleteSSORule, admin...)
 
 	// Answer links: the unguessable token in the path is the credential,
 	// so these routes carry no session and no CSRF cookie.

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/openid"
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -53,6 +54,13 @@ type Config struct {
 	// Now is the server's clock (default time.Now); tests pass a fixed
 	// one. Request latencies are measured on the machine's own clock.
 	Now func() time.Time
+	// OIDC, when set, offers "Sign in with …" through an OpenID Connect
+	// identity provider; its RedirectURL is BaseURL/login/sso/callback.
+	OIDC *openid.Config
+	// PasswordsOff refuses password sign-in to everyone but
+	// BreakGlassAdmin (an email address; "" for nobody).
+	PasswordsOff    bool
+	BreakGlassAdmin string
 }
 
 // Server is the web server.
@@ -72,6 +80,8 @@ type Server struct {
 	// reports builds the correlation and retention reports; it remembers
 	// closed rounds' inputs, so a warm server reads only what changed.
 	reports *report.CorrelationLoader
+	// sso signs people in through the identity provider (nil: off).
+	sso *openid.Client
 }
 
 // New builds the server and its routes. It does not listen yet.
@@ -101,6 +111,13 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: st, log: logger, pages: pg, metrics: newMetrics(), now: cfg.Now, reports: report.NewCorrelationLoader(st)}
 	s.throttle = auth.DefaultThrottle
+	if cfg.OIDC != nil {
+		oc := *cfg.OIDC
+		oc.RedirectURL = cfg.BaseURL + ssoCallbackPath
+		if s.sso, err = openid.New(oc); err != nil {
+			return nil, err
+		}
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -180,7 +180,7 @@ func (s *Server) loginPage(c echo.Context) error {
 	if currentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
-	return s.render(c, "login", pageData{Title: "Sign in", Data: map[string]string{"Next": c.QueryParam("next")}})
+	return s.render(c, "login", pageData{Title: "Sign in", Data: s.loginData(c.QueryParam("next"), "", "")})
 }
 
 // safeNext keeps redirects after sign-in on this site.
@@ -197,7 +197,7 @@ func (s *Server) login(c echo.Context) error {
 	password := c.FormValue("password")
 	next := c.FormValue("next")
 	fail := func(status int, msg string) error {
-		return s.renderStatus(c, status, "login", pageData{Title: "Sign in", Data: map[string]string{"Next": next, "Email": email, "Error": msg}})
+		return s.renderStatus(c, status, "login", pageData{Title: "Sign in", Data: s.loginData(next, email, msg)})
 	}
 	now := s.now()
 	ip := c.RealIP()
@@ -216,6 +216,11 @@ func (s *Server) login(c echo.Context) error {
 	u, err := s.store.UserByEmail(ctx, email)
 	ok := false
 	switch {
+	case !s.passwordAllowed(email):
+		// Passwords are off for this address: spend the same time and
+		// answer the same as for a wrong password, so the answer does
+		// not tell which address is the break-glass admin's.
+		auth.CheckNoAccount(password)
 	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
 		auth.CheckNoAccount(password)
 	case err != nil:
@@ -227,7 +232,11 @@ func (s *Server) login(c echo.Context) error {
 		if err := s.store.AddLoginFailure(ctx, email, ip, now); err != nil {
 			return err
 		}
-		return fail(http.StatusUnauthorized, "That email and password do not match an account.")
+		msg := "That email and password do not match an account."
+		if s.cfg.PasswordsOff && s.sso != nil {
+			msg = "That email and password do not match the break-glass admin's account. Everyone else signs in with " + s.sso.Name() + "."
+		}
+		return fail(http.StatusUnauthorized, msg)
 	}
 	if err := s.store.ClearLoginFailures(ctx, email); err != nil {
 		return err

@@ -44,6 +44,13 @@ E5,eli@example.com,Eli Moreau,Acme/Support,E3,2019-04-08
 // Support) and an admin, an hr user and a leader of Sales.
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
+	return newTestAppWith(t, nil)
+}
+
+// newTestAppWith is newTestApp with a server configured by configure,
+// whose BaseURL is then the test server's own address.
+func newTestAppWith(t *testing.T, configure func(*Config)) *testApp {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
 	if err != nil {
@@ -72,11 +79,18 @@ func newTestApp(t *testing.T) *testApp {
 			t.Fatal(err)
 		}
 	}
-	srv, err := New(Config{Addr: "127.0.0.1:0"}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := Config{Addr: "127.0.0.1:0"}
+	hs := httptest.NewUnstartedServer(nil)
+	if configure != nil {
+		cfg.BaseURL = "http://" + hs.Listener.Addr().String()
+		configure(&cfg)
+	}
+	srv, err := New(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs.Config.Handler = srv.Handler()
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, st: st, srv: srv, http: hs, units: units}
 }

@@ -1,0 +1,109 @@
+package openid_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/tandem-hq/tandem/internal/oidctest"
+	"github.com/tandem-hq/tandem/internal/openid"
+)
+
+const redirect = "http://127.0.0.1:1/login/sso/callback"
+
+func newClient(t *testing.T, p *oidctest.Provider) *openid.Client {
+	t.Helper()
+	p.AllowRedirect(redirect)
+	c, err := openid.New(openid.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: redirect, Name: "Test IdP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// signIn runs the flow up to the callback and returns its code.
+func signIn(t *testing.T, p *oidctest.Provider, c *openid.Client, login, state, nonce, verifier string) string {
+	t.Helper()
+	u, err := c.AuthCodeURL(context.Background(), state, nonce, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := p.SignIn(u, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(cb.String(), redirect+"?") || cb.Query().Get("state") != state || cb.Query().Get("code") == "" {
+		t.Fatalf("provider sent the browser to %s, want %s with a code and state %s", cb, redirect, state)
+	}
+	return cb.Query().Get("code")
+}
+
+func TestExchangeReturnsTheVerifiedIdentity(t *testing.T) {
+	p := oidctest.New(t)
+	p.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "Ana@Example.com", Name: "Ana Silva", Groups: []string{"tandem-hr", "staff"}})
+	c := newClient(t, p)
+	v := oauth2.GenerateVerifier()
+	code := signIn(t, p, c, "ana", "state-1", "nonce-1", v)
+	id, err := c.Exchange(context.Background(), code, v, "nonce-1", time.Now())
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	if id.Issuer != p.Issuer || id.Subject != "sub-ana" || id.Email != "ana@example.com" || !id.EmailVerified ||
+		id.Name != "Ana Silva" || !slices.Equal(id.Groups, []string{"tandem-hr", "staff"}) {
+		t.Errorf("identity = %+v, want ana's, verified, with her two groups", id)
+	}
+}
+
+func TestExchangeRefusesTheWrongPKCEVerifier(t *testing.T) {
+	p := oidctest.New(t)
+	p.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana@example.com"})
+	c := newClient(t, p)
+	code := signIn(t, p, c, "ana", "s", "n", oauth2.GenerateVerifier())
+	_, err := c.Exchange(context.Background(), code, oauth2.GenerateVerifier(), "n", time.Now())
+	var r *openid.Refusal
+	if !errors.As(err, &r) || !strings.Contains(r.Reason, "did not accept this sign-in's code") {
+		t.Fatalf("Exchange with another verifier: %v, want the provider to refuse the code", err)
+	}
+}
+
+func TestExchangeReportsAnUnverifiedAddress(t *testing.T) {
+	p := oidctest.New(t)
+	p.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana@example.com", EmailUnverified: true})
+	c := newClient(t, p)
+	v := oauth2.GenerateVerifier()
+	id, err := c.Exchange(context.Background(), signIn(t, p, c, "ana", "s", "n", v), v, "n", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.EmailVerified {
+		t.Errorf("EmailVerified = true, want false: the provider said email_verified false")
+	}
+}
+
+func TestExchangeRefusesWhenTheGroupsDoNotFitTheToken(t *testing.T) {
+	p := oidctest.New(t)
+	p.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana@example.com", GroupsOverage: true})
+	c := newClient(t, p)
+	v := oauth2.GenerateVerifier()
+	_, err := c.Exchange(context.Background(), signIn(t, p, c, "ana", "s", "n", v), v, "n", time.Now())
+	var r *openid.Refusal
+	if !errors.As(err, &r) || !strings.Contains(r.Reason, "too many groups") {
+		t.Fatalf("Exchange with a groups overage: %v, want a refusal that says there are too many groups", err)
+	}
+}
+
+func TestNewRefusesAPlainHTTPIssuerElsewhere(t *testing.T) {
+	for _, iss := range []string{"http://idp.example.com", "idp.example.com", ""} {
+		if _, err := openid.New(openid.Config{Issuer: iss, ClientID: "x", RedirectURL: redirect}); err == nil {
+			t.Errorf("New(issuer %q) accepted, want an error", iss)
+		}
+	}
+	if _, err := openid.New(openid.Config{Issuer: "https://idp.example.com", RedirectURL: redirect}); err == nil {
+		t.Error("New without a client id accepted, want an error")
+	}
+}
