@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/helpdesk"
 	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/schedule"
@@ -35,6 +37,10 @@ type serveConfig struct {
 	outboxLease    time.Duration
 	outboxPoll     time.Duration
 	rateLimit      float64
+	helpdeskCheck  time.Duration
+	// secretKey seals helpdesk credentials; from the environment only, so
+	// that it shows in no process list.
+	secretKey string
 }
 
 func (c *serveConfig) register(fs *flags, defaultDB string) {
@@ -57,6 +63,8 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.webhookURL, "webhook-url", "TANDEM_WEBHOOK_URL", "", "Slack-compatible incoming webhook for chat messages")
 	fs.duration(&c.outboxLease, "outbox-lease", "TANDEM_OUTBOX_LEASE", 2*time.Minute, "how long a replica holds a message it is sending before another may retry it")
 	fs.duration(&c.outboxPoll, "outbox-poll", "TANDEM_OUTBOX_POLL", 2*time.Second, "how often the outbox is checked for due messages")
+	fs.duration(&c.helpdeskCheck, "helpdesk-check", "TANDEM_HELPDESK_CHECK", time.Minute, "how often the scheduler looks for helpdesk connectors due a sync")
+	c.secretKey = os.Getenv(helpdesk.SecretKeyEnv)
 	fs.float(&c.rateLimit, "rate-limit", "TANDEM_RATE_LIMIT", 20, "requests per second one address may make to the API, and answer links that do not work it may open (bursts of 3x); 0 for no limit")
 }
 
@@ -149,7 +157,18 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	runner := schedule.NewRunner(st, log)
 	runner.OnRound = func(pulse.Round) { worker.Wake() }
 	runner.BaseURL = srv.BaseURL()
-	opts := schedule.Options{}
+	keys, err := helpdesk.NewKeyring(cfg.secretKey)
+	if err != nil {
+		return err
+	}
+	if keys == nil {
+		log.Info("helpdesk connectors are off: " + helpdesk.SecretKeyEnv + " is not set (see the README)")
+	}
+	syncer := helpdesk.NewSyncer(st, keys, log)
+	if cfg.helpdeskCheck <= 0 {
+		cfg.helpdeskCheck = time.Minute
+	}
+	opts := schedule.Options{Periodic: []schedule.Periodic{{Name: "helpdesk sync", Every: cfg.helpdeskCheck, Run: syncer.RunDue}}}
 	// On PostgreSQL several replicas may run; one of them, elected by an
 	// advisory lock, runs the scheduled jobs. Every replica sends mail.
 	elector := st.NewElector()
@@ -165,10 +184,12 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 		return err
 	}
 	srv.SetJobs(sched)
+	srv.SetHelpdesk(syncer)
 	srv.RegisterMetrics(worker.Collectors()...)
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); worker.Run(bg, cfg.outboxPoll) }()
+	go func() { defer wg.Done(); syncer.Run(bg) }()
 	go func() { defer wg.Done(); sweep(bg, st, log) }()
 	go func() {
 		// Answers to links sent before this start need no read either;

@@ -74,10 +74,10 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Msg }
 
-// message is what a sync's error tells the person reading the connector's
+// Message is what a sync's error tells the person reading the connector's
 // page: a helpdesk's answers and Tandem's own explanations in full,
 // anything else (a database error) as the generic message, logged apart.
-func message(err error) string {
+func Message(err error) string {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae.Msg

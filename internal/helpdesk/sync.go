@@ -98,7 +98,7 @@ func (s *Syncer) RunDue(ctx context.Context, now time.Time) error {
 		counts, err := s.sync(ctx, c)
 		msg := ""
 		if err != nil {
-			msg = message(err)
+			msg = Message(err)
 			if errors.Is(err, context.Canceled) {
 				msg = "the sync was interrupted (Tandem stopped); the next one resumes where it stopped"
 			}

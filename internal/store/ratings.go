@@ -683,3 +683,10 @@ func (s *Store) RatingsCount(ctx context.Context) (int, error) {
 	err := s.queryRow(ctx, s.r, "SELECT COUNT(*) FROM csat_events").Scan(&n)
 	return n, err
 }
+
+// RatingsCountBySource returns how many ratings of a source are stored.
+func (s *Store) RatingsCountBySource(ctx context.Context, source string) (int, error) {
+	var n int
+	err := s.queryRow(ctx, s.r, "SELECT COUNT(*) FROM csat_events WHERE source = ?", source).Scan(&n)
+	return n, err
+}

@@ -366,6 +366,14 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"GET /settings/api-keys":             one("/settings/api-keys", authzAdmins),
 		"POST /settings/api-keys":            one("/settings/api-keys", authzAdmins),
 		"POST /settings/api-keys/:id/revoke": one("/settings/api-keys/{victimkey}/revoke", authzAdmins),
+		"GET /helpdesk":                      one("/helpdesk", authzEditors),
+		"POST /helpdesk":                     one("/helpdesk", authzEditors),
+		"GET /helpdesk/:id":                  one("/helpdesk/{connector}", authzEditors),
+		"POST /helpdesk/:id":                 one("/helpdesk/{connector}", authzEditors),
+		"POST /helpdesk/:id/groups":          one("/helpdesk/{connector}/groups", authzEditors),
+		"POST /helpdesk/:id/sync":            one("/helpdesk/{connector}/sync", authzEditors),
+		"POST /helpdesk/:id/retry":           one("/helpdesk/{connector}/retry", authzEditors),
+		"POST /helpdesk/:id/delete":          one("/helpdesk/{connector}/delete", authzEditors),
 		"GET /api/v1/reports/correlation":    scoped("/api/v1/reports/correlation", authzSignedIn|authzKeyAll),
 		"GET /api/v1/reports/retention":      scoped("/api/v1/reports/retention", authzSignedIn|authzKeyAll),
 		"POST /api/v1/customer-ratings":      {{path: "/api/v1/customer-ratings", want: authzRatingKey, json: rating}},
@@ -405,6 +413,15 @@ func (o *authzOrg) resolve(t *testing.T, p authzPrincipal, path string) string {
 			}
 		}
 		path = strings.ReplaceAll(path, ph, token)
+	}
+	if strings.Contains(path, "{connector}") {
+		// A fresh connector for each request (one of them deletes it).
+		c := store.HelpdeskConnector{Kind: "zendesk", Name: "Matrix", Source: fmt.Sprintf("zendesk-m%d", time.Now().UnixNano()),
+			BaseURL: "https://matrix.zendesk.com", Secret: "v1:sealed", Active: true, Every: time.Hour, Lookback: 7, StartAt: time.Now().AddDate(0, -1, 0)}
+		if err := o.st.CreateHelpdeskConnector(ctx, &c, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.ReplaceAll(path, "{connector}", fmt.Sprint(c.ID))
 	}
 	if strings.Contains(path, "{victimkey}") {
 		_, k, err := o.st.CreateAPIKey(ctx, "victim", []string{store.ScopeReportsRead}, 0, time.Time{})

@@ -64,6 +64,7 @@ type Server struct {
 	metrics  *metrics
 	throttle auth.Throttle
 	jobs     Jobs
+	helpdesk Helpdesk
 	// notices caches the fixed pages of the answer links.
 	notices sync.Map
 	// now is the clock; tests may replace it.
@@ -267,6 +268,7 @@ func (s *Server) routes() {
 	s.retentionRoutes(user)
 	s.apiRoutes()
 	s.exitRoutes()
+	s.helpdeskRoutes(editor)
 
 	// Answer links: the unguessable token in the path is the credential,
 	// so these routes carry no session and no CSRF cookie.
