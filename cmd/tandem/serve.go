@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/helpdesk"
 	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/openid"
 	"github.com/tandem-hq/tandem/internal/pulse"
@@ -41,6 +43,10 @@ type serveConfig struct {
 	oidcScopes     string
 	passwords      bool
 	breakGlass     string
+	helpdeskCheck  time.Duration
+	// secretKey seals helpdesk credentials; from the environment only, so
+	// that it shows in no process list.
+	secretKey string
 }
 
 func (c *serveConfig) register(fs *flags, defaultDB string) {
@@ -73,6 +79,8 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.oidcScopes, "oidc-scopes", "TANDEM_OIDC_SCOPES", "", "scopes to request besides openid, email and profile, space-separated (Okta: groups)")
 	fs.bool(&c.passwords, "passwords", "TANDEM_PASSWORDS", true, "allow password sign-in; false leaves it to the break-glass admin only (needs --oidc-issuer)")
 	fs.string(&c.breakGlass, "break-glass-admin", "TANDEM_BREAK_GLASS_ADMIN", "", "email of the one account that may still sign in with a password when --passwords=false")
+	fs.duration(&c.helpdeskCheck, "helpdesk-check", "TANDEM_HELPDESK_CHECK", time.Minute, "how often the scheduler looks for helpdesk connectors due a sync")
+	c.secretKey = os.Getenv(helpdesk.SecretKeyEnv)
 	fs.float(&c.rateLimit, "rate-limit", "TANDEM_RATE_LIMIT", 20, "requests per second one address may make to the API, and answer links that do not work it may open (bursts of 3x); 0 for no limit")
 }
 
@@ -196,7 +204,18 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	runner := schedule.NewRunner(st, log)
 	runner.OnRound = func(pulse.Round) { worker.Wake() }
 	runner.BaseURL = srv.BaseURL()
-	opts := schedule.Options{}
+	keys, err := helpdesk.NewKeyring(cfg.secretKey)
+	if err != nil {
+		return err
+	}
+	if keys == nil {
+		log.Info("helpdesk connectors are off: " + helpdesk.SecretKeyEnv + " is not set (see the README)")
+	}
+	syncer := helpdesk.NewSyncer(st, keys, log)
+	if cfg.helpdeskCheck <= 0 {
+		cfg.helpdeskCheck = time.Minute
+	}
+	opts := schedule.Options{Periodic: []schedule.Periodic{{Name: "helpdesk sync", Every: cfg.helpdeskCheck, Run: syncer.RunDue}}}
 	// On PostgreSQL several replicas may run; one of them, elected by an
 	// advisory lock, runs the scheduled jobs. Every replica sends mail.
 	elector := st.NewElector()
@@ -212,6 +231,7 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 		return err
 	}
 	srv.SetJobs(sched)
+	srv.SetHelpdesk(syncer)
 	srv.RegisterMetrics(worker.Collectors()...)
 	var wg sync.WaitGroup
 	wg.Add(4)
@@ -224,6 +244,7 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 		}
 	}()
 	go func() { defer wg.Done(); worker.Run(bg, cfg.outboxPoll) }()
+	go func() { defer wg.Done(); syncer.Run(bg) }()
 	go func() { defer wg.Done(); sweep(bg, st, log) }()
 	go func() {
 		// Answers to links sent before this start need no read either;

@@ -249,6 +249,11 @@ func (b *Batch) Add(in Input) {
 	}
 	r.Metric = metric
 	score, msg := parseScore(metric, in.Score)
+	if msg != "" && metric == tandem.MetricCSAT && isFreshdesk(r.Source) {
+		if v, ok := FreshdeskScore(in.Score); ok {
+			score, msg = v, ""
+		}
+	}
 	if msg != "" {
 		b.problem(&in, FieldScore, in.Score, msg)
 	}
@@ -342,4 +347,31 @@ func unstorable(s string) string {
 		return `the text has a NUL character (\u0000), which cannot be stored; remove it`
 	}
 	return ""
+}
+
+// Split checks each of ins against dir on its own, as a helpdesk sync
+// does: unlike a Batch stored whole, one rating with a problem does not
+// hold back the rest. It returns the valid ratings and, by position in
+// ins, what is wrong with each of the others.
+func Split(dir *Directory, now time.Time, ins []Input) ([]tandem.Rating, map[int]string) {
+	b := NewBatch(dir, now)
+	for i, in := range ins {
+		in.Index, in.Line = i, 0
+		b.Add(in)
+	}
+	problems := map[int]string{}
+	for _, e := range b.errs {
+		if e.Index < 0 {
+			continue
+		}
+		msg := e.Message
+		if e.Field != "" {
+			msg = e.Field + ": " + msg
+		}
+		if p, ok := problems[e.Index]; ok {
+			msg = p + "; " + msg
+		}
+		problems[e.Index] = msg
+	}
+	return b.ratings, problems
 }

@@ -56,6 +56,12 @@ func NewDirectory(tree *tandem.Tree, agents []Agent) *Directory {
 	return d
 }
 
+// HasAgent reports whether an employee on the roster has the email.
+func (d *Directory) HasAgent(email string) bool {
+	_, ok := d.agents[tandem.NormalizeEmail(email)]
+	return ok
+}
+
 // Tree returns the unit tree the directory was built with.
 func (d *Directory) Tree() *tandem.Tree { return d.tree }
 

@@ -197,3 +197,24 @@ func TestSchedulerRunsHousekeepingOnItsClock(t *testing.T) {
 		return len(rs) == 1 && rs[0].Closed
 	})
 }
+
+func TestPeriodicJobsRunOnTheSchedulersClockWithTheirFiringTime(t *testing.T) {
+	o := newTestOrg(t)
+	start := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	fc := clockwork.NewFakeClockAt(start)
+	fired := make(chan time.Time, 4)
+	o.startScheduler(t, fc, schedule.Options{HousekeepEvery: time.Hour, DigestCron: "-", Periodic: []schedule.Periodic{{
+		Name: "helpdesk sync", Every: time.Minute,
+		Run: func(ctx context.Context, now time.Time) error { fired <- now; return nil },
+	}}})
+	blockUntilTimers(t, fc, 2)
+	fc.Advance(time.Minute)
+	select {
+	case got := <-fired:
+		if !got.Equal(start.Add(time.Minute)) {
+			t.Errorf("fired with %v, want %v", got, start.Add(time.Minute))
+		}
+	case <-time.After(waitDeadline):
+		t.Fatal("the periodic job did not fire")
+	}
+}

@@ -27,6 +27,16 @@ type Options struct {
 	// DigestCron is when the weekly HR digest is queued, in UTC (default
 	// DigestCron); "-" turns it off.
 	DigestCron string
+	// Periodic are further jobs run every so often on the leader, such as
+	// the helpdesk sync.
+	Periodic []Periodic
+}
+
+// Periodic is a job run every Every; Run takes the time it fires.
+type Periodic struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context, now time.Time) error
 }
 
 // Scheduler keeps one gocron job per active program in step with the
@@ -90,6 +100,16 @@ func New(runner *Runner, st *store.Store, log *slog.Logger, opt Options) (*Sched
 				log.Error("weekly digest", "err", err)
 			}
 		}), gocron.WithName("digest"), gocron.WithSingletonMode(gocron.LimitModeReschedule))
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range opt.Periodic {
+		_, err = gc.NewJob(gocron.DurationJob(p.Every), gocron.NewTask(func() {
+			if err := p.Run(s.ctx, s.clock.Now()); err != nil && s.ctx.Err() == nil {
+				log.Error(p.Name, "err", err)
+			}
+		}), gocron.WithName(p.Name), gocron.WithSingletonMode(gocron.LimitModeReschedule))
 		if err != nil {
 			return nil, err
 		}

@@ -71,8 +71,12 @@ type IngestResult struct {
 	// Accepted ratings were stored.
 	Accepted int
 	// Duplicates had a (source, external id) stored already, or earlier in
-	// the same batch, and were skipped.
+	// the same batch, and were skipped. (ReplaceRatings: stored already
+	// with the same values.)
 	Duplicates int
+	// Updated ratings replaced a stored version with other values
+	// (ReplaceRatings only).
+	Updated int
 }
 
 // insertChunk is how many ratings one INSERT carries: fewer round trips
@@ -164,11 +168,23 @@ const bulkRows = 20_000
 // The ratings must be valid (see ratings.Batch); a rating with an unknown
 // metric, a score out of range or no unit fails the whole call.
 func (s *Store) IngestRatings(ctx context.Context, rs []tandem.Rating, now time.Time) (IngestResult, error) {
-	for i, r := range rs {
-		lo, hi, ok := tandem.MetricRange(r.Metric)
-		if !ok || r.Score < lo || r.Score > hi || r.UnitID == 0 || r.Source == "" || r.ExternalID == "" || r.OccurredAt.Unix() < 0 {
-			return IngestResult{}, tandem.Errorf(tandem.EINVALID, "rating %d (%s %s) is incomplete or out of range; check ratings before storing them", i, r.Source, r.ExternalID)
-		}
+	return s.ingest(ctx, rs, now, false)
+}
+
+// ReplaceRatings stores ratings like IngestRatings, except that a rating
+// whose (source, external id) is stored already with other values (score,
+// time, attribution or comment) replaces the stored one, and the totals of
+// both versions' periods and units are corrected in the same transaction.
+// Of ratings repeated in rs, the last is the one kept. It is how a helpdesk
+// sync follows ratings changed after they were first read; the API and the
+// CSV import keep the first version they stored.
+func (s *Store) ReplaceRatings(ctx context.Context, rs []tandem.Rating, now time.Time) (IngestResult, error) {
+	return s.ingest(ctx, rs, now, true)
+}
+
+func (s *Store) ingest(ctx context.Context, rs []tandem.Rating, now time.Time, replace bool) (IngestResult, error) {
+	if err := checkStorable(rs); err != nil {
+		return IngestResult{}, err
 	}
 	if len(rs) == 0 {
 		return IngestResult{}, nil
@@ -180,10 +196,43 @@ func (s *Store) IngestRatings(ctx context.Context, rs []tandem.Rating, now time.
 		}
 		defer restore()
 	}
-	ds := newDays(rs)
 	var res IngestResult
 	err := s.InTx(ctx, func(tx *Tx) error {
-		res = IngestResult{}
+		var err error
+		if replace {
+			res, err = tx.replaceRatings(ctx, rs, now)
+		} else {
+			res, err = tx.insertRatings(ctx, rs, now)
+		}
+		return err
+	})
+	if err != nil {
+		return IngestResult{}, err
+	}
+	return res, nil
+}
+
+// checkStorable refuses ratings that were not checked by a ratings.Batch.
+func checkStorable(rs []tandem.Rating) error {
+	for i, r := range rs {
+		lo, hi, ok := tandem.MetricRange(r.Metric)
+		if !ok || r.Score < lo || r.Score > hi || r.UnitID == 0 || r.Source == "" || r.ExternalID == "" || r.OccurredAt.Unix() < 0 {
+			return tandem.Errorf(tandem.EINVALID, "rating %d (%s %s) is incomplete or out of range; check ratings before storing them", i, r.Source, r.ExternalID)
+		}
+	}
+	return nil
+}
+
+// insertRatings stores the ratings of rs not stored yet, and adds them to
+// the totals.
+func (tx *Tx) insertRatings(ctx context.Context, rs []tandem.Rating, now time.Time) (IngestResult, error) {
+	s := tx.s
+	if len(rs) == 0 {
+		return IngestResult{}, nil
+	}
+	ds := newDays(rs)
+	var res IngestResult
+	err := func() error {
 		totals := map[totalsKey]*tandem.CustomerTotals{}
 		add := func(r *tandem.Rating) {
 			d := epochDay(r.OccurredAt) - ds.first
@@ -276,27 +325,170 @@ func (s *Store) IngestRatings(ctx context.Context, rs []tandem.Rating, now time.
 			}
 		}
 
-		upsert, err := tx.tx.PrepareContext(ctx, s.q(`INSERT INTO csat_totals (kind, period, unit_id, metric, n, sum, top, promoters, detractors)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (kind, period, unit_id, metric) DO UPDATE SET
-				n = csat_totals.n + excluded.n, sum = csat_totals.sum + excluded.sum, top = csat_totals.top + excluded.top,
-				promoters = csat_totals.promoters + excluded.promoters, detractors = csat_totals.detractors + excluded.detractors`))
-		if err != nil {
-			return s.wrapErr(err)
-		}
-		defer upsert.Close()
-		for k, t := range totals {
-			if _, err := upsert.ExecContext(ctx, string(k.kind), tandem.FormatDate(dayTime(k.period)), k.unit, metricNames[k.metric],
-				t.N, t.Sum, t.Top, t.Promoters, t.Detractors); err != nil {
-				return s.wrapErr(err)
-			}
-		}
-		return nil
-	})
+		return tx.addTotals(ctx, totals)
+	}()
 	if err != nil {
 		return IngestResult{}, err
 	}
 	return res, nil
+}
+
+// addTotals adds totals (of ratings stored, or negative for ratings taken
+// back) to csat_totals. A row a correction leaves without ratings is
+// deleted, as if it had never been counted.
+func (tx *Tx) addTotals(ctx context.Context, totals map[totalsKey]*tandem.CustomerTotals) error {
+	s := tx.s
+	upsert, err := tx.tx.PrepareContext(ctx, s.q(`INSERT INTO csat_totals (kind, period, unit_id, metric, n, sum, top, promoters, detractors)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (kind, period, unit_id, metric) DO UPDATE SET
+			n = csat_totals.n + excluded.n, sum = csat_totals.sum + excluded.sum, top = csat_totals.top + excluded.top,
+			promoters = csat_totals.promoters + excluded.promoters, detractors = csat_totals.detractors + excluded.detractors`))
+	if err != nil {
+		return s.wrapErr(err)
+	}
+	defer upsert.Close()
+	for k, t := range totals {
+		if *t == (tandem.CustomerTotals{}) {
+			continue
+		}
+		period := tandem.FormatDate(dayTime(k.period))
+		if _, err := upsert.ExecContext(ctx, string(k.kind), period, k.unit, metricNames[k.metric],
+			t.N, t.Sum, t.Top, t.Promoters, t.Detractors); err != nil {
+			return s.wrapErr(err)
+		}
+		if t.N < 0 {
+			if _, err := s.exec(ctx, tx.tx, "DELETE FROM csat_totals WHERE kind = ? AND period = ? AND unit_id = ? AND metric = ? AND n <= 0",
+				string(k.kind), period, k.unit, metricNames[k.metric]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// countRating adds sign (1 or −1) times r to the totals of its unit's week
+// and month.
+func countRating(totals map[totalsKey]*tandem.CustomerTotals, r *tandem.Rating, sign int) {
+	m := metricIndex(r.Metric)
+	for _, k := range [2]totalsKey{
+		{r.UnitID, epochDay(tandem.PeriodStart(tandem.Week, r.OccurredAt)), 'W', m},
+		{r.UnitID, epochDay(tandem.PeriodStart(tandem.Month, r.OccurredAt)), 'M', m},
+	} {
+		t := totals[k]
+		if t == nil {
+			t = &tandem.CustomerTotals{}
+			totals[k] = t
+		}
+		if sign > 0 {
+			t.Add(r.Metric, r.Score)
+		} else {
+			t.Remove(r.Metric, r.Score)
+		}
+	}
+}
+
+// replaceRatings stores new ratings, replaces stored ones whose values
+// changed, and corrects the totals.
+func (tx *Tx) replaceRatings(ctx context.Context, rs []tandem.Rating, now time.Time) (IngestResult, error) {
+	type key struct{ source, id string }
+	var res IngestResult
+	// The last version of each rating in rs is the one kept.
+	last := make(map[key]int, len(rs))
+	for i := range rs {
+		last[key{rs[i].Source, rs[i].ExternalID}] = i
+	}
+	latest := make([]tandem.Rating, 0, len(last))
+	for i := range rs {
+		if last[key{rs[i].Source, rs[i].ExternalID}] == i {
+			latest = append(latest, rs[i])
+		}
+	}
+	res.Duplicates = len(rs) - len(latest)
+
+	stored, err := tx.storedRatings(ctx, latest)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	var fresh []tandem.Rating
+	totals := map[totalsKey]*tandem.CustomerTotals{}
+	for i := range latest {
+		r := &latest[i]
+		old, ok := stored[ratingKey{r.Source, r.ExternalID}]
+		if !ok {
+			fresh = append(fresh, *r)
+			continue
+		}
+		if sameRating(&old, r) {
+			res.Duplicates++
+			continue
+		}
+		if _, err := tx.s.exec(ctx, tx.tx, `UPDATE csat_events SET occurred_at = ?, day = ?, unit_id = ?, agent_id = ?, metric = ?, score = ?, comment = ?
+			WHERE id = ?`, r.OccurredAt.Unix(), tandem.FormatDate(r.OccurredAt.UTC()), r.UnitID, nullInt(r.AgentID), r.Metric, r.Score, r.Comment, old.ID); err != nil {
+			return IngestResult{}, err
+		}
+		countRating(totals, &old, -1)
+		countRating(totals, r, 1)
+		res.Updated++
+	}
+	if err := tx.addTotals(ctx, totals); err != nil {
+		return IngestResult{}, err
+	}
+	ins, err := tx.insertRatings(ctx, fresh, now)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	res.Accepted += ins.Accepted
+	res.Duplicates += ins.Duplicates
+	return res, nil
+}
+
+type ratingKey struct{ source, id string }
+
+// sameRating reports whether a stored rating says what r says.
+func sameRating(old, r *tandem.Rating) bool {
+	return old.OccurredAt.Unix() == r.OccurredAt.Unix() && old.UnitID == r.UnitID && old.AgentID == r.AgentID &&
+		old.Metric == r.Metric && old.Score == r.Score && old.Comment == r.Comment
+}
+
+// storedRatings returns the stored versions of the ratings of rs that are
+// stored, by (source, external id).
+func (tx *Tx) storedRatings(ctx context.Context, rs []tandem.Rating) (map[ratingKey]tandem.Rating, error) {
+	bySource := map[string][]string{}
+	for _, r := range rs {
+		bySource[r.Source] = append(bySource[r.Source], r.ExternalID)
+	}
+	out := map[ratingKey]tandem.Rating{}
+	const chunk = 500
+	for source, ids := range bySource {
+		for start := 0; start < len(ids); start += chunk {
+			part := ids[start:min(start+chunk, len(ids))]
+			args := make([]any, 0, len(part)+1)
+			args = append(args, source)
+			for _, id := range part {
+				args = append(args, id)
+			}
+			rows, err := tx.s.query(ctx, tx.tx, "SELECT id, external_id, occurred_at, unit_id, COALESCE(agent_id, 0), metric, score, comment FROM csat_events WHERE source = ? AND external_id IN ("+
+				strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+")", args...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				r := tandem.Rating{Source: source}
+				var at int64
+				if err := rows.Scan(&r.ID, &r.ExternalID, &at, &r.UnitID, &r.AgentID, &r.Metric, &r.Score, &r.Comment); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				r.OccurredAt = time.Unix(at, 0).UTC()
+				out[ratingKey{source, r.ExternalID}] = r
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // bulkSettings gives the SQLite writer a 128 MiB page cache and keeps its
@@ -480,5 +672,12 @@ func (s *Store) CustomerTotalsRows(ctx context.Context, kind, metric string, fro
 func (s *Store) RatingsCount(ctx context.Context) (int, error) {
 	var n int
 	err := s.queryRow(ctx, s.r, "SELECT COUNT(*) FROM csat_events").Scan(&n)
+	return n, err
+}
+
+// RatingsCountBySource returns how many ratings of a source are stored.
+func (s *Store) RatingsCountBySource(ctx context.Context, source string) (int, error) {
+	var n int
+	err := s.queryRow(ctx, s.r, "SELECT COUNT(*) FROM csat_events WHERE source = ?", source).Scan(&n)
 	return n, err
 }

@@ -242,3 +242,77 @@ func TestCountStoredRatingsFindsWhatADryRunWouldSkip(t *testing.T) {
 		}
 	})
 }
+
+func TestReplacedRatingsCorrectTheTotalsOfBothVersions(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		importCSV(t, st, firstRoster, false)
+		tree, _ := st.Tree(ctx)
+		emea := tree.ByPath([]string{"Acme", "Sales", "EMEA"}).ID
+		tier1 := tree.ByPath([]string{"Acme", "Support", "Tier 1"}).ID
+		first := checkRatings(t, st,
+			rating("1", "2026-02-10T10:00:00Z", "csat", "5", "ana@example.com"),
+			rating("2", "2026-02-10T11:00:00Z", "csat", "2", "ben@example.com"),
+			rating("3", "2026-02-24T10:00:00Z", "csat", "4", "dev@example.com"))
+		if _, err := st.IngestRatings(ctx, first, today); err != nil {
+			t.Fatal(err)
+		}
+		second := checkRatings(t, st,
+			rating("1", "2026-02-10T10:00:00Z", "csat", "5", "ana@example.com"), // unchanged
+			rating("2", "2026-02-10T11:00:00Z", "csat", "4", "ben@example.com"), // score changed
+			rating("3", "2026-03-02T09:00:00Z", "csat", "1", "dev@example.com"), // moved to another week and month
+			rating("4", "2026-02-11T10:00:00Z", "csat", "3", "dev@example.com"), // new
+			rating("5", "2026-02-12T10:00:00Z", "csat", "5", "ana@example.com"), // new, and changed within the batch:
+			rating("5", "2026-02-12T10:00:00Z", "csat", "1", "ana@example.com"), // the last version wins
+		)
+		res, err := st.ReplaceRatings(ctx, second, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (IngestResult{Accepted: 2, Updated: 2, Duplicates: 2}); res != want {
+			t.Errorf("result %+v, want %+v", res, want)
+		}
+		// Worked out by hand from the final versions: 1 (5), 2 (4), 5 (1)
+		// in EMEA's week of 9 Feb; 4 (3) in Tier 1's; 3 (1) in Tier 1's
+		// week of 2 Mar. Tier 1's week of 23 Feb lost its only rating and
+		// has no row.
+		wantW := map[string]tandem.CustomerTotals{
+			fmt.Sprintf("2026-02-09 %d csat", emea):  {N: 3, Sum: 10, Top: 2},
+			fmt.Sprintf("2026-02-09 %d csat", tier1): {N: 1, Sum: 3},
+			fmt.Sprintf("2026-03-02 %d csat", tier1): {N: 1, Sum: 1},
+		}
+		if got := totals(t, st, tandem.Week); fmt.Sprint(got) != fmt.Sprint(wantW) {
+			t.Errorf("weekly totals\n got %v\nwant %v", got, wantW)
+		}
+		wantM := map[string]tandem.CustomerTotals{
+			fmt.Sprintf("2026-02-01 %d csat", emea):  {N: 3, Sum: 10, Top: 2},
+			fmt.Sprintf("2026-02-01 %d csat", tier1): {N: 1, Sum: 3},
+			fmt.Sprintf("2026-03-01 %d csat", tier1): {N: 1, Sum: 1},
+		}
+		if got := totals(t, st, tandem.Month); fmt.Sprint(got) != fmt.Sprint(wantM) {
+			t.Errorf("monthly totals\n got %v\nwant %v", got, wantM)
+		}
+		var day string
+		var score float64
+		st.DB().QueryRow("SELECT day, score FROM csat_events WHERE external_id = '3'").Scan(&day, &score)
+		if day != "2026-03-02" || score != 1 {
+			t.Errorf("rating 3 stored on %s with %g, want 2026-03-02 with 1", day, score)
+		}
+		if n, _ := st.RatingsCount(ctx); n != 5 {
+			t.Errorf("%d ratings stored, want 5", n)
+		}
+		// The same batch again changes nothing.
+		res, err = st.ReplaceRatings(ctx, second, today)
+		if want := (IngestResult{Duplicates: 6}); err != nil || res != want {
+			t.Errorf("again: %+v %v, want %+v", res, err, want)
+		}
+		if got := totals(t, st, tandem.Week); fmt.Sprint(got) != fmt.Sprint(wantW) {
+			t.Errorf("weekly totals changed on a repeat: %v", got)
+		}
+		// IngestRatings keeps the stored version.
+		changed := checkRatings(t, st, rating("1", "2026-02-10T10:00:00Z", "csat", "1", "ana@example.com"))
+		if res, err := st.IngestRatings(ctx, changed, today); err != nil || res.Duplicates != 1 || res.Updated != 0 {
+			t.Errorf("IngestRatings of a changed rating: %+v %v, want it skipped as a duplicate", res, err)
+		}
+	})
+}

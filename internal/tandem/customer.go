@@ -71,19 +71,27 @@ type CustomerTotals struct {
 }
 
 // Add counts one score of metric.
-func (t *CustomerTotals) Add(metric string, score float64) {
-	t.N++
-	t.Sum += score
+func (t *CustomerTotals) Add(metric string, score float64) { t.count(metric, score, 1) }
+
+// Remove takes back a score Add counted, when a stored rating is replaced
+// by its corrected version.
+func (t *CustomerTotals) Remove(metric string, score float64) { t.count(metric, score, -1) }
+
+// count adds sign (1 or −1) times one score: which box a score falls in is
+// decided here only.
+func (t *CustomerTotals) count(metric string, score float64, sign int) {
+	t.N += sign
+	t.Sum += float64(sign) * score
 	switch metric {
 	case MetricCSAT:
 		if score >= 4 {
-			t.Top++
+			t.Top += sign
 		}
 	case MetricNPS:
 		if score >= 9 {
-			t.Promoters++
+			t.Promoters += sign
 		} else if score <= 6 {
-			t.Detractors++
+			t.Detractors += sign
 		}
 	}
 }

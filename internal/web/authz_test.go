@@ -380,6 +380,14 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"POST /api/v1/exits":                  {{path: "/api/v1/exits", want: authzKeyAll, json: `{}`}},
 		"GET /p/:token":                       one("/p/{answer}", authzHolder),
 		"POST /p/:token":                      one("/p/{answer}", authzHolder),
+		"GET /helpdesk":                       one("/helpdesk", authzEditors),
+		"POST /helpdesk":                      one("/helpdesk", authzEditors),
+		"GET /helpdesk/:id":                   one("/helpdesk/{connector}", authzEditors),
+		"POST /helpdesk/:id":                  one("/helpdesk/{connector}", authzEditors),
+		"POST /helpdesk/:id/groups":           one("/helpdesk/{connector}/groups", authzEditors),
+		"POST /helpdesk/:id/sync":             one("/helpdesk/{connector}/sync", authzEditors),
+		"POST /helpdesk/:id/retry":            one("/helpdesk/{connector}/retry", authzEditors),
+		"POST /helpdesk/:id/delete":           one("/helpdesk/{connector}/delete", authzEditors),
 	}
 }
 
@@ -420,6 +428,15 @@ func (o *authzOrg) resolve(t *testing.T, p authzPrincipal, path string) string {
 			t.Fatal(err)
 		}
 		path = strings.ReplaceAll(path, "{ssorule}", fmt.Sprint(r.ID))
+	}
+	if strings.Contains(path, "{connector}") {
+		// A fresh connector for each request (one of them deletes it).
+		c := store.HelpdeskConnector{Kind: "zendesk", Name: "Matrix", Source: fmt.Sprintf("zendesk-m%d", time.Now().UnixNano()),
+			BaseURL: "https://matrix.zendesk.com", Secret: "v1:sealed", Active: true, Every: time.Hour, Lookback: 7, StartAt: time.Now().AddDate(0, -1, 0)}
+		if err := o.st.CreateHelpdeskConnector(ctx, &c, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.ReplaceAll(path, "{connector}", fmt.Sprint(c.ID))
 	}
 	if strings.Contains(path, "{victimkey}") {
 		_, k, err := o.st.CreateAPIKey(ctx, "victim", []string{store.ScopeReportsRead}, 0, time.Time{})

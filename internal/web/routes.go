@@ -105,6 +105,14 @@ func (s *Server) routes() {
 	e.POST("/ratings/import", s.ratingsUpload, editor...)
 	e.POST("/ratings/import/:upload/check", s.ratingsRecheck, editor...)
 	e.POST("/ratings/import/:upload/apply", s.ratingsApply, editor...)
+	e.GET("/helpdesk", s.helpdeskPage, editor...)
+	e.POST("/helpdesk", s.createConnector, editor...)
+	e.GET("/helpdesk/:id", s.connectorPage, editor...)
+	e.POST("/helpdesk/:id", s.updateConnector, editor...)
+	e.POST("/helpdesk/:id/groups", s.mapConnectorGroups, editor...)
+	e.POST("/helpdesk/:id/sync", s.syncConnectorNow, editor...)
+	e.POST("/helpdesk/:id/retry", s.retrySetAside, editor...)
+	e.POST("/helpdesk/:id/delete", s.deleteConnector, editor...)
 
 	// Admins: accounts, API keys, the audit log.
 	e.GET("/users", s.usersPage, admin...)

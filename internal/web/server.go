@@ -73,6 +73,7 @@ type Server struct {
 	metrics  *metrics
 	throttle auth.Throttle
 	jobs     Jobs
+	helpdesk Helpdesk
 	// notices caches the fixed pages of the answer links.
 	notices sync.Map
 	// now is the clock; tests may replace it.
