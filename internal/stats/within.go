@@ -100,7 +100,15 @@ func TwoWayWithin(team []string, period []int, x, y []float64) WithinResult {
 
 // twoWayWithin fits TwoWayWithin on complete rows described by pn.
 func twoWayWithin(pn *fePanel, xs, ys []float64) WithinResult {
-	res := undefinedWithin()
+	res, _, _ := withinFit(pn, xs, ys)
+	return res
+}
+
+// withinFit is twoWayWithin that also returns the two-way residuals of x
+// and y (in a power-of-two scaling of each, which leaves correlations
+// unchanged); they are nil when Reason is set.
+func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float64) {
+	res = undefinedWithin()
 	res.N, res.Teams, res.Periods, res.Components = pn.n, pn.teams, pn.periods, pn.comps
 	if df := pn.n - (pn.teams + pn.periods - pn.comps) - 1; df > 0 {
 		res.DF = df
@@ -108,29 +116,29 @@ func twoWayWithin(pn *fePanel, xs, ys []float64) WithinResult {
 	switch {
 	case pn.n == 0:
 		res.Reason = "no observation has both values"
-		return res
+		return res, nil, nil
 	case pn.teams < 2:
 		res.Reason = "needs at least two teams"
-		return res
+		return res, nil, nil
 	case pn.periods < 2:
 		res.Reason = "needs at least two periods"
-		return res
+		return res, nil, nil
 	case res.DF < 1:
 		res.Reason = "too few observations for the team and period effects"
-		return res
+		return res, nil, nil
 	}
 	sx, ex, okx := scaled(xs)
 	sy, ey, oky := scaled(ys)
 	if !okx || !oky {
 		res.Reason = "a value is infinite"
-		return res
+		return res, nil, nil
 	}
 	if !pn.ok {
 		res.Reason = "the team and period effects could not be separated"
-		return res
+		return res, nil, nil
 	}
-	xr := pn.residualize(sx)
-	yr := pn.residualize(sy)
+	xr = pn.residualize(sx)
+	yr = pn.residualize(sy)
 	var sxx, syy, sxy float64
 	for i := range xr {
 		sxx += xr[i] * xr[i]
@@ -139,11 +147,11 @@ func twoWayWithin(pn *fePanel, xs, ys []float64) WithinResult {
 	}
 	if sxx <= negligible*sumSqDev(sx) {
 		res.Reason = "x does not vary within teams and periods"
-		return res
+		return res, nil, nil
 	}
 	if syy <= negligible*sumSqDev(sy) {
 		res.Reason = "y does not vary within teams and periods"
-		return res
+		return res, nil, nil
 	}
 	b := sxy / sxx
 	var ssr float64
@@ -176,7 +184,7 @@ func twoWayWithin(pn *fePanel, xs, ys []float64) WithinResult {
 	q := tQuantile975(g - 1)
 	res.RClusterLow = math.Max(-1, math.Min(1, (b-q*cse)*toR))
 	res.RClusterHigh = math.Max(-1, math.Min(1, (b+q*cse)*toR))
-	return res
+	return res, xr, yr
 }
 
 // negligible is the share of a variable's sum of squares below which its
@@ -247,33 +255,66 @@ type fePanel struct {
 	ok                       bool // false when the period normal equations are singular
 }
 
-// newFEPanel indexes teams and periods in order of first appearance, finds
-// the connected groups of the bipartite team–period graph, drops the first
-// period of each group as its reference, and factorises the Gram matrix of
-// the team-demeaned period dummies, D'M_team D = diag(counts) − Σ_i d_i d_i'/n_i,
-// where d_i counts team i's rows in each period.
+// newFEPanel indexes teams and periods in order of first appearance and
+// builds their fixed-effects panel; see newFEPanelCodes.
 func newFEPanel(team []string, period []int) *fePanel {
-	pn := &fePanel{n: len(team), team: make([]int, len(team)), col: make([]int, len(team)), ok: true}
 	teamOf := map[string]int{}
 	periodOf := map[int]int{}
-	pidx := make([]int, len(team))
+	tc := make([]int, len(team))
+	pc := make([]int, len(team))
 	for i := range team {
 		ti, seen := teamOf[team[i]]
 		if !seen {
 			ti = len(teamOf)
 			teamOf[team[i]] = ti
-			pn.rows = append(pn.rows, nil)
 		}
-		pn.team[i] = ti
-		pn.rows[ti] = append(pn.rows[ti], i)
 		pi, seen := periodOf[period[i]]
 		if !seen {
 			pi = len(periodOf)
 			periodOf[period[i]] = pi
 		}
+		tc[i], pc[i] = ti, pi
+	}
+	return newFEPanelCodes(tc, len(teamOf), pc, len(periodOf))
+}
+
+// newFEPanelCodes builds the panel of rows whose team codes lie in
+// [0, nTeams) and period codes in [0, nPeriods); codes without rows are
+// left out and the rest numbered in order of first appearance. It finds the
+// connected groups of the bipartite team–period graph, drops the first period
+// of each group as its reference, and factorises the Gram matrix of the
+// team-demeaned period dummies, D'M_team D = diag(counts) − Σ_i d_i d_i'/n_i,
+// where d_i counts team i's rows in each period.
+func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int) *fePanel {
+	n := len(teamCode)
+	pn := &fePanel{n: n, team: make([]int, n), col: make([]int, n), ok: true}
+	teamIdx := make([]int, nTeams)
+	periodIdx := make([]int, nPeriods)
+	for i := range teamIdx {
+		teamIdx[i] = -1
+	}
+	for i := range periodIdx {
+		periodIdx[i] = -1
+	}
+	pidx := make([]int, n)
+	for i := range teamCode {
+		ti := teamIdx[teamCode[i]]
+		if ti < 0 {
+			ti = pn.teams
+			teamIdx[teamCode[i]] = ti
+			pn.teams++
+			pn.rows = append(pn.rows, nil)
+		}
+		pn.team[i] = ti
+		pn.rows[ti] = append(pn.rows[ti], i)
+		pi := periodIdx[periodCode[i]]
+		if pi < 0 {
+			pi = pn.periods
+			periodIdx[periodCode[i]] = pi
+			pn.periods++
+		}
 		pidx[i] = pi
 	}
-	pn.teams, pn.periods = len(teamOf), len(periodOf)
 
 	// Union–find over nodes 0..teams−1 (teams) and teams.. (periods).
 	parent := make([]int, pn.teams+pn.periods)
@@ -288,7 +329,7 @@ func newFEPanel(team []string, period []int) *fePanel {
 		}
 		return a
 	}
-	for i := range team {
+	for i := range pidx {
 		a, b := find(pn.team[i]), find(pn.teams+pidx[i])
 		if a != b {
 			parent[a] = b
@@ -308,14 +349,16 @@ func newFEPanel(team []string, period []int) *fePanel {
 		pn.q++
 	}
 	pn.comps = len(refOf)
-	for i := range team {
+	for i := range pidx {
 		pn.col[i] = colOf[pidx[i]]
 	}
 	if pn.q == 0 {
 		return pn
 	}
-	a := mat.NewSymDense(pn.q, nil)
-	counts := make([]float64, pn.q)
+	// The upper triangle of the q×q Gram matrix, row-major.
+	q := pn.q
+	data := make([]float64, q*q)
+	counts := make([]float64, q)
 	var cols []int
 	for _, rows := range pn.rows {
 		cols = cols[:0]
@@ -331,17 +374,18 @@ func newFEPanel(team []string, period []int) *fePanel {
 		}
 		ni := float64(len(rows))
 		for _, c := range cols {
-			a.SetSym(c, c, a.At(c, c)+counts[c])
+			data[c*q+c] += counts[c]
 		}
 		for ai, c := range cols {
 			for _, d := range cols[ai:] {
-				a.SetSym(c, d, a.At(c, d)-counts[c]*counts[d]/ni)
+				data[min(c, d)*q+max(c, d)] -= counts[c] * counts[d] / ni
 			}
 		}
 		for _, c := range cols {
 			counts[c] = 0
 		}
 	}
+	a := mat.NewSymDense(q, data)
 	pn.ok = pn.chol.Factorize(a)
 	return pn
 }
