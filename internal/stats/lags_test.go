@@ -102,14 +102,14 @@ func TestScanLagsMatchesTheProcedureWrittenOutInR(t *testing.T) {
 		assertClose(t, name+"PCluster", g.PCluster, w.pcl, within)
 		assertClose(t, name+"PAdj", g.PAdj, w.padj, within)
 		assertClose(t, name+"EffectiveDF", g.EffectiveDF, float64(w.df)/w.infl, within)
-		if g.Claimed != (w.padj < 0.05) {
-			t.Errorf("%sClaimed: got %v, want %v", name, g.Claimed, w.padj < 0.05)
+		if g.Significant != (w.padj < 0.05) {
+			t.Errorf("%sSignificant: got %v, want %v", name, g.Significant, w.padj < 0.05)
 		}
 	}
-	// Only lag 2 is claimed; its neighbours' estimates lie outside its
+	// Only lag 2 is significant; its neighbours' estimates lie outside its
 	// interval (0.161, 0.451), so it is named alone.
 	s := got.Summary
-	if s.Claimed != 1 || s.Peak != 2 || !s.Named || s.From != 2 || s.To != 2 || len(s.Outside) != 0 {
+	if s.Significant != 1 || s.Peak != 2 || !s.Named || s.From != 2 || s.To != 2 || len(s.Outside) != 0 {
 		t.Errorf("Summary: got %+v, want lag 2 named alone", s)
 	}
 }

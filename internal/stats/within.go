@@ -68,7 +68,7 @@ type WithinResult struct {
 // R is the partial correlation Σx̃ỹ/√(Σx̃²Σỹ²), the correlation-scale
 // companion of [RMCorr] (which removes team effects only); its t equals T.
 // Its interval is rmcorr's, psych::r.con(R, DF+2): tanh(atanh R ±
-// 1.959963984540054/√(DF−1)). RClusterLow/High restate the cluster interval
+// 1.959963984540054/√(DF−1)), NaN when DF = 1. RClusterLow/High restate the cluster interval
 // of the slope on the correlation scale by the factor sd(x̃)/sd(ỹ), which
 // maps Slope to R.
 //
