@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -195,5 +196,20 @@ func TestScanLagsAtTheDemosSizeRarelyNamesALagOfTheWrongSign(t *testing.T) {
 		if limit := seeds / 20; wrong > limit {
 			t.Errorf("planted lag %d: a wrong-sign lag named in %d of %d seeds, want at most %d", lag, wrong, seeds, limit)
 		}
+	}
+}
+
+// BenchmarkScanLags times one scan of a simulated organisation at the
+// demo's size and at 200 teams × 52 weeks:
+//
+//	go test ./internal/stats -run '^$' -bench ScanLags
+func BenchmarkScanLags(b *testing.B) {
+	for _, teams := range []int{11, 200} {
+		team, period, x, y := demoLike(teams, 52, 4).generate(1)
+		b.Run(strconv.Itoa(teams)+"x52", func(b *testing.B) {
+			for b.Loop() {
+				ScanLags(team, period, x, y)
+			}
+		})
 	}
 }

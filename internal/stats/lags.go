@@ -141,9 +141,10 @@ type LagScan struct {
 // lags it is named (one lag when it is the peak alone); otherwise nothing is
 // named and the run is the report's "lags a–b cannot be told apart".
 // Significant lags outside the run are listed in Outside and not named: at a
-// 5 % familywise rate over 13 lags, an organisation shows such an isolated
-// lag by chance in a few cases in a hundred (about 1 in 75 in the 200-team
-// simulations of lags_test.go), and the peak's own evidence is far stronger.
+// 5 % familywise rate over 13 lags an organisation can show such an
+// isolated lag by chance (1 or 2 of 100 simulated 200-team organisations in
+// lagrecovery_test.go's setting, most of them next to the peak), and the
+// peak's own evidence is far stronger.
 //
 // Rows with the same team and period twice, lengths that differ, or an
 // infinite value give a Reason and no lags; so do fewer than two teams or
