@@ -204,12 +204,12 @@ func ScanLags(team []string, period []int, x, y []float64) LagScan {
 	}
 	xs, reason := newSeries(xt, xp, xv, len(names), span)
 	if reason != "" {
-		scan.Reason = "engagement " + reason
+		scan.Reason = "engagement: " + reason
 		return scan
 	}
 	ys, reason := newSeries(yt, yp, yv, len(names), span)
 	if reason != "" {
-		scan.Reason = "customers " + reason
+		scan.Reason = "customers: " + reason
 		return scan
 	}
 

@@ -113,3 +113,87 @@ func TestScanLagsMatchesTheProcedureWrittenOutInR(t *testing.T) {
 		t.Errorf("Summary: got %+v, want lag 2 named alone", s)
 	}
 }
+
+func TestTheFilterNeverReachesAcrossAGap(t *testing.T) {
+	// One team with periods 0–2 and 4–6 (period 3 missing): e_p = v_p −
+	// 0.5·v_{p−1} exists at 1, 2, 5 and 6 only.
+	s := &series{lo: []int{0}, vals: [][]float64{{1, 2, 4, math.NaN(), 8, 16, 32}}, span: 7}
+	got := s.filter(0.5).vals[0]
+	want := []float64{math.NaN(), 1.5, 3, math.NaN(), math.NaN(), 12, 24}
+	for i := range want {
+		assertClose(t, "e_"+strconv.Itoa(i), got[i], want[i], 0)
+	}
+	// φ = 0 leaves every value, gaps and all.
+	for i, v := range s.filter(0).vals[0] {
+		assertClose(t, "unfiltered "+strconv.Itoa(i), v, s.vals[0][i], 0)
+	}
+}
+
+func TestScanLagsDependsOnlyOnThePeriodsOrderNotTheirNumbers(t *testing.T) {
+	// A fortnightly program passes its own fortnight index; where the index
+	// starts, and the teams' names, change nothing.
+	team, period, x, y := readLagPanel(t)
+	want := ScanLags(team, period, x, y)
+	shifted := make([]int, len(period))
+	renamed := make([]string, len(team))
+	for i := range period {
+		shifted[i] = period[i] + 1000
+		renamed[i] = "unit " + team[i]
+	}
+	got := ScanLags(renamed, shifted, x, y)
+	assertClose(t, "Phi", got.Persistence.Phi, want.Persistence.Phi, 1e-12)
+	for i := range want.Lags {
+		assertClose(t, "R", got.Lags[i].R, want.Lags[i].R, 1e-12)
+		assertClose(t, "P", got.Lags[i].P, want.Lags[i].P, 1e-12)
+	}
+}
+
+func TestScanLagsGivenWeekNumbersForAFortnightlyProgramFindsNoConsecutivePeriods(t *testing.T) {
+	// Every period two apart: no team has period p−1 for any p, so the
+	// persistence fit has only even distances and the filtered series are
+	// empty — the caller must number periods in the program's own cadence.
+	team, period, x, y := readLagPanel(t)
+	doubled := make([]int, len(period))
+	for i, p := range period {
+		doubled[i] = 2 * p
+	}
+	got := ScanLags(team, doubled, x, y)
+	if got.Persistence.Phi == 0 {
+		t.Skip("persistence not fitted; nothing to filter")
+	}
+	for _, e := range got.Lags {
+		if !math.IsNaN(e.R) || e.Reason == "" {
+			t.Errorf("lag %d: got R %v, Reason %q, want NaN and a reason", e.Lag, e.R, e.Reason)
+		}
+	}
+	if got.Tests != 0 || got.Summary.Named {
+		t.Errorf("Tests, Named: got %d, %v, want 0, false", got.Tests, got.Summary.Named)
+	}
+}
+
+func TestScanLagsRefusesInputItCannotUse(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		team   []string
+		period []int
+		x, y   []float64
+		reason string
+	}{
+		{"lengths differ", []string{"a"}, []int{1, 2}, []float64{1}, []float64{1}, "team, period, x and y have different lengths"},
+		{"no rows", nil, nil, nil, nil, "no rows"},
+		{"period twice", []string{"a", "a", "b"}, []int{1, 1, 2}, []float64{1, 2, 3}, []float64{1, 2, 3}, `team "a" has period 1 twice`},
+		{"infinite", []string{"a", "b"}, []int{1, 2}, []float64{1, math.Inf(-1)}, []float64{1, 2}, "a value is infinite"},
+		{"periods far apart", []string{"a", "b"}, []int{0, 1 << 40}, []float64{1, 2}, []float64{1, 2},
+			"periods run from 0 to 1099511627776; number them consecutively in the program's cadence"},
+		{"one team", []string{"a", "a", "a"}, []int{1, 2, 3}, []float64{1, 2, 3}, []float64{1, 2, 3}, "engagement: needs at least two teams"},
+		{"no customers", []string{"a", "a", "b", "b"}, []int{1, 2, 1, 2}, []float64{1, 2, 3, 5}, []float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()},
+			"customers: needs at least two teams"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ScanLags(tc.team, tc.period, tc.x, tc.y)
+			if got.Reason != tc.reason || len(got.Lags) != 0 || got.Summary.Named {
+				t.Errorf("got Reason %q, %d lags, named %v; want %q, none, false", got.Reason, len(got.Lags), got.Summary.Named, tc.reason)
+			}
+		})
+	}
+}
