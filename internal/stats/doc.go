@@ -1,8 +1,24 @@
-// Package stats holds the pure statistics behind Tandem's link report:
-// correlation coefficients with p-values and confidence intervals, ranks,
-// repeated-measures correlation, least-squares lines and the
-// Benjamini–Hochberg false discovery rate. It does no I/O and keeps no state;
-// every function takes plain slices and returns plain values.
+// Package stats holds the pure statistics behind Tandem's link report. It
+// does no I/O and keeps no state; every function takes plain slices and
+// returns plain values.
+//
+// # What lives where
+//
+//   - correlation.go: [Pearson], [Spearman], [Ranks], [FisherCI],
+//     [TTwoSidedP] — one point per team, the between-team view.
+//   - rmcorr.go: [RMCorr] — repeated-measures correlation, within teams.
+//   - within.go: [TwoWayWithin] — team and period fixed effects: within
+//     teams and net of the company's movement each period, with conventional
+//     and team-clustered inference.
+//   - lags.go: [ScanLags] — lags −6…+6 both ways, corrected for
+//     engagement's persistence, with a multiple-testing correction and a
+//     summary that names a lag, an interval, or nothing.
+//   - power.go: [PowerR], [MinDetectableR], [SampleSizeR] — what the data
+//     could have found (R's pwr::pwr.r.test).
+//   - agreement.go: [ICC], [RWGJ], [BandOf], [Disagrees],
+//     [SummarizeAgreement] — whether team means stand for their members.
+//   - priority.go: [DriverPriority] — which driver to act on first.
+//   - regression.go: [LeastSquares]; fdr.go: [BenjaminiHochberg].
 //
 // # Two questions, two methods
 //
@@ -21,12 +37,20 @@
 // when a given team's engagement rises above its usual level, that team's
 // customer satisfaction rises too. Stable differences between teams cannot
 // produce it, and its degrees of freedom account for the repeated measures.
+// [TwoWayWithin] also removes what every team did that period, so that a
+// company-wide swing (a season, a reorganisation) moving both measures at
+// once is not read as a link.
 //
 // The two can disagree, even in sign. In Bland & Altman's (1995) pH and PaCO2
 // data, used in this package's tests, the subjects' means correlate at
 // r = 0.08 and all 47 points pooled at r = −0.07, while within subjects
 // r_rm = −0.51 (p < 0.001). A report shows both, says which question each
 // answers, and says "moves together with", never "causes".
+//
+// Over time ([ScanLags]): a team's engagement drifts slowly, so raw lag
+// correlations smear over neighbouring lags and show customers "leading"
+// when they follow. ScanLags filters out the persistence first and names a
+// lag only when the evidence singles it out.
 //
 // # Conventions
 //
@@ -36,6 +60,8 @@
 // numbers for the next. No function in this package panics on any input.
 //
 // p-values and intervals follow SciPy's scipy.stats.pearsonr and spearmanr and
-// R's rmcorr and p.adjust; each function's comment states its definition and
-// where it departs from those references on degenerate input.
+// R's rmcorr, p.adjust, plm/sandwich, pwr, psych and multilevel; each
+// function's comment states its definition, its source, and where it departs
+// from those references on degenerate input. The R scripts that produced the
+// reference values are in testdata/*.R.
 package stats

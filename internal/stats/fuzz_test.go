@@ -152,3 +152,82 @@ func FuzzTTwoSidedP(f *testing.F) {
 		}
 	})
 }
+
+// fuzzPanel turns fuzzer bytes into panel rows (team, period, x, y): in
+// small mode 4 bytes a row (team of 4, period of 12, small values, -128 =
+// NaN), otherwise 2 bytes of team and period and 16 bytes of raw floats.
+func fuzzPanel(data []byte, small bool) (team []string, period []int, x, y []float64) {
+	width := 4
+	if !small {
+		width = 18
+	}
+	for len(data) >= width {
+		team = append(team, string(rune('a'+data[0]%4)))
+		period = append(period, int(data[1]%12))
+		xy := fuzzFloats(data[2:width], small)
+		x, y = append(x, xy[0]), append(y, xy[1])
+		data = data[width:]
+	}
+	return team, period, x, y
+}
+
+func FuzzTwoWayWithin(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 2, 0, 1, 3, 1, 0, 2, 2, 5, 1, 0, 4, 4, 1, 1, 2, 2, 1, 2, 7, 3, 2, 0, 1, 1, 2, 1, 5, 6, 2, 2, 3, 3}, true)
+	f.Add([]byte{0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 0x80, 3, 3, 3, 4, 4}, true)
+	f.Add(make([]byte, 72), false)
+	f.Fuzz(func(t *testing.T, data []byte, small bool) {
+		team, period, x, y := fuzzPanel(data, small)
+		got := TwoWayWithin(team, period, x, y)
+		if !inUnit(got.R) || !isPValue(got.P) || !isPValue(got.ClusterP) || !inUnit(got.RLow) || !inUnit(got.RHigh) ||
+			!inUnit(got.RClusterLow) || !inUnit(got.RClusterHigh) {
+			t.Fatalf("out of range: %+v", got)
+		}
+		if got.N < 0 || got.N > len(x) || got.Teams > got.N || got.DF < 0 {
+			t.Fatalf("counts out of range: %+v", got)
+		}
+		if math.IsNaN(got.R) != (got.Reason != "") {
+			t.Fatalf("R %v with Reason %q", got.R, got.Reason)
+		}
+		if got.Reason == "" && (!(got.SlopeLow <= got.Slope && got.Slope <= got.SlopeHigh) ||
+			!math.IsNaN(got.RLow) && !(got.RLow <= got.R && got.R <= got.RHigh)) {
+			t.Fatalf("estimate outside its interval: %+v", got)
+		}
+	})
+}
+
+func FuzzScanLags(f *testing.F) {
+	var seed []byte
+	for i := 0; i < 4*12; i++ {
+		seed = append(seed, byte(i/12), byte(i%12), byte(i*7%11), byte(i*5%13))
+	}
+	f.Add(seed, true)
+	f.Add(append(seed, 0, 3, 1, 1), true) // a team-period twice
+	f.Add(make([]byte, 90), false)
+	f.Fuzz(func(t *testing.T, data []byte, small bool) {
+		team, period, x, y := fuzzPanel(data, small)
+		got := ScanLags(team, period, x, y)
+		if got.Reason != "" {
+			if len(got.Lags) != 0 {
+				t.Fatalf("Reason %q with %d lags", got.Reason, len(got.Lags))
+			}
+			return
+		}
+		if len(got.Lags) != 2*MaxLag+1 || got.Tests > len(got.Lags) {
+			t.Fatalf("lags, Tests: %d, %d", len(got.Lags), got.Tests)
+		}
+		if p := got.Persistence.Phi; !(p >= 0 && p <= PhiMax) {
+			t.Fatalf("Phi %v", p)
+		}
+		for _, e := range got.Lags {
+			if !inUnit(e.R) || !isPValue(e.P) || !isPValue(e.PAdj) || !inUnit(e.CILow) || !inUnit(e.CIHigh) {
+				t.Fatalf("lag %d out of range: %+v", e.Lag, e)
+			}
+			if !math.IsNaN(e.R) && !math.IsNaN(e.CILow) && !(e.CILow <= e.R && e.R <= e.CIHigh) {
+				t.Fatalf("lag %d: R outside its interval: %+v", e.Lag, e)
+			}
+		}
+		if s := got.Summary; s.Named && (s.To-s.From > 2 || s.From > s.Peak || s.Peak > s.To) {
+			t.Fatalf("summary %+v", s)
+		}
+	})
+}

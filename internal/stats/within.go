@@ -1,0 +1,443 @@
+package stats
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// WithinResult is the two-way within (team and period fixed effects)
+// association of y with x; see [TwoWayWithin]. Undefined values are NaN and
+// Reason says why.
+type WithinResult struct {
+	N          int // observations used (rows with NaN x or y are dropped)
+	Teams      int // teams among them
+	Periods    int // distinct periods among them
+	Components int // connected groups of teams and periods (1 unless the panel splits)
+	DF         int // residual df: N − (Teams + Periods − Components) − 1
+
+	Slope               float64 // change in y per unit of x within team and period
+	SE                  float64 // conventional standard error (iid errors)
+	T, P                float64 // conventional t = Slope/SE and two-sided p, Student's t with DF
+	SlopeLow, SlopeHigh float64 // conventional 95% CI of the slope, t quantile with DF
+
+	ClusterSE                         float64 // cluster-robust SE by team (Arellano; plm vcovHC type "sss")
+	ClusterT, ClusterP                float64 // t = Slope/ClusterSE and two-sided p, Student's t with Teams−1 df
+	ClusterSlopeLow, ClusterSlopeHigh float64 // cluster-robust 95% CI of the slope, t quantile with Teams−1 df
+
+	R                         float64 // partial correlation of x and y after removing team and period effects
+	RLow, RHigh               float64 // 95% CI of R: Fisher z with n = DF+2, as rmcorr
+	RClusterLow, RClusterHigh float64 // cluster-robust CI of the slope on the correlation scale (×sd(x̃)/sd(ỹ)), clamped to [−1, 1]
+
+	Reason string // why values are NaN; empty when everything is defined
+}
+
+// TwoWayWithin returns the two-way within estimate of the slope of y on x
+// with team and period fixed effects,
+//
+//	y_it = α_i + τ_t + β·x_it + e_it,
+//
+// the model R's plm(y ~ x, index = c("team", "period"), model = "within",
+// effect = "twoways") and lm(y ~ x + factor(team) + factor(period)) fit. By
+// the Frisch–Waugh–Lovell theorem, β = Σx̃ỹ/Σx̃², where x̃ and ỹ are the
+// residuals of x and y on the team and period dummies: each team's
+// deviation from its own mean and from what every team did that period.
+// Unbalanced panels (missing team-periods, repeated rows) are fitted
+// exactly, not by iterated demeaning: teams are swept out by their means and
+// the period effects solved from the normal equations of the team-demeaned
+// period dummies (Baltagi, Econometric Analysis of Panel Data, §3.3 on
+// unbalanced two-way panels; one period per connected group of teams and
+// periods is the reference).
+//
+// Conventional inference: SE² = Σê²/DF / Σx̃² with DF = N − (Teams +
+// Periods − Components) − 1, the residual df of lm; T, P and the 95 %
+// interval use Student's t with DF. These equal lm's and plm's summary.
+//
+// Cluster-robust inference by team: the Arellano (1987) sandwich
+//
+//	V = G/(G−1) · Σ_g (Σ_{t∈g} x̃_gt ê_gt)² / (Σx̃²)²,  G = Teams,
+//
+// which is plm's vcovHC(m, method = "arellano", type = "sss", cluster =
+// "group"); plm's "sss" factor G/(G−1)·(N−1)/(N−K) reduces to G/(G−1)
+// because K = 1 (the fixed effects are swept out, not counted). ClusterP and
+// the cluster interval use Student's t with G−1 df, as Stata and fixest do
+// for clustered errors (Cameron & Miller 2015, J. Human Resources 50(2)),
+// i.e. lmtest::coeftest(m, vcov = V, df = G − 1).
+//
+// R is the partial correlation Σx̃ỹ/√(Σx̃²Σỹ²), the correlation-scale
+// companion of [RMCorr] (which removes team effects only); its t equals T.
+// Its interval is rmcorr's, psych::r.con(R, DF+2): tanh(atanh R ±
+// 1.959963984540054/√(DF−1)), NaN when DF = 1. RClusterLow/High restate the cluster interval
+// of the slope on the correlation scale by the factor sd(x̃)/sd(ỹ), which
+// maps Slope to R.
+//
+// Rows whose x or y is NaN are dropped. Degenerate input gives NaN values and
+// a Reason, never a panic: lengths that differ, an infinite value, fewer
+// than two teams or two periods, DF < 1, or x or y without variation once
+// team and period effects are removed. A team seen once is kept (as lm
+// keeps it): the fit absorbs it exactly and it counts in Teams and G.
+func TwoWayWithin(team []string, period []int, x, y []float64) WithinResult {
+	res := undefinedWithin()
+	if len(team) != len(period) || len(period) != len(x) || len(x) != len(y) {
+		res.Reason = "team, period, x and y have different lengths"
+		return res
+	}
+	var t []string
+	var p []int
+	var xs, ys []float64
+	for i := range x {
+		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
+			continue
+		}
+		t = append(t, team[i])
+		p = append(p, period[i])
+		xs = append(xs, x[i])
+		ys = append(ys, y[i])
+	}
+	return twoWayWithin(newFEPanel(t, p), xs, ys)
+}
+
+// twoWayWithin fits TwoWayWithin on complete rows described by pn.
+func twoWayWithin(pn *fePanel, xs, ys []float64) WithinResult {
+	res, _, _ := withinFit(pn, xs, ys)
+	return res
+}
+
+// withinFit is twoWayWithin that also returns the two-way residuals of x
+// and y (in a power-of-two scaling of each, which leaves correlations
+// unchanged); they are nil when Reason is set.
+func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float64) {
+	res = undefinedWithin()
+	res.N, res.Teams, res.Periods, res.Components = pn.n, pn.teams, pn.periods, pn.comps
+	if df := pn.n - (pn.teams + pn.periods - pn.comps) - 1; df > 0 {
+		res.DF = df
+	}
+	switch {
+	case pn.n == 0:
+		res.Reason = "no observation has both values"
+		return res, nil, nil
+	case pn.teams < 2:
+		res.Reason = "needs at least two teams"
+		return res, nil, nil
+	case pn.periods < 2:
+		res.Reason = "needs at least two periods"
+		return res, nil, nil
+	case res.DF < 1:
+		res.Reason = "too few observations for the team and period effects"
+		return res, nil, nil
+	}
+	sx, ex, okx := scaled(xs)
+	sy, ey, oky := scaled(ys)
+	if !okx || !oky {
+		res.Reason = "a value is infinite"
+		return res, nil, nil
+	}
+	if !pn.ok {
+		res.Reason = "the team and period effects could not be separated"
+		return res, nil, nil
+	}
+	xr = pn.residualize(sx)
+	yr = pn.residualize(sy)
+	var sxx, syy, sxy float64
+	for i := range xr {
+		sxx += xr[i] * xr[i]
+		syy += yr[i] * yr[i]
+		sxy += xr[i] * yr[i]
+	}
+	if sxx <= negligible*sumSqDev(sx) {
+		res.Reason = "x does not vary within teams and periods"
+		return res, nil, nil
+	}
+	if syy <= negligible*sumSqDev(sy) {
+		res.Reason = "y does not vary within teams and periods"
+		return res, nil, nil
+	}
+	b := sxy / sxx
+	var ssr float64
+	meat := make([]float64, pn.teams)
+	for i := range xr {
+		u := yr[i] - b*xr[i]
+		ssr += u * u
+		meat[pn.team[i]] += xr[i] * u
+	}
+	var m float64
+	for _, s := range meat {
+		m += s * s
+	}
+	g := float64(pn.teams)
+	df := float64(res.DF)
+	se := math.Sqrt(ssr / df / sxx)
+	cse := math.Sqrt(g / (g - 1) * m / (sxx * sxx))
+	// Back to the original units: x and y were scaled by 2^-ex and 2^-ey.
+	unit := func(v float64) float64 { return math.Ldexp(v, ey-ex) }
+	res.Slope, res.SE, res.ClusterSE = unit(b), unit(se), unit(cse)
+	res.T, res.P = tStat(b, se, df)
+	res.SlopeLow, res.SlopeHigh = tInterval(res.Slope, res.SE, df)
+	res.ClusterT, res.ClusterP = tStat(b, cse, g-1)
+	res.ClusterSlopeLow, res.ClusterSlopeHigh = tInterval(res.Slope, res.ClusterSE, g-1)
+
+	r := sxy / (math.Sqrt(sxx) * math.Sqrt(syy))
+	res.R = math.Max(-1, math.Min(1, r))
+	res.RLow, res.RHigh = FisherCI(res.R, res.DF+2, 0.95)
+	toR := math.Sqrt(sxx) / math.Sqrt(syy)
+	q := tQuantile975(g - 1)
+	res.RClusterLow = math.Max(-1, math.Min(1, (b-q*cse)*toR))
+	res.RClusterHigh = math.Max(-1, math.Min(1, (b+q*cse)*toR))
+	return res, xr, yr
+}
+
+// negligible is the share of a variable's sum of squares below which its
+// residual after removing team and period effects counts as zero: the sweep
+// leaves rounding of about 1e-16 relative where the effects explain
+// everything.
+const negligible = 1e-24
+
+func sumSqDev(v []float64) float64 {
+	var mean float64
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	var s float64
+	for _, x := range v {
+		s += (x - mean) * (x - mean)
+	}
+	return s
+}
+
+func undefinedWithin() WithinResult {
+	nan := math.NaN()
+	return WithinResult{
+		Slope: nan, SE: nan, T: nan, P: nan, SlopeLow: nan, SlopeHigh: nan,
+		ClusterSE: nan, ClusterT: nan, ClusterP: nan, ClusterSlopeLow: nan, ClusterSlopeHigh: nan,
+		R: nan, RLow: nan, RHigh: nan, RClusterLow: nan, RClusterHigh: nan,
+	}
+}
+
+// tStat returns t = b/se and its two-sided p with df degrees of freedom; a
+// zero se (a perfect fit) gives t = ±Inf and p = 0.
+func tStat(b, se, df float64) (t, p float64) {
+	switch {
+	case se == 0 && b == 0:
+		return math.NaN(), math.NaN()
+	case se == 0:
+		return math.Copysign(math.Inf(1), b), 0
+	}
+	t = b / se
+	return t, TTwoSidedP(t, df)
+}
+
+// tInterval returns est ± t_{0.975, df}·se.
+func tInterval(est, se, df float64) (lo, hi float64) {
+	q := tQuantile975(df)
+	return est - q*se, est + q*se
+}
+
+// tQuantile975 is the 0.975 quantile of Student's t with df degrees of
+// freedom (R's qt(0.975, df)); NaN when df ≤ 0.
+func tQuantile975(df float64) float64 {
+	if !(df > 0) {
+		return math.NaN()
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.975)
+}
+
+// fePanel describes the team and period fixed effects of a set of rows and
+// removes them from any variable measured on those rows.
+type fePanel struct {
+	n, teams, periods, comps int
+	team                     []int   // team index of each row
+	col                      []int   // period-dummy column of each row; −1 for a reference period
+	rows                     [][]int // rows of each team
+	q                        int     // period-dummy columns (periods − components)
+	chol                     mat.Cholesky
+	ok                       bool // false when the period normal equations are singular
+}
+
+// newFEPanel indexes teams and periods in order of first appearance and
+// builds their fixed-effects panel; see newFEPanelCodes.
+func newFEPanel(team []string, period []int) *fePanel {
+	teamOf := map[string]int{}
+	periodOf := map[int]int{}
+	tc := make([]int, len(team))
+	pc := make([]int, len(team))
+	for i := range team {
+		ti, seen := teamOf[team[i]]
+		if !seen {
+			ti = len(teamOf)
+			teamOf[team[i]] = ti
+		}
+		pi, seen := periodOf[period[i]]
+		if !seen {
+			pi = len(periodOf)
+			periodOf[period[i]] = pi
+		}
+		tc[i], pc[i] = ti, pi
+	}
+	return newFEPanelCodes(tc, len(teamOf), pc, len(periodOf))
+}
+
+// newFEPanelCodes builds the panel of rows whose team codes lie in
+// [0, nTeams) and period codes in [0, nPeriods); codes without rows are
+// left out and the rest numbered in order of first appearance. It finds the
+// connected groups of the bipartite team–period graph, drops the first period
+// of each group as its reference, and factorises the Gram matrix of the
+// team-demeaned period dummies, D'M_team D = diag(counts) − Σ_i d_i d_i'/n_i,
+// where d_i counts team i's rows in each period.
+func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int) *fePanel {
+	n := len(teamCode)
+	pn := &fePanel{n: n, team: make([]int, n), col: make([]int, n), ok: true}
+	teamIdx := make([]int, nTeams)
+	periodIdx := make([]int, nPeriods)
+	for i := range teamIdx {
+		teamIdx[i] = -1
+	}
+	for i := range periodIdx {
+		periodIdx[i] = -1
+	}
+	pidx := make([]int, n)
+	for i := range teamCode {
+		ti := teamIdx[teamCode[i]]
+		if ti < 0 {
+			ti = pn.teams
+			teamIdx[teamCode[i]] = ti
+			pn.teams++
+			pn.rows = append(pn.rows, nil)
+		}
+		pn.team[i] = ti
+		pn.rows[ti] = append(pn.rows[ti], i)
+		pi := periodIdx[periodCode[i]]
+		if pi < 0 {
+			pi = pn.periods
+			periodIdx[periodCode[i]] = pi
+			pn.periods++
+		}
+		pidx[i] = pi
+	}
+
+	// Union–find over nodes 0..teams−1 (teams) and teams.. (periods).
+	parent := make([]int, pn.teams+pn.periods)
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(a int) int {
+		for parent[a] != a {
+			parent[a] = parent[parent[a]]
+			a = parent[a]
+		}
+		return a
+	}
+	for i := range pidx {
+		a, b := find(pn.team[i]), find(pn.teams+pidx[i])
+		if a != b {
+			parent[a] = b
+		}
+	}
+	// The reference of each group is its first-seen period.
+	refOf := map[int]bool{}
+	colOf := make([]int, pn.periods)
+	for pi := 0; pi < pn.periods; pi++ {
+		root := find(pn.teams + pi)
+		if !refOf[root] {
+			refOf[root] = true
+			colOf[pi] = -1
+			continue
+		}
+		colOf[pi] = pn.q
+		pn.q++
+	}
+	pn.comps = len(refOf)
+	for i := range pidx {
+		pn.col[i] = colOf[pidx[i]]
+	}
+	if pn.q == 0 {
+		return pn
+	}
+	// The upper triangle of the q×q Gram matrix, row-major.
+	q := pn.q
+	data := make([]float64, q*q)
+	counts := make([]float64, q)
+	var cols []int
+	for _, rows := range pn.rows {
+		cols = cols[:0]
+		for _, r := range rows {
+			c := pn.col[r]
+			if c < 0 {
+				continue
+			}
+			if counts[c] == 0 {
+				cols = append(cols, c)
+			}
+			counts[c]++
+		}
+		ni := float64(len(rows))
+		for _, c := range cols {
+			data[c*q+c] += counts[c]
+		}
+		for ai, c := range cols {
+			for _, d := range cols[ai:] {
+				data[min(c, d)*q+max(c, d)] -= counts[c] * counts[d] / ni
+			}
+		}
+		for _, c := range cols {
+			counts[c] = 0
+		}
+	}
+	a := mat.NewSymDense(q, data)
+	pn.ok = pn.chol.Factorize(a)
+	return pn
+}
+
+// residualize returns the residuals of v (one value per row) on the team and
+// period dummies.
+func (pn *fePanel) residualize(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for _, rows := range pn.rows {
+		g := make([]float64, len(rows))
+		for k, r := range rows {
+			g[k] = v[r]
+		}
+		centre(g)
+		for k, r := range rows {
+			out[r] = g[k]
+		}
+	}
+	if pn.q == 0 {
+		return out
+	}
+	// Period effects: solve (D'M D) γ = D'M v; D'M v is the per-column sum
+	// of the team-demeaned values (the team-mean part sums to zero).
+	rhs := mat.NewVecDense(pn.q, nil)
+	for i, c := range pn.col {
+		if c >= 0 {
+			rhs.SetVec(c, rhs.AtVec(c)+out[i])
+		}
+	}
+	var gamma mat.VecDense
+	if err := pn.chol.SolveVecTo(&gamma, rhs); err != nil {
+		for i := range out {
+			out[i] = math.NaN()
+		}
+		return out
+	}
+	effect := func(r int) float64 {
+		if c := pn.col[r]; c >= 0 {
+			return gamma.AtVec(c)
+		}
+		return 0
+	}
+	// Residual: ṽ − (Dγ − team mean of Dγ).
+	for _, rows := range pn.rows {
+		var mean float64
+		for _, r := range rows {
+			mean += effect(r)
+		}
+		mean /= float64(len(rows))
+		for _, r := range rows {
+			out[r] -= effect(r) - mean
+		}
+	}
+	return out
+}
