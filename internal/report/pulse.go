@@ -43,8 +43,15 @@ type RoundResults struct {
 	K         int
 	// Units are the shown units within the scope, in tree order.
 	Units []UnitResult
-	// Hidden counts units in scope that had respondents but are not shown.
-	Hidden        int
+	// Released says whether the round's results may be shown
+	// (pulse.Round.Released); an open round has participation only.
+	Released bool
+	// Hidden counts the storage groups in scope whose answers are counted
+	// in a unit above them (a released round's, so it never changes).
+	Hidden int
+	// Total is the participation of the viewer's whole scope, when at
+	// least k were invited there (nil otherwise).
+	Total         *Participation
 	Participation []Participation
 	Comments      []CommentGroup
 	// Choices maps question id → unit id → option counts (shown units only).
@@ -71,12 +78,17 @@ type RoundInput struct {
 // different scopes see consistent numbers that cannot be subtracted.
 func BuildRoundResults(in RoundInput) *RoundResults {
 	k := in.Round.MinGroup
-	vis := privacy.Decide(in.Tree, in.Respondents, k)
-	res := &RoundResults{Round: in.Round, Questions: in.Questions, K: vis.K(), Choices: map[int64]map[int64][]int{}}
+	respondents, scores, texts, choices := in.Respondents, in.Scores, in.Texts, in.ChoiceRows
+	if !in.Round.Released() {
+		// Whatever the caller read, an open round shows no answer.
+		respondents, scores, texts, choices = nil, nil, nil, nil
+	}
+	vis := privacy.Decide(in.Tree, respondents, k)
+	res := &RoundResults{Round: in.Round, Questions: in.Questions, K: vis.K(), Released: in.Round.Released(), Choices: map[int64]map[int64][]int{}}
 
 	// Per unit (direct) totals by question.
 	direct := map[int64]map[int64]pulse.Totals{}
-	for _, r := range in.Scores {
+	for _, r := range scores {
 		if direct[r.UnitID] == nil {
 			direct[r.UnitID] = map[int64]pulse.Totals{}
 		}
@@ -100,7 +112,7 @@ func BuildRoundResults(in RoundInput) *RoundResults {
 		u := in.Tree.Unit(id)
 		res.Units = append(res.Units, UnitResult{Unit: u, Depth: u.Depth - top, Scores: pulse.Score(totals, in.Questions, vis.Count(id))})
 	}
-	for id, n := range in.Respondents {
+	for id, n := range respondents {
 		if n > 0 && !vis.Shown(id) && inScope(in.Tree, in.Scope, id) {
 			res.Hidden++
 		}
@@ -122,6 +134,9 @@ func BuildRoundResults(in RoundInput) *RoundResults {
 		}
 		res.Participation = append(res.Participation, p)
 	}
+	if inv, resp, ok := ParticipationIn(in.Tree, in.Scope, k, in.Invited, in.Responded); ok {
+		res.Total = &Participation{Unit: in.Tree.Unit(in.Scope), Invited: inv, Responded: resp, Rate: float64(resp) / float64(inv)}
+	}
 
 	// Comments go to the smallest shown unit that contains the writer's
 	// unit, and only if that unit is in scope.
@@ -131,7 +146,7 @@ func BuildRoundResults(in RoundInput) *RoundResults {
 	}
 	groups := map[[2]int64]*CommentGroup{}
 	var order [][2]int64
-	for _, t := range in.Texts {
+	for _, t := range texts {
 		at := vis.ShownAncestor(t.UnitID)
 		if at == 0 || !inScope(in.Tree, in.Scope, at) {
 			continue
@@ -162,7 +177,7 @@ func BuildRoundResults(in RoundInput) *RoundResults {
 		opts[q.ID] = len(q.Choices)
 	}
 	for _, id := range vis.ShownUnits(in.Scope) {
-		for _, c := range in.ChoiceRows {
+		for _, c := range choices {
 			if !in.Tree.Contains(id, c.UnitID) || c.Option < 0 || c.Option >= opts[c.QuestionID] {
 				continue
 			}
@@ -176,6 +191,31 @@ func BuildRoundResults(in RoundInput) *RoundResults {
 		}
 	}
 	return res
+}
+
+// ParticipationIn is how many were invited to a round and answered within
+// scope (0: everyone), from the counts per storage group, when it may be
+// shown: for the whole organisation when at least k were invited; for a
+// leader's unit when the participation decision (privacy.Decide on the
+// invited counts, the same as the participation table's) shows it. A
+// leader never sees the company's participation as their own.
+func ParticipationIn(tree *tandem.Tree, scope int64, k int, invited, responded pulse.UnitCounts) (inv, resp int, ok bool) {
+	if scope == 0 {
+		for u, n := range invited {
+			inv += n
+			resp += responded[u]
+		}
+		return inv, resp, inv > 0 && inv >= privacy.Threshold(k)
+	}
+	pvis := privacy.Decide(tree, invited, k)
+	if !pvis.Shown(scope) {
+		return 0, 0, false
+	}
+	for _, u := range tree.Subtree(scope) {
+		inv += invited[u]
+		resp += responded[u]
+	}
+	return inv, resp, inv > 0
 }
 
 func topDepth(tree *tandem.Tree, scope int64) int {

@@ -60,9 +60,27 @@ func (s *Server) dashboard(c echo.Context) error {
 	if len(all) > 26 {
 		all = all[:26]
 	}
-	rounds := make([]pulse.Round, len(all))
-	for i := range all {
-		rounds[len(all)-1-i] = all[i]
+	// Figures come from released rounds only, oldest first; the latest
+	// round (perhaps still open) gives participation in the user's scope.
+	var rounds []pulse.Round
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].Released() {
+			rounds = append(rounds, all[i])
+		}
+	}
+	if len(all) > 0 {
+		latest := all[0]
+		data["Latest"] = latest
+		invited, responded, err := s.store.Participation(ctx, latest.ID)
+		if err != nil {
+			return err
+		}
+		if inv, resp, ok := report.ParticipationIn(tree, sc, latest.MinGroup, invited, responded); ok {
+			data["LatestTotal"] = report.Participation{Unit: tree.Unit(sc), Invited: inv, Responded: resp, Rate: float64(resp) / float64(inv)}
+		}
+	}
+	if len(rounds) > 0 {
+		data["Shown"] = rounds[len(rounds)-1]
 	}
 	set, err := s.store.LoadRoundSet(ctx, rounds)
 	if err != nil {
@@ -98,7 +116,6 @@ func (s *Server) dashboard(c echo.Context) error {
 		data["Chart"] = lineChart(labels, series, 0, 100, "")
 		data["Columns"], data["Heat"] = heatmapView(report.BuildHeatmap(tree, sc, *prog, set))
 		data["Changes"] = report.BiggestChanges(tree, sc, set, 6)
-		data["Latest"] = all[0]
 	}
 	// The correlation headline: the report's defaults, for the program the
 	// chart shows.

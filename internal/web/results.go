@@ -237,6 +237,10 @@ func (s *Server) exportRound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !res.Released {
+		return tandem.Errorf(tandem.ECONFLICT, "Round %d is still open: its results are shown, and can be exported, once it closes on %s.",
+			res.Round.Seq, tandem.InZone(res.Round.ClosesAt, res.Round.TimeZone).Format("Mon 2 Jan 2006 15:04 MST"))
+	}
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="round-%d-results.csv"`, res.Round.ID))
 	c.Response().WriteHeader(http.StatusOK)
