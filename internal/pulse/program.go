@@ -118,12 +118,21 @@ func (p *Program) Validate(now time.Time) error {
 	return errs.err()
 }
 
-// unjoin lists the errors inside a joined error, or err alone.
+// unjoin lists the errors inside a joined error (and joined errors
+// inside it), or err alone.
 func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		if err == nil {
+			return nil
+		}
+		return []error{err}
 	}
-	return []error{err}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, unjoin(e)...)
+	}
+	return out
 }
 
 // FieldProblems lists the problems of a form by field: what Validate and
