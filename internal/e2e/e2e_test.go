@@ -55,15 +55,26 @@ type app struct {
 // the test.
 func newApp(t *testing.T) *app {
 	t.Helper()
+	return newAppAt(t, time.Time{})
+}
+
+// newAppAt is newApp whose server and store clocks stand still at now (the
+// machine's clock when now is zero), for journeys about dates.
+func newAppAt(t *testing.T, now time.Time) *app {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
+	var clock func() time.Time
+	if !now.IsZero() {
+		clock = func() time.Time { return now }
+	}
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{Now: clock})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	logs := &serverLog{t: t}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := web.New(web.Config{Addr: "127.0.0.1:0", Version: "e2e"}, st, logger)
+	srv, err := web.New(web.Config{Addr: "127.0.0.1:0", Version: "e2e", Now: clock}, st, logger)
 	if err != nil {
 		t.Fatalf("build web server: %v", err)
 	}
