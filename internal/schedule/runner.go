@@ -1,9 +1,11 @@
 // Package schedule runs Tandem's background work: a gocron v2 scheduler
-// with one job per active program (creating rounds exactly once per
-// scheduled slot), housekeeping that closes rounds and queues reminders,
-// and the outbox worker that delivers messages with retries. Every job body
-// takes the current time as an argument, so tests can run "next Monday
-// 09:00" without waiting for it.
+// with one job per active program, fired at the slots pulse computes for
+// its cadence (creating rounds exactly once per slot, as pulse plans and
+// admits them), housekeeping that catches up missed slots, closes rounds
+// and queues reminders, and the outbox worker that delivers messages with
+// retries. The rules of the round lifecycle live in pulse; this package
+// only runs them. Every job body takes the current time as an argument, so
+// tests can run "next Monday 09:00" without waiting for it.
 package schedule
 
 import (
