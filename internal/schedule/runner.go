@@ -58,6 +58,17 @@ func (r *Runner) FireProgram(ctx context.Context, programID int64, now time.Time
 	var round pulse.Round
 	made := false
 	for _, slot := range p.DueSlots(sched, now, last, hadRound) {
+		if hadRound && slot.Equal(last) {
+			// Made already (a repeated firing, or housekeeping's catch-up
+			// every minute): a read, not a write transaction.
+			if rd, ok, err := r.store.RoundAt(ctx, p.ID, slot); err != nil {
+				return rd, made, err
+			} else if ok {
+				rd.ProgramName, rd.TimeZone = p.Name, p.Cadence.Zone
+				round = rd
+				continue
+			}
+		}
 		rd, created, err := r.createRound(ctx, &p, slot, false, now)
 		if pulse.IsDayTaken(err) {
 			r.log.Info("scheduled round skipped: a round of the program already started that day", "program", p.ID, "slot", slot, "reason", err)

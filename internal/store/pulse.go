@@ -1073,6 +1073,15 @@ var drawResponseID = func() (int64, error) {
 	}
 }
 
+// RoundAt returns the program's round of a slot, if it has one.
+func (s *Store) RoundAt(ctx context.Context, programID int64, slot time.Time) (pulse.Round, bool, error) {
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? AND scheduled_at = ?", programID, slot.Unix()))
+	if err == sql.ErrNoRows {
+		return r, false, nil
+	}
+	return r, err == nil, err
+}
+
 // LatestScheduledSlot returns the slot of the program's latest scheduled
 // (not sent-now) round.
 func (s *Store) LatestScheduledSlot(ctx context.Context, programID int64) (time.Time, bool, error) {
