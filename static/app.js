@@ -44,7 +44,7 @@
       var repeat = val("repeat"), on = val("on");
       form.querySelectorAll("[data-for]").forEach(function (el) {
         var ok = el.getAttribute("data-for").split(" ").indexOf(repeat) >= 0;
-        var needOn = el.getAttribute("data-on");
+        var needOn = el.getAttribute("data-by");
         if (ok && needOn && repeat !== "weekly") { ok = needOn === on; }
         el.hidden = !ok;
       });
@@ -53,7 +53,8 @@
       var opt = preset && preset.options[preset.selectedIndex];
       if (!opt || !opt.value) { return; }
       presetFields.forEach(function (n) {
-        var v = opt.getAttribute("data-" + n), el = form.elements.namedItem(n);
+        // data-by, not data-on: templates read on* attributes as script.
+        var v = opt.getAttribute(n === "on" ? "data-by" : "data-" + n), el = form.elements.namedItem(n);
         if (v !== null && el) { el.value = v; }
       });
     }

@@ -51,7 +51,14 @@ func TestHRCreatesAFortnightlyProgramAndSeesTheRightNextDates(t *testing.T) {
 	typeInto(t, hr, "#name", "Mobile fortnightly")
 	do(t, hr, "choose the audience", chromedp.SetValue(chromedp.CSS("#audience"), fmt.Sprint(audience)))
 
-	// The preset fills in the fields; fields of other cadences hide.
+	// A preset fills in the fields; fields of other cadences hide.
+	pick(t, hr, "#preset", "monthly")
+	if v := run(t, hr, "read #on", chromedp.Value(chromedp.CSS("#on"))); v != "weekday" {
+		t.Errorf("after choosing the monthly preset #on = %q, want weekday", v)
+	}
+	if hidden := run(t, hr, "is the week of the month shown", chromedp.Evaluate[bool](`document.querySelector("#nth").closest("[data-for]").hidden`)); hidden {
+		t.Errorf("the week of the month is hidden for the monthly preset")
+	}
 	pick(t, hr, "#preset", "fortnightly")
 	for sel, want := range map[string]string{"#repeat": "weekly", "#weeks": "2", "#weekday": "1", "#at": "09:00"} {
 		if v := run(t, hr, "read "+sel, chromedp.Value(chromedp.CSS(sel))); v != want {
