@@ -236,8 +236,9 @@ func TestSendNowWhileARoundIsOpenIsRefusedOnTheProgramPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	app.srv.SetJobs(sched)
+	app.srv.now = func() time.Time { return formNow }
 	ctx := context.Background()
-	yesterday := time.Now().AddDate(0, 0, -1).Truncate(time.Second)
+	yesterday := formNow.AddDate(0, 0, -1)
 	if _, _, err := app.st.CreateRound(ctx, &app.program, yesterday, false, yesterday); err != nil {
 		t.Fatal(err)
 	}
@@ -259,6 +260,7 @@ func TestSendNowWhileARoundIsOpenIsRefusedOnTheProgramPage(t *testing.T) {
 
 func TestProgramPageSaysTheMoveToCadencesOnce(t *testing.T) {
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	app.srv.now = func() time.Time { return formNow }
 	db, err := sql.Open("sqlite3", "file:"+app.st.Path()+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
