@@ -346,10 +346,11 @@ func generate(ctx context.Context, path string, o options, now time.Time, rng *r
 	// No reminders: a reminder run while the report is timed would be
 	// background work the benchmark does not mean to measure.
 	p.ReminderDays = 0
+	p.Cadence.Start = now.AddDate(0, 0, -7*(o.weeks+2)).Format(time.DateOnly)
 	if err := st.SaveProgram(ctx, &p); err != nil {
 		return fmt.Errorf("save program: %w", err)
 	}
-	sched, err := pulse.ParseSchedule(p.Cron, p.TimeZone)
+	sched, err := p.Schedule()
 	if err != nil {
 		return err
 	}

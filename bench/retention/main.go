@@ -299,10 +299,11 @@ func generate(ctx context.Context, path string, o options, now time.Time) error 
 	prog.AudienceUnitID = tree.Roots()[0]
 	prog.Channel = pulse.ChannelLog
 	prog.ReminderDays = 0 // no reminder runs while the report is timed
+	prog.Cadence.Start = now.AddDate(0, 0, -7*(o.rounds+2)).Format(time.DateOnly)
 	if err := st.SaveProgram(ctx, &prog); err != nil {
 		return err
 	}
-	sched, err := pulse.ParseSchedule(prog.Cron, prog.TimeZone)
+	sched, err := prog.Schedule()
 	if err != nil {
 		return err
 	}

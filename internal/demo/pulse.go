@@ -99,7 +99,7 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 	p := pulse.Defaults()
 	p.Name = "Weekly pulse"
 	p.AudienceUnitID = tree.Roots()[0]
-	p.TimeZone = "Europe/Dublin"
+	p.Cadence.Zone = "Europe/Dublin"
 	p.WindowDays = 7
 	p.QuestionsPerRound = 8 // 3 index items, eNPS, internal service, 3 drivers
 	p.Channel = pulse.ChannelLog
@@ -108,14 +108,15 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 			p.QuestionIDs = append(p.QuestionIDs, q.ID)
 		}
 	}
+	start := now.AddDate(0, 0, -7*PulseWeeks-3)
+	p.Cadence.Start = start.Format(time.DateOnly)
 	if err := st.SaveProgram(ctx, &p); err != nil {
 		return nil, err
 	}
-	sched, err := pulse.ParseSchedule(p.Cron, p.TimeZone)
+	sched, err := p.Schedule()
 	if err != nil {
 		return nil, err
 	}
-	start := now.AddDate(0, 0, -7*PulseWeeks-3)
 	var slots []time.Time
 	for t := sched.Next(start); !t.After(now); t = sched.Next(t) {
 		slots = append(slots, t)
@@ -232,7 +233,7 @@ func clampRound(v, lo, hi float64) float64 {
 
 // Location is the program's time zone.
 func (h *History) Location() *time.Location {
-	if loc, err := tandem.LoadLocation(h.Program.TimeZone); err == nil {
+	if loc, err := tandem.LoadLocation(h.Program.Cadence.Zone); err == nil {
 		return loc
 	}
 	return time.UTC

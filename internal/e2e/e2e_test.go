@@ -55,22 +55,36 @@ type app struct {
 // the test.
 func newApp(t *testing.T) *app {
 	t.Helper()
-	return newAppWith(t, nil)
+	return newAppCore(t, time.Time{}, nil)
 }
 
 // newAppWith is newApp with a server configured by configure, whose
 // BaseURL is then the test server's own address.
 func newAppWith(t *testing.T, configure func(*web.Config)) *app {
+	return newAppCore(t, time.Time{}, configure)
+}
+
+// newAppAt is newApp whose server and store clocks stand still at now (the
+// machine's clock when now is zero), for journeys about dates.
+func newAppAt(t *testing.T, now time.Time) *app {
+	return newAppCore(t, now, nil)
+}
+
+func newAppCore(t *testing.T, now time.Time, configure func(*web.Config)) *app {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
+	var clock func() time.Time
+	if !now.IsZero() {
+		clock = func() time.Time { return now }
+	}
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{Now: clock})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	logs := &serverLog{t: t}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := web.Config{Addr: "127.0.0.1:0", Version: "e2e"}
+	cfg := web.Config{Addr: "127.0.0.1:0", Version: "e2e", Now: clock}
 	ts := httptest.NewUnstartedServer(nil)
 	if configure != nil {
 		cfg.BaseURL = "http://" + ts.Listener.Addr().String()

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -74,9 +75,10 @@ func TestHRCreatesProgramEmployeeAnswersOnPhoneHRSeesParticipationRise(t *testin
 		t.Fatalf("%d programs saved, want 1", len(programs))
 	}
 	p := programs[0]
-	if fmt.Sprint(p.ID) != m[1] || p.Name != "Mobile team pulse" || p.AudienceUnitID != audience || p.Cron != "0 9 * * 1" ||
-		p.TimeZone != "Europe/Berlin" || p.Channel != "email" || !p.Active || p.MinGroup != 5 || p.WindowDays != 5 {
-		t.Errorf("program saved as %+v, want Mobile team pulse for unit %d, weekly 0 9 * * 1 Europe/Berlin, email, active, defaults k=5 and 5 days", p, audience)
+	c := p.Cadence
+	if fmt.Sprint(p.ID) != m[1] || p.Name != "Mobile team pulse" || p.AudienceUnitID != audience || c.Kind != pulse.Weekly || c.Weeks != 1 ||
+		c.Weekday != time.Monday || c.Hour != 9 || c.Minute != 0 || c.Zone != "Europe/Berlin" || p.Channel != "email" || !p.Active || p.MinGroup != 5 || p.WindowDays != 5 {
+		t.Errorf("program saved as %+v, want Mobile team pulse for unit %d, every week on Monday 09:00 Europe/Berlin, email, active, defaults k=5 and 5 days", p, audience)
 	}
 	if len(p.QuestionIDs) == 0 {
 		t.Errorf("program saved with no questions in its pool; the form's default is the built-in bank")

@@ -15,51 +15,50 @@ import (
 // the answer form's values, whatever a person or a script may type. Seeds
 // are in testdata/fuzz/<target>/; run one with
 //
-//	go test ./internal/pulse -run '^$' -fuzz '^FuzzParseSchedule$' -fuzztime 20s
+//	go test ./internal/pulse -run '^$' -fuzz '^FuzzCronCadence$' -fuzztime 20s
 
-// FuzzParseSchedule: ParseSchedule never panics; it refuses with a field
-// error on "cron" or "timezone" that says what to write, or accepts a
-// schedule that has a next slot, after now, and slots that keep moving
-// forward.
-func FuzzParseSchedule(f *testing.F) {
-	for _, p := range Presets {
-		f.Add(p.Cron, "Europe/Berlin")
-	}
+// FuzzCronCadence: an admin's cron expression and a zone, as the form
+// sends them, never make ParseCadence or Schedule panic; they are refused
+// with a field error on "cron" or "timezone" that says what to write, or
+// accepted as a five-field expression without seconds or shorthand whose
+// slots, from a fixed date, keep moving forward.
+func FuzzCronCadence(f *testing.F) {
+	f.Add("0 9 * * 1", "Europe/Berlin")
+	f.Add("0 9 1-7,15-21 * 1", "Europe/Berlin")
 	f.Add("0 30 9 * * MON-FRI", "America/New_York")
 	f.Add("@weekly", "UTC")
 	f.Add("0 9 31 2 *", "Asia/Kolkata")
+	from := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, expr, zone string) {
-		s, err := ParseSchedule(expr, zone)
+		c, err := ParseCadence(CadenceInput{Repeat: "cron", Cron: expr, Zone: zone})
+		var s *Schedule
+		if err == nil {
+			s, err = c.Schedule()
+		}
 		if err != nil {
-			var te *tandem.Error
-			if !errors.As(err, &te) || te.Code != tandem.EINVALID || (te.Field != "cron" && te.Field != "timezone") {
-				t.Fatalf("ParseSchedule(%q, %q): %T %v, want a field error on cron or timezone", expr, zone, err, err)
-			}
-			if strings.TrimSpace(te.Message) == "" {
-				t.Fatalf("ParseSchedule(%q, %q): an error without a message", expr, zone)
-			}
-			if s != nil {
-				t.Fatalf("ParseSchedule(%q, %q) returned a schedule with its error", expr, zone)
+			for _, e := range unjoin(err) {
+				var te *tandem.Error
+				if !errors.As(e, &te) || te.Code != tandem.EINVALID || (te.Field != FieldCron && te.Field != FieldZone) {
+					t.Fatalf("cron %q zone %q: %T %v, want field errors on cron or timezone", expr, zone, e, e)
+				}
+				if strings.TrimSpace(te.Message) == "" {
+					t.Fatalf("cron %q zone %q: an error without a message", expr, zone)
+				}
 			}
 			return
 		}
-		if s.Location() == nil || !strings.HasPrefix(s.Crontab, "CRON_TZ=") {
-			t.Fatalf("ParseSchedule(%q, %q): location %v, crontab %q", expr, zone, s.Location(), s.Crontab)
+		if n := len(strings.Fields(c.Expr)); n != 5 || strings.HasPrefix(c.Expr, "@") {
+			t.Fatalf("cron %q accepted as %q: want five fields and no shorthand", expr, c.Expr)
 		}
-		now := time.Now()
-		next := s.Next(now)
-		if next.IsZero() || !next.After(now) {
-			t.Fatalf("ParseSchedule(%q, %q) accepted a schedule whose next slot after %v is %v", expr, zone, now, next)
-		}
-		prev := now
-		for _, u := range s.Upcoming(now, 3) {
+		prev := from
+		for _, u := range s.Upcoming(from, 3) {
 			if !u.After(prev) {
-				t.Fatalf("ParseSchedule(%q, %q): upcoming slot %v is not after %v", expr, zone, u, prev)
+				t.Fatalf("cron %q zone %q: upcoming slot %v is not after %v", expr, zone, u, prev)
 			}
 			prev = u
 		}
-		if s.Describe(now) == "" {
-			t.Fatalf("ParseSchedule(%q, %q): no description", expr, zone)
+		if c.Describe() == "" {
+			t.Fatalf("cron %q zone %q: no words", expr, zone)
 		}
 	})
 }

@@ -2,11 +2,8 @@ package pulse
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
-
-	"github.com/go-co-op/gocron/v2"
 
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -30,10 +27,13 @@ type Program struct {
 	// (and their subtrees) are left out.
 	AudienceUnitID int64
 	ExcludedUnits  []int64
-	// Cron is a 5-field (minute hour day month weekday) or 6-field (with
-	// seconds first) expression in TimeZone.
-	Cron     string
-	TimeZone string
+	// Cadence is when rounds start, in its zone (the program's zone).
+	Cadence Cadence
+	// Skips are the local dates (YYYY-MM-DD) HR chose to skip.
+	Skips []string
+	// CadenceNote is what the move from cron strings to cadences did to
+	// this program, shown on its page (see CadenceFromCron).
+	CadenceNote string
 	// WindowDays is how long a round stays open.
 	WindowDays int
 	// ReminderDays sends one reminder that many days after a round opens
@@ -56,156 +56,99 @@ type Program struct {
 	CreatedAt   time.Time
 }
 
-// Preset is a ready-made cadence.
-type Preset struct {
-	Key, Label, Cron string
-}
-
-// Presets are the cadences offered in the program form.
-var Presets = []Preset{
-	{"weekly", "Weekly, Monday 09:00", "0 9 * * 1"},
-	{"biweekly", "Every two weeks, Monday 09:00 (1st and 3rd Monday)", "0 9 1-7,15-21 * 1"},
-	{"monthly", "Monthly, first Monday 09:00", "0 9 1-7 * 1"},
-}
-
-// Defaults returns a program with Tandem's defaults.
+// Defaults returns a program with Tandem's defaults: weekly on Monday at
+// 09:00 UTC from start (YYYY-MM-DD), open five days. The program form
+// sets the zone to the organisation's and leaves the name empty.
 func Defaults() Program {
+	c, _ := PresetCadence("weekly", defaultStart, "UTC")
 	return Program{
-		Name: "Weekly pulse", Cron: Presets[0].Cron, TimeZone: "UTC", WindowDays: 5, ReminderDays: 2,
+		Name: "Weekly pulse", Cadence: c, WindowDays: 5, ReminderDays: 2,
 		QuestionsPerRound: 7, DriverCycle: 3, CoreEvery: 1, MinGroup: privacy.DefaultK, Channel: ChannelEmail, Active: true,
 	}
 }
 
-// Schedule is a program's parsed cadence.
-type Schedule struct {
-	cron gocron.Cron
-	loc  *time.Location
-	// Crontab is what gocron is given: the expression with its zone.
-	Crontab     string
-	WithSeconds bool
-}
+// defaultStart anchors Defaults' weekly cadence. Any Monday would do: a
+// weekly cadence has a slot every week from it.
+const defaultStart = "2024-01-01"
 
-// ParseSchedule checks a cron expression and an IANA zone and returns the
-// schedule, or an error that says what to write instead.
-func ParseSchedule(expr, zone string) (*Schedule, error) {
-	expr = strings.Join(strings.Fields(expr), " ")
-	if expr == "" {
-		return nil, tandem.FieldErrorf("cron", "give a cron expression such as \"0 9 * * 1\" (Mondays 09:00) or pick a preset")
-	}
-	if strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ=") || strings.HasPrefix(expr, "@every") {
-		return nil, tandem.FieldErrorf("cron", "write the cron expression without a zone or @every; choose the time zone separately")
-	}
-	zone = strings.TrimSpace(zone)
-	if zone == "" || strings.EqualFold(zone, "local") {
-		return nil, tandem.FieldErrorf("timezone", "give an IANA time zone such as Europe/Berlin or America/New_York")
-	}
-	loc, err := tandem.LoadLocation(zone)
-	if err != nil {
-		return nil, tandem.FieldErrorf("timezone", "%q is not a time zone Tandem knows; use an IANA name such as Europe/Berlin, America/New_York or UTC", zone)
-	}
-	fields := len(strings.Fields(expr))
-	if !strings.HasPrefix(expr, "@") && fields != 5 && fields != 6 {
-		return nil, tandem.FieldErrorf("cron", "%q has %d fields; a cron expression has 5 (minute hour day-of-month month day-of-week), or 6 with seconds first", expr, fields)
-	}
-	s := &Schedule{loc: loc, Crontab: "CRON_TZ=" + loc.String() + " " + expr, WithSeconds: fields == 6}
-	s.cron = gocron.NewDefaultCron(s.WithSeconds)
-	err = s.cron.IsValid(s.Crontab, loc, cronCheckFrom)
-	// An expression that never fires (31 February) is refused too. gocron
-	// reports it as ErrCronJobInvalid (a valid expression with no next run),
-	// and the person needs to hear that, not "not a valid cron expression".
-	if errors.Is(err, gocron.ErrCronJobInvalid) || (err == nil && s.cron.Next(cronCheckFrom).IsZero()) {
-		return nil, tandem.FieldErrorf("cron", "%q never happens; check the day and month", expr)
-	}
-	if err != nil {
-		return nil, tandem.FieldErrorf("cron", "%q is not a valid cron expression (%s); for example \"0 9 * * 1\" is Mondays at 09:00", expr, cleanCronErr(err))
-	}
-	return s, nil
-}
-
-// cronCheckFrom is where ParseSchedule looks for an expression's next
-// run: a fixed day, so that whether an expression is accepted never
-// depends on the day it is typed (the parser looks years ahead, so 29
-// February is found from any day).
-var cronCheckFrom = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func cleanCronErr(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
-		msg = msg[i+2:]
-	}
-	return msg
-}
-
-// Location is the schedule's zone.
-func (s *Schedule) Location() *time.Location { return s.loc }
-
-// Next returns the first slot strictly after t.
-func (s *Schedule) Next(t time.Time) time.Time { return s.cron.Next(t) }
-
-// Latest returns the latest slot at or before t that is after since, or the
-// zero time when there is none.
-func (s *Schedule) Latest(since, t time.Time) time.Time {
-	var last time.Time
-	for n := s.cron.Next(since); !n.IsZero() && !n.After(t); n = s.cron.Next(n) {
-		last = n
-	}
-	return last
-}
-
-// Upcoming returns the next n slots after t.
-func (s *Schedule) Upcoming(t time.Time, n int) []time.Time {
-	var out []time.Time
-	for i := 0; i < n; i++ {
-		t = s.cron.Next(t)
-		if t.IsZero() {
-			break
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
-// Validate checks a program and returns the first problem as a field error.
-func (p *Program) Validate() error {
+// Validate checks a program at now and returns every problem, each a
+// field error naming its field (joined; the first is the message). Besides
+// the settings' ranges it applies the cadence's guard rails over the next
+// 366 days: no two rounds on one local date, and no answer window longer
+// than the gap to the next round.
+func (p *Program) Validate(now time.Time) error {
+	var errs fieldErrors
 	p.Name = strings.TrimSpace(p.Name)
 	if p.Name == "" {
-		return tandem.FieldErrorf("name", "give the program a name")
+		errs.add(tandem.FieldErrorf("name", "give the program a name"))
 	}
 	if p.AudienceUnitID == 0 {
-		return tandem.FieldErrorf("audience", "choose the unit whose people this program asks")
+		errs.add(tandem.FieldErrorf("audience", "choose the unit whose people this program asks"))
 	}
 	for _, x := range p.ExcludedUnits {
 		if x == p.AudienceUnitID {
-			return tandem.FieldErrorf("excluded", "the audience unit itself cannot be excluded")
+			errs.add(tandem.FieldErrorf("excluded", "the audience unit itself cannot be left out"))
 		}
 	}
-	if _, err := ParseSchedule(p.Cron, p.TimeZone); err != nil {
-		return err
-	}
-	if p.WindowDays < 1 || p.WindowDays > 60 {
-		return tandem.FieldErrorf("window_days", "a round stays open 1 to 60 days")
-	}
 	if p.ReminderDays < 0 || (p.ReminderDays > 0 && p.ReminderDays >= p.WindowDays) {
-		return tandem.FieldErrorf("reminder_days", "the reminder must go out before the round closes: 0 (none) to %d days", p.WindowDays-1)
+		errs.add(tandem.FieldErrorf("reminder_days", "the reminder must go out before the round closes: 0 (none) to %d days", max(0, p.WindowDays-1)))
+	}
+	if err := p.CheckCadence(now); err != nil {
+		for _, e := range unjoin(err) {
+			errs.add(e)
+		}
 	}
 	if err := privacy.CheckThreshold(p.MinGroup); err != nil {
-		return err
+		errs.add(err)
 	}
 	if p.QuestionsPerRound < 1 || p.QuestionsPerRound > 30 {
-		return tandem.FieldErrorf("questions_per_round", "ask 1 to 30 questions per round (5–8 keeps it under a minute)")
+		errs.add(tandem.FieldErrorf("questions_per_round", "ask 1 to 30 questions per round (5–8 keeps it under a minute)"))
 	}
 	if p.DriverCycle < 1 || p.DriverCycle > 52 {
-		return tandem.FieldErrorf("driver_cycle", "cover every driver every 1 to 52 rounds")
+		errs.add(tandem.FieldErrorf("driver_cycle", "cover every driver every 1 to 52 rounds"))
 	}
 	if p.CoreEvery < 1 || p.CoreEvery > 52 {
-		return tandem.FieldErrorf("core_every", "ask the engagement index and eNPS every 1 to 52 rounds")
+		errs.add(tandem.FieldErrorf("core_every", "ask the engagement index and eNPS every 1 to 52 rounds"))
 	}
 	switch p.Channel {
 	case ChannelEmail, ChannelWebhook, ChannelTeams, ChannelLog:
 	default:
-		return tandem.FieldErrorf("channel", "%q is not a channel; use email, webhook, teams or log", p.Channel)
+		errs.add(tandem.FieldErrorf("channel", "%q is not a channel; use email, webhook, teams or log", p.Channel))
 	}
-	return nil
+	return errs.err()
+}
+
+// unjoin lists the errors inside a joined error (and joined errors
+// inside it), or err alone.
+func unjoin(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		if err == nil {
+			return nil
+		}
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, unjoin(e)...)
+	}
+	return out
+}
+
+// FieldProblems lists the problems of a form by field: what Validate and
+// ParseCadence return, for showing each beside its field. Problems not
+// about a field are under "".
+func FieldProblems(err error) map[string]string {
+	out := map[string]string{}
+	for _, e := range unjoin(err) {
+		var te *tandem.Error
+		if errors.As(e, &te) {
+			if _, ok := out[te.Field]; !ok {
+				out[te.Field] = te.Message
+			}
+		}
+	}
+	return out
 }
 
 // CheckPool checks that the rounds can cover the pool's drivers as asked,
@@ -230,16 +173,6 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // period a round's answers count for.
 func Period(slot time.Time, loc *time.Location) string {
 	return slot.In(loc).Format("2006-01-02")
-}
-
-// Describe says in words when a cron expression fires, for common shapes.
-func (s *Schedule) Describe(now time.Time) string {
-	next := s.Upcoming(now, 3)
-	var parts []string
-	for _, t := range next {
-		parts = append(parts, t.In(s.loc).Format("Mon 2 Jan 2006 15:04 MST"))
-	}
-	return fmt.Sprintf("next: %s", strings.Join(parts, "; "))
 }
 
 // Round is one sending of a program's questions.

@@ -1,7 +1,27 @@
 // Package pulse holds the rules of pulse programs: the question bank and
-// its drivers, programs and their schedules, which questions each round
+// its drivers, programs and their cadences, which questions each round
 // asks, how answers are checked and how scores are computed. It does no
 // I/O; the store keeps programs and rounds, the schedule package fires them.
+//
+// pulse owns the round lifecycle; each rule has one function here, and the
+// scheduler, the store and the pages call it:
+//
+//   - when rounds start: a Cadence (structured data, never a cron string
+//     typed by HR) is checked and parsed once into a Schedule by
+//     Cadence.Schedule, or Program.Schedule with the dates HR skipped;
+//     Schedule.Next, Upcoming and Calendar compute its slots, DST-correct
+//     in its zone; Cadence.Describe says it in words;
+//   - which slots are due, and which missed ones are caught up:
+//     Program.DueSlots;
+//   - a round's window, closing and reminder times and the day it counts
+//     for: Program.PlanRound (the store writes that plan);
+//   - whether a round may start at all (exactly once per slot, one round a
+//     day, "send now" refused while a round is open): Program.Admit;
+//   - the guard rails a cadence must pass (no two rounds a day, no window
+//     longer than the gap to the next round, no seconds, no @every):
+//     Program.CheckCadence, part of Program.Validate;
+//   - how programs stored with cron strings became cadences:
+//     CadenceFromCron and Program.MoveToCadence.
 package pulse
 
 import (

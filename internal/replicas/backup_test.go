@@ -112,7 +112,8 @@ func TestPgDumpRestoresTheDatabase(t *testing.T) {
 				t.Errorf("answering an open link after restore: %v", err)
 			}
 			// The sequences came along: a new round gets new ids.
-			r2, created, err := schedule.NewRunner(st, quietLog).SendNow(ctx, p.ID, time.Now().Add(store.ManualRoundGuard+time.Second))
+			// (after the first has closed: one round open at a time)
+			r2, created, err := schedule.NewRunner(st, quietLog).SendNow(ctx, p.ID, round.ClosesAt.Add(time.Second))
 			if err != nil || !created || r2.ID <= round.ID {
 				t.Errorf("a new round after restore: id %d, created %v, %v; want an id after %d", r2.ID, created, err, round.ID)
 			}

@@ -16,24 +16,31 @@ import (
 )
 
 // The scheduling tests' program fires every four seconds.
-const (
-	slot      = 4 * time.Second
-	everySlot = "*/4 * * * * *" // six fields: seconds first
-)
+const slot = 4 * time.Second
 
 // inFlightLimit is how many messages one replica hands to the SMTP server
 // at the same time: the outbox worker's default Parallel
 // (internal/schedule/outbox.go), which `tandem serve` does not change.
 const inFlightLimit = 8
 
-// fastProgram is a program for the whole company that starts a round
-// every slot, open for a day, without reminders, by email.
-func fastProgram(p *pulse.Program) {
-	p.Cron = everySlot
-	p.TimeZone = "UTC"
-	p.WindowDays = 1
-	p.ReminderDays = 0
-	p.Channel = pulse.ChannelEmail
+// fastProgram saves a program for the whole company that starts a round
+// every slot, open for a day, without reminders, by email. No form and no
+// SaveProgram takes a cadence that fires every few seconds (one round a
+// day at most): the test writes pulse's test cadence into the row itself.
+func (o *org) fastProgram(t *testing.T) pulse.Program {
+	t.Helper()
+	p := o.program(t, func(p *pulse.Program) {
+		p.Cadence.Zone = "UTC"
+		p.WindowDays = 1
+		p.ReminderDays = 0
+		p.Channel = pulse.ChannelEmail
+	})
+	fast := pulse.Cadence{Kind: pulse.TestInterval, Seconds: int(slot / time.Second), Zone: "UTC"}
+	if _, err := o.sql().Exec("UPDATE programs SET cadence = $1 WHERE id = $2", pulse.MarshalCadence(fast), p.ID); err != nil {
+		t.Fatalf("give program %d the test cadence: %v", p.ID, err)
+	}
+	p.Cadence = fast
+	return p
 }
 
 // mailFlags point a replica at the test's SMTP listener, with a short
@@ -65,7 +72,7 @@ func mailFlags(m *mailtest.Server) []string {
 func TestThreeReplicasCreateEachRoundOnceAndSendEachInvitationOnce(t *testing.T) {
 	o := newOrg(t, 24)
 	smtp := mailtest.NewServer(t)
-	p := o.program(t, fastProgram)
+	p := o.fastProgram(t)
 	rs := startReplicas(t, 3, func(i int) string { return o.db.replicaURL(t, i) }, mailFlags(smtp)...)
 
 	// About five rounds with all three replicas.
@@ -171,7 +178,7 @@ func TestThreeReplicasCreateEachRoundOnceAndSendEachInvitationOnce(t *testing.T)
 func TestLeaderKilledMidSendLosesNothingAndRepeatsAtMostTheMessagesInFlight(t *testing.T) {
 	o := newOrg(t, 24)
 	smtp := mailtest.NewServer(t)
-	p := o.program(t, fastProgram)
+	p := o.fastProgram(t)
 	rs := startReplicas(t, 3, func(i int) string { return o.db.replicaURL(t, i) }, mailFlags(smtp)...)
 
 	o.waitRounds(t, p.ID, func(s []time.Time) bool { return len(s) >= 2 }, 3*slot+10*time.Second, "two rounds")

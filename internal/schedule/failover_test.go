@@ -4,43 +4,36 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/tandem-hq/tandem/internal/pulse"
 )
 
-// When the replica that runs the jobs dies just before a slot, the next
-// leader fires at the following slot: it must create the missed round too
-// (its window is still open), each once.
-func TestNextFiringCreatesTheSlotALeaderMissed(t *testing.T) {
+// When the replica that runs the jobs dies just before a slot, gocron on
+// the next leader does not run the job it missed. The next leader's
+// housekeeping (every minute) catches up: it creates the missed round,
+// while its window is open, once.
+func TestCatchUpOfTheNextLeaderCreatesTheSlotTheOldOneMissed(t *testing.T) {
 	o := newTestOrg(t)
 	ctx := context.Background()
-	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), func(p *pulse.Program) {
-		p.Cron = "0 9 * * *" // daily
-		p.WindowDays = 5
-		p.ReminderDays = 0
-	})
+	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil) // Mondays 09:00 Berlin, open 5 days
 	runner := o.runner()
-	d1 := o.at0900(2026, 6, 8)
-	if _, created, err := runner.FireProgram(ctx, p.ID, d1); err != nil || !created {
-		t.Fatalf("first day: %v %v", created, err)
+	first := o.at0900(2026, 6, 8)
+	if _, created, err := runner.FireProgram(ctx, p.ID, first); err != nil || !created {
+		t.Fatalf("first Monday: %v %v", created, err)
 	}
-	// 9 June was missed; the new leader fires on 10 June.
-	d3 := d1.AddDate(0, 0, 2)
-	r, created, err := runner.FireProgram(ctx, p.ID, d3.Add(50*time.Millisecond))
-	if err != nil || !created || !r.ScheduledAt.Equal(d3) {
-		t.Fatalf("third day: round %v created %v err %v; want the round of %v", r.ScheduledAt, created, err, d3)
+	// The leader died before 15 June 09:00; the next one's housekeeping
+	// runs 40 seconds later.
+	missed := first.AddDate(0, 0, 7)
+	if n, err := runner.CatchUp(ctx, missed.Add(40*time.Second)); err != nil || n != 1 {
+		t.Fatalf("catch-up after the slot: made %d (%v), want 1", n, err)
 	}
 	rs := o.rounds(t, p.ID)
-	if len(rs) != 3 {
-		t.Fatalf("%d rounds, want 3 (the missed day included)", len(rs))
+	if len(rs) != 2 || !rs[0].ScheduledAt.Equal(missed) || !rs[1].ScheduledAt.Equal(first) {
+		t.Fatalf("rounds %v, want the missed Monday and the first", rs)
 	}
-	for i, want := range []time.Time{d3, d1.AddDate(0, 0, 1), d1} { // newest first
-		if !rs[i].ScheduledAt.Equal(want) {
-			t.Errorf("round %d at %v, want %v", i, rs[i].ScheduledAt, want)
-		}
+	// The next minute's housekeeping, and the job firing late, find it.
+	if n, err := runner.CatchUp(ctx, missed.Add(100*time.Second)); err != nil || n != 0 {
+		t.Errorf("a second catch-up made %d (%v), want 0", n, err)
 	}
-	// Firing again creates nothing.
-	if _, created, _ := runner.FireProgram(ctx, p.ID, d3.Add(time.Minute)); created {
-		t.Error("a repeated firing created a round")
+	if _, created, _ := runner.FireProgram(ctx, p.ID, missed.Add(time.Hour)); created {
+		t.Error("a late firing created a round")
 	}
 }

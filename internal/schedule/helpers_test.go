@@ -32,6 +32,13 @@ E6,femi@example.com,Femi Adeyemi,Acme/Support,E3,Lagos,2017-11-20
 // orgSize is how many people orgRoster invites to a program on Acme.
 const orgSize = 6
 
+// storeNow is the store's clock in these tests: the times it stamps
+// itself (a program's creation, checked against its cadence) are fixed.
+var storeNow = time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+
+// mondays0900Berlin is the cadence of the tests' programs.
+var mondays0900Berlin = pulse.Cadence{Kind: pulse.Weekly, Weeks: 1, Weekday: time.Monday, Hour: 9, Start: "2026-01-05", Zone: "Europe/Berlin"}
+
 // testOrg is a ready organisation in a real SQLite file.
 type testOrg struct {
 	st     *store.Store
@@ -45,7 +52,7 @@ func newTestOrg(t *testing.T) *testOrg {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tandem.db")
-	st, err := store.Open(ctx, path, store.Options{})
+	st, err := store.Open(ctx, path, store.Options{Now: func() time.Time { return storeNow }})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -80,8 +87,7 @@ func (o *testOrg) newProgram(t *testing.T, created time.Time, change func(p *pul
 	ctx := context.Background()
 	p := pulse.Defaults()
 	p.AudienceUnitID = o.acme
-	p.Cron = "0 9 * * 1"
-	p.TimeZone = "Europe/Berlin"
+	p.Cadence = mondays0900Berlin
 	p.Channel = pulse.ChannelLog
 	if change != nil {
 		change(&p)
@@ -100,9 +106,9 @@ func (o *testOrg) newProgram(t *testing.T, created time.Time, change func(p *pul
 	return p
 }
 
-// setCreatedAt backdates a program. SaveProgram stamps created_at with the
-// machine's clock, not the test's fake one, and the runner does not create
-// rounds for slots before a program existed.
+// setCreatedAt dates a program's creation. SaveProgram stamps created_at
+// with the store's clock, not the test's fake one, and the runner does not
+// create rounds for slots before a program existed.
 func (o *testOrg) setCreatedAt(t *testing.T, id int64, created time.Time) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+o.path+"?_busy_timeout=5000")
@@ -177,7 +183,7 @@ func (o *testOrg) startScheduler(t *testing.T, clock clockwork.Clock, opt schedu
 }
 
 // waitDeadline bounds every wait for background work.
-const waitDeadline = 3 * time.Second
+const waitDeadline = 10 * time.Second
 
 // eventually polls cond until it holds or waitDeadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {

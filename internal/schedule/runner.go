@@ -1,9 +1,11 @@
 // Package schedule runs Tandem's background work: a gocron v2 scheduler
-// with one job per active program (creating rounds exactly once per
-// scheduled slot), housekeeping that closes rounds and queues reminders,
-// and the outbox worker that delivers messages with retries. Every job body
-// takes the current time as an argument, so tests can run "next Monday
-// 09:00" without waiting for it.
+// with one job per active program, fired at the slots pulse computes for
+// its cadence (creating rounds exactly once per slot, as pulse plans and
+// admits them), housekeeping that catches up missed slots, closes rounds
+// and queues reminders, and the outbox worker that delivers messages with
+// retries. The rules of the round lifecycle live in pulse; this package
+// only runs them. Every job body takes the current time as an argument, so
+// tests can run "next Monday 09:00" without waiting for it.
 package schedule
 
 import (
@@ -31,9 +33,12 @@ func NewRunner(st *store.Store, log *slog.Logger) *Runner {
 	return &Runner{store: st, log: log}
 }
 
-// FireProgram is the body of a program's job: it creates the round of the
-// latest slot at or before now. A double fire, a restart or another
-// replica firing the same slot finds the round made and creates nothing.
+// FireProgram is the body of a program's job: it creates the rounds of
+// the slots due at now (pulse.Program.DueSlots: the latest slot not after
+// now, and slots missed since the last round whose window is still open).
+// A double fire, a restart or another replica firing the same slot finds
+// the round made and creates nothing; a slot on a day a round was already
+// sent by hand is skipped and logged.
 func (r *Runner) FireProgram(ctx context.Context, programID int64, now time.Time) (pulse.Round, bool, error) {
 	p, err := r.store.Program(ctx, programID)
 	if err != nil {
@@ -42,49 +47,33 @@ func (r *Runner) FireProgram(ctx context.Context, programID int64, now time.Time
 	if !p.Active {
 		return pulse.Round{}, false, nil
 	}
-	sched, err := pulse.ParseSchedule(p.Cron, p.TimeZone)
+	sched, err := p.Schedule()
 	if err != nil {
 		return pulse.Round{}, false, err
 	}
-	// A job fires at its slot, perhaps a little late: the slot is the
-	// latest one not after now, looked for within the answer window.
-	// The window is counted in days of the program's zone, as the store
-	// counts closes_at: across a daylight-saving change a window of days is
-	// an hour shorter or longer than days × 24 h.
-	loc := sched.Location()
-	since := now.In(loc).AddDate(0, 0, -p.WindowDays)
-	if p.CreatedAt.After(since) {
-		since = p.CreatedAt.Add(-time.Second)
-	}
-	// Every slot since the last scheduled round whose window is still
-	// open gets its round: normally just the one that fired, but after a
-	// leader replica died, the slot it missed too. At most maxCatchUp.
 	last, hadRound, err := r.store.LatestScheduledSlot(ctx, p.ID)
 	if err != nil {
 		return pulse.Round{}, false, err
 	}
-	if hadRound && last.After(since) {
-		// From the last round itself: firing its slot again finds it.
-		since = last.Add(-time.Second)
-	}
-	var slots []time.Time
-	for t := sched.Next(since); !t.IsZero() && !t.After(now); t = sched.Next(t) {
-		// A round that would be closed already is not created.
-		if now.Before(t.In(loc).AddDate(0, 0, p.WindowDays)) {
-			slots = append(slots, t)
-		}
-	}
-	keep := maxCatchUp
-	if !hadRound {
-		keep = 1 // a program's first firing starts with the current slot only
-	}
-	if len(slots) > keep {
-		slots = slots[len(slots)-keep:]
-	}
 	var round pulse.Round
 	made := false
-	for _, slot := range slots {
+	for _, slot := range p.DueSlots(sched, now, last, hadRound) {
+		if hadRound && slot.Equal(last) {
+			// Made already (a repeated firing, or housekeeping's catch-up
+			// every minute): a read, not a write transaction.
+			if rd, ok, err := r.store.RoundAt(ctx, p.ID, slot); err != nil {
+				return rd, made, err
+			} else if ok {
+				rd.ProgramName, rd.TimeZone = p.Name, p.Cadence.Zone
+				round = rd
+				continue
+			}
+		}
 		rd, created, err := r.createRound(ctx, &p, slot, false, now)
+		if pulse.IsDayTaken(err) {
+			r.log.Info("scheduled round skipped: a round of the program already started that day", "program", p.ID, "slot", slot, "reason", err)
+			continue
+		}
 		if err != nil {
 			return rd, made, err
 		}
@@ -93,12 +82,10 @@ func (r *Runner) FireProgram(ctx context.Context, programID int64, now time.Time
 	return round, made, nil
 }
 
-// maxCatchUp bounds how many missed slots one firing creates.
-const maxCatchUp = 10
-
 // SendNow creates an extra round of the program starting now ("send a
-// round now" in the program page). A second click in the same second finds
-// the round made.
+// round now" in the program page). It is refused while a round of the
+// program is open or one started that day (pulse.Program.Admit); a second
+// click within pulse.ManualRoundGuard finds the round made.
 func (r *Runner) SendNow(ctx context.Context, programID int64, now time.Time) (pulse.Round, bool, error) {
 	p, err := r.store.Program(ctx, programID)
 	if err != nil {

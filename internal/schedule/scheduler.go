@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,8 +22,8 @@ type Options struct {
 	Clock clockwork.Clock
 	// Elector, when set, lets only the leader replica run jobs.
 	Elector gocron.Elector
-	// HousekeepEvery is how often rounds are closed and reminders queued
-	// (default one minute).
+	// HousekeepEvery is how often missed rounds are caught up, rounds
+	// closed and reminders queued (default one minute).
 	HousekeepEvery time.Duration
 	// DigestCron is when the weekly HR digest is queued, in UTC (default
 	// DigestCron); "-" turns it off.
@@ -58,9 +59,31 @@ type Scheduler struct {
 }
 
 type programJob struct {
-	id      uuid.UUID
-	crontab string
+	id uuid.UUID
+	// key is what the job was made from: the cadence, its zone and the
+	// skipped dates. A program whose key changed gets a new job.
+	key string
 }
+
+// jobKey names what a program's job runs on.
+func jobKey(p pulse.Program) string {
+	return pulse.MarshalCadence(p.Cadence) + " " + p.Cadence.Zone + " skip " + strings.Join(p.Skips, ",")
+}
+
+// cadenceCron lets gocron fire a program's job at the slots its schedule
+// computes (pulse.Schedule): gocron keeps the timer, pulse says when.
+type cadenceCron struct{ s *pulse.Schedule }
+
+func (c cadenceCron) IsValid(_ string, _ *time.Location, now time.Time) error {
+	if c.s.Next(now).IsZero() {
+		return fmt.Errorf("the cadence has no slot after %v", now)
+	}
+	return nil
+}
+
+// Next is in UTC, like gocron's own times, so that its check for a
+// repeated wall-clock time never mistakes two different slots for one.
+func (c cadenceCron) Next(last time.Time) time.Time { return c.s.Next(last).UTC() }
 
 // New builds a scheduler; Start starts it.
 func New(runner *Runner, st *store.Store, log *slog.Logger, opt Options) (*Scheduler, error) {
@@ -80,7 +103,15 @@ func New(runner *Runner, st *store.Store, log *slog.Logger, opt Options) (*Sched
 	}
 	s := &Scheduler{runner: runner, store: st, log: log, clock: opt.Clock, gc: gc, jobs: map[int64]programJob{}, stop: make(chan struct{})}
 	_, err = gc.NewJob(gocron.DurationJob(opt.HousekeepEvery), gocron.NewTask(func() {
-		if err := runner.Housekeep(s.ctx, s.clock.Now()); err != nil && s.ctx.Err() == nil {
+		now := s.clock.Now()
+		// gocron runs no job it missed: a replica that becomes the
+		// leader after a slot passed creates that slot's round here.
+		if n, err := runner.CatchUp(s.ctx, now); err != nil && s.ctx.Err() == nil {
+			log.Error("catch up missed rounds", "err", err)
+		} else if n > 0 {
+			log.Info("created rounds whose slot passed without them", "count", n)
+		}
+		if err := runner.Housekeep(s.ctx, now); err != nil && s.ctx.Err() == nil {
 			log.Error("housekeeping", "err", err)
 		}
 	}), gocron.WithName("housekeeping"), gocron.WithSingletonMode(gocron.LimitModeReschedule))
@@ -91,17 +122,13 @@ func New(runner *Runner, st *store.Store, log *slog.Logger, opt Options) (*Sched
 		opt.DigestCron = DigestCron
 	}
 	if opt.DigestCron != "-" {
-		sch, err := pulse.ParseSchedule(opt.DigestCron, "UTC")
-		if err != nil {
-			return nil, fmt.Errorf("digest schedule: %w", err)
-		}
-		_, err = gc.NewJob(gocron.CronJob(sch.Crontab, sch.WithSeconds), gocron.NewTask(func() {
+		_, err = gc.NewJob(gocron.CronJob("CRON_TZ=UTC "+opt.DigestCron, false), gocron.NewTask(func() {
 			if _, err := runner.Digest(s.ctx, s.clock.Now()); err != nil && s.ctx.Err() == nil {
 				log.Error("weekly digest", "err", err)
 			}
 		}), gocron.WithName("digest"), gocron.WithSingletonMode(gocron.LimitModeReschedule))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("digest schedule %q: %w", opt.DigestCron, err)
 		}
 	}
 	for _, p := range opt.Periodic {
@@ -171,8 +198,8 @@ func (s *Scheduler) Stop() error {
 }
 
 // Sync brings the jobs in line with the programs: a job per active program
-// with its current cadence, none for paused or deleted programs. Call it
-// after a program changes; no restart is needed.
+// with its current cadence and skipped dates, none for paused or deleted
+// programs. Call it after a program changes; no restart is needed.
 func (s *Scheduler) Sync(ctx context.Context) error {
 	programs, err := s.store.Programs(ctx)
 	if err != nil {
@@ -187,11 +214,8 @@ func (s *Scheduler) Sync(ctx context.Context) error {
 		}
 	}
 	for id, j := range s.jobs {
-		p, ok := want[id]
-		if ok {
-			if sch, err := pulse.ParseSchedule(p.Cron, p.TimeZone); err == nil && sch.Crontab == j.crontab {
-				continue
-			}
+		if p, ok := want[id]; ok && jobKey(p) == j.key {
+			continue
 		}
 		if err := s.gc.RemoveJob(j.id); err != nil {
 			s.log.Warn("remove program job", "program", id, "err", err)
@@ -202,23 +226,23 @@ func (s *Scheduler) Sync(ctx context.Context) error {
 		if _, ok := s.jobs[id]; ok {
 			continue
 		}
-		sch, err := pulse.ParseSchedule(p.Cron, p.TimeZone)
+		sch, err := p.Schedule()
 		if err != nil {
-			s.log.Error("program has an invalid schedule; it will not run", "program", id, "err", err)
+			s.log.Error("program has an invalid cadence; it will not run", "program", id, "err", err)
 			continue
 		}
-		programID := id
-		job, err := s.gc.NewJob(gocron.CronJob(sch.Crontab, sch.WithSeconds), gocron.NewTask(func() {
+		programID, key := id, jobKey(p)
+		job, err := s.gc.NewJob(gocron.CronJob(key, false), gocron.NewTask(func() {
 			if _, _, err := s.runner.FireProgram(s.ctx, programID, s.clock.Now()); err != nil && s.ctx.Err() == nil {
 				s.log.Error("create round", "program", programID, "err", err)
 			}
 		}), gocron.WithName(fmt.Sprintf("program-%d", programID)), gocron.WithTags("program"),
-			gocron.WithSingletonMode(gocron.LimitModeReschedule))
+			gocron.WithCronImplementation(cadenceCron{sch}), gocron.WithSingletonMode(gocron.LimitModeReschedule))
 		if err != nil {
 			s.log.Error("schedule program", "program", id, "err", err)
 			continue
 		}
-		s.jobs[id] = programJob{id: job.ID(), crontab: sch.Crontab}
+		s.jobs[id] = programJob{id: job.ID(), key: key}
 	}
 	return nil
 }
@@ -242,7 +266,8 @@ func (s *Scheduler) NextRun(programID int64) time.Time {
 	return time.Time{}
 }
 
-// SendNow starts an extra round of a program at once.
+// SendNow starts an extra round of a program at once, unless a round of
+// it is open or one started today (pulse.Program.Admit).
 func (s *Scheduler) SendNow(ctx context.Context, programID int64, now time.Time) (pulse.Round, bool, error) {
 	return s.runner.SendNow(ctx, programID, now)
 }

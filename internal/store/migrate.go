@@ -88,6 +88,11 @@ func (s *Store) tableExistsSQL() string {
 // returns the versions applied. A database whose schema is newer than this
 // binary is refused: running old code on it could lose data.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	return s.migrateTo(ctx, 0)
+}
+
+// migrateTo applies the pending migrations up to version upTo (0 for all).
+func (s *Store) migrateTo(ctx context.Context, upTo int) ([]int, error) {
 	ms, err := Migrations(s.engine)
 	if err != nil {
 		return nil, err
@@ -115,9 +120,17 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	}
 	var applied []int
 	for _, m := range ms[current:] {
+		if upTo > 0 && m.Version > upTo {
+			break
+		}
 		err := s.InTx(ctx, func(tx *Tx) error {
 			if _, err := tx.tx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+			}
+			if after := afterMigration[m.Name]; after != nil {
+				if err := after(ctx, tx); err != nil {
+					return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+				}
 			}
 			_, err := s.exec(ctx, tx.tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 				m.Version, m.Name, s.now().Unix())
@@ -129,6 +142,13 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		applied = append(applied, m.Version)
 	}
 	return applied, nil
+}
+
+// afterMigration holds the steps a migration needs besides its SQL, by the
+// migration's name (numbers may change when branches merge): they run in
+// the migration's transaction, after its SQL.
+var afterMigration = map[string]func(ctx context.Context, tx *Tx) error{
+	"cadences": moveProgramsToCadences,
 }
 
 // migrationLock keeps two processes from migrating at once. SQLite's single

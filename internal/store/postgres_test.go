@@ -25,6 +25,12 @@ func newPostgres(t *testing.T) *Store {
 // a store on it and drops the schema when the test ends.
 func OpenTestPostgres(t testing.TB, dsn string) *Store {
 	t.Helper()
+	return openTestPostgresWith(t, dsn, Options{})
+}
+
+// openTestPostgresWith is OpenTestPostgres with options.
+func openTestPostgresWith(t testing.TB, dsn string, opt Options) *Store {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -49,7 +55,7 @@ func OpenTestPostgres(t testing.TB, dsn string) *Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	st, err := Open(ctx, u.String(), Options{})
+	st, err := Open(ctx, u.String(), opt)
 	if err != nil {
 		t.Fatalf("open PostgreSQL store: %v", err)
 	}

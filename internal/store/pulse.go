@@ -118,16 +118,28 @@ func (s *Store) SetQuestionRetired(ctx context.Context, id int64, retired bool) 
 	return nil
 }
 
-const programColumns = `id, name, audience_unit_id, cron, timezone, window_days, reminder_days, questions_per_round,
+const programColumns = `id, name, audience_unit_id, cron, cadence, cadence_note, timezone, window_days, reminder_days, questions_per_round,
 	driver_cycle, core_every, min_group, channel, active, created_at`
 
 func scanProgram(sc interface{ Scan(...any) error }) (pulse.Program, error) {
 	var p pulse.Program
 	var created int64
-	err := sc.Scan(&p.ID, &p.Name, &p.AudienceUnitID, &p.Cron, &p.TimeZone, &p.WindowDays, &p.ReminderDays, &p.QuestionsPerRound,
+	var cron, cadence, zone string
+	err := sc.Scan(&p.ID, &p.Name, &p.AudienceUnitID, &cron, &cadence, &p.CadenceNote, &zone, &p.WindowDays, &p.ReminderDays, &p.QuestionsPerRound,
 		&p.DriverCycle, &p.CoreEvery, &p.MinGroup, &p.Channel, &p.Active, &created)
 	p.CreatedAt = fromUnix(created)
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	p.Cadence = pulse.Cadence{Zone: zone}
+	if cadence != "" {
+		// A cadence that does not read back leaves the program without
+		// one: its page says so and the scheduler skips it.
+		if c, cerr := pulse.UnmarshalCadence(cadence, zone); cerr == nil {
+			p.Cadence = c
+		}
+	}
+	return p, nil
 }
 
 // Programs returns every program with its exclusions and question pool.
@@ -177,8 +189,28 @@ func (s *Store) loadProgramSets(ctx context.Context, db queryer, p *pulse.Progra
 	if p.ExcludedUnits, err = s.ids(ctx, db, "SELECT unit_id FROM program_exclusions WHERE program_id = ? ORDER BY unit_id", p.ID); err != nil {
 		return err
 	}
-	p.QuestionIDs, err = s.ids(ctx, db, "SELECT question_id FROM program_questions WHERE program_id = ? ORDER BY question_id", p.ID)
+	if p.QuestionIDs, err = s.ids(ctx, db, "SELECT question_id FROM program_questions WHERE program_id = ? ORDER BY question_id", p.ID); err != nil {
+		return err
+	}
+	p.Skips, err = s.strings(ctx, db, "SELECT day FROM program_skips WHERE program_id = ? ORDER BY day", p.ID)
 	return err
+}
+
+func (s *Store) strings(ctx context.Context, db queryer, q string, args ...any) ([]string, error) {
+	rows, err := s.query(ctx, db, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) ids(ctx context.Context, db queryer, q string, args ...any) ([]int64, error) {
@@ -199,18 +231,34 @@ func (s *Store) ids(ctx context.Context, db queryer, q string, args ...any) ([]i
 }
 
 // SaveProgram creates (ID 0) or updates a program, with its exclusions and
-// question pool. An empty pool means every active built-in question.
+// question pool. An empty pool means every active built-in question. The
+// program is checked at the store's now (pulse.Program.Validate), and its
+// name must not be another program's. Saving clears the note the move to
+// cadences left.
 func (s *Store) SaveProgram(ctx context.Context, p *pulse.Program) error {
-	if err := p.Validate(); err != nil {
+	if err := p.Validate(s.now()); err != nil {
 		return err
 	}
 	return s.InTx(ctx, func(tx *Tx) error {
+		if s.engine == Postgres {
+			// Two programs saved at once must not both take a free name.
+			if _, err := s.exec(ctx, tx.tx, "SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?)", advisoryPrograms); err != nil {
+				return err
+			}
+		}
 		var exists int
 		if err := s.queryRow(ctx, tx.tx, "SELECT COUNT(*) FROM org_units WHERE id = ?", p.AudienceUnitID).Scan(&exists); err != nil {
 			return err
 		}
 		if exists == 0 {
 			return tandem.FieldErrorf("audience", "unit %d does not exist", p.AudienceUnitID)
+		}
+		var other string
+		err := s.queryRow(ctx, tx.tx, "SELECT name FROM programs WHERE LOWER(name) = LOWER(?) AND id <> ?", p.Name, p.ID).Scan(&other)
+		if err == nil {
+			return tandem.FieldErrorf("name", "a program called %q exists already; give this one another name", other)
+		} else if err != sql.ErrNoRows {
+			return err
 		}
 		if len(p.QuestionIDs) == 0 {
 			ids, err := s.ids(ctx, tx.tx, "SELECT id FROM questions WHERE builtin = ? AND retired = ? ORDER BY id", true, false)
@@ -227,19 +275,21 @@ func (s *Store) SaveProgram(ctx context.Context, p *pulse.Program) error {
 			return err
 		}
 		now := s.now().Unix()
+		c := p.Cadence
+		p.CadenceNote = ""
 		if p.ID == 0 {
-			p.ID, err = s.insert(ctx, tx.tx, `INSERT INTO programs (name, audience_unit_id, cron, timezone, window_days, reminder_days,
+			p.ID, err = s.insert(ctx, tx.tx, `INSERT INTO programs (name, audience_unit_id, cron, cadence, cadence_note, timezone, window_days, reminder_days,
 				questions_per_round, driver_cycle, core_every, min_group, channel, active, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.Name, p.AudienceUnitID, p.Cron, p.TimeZone, p.WindowDays, p.ReminderDays,
+				VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.Name, p.AudienceUnitID, c.Expr, pulse.MarshalCadence(c), c.Zone, p.WindowDays, p.ReminderDays,
 				p.QuestionsPerRound, p.DriverCycle, p.CoreEvery, p.MinGroup, p.Channel, p.Active, now, now)
 			if err != nil {
 				return err
 			}
 			p.CreatedAt = time.Unix(now, 0).UTC()
 		} else {
-			res, err := s.exec(ctx, tx.tx, `UPDATE programs SET name = ?, audience_unit_id = ?, cron = ?, timezone = ?, window_days = ?,
+			res, err := s.exec(ctx, tx.tx, `UPDATE programs SET name = ?, audience_unit_id = ?, cron = ?, cadence = ?, cadence_note = '', timezone = ?, window_days = ?,
 				reminder_days = ?, questions_per_round = ?, driver_cycle = ?, core_every = ?, min_group = ?, channel = ?, active = ?,
-				updated_at = ? WHERE id = ?`, p.Name, p.AudienceUnitID, p.Cron, p.TimeZone, p.WindowDays, p.ReminderDays,
+				updated_at = ? WHERE id = ?`, p.Name, p.AudienceUnitID, c.Expr, pulse.MarshalCadence(c), c.Zone, p.WindowDays, p.ReminderDays,
 				p.QuestionsPerRound, p.DriverCycle, p.CoreEvery, p.MinGroup, p.Channel, p.Active, now, p.ID)
 			if err != nil {
 				return err
@@ -267,14 +317,104 @@ func (s *Store) SaveProgram(ctx context.Context, p *pulse.Program) error {
 	})
 }
 
-// SetProgramActive pauses or resumes a program.
+// advisoryPrograms serialises saving programs on PostgreSQL.
+const advisoryPrograms = 0x7464_6d05
+
+// SetProgramActive pauses or resumes a program. A program resumes only if
+// it passes pulse.Program.Validate at the store's now: one the move to
+// cadences paused must get a cadence first.
 func (s *Store) SetProgramActive(ctx context.Context, id int64, active bool) error {
+	if active {
+		p, err := s.Program(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := p.Validate(s.now()); err != nil {
+			return tandem.Errorf(tandem.EINVALID, "%s cannot resume: %s Edit it to fix this first.", p.Name, strings.TrimSuffix(tandem.ErrorMessage(err), ".")+".")
+		}
+	}
 	res, err := s.exec(ctx, s.w, "UPDATE programs SET active = ?, updated_at = ? WHERE id = ?", active, s.now().Unix(), id)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return tandem.Errorf(tandem.ENOTFOUND, "program %d does not exist", id)
+	}
+	return nil
+}
+
+// SetSkip skips (skip true) or restores the program's round on a local
+// date (YYYY-MM-DD).
+func (s *Store) SetSkip(ctx context.Context, programID int64, day string, skip bool) error {
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		return tandem.FieldErrorf("day", "%q is not a date (YYYY-MM-DD)", day)
+	}
+	if _, err := s.Program(ctx, programID); err != nil {
+		return err
+	}
+	q := "DELETE FROM program_skips WHERE program_id = ? AND day = ?"
+	if skip {
+		q = "INSERT INTO program_skips (program_id, day) VALUES (?, ?) ON CONFLICT (program_id, day) DO NOTHING"
+	}
+	_, err := s.exec(ctx, s.w, q, programID, day)
+	return err
+}
+
+// ClearCadenceNote forgets the note the move to cadences left on a
+// program, once its page has shown it.
+func (s *Store) ClearCadenceNote(ctx context.Context, programID int64) error {
+	_, err := s.exec(ctx, s.w, "UPDATE programs SET cadence_note = '' WHERE id = ?", programID)
+	return err
+}
+
+// moveProgramsToCadences gives every program stored with a cron string
+// its cadence (pulse.Program.MoveToCadence), anchored on its last
+// scheduled round or, without one, its creation.
+func moveProgramsToCadences(ctx context.Context, tx *Tx) error {
+	s := tx.s
+	rows, err := s.query(ctx, tx.tx, "SELECT "+programColumns+" FROM programs WHERE cadence = '' ORDER BY id")
+	if err != nil {
+		return err
+	}
+	type legacy struct {
+		p    pulse.Program
+		cron string
+	}
+	var list []legacy
+	for rows.Next() {
+		p, err := scanProgram(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, legacy{p: p})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range list {
+		l := &list[i]
+		if err := s.queryRow(ctx, tx.tx, "SELECT cron FROM programs WHERE id = ?", l.p.ID).Scan(&l.cron); err != nil {
+			return err
+		}
+		if err := s.loadProgramSets(ctx, tx.tx, &l.p); err != nil {
+			return err
+		}
+		anchor := l.p.CreatedAt
+		var last sql.NullInt64
+		if err := s.queryRow(ctx, tx.tx, "SELECT MAX(scheduled_at) FROM rounds WHERE program_id = ? AND manual = ?", l.p.ID, false).Scan(&last); err != nil {
+			return err
+		}
+		if last.Valid {
+			anchor = fromUnix(last.Int64)
+		}
+		l.p.MoveToCadence(l.cron, anchor, s.now())
+		c := l.p.Cadence
+		if _, err := s.exec(ctx, tx.tx, "UPDATE programs SET cadence = ?, cadence_note = ?, cron = ?, active = ? WHERE id = ?",
+			pulse.MarshalCadence(c), l.p.CadenceNote, c.Expr, l.p.Active, l.p.ID); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -308,10 +448,6 @@ func inList(ids []int64) (string, []any) {
 	return ph, args
 }
 
-// ManualRoundGuard is how long after a manual round another manual round
-// of the same program is taken for a repeated click (see CreateRound).
-const ManualRoundGuard = time.Minute
-
 const roundColumns = "r.id, r.program_id, r.scheduled_at, r.seq, r.closes_at, COALESCE(r.remind_at, 0), r.reminded, r.closed, r.manual, r.min_group, r.period"
 
 func scanRound(sc interface{ Scan(...any) error }, extra ...any) (pulse.Round, error) {
@@ -323,52 +459,54 @@ func scanRound(sc interface{ Scan(...any) error }, extra ...any) (pulse.Round, e
 	return r, err
 }
 
-// CreateRound creates the round of program p for slot, with its questions,
-// one invitation per person in the audience and one outbox message per
-// invitation — all in one transaction. The round is unique on (program,
-// slot): when it exists already (a double fire, a restart, another
-// replica), nothing is written and created is false.
+// CreateRound creates the round of program p for slot as the program
+// plans it (pulse.Program.PlanRound: closing and reminder times, the day it
+// counts for), with its questions, one invitation per person in the
+// audience and one outbox message per invitation — all in one
+// transaction, and only if pulse.Program.Admit, shown the program's recent
+// rounds inside that transaction, lets it start:
 //
-// A manual round ("send a round now") has now as its slot, so a second
-// click a second later would be a new slot: instead, a manual round asked
-// for within ManualRoundGuard of the last one returns that one, not
-// created, and nobody is invited twice.
+//   - the round of a slot exists once (a double fire, a restart, another
+//     replica): the existing round is returned, created false;
+//   - a manual round ("send a round now", slot = now) is refused while
+//     another is open or one started that day, and a repeated click
+//     returns the round it started;
+//   - a scheduled slot on a day a round already started is skipped
+//     (pulse.ErrDayTaken).
 func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Time, manual bool, now time.Time) (r pulse.Round, created bool, err error) {
-	sched, err := pulse.ParseSchedule(p.Cron, p.TimeZone)
+	plan, err := p.PlanRound(slot, manual)
 	if err != nil {
 		return r, false, err
 	}
-	loc := sched.Location()
-	slot = slot.Truncate(time.Second)
-	closes := slot.In(loc).AddDate(0, 0, p.WindowDays)
-	var remind sql.NullInt64
-	if p.ReminderDays > 0 {
-		remind = sql.NullInt64{Int64: slot.In(loc).AddDate(0, 0, p.ReminderDays).Unix(), Valid: true}
-	}
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if manual {
-			if s.engine == Postgres { // SQLite's writer is one at a time already
-				if _, err := s.exec(ctx, tx.tx, "SELECT id FROM programs WHERE id = ? FOR UPDATE", p.ID); err != nil {
-					return err
-				}
-			}
-			recent, err := scanRound(s.queryRow(ctx, tx.tx, "SELECT "+roundColumns+` FROM rounds r
-				WHERE program_id = ? AND manual = ? AND created_at > ? ORDER BY id DESC LIMIT 1`, p.ID, true, now.Add(-ManualRoundGuard).Unix()))
-			if err == nil {
-				r = recent
-				return nil
-			} else if err != sql.ErrNoRows {
+		if s.engine == Postgres { // SQLite's writer is one at a time already
+			if _, err := s.exec(ctx, tx.tx, "SELECT id FROM programs WHERE id = ? FOR UPDATE", p.ID); err != nil {
 				return err
 			}
 		}
+		recent, err := s.roundsAround(ctx, tx.tx, p.ID, plan)
+		if err != nil {
+			return err
+		}
+		existing, err := p.Admit(plan, now, recent)
+		if err != nil {
+			return err
+		} else if existing != nil {
+			r = *existing
+			return nil
+		}
 		var id int64
 		var seq int
-		err := s.queryRow(ctx, tx.tx, `INSERT INTO rounds (program_id, scheduled_at, seq, closes_at, remind_at, manual, min_group, period, created_at)
+		var remind sql.NullInt64
+		if !plan.RemindAt.IsZero() {
+			remind = sql.NullInt64{Int64: plan.RemindAt.Unix(), Valid: true}
+		}
+		err = s.queryRow(ctx, tx.tx, `INSERT INTO rounds (program_id, scheduled_at, seq, closes_at, remind_at, manual, min_group, period, created_at)
 			VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rounds WHERE program_id = ?), ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (program_id, scheduled_at) DO NOTHING RETURNING id, seq`,
-			p.ID, slot.Unix(), p.ID, closes.Unix(), remind, manual, p.MinGroup, pulse.Period(slot, loc), now.Unix()).Scan(&id, &seq)
+			p.ID, plan.ScheduledAt.Unix(), p.ID, plan.ClosesAt.Unix(), remind, plan.Manual, plan.MinGroup, plan.Period, now.Unix()).Scan(&id, &seq)
 		if err == sql.ErrNoRows {
-			r, err = scanRound(s.queryRow(ctx, tx.tx, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? AND scheduled_at = ?", p.ID, slot.Unix()))
+			r, err = scanRound(s.queryRow(ctx, tx.tx, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? AND scheduled_at = ?", p.ID, plan.ScheduledAt.Unix()))
 			return err
 		} else if err != nil {
 			return s.wrapErr(err)
@@ -383,7 +521,7 @@ func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Tim
 				return err
 			}
 		}
-		if err := tx.invite(ctx, p, id, pulse.Period(slot, loc)); err != nil {
+		if err := tx.invite(ctx, p, id, plan.Period); err != nil {
 			return err
 		}
 		if err := tx.groupRound(ctx, id, p.AudienceUnitID, p.MinGroup); err != nil {
@@ -398,11 +536,33 @@ func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Tim
 		r, err = scanRound(s.queryRow(ctx, tx.tx, "SELECT "+roundColumns+" FROM rounds r WHERE id = ?", id))
 		return err
 	})
-	r.ProgramName, r.TimeZone = p.Name, p.TimeZone
+	r.ProgramName, r.TimeZone = p.Name, p.Cadence.Zone
 	if err != nil {
 		return r, false, err
 	}
 	return r, created, nil
+}
+
+// roundsAround returns what pulse.Program.Admit needs to see of a
+// program's rounds for a plan: the round of the same slot, the rounds not
+// yet closed, and those that started in the 62 days before the plan (a
+// window is at most 60 days; two more cover any change of clocks).
+func (s *Store) roundsAround(ctx context.Context, db queryer, programID int64, plan pulse.Round) ([]pulse.Round, error) {
+	rows, err := s.query(ctx, db, "SELECT "+roundColumns+` FROM rounds r WHERE r.program_id = ?
+		AND (r.scheduled_at >= ? OR r.closed = ?) ORDER BY r.scheduled_at`, programID, plan.ScheduledAt.AddDate(0, 0, -62).Unix(), false)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pulse.Round
+	for rows.Next() {
+		r, err := scanRound(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // invite creates the invitations of a round: everyone active on the
@@ -968,6 +1128,15 @@ var drawResponseID = func() (int64, error) {
 			return id, nil
 		}
 	}
+}
+
+// RoundAt returns the program's round of a slot, if it has one.
+func (s *Store) RoundAt(ctx context.Context, programID int64, slot time.Time) (pulse.Round, bool, error) {
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? AND scheduled_at = ?", programID, slot.Unix()))
+	if err == sql.ErrNoRows {
+		return r, false, nil
+	}
+	return r, err == nil, err
 }
 
 // LatestScheduledSlot returns the slot of the program's latest scheduled

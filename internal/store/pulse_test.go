@@ -25,7 +25,7 @@ func newProgram(t *testing.T, st *Store, size int) pulse.Program {
 	tree, _ := st.Tree(context.Background())
 	p := pulse.Defaults()
 	p.AudienceUnitID = tree.ByPath([]string{"Acme"}).ID
-	p.TimeZone = "Europe/Berlin"
+	p.Cadence.Zone = "Europe/Berlin"
 	if err := st.SaveProgram(context.Background(), &p); err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +81,8 @@ func TestARepeatedSendNowClickReturnsTheRoundJustStarted(t *testing.T) {
 		if err != nil || !created {
 			t.Fatalf("first click: created %v, %v", created, err)
 		}
-		if first.TimeZone != p.TimeZone || first.ProgramName != p.Name {
-			t.Errorf("the new round says zone %q, program %q; want %q, %q", first.TimeZone, first.ProgramName, p.TimeZone, p.Name)
+		if first.TimeZone != p.Cadence.Zone || first.ProgramName != p.Name {
+			t.Errorf("the new round says zone %q, program %q; want %q, %q", first.TimeZone, first.ProgramName, p.Cadence.Zone, p.Name)
 		}
 		// Two more clicks from two replicas, in later seconds: new slots,
 		// but within the guard of the first.
@@ -102,18 +102,23 @@ func TestARepeatedSendNowClickReturnsTheRoundJustStarted(t *testing.T) {
 		if msgs, _ := st.OutboxMessages(ctx, "pending", 100); len(msgs) != 5 {
 			t.Errorf("%d invitations queued after three clicks, want 5 (one each)", len(msgs))
 		}
-		// The schedule firing meanwhile is not a click: its round is made.
+		// A scheduled slot the same day is skipped: one round a day.
 		slot := click.Add(30 * time.Second)
-		if _, created, err := st.CreateRound(ctx, &p, slot, false, slot); err != nil || !created {
-			t.Errorf("a scheduled round 30 s after the click: created %v, %v", created, err)
+		if _, created, err := st.CreateRound(ctx, &p, slot, false, slot); created || !pulse.IsDayTaken(err) {
+			t.Errorf("a scheduled round 30 s after the click: created %v, %v; want it skipped (%v)", created, err, pulse.ErrDayTaken)
 		}
-		// A click after the guard is a new round.
-		later := click.Add(ManualRoundGuard + time.Second)
-		if r, created, err := st.CreateRound(ctx, &p, later, true, later); err != nil || !created || r.ID == first.ID {
-			t.Errorf("a click %v after the first: round %d, created %v, %v; want a new round", ManualRoundGuard+time.Second, r.ID, created, err)
+		// A click after the guard, while the round is open, is refused.
+		later := click.Add(pulse.ManualRoundGuard + time.Second)
+		if r, created, err := st.CreateRound(ctx, &p, later, true, later); created || tandem.ErrorCode(err) != tandem.ECONFLICT {
+			t.Errorf("a click %v after the first: round %d, created %v, %v; want a refusal: round 1 is open", pulse.ManualRoundGuard+time.Second, r.ID, created, err)
 		}
-		if rounds, _ := st.Rounds(ctx, p.ID); len(rounds) != 3 {
-			t.Errorf("%d rounds stored, want 3 (click, schedule, later click)", len(rounds))
+		// Once it has closed, a click is a new round.
+		after := first.ClosesAt.Add(time.Second)
+		if r, created, err := st.CreateRound(ctx, &p, after, true, after); err != nil || !created || r.ID == first.ID {
+			t.Errorf("a click after round 1 closed: round %d, created %v, %v; want a new round", r.ID, created, err)
+		}
+		if rounds, _ := st.Rounds(ctx, p.ID); len(rounds) != 2 {
+			t.Errorf("%d rounds stored, want 2 (the click, and the one after it closed)", len(rounds))
 		}
 	})
 }

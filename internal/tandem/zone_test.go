@@ -36,3 +36,24 @@ func TestInZoneShowsWallClockTimeAndFallsBackToUTC(t *testing.T) {
 		t.Errorf("an unknown zone gave %s, want 07:00 UTC", got)
 	}
 }
+
+func TestEveryZoneNameOfferedLoads(t *testing.T) {
+	if len(tandem.ZoneNames) < 300 {
+		t.Fatalf("%d zone names, want the whole tz database's canonical list", len(tandem.ZoneNames))
+	}
+	seen := map[string]bool{}
+	for _, z := range tandem.ZoneNames {
+		if seen[z] {
+			t.Errorf("zone %s listed twice", z)
+		}
+		seen[z] = true
+		if _, err := tandem.LoadLocation(z); err != nil {
+			t.Errorf("zone %s offered but does not load: %v", z, err)
+		}
+	}
+	for _, z := range []string{"UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"} {
+		if !seen[z] {
+			t.Errorf("zone %s not offered", z)
+		}
+	}
+}

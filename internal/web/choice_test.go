@@ -21,7 +21,7 @@ func TestEveryPageShowsTheSameProgramAndRemembersTheOneChosen(t *testing.T) {
 	// A second program listed before the first (by name) but with a higher
 	// id, so "first listed" and "lowest id" disagree.
 	second := pulse.Defaults()
-	second.Name, second.AudienceUnitID, second.TimeZone = "Aardvark pulse", app.units["Acme"], "Europe/Berlin"
+	second.Name, second.AudienceUnitID, second.Cadence.Zone = "Aardvark pulse", app.units["Acme"], "Europe/Berlin"
 	if err := app.st.SaveProgram(ctx, &second); err != nil {
 		t.Fatal(err)
 	}

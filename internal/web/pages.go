@@ -92,6 +92,14 @@ var funcs = template.FuncMap{
 	"nan":   func(v float64) bool { return math.IsNaN(v) },
 	"str":   func(v any) string { return fmt.Sprint(v) },
 	"id":    func(v int64) string { return strconv.FormatInt(v, 10) },
+	// invalid marks a form field that has a problem, pointing at the
+	// problem's text beside it (id FIELD-error).
+	"invalid": func(problems map[string]string, field string) template.HTMLAttr {
+		if problems[field] == "" {
+			return ""
+		}
+		return template.HTMLAttr(fmt.Sprintf(` aria-invalid="true" aria-describedby="%s-error"`, template.HTMLEscapeString(field)))
+	},
 	"localtime": func(t time.Time, zone string) string {
 		if t.IsZero() {
 			return ""

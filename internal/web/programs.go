@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -40,7 +41,20 @@ type programRow struct {
 	Audience string
 	NextRun  time.Time
 	Latest   *pulse.Round
-	Cadence  string
+	// Words is the cadence in words.
+	Words string
+}
+
+// orgZoneKey is the setting that holds the organisation's time zone: the
+// zone new programs start in. Setup sets it from the browser's zone.
+const orgZoneKey = "timezone"
+
+// orgZone returns the organisation's time zone, UTC until one is set.
+func (s *Server) orgZone(ctx context.Context) string {
+	if z, err := s.store.Setting(ctx, orgZoneKey); err == nil && z != "" {
+		return z
+	}
+	return "UTC"
 }
 
 func (s *Server) programsPage(c echo.Context) error {
@@ -55,7 +69,7 @@ func (s *Server) programsPage(c echo.Context) error {
 	}
 	var rows []programRow
 	for _, p := range programs {
-		row := programRow{Program: p, Cadence: cadenceLabel(p.Cron)}
+		row := programRow{Program: p, Words: p.Cadence.Describe()}
 		if u := tree.Unit(p.AudienceUnitID); u != nil {
 			row.Audience = u.Path
 		}
@@ -73,33 +87,41 @@ func (s *Server) programsPage(c echo.Context) error {
 		}
 		rows = append(rows, row)
 	}
-	return s.render(c, "programs", pageData{Title: "Pulse programs", Nav: "programs", Data: map[string]any{"Rows": rows}})
+	return s.render(c, "programs", pageData{Title: "Pulse programs", Nav: "programs", Data: map[string]any{
+		"Rows": rows, "OrgZone": s.orgZone(ctx), "Zones": tandem.ZoneNames,
+	}})
 }
 
-func cadenceLabel(cron string) string {
-	for _, p := range pulse.Presets {
-		if p.Cron == cron {
-			return p.Label
-		}
+// setOrgZone changes the organisation's time zone (new programs' default).
+func (s *Server) setOrgZone(c echo.Context) error {
+	zone := strings.TrimSpace(c.FormValue("timezone"))
+	if _, err := tandem.LoadLocation(zone); err != nil || zone == "" || strings.EqualFold(zone, "local") {
+		s.flash(c, fmt.Sprintf("%q is not a time zone Tandem knows; use an IANA name such as Europe/Berlin. The organisation's zone is unchanged.", zone))
+		return c.Redirect(http.StatusSeeOther, "/programs")
 	}
-	return "cron " + cron
+	if err := s.store.SetSetting(c.Request().Context(), orgZoneKey, zone); err != nil {
+		return err
+	}
+	s.audit(c, "settings.timezone", "organisation time zone "+zone)
+	s.flash(c, "New programs now start in "+zone+". Existing programs keep their own zone.")
+	return c.Redirect(http.StatusSeeOther, "/programs")
 }
 
 // programForm is the program form's values as typed.
 type programForm map[string]string
 
+// cadenceFields are the form fields of a cadence (see pulse.CadenceInput).
+var cadenceFields = []string{"preset", "repeat", "on", "weeks", "weekday", "nth", "day", "start", "at", "cron", "timezone"}
+
 func formOf(p pulse.Program) programForm {
+	in := p.Cadence.Input()
 	f := programForm{
-		"name": p.Name, "audience": strconv.FormatInt(p.AudienceUnitID, 10), "cron": p.Cron, "timezone": p.TimeZone,
+		"name": p.Name, "audience": strconv.FormatInt(p.AudienceUnitID, 10),
+		"preset": pulse.PresetKey(p.Cadence), "repeat": in.Repeat, "on": in.On, "weeks": in.Weeks, "weekday": in.Weekday, "nth": in.Nth,
+		"day": in.Day, "start": in.Start, "at": in.At, "cron": in.Cron, "timezone": in.Zone,
 		"window_days": strconv.Itoa(p.WindowDays), "reminder_days": strconv.Itoa(p.ReminderDays),
 		"questions_per_round": strconv.Itoa(p.QuestionsPerRound), "driver_cycle": strconv.Itoa(p.DriverCycle),
 		"core_every": strconv.Itoa(p.CoreEvery), "min_group": strconv.Itoa(p.MinGroup), "channel": p.Channel,
-		"preset": "custom",
-	}
-	for _, pr := range pulse.Presets {
-		if pr.Cron == p.Cron {
-			f["preset"] = pr.Key
-		}
 	}
 	var ex []string
 	for _, x := range p.ExcludedUnits {
@@ -114,23 +136,37 @@ func formOf(p pulse.Program) programForm {
 	return f
 }
 
+// cadenceOf reads the cadence of a form: a preset (with the form's start
+// date and zone), or the fields as typed.
+func cadenceOf(f programForm) (pulse.Cadence, error) {
+	if c, ok := pulse.PresetCadence(f["preset"], f["start"], f["timezone"]); ok {
+		// A preset's fields are what the form shows from now on.
+		in := c.Input()
+		f["repeat"], f["on"], f["weeks"], f["weekday"], f["nth"], f["day"], f["at"] = in.Repeat, in.On, in.Weeks, in.Weekday, in.Nth, in.Day, in.At
+		// The start and zone are still checked as typed.
+		_, err := pulse.ParseCadence(in)
+		return c, err
+	}
+	return pulse.ParseCadence(pulse.CadenceInput{Repeat: f["repeat"], On: f["on"], Weeks: f["weeks"], Weekday: f["weekday"], Nth: f["nth"],
+		Day: f["day"], Start: f["start"], At: f["at"], Cron: f["cron"], Zone: f["timezone"]})
+}
+
+// programFromForm reads the form into p and returns every problem found
+// (each a field error), checked at now the way the store will check it.
 func (s *Server) programFromForm(c echo.Context, p *pulse.Program) (programForm, error) {
 	f := programForm{}
-	for _, k := range []string{"name", "audience", "preset", "cron", "timezone", "window_days", "reminder_days", "questions_per_round", "driver_cycle", "core_every", "min_group", "channel"} {
+	for _, k := range append([]string{"name", "audience", "window_days", "reminder_days", "questions_per_round", "driver_cycle", "core_every", "min_group", "channel"}, cadenceFields...) {
 		f[k] = strings.TrimSpace(c.FormValue(k))
 	}
 	params, _ := c.FormParams()
 	f["excluded"] = strings.Join(params["excluded"], ",")
 	f["questions"] = strings.Join(params["questions"], ",")
+	var problems []error
 	p.Name = f["name"]
-	var err error
 	num := func(key, label string) int {
-		if err != nil {
-			return 0
-		}
 		v, e := strconv.Atoi(f[key])
 		if e != nil {
-			err = tandem.FieldErrorf(key, "%s must be a whole number", label)
+			problems = append(problems, tandem.FieldErrorf(key, "%s must be a whole number", label))
 		}
 		return v
 	}
@@ -141,22 +177,24 @@ func (s *Server) programFromForm(c echo.Context, p *pulse.Program) (programForm,
 	p.DriverCycle = num("driver_cycle", "the driver cycle")
 	p.CoreEvery = num("core_every", "the core cadence")
 	p.MinGroup = num("min_group", "the anonymity threshold")
+	saved := p.Cadence
+	cadence, err := cadenceOf(f)
 	if err != nil {
-		return f, err
-	}
-	p.Cron = f["cron"]
-	for _, pr := range pulse.Presets {
-		if f["preset"] == pr.Key {
-			p.Cron = pr.Cron
-			f["cron"] = pr.Cron
+		problems = append(problems, err)
+	} else {
+		p.Cadence = cadence
+		// A cron expression is for admins; HR may keep one an admin set.
+		if cadence.NeedsAdmin() && !isAdmin(c) && (saved.Kind != pulse.Cron || saved.Expr != cadence.Expr) {
+			problems = append(problems, tandem.FieldErrorf("cron", "only an admin can set a cron expression; choose weekly, monthly or quarterly"))
 		}
 	}
-	p.TimeZone, p.Channel = f["timezone"], f["channel"]
+	p.Channel = f["channel"]
 	p.ExcludedUnits = nil
 	for _, x := range params["excluded"] {
 		id, e := strconv.ParseInt(x, 10, 64)
 		if e != nil {
-			return f, tandem.FieldErrorf("excluded", "%q is not a unit", x)
+			problems = append(problems, tandem.FieldErrorf("excluded", "%q is not a unit", x))
+			continue
 		}
 		p.ExcludedUnits = append(p.ExcludedUnits, id)
 	}
@@ -164,33 +202,88 @@ func (s *Server) programFromForm(c echo.Context, p *pulse.Program) (programForm,
 	for _, x := range params["questions"] {
 		id, e := strconv.ParseInt(x, 10, 64)
 		if e != nil {
-			return f, tandem.FieldErrorf("questions", "%q is not a question", x)
+			problems = append(problems, tandem.FieldErrorf("questions", "%q is not a question", x))
+			continue
 		}
 		p.QuestionIDs = append(p.QuestionIDs, id)
 	}
-	return f, p.Validate()
+	if len(problems) == 0 {
+		return f, p.Validate(s.now())
+	}
+	// Validate too, for the problems of the fields that did parse; the
+	// first problem of a field is the one shown.
+	return f, errors.Join(append(problems, p.Validate(s.now()))...)
+}
+
+func isAdmin(c echo.Context) bool {
+	u := currentUser(c)
+	return u != nil && u.Role == tandem.RoleAdmin
 }
 
 func (s *Server) newProgramPage(c echo.Context) error {
+	ctx := c.Request().Context()
 	p := pulse.Defaults()
-	tree, err := s.store.Tree(c.Request().Context())
+	p.Name = ""
+	zone := s.orgZone(ctx)
+	// The first round is the next slot from today, in the org's zone.
+	p.Cadence, _ = pulse.PresetCadence("weekly", tandem.InZone(s.now(), zone).Format(time.DateOnly), zone)
+	tree, err := s.store.Tree(ctx)
 	if err != nil {
 		return err
 	}
 	if roots := tree.Roots(); len(roots) > 0 {
 		p.AudienceUnitID = roots[0]
 	}
-	return s.renderProgramForm(c, http.StatusOK, p, formOf(p), "")
+	return s.renderProgramForm(c, http.StatusOK, p, formOf(p), nil)
 }
 
-func (s *Server) renderProgramForm(c echo.Context, status int, p pulse.Program, f programForm, errMsg string) error {
+// cadencePreview is what the program form shows of a cadence: its words,
+// its next slots, and its problems by field.
+type cadencePreview struct {
+	Words    string            `json:"words"`
+	Next     []string          `json:"next"`
+	Problems map[string]string `json:"problems"`
+}
+
+// previewCadence reads the cadence fields and the answer window of a
+// form and says what they mean at now, with pulse's checks.
+func (s *Server) previewCadence(f programForm) cadencePreview {
+	out := cadencePreview{Problems: map[string]string{}}
+	c, err := cadenceOf(f)
+	if err != nil {
+		out.Problems = pulse.FieldProblems(err)
+		return out
+	}
+	p := pulse.Program{Cadence: c}
+	p.WindowDays, _ = strconv.Atoi(f["window_days"])
+	if err := p.CheckCadence(s.now()); err != nil {
+		out.Problems = pulse.FieldProblems(err)
+	}
+	sched, err := c.Schedule()
+	if err != nil {
+		return out
+	}
+	out.Words = c.Describe()
+	for _, t := range sched.Upcoming(s.now(), 5) {
+		out.Next = append(out.Next, t.In(sched.Location()).Format("Mon 2 Jan 2006 15:04 MST"))
+	}
+	return out
+}
+
+// cadencePreviewJSON answers the program form's script: the next five
+// slots of the cadence being typed, from the one place that computes them.
+func (s *Server) cadencePreviewJSON(c echo.Context) error {
+	f := programForm{"window_days": c.QueryParam("window_days")}
+	for _, k := range cadenceFields {
+		f[k] = strings.TrimSpace(c.QueryParam(k))
+	}
+	return c.JSON(http.StatusOK, s.previewCadence(f))
+}
+
+func (s *Server) renderProgramForm(c echo.Context, status int, p pulse.Program, f programForm, formErr error) error {
 	tree, err := s.store.Tree(c.Request().Context())
 	if err != nil {
 		return err
-	}
-	var schedule string
-	if sch, err := pulse.ParseSchedule(f["cron"], f["timezone"]); err == nil {
-		schedule = sch.Describe(s.now())
 	}
 	excluded := map[string]bool{}
 	for _, x := range strings.Split(f["excluded"], ",") {
@@ -213,16 +306,30 @@ func (s *Server) renderProgramForm(c echo.Context, status int, p pulse.Program, 
 	if p.ID != 0 {
 		title = "Edit " + p.Name
 	}
+	problems := pulse.FieldProblems(formErr)
+	summary := ""
+	switch n := len(problems); {
+	case formErr == nil:
+	case n == 1:
+		summary = tandem.ErrorMessage(formErr)
+	case n > 1:
+		summary = fmt.Sprintf("Nothing was saved: fix the %d problems marked below.", n)
+		if msg := problems[""]; msg != "" {
+			summary += " " + msg
+		}
+	default:
+		summary = tandem.ErrorMessage(formErr)
+	}
+	preview := s.previewCadence(f)
 	return s.renderStatus(c, status, "program_form", pageData{Title: title, Nav: "programs", Data: map[string]any{
-		"Program": p, "Form": f, "Error": errMsg, "Units": tree.Walk(), "Presets": pulse.Presets, "Excluded": excluded,
-		"Schedule": schedule, "Zones": commonZones, "Questions": qs, "Chosen": chosen,
+		"Program": p, "Form": f, "Error": summary, "Problems": problems, "Units": tree.Walk(), "Presets": pulse.Presets, "Excluded": excluded,
+		"Preview": preview, "Zones": tandem.ZoneNames, "Questions": qs, "Chosen": chosen, "Weekdays": weekdays, "Ordinals": pulse.Ordinals,
+		"Admin": isAdmin(c),
 	}})
 }
 
-// commonZones are offered in the form; any IANA name can be typed.
-var commonZones = []string{"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Berlin", "Europe/Paris", "Europe/Madrid",
-	"Europe/Warsaw", "Europe/Helsinki", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-	"America/Sao_Paulo", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney"}
+// weekdays are the weekday choices, Monday first.
+var weekdays = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 
 func (s *Server) createProgram(c echo.Context) error {
 	p := pulse.Defaults()
@@ -231,15 +338,18 @@ func (s *Server) createProgram(c echo.Context) error {
 		err = s.store.SaveProgram(c.Request().Context(), &p)
 	}
 	if code := tandem.ErrorCode(err); code == tandem.EINVALID {
-		return s.renderProgramForm(c, http.StatusBadRequest, p, f, tandem.ErrorMessage(err))
+		return s.renderProgramForm(c, http.StatusBadRequest, p, f, err)
 	} else if err != nil {
 		return err
 	}
 	s.syncJobs(c)
-	s.audit(c, "program.create", fmt.Sprintf("program %d %q, cron %q %s", p.ID, p.Name, p.Cron, p.TimeZone))
+	s.audit(c, "program.create", fmt.Sprintf("program %d %q: %s", p.ID, p.Name, p.Cadence.Describe()))
 	s.flash(c, "Created "+p.Name+". Rounds start on its schedule; use “Send a round now” to start one today.")
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/programs/%d", p.ID))
 }
+
+// calendarLength is how many of the next rounds the program page lists.
+const calendarLength = 8
 
 func (s *Server) programPage(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -263,10 +373,22 @@ func (s *Server) programPage(c echo.Context) error {
 	if s.jobs != nil {
 		next = s.jobs.NextRun(id)
 	}
-	var upcoming []time.Time
-	if sch, err := pulse.ParseSchedule(p.Cron, p.TimeZone); err == nil {
-		for _, t := range sch.Upcoming(s.now(), 3) {
-			upcoming = append(upcoming, t.In(sch.Location()))
+	var calendar []pulse.CalendarEntry
+	problem := ""
+	if sch, err := p.Schedule(); err == nil {
+		calendar = sch.Calendar(s.now(), calendarLength)
+	} else {
+		problem = tandem.ErrorMessage(err)
+	}
+	if err := p.Validate(s.now()); err != nil && problem == "" {
+		problem = tandem.ErrorMessage(err)
+	}
+	// The note of the move to cadences is said once, unless the program
+	// still needs a cadence.
+	note := p.CadenceNote
+	if note != "" && problem == "" {
+		if err := s.store.ClearCadenceNote(ctx, p.ID); err != nil {
+			return err
 		}
 	}
 	audience := ""
@@ -274,8 +396,34 @@ func (s *Server) programPage(c echo.Context) error {
 		audience = u.Path
 	}
 	return s.render(c, "program", pageData{Title: p.Name, Nav: "programs", Data: map[string]any{
-		"Program": p, "Rounds": rounds, "NextRun": next, "Upcoming": upcoming, "Audience": audience, "Cadence": cadenceLabel(p.Cron),
+		"Program": p, "Rounds": rounds, "NextRun": next, "Calendar": calendar, "Audience": audience, "Cadence": p.Cadence.Describe(),
+		"Note": note, "Problem": problem,
 	}})
+}
+
+// skipDate skips the program's round on a date, or restores it.
+func (s *Server) skipDate(skip bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := paramID(c, "id")
+		if err != nil {
+			return err
+		}
+		day := c.FormValue("day")
+		if err := s.store.SetSkip(c.Request().Context(), id, day, skip); err != nil {
+			return err
+		}
+		s.syncJobs(c)
+		verb := "restored"
+		if skip {
+			verb = "skipped"
+		}
+		s.audit(c, "program.skip", fmt.Sprintf("program %d round of %s %s", id, day, verb))
+		if d, err := time.Parse(time.DateOnly, day); err == nil {
+			day = d.Format("Mon 2 Jan 2006")
+		}
+		s.flash(c, fmt.Sprintf("The round of %s is %s.", day, verb))
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/programs/%d", id))
+	}
 }
 
 func (s *Server) editProgramPage(c echo.Context) error {
@@ -287,7 +435,7 @@ func (s *Server) editProgramPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderProgramForm(c, http.StatusOK, p, formOf(p), "")
+	return s.renderProgramForm(c, http.StatusOK, p, formOf(p), nil)
 }
 
 func (s *Server) updateProgram(c echo.Context) error {
@@ -305,12 +453,12 @@ func (s *Server) updateProgram(c echo.Context) error {
 		err = s.store.SaveProgram(ctx, &p)
 	}
 	if code := tandem.ErrorCode(err); code == tandem.EINVALID {
-		return s.renderProgramForm(c, http.StatusBadRequest, p, f, tandem.ErrorMessage(err))
+		return s.renderProgramForm(c, http.StatusBadRequest, p, f, err)
 	} else if err != nil {
 		return err
 	}
 	s.syncJobs(c)
-	s.audit(c, "program.update", fmt.Sprintf("program %d %q, cron %q %s, k %d", p.ID, p.Name, p.Cron, p.TimeZone, p.MinGroup))
+	s.audit(c, "program.update", fmt.Sprintf("program %d %q: %s, k %d", p.ID, p.Name, p.Cadence.Describe(), p.MinGroup))
 	s.flash(c, "Saved "+p.Name+".")
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/programs/%d", p.ID))
 }
@@ -321,7 +469,10 @@ func (s *Server) setProgramActive(active bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := s.store.SetProgramActive(c.Request().Context(), id, active); err != nil {
+		if err := s.store.SetProgramActive(c.Request().Context(), id, active); tandem.ErrorCode(err) == tandem.EINVALID {
+			s.flash(c, tandem.ErrorMessage(err))
+			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/programs/%d", id))
+		} else if err != nil {
 			return err
 		}
 		s.syncJobs(c)
@@ -344,7 +495,11 @@ func (s *Server) sendRoundNow(c echo.Context) error {
 		return tandem.Errorf(tandem.EUNAVAILABLE, "the scheduler is not running on this server")
 	}
 	r, created, err := s.jobs.SendNow(c.Request().Context(), id, s.now())
-	if err != nil {
+	if tandem.ErrorCode(err) == tandem.ECONFLICT {
+		// A round is open or one started today: say so on the program.
+		s.flash(c, tandem.ErrorMessage(err))
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/programs/%d", id))
+	} else if err != nil {
 		return err
 	}
 	if created {
@@ -382,13 +537,18 @@ func (s *Server) previewProgram(c echo.Context) error {
 		seq = v
 	}
 	qs := pulse.RoundQuestions(pool, &p, seq)
+	// A round sent now would close when pulse plans it to.
+	var closes time.Time
+	if plan, err := p.PlanRound(s.now(), true); err == nil {
+		closes = plan.ClosesAt
+	}
 	tree, err := s.store.Tree(ctx)
 	if err != nil {
 		return err
 	}
 	return s.render(c, "answer", pageData{Title: "Preview: " + p.Name, Nav: "programs", Data: map[string]any{
 		"Program": fmt.Sprintf("%s — preview of round %d", p.Name, seq), "Fields": answerFields(qs, nil, tree), "K": p.MinGroup,
-		"Closes": s.now().AddDate(0, 0, p.WindowDays), "Zone": p.TimeZone, "Action": "", "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
+		"Closes": closes, "Zone": p.Cadence.Zone, "Action": "", "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
 	}})
 }
 

@@ -66,7 +66,7 @@ func newPulseApp(t *testing.T, teams map[string]int) *pulseApp {
 	runner := schedule.NewRunner(app.st, log)
 	p := pulse.Defaults()
 	p.AudienceUnitID = app.units["Acme"]
-	p.TimeZone = "Europe/Berlin"
+	p.Cadence.Zone = "Europe/Berlin"
 	if err := app.st.SaveProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
@@ -366,49 +366,6 @@ func TestLeaderSeesOnlyTheirSubtreesResults(t *testing.T) {
 	}
 	if res := lead.get(fmt.Sprintf("/programs/%d", app.program.ID)); res.status != http.StatusForbidden {
 		t.Errorf("leader opening the program settings: %d, want 403", res.status)
-	}
-}
-
-func TestProgramFormExplainsABadCronOrTimeZone(t *testing.T) {
-	app := newTestApp(t)
-	c := app.client()
-	c.login("hr@example.com")
-	base := url.Values{"name": {"Pulse"}, "audience": {fmt.Sprint(app.units["Acme"])}, "window_days": {"5"}, "reminder_days": {"2"},
-		"questions_per_round": {"7"}, "driver_cycle": {"3"}, "core_every": {"1"}, "min_group": {"5"}, "channel": {"log"}}
-	for name, tc := range map[string]struct{ cron, zone, want string }{
-		"bad cron":  {"61 9 * * 1", "Europe/Berlin", "not a valid cron expression"},
-		"few parts": {"0 9 * *", "Europe/Berlin", "has 4 fields"},
-		"bad zone":  {"0 9 * * 1", "Mars/Olympus", "not a time zone"},
-		"no zone":   {"0 9 * * 1", "", "IANA time zone"},
-	} {
-		form := url.Values{}
-		for k, v := range base {
-			form[k] = v
-		}
-		form.Set("preset", "custom")
-		form.Set("cron", tc.cron)
-		form.Set("timezone", tc.zone)
-		res := c.postForm("/programs/new", "/programs", form)
-		if res.status != http.StatusBadRequest || !strings.Contains(res.body, tc.want) {
-			t.Errorf("%s: %d, want 400 saying %q", name, res.status, tc.want)
-		}
-		if !strings.Contains(res.body, `value="`+tc.cron+`"`) {
-			t.Errorf("%s: the form lost the typed cron", name)
-		}
-	}
-	k2 := url.Values{}
-	for k, v := range base {
-		k2[k] = v
-	}
-	k2.Set("preset", "weekly")
-	k2.Set("timezone", "UTC")
-	k2.Set("min_group", "2")
-	if res := c.postForm("/programs/new", "/programs", k2); res.status != http.StatusBadRequest || !strings.Contains(res.body, "at least 3") {
-		t.Errorf("k = 2: %d, want 400", res.status)
-	}
-	ps, _ := app.st.Programs(context.Background())
-	if len(ps) != 0 {
-		t.Errorf("%d programs saved from bad forms", len(ps))
 	}
 }
 

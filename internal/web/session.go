@@ -286,19 +286,26 @@ func (s *Server) setupPage(c echo.Context) error {
 	if !ok {
 		return tandem.Errorf(tandem.ENOTFOUND, "This setup link has expired or was used already. Restart tandem serve to print a new one, or run: tandem user add --role admin EMAIL")
 	}
-	return s.render(c, "setup", pageData{Title: "Create the first admin", Data: map[string]string{}})
+	return s.render(c, "setup", pageData{Title: "Create the first admin", Data: map[string]any{"Email": "", "Name": "", "TimeZone": "", "Zones": tandem.ZoneNames}})
 }
 
 func (s *Server) setup(c echo.Context) error {
 	email := tandem.NormalizeEmail(c.FormValue("email"))
 	name := strings.TrimSpace(c.FormValue("name"))
 	password := c.FormValue("password")
+	zone := strings.TrimSpace(c.FormValue("timezone"))
 	fail := func(err error) error {
 		if code := tandem.ErrorCode(err); code != tandem.EINVALID {
 			return err
 		}
 		return s.renderStatus(c, http.StatusBadRequest, "setup", pageData{Title: "Create the first admin",
-			Data: map[string]string{"Email": email, "Name": name, "Error": tandem.ErrorMessage(err)}})
+			Data: map[string]any{"Email": email, "Name": name, "TimeZone": zone, "Zones": tandem.ZoneNames, "Error": tandem.ErrorMessage(err)}})
+	}
+	if zone == "" {
+		zone = "UTC"
+	}
+	if _, err := tandem.LoadLocation(zone); err != nil || strings.EqualFold(zone, "local") {
+		return fail(tandem.FieldErrorf("timezone", "%q is not a time zone Tandem knows; use an IANA name such as Europe/Berlin, or UTC", zone))
 	}
 	if err := tandem.ValidatePassword(password); err != nil {
 		return fail(err)
@@ -315,6 +322,9 @@ func (s *Server) setup(c echo.Context) error {
 		return fail(err)
 	}
 	s.audit(c, "user.create", "first admin "+u.Email+" created through the setup link")
+	if err := s.store.SetSetting(c.Request().Context(), orgZoneKey, zone); err != nil {
+		return err
+	}
 	if err := s.startSession(c, u.ID); err != nil {
 		return err
 	}

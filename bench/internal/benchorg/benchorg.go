@@ -75,7 +75,7 @@ func New(ctx context.Context, dir string, n int, channel string) (*Org, error) {
 	p := pulse.Defaults()
 	p.Name = "Benchmark pulse"
 	p.AudienceUnitID = tree.Roots()[0]
-	p.TimeZone = "Europe/Berlin"
+	p.Cadence.Zone = "Europe/Berlin"
 	p.Channel = channel
 	if err := st.SaveProgram(ctx, &p); err != nil {
 		st.Close()
