@@ -233,30 +233,29 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	srv.SetJobs(sched)
 	srv.SetHelpdesk(syncer)
 	srv.RegisterMetrics(worker.Collectors()...)
+	// Background work; wg.Go counts each, so adding one cannot unbalance
+	// the count.
 	var wg sync.WaitGroup
-	wg.Add(4)
-	go func() {
+	wg.Go(func() {
 		// Check the identity provider now, so a wrong issuer shows in the
 		// log at start rather than at someone's first sign-in.
-		defer wg.Done()
 		if err := srv.CheckSSO(bg); err != nil && bg.Err() == nil {
 			log.Warn("single sign-on: "+tandem.ErrorMessage(err), "issuer", wcfg.OIDC.Issuer)
 		}
-	}()
-	go func() { defer wg.Done(); worker.Run(bg, cfg.outboxPoll) }()
-	go func() { defer wg.Done(); syncer.Run(bg) }()
-	go func() { defer wg.Done(); sweep(bg, st, log) }()
-	go func() {
+	})
+	wg.Go(func() { worker.Run(bg, cfg.outboxPoll) })
+	wg.Go(func() { syncer.Run(bg) })
+	wg.Go(func() { sweep(bg, st, log) })
+	wg.Go(func() {
 		// Answers to links sent before this start need no read either;
 		// until they are loaded, they are looked up one by one.
-		defer wg.Done()
 		n, err := st.RememberOpenLinks(bg, time.Now())
 		if err != nil && bg.Err() == nil {
 			log.Warn("load the answer links of open rounds (answers still work, a little slower)", "err", err)
 			return
 		}
 		log.Debug("answer links of open rounds loaded", "links", n)
-	}()
+	})
 	defer func() {
 		if err := sched.Stop(); err != nil {
 			log.Error("stop scheduler", "err", err)
