@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -191,9 +193,28 @@ func (s *Server) loginPage(c echo.Context) error {
 	return s.render(c, "login", pageData{Title: "Sign in", Data: map[string]string{"Next": c.QueryParam("next")}})
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site: it returns next
+// only when it is a path of this site however a browser reads it, else
+// "/". Browsers drop tabs and newlines anywhere in a URL, trim control
+// characters and spaces, and read "\" as "/", so "/<TAB>/evil.example"
+// and "/\evil.example" are other sites; a target holding any of those
+// characters is refused rather than repaired. What is left must parse with
+// no scheme, host or user, and its path — decoded, since a proxy or a
+// second redirect may decode %2F — must start with exactly one "/".
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") {
+		return "/"
+	}
+	for _, r := range next {
+		if r <= ' ' || r == 0x7f || r == '\\' || r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.Contains(u.Path, "\\") {
 		return "/"
 	}
 	return next
