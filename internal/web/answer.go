@@ -27,6 +27,24 @@ func answerHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// maxAnswerBody bounds an answer form, below the server's body limit: a
+// form of forty free-text questions at their longest, URL-encoded, fits.
+// Read through http.MaxBytesReader, a larger body fails with
+// *http.MaxBytesError instead of net/http's own 10 MB cap on URL-encoded
+// forms, whose error (a plain "http: POST too large") was taken for an
+// empty form.
+const maxAnswerBody = 1 << 20
+
+// bodyTooLarge reports whether reading a form failed because the body is
+// too large: over the server's limit (echo's 413), over a MaxBytesReader,
+// or over net/http's cap on URL-encoded forms, whose error is not exported.
+func bodyTooLarge(err error) bool {
+	var he *echo.HTTPError
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) ||
+		strings.Contains(err.Error(), "http: POST too large")
+}
+
 // answerField is one question on the answer form, with what the person
 // entered and any problem with it.
 type answerField struct {
@@ -178,11 +196,9 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	// Content-Length (found only while reading) would come back as an
 	// empty form, 422, with everything entered lost. Other parse errors
 	// still give an empty form, which the checks below refuse.
-	if _, err := c.FormParams(); err != nil {
-		var he *echo.HTTPError
-		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
-			return he
-		}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxAnswerBody)
+	if _, err := c.FormParams(); err != nil && bodyTooLarge(err) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	form := map[string]string{}
 	for _, q := range qs {

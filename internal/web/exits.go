@@ -18,6 +18,10 @@ func (s *Server) exitRoutes() {
 	s.echo.POST("/api/v1/exits", s.postExits, s.apiKey(store.ScopeRosterWrite))
 }
 
+// maxExitsBody is the largest body the exits API reads: 10,000 exits
+// with long reasons fit.
+const maxExitsBody = 4 << 20
+
 // exitJSON is one exit in the API.
 type exitJSON struct {
 	EmployeeID string `json:"employee_id"`
@@ -34,7 +38,13 @@ func (s *Server) postExits(c echo.Context) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the exits as JSON with Content-Type: application/json")
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 4<<20))
+	// Read one byte past the limit, so that a larger body is refused
+	// rather than cut (a cut body can still be valid JSON).
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxExitsBody+1))
+	if (err != nil && bodyTooLarge(err)) || len(body) > maxExitsBody {
+		return apiError(c, http.StatusRequestEntityTooLarge, tandem.EINVALID,
+			fmt.Sprintf("The body is larger than %d MiB, the most the exits API reads; send at most 10,000 exits per request, in several requests.", maxExitsBody>>20), nil)
+	}
 	if err != nil {
 		return err
 	}

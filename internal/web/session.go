@@ -103,9 +103,11 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
+		// The header, or the form body; never the query string, which
+		// logs, history and Referer headers keep.
 		got := c.Request().Header.Get(csrfHeader)
 		if got == "" {
-			got = c.FormValue(csrfField)
+			got = c.Request().PostFormValue(csrfField)
 		}
 		if got == "" || !auth.Equal(got, want) {
 			return tandem.Errorf(tandem.EFORBIDDEN, "This form has expired or did not come from Tandem, so nothing was changed. Go back, reload the page and try again.")

@@ -476,3 +476,36 @@ func TestUsersChangeTheirOwnPasswordAndOtherSessionsEnd(t *testing.T) {
 		t.Errorf("sign-in with the new password: %d", r.status)
 	}
 }
+
+// TestCSRFTokenIsTakenOnlyFromTheFormBodyOrHeader puts the right token in
+// the query string of a form post: a token in a URL leaks through logs,
+// history and Referer headers, so it does not count.
+func TestCSRFTokenIsTakenOnlyFromTheFormBodyOrHeader(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.login("admin@example.com")
+	path := "/units/" + itoa64(app.units["Sales"])
+	token := c.csrf(path)
+	if r := c.post(path+"?_csrf="+url.QueryEscape(token), url.Values{"name": {"Renamed"}}); r.status != http.StatusForbidden {
+		t.Errorf("the token in the query string: %d, want 403", r.status)
+	}
+	tree, _ := app.st.Tree(context.Background())
+	if got := tree.Unit(app.units["Sales"]).Name; got != "Sales" {
+		t.Fatalf("a post with the token in its URL renamed the unit to %q", got)
+	}
+	anon := app.client()
+	t2 := anon.csrf("/login")
+	if r := anon.post("/login?_csrf="+url.QueryEscape(t2), url.Values{"email": {"admin@example.com"}, "password": {testPassword}}); r.status != http.StatusForbidden {
+		t.Errorf("sign-in with the token in the query string: %d, want 403", r.status)
+	}
+	// In the header or the form body it works.
+	req, _ := http.NewRequest(http.MethodPost, app.http.URL+path, strings.NewReader(url.Values{"name": {"Sales & Marketing"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(csrfHeader, token)
+	if r := c.do(req); r.status != http.StatusSeeOther {
+		t.Errorf("the token in the %s header: %d, want 303", csrfHeader, r.status)
+	}
+	if r := c.postForm(path, path, url.Values{"name": {"Sales"}}); r.status != http.StatusSeeOther {
+		t.Errorf("the token in the form body: %d, want 303", r.status)
+	}
+}
