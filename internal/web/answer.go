@@ -19,12 +19,15 @@ import (
 // answerHeaders keep the answer link out of Referer headers and caches.
 func answerHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Robots-Tag", "noindex")
+		setAnswerHeaders(c.Response().Header())
 		return next(c)
 	}
+}
+
+func setAnswerHeaders(h http.Header) {
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Robots-Tag", "noindex")
 }
 
 // maxAnswerBody bounds an answer form, below the server's body limit: a

@@ -32,8 +32,8 @@ type Config struct {
 	// BaseURL is the address people reach Tandem at, for links in
 	// messages and logs; derived from Addr when empty.
 	BaseURL string
-	// SecureCookies marks cookies Secure (set it when serving over TLS,
-	// directly or behind a proxy).
+	// SecureCookies marks cookies Secure and sends HSTS (set it when
+	// serving over TLS, directly or behind a proxy).
 	SecureCookies bool
 	// TrustedProxies are CIDR ranges whose X-Forwarded-For is believed.
 	TrustedProxies []string
@@ -183,11 +183,13 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 
 func (s *Server) routes() {
 	e := s.echo
+	// Headers first, before routing: the trailing-slash redirect (of an
+	// answer link too) answers from Pre and must carry them.
+	e.Pre(s.secureHeaders)
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))
 	e.Use(s.recoverPanics)
 	e.Use(s.logRequests)
-	e.Use(secureHeaders)
 	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: s.cfg.RequestTimeout}))
 	if s.cfg.RateLimit > 0 {
@@ -303,8 +305,13 @@ func (s *Server) readyz(c echo.Context) error {
 }
 
 // secureHeaders sets the headers every response carries. No page runs an
-// inline script or loads anything from another origin.
-func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// inline script or loads anything from another origin. Nothing is cached
+// (pages, downloads and API answers hold people's data) except static
+// files, which say so themselves. With --secure-cookies users reach
+// Tandem over HTTPS, so browsers are told to use nothing else (HSTS).
+// Answer links get their own headers here too, so that the redirect of
+// /p/TOKEN/ carries them.
+func (s *Server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
@@ -314,6 +321,13 @@ func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Cache-Control", "no-store")
+		if s.cfg.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if strings.HasPrefix(c.Request().URL.Path, "/p/") {
+			setAnswerHeaders(h)
+		}
 		return next(c)
 	}
 }

@@ -509,3 +509,81 @@ func TestCSRFTokenIsTakenOnlyFromTheFormBodyOrHeader(t *testing.T) {
 		t.Errorf("the token in the form body: %d, want 303", r.status)
 	}
 }
+
+// TestDownloadsAndSignedInResponsesAreNotCached fetches every CSV export and
+// a signed-in page, API answer and redirect: none may be kept by a browser
+// or a proxy cache, where the next user of a shared computer finds them.
+func TestDownloadsAndSignedInResponsesAreNotCached(t *testing.T) {
+	app := newTestApp(t)
+	d := openDegradeRound(t, app)
+	c := app.client()
+	c.login("hr@example.com")
+	for _, path := range []string{
+		"/roster/export.csv",
+		"/rounds/" + itoa64(d.id) + "/export.csv",
+		"/reports/correlation.csv",
+		"/employees",
+		"/api/v1/reports/retention",
+		"/", // a redirect to the dashboard
+	} {
+		r := c.get(path)
+		if r.status >= 400 {
+			t.Errorf("GET %s: %d", path, r.status)
+			continue
+		}
+		if got := r.header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("GET %s: Cache-Control %q, want no-store", path, got)
+		}
+	}
+	// Static files stay cacheable.
+	if got := c.get("/static/app.css").header.Get("Cache-Control"); !strings.Contains(got, "max-age") {
+		t.Errorf("a static file: Cache-Control %q, want it cacheable", got)
+	}
+}
+
+// TestAnswerLinkRedirectCarriesTheSecurityHeaders opens an answer link with
+// a trailing slash: the redirect to the link without it carries the same
+// headers as the answer page (the token is in its Location).
+func TestAnswerLinkRedirectCarriesTheSecurityHeaders(t *testing.T) {
+	app := newTestApp(t)
+	d := openDegradeRound(t, app)
+	r := app.client().get("/p/" + d.tokens[0] + "/")
+	if r.status != http.StatusMovedPermanently {
+		t.Fatalf("GET /p/TOKEN/: %d, want 301", r.status)
+	}
+	for h, want := range map[string]string{
+		"Referrer-Policy":        "no-referrer",
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+		"X-Robots-Tag":           "noindex",
+	} {
+		if got := r.header.Get(h); got != want {
+			t.Errorf("the redirect's %s: %q, want %q", h, got, want)
+		}
+	}
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("the redirect's CSP: %q", csp)
+	}
+}
+
+// TestHSTSIsSentWithSecureCookies: a server told its users reach it over
+// HTTPS (--secure-cookies) tells browsers to use nothing else; one on plain
+// HTTP does not.
+func TestHSTSIsSentWithSecureCookies(t *testing.T) {
+	app := newTestApp(t)
+	secure := serveWith(t, app, Config{SecureCookies: true})
+	for _, path := range []string{"/login", "/nope", "/static/app.css", "/p/unknown/"} {
+		res, err := http.Get(secure.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=") || got == "max-age=0" {
+			t.Errorf("--secure-cookies, GET %s: Strict-Transport-Security %q, want max-age of a year", path, got)
+		}
+	}
+	if got := app.client().get("/login").header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("plain HTTP: Strict-Transport-Security %q, want none", got)
+	}
+}
