@@ -1,6 +1,7 @@
-// Package csvfile holds what Tandem's CSV readers (rosters, customer
-// ratings) share about the files people bring: which separator a file
-// uses.
+// Package csvfile holds what Tandem's CSV files share: which separator a
+// file people bring uses (Delimiter), and the one writer of every CSV
+// Tandem writes, which keeps spreadsheets from running cells as formulas
+// (Writer), with its inverse for the importers (Restore).
 package csvfile
 
 // Delimiter returns the separator the header line uses most: comma,

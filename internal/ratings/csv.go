@@ -316,7 +316,9 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 				in.broken = true
 				return ""
 			}
-			return strings.TrimSpace(c)
+			// Undo the apostrophe Tandem's CSV writer puts before a
+			// value a spreadsheet would run.
+			return strings.TrimSpace(csvfile.Restore(strings.TrimSpace(c)))
 		}
 		if v := cell(0); v != "" {
 			in.Source = v

@@ -3,10 +3,12 @@ package ratings
 import (
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -423,5 +425,38 @@ func TestAnNPSScoreHeaderNamesTheMetric(t *testing.T) {
 	rs := b.Ratings()
 	if cols.ImpliedMetric != "nps" || len(rs) != 2 || rs[0].Metric != "nps" || rs[1].UnitID != 1 {
 		t.Errorf("ratings %+v, want two NPS ratings attributed by team path", rs)
+	}
+}
+
+// TestACSVWrittenByTandemReadsBackWithTheSameValues writes ratings with
+// csvfile.Writer, which puts an apostrophe before cells a spreadsheet
+// would run: ReadCSV removes it again, and numbers are untouched.
+func TestACSVWrittenByTandemReadsBackWithTheSameValues(t *testing.T) {
+	comments := []string{"=HYPERLINK(\"http://evil.example\")", "-2+3+cmd|' /C calc'!A0", "@home", "'=quoted already", "O'Brien", "-"}
+	var buf strings.Builder
+	w := csvfile.NewWriter(&buf)
+	w.Write([]string{"occurred_at", "agent_email", "score", "comment", "id"})
+	for i, c := range comments {
+		w.Write([]string{"2026-02-01T10:00:00Z", "ana@example.com", "5", c, "+" + strconv.Itoa(i)})
+	}
+	w.Flush()
+	if !strings.Contains(buf.String(), "'=HYPERLINK") {
+		t.Fatalf("the writer did not neutralise the formula:\n%s", buf.String())
+	}
+	b := NewBatch(testDirectory(), now)
+	if _, err := ReadCSV(strings.NewReader(buf.String()), CSVOptions{Source: "test", Metric: "csat"}, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Err(); err != nil {
+		t.Fatalf("the file does not read back: %v", err)
+	}
+	got := b.Ratings()
+	if len(got) != len(comments) {
+		t.Fatalf("%d ratings read back, want %d", len(got), len(comments))
+	}
+	for i, r := range got {
+		if r.Comment != comments[i] || r.ExternalID != "+"+strconv.Itoa(i) || r.Score != 5 {
+			t.Errorf("rating %d read back as comment %q, id %q, score %v; want %q, %q, 5", i, r.Comment, r.ExternalID, r.Score, comments[i], "+"+strconv.Itoa(i))
+		}
 	}
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"cmp"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/retention"
@@ -941,7 +941,7 @@ func lagWords(lag int, unit, units, same string) string {
 // engagement, customer, ratings, respondents. Anyone can recompute r from
 // it.
 func WriteCorrelationCSV(w io.Writer, c *Correlation) error {
-	cw := csv.NewWriter(w)
+	cw := csvfile.NewWriter(w)
 	cw.Write([]string{"team", "team_id", "period", "customer_period", "engagement", "customer", "ratings", "respondents"})
 	f := func(v Num) string {
 		if math.IsNaN(float64(v)) {

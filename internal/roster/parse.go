@@ -5,11 +5,12 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/tandem-hq/tandem/internal/csvfile"
 	"io"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tandem-hq/tandem/internal/csvfile"
 
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -402,20 +403,8 @@ var yesNo = map[string]bool{
 	"no": false, "n": false, "false": false, "0": false,
 }
 
-// cleanCell trims a cell and undoes the quote WriteCSV puts before a value
-// a spreadsheet would run as a formula.
+// cleanCell trims a cell and undoes the quote Tandem's CSV writer puts
+// before a value a spreadsheet would run as a formula.
 func cleanCell(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 1 && s[0] == '\'' && formulaLike(s[1:]) {
-		s = strings.TrimSpace(s[1:])
-	}
-	return s
-}
-
-// formulaLike reports whether a spreadsheet could take s, after any
-// leading apostrophes, for a formula. Counting the apostrophes makes
-// quoting reversible: a value that itself starts with "'=" gets a second one.
-func formulaLike(s string) bool {
-	s = strings.TrimLeft(s, "'")
-	return s != "" && strings.ContainsRune("=+@\t\r", rune(s[0]))
+	return strings.TrimSpace(csvfile.Restore(strings.TrimSpace(s)))
 }

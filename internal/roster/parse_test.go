@@ -444,7 +444,8 @@ func TestParseRejectsMoreThanMaxRows(t *testing.T) {
 func TestParseUndoesFormulaQuoting(t *testing.T) {
 	f := mustParse(t, "email,name,team,location\na@example.com,'=cmd|' /C calc'!A0,'+Sales,'@home\nb@example.com,'-',Sales,''=x\n")
 	got := []string{f.Records[0].Name, f.Records[0].TeamPath[0], f.Records[0].Location, f.Records[1].Name, f.Records[1].Location}
-	want := []string{"=cmd|' /C calc'!A0", "+Sales", "@home", "'-'", "'=x"}
+	// "-'" starts with a minus and is no number: the writer quotes it.
+	want := []string{"=cmd|' /C calc'!A0", "+Sales", "@home", "-'", "'=x"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
