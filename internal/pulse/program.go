@@ -168,6 +168,9 @@ func (p *Program) Validate() error {
 	if p.Name == "" {
 		return tandem.FieldErrorf("name", "give the program a name")
 	}
+	if err := tandem.CheckLength("name", p.Name, tandem.MaxNameLength); err != nil {
+		return err
+	}
 	if p.AudienceUnitID == 0 {
 		return tandem.FieldErrorf("audience", "choose the unit whose people this program asks")
 	}

@@ -251,6 +251,10 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if header == nil {
+			if msg := csvfile.TooManyColumns(len(rec)); msg != "" {
+				b.fail(line, msg)
+				return cols, nil
+			}
 			header = make([]string, len(rec))
 			for i, h := range rec {
 				header[i] = strings.TrimSpace(h)

@@ -104,7 +104,35 @@ func (p *parser) add(line int, col Column, value, reason string) {
 	if col != "" {
 		h = p.f.header(col)
 	}
-	p.errs = append(p.errs, RowError{Line: line, Column: h, Value: value, Reason: reason})
+	p.errs = append(p.errs, RowError{Line: line, Column: h, Value: tandem.Shorten(value, 60), Reason: reason})
+}
+
+// columnLimits bound the cells Tandem stores or parses, in characters
+// (tandem's limits; a team path may have MaxUnitDepth names).
+var columnLimits = map[Column]int{
+	ColEmployeeID: tandem.MaxIDLength, ColEmail: tandem.MaxEmailLength, ColName: tandem.MaxNameLength,
+	ColFirstName: tandem.MaxNameLength, ColLastName: tandem.MaxNameLength,
+	ColTeam:    tandem.MaxUnitDepth * (tandem.MaxNameLength + 3),
+	ColManager: max(tandem.MaxIDLength, tandem.MaxEmailLength), ColLocation: tandem.MaxNameLength,
+	ColHiredOn: 40, ColExitedOn: 40, ColExitType: 40, ColRegretted: 40, ColExitReason: tandem.MaxCommentLength,
+}
+
+// overlong reports the cells of a row longer than their column takes, and
+// whether there was any: the rest of such a row is not checked, so that
+// no message quotes a value of megabytes.
+func (p *parser) overlong(line int, cells []string) bool {
+	found := false
+	for _, cn := range columnNames {
+		i, ok := p.idx[cn.col]
+		if !ok || i >= len(cells) {
+			continue
+		}
+		if err := tandem.CheckLength(string(cn.col), cells[i], columnLimits[cn.col]); err != nil {
+			p.add(line, cn.col, "", tandem.ErrorMessage(err))
+			found = true
+		}
+	}
+	return found
 }
 
 func (p *parser) read(data []byte) {
@@ -191,6 +219,10 @@ func (p *parser) readHeader(line int, rec []string) {
 		i    int
 		tier int
 	}
+	if msg := csvfile.TooManyColumns(len(rec)); msg != "" {
+		p.add(line, "", "", msg)
+		return
+	}
 	found := make(map[Column][]candidate)
 	used := make([]bool, len(rec))
 	p.header = make([]string, len(rec))
@@ -270,6 +302,9 @@ func (p *parser) readRow(line int, cells []string) {
 			p.add(line, "", "", fmt.Sprintf("the row has %d fields but the header has %d; %s", n, len(p.header), hint))
 			return
 		}
+	}
+	if p.overlong(line, cells) {
+		return
 	}
 	cell := func(c Column) string {
 		if i, ok := p.idx[c]; ok {

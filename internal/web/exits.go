@@ -69,6 +69,14 @@ func (s *Server) postExits(c echo.Context) error {
 	}
 	exits := make([]store.Exit, len(list))
 	for i, x := range list {
+		for _, f := range []struct {
+			field, value string
+			max          int
+		}{{"employee_id", x.EmployeeID, tandem.MaxIDLength}, {"email", x.Email, tandem.MaxEmailLength}, {"reason", x.Reason, tandem.MaxCommentLength}} {
+			if err := tandem.CheckLength(f.field, f.value, f.max); err != nil {
+				return tandem.Errorf(tandem.EINVALID, "exit %d: %s", i, err.Error())
+			}
+		}
 		ref := x.EmployeeID
 		if ref == "" {
 			ref = x.Email

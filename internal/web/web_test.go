@@ -587,3 +587,56 @@ func TestHSTSIsSentWithSecureCookies(t *testing.T) {
 		t.Errorf("plain HTTP: Strict-Transport-Security %q, want none", got)
 	}
 }
+
+// TestFormsRefuseOverlongText sends each form a value far over its limit
+// (names, a unit's name, a question and its options, an account's name):
+// each is 400 with the limit, and nothing is stored.
+func TestFormsRefuseOverlongText(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	c := app.client()
+	c.login("admin@example.com")
+	long := strings.Repeat("é", 100_000)
+	ana, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "ana@"})
+	empPath := "/employees/" + itoa64(ana[0].ID)
+	employee := func(field, value string) url.Values {
+		f := url.Values{"name": {"Ana Silva"}, "email": {"ana@example.com"}, "external_id": {"E1"}, "unit": {itoa64(ana[0].UnitID)},
+			"hired_on": {"2021-03-01"}}
+		f.Set(field, value)
+		return f
+	}
+	unitPath := "/units/" + itoa64(app.units["Sales"])
+	for _, tc := range []struct {
+		name, page, action string
+		form               url.Values
+	}{
+		{"employee name", empPath, empPath, employee("name", long)},
+		{"employee location", empPath, empPath, employee("location", long)},
+		{"employee id", empPath, empPath, employee("external_id", long)},
+		{"exit reason", empPath, empPath, func() url.Values {
+			f := employee("exit_reason", long)
+			f.Set("exited_on", "2026-01-31")
+			f.Set("exit_type", "voluntary")
+			return f
+		}()},
+		{"hire date", empPath, empPath, employee("hired_on", long)},
+		{"unit name", unitPath, unitPath, url.Values{"name": {long}}},
+		{"question text", "/questions", "/questions", url.Values{"text": {long}, "kind": {"text"}}},
+		{"question option", "/questions", "/questions", url.Values{"text": {"Which office?"}, "kind": {"choice"}, "choices": {"Berlin\n" + long}}},
+		{"account name", "/users", "/users", url.Values{"email": {"x@example.com"}, "name": {long}, "role": {"hr"}, "password": {"a long enough password"}}},
+	} {
+		r := c.postForm(tc.page, tc.action, tc.form)
+		if r.status != http.StatusBadRequest || (!strings.Contains(r.body, "characters") && tc.name != "hire date") || len(r.body) > 2*len(long) {
+			t.Errorf("%s of 100,000 characters: %d (a page of %d bytes), want 400 giving the limit without quoting the value twice", tc.name, r.status, len(r.body))
+		}
+	}
+	if e, _ := app.st.Employee(ctx, ana[0].ID); e.Name != "Ana Silva" || e.Location != "" || e.ExternalID != "E1" || e.ExitReason != "" {
+		t.Errorf("Ana after refused edits: %+v", e)
+	}
+	if tree, _ := app.st.Tree(ctx); tree.Unit(app.units["Sales"]).Name != "Sales" {
+		t.Error("a refused name renamed Sales")
+	}
+	if _, err := app.st.UserByEmail(ctx, "x@example.com"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("the account with a long name: %v, want none created", err)
+	}
+}
