@@ -111,8 +111,7 @@ func (s *Server) answerPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	inv, err := s.store.InvitationByToken(ctx, auth.HashToken(c.Param("token")))
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
-		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
-			"The link may be incomplete (some mail programs break long links) or mistyped. Open it again from the message you received.")
+		return s.unknownLink(c, "The link may be incomplete (some mail programs break long links) or mistyped. Open it again from the message you received.")
 	} else if err != nil {
 		return err
 	}
@@ -289,8 +288,7 @@ func (s *Server) notSubmitted(c echo.Context, err error) error {
 		return s.answerNotice(c, http.StatusGone, "This round has closed",
 			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
 	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
-			"The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
+		return s.unknownLink(c, "The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
 	}
 	return err
 }
