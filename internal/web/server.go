@@ -49,6 +49,10 @@ type Config struct {
 	// to the JSON API, and the answer links that do not work it may open
 	// (with bursts of 3× that); 0 turns the limits off.
 	RateLimit float64
+	// HashSlots is how many password hashes (argon2id, 19 MiB each) the
+	// server computes at once; sign-ins past that get 429 (default
+	// auth.DefaultHashSlots).
+	HashSlots int
 	// Now is the server's clock (default time.Now); tests pass a fixed
 	// one. Request latencies are measured on the machine's own clock.
 	Now func() time.Time
@@ -63,7 +67,9 @@ type Server struct {
 	pages    *pages
 	metrics  *metrics
 	throttle auth.Throttle
-	jobs     Jobs
+	// hasher bounds the password hashes computed at once.
+	hasher *auth.Hasher
+	jobs   Jobs
 	// notices caches the fixed pages of the answer links.
 	notices sync.Map
 	// now is the clock; tests may replace it.
@@ -97,6 +103,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: st, log: logger, pages: pg, metrics: newMetrics(), now: cfg.Now}
 	s.throttle = auth.DefaultThrottle
+	s.hasher = auth.NewHasher(cfg.HashSlots)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -222,21 +222,42 @@ func safeNext(next string) string {
 	return next
 }
 
+// login signs a browser in. The order is the defence against parallel
+// guessing: a password-hashing slot first (none free: 429 at once, nothing
+// counted), then the throttle decides and counts the attempt in one step
+// in the database (refused: 429 with Retry-After, no hash), and only then
+// is the password hashed — once, whether or not the account exists.
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := tandem.NormalizeEmail(c.FormValue("email"))
 	password := c.FormValue("password")
+	if len(password) > maxPasswordInput {
+		// Longer than any password Tandem takes: it cannot match, and
+		// hashing megabytes would cost more than a normal check.
+		password = password[:maxPasswordInput]
+	}
 	next := c.FormValue("next")
 	fail := func(status int, msg string) error {
 		return s.renderStatus(c, status, "login", pageData{Title: "Sign in", Data: map[string]string{"Next": next, "Email": email, "Error": msg}})
 	}
+	release, ok := s.hasher.Reserve()
+	if !ok {
+		c.Response().Header().Set("Retry-After", "1")
+		return fail(http.StatusTooManyRequests, "Tandem is checking many sign-ins at this moment. Wait a second and try again.")
+	}
+	defer release()
 	now := s.now()
 	ip := c.RealIP()
-	byEmail, byIP, last, err := s.store.LoginFailures(ctx, email, ip, now.Add(-s.throttle.Window))
+	var until time.Time
+	attempt, allowed, err := s.store.CountLoginAttempt(ctx, email, ip, now, now.Add(-s.throttle.Window), func(n store.LoginCounts) bool {
+		var blocked bool
+		blocked, until = s.throttle.Blocked(n.Account, n.Address, later(n.AccountLast, n.AddressLast), now)
+		return !blocked
+	})
 	if err != nil {
 		return err
 	}
-	if blocked, until := s.throttle.Blocked(byEmail, byIP, last, now); blocked {
+	if !allowed {
 		wait := until.Sub(now).Round(time.Minute)
 		if wait < time.Minute {
 			wait = time.Minute
@@ -245,28 +266,69 @@ func (s *Server) login(c echo.Context) error {
 		return fail(http.StatusTooManyRequests, "Too many failed sign-ins. Wait "+wait.String()+" and try again.")
 	}
 	u, err := s.store.UserByEmail(ctx, email)
-	ok := false
+	ok = false
 	switch {
 	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-		auth.CheckNoAccount(password)
+		s.hasher.CheckNoAccount(password)
 	case err != nil:
 		return err
 	default:
-		ok = !u.Disabled && auth.CheckPassword(u.PasswordHash, password)
+		ok = !u.Disabled && s.hasher.Check(u.PasswordHash, password)
 	}
+	release()
 	if !ok {
-		if err := s.store.AddLoginFailure(ctx, email, ip, now); err != nil {
-			return err
-		}
+		// The attempt is counted already.
 		return fail(http.StatusUnauthorized, "That email and password do not match an account.")
 	}
-	if err := s.store.ClearLoginFailures(ctx, email); err != nil {
+	if err := s.store.LoginSucceeded(ctx, attempt, email, ip, now); err != nil {
 		return err
 	}
 	if err := s.startSession(c, u.ID); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
+}
+
+// maxPasswordInput bounds the password a sign-in hashes: far above the
+// 256 bytes tandem.ValidatePassword allows.
+const maxPasswordInput = 1024
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// hashSlot takes a password-hashing slot, or refuses with 429: a busy
+// server turns requests away instead of queueing hashes in memory.
+func (s *Server) hashSlot(c echo.Context) (release func(), err error) {
+	release, ok := s.hasher.Reserve()
+	if !ok {
+		c.Response().Header().Set("Retry-After", "1")
+		return release, tandem.Errorf(tandem.ETOOMANY, "Tandem is checking many passwords at this moment; nothing was changed. Wait a second and try again.")
+	}
+	return release, nil
+}
+
+// hashPassword hashes a new password in a slot.
+func (s *Server) hashPassword(c echo.Context, password string) (string, error) {
+	release, err := s.hashSlot(c)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.hasher.Hash(password)
+}
+
+// checkPassword checks a password against a hash in a slot.
+func (s *Server) checkPassword(c echo.Context, hash, password string) (bool, error) {
+	release, err := s.hashSlot(c)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return s.hasher.Check(hash, password), nil
 }
 
 // startSession ends the browser's current session, if any, and starts a new
@@ -328,7 +390,7 @@ func (s *Server) setup(c echo.Context) error {
 	if password != c.FormValue("password2") {
 		return fail(tandem.FieldErrorf("password2", "the two passwords differ"))
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.hashPassword(c, password)
 	if err != nil {
 		return err
 	}

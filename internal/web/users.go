@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -82,7 +81,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err := tandem.ValidatePassword(password); err != nil {
 		return fail(err)
 	}
-	if u.PasswordHash, err = auth.HashPassword(password); err != nil {
+	if u.PasswordHash, err = s.hashPassword(c, password); err != nil {
 		return err
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
@@ -140,17 +139,21 @@ func (s *Server) updateUser(c echo.Context) error {
 		return fail(err)
 	}
 	u.Disabled = c.FormValue("disabled") == "on"
-	if err := s.store.UpdateUser(ctx, &u); err != nil {
-		return fail(err)
-	}
+	// A new password is checked and hashed before anything is saved, so
+	// that a refusal (a short password, a busy server) changes nothing.
+	var hash string
 	if p := c.FormValue("password"); p != "" {
 		if err := tandem.ValidatePassword(p); err != nil {
 			return fail(err)
 		}
-		hash, err := auth.HashPassword(p)
-		if err != nil {
+		if hash, err = s.hashPassword(c, p); err != nil {
 			return err
 		}
+	}
+	if err := s.store.UpdateUser(ctx, &u); err != nil {
+		return fail(err)
+	}
+	if hash != "" {
 		if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
 			return err
 		}
