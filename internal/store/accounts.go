@@ -173,8 +173,8 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 	return err
 }
 
-// DeleteExpired removes expired sessions, uploads, setup links and old
-// login failures.
+// DeleteExpired removes expired sessions, uploads, setup links, old
+// login failures and addresses not used to sign in for KnownAddressFor.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		for _, q := range []string{
@@ -186,7 +186,10 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 				return err
 			}
 		}
-		_, err := s.exec(ctx, tx.tx, "DELETE FROM login_failures WHERE at <= ?", now.Add(-24*time.Hour).Unix())
+		if _, err := s.exec(ctx, tx.tx, "DELETE FROM login_failures WHERE at <= ?", now.Add(-24*time.Hour).Unix()); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx.tx, "DELETE FROM login_addresses WHERE last_at <= ?", now.Add(-KnownAddressFor).Unix())
 		return err
 	})
 }

@@ -93,7 +93,7 @@ func TestLoginAttemptsAreDecidedAndCountedAtomicallyAcrossReplicas(t *testing.T)
 			go func() {
 				defer wg.Done()
 				ip := fmt.Sprintf("10.0.%d.%d", i/50, i%50)
-				_, ok, err := st.CountLoginAttempt(ctx, "ana@example.com", ip, loginNow, loginNow.Add(-15*time.Minute),
+				_, ok, err := st.CountLoginAttempt(ctx, LoginAttempt{Email: "ana@example.com", IP: ip, At: loginNow, Since: loginNow.Add(-15 * time.Minute)},
 					func(n LoginCounts) bool { return n.Account < 5 })
 				if err != nil {
 					t.Error(err)
@@ -110,7 +110,7 @@ func TestLoginAttemptsAreDecidedAndCountedAtomicallyAcrossReplicas(t *testing.T)
 		if allowed != 5 {
 			t.Errorf("%d of 100 parallel attempts allowed, want 5", allowed)
 		}
-		n, err := a.loginCounts(ctx, a.r, "ana@example.com", "10.0.0.1", loginNow.Add(-15*time.Minute))
+		n, err := a.loginCounts(ctx, a.r, "ana@example.com", "10.0.0.1", loginNow.Add(-15*time.Minute), loginNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestLoginAttemptsAreDecidedAndCountedAtomicallyAcrossReplicas(t *testing.T)
 
 // TestLoginCountsSeparateAccountAddressAndPair records failures from two
 // addresses at two accounts and reads each count back; a success removes
-// its own attempt.
+// the pair's failures and makes the address known.
 func TestLoginCountsSeparateAccountAddressAndPair(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
@@ -132,16 +132,17 @@ func TestLoginCountsSeparateAccountAddressAndPair(t *testing.T) {
 			{"ana@example.com", "10.0.0.1"}, {"ana@example.com", "10.0.0.1"}, {"ana@example.com", "10.0.0.2"},
 			{"ben@example.com", "10.0.0.1"},
 		} {
-			if _, _, err := st.CountLoginAttempt(ctx, x.email, x.ip, loginNow.Add(time.Duration(i)*time.Second), since, yes); err != nil {
+			if _, _, err := st.CountLoginAttempt(ctx, LoginAttempt{Email: x.email, IP: x.ip, At: loginNow.Add(time.Duration(i) * time.Second), Since: since}, yes); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// An attempt before the window does not count.
-		if _, _, err := st.CountLoginAttempt(ctx, "ana@example.com", "10.0.0.1", since.Add(-time.Second), since.Add(-time.Hour), yes); err != nil {
+		if _, _, err := st.CountLoginAttempt(ctx, LoginAttempt{Email: "ana@example.com", IP: "10.0.0.1", At: since.Add(-time.Second), Since: since.Add(-time.Hour)}, yes); err != nil {
 			t.Fatal(err)
 		}
 		var got LoginCounts
-		id, _, err := st.CountLoginAttempt(ctx, "ana@example.com", "10.0.0.1", loginNow.Add(10*time.Second), since, func(n LoginCounts) bool { got = n; return true })
+		id, _, err := st.CountLoginAttempt(ctx, LoginAttempt{Email: "ana@example.com", IP: "10.0.0.1", At: loginNow.Add(10 * time.Second), Since: since},
+			func(n LoginCounts) bool { got = n; return true })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,12 +154,18 @@ func TestLoginCountsSeparateAccountAddressAndPair(t *testing.T) {
 		if err := st.LoginSucceeded(ctx, id, "ana@example.com", "10.0.0.1", loginNow.Add(10*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		n, err := st.loginCounts(ctx, st.r, "ana@example.com", "10.0.0.1", since)
+		n, err := st.loginCounts(ctx, st.r, "ana@example.com", "10.0.0.1", since, loginNow.Add(10*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.Pair != 0 {
-			t.Errorf("after a success from the address: %d failures of the pair, want 0", n.Pair)
+		// The pair's failures are forgotten and the address is known; the
+		// account's failures from elsewhere stay.
+		if n.Pair != 0 || !n.Known || n.Account != 1 {
+			t.Errorf("after a success from the address: %+v, want no failures of the pair, the address known, 1 failure of the account from elsewhere", n)
+		}
+		// A year later the address is no longer known.
+		if n, _ := st.loginCounts(ctx, st.r, "ana@example.com", "10.0.0.1", since, loginNow.Add(KnownAddressFor+time.Minute)); n.Known {
+			t.Error("an address unused for longer than KnownAddressFor is still known")
 		}
 	})
 }

@@ -364,6 +364,7 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"POST /users":                        one("/users", authzAdmins),
 		"GET /users/:id":                     one(id("/users/%d", o.victimUser), authzAdmins),
 		"POST /users/:id":                    one(id("/users/%d", o.victimUser), authzAdmins),
+		"POST /users/throttles/clear":        {{path: "/users/throttles/clear", want: authzAdmins, form: url.Values{"email": {"x@example.com"}, "ip": {"192.0.2.1"}}}},
 		"GET /audit":                         one("/audit", authzAdmins),
 		"GET /settings/api-keys":             one("/settings/api-keys", authzAdmins),
 		"POST /settings/api-keys":            one("/settings/api-keys", authzAdmins),
@@ -720,7 +721,7 @@ func TestSignInIsRefusedPerAddressAcrossAccountsAndReplicas(t *testing.T) {
 	hs := httptest.NewServer(other.Handler())
 	defer hs.Close()
 	c := app.client()
-	for i := 0; i < auth.DefaultThrottle.PerAddress; i++ {
+	for i := 0; i < auth.DefaultThrottle.AddressFree; i++ {
 		// A different account each time: no account reaches its own limit.
 		r := c.postForm("/login", "/login", url.Values{"email": {fmt.Sprintf("guess%d@example.com", i)}, "password": {"guess"}})
 		if r.status != http.StatusUnauthorized {
@@ -730,7 +731,7 @@ func TestSignInIsRefusedPerAddressAcrossAccountsAndReplicas(t *testing.T) {
 	_, r := authzSignIn(t, hs.URL, "admin@example.com")
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
 		t.Errorf("the right password from the same address on another replica after %d failures: %d, want 429 with Retry-After",
-			auth.DefaultThrottle.PerAddress, r.status)
+			auth.DefaultThrottle.AddressFree, r.status)
 	}
 }
 

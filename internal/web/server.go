@@ -243,6 +243,7 @@ func (s *Server) routes() {
 	e.POST("/users", s.createUser, admin...)
 	e.GET("/users/:id", s.userPage, admin...)
 	e.POST("/users/:id", s.updateUser, admin...)
+	e.POST("/users/throttles/clear", s.clearThrottle, admin...)
 	e.GET("/audit", s.auditPage, admin...)
 
 	// Pulse programs (HR and admins), results (leaders too).

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -249,21 +251,19 @@ func (s *Server) login(c echo.Context) error {
 	now := s.now()
 	ip := c.RealIP()
 	var until time.Time
-	attempt, allowed, err := s.store.CountLoginAttempt(ctx, email, ip, now, now.Add(-s.throttle.Window), func(n store.LoginCounts) bool {
-		var blocked bool
-		blocked, until = s.throttle.Blocked(n.Account, n.Address, later(n.AccountLast, n.AddressLast), now)
-		return !blocked
-	})
+	attempt, allowed, err := s.store.CountLoginAttempt(ctx, store.LoginAttempt{Email: email, IP: ip, At: now, Since: now.Add(-s.throttle.Window)},
+		func(n store.LoginCounts) bool {
+			until = s.throttle.Until(auth.Failures{Pair: n.Pair, PairLast: n.PairLast, Address: n.Address, AddressLast: n.AddressLast, Known: n.Known})
+			return !now.Before(until)
+		})
 	if err != nil {
 		return err
 	}
 	if !allowed {
-		wait := until.Sub(now).Round(time.Minute)
-		if wait < time.Minute {
-			wait = time.Minute
-		}
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
-		return fail(http.StatusTooManyRequests, "Too many failed sign-ins. Wait "+wait.String()+" and try again.")
+		wait := until.Sub(now)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return fail(http.StatusTooManyRequests, "Too many failed sign-ins to this account from your address. Wait "+
+			waitWords(wait)+" and try again, or ask an admin to clear it.")
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	ok = false
@@ -293,11 +293,16 @@ func (s *Server) login(c echo.Context) error {
 // 256 bytes tandem.ValidatePassword allows.
 const maxPasswordInput = 1024
 
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+// waitWords says a wait in whole minutes, or seconds under one.
+func waitWords(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d seconds", int(math.Ceil(d.Seconds())))
 	}
-	return b
+	m := int(math.Ceil(d.Minutes()))
+	if m == 1 {
+		return "a minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
 }
 
 // hashSlot takes a password-hashing slot, or refuses with 429: a busy

@@ -107,8 +107,8 @@ func TestParallelSignInsCannotBeatTheThrottleAcrossReplicas(t *testing.T) {
 			t.Errorf("attempt %d: %d, want 401, 303 or 429", i, r.status)
 		}
 	}
-	if checked > auth.DefaultThrottle.PerAccount {
-		t.Errorf("%d of 60 parallel attempts had their password checked, want at most %d", checked, auth.DefaultThrottle.PerAccount)
+	if checked > auth.DefaultThrottle.PairFree {
+		t.Errorf("%d of 60 parallel attempts had their password checked, want at most %d", checked, auth.DefaultThrottle.PairFree)
 	}
 }
 

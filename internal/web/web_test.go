@@ -298,12 +298,12 @@ func TestOnlyAdminsManageAccounts(t *testing.T) {
 func TestSignInIsThrottledAfterRepeatedFailures(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client()
-	for i := 0; i < auth.DefaultThrottle.PerAccount; i++ {
+	for i := 0; i < auth.DefaultThrottle.PairFree; i++ {
 		c.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {"guess"}})
 	}
 	r := c.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {testPassword}})
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
-		t.Fatalf("after %d failures, the right password: %d, want 429 with Retry-After", auth.DefaultThrottle.PerAccount, r.status)
+		t.Fatalf("after %d failures, the right password: %d, want 429 with Retry-After", auth.DefaultThrottle.PairFree, r.status)
 	}
 	// Another account from another address is not affected.
 	other := app.client()
