@@ -273,7 +273,10 @@ func (s *Server) login(c echo.Context) error {
 	case err != nil:
 		return err
 	default:
-		ok = !u.Disabled && s.hasher.Check(u.PasswordHash, password)
+		// The hash first, Disabled after: every refusal — unknown account,
+		// disabled account, wrong password — costs exactly one hash, so
+		// timing does not tell them apart.
+		ok = s.hasher.Check(u.PasswordHash, password) && !u.Disabled
 	}
 	release()
 	if !ok {

@@ -168,3 +168,68 @@ func TestAdminsSeeAndClearSignInThrottles(t *testing.T) {
 	}
 	_ = store.LoginCounts{}
 }
+
+// TestEveryCredentialRefusalCostsOnePasswordHash signs in with a wrong
+// password, to an unknown account, to a disabled account (with its right
+// password) and with a password of a megabyte: each is refused the same
+// way after exactly one password hash, so timing does not tell which
+// accounts exist or are disabled.
+func TestEveryCredentialRefusalCostsOnePasswordHash(t *testing.T) {
+	app, _ := proxiedApp(t)
+	ctx := context.Background()
+	u, err := app.st.UserByEmail(ctx, "sales.lead@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = true
+	if err := app.st.UpdateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	f := newSignInForm(t, app.http.URL)
+	var bodies []string
+	for i, tc := range []struct{ name, email, password string }{
+		{"wrong password", "hr@example.com", "wrong password"},
+		{"unknown account", "nobody@example.com", testPassword},
+		{"disabled account", "sales.lead@example.com", testPassword},
+		{"a megabyte of password", "hr@example.com", strings.Repeat("p", 1<<20)},
+	} {
+		before := app.srv.hasher.Hashes()
+		r := f.post(t, tc.email, tc.password, from("192.0.2."+strconv.Itoa(i+1)))
+		if r.status != http.StatusUnauthorized {
+			t.Errorf("%s: %d, want 401", tc.name, r.status)
+		}
+		if got := app.srv.hasher.Hashes() - before; got != 1 {
+			t.Errorf("%s: %d password hashes, want exactly 1", tc.name, got)
+		}
+		bodies = append(bodies, strings.ReplaceAll(r.body, tc.email, "EMAIL"))
+	}
+	for i := range bodies {
+		if bodies[i] != bodies[0] {
+			t.Errorf("refusal %d reads differently from the first", i)
+		}
+	}
+}
+
+// TestAThrottledSignInDoesNotSayWhetherTheAccountExists fails five times
+// at an account that exists and five times at one that does not, each from
+// its own address: the sixth try of each is refused alike — the same
+// status, wait and words.
+func TestAThrottledSignInDoesNotSayWhetherTheAccountExists(t *testing.T) {
+	app, _ := proxiedApp(t)
+	f := newSignInForm(t, app.http.URL)
+	var got []response
+	for i, email := range []string{"hr@example.com", "nobody@example.com"} {
+		ip := "198.51.100." + strconv.Itoa(i+1)
+		for j := 0; j < 5; j++ {
+			f.post(t, email, "guess", from(ip))
+		}
+		r := f.post(t, email, "guess", from(ip))
+		r.body = strings.ReplaceAll(r.body, email, "EMAIL")
+		got = append(got, r)
+	}
+	if got[0].status != http.StatusTooManyRequests || got[1].status != got[0].status ||
+		got[0].header.Get("Retry-After") != got[1].header.Get("Retry-After") || got[0].body != got[1].body {
+		t.Errorf("existing account: %d, Retry-After %q; unknown account: %d, Retry-After %q; bodies equal %v — want the same 429",
+			got[0].status, got[0].header.Get("Retry-After"), got[1].status, got[1].header.Get("Retry-After"), got[0].body == got[1].body)
+	}
+}
