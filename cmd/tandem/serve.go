@@ -53,7 +53,7 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	c.common.register(fs, defaultDB)
 	fs.string(&c.addr, "addr", "TANDEM_ADDR", "127.0.0.1:8080", "listen address host:port")
 	fs.string(&c.baseURL, "base-url", "TANDEM_BASE_URL", "", "URL people use to reach Tandem, for links in messages (default http://ADDR)")
-	fs.bool(&c.secureCookies, "secure-cookies", "TANDEM_SECURE_COOKIES", false, "mark cookies Secure; set when users reach Tandem over HTTPS")
+	fs.bool(&c.secureCookies, "secure-cookies", "TANDEM_SECURE_COOKIES", false, "mark cookies Secure and send HSTS; set when users reach Tandem over HTTPS")
 	fs.string(&c.trustedProxies, "trusted-proxies", "TANDEM_TRUSTED_PROXIES", "", "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For is trusted")
 	fs.string(&c.bodyLimit, "body-limit", "TANDEM_BODY_LIMIT", "16M", "largest request body accepted")
 	fs.duration(&c.requestTimeout, "request-timeout", "TANDEM_REQUEST_TIMEOUT", 30*time.Second, "longest time a request may take")

@@ -74,6 +74,11 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
+// PrepareNoAccountCheck makes the hash CheckNoAccount checks against, so
+// that the first check of an unknown account is not slower than the
+// others. A server calls it before it listens.
+func PrepareNoAccountCheck() { dummyHash() }
+
 // CheckNoAccount spends the time of a password check and returns false.
 func CheckNoAccount(password string) bool {
 	CheckPassword(dummyHash(), password)
@@ -99,26 +104,74 @@ func HashToken(token string) string {
 // Equal compares two secrets in constant time.
 func Equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
-// Throttle is the sign-in back-off rule.
+// Throttle is the sign-in back-off rule. It counts failed sign-ins per
+// account and address pair, so that someone guessing from one place
+// slows only themselves: the real user, from any other address, signs in
+// as usual. Past an allowance of failures the pair is slowed, never
+// locked: each further try must wait after the latest failure, a wait that
+// doubles with every failure up to a cap. An address that has signed in
+// to the account before gets a larger allowance. An address failing at
+// many accounts (spraying one password over many addresses) is slowed too,
+// but only at accounts it has never signed in to, so that a colleague
+// behind the same office address is not held up at their own account.
 type Throttle struct {
 	// Window is how far back failures count.
 	Window time.Duration
-	// PerAccount and PerAddress are the failures allowed in Window before
-	// sign-in is refused for that account or that address.
-	PerAccount, PerAddress int
-	// Lockout is how long after the latest failure sign-in stays refused.
-	Lockout time.Duration
+	// PairFree is how many failures one address may have at one account
+	// within Window before it is slowed; KnownPairFree the same for an
+	// address that signed in to the account before.
+	PairFree, KnownPairFree int
+	// AddressFree is how many failures one address may have over all
+	// accounts within Window before it is slowed at accounts it has not
+	// signed in to.
+	AddressFree int
+	// FirstWait is the wait after the failure that uses up an allowance;
+	// each further failure doubles it, up to MaxWait.
+	FirstWait, MaxWait time.Duration
 }
 
-// DefaultThrottle allows 5 failures per account and 20 per address in 15
-// minutes, then refuses for 15 minutes after the latest failure.
-var DefaultThrottle = Throttle{Window: 15 * time.Minute, PerAccount: 5, PerAddress: 20, Lockout: 15 * time.Minute}
+// DefaultThrottle: within an hour, 5 failures per account and address (20
+// from an address that signed in to the account before) and 20 per address
+// over all accounts; then waits of 1, 2, 4, 8 and at most 15 minutes. A
+// guesser gets about a dozen tries an hour per account and address.
+var DefaultThrottle = Throttle{Window: time.Hour, PairFree: 5, KnownPairFree: 20, AddressFree: 20,
+	FirstWait: time.Minute, MaxWait: 15 * time.Minute}
 
-// Blocked reports whether a sign-in must be refused now, and until when.
-func (t Throttle) Blocked(byAccount, byAddress int, last, now time.Time) (bool, time.Time) {
-	if byAccount < t.PerAccount && byAddress < t.PerAddress {
-		return false, time.Time{}
+// Failures are the recent failed sign-ins an attempt is judged by.
+type Failures struct {
+	// Pair counts the failures at the account from the address, Address
+	// those from the address at any account, each with its latest.
+	Pair, Address         int
+	PairLast, AddressLast time.Time
+	// Known says the address has signed in to the account before.
+	Known bool
+}
+
+// Until returns when a sign-in with these failures may be tried: now or
+// earlier means at once.
+func (t Throttle) Until(f Failures) time.Time {
+	free := t.PairFree
+	if f.Known {
+		free = t.KnownPairFree
 	}
-	until := last.Add(t.Lockout)
-	return now.Before(until), until
+	until := t.after(f.Pair, free, f.PairLast)
+	if !f.Known {
+		if u := t.after(f.Address, t.AddressFree, f.AddressLast); u.After(until) {
+			until = u
+		}
+	}
+	return until
+}
+
+// after is the end of the wait after n failures, the latest at last, with
+// an allowance of free.
+func (t Throttle) after(n, free int, last time.Time) time.Time {
+	if n < free {
+		return time.Time{}
+	}
+	wait := t.FirstWait
+	for i := free; i < n && wait < t.MaxWait; i++ {
+		wait *= 2
+	}
+	return last.Add(min(wait, t.MaxWait))
 }

@@ -1,7 +1,10 @@
-// Package csvfile holds what Tandem's CSV readers (rosters, customer
-// ratings) share about the files people bring: which separator a file
-// uses.
+// Package csvfile holds what Tandem's CSV files share: which separator a
+// file people bring uses (Delimiter), and the one writer of every CSV
+// Tandem writes, which keeps spreadsheets from running cells as formulas
+// (Writer), with its inverse for the importers (Restore).
 package csvfile
+
+import "fmt"
 
 // Delimiter returns the separator the header line uses most: comma,
 // semicolon (Excel in many European locales) or tab. Separators inside
@@ -32,4 +35,27 @@ scan:
 		}
 	}
 	return rune(best)
+}
+
+// MaxColumns is the most columns a file Tandem reads may have. HR and
+// helpdesk exports with every field run to a few hundred; a header of a
+// million columns (which once took half a minute and 2 GB to read) is
+// refused on its first line.
+const MaxColumns = 500
+
+// TooManyColumns returns the problem with a header of n columns, or "".
+func TooManyColumns(n int) string {
+	if n <= MaxColumns {
+		return ""
+	}
+	return fmt.Sprintf("the header has %s columns; Tandem reads at most %d, so delete the columns it does not use (or export only the ones it needs) and try again",
+		thousands(n), MaxColumns)
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -7,7 +7,6 @@ package demo
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -211,7 +211,7 @@ const (
 // who reports to the lead of the department above.
 func rosterCSV(rng *rand.Rand, today time.Time, m *model) ([]byte, int) {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csvfile.NewWriter(&buf)
 	w.Write([]string{"employee_id", "email", "name", "team", "manager", "location", "hired_on", "exited_on", "exit_type", "regretted", "exit_reason"})
 	n := 0
 	used := map[string]int{}

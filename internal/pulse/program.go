@@ -81,6 +81,8 @@ func (p *Program) Validate(now time.Time) error {
 	p.Name = strings.TrimSpace(p.Name)
 	if p.Name == "" {
 		errs.add(tandem.FieldErrorf("name", "give the program a name"))
+	} else if err := tandem.CheckLength("name", p.Name, tandem.MaxNameLength); err != nil {
+		errs.add(err)
 	}
 	if p.AudienceUnitID == 0 {
 		errs.add(tandem.FieldErrorf("audience", "choose the unit whose people this program asks"))

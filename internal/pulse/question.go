@@ -138,8 +138,8 @@ func (q *Question) Validate() error {
 	if q.Text == "" {
 		return tandem.FieldErrorf("text", "write the question")
 	}
-	if len(q.Text) > 500 {
-		return tandem.FieldErrorf("text", "keep the question under 500 characters")
+	if err := tandem.CheckLength("text", q.Text, tandem.MaxQuestionLength); err != nil {
+		return err
 	}
 	switch q.Kind {
 	case Likert5, Scale010, Text:
@@ -168,6 +168,9 @@ func (q *Question) Validate() error {
 			c = strings.TrimSpace(c)
 			if c == "" {
 				continue
+			}
+			if err := tandem.CheckLength("choices", c, tandem.MaxNameLength); err != nil {
+				return tandem.FieldErrorf("choices", "option %q %s", tandem.Shorten(c, 40), tandem.ErrorMessage(err))
 			}
 			if seen[strings.ToLower(c)] {
 				return tandem.FieldErrorf("choices", "option %q is listed twice", c)

@@ -168,10 +168,30 @@ func (b *Batch) problem(in *Input, field, value, msg string) {
 			e.Column = field
 		}
 	}
-	if len(e.Value) > 200 {
-		e.Value = e.Value[:200] + "…"
-	}
+	e.Value = tandem.Shorten(e.Value, 60)
 	b.record(e)
+}
+
+// fieldLimits bound each field of a rating (in the order of fields), in
+// characters: text Tandem stores, and values it parses, which problems
+// would otherwise quote.
+var fieldLimits = [numFields]int{maxSource, maxExternalID, 100, 40, 40,
+	tandem.MaxUnitDepth * (tandem.MaxNameLength + 3), 40, tandem.MaxEmailLength, maxComment}
+
+// overlong records each field of in longer than its limit, and reports
+// whether there was any: such a rating is not checked further, so that no
+// message quotes a value of megabytes.
+func (b *Batch) overlong(in *Input) bool {
+	values := [numFields]string{in.Source, in.ExternalID, in.OccurredAt, in.Metric, in.Score,
+		in.UnitPath, in.UnitID, in.AgentEmail, in.Comment}
+	found := false
+	for i, v := range values {
+		if err := tandem.CheckLength(fields[i], v, fieldLimits[i]); err != nil {
+			b.problem(in, fields[i], "", tandem.ErrorMessage(err))
+			found = true
+		}
+	}
+	return found
 }
 
 // Add checks one rating, attributes it, and keeps it or records its
@@ -188,6 +208,9 @@ func (b *Batch) Add(in Input) {
 	if in.broken {
 		return
 	}
+	if b.overlong(&in) {
+		return
+	}
 	if in.unrated {
 		b.summary.Unrated++
 		return
@@ -199,8 +222,6 @@ func (b *Batch) Add(in Input) {
 	switch {
 	case source == "":
 		b.problem(&in, FieldSource, "", "the source is missing; name the helpdesk or survey tool the rating comes from, such as zendesk")
-	case len(source) > maxSource:
-		b.problem(&in, FieldSource, in.Source, fmt.Sprintf("the source is longer than %d characters", maxSource))
 	default:
 		if s, ok := b.sources[source]; ok {
 			source = s
@@ -213,9 +234,6 @@ func (b *Batch) Add(in Input) {
 	// A copy: the CSV reader's value shares the memory of its whole row,
 	// which a batch of a million ratings would otherwise keep.
 	r.ExternalID = strings.Clone(strings.TrimSpace(in.ExternalID))
-	if len(r.ExternalID) > maxExternalID {
-		b.problem(&in, FieldExternalID, in.ExternalID, fmt.Sprintf("the id is longer than %d characters", maxExternalID))
-	}
 	// PostgreSQL refuses NUL characters and bytes that are not UTF-8 in
 	// text: refuse them here, by field, rather than fail the whole batch
 	// when it is stored.
@@ -259,9 +277,6 @@ func (b *Batch) Add(in Input) {
 	}
 	r.Score = score
 
-	if utf8.RuneCountInString(in.Comment) > maxComment {
-		b.problem(&in, FieldComment, "", fmt.Sprintf("the comment is longer than %d characters", maxComment))
-	}
 	r.Comment = strings.Clone(strings.TrimSpace(in.Comment))
 
 	// Attribution: exactly one of unit path, unit id, agent email.

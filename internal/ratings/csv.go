@@ -251,6 +251,10 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if header == nil {
+			if msg := csvfile.TooManyColumns(len(rec)); msg != "" {
+				b.fail(line, msg)
+				return cols, nil
+			}
 			header = make([]string, len(rec))
 			for i, h := range rec {
 				header[i] = strings.TrimSpace(h)
@@ -316,7 +320,9 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 				in.broken = true
 				return ""
 			}
-			return strings.TrimSpace(c)
+			// Undo the apostrophe Tandem's CSV writer puts before a
+			// value a spreadsheet would run.
+			return strings.TrimSpace(csvfile.Restore(strings.TrimSpace(c)))
 		}
 		if v := cell(0); v != "" {
 			in.Source = v

@@ -3,10 +3,12 @@ package ratings
 import (
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -423,5 +425,92 @@ func TestAnNPSScoreHeaderNamesTheMetric(t *testing.T) {
 	rs := b.Ratings()
 	if cols.ImpliedMetric != "nps" || len(rs) != 2 || rs[0].Metric != "nps" || rs[1].UnitID != 1 {
 		t.Errorf("ratings %+v, want two NPS ratings attributed by team path", rs)
+	}
+}
+
+// TestACSVWrittenByTandemReadsBackWithTheSameValues writes ratings with
+// csvfile.Writer, which puts an apostrophe before cells a spreadsheet
+// would run: ReadCSV removes it again, and numbers are untouched.
+func TestACSVWrittenByTandemReadsBackWithTheSameValues(t *testing.T) {
+	comments := []string{"=HYPERLINK(\"http://evil.example\")", "-2+3+cmd|' /C calc'!A0", "@home", "'=quoted already", "O'Brien", "-"}
+	var buf strings.Builder
+	w := csvfile.NewWriter(&buf)
+	w.Write([]string{"occurred_at", "agent_email", "score", "comment", "id"})
+	for i, c := range comments {
+		w.Write([]string{"2026-02-01T10:00:00Z", "ana@example.com", "5", c, "+" + strconv.Itoa(i)})
+	}
+	w.Flush()
+	if !strings.Contains(buf.String(), "'=HYPERLINK") {
+		t.Fatalf("the writer did not neutralise the formula:\n%s", buf.String())
+	}
+	b := NewBatch(testDirectory(), now)
+	if _, err := ReadCSV(strings.NewReader(buf.String()), CSVOptions{Source: "test", Metric: "csat"}, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Err(); err != nil {
+		t.Fatalf("the file does not read back: %v", err)
+	}
+	got := b.Ratings()
+	if len(got) != len(comments) {
+		t.Fatalf("%d ratings read back, want %d", len(got), len(comments))
+	}
+	for i, r := range got {
+		if r.Comment != comments[i] || r.ExternalID != "+"+strconv.Itoa(i) || r.Score != 5 {
+			t.Errorf("rating %d read back as comment %q, id %q, score %v; want %q, %q, 5", i, r.Comment, r.ExternalID, r.Score, comments[i], "+"+strconv.Itoa(i))
+		}
+	}
+}
+
+// TestReadCSVRefusesOverlongFieldsByLineAndColumn gives fields values over
+// their limits: each is refused on its line and column without quoting
+// more than a few dozen characters.
+func TestReadCSVRefusesOverlongFieldsByLineAndColumn(t *testing.T) {
+	huge := strings.Repeat("x", 5<<20)
+	file := "occurred_at,agent_email,score,comment,metric\n" +
+		"2026-02-01T10:00:00Z,ana@example.com,5,fine,csat\n" +
+		"2026-02-01T10:00:00Z," + huge + "@example.com,5,,csat\n" +
+		huge + ",ana@example.com,5,,csat\n" +
+		"2026-02-01T10:00:00Z,ana@example.com," + huge + ",,csat\n" +
+		"2026-02-01T10:00:00Z,ana@example.com,5,,csat" + huge + "\n" +
+		"2026-02-01T10:00:00Z,ana@example.com,5," + huge + ",csat\n"
+	b := NewBatch(testDirectory(), now)
+	if _, err := ReadCSV(strings.NewReader(file), CSVOptions{Source: "test"}, b); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{3: "agent_email", 4: "occurred_at", 5: "score", 6: "metric", 7: "comment"}
+	got := map[int]string{}
+	for _, e := range problems(t, b) {
+		got[e.Line] = e.Column
+		if s := e.String(); len(s) > 300 || len([]rune(e.Value)) > 80 {
+			t.Errorf("line %d: an error of %d bytes with a value of %d bytes; quote at most a few dozen characters", e.Line, len(s), len(e.Value))
+		}
+	}
+	for line, col := range want {
+		if got[line] != col {
+			t.Errorf("line %d: problem in column %q, want %q", line, got[line], col)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("problems on lines %v, want exactly lines 3 to 7", got)
+	}
+}
+
+// TestReadCSVRefusesAHeaderWithTooManyColumns reads a header of a million
+// columns (the review's file took 28.6 s and 2 GB): refused on line 1 with
+// the count, and nothing more is read.
+func TestReadCSVRefusesAHeaderWithTooManyColumns(t *testing.T) {
+	header := "occurred_at,agent_email,score" + strings.Repeat(",x", 1_000_000)
+	row := "\n2026-02-01T10:00:00Z,ana@example.com,5" + strings.Repeat(",", 1_000_000)
+	b := NewBatch(testDirectory(), now)
+	cols, err := ReadCSV(strings.NewReader(header+row+row), CSVOptions{Source: "test", Metric: "csat"}, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := problems(t, b)
+	if len(ps) != 1 || ps[0].Line != 1 || !strings.Contains(ps[0].Message, "1,000,003 columns") || len(ps[0].String()) > 300 {
+		t.Fatalf("got %v, want one short problem on line 1 giving the count", ps)
+	}
+	if len(cols.Ignored) > 0 || len(b.Ratings()) > 0 {
+		t.Errorf("%d ignored columns listed and %d ratings read from a refused file; want none", len(cols.Ignored), len(b.Ratings()))
 	}
 }

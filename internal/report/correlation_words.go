@@ -1,13 +1,13 @@
 package report
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -165,7 +165,7 @@ func lagWords(lag int, unit, units, same string) string {
 // engagement, customer, ratings, respondents. Anyone can recompute r from
 // it.
 func WriteCorrelationCSV(w io.Writer, c *Correlation) error {
-	cw := csv.NewWriter(w)
+	cw := csvfile.NewWriter(w)
 	cw.Write([]string{"team", "team_id", "period", "customer_period", "engagement", "customer", "ratings", "respondents"})
 	f := func(v Num) string {
 		if math.IsNaN(float64(v)) {

@@ -1,10 +1,10 @@
 package roster
 
 import (
-	"encoding/csv"
 	"io"
 	"strings"
 
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -13,10 +13,8 @@ import (
 // employee id or email to write for a manager; when it is nil, the
 // manager's employee id, or else email, is looked up among emps.
 //
-// A value a spreadsheet would run as a formula (starting with =, + or @, or
-// a tab or carriage return) is written after an apostrophe, which Parse
-// removes again. Values starting with "-" are left alone: names and
-// locations like "-" are common and a minus sign alone runs nothing.
+// Cells go through csvfile.Writer: a value a spreadsheet would run as a
+// formula is written after an apostrophe, which Parse removes again.
 func WriteCSV(w io.Writer, emps []tandem.Employee, managerRef func(managerID int64) string) error {
 	if managerRef == nil {
 		refs := make(map[int64]string, len(emps))
@@ -25,7 +23,7 @@ func WriteCSV(w io.Writer, emps []tandem.Employee, managerRef func(managerID int
 		}
 		managerRef = func(id int64) string { return refs[id] }
 	}
-	cw := csv.NewWriter(w)
+	cw := csvfile.NewWriter(w)
 	if err := cw.Write(canonicalHeader); err != nil {
 		return err
 	}
@@ -50,11 +48,6 @@ func WriteCSV(w io.Writer, emps []tandem.Employee, managerRef func(managerID int
 		}
 		row = append(row[:0], e.ExternalID, e.Email, e.Name, strings.Join(team, "/"), mgr, e.Location,
 			tandem.FormatDate(e.HiredOn), tandem.FormatDate(e.ExitedOn), e.ExitType, regretted, e.ExitReason)
-		for i, v := range row {
-			if formulaLike(v) {
-				row[i] = "'" + v
-			}
-		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -76,7 +76,8 @@ func TestWriteCSVQuotesCellsASpreadsheetWouldRun(t *testing.T) {
 		{"\tTab", "'\tTab"},
 		{"'=already quoted", "''=already quoted"},
 		{"-", "-"},
-		{"-2+3", "-2+3"},
+		{"-2+3", "'-2+3"},
+		{"-3", "-3"},
 		{"O'Brien", "O'Brien"},
 		{"'plain", "'plain"},
 	}

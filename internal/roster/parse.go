@@ -5,11 +5,12 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/tandem-hq/tandem/internal/csvfile"
 	"io"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tandem-hq/tandem/internal/csvfile"
 
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -103,7 +104,35 @@ func (p *parser) add(line int, col Column, value, reason string) {
 	if col != "" {
 		h = p.f.header(col)
 	}
-	p.errs = append(p.errs, RowError{Line: line, Column: h, Value: value, Reason: reason})
+	p.errs = append(p.errs, RowError{Line: line, Column: h, Value: tandem.Shorten(value, 60), Reason: reason})
+}
+
+// columnLimits bound the cells Tandem stores or parses, in characters
+// (tandem's limits; a team path may have MaxUnitDepth names).
+var columnLimits = map[Column]int{
+	ColEmployeeID: tandem.MaxIDLength, ColEmail: tandem.MaxEmailLength, ColName: tandem.MaxNameLength,
+	ColFirstName: tandem.MaxNameLength, ColLastName: tandem.MaxNameLength,
+	ColTeam:    tandem.MaxUnitDepth * (tandem.MaxNameLength + 3),
+	ColManager: max(tandem.MaxIDLength, tandem.MaxEmailLength), ColLocation: tandem.MaxNameLength,
+	ColHiredOn: 40, ColExitedOn: 40, ColExitType: 40, ColRegretted: 40, ColExitReason: tandem.MaxCommentLength,
+}
+
+// overlong reports the cells of a row longer than their column takes, and
+// whether there was any: the rest of such a row is not checked, so that
+// no message quotes a value of megabytes.
+func (p *parser) overlong(line int, cells []string) bool {
+	found := false
+	for _, cn := range columnNames {
+		i, ok := p.idx[cn.col]
+		if !ok || i >= len(cells) {
+			continue
+		}
+		if err := tandem.CheckLength(string(cn.col), cells[i], columnLimits[cn.col]); err != nil {
+			p.add(line, cn.col, "", tandem.ErrorMessage(err))
+			found = true
+		}
+	}
+	return found
 }
 
 func (p *parser) read(data []byte) {
@@ -190,6 +219,10 @@ func (p *parser) readHeader(line int, rec []string) {
 		i    int
 		tier int
 	}
+	if msg := csvfile.TooManyColumns(len(rec)); msg != "" {
+		p.add(line, "", "", msg)
+		return
+	}
 	found := make(map[Column][]candidate)
 	used := make([]bool, len(rec))
 	p.header = make([]string, len(rec))
@@ -269,6 +302,9 @@ func (p *parser) readRow(line int, cells []string) {
 			p.add(line, "", "", fmt.Sprintf("the row has %d fields but the header has %d; %s", n, len(p.header), hint))
 			return
 		}
+	}
+	if p.overlong(line, cells) {
+		return
 	}
 	cell := func(c Column) string {
 		if i, ok := p.idx[c]; ok {
@@ -402,20 +438,8 @@ var yesNo = map[string]bool{
 	"no": false, "n": false, "false": false, "0": false,
 }
 
-// cleanCell trims a cell and undoes the quote WriteCSV puts before a value
-// a spreadsheet would run as a formula.
+// cleanCell trims a cell and undoes the quote Tandem's CSV writer puts
+// before a value a spreadsheet would run as a formula.
 func cleanCell(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 1 && s[0] == '\'' && formulaLike(s[1:]) {
-		s = strings.TrimSpace(s[1:])
-	}
-	return s
-}
-
-// formulaLike reports whether a spreadsheet could take s, after any
-// leading apostrophes, for a formula. Counting the apostrophes makes
-// quoting reversible: a value that itself starts with "'=" gets a second one.
-func formulaLike(s string) bool {
-	s = strings.TrimLeft(s, "'")
-	return s != "" && strings.ContainsRune("=+@\t\r", rune(s[0]))
+	return strings.TrimSpace(csvfile.Restore(strings.TrimSpace(s)))
 }

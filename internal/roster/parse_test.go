@@ -444,7 +444,8 @@ func TestParseRejectsMoreThanMaxRows(t *testing.T) {
 func TestParseUndoesFormulaQuoting(t *testing.T) {
 	f := mustParse(t, "email,name,team,location\na@example.com,'=cmd|' /C calc'!A0,'+Sales,'@home\nb@example.com,'-',Sales,''=x\n")
 	got := []string{f.Records[0].Name, f.Records[0].TeamPath[0], f.Records[0].Location, f.Records[1].Name, f.Records[1].Location}
-	want := []string{"=cmd|' /C calc'!A0", "+Sales", "@home", "'-'", "'=x"}
+	// "-'" starts with a minus and is no number: the writer quotes it.
+	want := []string{"=cmd|' /C calc'!A0", "+Sales", "@home", "-'", "'=x"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -500,5 +501,51 @@ func TestParseRefusesANULByteWithItsLine(t *testing.T) {
 	ie, ok := err.(*ImportError)
 	if !ok || len(ie.Errors) == 0 || ie.Errors[0].Line != 2 || !strings.Contains(ie.Errors[0].Reason, "NUL") {
 		t.Fatalf("err = %v, want a line-2 error about the NUL byte", err)
+	}
+}
+
+// TestParseRefusesOverlongFieldsByLineAndColumn gives each column a value
+// over its limit (a 15 MB name among them): each is refused on its line and
+// column, and no error quotes more than a few dozen characters of it.
+func TestParseRefusesOverlongFieldsByLineAndColumn(t *testing.T) {
+	huge := strings.Repeat("N", 15<<20)
+	long := func(n int) string { return strings.Repeat("é", n+1) }
+	deep := strings.TrimSuffix(strings.Repeat("T/", tandem.MaxUnitDepth+1), "/")
+	file := "employee_id,email,name,team,location,exit_reason,exited_on,hired_on\n" +
+		"E1,a@example.com," + huge + ",Sales,,,,\n" +
+		long(tandem.MaxIDLength) + ",b@example.com,Bo,Sales,,,,\n" +
+		"E3," + strings.Repeat("c", tandem.MaxEmailLength) + "@example.com,Cy,Sales,,,,\n" +
+		"E4,d@example.com,Di,Sales/" + long(tandem.MaxNameLength) + ",,,,\n" +
+		"E5,e@example.com,Ed," + deep + ",,,,\n" +
+		"E6,f@example.com,Fe,Sales," + long(tandem.MaxNameLength) + ",,,\n" +
+		"E7,g@example.com,Gu,Sales,,\"" + long(tandem.MaxCommentLength) + "\",2024-01-01,\n" +
+		"E8,h@example.com,Hu,Sales,,,," + strings.Repeat("2", 1<<20) + "\n" +
+		"E9,i@example.com,Ida,Sales,,,,\n"
+	errs := parseErrors(t, file)
+	want := map[int]string{2: "name", 3: "employee_id", 4: "email", 5: "team", 6: "team", 7: "location", 8: "exit_reason", 9: "hired_on"}
+	got := map[int]string{}
+	for _, e := range errs {
+		got[e.Line] = e.Column
+		if s := e.String(); len(s) > 300 || len([]rune(e.Value)) > 80 {
+			t.Errorf("line %d: an error of %d bytes with a value of %d bytes; quote at most a few dozen characters", e.Line, len(s), len(e.Value))
+		}
+	}
+	for line, col := range want {
+		if got[line] != col {
+			t.Errorf("line %d: problem in column %q, want %q", line, got[line], col)
+		}
+	}
+	if _, ok := got[10]; ok || len(got) != len(want) {
+		t.Errorf("problems on lines %v, want exactly lines 2 to 9", got)
+	}
+}
+
+// TestParseRefusesAHeaderWithTooManyColumns reads a header of a million
+// columns: refused at once on line 1, with the count and what to do.
+func TestParseRefusesAHeaderWithTooManyColumns(t *testing.T) {
+	header := "email,name,team" + strings.Repeat(",x", 1_000_000)
+	errs := parseErrors(t, header+"\na@example.com,Ana,Sales\n")
+	if len(errs) != 1 || errs[0].Line != 1 || !strings.Contains(errs[0].Reason, "1,000,003 columns") || len(errs[0].String()) > 300 {
+		t.Fatalf("got %v, want one short problem on line 1 giving the count", errs)
 	}
 }

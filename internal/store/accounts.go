@@ -174,7 +174,8 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 }
 
 // DeleteExpired removes expired sessions, uploads, setup links, single
-// sign-ins left unfinished and old login failures.
+// sign-ins left unfinished, old login failures and addresses not used to
+// sign in for KnownAddressFor.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		for _, q := range []string{
@@ -187,35 +188,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 				return err
 			}
 		}
-		_, err := s.exec(ctx, tx.tx, "DELETE FROM login_failures WHERE at <= ?", now.Add(-24*time.Hour).Unix())
+		if _, err := s.exec(ctx, tx.tx, "DELETE FROM login_failures WHERE at <= ?", now.Add(-24*time.Hour).Unix()); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx.tx, "DELETE FROM login_addresses WHERE last_at <= ?", now.Add(-KnownAddressFor).Unix())
 		return err
 	})
-}
-
-// AddLoginFailure records a failed sign-in.
-func (s *Store) AddLoginFailure(ctx context.Context, email, ip string, at time.Time) error {
-	_, err := s.exec(ctx, s.w, "INSERT INTO login_failures (email, ip, at) VALUES (?, ?, ?)", tandem.NormalizeEmail(email), ip, at.Unix())
-	return err
-}
-
-// LoginFailures counts failed sign-ins since a time, for an account and for
-// an address, and returns the time of the latest.
-func (s *Store) LoginFailures(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, last time.Time, err error) {
-	var lastE, lastI int64
-	err = s.queryRow(ctx, s.r, "SELECT COUNT(*), COALESCE(MAX(at), 0) FROM login_failures WHERE email = ? AND at > ?",
-		tandem.NormalizeEmail(email), since.Unix()).Scan(&byEmail, &lastE)
-	if err != nil {
-		return
-	}
-	err = s.queryRow(ctx, s.r, "SELECT COUNT(*), COALESCE(MAX(at), 0) FROM login_failures WHERE ip = ? AND at > ?",
-		ip, since.Unix()).Scan(&byIP, &lastI)
-	return byEmail, byIP, fromUnix(max(lastE, lastI)), err
-}
-
-// ClearLoginFailures forgets an account's failures after a good sign-in.
-func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := s.exec(ctx, s.w, "DELETE FROM login_failures WHERE email = ?", tandem.NormalizeEmail(email))
-	return err
 }
 
 // CreateSetupToken stores a one-time setup link's hash.

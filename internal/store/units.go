@@ -78,6 +78,9 @@ func (tx *Tx) createUnit(ctx context.Context, parentID int64, name string, custo
 
 // UpdateUnit renames a unit and sets whether customers rate it directly.
 func (s *Store) UpdateUnit(ctx context.Context, id int64, name string, customerFacing bool) error {
+	if err := tandem.ValidateUnitName(name); err != nil {
+		return err
+	}
 	res, err := s.exec(ctx, s.w, "UPDATE org_units SET name = ?, customer_facing = ? WHERE id = ?", name, customerFacing, id)
 	if isUniqueViolation(err) {
 		return tandem.Errorf(tandem.ECONFLICT, "a sibling unit is already named %q", name)

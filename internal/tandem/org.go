@@ -30,7 +30,8 @@ const PathSeparator = " / "
 
 // SplitUnitPath splits a team path such as "Sales/EMEA/Inside Sales" or
 // "Sales > EMEA > Inside Sales" into its trimmed parts. It returns an error
-// for an empty path or an empty part ("Sales//EMEA").
+// for an empty path, an empty part ("Sales//EMEA"), a part longer than
+// MaxNameLength or more than MaxUnitDepth levels.
 func SplitUnitPath(s string) ([]string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -40,17 +41,30 @@ func SplitUnitPath(s string) ([]string, error) {
 	if strings.Contains(s, ">") && !strings.Contains(s, "/") {
 		sep = ">"
 	}
+	if n := strings.Count(s, sep) + 1; n > MaxUnitDepth {
+		return nil, Errorf(EINVALID, "team path %q has %d levels; Tandem takes at most %d", Shorten(s, 60), n, MaxUnitDepth)
+	}
 	parts := strings.Split(s, sep)
 	for i, p := range parts {
 		parts[i] = strings.TrimSpace(p)
 		if parts[i] == "" {
-			return nil, Errorf(EINVALID, "team path %q has an empty part; give it as Division/Department/Team", s)
+			return nil, Errorf(EINVALID, "team path %q has an empty part; give it as Division/Department/Team", Shorten(s, 200))
 		}
-		if len(parts[i]) > 200 {
-			return nil, Errorf(EINVALID, "team name %q is longer than 200 characters", parts[i][:40]+"…")
+		if CheckLength("team", parts[i], MaxNameLength) != nil {
+			return nil, Errorf(EINVALID, "team name %q is longer than %d characters; shorten it", Shorten(parts[i], 40), MaxNameLength)
 		}
 	}
 	return parts, nil
+}
+
+// ValidateUnitName checks a unit's new name: not empty, at most
+// MaxNameLength characters, and without "/", which separates the levels of
+// a team path (a name with one would not import back from an export).
+func ValidateUnitName(name string) error {
+	if strings.TrimSpace(name) == "" || strings.Contains(name, "/") {
+		return FieldErrorf("name", "a unit needs a name, without a '/' (slashes separate levels in team paths)")
+	}
+	return CheckLength("name", name, MaxNameLength)
 }
 
 // Exit types.
@@ -95,6 +109,17 @@ func (e *Employee) Validate() error {
 	if strings.TrimSpace(e.Name) == "" {
 		return FieldErrorf("name", "is required")
 	}
+	for _, f := range []struct {
+		field, value string
+		max          int
+	}{
+		{"name", e.Name, MaxNameLength}, {"email", e.Email, MaxEmailLength}, {"employee_id", e.ExternalID, MaxIDLength},
+		{"location", e.Location, MaxNameLength}, {"exit_reason", e.ExitReason, MaxCommentLength},
+	} {
+		if err := CheckLength(f.field, f.value, f.max); err != nil {
+			return err
+		}
+	}
 	if e.Email == "" && e.ExternalID == "" {
 		return FieldErrorf("email", "give an email or an employee id so the person can be matched on the next import")
 	}
@@ -137,6 +162,9 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 // ValidateEmail checks that s is a single plain address (no display name).
 func ValidateEmail(s string) error {
+	if CheckLength("email", s, MaxEmailLength) != nil {
+		return Errorf(EINVALID, "the address is longer than %d characters, the most an email address can be", MaxEmailLength)
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
 		return Errorf(EINVALID, "%q is not a valid email address", s)
@@ -168,7 +196,7 @@ func ParseDate(s string) (time.Time, error) {
 			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
 		}
 	}
-	return time.Time{}, Errorf(EINVALID, "%q is not an ISO 8601 date; write it as YYYY-MM-DD", s)
+	return time.Time{}, Errorf(EINVALID, "%q is not an ISO 8601 date; write it as YYYY-MM-DD", Shorten(s, 40))
 }
 
 // FormatDate writes t as YYYY-MM-DD, or "" for the zero time.

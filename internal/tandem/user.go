@@ -52,6 +52,9 @@ func (u *User) Validate() error {
 	if err := ValidateEmail(u.Email); err != nil {
 		return &Error{Code: EINVALID, Field: "email", Message: err.(*Error).Message}
 	}
+	if err := CheckLength("name", u.Name, MaxNameLength); err != nil {
+		return err
+	}
 	return ValidateRoleScope(u.Role, u.ScopeUnitID)
 }
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -20,7 +19,9 @@ func (s *Server) changePassword(c echo.Context) error {
 	fail := func(status int, msg string) error {
 		return s.renderStatus(c, status, "account", pageData{Title: "Your account", Nav: "account", Data: map[string]string{"Error": msg}})
 	}
-	if !auth.CheckPassword(u.PasswordHash, c.FormValue("current")) {
+	if ok, err := s.checkPassword(c, u.PasswordHash, c.FormValue("current")); err != nil {
+		return err
+	} else if !ok {
 		return fail(http.StatusBadRequest, "Your current password is not right; nothing was changed.")
 	}
 	next := c.FormValue("password")
@@ -30,7 +31,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	if next != c.FormValue("password2") {
 		return fail(http.StatusBadRequest, "The two new passwords differ.")
 	}
-	hash, err := auth.HashPassword(next)
+	hash, err := s.hashPassword(c, next)
 	if err != nil {
 		return err
 	}

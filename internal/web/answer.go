@@ -19,12 +19,33 @@ import (
 // answerHeaders keep the answer link out of Referer headers and caches.
 func answerHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Robots-Tag", "noindex")
+		setAnswerHeaders(c.Response().Header())
 		return next(c)
 	}
+}
+
+func setAnswerHeaders(h http.Header) {
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Robots-Tag", "noindex")
+}
+
+// maxAnswerBody bounds an answer form, below the server's body limit: a
+// form of forty free-text questions at their longest, URL-encoded, fits.
+// Read through http.MaxBytesReader, a larger body fails with
+// *http.MaxBytesError instead of net/http's own 10 MB cap on URL-encoded
+// forms, whose error (a plain "http: POST too large") was taken for an
+// empty form.
+const maxAnswerBody = 1 << 20
+
+// bodyTooLarge reports whether reading a form failed because the body is
+// too large: over the server's limit (echo's 413), over a MaxBytesReader,
+// or over net/http's cap on URL-encoded forms, whose error is not exported.
+func bodyTooLarge(err error) bool {
+	var he *echo.HTTPError
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) ||
+		strings.Contains(err.Error(), "http: POST too large")
 }
 
 // answerField is one question on the answer form, with what the person
@@ -90,8 +111,7 @@ func (s *Server) answerPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	inv, err := s.store.InvitationByToken(ctx, auth.HashToken(c.Param("token")))
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
-		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
-			"The link may be incomplete (some mail programs break long links) or mistyped. Open it again from the message you received.")
+		return s.unknownLink(c, "The link may be incomplete (some mail programs break long links) or mistyped. Open it again from the message you received.")
 	} else if err != nil && err != store.ErrRoundClosed {
 		return err
 	}
@@ -178,11 +198,9 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	// Content-Length (found only while reading) would come back as an
 	// empty form, 422, with everything entered lost. Other parse errors
 	// still give an empty form, which the checks below refuse.
-	if _, err := c.FormParams(); err != nil {
-		var he *echo.HTTPError
-		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
-			return he
-		}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxAnswerBody)
+	if _, err := c.FormParams(); err != nil && bodyTooLarge(err) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	form := map[string]string{}
 	for _, q := range qs {
@@ -270,8 +288,7 @@ func (s *Server) notSubmitted(c echo.Context, err error) error {
 		return s.answerNotice(c, http.StatusGone, "This round has closed",
 			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
 	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-		return s.answerNotice(c, http.StatusNotFound, "This link does not work",
-			"The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
+		return s.unknownLink(c, "The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
 	}
 	return err
 }

@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -392,6 +394,7 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"POST /settings/timezone":             one("/settings/timezone?timezone=UTC", authzEditors),
 		"POST /programs/:id/skip":             one(id("/programs/%d/skip?day=2030-01-07", o.progAll), authzEditors),
 		"POST /programs/:id/unskip":           one(id("/programs/%d/unskip?day=2030-01-07", o.progAll), authzEditors),
+		"POST /users/throttles/clear":         {{path: "/users/throttles/clear", want: authzAdmins, form: url.Values{"email": {"x@example.com"}, "ip": {"192.0.2.1"}}}},
 	}
 }
 
@@ -754,7 +757,7 @@ func TestSignInIsRefusedPerAddressAcrossAccountsAndReplicas(t *testing.T) {
 	hs := httptest.NewServer(other.Handler())
 	defer hs.Close()
 	c := app.client()
-	for i := 0; i < auth.DefaultThrottle.PerAddress; i++ {
+	for i := 0; i < auth.DefaultThrottle.AddressFree; i++ {
 		// A different account each time: no account reaches its own limit.
 		r := c.postForm("/login", "/login", url.Values{"email": {fmt.Sprintf("guess%d@example.com", i)}, "password": {"guess"}})
 		if r.status != http.StatusUnauthorized {
@@ -764,7 +767,7 @@ func TestSignInIsRefusedPerAddressAcrossAccountsAndReplicas(t *testing.T) {
 	_, r := authzSignIn(t, hs.URL, "admin@example.com")
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
 		t.Errorf("the right password from the same address on another replica after %d failures: %d, want 429 with Retry-After",
-			auth.DefaultThrottle.PerAddress, r.status)
+			auth.DefaultThrottle.AddressFree, r.status)
 	}
 }
 
@@ -857,4 +860,113 @@ func TestSignInRedirectStaysOnThisSite(t *testing.T) {
 			t.Errorf("next=%q: %d to %q, want 303 to %q", next, r.status, got, want)
 		}
 	}
+}
+
+// browserTarget resolves a Location header the way a browser does before it
+// follows it (WHATWG URL parsing): tabs and newlines anywhere are removed,
+// leading and trailing control characters and spaces are trimmed, and "\"
+// is read as "/" in a special scheme's URL.
+func browserTarget(base, loc string) (*url.URL, error) {
+	loc = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, loc)
+	loc = strings.TrimFunc(loc, func(r rune) bool { return r <= ' ' })
+	loc = strings.ReplaceAll(loc, `\`, "/")
+	b, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	return b.Parse(loc)
+}
+
+func TestSignInRedirectRefusesKnownBypasses(t *testing.T) {
+	app := newTestApp(t)
+	site, _ := url.Parse(app.http.URL)
+	for _, next := range []string{
+		"//evil.example",
+		"///evil.example",
+		"/\\evil.example",
+		"\\\\evil.example",
+		"/\t/evil.example", // next=/%09/evil.example, decoded
+		"/\n/evil.example",
+		"/\r\n/evil.example",
+		"\t//evil.example",
+		" //evil.example",
+		"/\x00/evil.example",
+		"/\\/evil.example",
+		"/%2F/evil.example",
+		"/%5Cevil.example",
+		"%2F%2Fevil.example",
+		"https://evil.example/",
+		"https:evil.example",
+		"HTTPS://evil.example",
+		"//evil.example@tandem.example",
+		"/@evil.example",
+		"javascript:alert(1)",
+		"JaVaScRiPt:alert(1)",
+		"\tjavascript:alert(1)",
+		"java\tscript:alert(1)",
+		"data:text/html,<script>alert(1)</script>",
+		"/%0d%0aLocation:%20//evil.example",
+	} {
+		c := app.client()
+		r := c.roundTrip(http.MethodPost, "/login", url.Values{csrfField: {c.csrf("/login")}, "email": {"hr@example.com"}, "password": {testPassword}, "next": {next}})
+		if r.status != http.StatusSeeOther {
+			t.Errorf("next=%q: status %d, want 303", next, r.status)
+			continue
+		}
+		loc := r.header.Get("Location")
+		got, err := browserTarget(app.http.URL, loc)
+		if err != nil || got.Scheme != site.Scheme || got.Host != site.Host || strings.ContainsAny(loc, "\t\r\n\\") {
+			t.Errorf("next=%q: redirected to %q, which a browser follows to %v (%v); want a path on this site", next, loc, got, err)
+		}
+		// A signed-in browser sent to /login?next=… is redirected the same way.
+		r = c.roundTrip(http.MethodGet, "/login?next="+url.QueryEscape(next), nil)
+		loc = r.header.Get("Location")
+		if got, err := browserTarget(app.http.URL, loc); r.status != http.StatusSeeOther || err != nil || got.Host != site.Host || got.Scheme != site.Scheme {
+			t.Errorf("signed in, GET /login?next=%q: %d to %q (%v), want 303 to a path on this site", next, r.status, loc, got)
+		}
+	}
+	// The query string of the issue's report, as the browser sent it.
+	c := app.client()
+	r := c.get("/login?next=/%09/evil.example")
+	m := regexp.MustCompile(`name="next" value="([^"]*)"`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatal("the sign-in page does not carry next")
+	}
+	next := html.UnescapeString(m[1])
+	r = c.roundTrip(http.MethodPost, "/login", url.Values{csrfField: {c.csrf("/login")}, "email": {"hr@example.com"}, "password": {testPassword}, "next": {next}})
+	loc := r.header.Get("Location")
+	if got, err := browserTarget(app.http.URL, loc); err != nil || got.Host != site.Host {
+		t.Errorf("next=/%%09/evil.example: redirected to %q, which a browser follows to %v; want this site", loc, got)
+	}
+}
+
+// roundTrip sends one request with the browser's cookies but without Go's
+// redirect handling, which refuses to parse a Location a browser would
+// follow; the cookies the answer sets are kept.
+func (c *client) roundTrip(method, path string, form url.Values) response {
+	c.app.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.app.http.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for _, ck := range c.c.Jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		c.app.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	c.c.Jar.SetCookies(req.URL, res.Cookies())
+	return response{res.StatusCode, string(b), res.Header}
 }

@@ -403,3 +403,43 @@ func TestRatingsAPIBatchOverTheCapInAWrapperIs413(t *testing.T) {
 		t.Errorf("%d stored, want 0", n)
 	}
 }
+
+// TestAnswerBodyOverTheDefaultLimitIs413 posts answers larger than Go's own
+// 10 MB cap on URL-encoded forms, with the server's default body limit:
+// one of 11 MB with a Content-Length (under the 16M limit) and one of 17 MB
+// sent in chunks (no Content-Length, so the limit is found while reading).
+// Each is refused with 413 saying it is too large, not 422 with the form
+// lost, and nothing is stored.
+func TestAnswerBodyOverTheDefaultLimitIs413(t *testing.T) {
+	app := newTestApp(t)
+	d := openDegradeRound(t, app)
+	hs := serveWith(t, app, Config{})
+	for _, c := range []struct {
+		name    string
+		size    int
+		chunked bool
+	}{{"11 MB with a Content-Length", 11 << 20, false}, {"17 MB chunked", 17 << 20, true}} {
+		form := url.Values{}
+		for k, v := range d.form {
+			form[k] = v
+		}
+		form.Set("comment", strings.Repeat("x", c.size))
+		body := form.Encode()
+		var rd io.Reader = strings.NewReader(body)
+		if c.chunked {
+			rd = io.MultiReader(rd)
+		}
+		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/p/"+d.tokens[0], rd)
+		if c.chunked {
+			req.ContentLength = -1
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r := app.client().do(req)
+		if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "too large") {
+			t.Errorf("%s: %d, want 413 saying it is too large\n%.300s", c.name, r.status, r.body)
+		}
+	}
+	if resp, ans, answered := d.stored(t, app); resp+ans+answered != 0 {
+		t.Errorf("%d responses, %d answers, %d answered invitations stored from refused bodies; want none", resp, ans, answered)
+	}
+}

@@ -14,6 +14,10 @@ import (
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
+// maxExitsBody is the largest body the exits API reads: 10,000 exits
+// with long reasons fit.
+const maxExitsBody = 4 << 20
+
 // exitJSON is one exit in the API.
 type exitJSON struct {
 	EmployeeID string `json:"employee_id"`
@@ -30,7 +34,13 @@ func (s *Server) postExits(c echo.Context) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the exits as JSON with Content-Type: application/json")
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 4<<20))
+	// Read one byte past the limit, so that a larger body is refused
+	// rather than cut (a cut body can still be valid JSON).
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxExitsBody+1))
+	if (err != nil && bodyTooLarge(err)) || len(body) > maxExitsBody {
+		return apiError(c, http.StatusRequestEntityTooLarge, tandem.EINVALID,
+			fmt.Sprintf("The body is larger than %d MiB, the most the exits API reads; send at most 10,000 exits per request, in several requests.", maxExitsBody>>20), nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -55,6 +65,14 @@ func (s *Server) postExits(c echo.Context) error {
 	}
 	exits := make([]store.Exit, len(list))
 	for i, x := range list {
+		for _, f := range []struct {
+			field, value string
+			max          int
+		}{{"employee_id", x.EmployeeID, tandem.MaxIDLength}, {"email", x.Email, tandem.MaxEmailLength}, {"reason", x.Reason, tandem.MaxCommentLength}} {
+			if err := tandem.CheckLength(f.field, f.value, f.max); err != nil {
+				return tandem.Errorf(tandem.EINVALID, "exit %d: %s", i, err.Error())
+			}
+		}
 		ref := x.EmployeeID
 		if ref == "" {
 			ref = x.Email

@@ -64,3 +64,58 @@ func TestExitsThroughTheAPIAreAllOrNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestExitsAPIBodyOverItsLimitIs413 sends an exit followed by padding that
+// makes the body larger than the exits API reads: before, the body was cut
+// at 4 MiB without a word and the exit in front was recorded.
+func TestExitsAPIBodyOverItsLimitIs413(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	key, _, err := app.st.CreateAPIKey(ctx, "HRIS", []string{store.ScopeRosterWrite}, 0, tandem.Today(timeNow()).AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := `{"employee_id":"E1","exited_on":"2026-01-31","exit_type":"voluntary"}`
+	for name, body := range map[string]string{
+		"one exit and 5 MiB of spaces": one + strings.Repeat(" ", 5<<20),
+		"a list of 5 MiB":              "[" + strings.Repeat(one+",", (5<<20)/len(one)) + one + "]",
+	} {
+		r := postJSON(t, app, "/api/v1/exits", key, body)
+		if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "larger") {
+			t.Errorf("%s: %d %.200s, want 413 saying the body is too large", name, r.status, r.body)
+		}
+	}
+	if e, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "ana@", Status: "all"}); !e[0].ExitedOn.IsZero() {
+		t.Error("a refused body recorded Ana's exit")
+	}
+	// Just under the limit, an exit is still recorded.
+	if r := postJSON(t, app, "/api/v1/exits", key, one+strings.Repeat(" ", 3<<20)); r.status != http.StatusOK {
+		t.Errorf("an exit with 3 MiB of spaces: %d %.200s, want 200", r.status, r.body)
+	}
+}
+
+// TestExitsAPIRefusesOverlongFields sends an exit whose reason, employee id
+// or email is over its limit: 400 naming the exit and the field, without
+// quoting the value, and nothing recorded.
+func TestExitsAPIRefusesOverlongFields(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	key, _, err := app.st.CreateAPIKey(ctx, "HRIS", []string{store.ScopeRosterWrite}, 0, tandem.Today(timeNow()).AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 100_000)
+	for field, body := range map[string]string{
+		"reason":      `{"employee_id":"E1","exited_on":"2026-01-31","exit_type":"voluntary","reason":"` + long + `"}`,
+		"employee_id": `{"employee_id":"` + long + `","exited_on":"2026-01-31","exit_type":"voluntary"}`,
+		"email":       `{"email":"` + long + `@example.com","exited_on":"2026-01-31","exit_type":"voluntary"}`,
+	} {
+		r := postJSON(t, app, "/api/v1/exits", key, `[{"employee_id":"E2","exited_on":"2026-01-31","exit_type":"voluntary"},`+body+`]`)
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, "exit 1: "+field) || len(r.body) > 1000 {
+			t.Errorf("a long %s: %d %.300s, want a short 400 about exit 1's %s", field, r.status, r.body, field)
+		}
+	}
+	if e, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "ben@", Status: "all"}); !e[0].ExitedOn.IsZero() {
+		t.Error("a refused batch recorded Ben's exit")
+	}
+}

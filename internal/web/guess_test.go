@@ -5,18 +5,24 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // limitedPulseApp is a pulse app for a round of size people, served by a
-// second server on the same store with --rate-limit 2 (bursts of 6), and
-// the round's answer links on that server.
+// second server on the same store with --rate-limit 2 (bursts of 6) and a
+// clock that stands still, and the round's answer links on that server.
 func limitedPulseApp(t *testing.T, size int) (*pulseApp, []string) {
 	t.Helper()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": size})
 	_, links := app.sendRound()
-	srv, err := New(Config{RateLimit: 2}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The clock stands still, so the allowance never refills during the
+	// test however slow the machine: the verdict does not depend on speed.
+	frozen := time.Now()
+	srv, err := New(Config{RateLimit: 2, Now: func() time.Time { return frozen }}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +48,16 @@ func TestAnOfficeBehindOneAddressAnswersARoundWithoutBeingLimited(t *testing.T) 
 	}
 }
 
-func TestGuessesAtAnswerLinksAreSlowedAndARefusalSaysNothing(t *testing.T) {
+// TestGuessesAtAnswerLinksAreSlowedButWorkingLinksStillOpen guesses at
+// answer links from one address until it is refused, then opens and
+// answers a colleague's working link from that same address: it opens and
+// takes the answer, while guesses stay refused.
+func TestGuessesAtAnswerLinksAreSlowedButWorkingLinksStillOpen(t *testing.T) {
 	app, links := limitedPulseApp(t, 5)
 	c := app.client()
 	limited := 0
 	for i := 0; i < 20; i++ {
-		r := c.get("/p/some-guessed-token")
+		r := c.get("/p/some-guessed-token-" + strconv.Itoa(i))
 		switch r.status {
 		case http.StatusNotFound:
 		case http.StatusTooManyRequests:
@@ -59,13 +69,25 @@ func TestGuessesAtAnswerLinksAreSlowedAndARefusalSaysNothing(t *testing.T) {
 			t.Fatalf("guess %d: %d, want 404 or 429", i+1, r.status)
 		}
 	}
-	if limited == 0 {
-		t.Fatal("20 quick guesses at answer links were all answered")
+	if limited != 20-6 {
+		t.Fatalf("%d of 20 guesses refused, want all past the burst of 6 (14)", limited)
 	}
-	// While limited, a working link is refused the same way: the refusal
-	// does not tell a guesser which guess was right.
-	if r := c.get(strings.TrimPrefix(links[0], app.http.URL)); r.status != http.StatusTooManyRequests {
-		t.Errorf("a working link from a guessing address: %d, want 429", r.status)
+	// A colleague behind the same address: their link opens and takes
+	// the answer, however many bad links the address opened.
+	colleague := strings.TrimPrefix(links[0], app.http.URL)
+	if r := c.get(colleague); r.status != http.StatusOK {
+		t.Errorf("a working link from the guessing address: %d, want 200", r.status)
+	}
+	if r := app.answer(links[1], 4, ""); r.status != http.StatusOK {
+		t.Errorf("an answer through a working link from the guessing address: %d, want 200", r.status)
+	}
+	// Working links do not refill the allowance: guesses, GET or POST,
+	// are still refused.
+	if r := c.get("/p/another-guess"); r.status != http.StatusTooManyRequests {
+		t.Errorf("a guess after the working links: %d, want 429", r.status)
+	}
+	if r := c.post("/p/another-guess", url.Values{"comment": {"x"}}); r.status != http.StatusTooManyRequests {
+		t.Errorf("a guessed answer post: %d, want 429", r.status)
 	}
 	// The API stays limited per address, whatever the answers.
 	apiLimited := 0

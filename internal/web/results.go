@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -244,7 +244,7 @@ func (s *Server) exportRound(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="round-%d-results.csv"`, res.Round.ID))
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
+	w := csvfile.NewWriter(c.Response())
 	head := []string{"unit", "respondents", "engagement", "enps"}
 	var rated []pulse.Question
 	for _, q := range res.Questions {

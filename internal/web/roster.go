@@ -126,8 +126,8 @@ func (s *Server) updateUnit(c echo.Context) error {
 		return err
 	}
 	name := strings.TrimSpace(c.FormValue("name"))
-	if name == "" || strings.Contains(name, "/") {
-		return tandem.FieldErrorf("name", "A unit needs a name, without a '/' (slashes separate levels in team paths).")
+	if err := tandem.ValidateUnitName(name); err != nil {
+		return err
 	}
 	if err := s.store.UpdateUnit(c.Request().Context(), id, name, c.FormValue("customer_facing") == "on"); err != nil {
 		return err

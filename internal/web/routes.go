@@ -17,11 +17,13 @@ import (
 // unknown address is a plain 404 for everyone.
 func (s *Server) routes() {
 	e := s.echo
+	// Headers first, before routing: the trailing-slash redirect (of an
+	// answer link too) answers from Pre and must carry them.
+	e.Pre(s.secureHeaders)
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))
 	e.Use(s.recoverPanics)
 	e.Use(s.logRequests)
-	e.Use(secureHeaders)
 	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: s.cfg.RequestTimeout}))
 	if s.cfg.RateLimit > 0 {
@@ -124,6 +126,7 @@ func (s *Server) routes() {
 	e.GET("/users/:id", s.userPage, admin...)
 	e.POST("/users/:id", s.updateUser, admin...)
 	e.GET("/audit", s.auditPage, admin...)
+	e.POST("/users/throttles/clear", s.clearThrottle, admin...)
 	e.GET("/settings/api-keys", s.apiKeysPage, admin...)
 	e.POST("/settings/api-keys", s.createAPIKey, admin...)
 	e.POST("/settings/api-keys/:id/revoke", s.revokeAPIKey, admin...)

@@ -34,8 +34,8 @@ type Config struct {
 	// BaseURL is the address people reach Tandem at, for links in
 	// messages and logs; derived from Addr when empty.
 	BaseURL string
-	// SecureCookies marks cookies Secure (set it when serving over TLS,
-	// directly or behind a proxy).
+	// SecureCookies marks cookies Secure and sends HSTS (set it when
+	// serving over TLS, directly or behind a proxy).
 	SecureCookies bool
 	// TrustedProxies are CIDR ranges whose X-Forwarded-For is believed.
 	TrustedProxies []string
@@ -51,6 +51,10 @@ type Config struct {
 	// to the JSON API, and the answer links that do not work it may open
 	// (with bursts of 3× that); 0 turns the limits off.
 	RateLimit float64
+	// HashSlots is how many password hashes (argon2id, 19 MiB each) the
+	// server computes at once; sign-ins past that get 429 (default
+	// auth.DefaultHashSlots).
+	HashSlots int
 	// Now is the server's clock (default time.Now); tests pass a fixed
 	// one. Request latencies are measured on the machine's own clock.
 	Now func() time.Time
@@ -72,6 +76,8 @@ type Server struct {
 	pages    *pages
 	metrics  *metrics
 	throttle auth.Throttle
+	// hasher bounds the password hashes computed at once.
+	hasher   *auth.Hasher
 	jobs     Jobs
 	helpdesk Helpdesk
 	// notices caches the fixed pages of the answer links.
@@ -119,6 +125,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.hasher = auth.NewHasher(cfg.HashSlots)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -169,6 +176,7 @@ func (s *Server) BaseURL() string { return s.cfg.BaseURL }
 // letting requests in flight finish for up to 10 seconds. ready, if not
 // nil, is called once the listener is open.
 func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
+	auth.PrepareNoAccountCheck()
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (is another program using the port? choose another with --addr): %w", s.cfg.Addr, err)
@@ -228,8 +236,13 @@ func (s *Server) readyz(c echo.Context) error {
 }
 
 // secureHeaders sets the headers every response carries. No page runs an
-// inline script or loads anything from another origin.
-func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// inline script or loads anything from another origin. Nothing is cached
+// (pages, downloads and API answers hold people's data) except static
+// files, which say so themselves. With --secure-cookies users reach
+// Tandem over HTTPS, so browsers are told to use nothing else (HSTS).
+// Answer links get their own headers here too, so that the redirect of
+// /p/TOKEN/ carries them.
+func (s *Server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
@@ -239,6 +252,13 @@ func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Cache-Control", "no-store")
+		if s.cfg.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if strings.HasPrefix(c.Request().URL.Path, "/p/") {
+			setAnswerHeaders(h)
+		}
 		return next(c)
 	}
 }

@@ -2,11 +2,15 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -100,9 +104,11 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
+		// The header, or the form body; never the query string, which
+		// logs, history and Referer headers keep.
 		got := c.Request().Header.Get(csrfHeader)
 		if got == "" {
-			got = c.FormValue(csrfField)
+			got = c.Request().PostFormValue(csrfField)
 		}
 		if got == "" || !auth.Equal(got, want) {
 			return tandem.Errorf(tandem.EFORBIDDEN, "This form has expired or did not come from Tandem, so nothing was changed. Go back, reload the page and try again.")
@@ -183,68 +189,155 @@ func (s *Server) loginPage(c echo.Context) error {
 	return s.render(c, "login", pageData{Title: "Sign in", Data: s.loginData(c.QueryParam("next"), "", "")})
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site: it returns next
+// only when it is a path of this site however a browser reads it, else
+// "/". Browsers drop tabs and newlines anywhere in a URL, trim control
+// characters and spaces, and read "\" as "/", so "/<TAB>/evil.example"
+// and "/\evil.example" are other sites; a target holding any of those
+// characters is refused rather than repaired. What is left must parse with
+// no scheme, host or user, and its path — decoded, since a proxy or a
+// second redirect may decode %2F — must start with exactly one "/".
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") {
+		return "/"
+	}
+	for _, r := range next {
+		if r <= ' ' || r == 0x7f || r == '\\' || r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.Contains(u.Path, "\\") {
 		return "/"
 	}
 	return next
 }
 
+// login signs a browser in. The order is the defence against parallel
+// guessing: a password-hashing slot first (none free: 429 at once, nothing
+// counted), then the throttle decides and counts the attempt in one step
+// in the database (refused: 429 with Retry-After, no hash), and only then
+// is the password hashed — once, whether or not the account exists.
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := tandem.NormalizeEmail(c.FormValue("email"))
 	password := c.FormValue("password")
+	if len(password) > maxPasswordInput {
+		// Longer than any password Tandem takes: it cannot match, and
+		// hashing megabytes would cost more than a normal check.
+		password = password[:maxPasswordInput]
+	}
 	next := c.FormValue("next")
 	fail := func(status int, msg string) error {
 		return s.renderStatus(c, status, "login", pageData{Title: "Sign in", Data: s.loginData(next, email, msg)})
 	}
+	release, ok := s.hasher.Reserve()
+	if !ok {
+		c.Response().Header().Set("Retry-After", "1")
+		return fail(http.StatusTooManyRequests, "Tandem is checking many sign-ins at this moment. Wait a second and try again.")
+	}
+	defer release()
 	now := s.now()
 	ip := c.RealIP()
-	byEmail, byIP, last, err := s.store.LoginFailures(ctx, email, ip, now.Add(-s.throttle.Window))
+	var until time.Time
+	attempt, allowed, err := s.store.CountLoginAttempt(ctx, store.LoginAttempt{Email: email, IP: ip, At: now, Since: now.Add(-s.throttle.Window)},
+		func(n store.LoginCounts) bool {
+			until = s.throttle.Until(auth.Failures{Pair: n.Pair, PairLast: n.PairLast, Address: n.Address, AddressLast: n.AddressLast, Known: n.Known})
+			return !now.Before(until)
+		})
 	if err != nil {
 		return err
 	}
-	if blocked, until := s.throttle.Blocked(byEmail, byIP, last, now); blocked {
-		wait := until.Sub(now).Round(time.Minute)
-		if wait < time.Minute {
-			wait = time.Minute
-		}
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
-		return fail(http.StatusTooManyRequests, "Too many failed sign-ins. Wait "+wait.String()+" and try again.")
+	if !allowed {
+		wait := until.Sub(now)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return fail(http.StatusTooManyRequests, "Too many failed sign-ins to this account from your address. Wait "+
+			waitWords(wait)+" and try again, or ask an admin to clear it.")
 	}
 	u, err := s.store.UserByEmail(ctx, email)
-	ok := false
+	ok = false
 	switch {
 	case !s.passwordAllowed(email):
 		// Passwords are off for this address: spend the same time and
 		// answer the same as for a wrong password, so the answer does
 		// not tell which address is the break-glass admin's.
-		auth.CheckNoAccount(password)
+		s.hasher.CheckNoAccount(password)
 	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-		auth.CheckNoAccount(password)
+		s.hasher.CheckNoAccount(password)
 	case err != nil:
 		return err
 	default:
-		ok = !u.Disabled && auth.CheckPassword(u.PasswordHash, password)
+		// The hash first, Disabled after: every refusal — unknown account,
+		// disabled account, wrong password — costs exactly one hash, so
+		// timing does not tell them apart.
+		ok = s.hasher.Check(u.PasswordHash, password) && !u.Disabled
 	}
+	release()
 	if !ok {
-		if err := s.store.AddLoginFailure(ctx, email, ip, now); err != nil {
-			return err
-		}
+		// The attempt is counted already.
 		msg := "That email and password do not match an account."
 		if s.cfg.PasswordsOff && s.sso != nil {
 			msg = "That email and password do not match the break-glass admin's account. Everyone else signs in with " + s.sso.Name() + "."
 		}
 		return fail(http.StatusUnauthorized, msg)
 	}
-	if err := s.store.ClearLoginFailures(ctx, email); err != nil {
+	if err := s.store.LoginSucceeded(ctx, attempt, email, ip, now); err != nil {
 		return err
 	}
 	if err := s.startSession(c, u.ID); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
+}
+
+// maxPasswordInput bounds the password a sign-in hashes: far above the
+// 256 bytes tandem.ValidatePassword allows.
+const maxPasswordInput = 1024
+
+// waitWords says a wait in whole minutes, or seconds under one.
+func waitWords(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d seconds", int(math.Ceil(d.Seconds())))
+	}
+	m := int(math.Ceil(d.Minutes()))
+	if m == 1 {
+		return "a minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}
+
+// hashSlot takes a password-hashing slot, or refuses with 429: a busy
+// server turns requests away instead of queueing hashes in memory.
+func (s *Server) hashSlot(c echo.Context) (release func(), err error) {
+	release, ok := s.hasher.Reserve()
+	if !ok {
+		c.Response().Header().Set("Retry-After", "1")
+		return release, tandem.Errorf(tandem.ETOOMANY, "Tandem is checking many passwords at this moment; nothing was changed. Wait a second and try again.")
+	}
+	return release, nil
+}
+
+// hashPassword hashes a new password in a slot.
+func (s *Server) hashPassword(c echo.Context, password string) (string, error) {
+	release, err := s.hashSlot(c)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.hasher.Hash(password)
+}
+
+// checkPassword checks a password against a hash in a slot.
+func (s *Server) checkPassword(c echo.Context, hash, password string) (bool, error) {
+	release, err := s.hashSlot(c)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return s.hasher.Check(hash, password), nil
 }
 
 // startSession ends the browser's current session, if any, and starts a new
@@ -313,7 +406,7 @@ func (s *Server) setup(c echo.Context) error {
 	if password != c.FormValue("password2") {
 		return fail(tandem.FieldErrorf("password2", "the two passwords differ"))
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.hashPassword(c, password)
 	if err != nil {
 		return err
 	}

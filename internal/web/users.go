@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -37,9 +39,61 @@ func (s *Server) renderUsers(c echo.Context, status int, form map[string]string,
 			rows[i].Scope = un.Path
 		}
 	}
+	throttles, err := s.throttleRows(ctx)
+	if err != nil {
+		return err
+	}
 	return s.renderStatus(c, status, "users", pageData{Title: "Accounts", Nav: "users", Data: map[string]any{
-		"Rows": rows, "Units": tree.Walk(), "Form": form, "Error": errMsg,
+		"Rows": rows, "Units": tree.Walk(), "Form": form, "Error": errMsg, "Throttles": throttles, "Window": waitWords(s.throttle.Window),
 	}})
+}
+
+// throttleRow is an account and address with recent failed sign-ins, as
+// admins see it: whether it is slowed now, and until when.
+type throttleRow struct {
+	store.LoginThrottle
+	Slowed bool
+	Until  string
+}
+
+// throttleRows lists the pairs with failures in the throttle's window, the
+// latest 100, each judged by the same rule sign-in uses.
+func (s *Server) throttleRows(ctx context.Context) ([]throttleRow, error) {
+	now := s.now()
+	list, err := s.store.LoginThrottles(ctx, now.Add(-s.throttle.Window), now, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]throttleRow, len(list))
+	for i, t := range list {
+		until := s.throttle.Until(auth.Failures{Pair: t.Failures, PairLast: t.Last, Address: t.AddressFailures, AddressLast: t.AddressLast, Known: t.Known})
+		out[i] = throttleRow{LoginThrottle: t, Slowed: until.After(now)}
+		if out[i].Slowed {
+			out[i].Until = until.UTC().Format("15:04:05 UTC")
+		}
+	}
+	return out, nil
+}
+
+// clearThrottle forgets the failed sign-ins of an account from an address
+// (or, without an account, every failure from the address), so that the
+// next try is judged afresh.
+func (s *Server) clearThrottle(c echo.Context) error {
+	email, ip := tandem.NormalizeEmail(c.FormValue("email")), strings.TrimSpace(c.FormValue("ip"))
+	if ip == "" {
+		return tandem.FieldErrorf("ip", "Give the address whose failed sign-ins to clear.")
+	}
+	n, err := s.store.ClearLoginFailures(c.Request().Context(), email, ip)
+	if err != nil {
+		return err
+	}
+	what := "all accounts from " + ip
+	if email != "" {
+		what = email + " from " + ip
+	}
+	s.audit(c, "signin.throttle.clear", fmt.Sprintf("%s: %d failed sign-ins forgotten", what, n))
+	s.flash(c, fmt.Sprintf("Cleared %d failed sign-ins of %s.", n, what))
+	return c.Redirect(http.StatusSeeOther, "/users")
 }
 
 // userFromForm reads role and scope; a leader needs a unit.
@@ -82,7 +136,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err := tandem.ValidatePassword(password); err != nil {
 		return fail(err)
 	}
-	if u.PasswordHash, err = auth.HashPassword(password); err != nil {
+	if u.PasswordHash, err = s.hashPassword(c, password); err != nil {
 		return err
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
@@ -140,17 +194,21 @@ func (s *Server) updateUser(c echo.Context) error {
 		return fail(err)
 	}
 	u.Disabled = c.FormValue("disabled") == "on"
-	if err := s.store.UpdateUser(ctx, &u); err != nil {
-		return fail(err)
-	}
+	// A new password is checked and hashed before anything is saved, so
+	// that a refusal (a short password, a busy server) changes nothing.
+	var hash string
 	if p := c.FormValue("password"); p != "" {
 		if err := tandem.ValidatePassword(p); err != nil {
 			return fail(err)
 		}
-		hash, err := auth.HashPassword(p)
-		if err != nil {
+		if hash, err = s.hashPassword(c, p); err != nil {
 			return err
 		}
+	}
+	if err := s.store.UpdateUser(ctx, &u); err != nil {
+		return fail(err)
+	}
+	if hash != "" {
 		if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/roster"
@@ -313,12 +314,12 @@ func TestOnlyAdminsManageAccounts(t *testing.T) {
 func TestSignInIsThrottledAfterRepeatedFailures(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client()
-	for i := 0; i < auth.DefaultThrottle.PerAccount; i++ {
+	for i := 0; i < auth.DefaultThrottle.PairFree; i++ {
 		c.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {"guess"}})
 	}
 	r := c.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {testPassword}})
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
-		t.Fatalf("after %d failures, the right password: %d, want 429 with Retry-After", auth.DefaultThrottle.PerAccount, r.status)
+		t.Fatalf("after %d failures, the right password: %d, want 429 with Retry-After", auth.DefaultThrottle.PairFree, r.status)
 	}
 	// Another account from another address is not affected.
 	other := app.client()
@@ -489,5 +490,173 @@ func TestUsersChangeTheirOwnPasswordAndOtherSessionsEnd(t *testing.T) {
 	fresh := app.client()
 	if r := fresh.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {"a new long password"}}); r.status != http.StatusSeeOther {
 		t.Errorf("sign-in with the new password: %d", r.status)
+	}
+}
+
+// TestCSRFTokenIsTakenOnlyFromTheFormBodyOrHeader puts the right token in
+// the query string of a form post: a token in a URL leaks through logs,
+// history and Referer headers, so it does not count.
+func TestCSRFTokenIsTakenOnlyFromTheFormBodyOrHeader(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.login("admin@example.com")
+	path := "/units/" + itoa64(app.units["Sales"])
+	token := c.csrf(path)
+	if r := c.post(path+"?_csrf="+url.QueryEscape(token), url.Values{"name": {"Renamed"}}); r.status != http.StatusForbidden {
+		t.Errorf("the token in the query string: %d, want 403", r.status)
+	}
+	tree, _ := app.st.Tree(context.Background())
+	if got := tree.Unit(app.units["Sales"]).Name; got != "Sales" {
+		t.Fatalf("a post with the token in its URL renamed the unit to %q", got)
+	}
+	anon := app.client()
+	t2 := anon.csrf("/login")
+	if r := anon.post("/login?_csrf="+url.QueryEscape(t2), url.Values{"email": {"admin@example.com"}, "password": {testPassword}}); r.status != http.StatusForbidden {
+		t.Errorf("sign-in with the token in the query string: %d, want 403", r.status)
+	}
+	// In the header or the form body it works.
+	req, _ := http.NewRequest(http.MethodPost, app.http.URL+path, strings.NewReader(url.Values{"name": {"Sales & Marketing"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(csrfHeader, token)
+	if r := c.do(req); r.status != http.StatusSeeOther {
+		t.Errorf("the token in the %s header: %d, want 303", csrfHeader, r.status)
+	}
+	if r := c.postForm(path, path, url.Values{"name": {"Sales"}}); r.status != http.StatusSeeOther {
+		t.Errorf("the token in the form body: %d, want 303", r.status)
+	}
+}
+
+// TestDownloadsAndSignedInResponsesAreNotCached fetches every CSV export and
+// a signed-in page, API answer and redirect: none may be kept by a browser
+// or a proxy cache, where the next user of a shared computer finds them.
+func TestDownloadsAndSignedInResponsesAreNotCached(t *testing.T) {
+	app := newTestApp(t)
+	d := openDegradeRound(t, app)
+	// The round's export is there once it is released.
+	if _, err := app.st.CloseDueRounds(context.Background(), time.Now().AddDate(1, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c := app.client()
+	c.login("hr@example.com")
+	for _, path := range []string{
+		"/roster/export.csv",
+		"/rounds/" + itoa64(d.id) + "/export.csv",
+		"/reports/correlation.csv",
+		"/employees",
+		"/api/v1/reports/retention",
+		"/", // a redirect to the dashboard
+	} {
+		r := c.get(path)
+		if r.status >= 400 {
+			t.Errorf("GET %s: %d", path, r.status)
+			continue
+		}
+		if got := r.header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("GET %s: Cache-Control %q, want no-store", path, got)
+		}
+	}
+	// Static files stay cacheable.
+	if got := c.get("/static/app.css").header.Get("Cache-Control"); !strings.Contains(got, "max-age") {
+		t.Errorf("a static file: Cache-Control %q, want it cacheable", got)
+	}
+}
+
+// TestAnswerLinkRedirectCarriesTheSecurityHeaders opens an answer link with
+// a trailing slash: the redirect to the link without it carries the same
+// headers as the answer page (the token is in its Location).
+func TestAnswerLinkRedirectCarriesTheSecurityHeaders(t *testing.T) {
+	app := newTestApp(t)
+	d := openDegradeRound(t, app)
+	r := app.client().get("/p/" + d.tokens[0] + "/")
+	if r.status != http.StatusMovedPermanently {
+		t.Fatalf("GET /p/TOKEN/: %d, want 301", r.status)
+	}
+	for h, want := range map[string]string{
+		"Referrer-Policy":        "no-referrer",
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+		"X-Robots-Tag":           "noindex",
+	} {
+		if got := r.header.Get(h); got != want {
+			t.Errorf("the redirect's %s: %q, want %q", h, got, want)
+		}
+	}
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("the redirect's CSP: %q", csp)
+	}
+}
+
+// TestHSTSIsSentWithSecureCookies: a server told its users reach it over
+// HTTPS (--secure-cookies) tells browsers to use nothing else; one on plain
+// HTTP does not.
+func TestHSTSIsSentWithSecureCookies(t *testing.T) {
+	app := newTestApp(t)
+	secure := serveWith(t, app, Config{SecureCookies: true})
+	for _, path := range []string{"/login", "/nope", "/static/app.css", "/p/unknown/"} {
+		res, err := http.Get(secure.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=") || got == "max-age=0" {
+			t.Errorf("--secure-cookies, GET %s: Strict-Transport-Security %q, want max-age of a year", path, got)
+		}
+	}
+	if got := app.client().get("/login").header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("plain HTTP: Strict-Transport-Security %q, want none", got)
+	}
+}
+
+// TestFormsRefuseOverlongText sends each form a value far over its limit
+// (names, a unit's name, a question and its options, an account's name):
+// each is 400 with the limit, and nothing is stored.
+func TestFormsRefuseOverlongText(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	c := app.client()
+	c.login("admin@example.com")
+	long := strings.Repeat("é", 100_000)
+	ana, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "ana@"})
+	empPath := "/employees/" + itoa64(ana[0].ID)
+	employee := func(field, value string) url.Values {
+		f := url.Values{"name": {"Ana Silva"}, "email": {"ana@example.com"}, "external_id": {"E1"}, "unit": {itoa64(ana[0].UnitID)},
+			"hired_on": {"2021-03-01"}}
+		f.Set(field, value)
+		return f
+	}
+	unitPath := "/units/" + itoa64(app.units["Sales"])
+	for _, tc := range []struct {
+		name, page, action string
+		form               url.Values
+	}{
+		{"employee name", empPath, empPath, employee("name", long)},
+		{"employee location", empPath, empPath, employee("location", long)},
+		{"employee id", empPath, empPath, employee("external_id", long)},
+		{"exit reason", empPath, empPath, func() url.Values {
+			f := employee("exit_reason", long)
+			f.Set("exited_on", "2026-01-31")
+			f.Set("exit_type", "voluntary")
+			return f
+		}()},
+		{"hire date", empPath, empPath, employee("hired_on", long)},
+		{"unit name", unitPath, unitPath, url.Values{"name": {long}}},
+		{"question text", "/questions", "/questions", url.Values{"text": {long}, "kind": {"text"}}},
+		{"question option", "/questions", "/questions", url.Values{"text": {"Which office?"}, "kind": {"choice"}, "choices": {"Berlin\n" + long}}},
+		{"account name", "/users", "/users", url.Values{"email": {"x@example.com"}, "name": {long}, "role": {"hr"}, "password": {"a long enough password"}}},
+	} {
+		r := c.postForm(tc.page, tc.action, tc.form)
+		if r.status != http.StatusBadRequest || (!strings.Contains(r.body, "characters") && tc.name != "hire date") || len(r.body) > 2*len(long) {
+			t.Errorf("%s of 100,000 characters: %d (a page of %d bytes), want 400 giving the limit without quoting the value twice", tc.name, r.status, len(r.body))
+		}
+	}
+	if e, _ := app.st.Employee(ctx, ana[0].ID); e.Name != "Ana Silva" || e.Location != "" || e.ExternalID != "E1" || e.ExitReason != "" {
+		t.Errorf("Ana after refused edits: %+v", e)
+	}
+	if tree, _ := app.st.Tree(ctx); tree.Unit(app.units["Sales"]).Name != "Sales" {
+		t.Error("a refused name renamed Sales")
+	}
+	if _, err := app.st.UserByEmail(ctx, "x@example.com"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("the account with a long name: %v, want none created", err)
 	}
 }
