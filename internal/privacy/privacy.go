@@ -27,6 +27,20 @@ func Threshold(k int) int {
 	return k
 }
 
+// CheckThresholdChange says why a person may not change a threshold from
+// old to k (old is DefaultK for a new program), or nil: lowering it is an
+// admin's decision (and audited by the caller); anyone who may edit a
+// program may keep or raise it.
+func CheckThresholdChange(old, k int, admin bool) error {
+	if err := CheckThreshold(k); err != nil {
+		return err
+	}
+	if k < Threshold(old) && !admin {
+		return tandem.FieldErrorf("min_group", "only an admin may lower the anonymity threshold (from %d to %d): keep it at %d or more, or ask an admin", Threshold(old), k, Threshold(old))
+	}
+	return nil
+}
+
 // CheckThreshold says why k cannot be set as a threshold, or nil.
 func CheckThreshold(k int) error {
 	switch {

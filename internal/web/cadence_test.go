@@ -77,6 +77,7 @@ func TestProgramFormRefusesEachProblemBesideItsFieldAndSavesNothing(t *testing.T
 		{"cron is for admins", hr, url.Values{"repeat": {"cron"}, "cron": {"0 9 * * 1"}}, map[string]string{"cron": "only an admin"}},
 		{"overlapping window", hr, url.Values{"window_days": {"15"}, "reminder_days": {"2"}},
 			map[string]string{"window_days": "rounds would overlap: the round of Mon 7 Dec 2026 would still be open when the next starts on Mon 21 Dec 2026. Keep rounds open at most 14 day(s)"}},
+		{"lowering the threshold is for admins", hr, url.Values{"min_group": {"4"}}, map[string]string{"min_group": "only an admin may lower the anonymity threshold (from 5 to 4)"}},
 		{"several at once", hr, url.Values{"name": {" "}, "weeks": {"9"}, "at": {"9 o'clock"}, "min_group": {"2"}},
 			map[string]string{"name": "give the program a name", "weeks": "1 to 8", "at": "HH:MM", "min_group": "at least 3"}},
 	}
@@ -347,5 +348,47 @@ func TestSetupKeepsTheOrganisationsTimeZoneFromTheBrowser(t *testing.T) {
 	}
 	if z := app.srv.orgZone(ctx); z != "America/New_York" {
 		t.Errorf("organisation zone %q after setup, want America/New_York", z)
+	}
+}
+
+// Lowering a program's anonymity threshold is an admin's decision, and the
+// audit log records it; HR may raise it.
+func TestOnlyAnAdminLowersTheThresholdAndItIsAudited(t *testing.T) {
+	app := newTestApp(t)
+	app.srv.now = func() time.Time { return formNow }
+	hr, admin := app.client(), app.client()
+	hr.login("hr@example.com")
+	admin.login("admin@example.com")
+	form := fortnightlyForm(app)
+	form.Set("min_group", "6")
+	if res := hr.postForm("/programs/new", "/programs", form); res.status != http.StatusSeeOther {
+		t.Fatalf("HR raising k to 6: %d, want 303\n%.600s", res.status, res.body)
+	}
+	programs, _ := app.st.Programs(context.Background())
+	if len(programs) != 1 || programs[0].MinGroup != 6 {
+		t.Fatalf("programs %+v, want one with k 6", programs)
+	}
+	page := fmt.Sprintf("/programs/%d/edit", programs[0].ID)
+	action := fmt.Sprintf("/programs/%d", programs[0].ID)
+	form.Set("min_group", "5")
+	if res := hr.postForm(page, action, form); res.status != http.StatusBadRequest || !strings.Contains(fieldErrors(res.body)["min_group"], "only an admin") {
+		t.Errorf("HR lowering k from 6 to 5: %d %v, want refused beside the field", res.status, fieldErrors(res.body))
+	}
+	form.Set("min_group", "3")
+	if res := admin.postForm(page, action, form); res.status != http.StatusSeeOther {
+		t.Fatalf("an admin lowering k to 3: %d\n%.600s", res.status, res.body)
+	}
+	entries, err := app.st.AuditLog(context.Background(), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, e := range entries {
+		if e.Action == "program.threshold" {
+			found = append(found, e.UserEmail+": "+e.Detail)
+		}
+	}
+	if len(found) != 2 || !strings.Contains(strings.Join(found, "\n"), "admin@example.com: ") || !strings.Contains(strings.Join(found, "\n"), "6 → 3") {
+		t.Errorf("threshold audit entries %q, want HR's 6 and the admin's 6 → 3", found)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -335,6 +336,9 @@ func (s *Server) createProgram(c echo.Context) error {
 	p := pulse.Defaults()
 	f, err := s.programFromForm(c, &p)
 	if err == nil {
+		err = privacy.CheckThresholdChange(privacy.DefaultK, p.MinGroup, isAdmin(c))
+	}
+	if err == nil {
 		err = s.store.SaveProgram(c.Request().Context(), &p)
 	}
 	if code := tandem.ErrorCode(err); code == tandem.EINVALID {
@@ -344,6 +348,9 @@ func (s *Server) createProgram(c echo.Context) error {
 	}
 	s.syncJobs(c)
 	s.audit(c, "program.create", fmt.Sprintf("program %d %q: %s", p.ID, p.Name, p.Cadence.Describe()))
+	if p.MinGroup != privacy.DefaultK {
+		s.audit(c, "program.threshold", fmt.Sprintf("program %d %q: anonymity threshold %d (default %d)", p.ID, p.Name, p.MinGroup, privacy.DefaultK))
+	}
 	s.flash(c, "Created "+p.Name+". Rounds start on its schedule; use “Send a round now” to start one today.")
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/programs/%d", p.ID))
 }
@@ -448,7 +455,11 @@ func (s *Server) updateProgram(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	oldK := p.MinGroup
 	f, err := s.programFromForm(c, &p)
+	if err == nil {
+		err = privacy.CheckThresholdChange(oldK, p.MinGroup, isAdmin(c))
+	}
 	if err == nil {
 		err = s.store.SaveProgram(ctx, &p)
 	}
@@ -459,6 +470,9 @@ func (s *Server) updateProgram(c echo.Context) error {
 	}
 	s.syncJobs(c)
 	s.audit(c, "program.update", fmt.Sprintf("program %d %q: %s, k %d", p.ID, p.Name, p.Cadence.Describe(), p.MinGroup))
+	if p.MinGroup != oldK {
+		s.audit(c, "program.threshold", fmt.Sprintf("program %d %q: anonymity threshold %d → %d", p.ID, p.Name, oldK, p.MinGroup))
+	}
 	s.flash(c, "Saved "+p.Name+".")
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/programs/%d", p.ID))
 }
