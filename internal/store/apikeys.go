@@ -15,10 +15,11 @@ import (
 const (
 	ScopeRatingsWrite = "ratings:write" // POST customer ratings
 	ScopeReportsRead  = "reports:read"  // GET reports
+	ScopeMetricsRead  = "metrics:read"  // GET /metrics
 )
 
 // APIScopes lists every scope, in the order pages show them.
-var APIScopes = []string{ScopeRatingsWrite, ScopeReportsRead, ScopeRosterWrite}
+var APIScopes = []string{ScopeRatingsWrite, ScopeReportsRead, ScopeRosterWrite, ScopeMetricsRead}
 
 // APIKeyPrefix starts every API key, so that a key is recognisable in a
 // configuration file or a secret scanner.

@@ -21,6 +21,7 @@ var scopeInfos = []scopeInfo{
 	{store.ScopeRatingsWrite, "send customer ratings (POST /api/v1/customer-ratings)"},
 	{store.ScopeReportsRead, "read reports (GET /api/v1/reports/…), for the whole organisation, within the anonymity threshold"},
 	{store.ScopeRosterWrite, "record leavers from an HR system (POST /api/v1/exits)"},
+	{store.ScopeMetricsRead, "scrape operational metrics (GET /metrics, for Prometheus): request counts and latencies, which include when answers arrive"},
 }
 
 // apiKeyForm is the create form as filled in.

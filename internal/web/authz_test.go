@@ -305,7 +305,7 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		// Public: health, metrics, the API description, static files.
 		"GET /healthz":          one("/healthz", authzEveryone),
 		"GET /readyz":           one("/readyz", authzEveryone),
-		"GET /metrics":          one("/metrics", authzEveryone),
+		"GET /metrics":          one("/metrics", authzKeyAll),
 		"GET /api/openapi.json": one("/api/openapi.json", authzEveryone),
 		"GET /static/*":         one("/static/app.css", authzEveryone),
 		"GET /favicon.ico":      one("/favicon.ico", authzEveryone),

@@ -33,7 +33,8 @@ func (s *Server) routes() {
 	// Operations and static files: no session.
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics.handler())
+	// Metrics count answers as they arrive: a key with metrics:read only.
+	e.GET("/metrics", s.metrics.handler(), s.apiKey(store.ScopeMetricsRead))
 	e.GET("/api/openapi.json", s.openAPI)
 	e.GET("/static/*", s.staticFiles())
 	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })

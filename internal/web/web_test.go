@@ -440,7 +440,20 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		t.Errorf("readyz: %d", r.status)
 	}
 	c.get("/login")
-	r := c.get("/metrics")
+	// Metrics are for a scraper with a metrics:read key: request counts
+	// say when answers arrive.
+	if r := c.get("/metrics"); r.status != http.StatusUnauthorized {
+		t.Errorf("metrics without a key: %d, want 401", r.status)
+	}
+	scrape := func(key string) response {
+		req, _ := http.NewRequest(http.MethodGet, app.http.URL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		return c.do(req)
+	}
+	if r := scrape(app.apiKey(store.ScopeReportsRead)); r.status != http.StatusForbidden {
+		t.Errorf("metrics with a reports key: %d, want 403", r.status)
+	}
+	r := scrape(app.apiKey(store.ScopeMetricsRead))
 	if r.status != http.StatusOK || !strings.Contains(r.body, `tandem_http_requests_total{code="200",method="GET",route="/login"}`) ||
 		!strings.Contains(r.body, "tandem_http_request_duration_seconds_bucket") {
 		t.Errorf("metrics lack request counts by route or latencies:\n%.2000s", r.body)
