@@ -2,7 +2,6 @@ package roster
 
 import (
 	"io"
-	"strings"
 
 	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -16,6 +15,12 @@ import (
 // Cells go through csvfile.Writer: a value a spreadsheet would run as a
 // formula is written after an apostrophe, which Parse removes again.
 func WriteCSV(w io.Writer, emps []tandem.Employee, managerRef func(managerID int64) string) error {
+	return WriteColumns(w, emps, managerRef, FieldsFor(tandem.RoleAdmin))
+}
+
+// WriteColumns is WriteCSV limited to the given columns (FieldsFor a
+// role), in that order.
+func WriteColumns(w io.Writer, emps []tandem.Employee, managerRef func(managerID int64) string, cols []Column) error {
 	if managerRef == nil {
 		refs := make(map[int64]string, len(emps))
 		for _, e := range emps {
@@ -24,30 +29,18 @@ func WriteCSV(w io.Writer, emps []tandem.Employee, managerRef func(managerID int
 		managerRef = func(id int64) string { return refs[id] }
 	}
 	cw := csvfile.NewWriter(w)
-	if err := cw.Write(canonicalHeader); err != nil {
+	head := make([]string, len(cols))
+	for i, c := range cols {
+		head[i] = string(c)
+	}
+	if err := cw.Write(head); err != nil {
 		return err
 	}
-	row := make([]string, len(canonicalHeader))
+	row := make([]string, len(cols))
 	for _, e := range emps {
-		var team []string
-		if e.UnitPath != "" {
-			team = strings.Split(e.UnitPath, tandem.PathSeparator)
-			for i := range team {
-				team[i] = strings.TrimSpace(team[i])
-			}
+		for i, c := range cols {
+			row[i] = FieldValue(e, c, managerRef)
 		}
-		mgr := ""
-		if e.ManagerID != 0 {
-			mgr = managerRef(e.ManagerID)
-		}
-		regretted := ""
-		if e.Regretted {
-			regretted = "yes"
-		} else if !e.ExitedOn.IsZero() {
-			regretted = "no"
-		}
-		row = append(row[:0], e.ExternalID, e.Email, e.Name, strings.Join(team, "/"), mgr, e.Location,
-			tandem.FormatDate(e.HiredOn), tandem.FormatDate(e.ExitedOn), e.ExitType, regretted, e.ExitReason)
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -243,8 +244,18 @@ func (s *Server) renderEmployee(c echo.Context, status int, tree *tandem.Tree, e
 	if u := tree.Unit(e.UnitID); u != nil {
 		unitPath = u.Path
 	}
+	// What the role may read, as the export writes it (roster.FieldsFor).
+	type field struct{ Label, Value string }
+	var fields []field
+	for _, col := range roster.FieldsFor(currentUser(c).Role) {
+		v := roster.FieldValue(e, col, func(int64) string { return e.ManagerName })
+		if col == roster.ColTeam {
+			v = unitPath
+		}
+		fields = append(fields, field{roster.FieldLabel(col), v})
+	}
 	return s.renderStatus(c, status, "employee", pageData{Title: e.Name, Nav: "employees", Data: map[string]any{
-		"Employee": e, "UnitPath": unitPath, "Form": form, "Error": errMsg, "Units": tree.Walk(),
+		"Employee": e, "UnitPath": unitPath, "Form": form, "Error": errMsg, "Units": tree.Walk(), "Fields": fields,
 	}})
 }
 
@@ -427,7 +438,8 @@ func (s *Server) exportRoster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ref := managerRefs(emps)
+	role := currentUser(c).Role
+	ref := managerRefs(emps, role)
 	if sc := scope(c); sc != 0 {
 		tree, err := s.store.Tree(ctx)
 		if err != nil {
@@ -444,12 +456,14 @@ func (s *Server) exportRoster(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="roster-%s.csv"`, tandem.FormatDate(s.now())))
 	c.Response().WriteHeader(http.StatusOK)
-	return roster.WriteCSV(c.Response(), emps, ref)
+	return roster.WriteColumns(c.Response(), emps, ref, roster.FieldsFor(role))
 }
 
 // managerRefs returns how an export names each manager: their employee id,
-// else their email.
-func managerRefs(emps []tandem.Employee) func(int64) string {
+// else their email — their email for a role that does not read employee
+// ids (roster.FieldsFor).
+func managerRefs(emps []tandem.Employee, role tandem.Role) func(int64) string {
+	ids := slices.Contains(roster.FieldsFor(role), roster.ColEmployeeID)
 	byID := make(map[int64]*tandem.Employee, len(emps))
 	for i := range emps {
 		byID[emps[i].ID] = &emps[i]
@@ -459,7 +473,7 @@ func managerRefs(emps []tandem.Employee) func(int64) string {
 		if m == nil {
 			return ""
 		}
-		if m.ExternalID != "" {
+		if ids && m.ExternalID != "" {
 			return m.ExternalID
 		}
 		return m.Email
