@@ -103,6 +103,34 @@ func (s *Store) Participation(ctx context.Context, roundID int64) (invited, resp
 	return invited, responded, rows.Err()
 }
 
+// ParticipationOf is Participation for several rounds in one read: per
+// round id, the invited and responded counts per storage group.
+func (s *Store) ParticipationOf(ctx context.Context, roundIDs []int64) (invited, responded map[int64]pulse.UnitCounts, err error) {
+	invited, responded = map[int64]pulse.UnitCounts{}, map[int64]pulse.UnitCounts{}
+	if len(roundIDs) == 0 {
+		return invited, responded, nil
+	}
+	ph, args := inList(roundIDs)
+	rows, err := s.query(ctx, s.r, `SELECT g.round_id, g.unit_id, g.invited, (SELECT COUNT(*) FROM responses r WHERE r.round_id = g.round_id AND r.unit_id = g.unit_id)
+		FROM round_groups g WHERE g.round_id IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var round, unit int64
+		var inv, resp int
+		if err := rows.Scan(&round, &unit, &inv, &resp); err != nil {
+			return nil, nil, err
+		}
+		if invited[round] == nil {
+			invited[round], responded[round] = pulse.UnitCounts{}, pulse.UnitCounts{}
+		}
+		invited[round][unit], responded[round][unit] = inv, resp
+	}
+	return invited, responded, rows.Err()
+}
+
 // TextAnswers returns a released round's comments and free-text answers
 // in response-id order, which is random: it says nothing about who
 // answered when. An open round has none to show.

@@ -96,15 +96,18 @@ func (s *Server) programResults(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rounds, err := s.store.Rounds(ctx, id)
+	rounds, err := s.store.Rounds(ctx, id) // newest first, for the list
 	if err != nil {
 		return err
 	}
-	// Oldest first for the trend.
-	for i, j := 0, len(rounds)-1; i < j; i, j = i+1, j-1 {
-		rounds[i], rounds[j] = rounds[j], rounds[i]
+	// The trend and heatmap: released rounds, oldest first.
+	var released []pulse.Round
+	for i := len(rounds) - 1; i >= 0; i-- {
+		if rounds[i].Released() {
+			released = append(released, rounds[i])
+		}
 	}
-	set, err := s.store.LoadRoundSet(ctx, rounds)
+	set, err := s.store.LoadRoundSet(ctx, released)
 	if err != nil {
 		return err
 	}
@@ -122,13 +125,29 @@ func (s *Server) programResults(c echo.Context) error {
 	chart := lineChart(labels, []Series{{"Engagement (0–100)", "#2f6f5e", eng}, {"eNPS (−100…100)", "#c77d12", enps}}, -100, 100, "")
 
 	colLabels, heat := heatmapView(report.BuildHeatmap(tree, scope(c), p, set))
-	// Newest first for the list.
-	for i, j := 0, len(rounds)-1; i < j; i, j = i+1, j-1 {
-		rounds[i], rounds[j] = rounds[j], rounds[i]
+	// Each round's participation within the viewer's scope.
+	ids := make([]int64, len(rounds))
+	for i, r := range rounds {
+		ids[i] = r.ID
+	}
+	invited, responded, err := s.store.ParticipationOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	type roundRow struct {
+		pulse.Round
+		Total *report.Participation
+	}
+	rows := make([]roundRow, len(rounds))
+	for i, r := range rounds {
+		rows[i].Round = r
+		if inv, resp, ok := report.ParticipationIn(tree, scope(c), r.MinGroup, invited[r.ID], responded[r.ID]); ok {
+			rows[i].Total = &report.Participation{Invited: inv, Responded: resp, Rate: float64(resp) / float64(inv)}
+		}
 	}
 	head_ := tree.Unit(head)
 	return s.render(c, "program_results", pageData{Title: p.Name + " results", Nav: "results", Data: map[string]any{
-		"Program": p, "Rounds": rounds, "Chart": chart, "Head": head_, "Columns": colLabels, "Heat": heat,
+		"Program": p, "Rounds": rows, "Chart": chart, "Head": head_, "Columns": colLabels, "Heat": heat,
 		"K": p.MinGroup, "CanEdit": currentUser(c).CanEdit(),
 	}})
 }
