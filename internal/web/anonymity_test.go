@@ -138,6 +138,16 @@ func newAnonOrg(t *testing.T) *anonOrg {
 	}
 	a.program = p
 
+	// Who answers what depends on each person's own team; an invitation
+	// names only the storage group the answers go to.
+	emps, err := app.st.AllEmployees(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teamOf := map[int64]string{}
+	for _, e := range emps {
+		teamOf[e.ID] = tree.Unit(e.UnitID).Name
+	}
 	var ratings []tandem.Rating
 	for w := 4; w >= 1; w-- {
 		monday := tandem.PeriodStart(tandem.Week, now.AddDate(0, 0, -7*w))
@@ -152,7 +162,7 @@ func newAnonOrg(t *testing.T) *anonOrg {
 		var rs []store.RecordedResponse
 		seen := map[string]int{}
 		for _, inv := range invs {
-			team := tree.Unit(inv.UnitID).Name
+			team := teamOf[inv.EmployeeID]
 			seen[team]++
 			likert, scale := 5.0, 10.0
 			rec := store.RecordedResponse{InvitationID: inv.ID}

@@ -1,0 +1,187 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/pulse"
+)
+
+// The time-series attack: someone who saves a figure before and after one
+// more answer gets that answer as n2·mean2 − n1·mean1, and a comment list
+// that gains a line gives its writer's words. With the attacked
+// organisation's four closed rounds in place, a fifth round is opened and
+// answered one person at a time through the answer links; after every
+// answer every aggregate route (pages, CSV, JSON API, as HR, leaders and
+// an API key) is asked again. While the round is open each answer must be
+// identical to the one before, participation counts aside. When the round
+// closes, its released results are those of all the answers given.
+func TestAnOpenRoundChangesNoFigureWhileAnswersArrive(t *testing.T) {
+	a := newAnonOrg(t)
+	ctx := context.Background()
+	now := time.Now()
+	open, created, err := a.st.CreateRound(ctx, &a.program, now.Truncate(time.Second), true, now)
+	if err != nil || !created {
+		t.Fatalf("open round: created %v, %v", created, err)
+	}
+	a.rounds = append(a.rounds, open)
+	invs, _ := a.st.RoundInvitations(ctx, open.ID)
+	emps, _ := a.st.AllEmployees(ctx)
+	teamOf := map[int64]string{}
+	for _, e := range emps {
+		teamOf[e.ID] = a.tree.Unit(e.UnitID).Name
+	}
+	// Answerers from several teams, small ones included, each with their
+	// own answer, so that any figure built from them would move.
+	type answerer struct {
+		token string
+		value int // 1–5 on agreement items, 2·(v−1) on 0–10 items
+		team  string
+	}
+	var people []answerer
+	perTeam := map[string]int{}
+	for _, inv := range invs {
+		team := teamOf[inv.EmployeeID]
+		if perTeam[team] >= 2 || team == "Sales" || team == "EMEA" || team == "Support" {
+			continue
+		}
+		perTeam[team]++
+		token := auth.NewToken()
+		if err := a.st.AddInvitationToken(ctx, inv.ID, auth.HashToken(token)); err != nil {
+			t.Fatal(err)
+		}
+		people = append(people, answerer{token, 1 + len(people)%5, team})
+	}
+	if len(people) < 8 {
+		t.Fatalf("only %d answerers", len(people))
+	}
+
+	views := a.timeSeriesViews(open)
+	snapshot := func() map[string]string {
+		out := make(map[string]string, len(views))
+		for _, v := range views {
+			r := a.get(t, v)
+			out[v.who+" "+v.path] = fmt.Sprintf("%d\n%s", r.status, withoutParticipation(r.body))
+		}
+		return out
+	}
+	before := snapshot()
+	qs, _ := a.st.RoundQuestions(ctx, open.ID)
+	var answered []int
+	for i, p := range people {
+		form := url.Values{"comment": {fmt.Sprintf("TIMESERIES-%d from %s", i, p.team)}}
+		for _, q := range qs {
+			name := "q" + strconv.FormatInt(q.ID, 10)
+			switch q.Kind {
+			case pulse.Likert5:
+				form.Set(name, strconv.Itoa(p.value))
+			case pulse.Scale010:
+				form.Set(name, strconv.Itoa(2*(p.value-1)))
+			}
+		}
+		if res := a.client().post("/p/"+p.token, form); res.status != http.StatusOK {
+			t.Fatalf("answer %d: %d\n%.500s", i, res.status, res.body)
+		}
+		answered = append(answered, p.value)
+		after := snapshot()
+		for k, b := range before {
+			if after[k] != b {
+				t.Errorf("after answer %d of the open round, %s changed:\n%s", i+1, k, firstDifference(b, after[k]))
+			}
+		}
+		for k, body := range after {
+			if strings.Contains(body, "TIMESERIES-") {
+				t.Errorf("after answer %d, %s shows a comment of the open round", i+1, k)
+			}
+		}
+		if t.Failed() {
+			return
+		}
+	}
+
+	// Released at close: the whole organisation's figures are those of
+	// every answer given.
+	if _, err := a.st.CloseDueRounds(ctx, open.ClosesAt); err != nil {
+		t.Fatal(err)
+	}
+	hr := a.viewers[anonViewHR]
+	exp := hr.get(fmt.Sprintf("/rounds/%d/export.csv", open.ID))
+	rows, err := csv.NewReader(strings.NewReader(exp.body)).ReadAll()
+	if exp.status != http.StatusOK || err != nil || len(rows) < 2 {
+		t.Fatalf("export of the closed round: %d %v\n%s", exp.status, err, exp.body)
+	}
+	var sum float64
+	for _, v := range answered {
+		sum += pulse.Score0to100(float64(v))
+	}
+	want := sum / float64(len(answered))
+	top := rows[1] // the first unit is the whole organisation
+	if n, _ := strconv.Atoi(top[1]); n != len(answered) {
+		t.Errorf("the released round counts %s respondents at %s, want %d", top[1], top[0], len(answered))
+	}
+	if got, _ := strconv.ParseFloat(top[2], 64); math.Abs(got-want) > 0.006 {
+		t.Errorf("the released engagement of %s is %s, want %.2f from the %d answers", top[0], top[2], want, len(answered))
+	}
+	if page := hr.get(fmt.Sprintf("/rounds/%d", open.ID)).body; !strings.Contains(page, "TIMESERIES-") {
+		t.Errorf("the released round shows none of its comments")
+	}
+}
+
+// timeSeriesViews are the requests of the time-series attack: every
+// aggregate route's first views, and every view that names the open round.
+func (a *anonOrg) timeSeriesViews(open pulse.Round) []anonView {
+	var out []anonView
+	for _, route := range anonRoutes() {
+		vs := route.views(a)
+		n := 0
+		for _, v := range vs {
+			names := strings.Contains(v.path, "/"+strconv.FormatInt(open.ID, 10)) || strings.Contains(v.path, "="+strconv.FormatInt(open.ID, 10))
+			if names || n < 4 {
+				out = append(out, v)
+				n++
+			}
+		}
+	}
+	return out
+}
+
+// participationRes match how pages show participation, the one thing that
+// may change while a round is open.
+var participationRes = []*regexp.Regexp{
+	regexp.MustCompile(`(?s)<div class="stat" id="participation">.*?</div>`),
+	regexp.MustCompile(`(?s)<h2>Participation</h2>.*?(<h2|$)`),
+	regexp.MustCompile(`\d+ (of|/) \d+ answered`),
+	regexp.MustCompile(`\d+/\d+ answered`),
+	regexp.MustCompile(`\d+(\.\d+)?%`),
+	regexp.MustCompile(`<td class="num participation">\d+</td>`),
+	// Not participation, but different in every answer: an error page's
+	// request reference.
+	regexp.MustCompile(`Reference: <span class="mono">\w+</span>`),
+}
+
+func withoutParticipation(body string) string {
+	for _, re := range participationRes {
+		body = re.ReplaceAllString(body, "…")
+	}
+	return body
+}
+
+// firstDifference quotes where two answers part.
+func firstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	lo := max(i-200, 0)
+	return fmt.Sprintf("before: %q\nafter:  %q", a[lo:min(i+200, len(a))], b[lo:min(i+200, len(b))])
+}
