@@ -15,6 +15,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/store"
 )
 
 // The time-series attack: someone who saves a figure before and after one
@@ -184,4 +185,70 @@ func firstDifference(a, b string) string {
 	}
 	lo := max(i-200, 0)
 	return fmt.Sprintf("before: %q\nafter:  %q", a[lo:min(i+200, len(a))], b[lo:min(i+200, len(b))])
+}
+
+// A round page once counted "N unit(s) are not shown on their own", and
+// the count went up when the one member of a one-person unit answered.
+// Answers are stored by storage group now, so whether that person answered
+// changes no unit count: two rounds, the same but for that one answer,
+// show the same units and the same count.
+func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	long := time.Now().AddDate(0, 0, -300).Format(time.DateOnly)
+	var b strings.Builder
+	fmt.Fprintf(&b, "solo@example.com,Solo One,Acme/Solo,%s\n", long)
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&b, "team%d@example.com,Team %d,Acme/Team,%s\nother%d@example.com,Other %d,Acme/Other,%s\n", i, i, long, i, i, long)
+	}
+	anonRoster(t, app, b.String())
+	p := pulse.Defaults()
+	p.AudienceUnitID, p.Channel = app.units["Acme"], pulse.ChannelLog
+	if err := app.st.SaveProgram(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	emps, _ := app.st.AllEmployees(ctx)
+	solo := int64(0)
+	for _, e := range emps {
+		if e.Email == "solo@example.com" {
+			solo = e.ID
+		}
+	}
+	hr := app.client()
+	hr.login("hr@example.com")
+	var pages []string
+	for i, soloAnswers := range []bool{true, false} {
+		slot := time.Date(2026, 3, 2+7*i, 9, 0, 0, 0, time.UTC)
+		r, _, err := app.st.CreateRound(ctx, &p, slot, false, slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anonAnswers(t, app, r.ID, func(inv store.InvitationRef) float64 {
+			if inv.EmployeeID == solo && !soloAnswers {
+				return 0
+			}
+			return 4
+		})
+		if _, err := app.st.CloseDueRounds(ctx, r.ClosesAt); err != nil {
+			t.Fatal(err)
+		}
+		page := hr.get(fmt.Sprintf("/rounds/%d", r.ID)).body
+		if strings.Contains(page, "Solo") {
+			t.Errorf("round %d names the one-person unit", i+1)
+		}
+		pages = append(pages, page)
+	}
+	counted := regexp.MustCompile(`\d+ group\(s\) are counted in a unit above them`)
+	if a, b := counted.FindString(pages[0]), counted.FindString(pages[1]); a != b {
+		t.Errorf("with the one person answering the page says %q, without %q", a, b)
+	}
+	var shown [2][]string
+	for i, page := range pages {
+		for _, r := range unitRows(t, page) {
+			shown[i] = append(shown[i], r.name)
+		}
+	}
+	if strings.Join(shown[0], ",") != strings.Join(shown[1], ",") {
+		t.Errorf("units shown with the one person answering %v, without %v", shown[0], shown[1])
+	}
 }
