@@ -32,7 +32,7 @@ A quick reminder: {{.Program}} is still open until {{.Closes}}, and we would lov
 {{end}}
 Answer here: {{.Link}}
 
-{{printf "Your answers are anonymous: Tandem stores them without your name, email or this link, and shows results only for groups of at least %d people." .K}}
+{{printf "Your answers are anonymous: Tandem stores them without your name, email or this link, and shows results only for groups of at least %d people." .K}} Results are shown once the round has closed.
 
 This link is personal; please do not forward it.
 `))
@@ -45,7 +45,7 @@ var inviteHTML = htmltemplate.Must(htmltemplate.New("invite").Parse(`<!doctype h
 {{if .Reminder}}<p>A quick reminder: <strong>{{.Program}}</strong> is still open until {{.Closes}}, and we would love to hear from you.</p>
 {{else}}<p><strong>{{.Program}}</strong> is open until {{.Closes}}. It is {{.Questions}} short questions and takes about a minute.</p>{{end}}
 <p style="margin:24px 0"><a href="{{.Link}}" style="background:#2f6f5e;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">Answer the pulse</a></p>
-<p style="font-size:14px;color:#5b6764">{{printf "Your answers are anonymous: Tandem stores them without your name, email or this link, and shows results only for groups of at least %d people." .K}}</p>
+<p style="font-size:14px;color:#5b6764">{{printf "Your answers are anonymous: Tandem stores them without your name, email or this link, and shows results only for groups of at least %d people." .K}} Results are shown once the round has closed.</p>
 <p style="font-size:14px;color:#5b6764">This link is personal; please do not forward it. If the button does not work, copy this address into your browser:<br>{{.Link}}</p>
 </div></body></html>
 `))
