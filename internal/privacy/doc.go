@@ -1,5 +1,14 @@
 // Package privacy decides which group aggregates Tandem may show, under its
-// anonymity rules. It is pure: counts in, a Visibility out, no I/O.
+// anonymity rules. It is pure: counts in, decisions out, no I/O. Its rules,
+// each with one function that every page, export, report and job calls:
+//
+//   - the threshold in force for a configured k: Threshold (unset means
+//     DefaultK; MinK to MaxK are kept), CheckThreshold to validate one and
+//     CheckThresholdChange for who may change it (lowering is an admin's);
+//   - which units may show an aggregate: Decide, below;
+//   - where a round stores each person's answers: StorageGroups, decided
+//     once when the round starts, so that no stored row names a group
+//     smaller than k.
 //
 // # Rules
 //

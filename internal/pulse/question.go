@@ -21,7 +21,19 @@
 //     longer than the gap to the next round, no seconds, no @every):
 //     Program.CheckCadence, part of Program.Validate;
 //   - how programs stored with cron strings became cadences:
-//     CadenceFromCron and Program.MoveToCadence.
+//     CadenceFromCron and Program.MoveToCadence;
+//   - when a round's results may be shown: Round.Released (once, when it
+//     closes; the store's aggregate reads apply the same rule).
+//
+// Other rules with their one home here:
+//
+//   - how answers become scores (engagement index, eNPS, drivers): Score,
+//     with TeamScoresOf its statement per round and unit, against which
+//     the store's SQL aggregation is tested; the measures' names: the
+//     Measure constants, DriverMeasure and MeasureLabel;
+//   - which program a person may read and which one a page shows when
+//     they have not chosen: Program.VisibleTo, DefaultProgram and
+//     ChooseProgram.
 package pulse
 
 import (

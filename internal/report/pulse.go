@@ -1,7 +1,15 @@
 // Package report builds what leaders and HR read — pulse results, customer
-// metrics, the engagement↔customer correlation — from the store's totals
-// and the stats package, and applies the anonymity rules before anything
-// leaves it: a unit below the threshold never appears in a report.
+// metrics, the engagement↔customer correlation, retention — from the
+// totals it reads through its Source interfaces (the store implements
+// them; report does not import it) and the stats package, and applies the
+// anonymity rules before anything leaves it: a unit below the threshold
+// never appears in a report. The web package only renders what it builds.
+//
+// Rules with their one home here: a round's results for a scope
+// (BuildRoundResults, with the participation a viewer may see:
+// ParticipationIn); the heatmap's columns, each from one round's decision
+// (BuildHeatmap); the biggest changes between the two latest rounds
+// (BiggestChanges); customer totals rolled up to a unit (CustomerOf).
 package report
 
 import (
