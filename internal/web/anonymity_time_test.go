@@ -238,7 +238,8 @@ func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
 		}
 		pages = append(pages, page)
 	}
-	counted := regexp.MustCompile(`\d+ group\(s\) are counted in a unit above them`)
+	// The count in its wording now and before (it named units then).
+	counted := regexp.MustCompile(`\d+ (group\(s\) are counted in a unit above them|unit\(s\) are not shown on their own)`)
 	if a, b := counted.FindString(pages[0]), counted.FindString(pages[1]); a != b {
 		t.Errorf("with the one person answering the page says %q, without %q", a, b)
 	}
@@ -250,5 +251,53 @@ func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
 	}
 	if strings.Join(shown[0], ",") != strings.Join(shown[1], ",") {
 		t.Errorf("units shown with the one person answering %v, without %v", shown[0], shown[1])
+	}
+}
+
+// A leader's participation figures are their own scope's: the dashboard
+// once told the leader of a 6-person team "146 of 413 answered", the whole
+// company's count.
+func TestALeaderSeesTheParticipationOfTheirOwnScope(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6, "Acme/Support": 9})
+	r, links := app.sendRound()
+	emps, _ := app.st.AllEmployees(context.Background())
+	answeredSales, answeredAll := 0, 0
+	for i, e := range emps {
+		link, ok := links[e.Email]
+		if !ok || i%3 == 0 {
+			continue
+		}
+		app.answer(link, 4, "")
+		answeredAll++
+		if strings.Contains(e.UnitPath, "Sales") {
+			answeredSales++
+		}
+	}
+	leader := app.client()
+	leader.login("sales.lead@example.com")
+	hr := app.client()
+	hr.login("hr@example.com")
+	invitedAll, invitedSales := 0, 0
+	for _, e := range emps {
+		if _, ok := links[e.Email]; ok {
+			invitedAll++
+			if strings.Contains(e.UnitPath, "Sales") {
+				invitedSales++
+			}
+		}
+	}
+	for _, c := range []struct {
+		who       *client
+		name      string
+		inv, resp int
+	}{{hr, "HR", invitedAll, answeredAll}, {leader, "the Sales leader", invitedSales, answeredSales}} {
+		want := fmt.Sprintf("%d / %d", c.resp, c.inv)
+		if page := c.who.get(fmt.Sprintf("/rounds/%d", r.ID)).body; !strings.Contains(page, `id="participation">`+want) {
+			t.Errorf("%s's round page: participation %q, want %s", c.name, regexp.MustCompile(`id="participation">[^<]*`).FindString(page), want)
+		}
+		want = fmt.Sprintf("%d of %d answered", c.resp, c.inv)
+		if page := c.who.get("/dashboard").body; !strings.Contains(page, want) {
+			t.Errorf("%s's dashboard lacks %q: %s", c.name, want, regexp.MustCompile(`\d+ of \d+ answered[^<]*`).FindString(page))
+		}
 	}
 }
