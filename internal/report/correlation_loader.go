@@ -174,17 +174,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	if u := tree.Unit(p.UnitID); u != nil {
 		p.Unit = u.Path
 	}
-	programs, err := src.Programs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var counts map[int64]int
-	if p.ProgramID == 0 {
-		if counts, err = src.ProgramRoundCounts(ctx); err != nil {
-			return nil, err
-		}
-	}
-	prog, err := pulse.ChooseProgram(programs, counts, tree, scope, p.ProgramID)
+	prog, err := chooseProgram(ctx, src, tree, scope, p.ProgramID)
 	if err != nil {
 		return nil, err
 	}
@@ -205,4 +195,20 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	in.Customer = rows
 	in.Params = p
 	return BuildCorrelation(in)
+}
+
+// chooseProgram reads the programs and applies pulse.ChooseProgram: the
+// program asked for (0: none), else the default for scope.
+func chooseProgram(ctx context.Context, src Source, tree *tandem.Tree, scope, chosen int64) (*pulse.Program, error) {
+	programs, err := src.Programs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var counts map[int64]int
+	if chosen == 0 {
+		if counts, err = src.ProgramRoundCounts(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return pulse.ChooseProgram(programs, counts, tree, scope, chosen)
 }

@@ -564,17 +564,7 @@ func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 	in := RetentionInput{Tree: tree, Scope: unit, Stints: stints, Period: p.Period, From: p.From, To: p.To, Today: today, K: privacy.DefaultK}
 	// The pulse program for the engagement link: the one asked, else the
 	// default (pulse.ChooseProgram).
-	programs, err := src.Programs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var counts map[int64]int
-	if p.ProgramID == 0 {
-		if counts, err = src.ProgramRoundCounts(ctx); err != nil {
-			return nil, err
-		}
-	}
-	prog, err := pulse.ChooseProgram(programs, counts, tree, scope, p.ProgramID)
+	prog, err := chooseProgram(ctx, src, tree, scope, p.ProgramID)
 	if err != nil {
 		return nil, err
 	}

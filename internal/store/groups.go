@@ -18,20 +18,11 @@ import (
 
 // treeIn loads the organisation tree inside tx.
 func (tx *Tx) treeIn(ctx context.Context) (*tandem.Tree, error) {
-	rows, err := tx.s.query(ctx, tx.tx, "SELECT id, COALESCE(parent_id, 0), name, customer_facing FROM org_units")
+	us, err := tx.s.units(ctx, tx.tx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var us []tandem.Unit
-	for rows.Next() {
-		var u tandem.Unit
-		if err := rows.Scan(&u.ID, &u.ParentID, &u.Name, &u.CustomerFacing); err != nil {
-			return nil, err
-		}
-		us = append(us, u)
-	}
-	return tandem.NewTree(us), rows.Err()
+	return tandem.NewTree(us), nil
 }
 
 // groupRound decides the storage groups of round roundID, whose

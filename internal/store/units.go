@@ -11,20 +11,8 @@ import (
 
 // Units returns every unit with Path and Depth filled.
 func (s *Store) Units(ctx context.Context) ([]tandem.Unit, error) {
-	rows, err := s.query(ctx, s.r, "SELECT id, COALESCE(parent_id, 0), name, customer_facing FROM org_units")
+	us, err := s.units(ctx, s.r)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var us []tandem.Unit
-	for rows.Next() {
-		var u tandem.Unit
-		if err := rows.Scan(&u.ID, &u.ParentID, &u.Name, &u.CustomerFacing); err != nil {
-			return nil, err
-		}
-		us = append(us, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	t := tandem.NewTree(us)
@@ -112,4 +100,22 @@ func (s *Store) UnitHeadcounts(ctx context.Context, day time.Time) (map[int64]in
 		m[id] = n
 	}
 	return m, rows.Err()
+}
+
+// units reads the units' rows through db (a reader, or a transaction).
+func (s *Store) units(ctx context.Context, db queryer) ([]tandem.Unit, error) {
+	rows, err := s.query(ctx, db, "SELECT id, COALESCE(parent_id, 0), name, customer_facing FROM org_units")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var us []tandem.Unit
+	for rows.Next() {
+		var u tandem.Unit
+		if err := rows.Scan(&u.ID, &u.ParentID, &u.Name, &u.CustomerFacing); err != nil {
+			return nil, err
+		}
+		us = append(us, u)
+	}
+	return us, rows.Err()
 }
