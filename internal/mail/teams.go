@@ -1,12 +1,10 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -146,34 +144,8 @@ func (w *teamsSender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return permanentf("teams: encode message: %v", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
-	if err != nil {
-		return permanentf("teams workflow %s: build request: %v", w.host, redactURLError(err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("teams workflow %s: %w", w.host, redactURLError(err))
-	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	// A flow's HTTP trigger answers 202 Accepted: the run is queued.
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
-	}
-	statusErr := fmt.Errorf("teams workflow %s: status %d: %s", w.host, resp.StatusCode, cleanSnippet(snippet))
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return &RetryAfterError{Wait: wait, Err: statusErr}
-		}
-		return statusErr
-	case resp.StatusCode == http.StatusRequestTimeout:
-		return statusErr
-	default:
-		// 400 (payload the trigger's schema refuses), 401/403 (a flow
-		// turned off or its signature revoked), 404 (flow deleted).
-		return &permanentError{statusErr}
-	}
+	// A flow's HTTP trigger answers 202 Accepted: the run is queued. A 400
+	// is a payload its schema refuses, 401/403 a flow turned off or its
+	// signature revoked, 404 a flow deleted.
+	return postJSON(ctx, w.client, w.url, w.host, "teams workflow", body)
 }

@@ -73,24 +73,33 @@ func (w *webhookSender) Send(ctx context.Context, m Message) error {
 		return permanentf("webhook: encode message: %v", err)
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	return postJSON(ctx, w.client, w.url, w.host, "webhook", body)
+}
+
+// postJSON posts a JSON body to url and sorts the answer: nil for 2xx; an
+// error to retry for 429, 5xx (after Retry-After when given) and 408; a
+// permanent error for anything else (a payload refused, a revoked or
+// deleted hook), since sending again changes nothing. name and host say
+// what was posted to; the URL itself, which holds a secret, never appears
+// in an error.
+func postJSON(ctx context.Context, client *http.Client, url, host, name string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return permanentf("webhook %s: build request: %v", w.host, redactURLError(err))
+		return permanentf("%s %s: build request: %v", name, host, redactURLError(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := w.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: %w", w.host, redactURLError(err))
+		return fmt.Errorf("%s %s: %w", name, host, redactURLError(err))
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	// Drain a little more so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	statusErr := fmt.Errorf("webhook %s: status %d: %s", w.host, resp.StatusCode, cleanSnippet(snippet))
+	statusErr := fmt.Errorf("%s %s: status %d: %s", name, host, resp.StatusCode, cleanSnippet(snippet))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
@@ -100,8 +109,6 @@ func (w *webhookSender) Send(ctx context.Context, m Message) error {
 	case resp.StatusCode == http.StatusRequestTimeout:
 		return statusErr
 	default:
-		// Other 4xx (bad payload, revoked or archived channel) and
-		// redirects that were not followed: sending again changes nothing.
 		return &permanentError{statusErr}
 	}
 }
