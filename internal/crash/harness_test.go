@@ -5,18 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -64,25 +60,13 @@ func skipShort(t *testing.T) {
 	}
 }
 
-// childEnv is the environment without TANDEM_* settings: the flags each
-// test passes decide, not the developer's shell.
-func childEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TANDEM_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 // runTandem runs a tandem subcommand to completion and returns its output.
 func runTandem(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tandemBin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = testbin.Env()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("tandem %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -212,15 +196,7 @@ func rosterCSV(people int) []byte {
 func rated(q pulse.Question) bool { return q.Kind == pulse.Likert5 || q.Kind == pulse.Scale010 }
 
 // server is one `tandem serve` process.
-type server struct {
-	addr string
-	log  string // its stderr and stdout
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // from Wait, once done is closed
-}
-
-var errAddrInUse = errors.New("address already in use")
+type server struct{ *testbin.Server }
 
 // startServer starts `tandem serve` on the database with the extra flags,
 // on a free loopback port, and waits until GET /readyz answers 200. The
@@ -228,137 +204,23 @@ var errAddrInUse = errors.New("address already in use")
 // printed. env, when not nil, is added to the child's environment.
 func startServer(t *testing.T, dbPath string, env []string, extra ...string) *server {
 	t.Helper()
-	for attempt := 0; ; attempt++ {
-		s := launch(t, dbPath, env, extra)
-		err := s.waitReady(20 * time.Second)
-		if err == nil {
-			return s
-		}
-		// A port picked free can be taken before the child binds it.
-		if attempt < 2 && errors.Is(err, errAddrInUse) {
-			continue
-		}
-		t.Fatalf("tandem serve: %v", err)
-	}
+	s := testbin.ServeT(t, testbin.ServeOptions{Bin: tandemBin, DB: dbPath, Env: env, Ready: 20 * time.Second,
+		Args: append([]string{"--rate-limit", "0", "--log-format", "json", "--log-level", "warn"}, extra...)})
+	return &server{s}
 }
 
-func launch(t *testing.T, dbPath string, env []string, extra []string) *server {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s := &server{addr: addr, log: filepath.Join(t.TempDir(), "serve.log"), done: make(chan struct{})}
-	f, err := os.Create(s.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"serve", "--db", dbPath, "--addr", addr, "--rate-limit", "0", "--log-format", "json", "--log-level", "warn"}, extra...)
-	s.cmd = exec.Command(tandemBin, args...)
-	s.cmd.Env = append(childEnv(), env...)
-	s.cmd.Stdout, s.cmd.Stderr = f, f
-	if err := s.cmd.Start(); err != nil {
-		f.Close()
-		t.Fatalf("start tandem serve: %v", err)
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		f.Close()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		s.kill()
-		if t.Failed() {
-			t.Logf("--- tandem serve (%s, pid %d) log, last lines:\n%s", s.addr, s.cmd.Process.Pid, tail(s.log, 30))
-		}
-	})
-	return s
-}
-
-// waitReady polls GET /readyz until it answers 200.
-func (s *server) waitReady(timeout time.Duration) error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := client.Get(s.url() + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-s.done:
-			log := tail(s.log, 20)
-			if strings.Contains(log, "address already in use") {
-				return fmt.Errorf("%w: %s", errAddrInUse, s.addr)
-			}
-			return fmt.Errorf("exited before it was ready (%v):\n%s", s.err, log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("/readyz on %s did not answer 200 within %s:\n%s", s.addr, timeout, tail(s.log, 20))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (s *server) url() string { return "http://" + s.addr }
-
-// exited reports whether the process has ended.
-func (s *server) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+func (s *server) url() string { return s.URL() }
 
 // kill ends the process with SIGKILL and waits for it.
-func (s *server) kill() {
-	if s.exited() {
-		return
-	}
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-	}
-}
+func (s *server) kill() { s.Kill() }
 
 // stop sends SIGTERM and waits for a clean exit, as a service manager
 // would.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
-	if s.exited() {
-		t.Fatalf("tandem serve had already exited: %v\n%s", s.err, tail(s.log, 20))
+	if err := s.Stop(20 * time.Second); err != nil {
+		t.Fatalf("tandem serve, stopped with SIGTERM: %v\n%s", err, s.Tail(20))
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-		if s.err != nil {
-			t.Errorf("tandem serve after SIGTERM: %v\n%s", s.err, tail(s.log, 20))
-		}
-	case <-time.After(20 * time.Second):
-		s.kill()
-		t.Fatal("tandem serve did not stop within 20s of SIGTERM; killed")
-	}
-}
-
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // openDB opens the file directly, read-write so that SQLite recovers the

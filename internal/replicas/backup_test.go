@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
 // TestPgDumpRestoresTheDatabase backs up a Tandem schema with pg_dump, as
@@ -218,7 +219,7 @@ func runTool(t *testing.T, tool string, args ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tool, args...)
-	cmd.Env = childEnv()
+	cmd.Env = testbin.Env()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(tool), strings.Join(args, " "), err, out)
 	}

@@ -5,12 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -140,24 +137,12 @@ func runTandem(t *testing.T, args ...string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tandemBin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = testbin.Env()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("tandem %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
-}
-
-// childEnv is the environment without TANDEM_* settings: the flags each
-// test passes decide, not the developer's shell.
-func childEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TANDEM_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 // org is a seeded schema: a roster in two teams under one company, opened
@@ -254,13 +239,9 @@ func (o *org) count(t *testing.T, query string, args ...any) int {
 
 // replica is one `tandem serve` process.
 type replica struct {
+	*testbin.Server
 	name string
 	app  string // application_name of its database sessions
-	addr string
-	log  string // its stderr and stdout
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // from Wait, once done is closed
 }
 
 // startReplicas starts n `tandem serve` processes on free loopback ports,
@@ -272,94 +253,25 @@ func startReplicas(t *testing.T, n int, dbURL func(i int) string, extra ...strin
 	logs := t.TempDir()
 	rs := make([]*replica, n)
 	for i := range rs {
-		rs[i] = startReplica(t, fmt.Sprintf("replica-%d", i), logs, dbURL(i), extra)
-	}
-	for i, r := range rs {
-		// A port picked free can be taken before the child binds it; then
-		// start that replica again on another.
-		for attempt := 0; ; attempt++ {
-			err := r.waitReady(20 * time.Second)
-			if err == nil {
-				break
-			}
-			if attempt < 2 && errors.Is(err, errAddrInUse) {
-				r = startReplica(t, r.name, logs, dbURL(i), extra)
-				rs[i] = r
-				continue
-			}
-			t.Fatalf("%s: %v", r.name, err)
+		name := fmt.Sprintf("replica-%d", i)
+		s, err := testbin.Serve(testbin.ServeOptions{Bin: tandemBin, DB: dbURL(i), Log: filepath.Join(logs, name+".log"),
+			Ready: 20 * time.Second, Poll: 25 * time.Millisecond, Args: append([]string{"--log-format", "json"}, extra...)})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
+		r := &replica{Server: s, name: name, app: appName(dbURL(i))}
+		t.Cleanup(func() {
+			r.Kill()
+			if t.Failed() {
+				t.Logf("--- %s (%s, pid %d) log, last lines:\n%s", r.name, r.Addr, r.Cmd.Process.Pid, r.Tail(40))
+			}
+		})
+		rs[i] = r
 	}
 	return rs
 }
 
-var errAddrInUse = errors.New("address already in use")
-
-func startReplica(t *testing.T, name, logDir, dbURL string, extra []string) *replica {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	r := &replica{name: name, app: appName(dbURL), addr: addr, log: filepath.Join(logDir, fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano())), done: make(chan struct{})}
-	f, err := os.Create(r.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"serve", "--db", dbURL, "--addr", addr, "--log-format", "json"}, extra...)
-	r.cmd = exec.Command(tandemBin, args...)
-	r.cmd.Env = childEnv()
-	r.cmd.Stdout, r.cmd.Stderr = f, f
-	dieWithTest(r.cmd)
-	if err := r.cmd.Start(); err != nil {
-		f.Close()
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		r.err = r.cmd.Wait()
-		f.Close()
-		close(r.done)
-	}()
-	t.Cleanup(func() {
-		r.kill()
-		if t.Failed() {
-			t.Logf("--- %s (%s, pid %d) log, last lines:\n%s", r.name, r.addr, r.cmd.Process.Pid, tail(r.log, 40))
-		}
-	})
-	return r
-}
-
-// waitReady polls GET /readyz until it answers 200.
-func (r *replica) waitReady(timeout time.Duration) error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := client.Get("http://" + r.addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-r.done:
-			log := tail(r.log, 20)
-			if strings.Contains(log, "address already in use") {
-				return fmt.Errorf("%w: %s", errAddrInUse, r.addr)
-			}
-			return fmt.Errorf("exited before it was ready (%v):\n%s", r.err, log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("/readyz on %s did not answer 200 within %s:\n%s", r.addr, timeout, tail(r.log, 20))
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
-func (r *replica) url() string { return "http://" + r.addr }
+func (r *replica) url() string { return r.URL() }
 
 // appName returns the application_name parameter of a database URL.
 func appName(dbURL string) string {
@@ -372,48 +284,25 @@ func appName(dbURL string) string {
 
 func (r *replica) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := r.cmd.Process.Signal(sig); err != nil {
+	if err := r.Signal(sig); err != nil {
 		t.Fatalf("send %v to %s: %v", sig, r.name, err)
 	}
 }
 
 // exited reports whether the process has ended.
-func (r *replica) exited() bool {
-	select {
-	case <-r.done:
-		return true
-	default:
-		return false
-	}
-}
+func (r *replica) exited() bool { return r.Exited() }
 
 // stop sends SIGTERM and waits for the process to exit, as a service
 // manager would; it returns the exit error (nil for a clean exit).
 func (r *replica) stop(timeout time.Duration) error {
-	if r.exited() {
-		return fmt.Errorf("%s had already exited: %v", r.name, r.err)
+	if err := r.Stop(timeout); err != nil {
+		return fmt.Errorf("%s: %w", r.name, err)
 	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-r.done:
-		return r.err
-	case <-time.After(timeout):
-		r.kill()
-		return fmt.Errorf("%s did not stop within %s of SIGTERM; killed", r.name, timeout)
-	}
+	return nil
 }
 
 // kill ends the process with SIGKILL (also when it is stopped) and waits.
-func (r *replica) kill() {
-	if r.exited() {
-		return
-	}
-	r.cmd.Process.Kill()
-	select {
-	case <-r.done:
-	case <-time.After(10 * time.Second):
-	}
-}
+func (r *replica) kill() { r.Kill() }
 
 func names(rs []*replica) string {
 	var out []string
@@ -421,19 +310,6 @@ func names(rs []*replica) string {
 		out = append(out, r.name)
 	}
 	return strings.Join(out, ", ")
-}
-
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // The scheduler's advisory lock (internal/store/elector.go) has two keys:
