@@ -40,11 +40,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -149,7 +147,7 @@ func run(o options) error {
 	}
 	bin := filepath.Join(dir, "tandem")
 	t0 := time.Now()
-	if out, err := command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
+	if out, err := testbin.Command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	fmt.Printf("built %s in %s\n", bin, time.Since(t0).Round(time.Millisecond))
@@ -256,7 +254,7 @@ func run(o options) error {
 // seed imports the roster with the tandem command, then starts a round and
 // mints need answer links in-process.
 func seed(ctx context.Context, bin, dir, rosterFile string, c *config, need int) error {
-	if out, err := command(dir, bin, "import", "roster", rosterFile, "--db", c.db).CombinedOutput(); err != nil {
+	if out, err := testbin.Command(dir, bin, "import", "roster", rosterFile, "--db", c.db).CombinedOutput(); err != nil {
 		return fmt.Errorf("tandem import roster: %v\n%s", err, tailString(string(out), 20))
 	}
 	st, err := store.Open(ctx, c.db, store.Options{})
@@ -343,7 +341,7 @@ func measure(ctx context.Context, client *http.Client, admin *sql.DB, bin, dir s
 	urls := func(n int) []string {
 		out := make([]string, n)
 		for i := range out {
-			out[i] = "http://" + procs[i%len(procs)].addr + "/p/" + c.tokens[c.next]
+			out[i] = "http://" + procs[i%len(procs)].Addr + "/p/" + c.tokens[c.next]
 			c.next++
 		}
 		return out
@@ -368,89 +366,26 @@ func measure(ctx context.Context, client *http.Client, admin *sql.DB, bin, dir s
 }
 
 // proc is one `tandem serve` process.
-type proc struct {
-	addr string
-	cmd  *exec.Cmd
-	done chan error
-	log  string
-}
+type proc struct{ *testbin.Server }
 
 func startServe(bin, dir, name, db string) (*proc, error) {
-	for attempt := 0; ; attempt++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		p := &proc{addr: addr, done: make(chan error, 1), log: filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano()))}
-		f, err := os.Create(p.log)
-		if err != nil {
-			return nil, err
-		}
-		// The client is one address; the per-address limit on answer
-		// links would refuse most of its requests.
-		p.cmd = command(dir, bin, "serve", "--db", db, "--addr", addr, "--log-format", "json", "--rate-limit", "0")
-		p.cmd.Stdout, p.cmd.Stderr = f, f
-		if err := p.cmd.Start(); err != nil {
-			f.Close()
-			return nil, err
-		}
-		go func() { p.done <- p.cmd.Wait(); f.Close() }()
-		err = p.waitReady(30 * time.Second)
-		if err == nil {
-			return p, nil
-		}
-		p.stop()
-		if attempt == 2 || !strings.Contains(err.Error(), "address already in use") {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
+	// The client is one address; the per-address limit on answer links
+	// would refuse most of its requests.
+	s, err := testbin.Serve(testbin.ServeOptions{Bin: bin, DB: db, Dir: dir, Poll: 20 * time.Millisecond,
+		Log:  filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano())),
+		Args: []string{"--log-format", "json", "--rate-limit", "0"}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-}
-
-func (p *proc) waitReady(timeout time.Duration) error {
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := c.Get("http://" + p.addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			b, _ := os.ReadFile(p.log)
-			return fmt.Errorf("tandem serve exited (%v):\n%s", err, tailString(string(b), 20))
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("/readyz did not answer 200 within %s", timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return &proc{s}, nil
 }
 
 // stop ends the process with SIGTERM (SIGKILL after 20 s) and waits.
 func (p *proc) stop() error {
-	select {
-	case err := <-p.done:
-		p.done <- err
+	if p.Exited() {
 		return nil
-	default:
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.done <- err
-		return err
-	case <-time.After(20 * time.Second):
-		p.cmd.Process.Kill()
-		p.done <- <-p.done
-		return errors.New("tandem serve did not stop within 20 s of SIGTERM")
-	}
+	return p.Stop(20 * time.Second)
 }
 
 // result is one phase: the latency of each request and what failed.
@@ -541,7 +476,7 @@ func load(ctx context.Context, client *http.Client, clients int, urls []string, 
 func cpuOf(procs []*proc) float64 {
 	var total float64
 	for _, p := range procs {
-		total += procCPU(p.cmd.Process.Pid)
+		total += procCPU(p.Cmd.Process.Pid)
 	}
 	return total
 }
@@ -628,18 +563,6 @@ func withParams(dsn string, kv ...string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-func command(dir, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	// The benchmark's flags decide; the caller's TANDEM_* settings must not.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TANDEM_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	return cmd
 }
 
 func tailString(s string, n int) string {

@@ -14,19 +14,13 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/testbin"
@@ -63,14 +57,14 @@ func run(n int, db string, keep bool) error {
 
 	bin := filepath.Join(dir, "tandem")
 	t0 := time.Now()
-	if out, err := command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
+	if out, err := testbin.Command(root, "go", "build", "-o", bin, "./cmd/tandem").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	fmt.Printf("built %s in %s\n", bin, time.Since(t0).Round(time.Millisecond))
 
 	if db == "" {
 		db = filepath.Join(dir, "demo.db")
-		out, err := command(dir, bin, "demo", "--no-serve", "--db", db).CombinedOutput()
+		out, err := testbin.Command(dir, bin, "demo", "--no-serve", "--db", db).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("tandem demo: %v\n%s", err, out)
 		}
@@ -86,7 +80,7 @@ func run(n int, db string, keep bool) error {
 	var floor []time.Duration
 	for range n {
 		t0 := time.Now()
-		if out, err := command(dir, bin, "version").CombinedOutput(); err != nil {
+		if out, err := testbin.Command(dir, bin, "version").CombinedOutput(); err != nil {
 			return fmt.Errorf("tandem version: %v\n%s", err, out)
 		}
 		floor = append(floor, time.Since(t0))
@@ -112,85 +106,15 @@ func run(n int, db string, keep bool) error {
 // 200 and stops it with SIGTERM. It returns the time from starting the
 // process to the first 200.
 func timeStart(dir, bin, db string) (time.Duration, error) {
-	addr, err := freeAddr()
+	s, err := testbin.Serve(testbin.ServeOptions{Bin: bin, DB: db, Dir: dir, Log: filepath.Join(dir, "serve.log"),
+		Args: []string{"--log-level", "warn"}, Ready: 10 * time.Second, Poll: 2 * time.Millisecond})
 	if err != nil {
 		return 0, err
 	}
-	var logs bytes.Buffer
-	cmd := command(dir, bin, "serve", "--db", db, "--addr", addr, "--log-level", "warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	client := &http.Client{
-		Timeout:   time.Second,
-		Transport: &http.Transport{DisableKeepAlives: true},
+	if err := s.Stop(15 * time.Second); err != nil {
+		return 0, fmt.Errorf("stop: %v\n%s", err, s.Tail(20))
 	}
-	url := "http://" + addr + "/readyz"
-
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() error {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			return err
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			return errors.New("did not stop within 15 s of SIGTERM; killed")
-		}
-	}
-
-	deadline := t0.Add(10 * time.Second)
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case err := <-exited:
-			return 0, fmt.Errorf("tandem serve exited before it was ready (%v):\n%s", err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return 0, fmt.Errorf("/readyz did not answer 200 within 10 s:\n%s", logs.String())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	d := time.Since(t0)
-	if err := stop(); err != nil {
-		return 0, fmt.Errorf("stop: %v\n%s", err, logs.String())
-	}
-	return d, nil
-}
-
-// freeAddr returns a loopback address with a port that was free a moment
-// ago.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func command(dir, name string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(context.Background(), name, args...)
-	cmd.Dir = dir
-	// The benchmark's flags decide; the caller's TANDEM_* settings must not.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TANDEM_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	return cmd
+	return s.Ready, nil
 }
 
 func report(name string, ds []time.Duration) {

@@ -33,7 +33,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -46,7 +45,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/tandem-hq/tandem/bench/internal/machine"
@@ -153,43 +151,29 @@ func burst(dir, bin, shape string, n, round int) (result, error) {
 	if out, err := add.CombinedOutput(); err != nil {
 		return res, fmt.Errorf("tandem user add: %v\n%s", err, out)
 	}
-	addr, err := proc.FreeAddr()
+	srv, err := testbin.Serve(testbin.ServeOptions{Bin: bin, DB: db, Dir: dir, Poll: 20 * time.Millisecond,
+		Log:  filepath.Join(dir, fmt.Sprintf("%s-%d.log", shape, round)),
+		Args: []string{"--rate-limit", "0", "--log-level", "error", "--trusted-proxies", "127.0.0.1/32"}})
 	if err != nil {
 		return res, err
 	}
-	cmd := proc.Command(dir, bin, "serve", "--db", db, "--addr", addr, "--rate-limit", "0", "--log-level", "error",
-		"--trusted-proxies", "127.0.0.1/32")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
+	defer srv.Stop(15 * time.Second)
+	cmd := srv.Cmd
+	base := srv.URL()
+	resp, err := http.Get(base + "/login")
+	if err != nil {
 		return res, err
 	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	var page []byte
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	var cookie string
-	for {
-		resp, err := http.Get(base + "/login")
-		if err == nil {
-			page, _ = io.ReadAll(resp.Body)
-			resp.Body.Close()
-			for _, c := range resp.Cookies() {
-				if c.Name == "tandem_csrf" {
-					cookie = c.Name + "=" + c.Value
-				}
-			}
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+	for _, c := range resp.Cookies() {
+		if c.Name == "tandem_csrf" {
+			cookie = c.Name + "=" + c.Value
 		}
-		if time.Now().After(deadline) {
-			return res, fmt.Errorf("the server did not answer /login within 30 s:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return res, fmt.Errorf("GET /login: %d\n%s", resp.StatusCode, srv.Tail(20))
 	}
 	m := csrfRe.FindSubmatch(page)
 	if m == nil || cookie == "" {
