@@ -121,3 +121,22 @@ func TestRetentionJSONMatchesTheOpenAPIDocument(t *testing.T) {
 		t.Errorf("the report shows no units, so the test checks less than it should: %s", r.body)
 	}
 }
+
+// The retention page shows an exit with no recorded type apart, as of
+// unknown type, and does not count it as involuntary.
+func TestRetentionPageShowsExitsOfUnknownTypeApart(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 8})
+	yesterday := tandem.Today(time.Now()).AddDate(0, 0, -1)
+	if _, err := app.st.RecordExits(context.Background(), []store.Exit{{EmployeeRef: "E2", ExitedOn: yesterday}}); err != nil {
+		t.Fatal(err)
+	}
+	c := app.client()
+	c.login("hr@example.com")
+	r := c.get("/reports/retention")
+	if r.status != 200 {
+		t.Fatalf("retention page: %d", r.status)
+	}
+	if !strings.Contains(r.body, "0<small>involuntary exits; 1 of unknown type (not recorded)") {
+		t.Errorf("the page does not show the exit as of unknown type:\n%s", r.body)
+	}
+}
