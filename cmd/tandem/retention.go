@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -18,24 +19,26 @@ func runReportRetention(ctx context.Context, args []string, out io.Writer) error
 	var c common
 	var unit, period, from, to, program, format string
 	fs := newFlags("report retention [flags]", "Turnover (exits ÷ average headcount) by month or quarter and by unit for the last 12 months,\n"+
-		"voluntary and regretted apart; tenure; the Kaplan-Meier retention curve; and team engagement and\n"+
-		"intent to stay against voluntary turnover 3 and 6 months later. Units below the anonymity threshold\n"+
-		"are counted in the unit above them and never shown on their own.")
+		"voluntary, regretted, involuntary and of unknown type (no exit type recorded) apart; the tenure\n"+
+		"distribution; the Kaplan-Meier retention curve; and team engagement and intent to stay against\n"+
+		"voluntary turnover 3 and 6 months later. Units below the anonymity threshold are counted in the unit\n"+
+		"above them and never shown on their own. The CSV format has one figure a row:\n"+
+		"section,unit,label,from,to,measure,value.")
 	c.register(fs, "tandem.db")
 	fs.StringVar(&unit, "unit", "", "a unit path such as Acme/Support, or an id (default: everything)")
 	fs.StringVar(&period, "period", "month", "period: month or quarter")
 	fs.StringVar(&from, "from", "", "first day, YYYY-MM-DD (default: 12 months ago)")
 	fs.StringVar(&to, "to", "", "last day, YYYY-MM-DD (default: today)")
 	fs.StringVar(&program, "program", "", "pulse program id for the engagement link (default: the one with most rounds)")
-	fs.StringVar(&format, "format", "table", "output: table or json")
+	fs.StringVar(&format, "format", "table", "output: table, csv or json")
 	if err := fs.parse(reorder(args)); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return tandem.Errorf(tandem.EINVALID, "unexpected argument %q; every setting is a flag (see --help)", fs.Arg(0))
 	}
-	if format != "table" && format != "json" {
-		return tandem.Errorf(tandem.EINVALID, "--format must be table or json; got %q", format)
+	if format != "table" && format != "json" && format != "csv" {
+		return tandem.Errorf(tandem.EINVALID, "--format must be table, csv or json; got %q", format)
 	}
 	values := map[string]string{"unit": unit, "period": period, "from": from, "to": to, "program": program}
 	now := time.Now()
@@ -52,11 +55,20 @@ func runReportRetention(ctx context.Context, args []string, out io.Writer) error
 	if err != nil {
 		return flagError(err)
 	}
-	if format == "json" {
+	switch format {
+	case "json":
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
+	case "csv":
+		return report.WriteRetentionCSV(out, r)
 	}
+	return printRetention(out, r)
+}
+
+// printRetention prints the retention report as tables: every part the
+// JSON and CSV carry (periods, units, tenure, retention curves, links).
+func printRetention(out io.Writer, r *report.Retention) error {
 	pct := func(v report.Num) string {
 		if math.IsNaN(float64(v)) {
 			return "—"
@@ -76,19 +88,40 @@ func runReportRetention(ctx context.Context, args []string, out io.Writer) error
 	if len(r.Periods) == 0 {
 		return nil
 	}
-	fmt.Fprintf(out, "\nLast 12 months: turnover %s (%d exits), voluntary %s, regretted %s\n\n", pct(r.TTM.Rate), r.TTM.Exits, pct(r.TTM.VoluntaryRate), pct(r.TTM.RegrettedRate))
+	fmt.Fprintf(out, "\nLast 12 months: turnover %s (%d exits), voluntary %s, regretted %s; %d involuntary, %d of unknown type\n\n",
+		pct(r.TTM.Rate), r.TTM.Exits, pct(r.TTM.VoluntaryRate), pct(r.TTM.RegrettedRate), r.TTM.Involuntary, r.TTM.Unknown)
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "period\tstart\tend\texits\tvoluntary\tregretted\trate\tvoluntary/yr\t")
+	fmt.Fprintln(tw, "period\tstart\tend\texits\tvoluntary\tregretted\tinvoluntary\ttype unknown\trate\tvoluntary/yr\t")
 	for _, x := range r.Periods {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", x.Label, x.HeadcountStart, x.HeadcountEnd, x.Exits, x.Voluntary, x.Regretted, pct(x.Rate), pct(x.AnnualisedVoluntary))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", x.Label, x.HeadcountStart, x.HeadcountEnd, x.Exits, x.Voluntary, x.Regretted,
+			x.Involuntary, x.Unknown, pct(x.Rate), pct(x.AnnualisedVoluntary))
 	}
 	tw.Flush()
+	fmt.Fprintln(out, "An exit whose type the roster does not record counts as type unknown, neither voluntary nor involuntary.")
 	if len(r.Units) > 0 {
 		fmt.Fprintln(out, "\nUnits, last 12 months:")
 		tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "unit\tavg headcount\texits\tturnover\tvoluntary\t")
+		fmt.Fprintln(tw, "unit\tavg headcount\texits\tturnover\tvoluntary\ttype unknown\t")
 		for _, u := range r.Units {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t\n", u.Name, f2(u.TTM.AverageHeadcount), u.TTM.Exits, pct(u.TTM.Rate), pct(u.TTM.VoluntaryRate))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t\n", u.Name, f2(u.TTM.AverageHeadcount), u.TTM.Exits, pct(u.TTM.Rate), pct(u.TTM.VoluntaryRate), u.TTM.Unknown)
+		}
+		tw.Flush()
+	}
+	if len(r.Tenure) > 0 {
+		fmt.Fprintln(out, "\nTenure today:")
+		tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "tenure\tpeople\t")
+		for _, b := range r.Tenure {
+			fmt.Fprintf(tw, "%s\t%d\t\n", b.Label, b.Count)
+		}
+		tw.Flush()
+	}
+	for _, c := range r.Survival {
+		fmt.Fprintf(out, "\nRetention curve (Kaplan-Meier), %s: %d stints, %d exits\n", c.Unit, c.Stints, c.Exits)
+		tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "months since hire\tat risk\texits\tstill employed\t95% CI\t")
+		for _, p := range c.JSON {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s to %s\t\n", strconv.FormatFloat(float64(p.Month), 'f', -1, 64), p.AtRisk, p.Exits, pct(p.Survival), pct(p.CILow), pct(p.CIHigh))
 		}
 		tw.Flush()
 	}

@@ -35,11 +35,21 @@ type RetentionInput struct {
 }
 
 // TurnoverRow is one period (or the trailing twelve months) of a unit.
+// Its JSON keys are lower_snake like every report's; From and To are the
+// first and last day.
 type TurnoverRow struct {
-	Label string `json:"label"`
-	From  string `json:"from"`
-	To    string `json:"to"`
-	retention.Turnover
+	Label          string `json:"label"`
+	From           string `json:"from"`
+	To             string `json:"to"`
+	HeadcountStart int    `json:"headcount_start"`
+	HeadcountEnd   int    `json:"headcount_end"`
+	// Exits = Voluntary + Involuntary + Unknown (no exit type recorded);
+	// Regretted is part of Voluntary.
+	Exits            int `json:"exits"`
+	Voluntary        int `json:"voluntary"`
+	Regretted        int `json:"regretted"`
+	Involuntary      int `json:"involuntary"`
+	Unknown          int `json:"unknown_type"`
 	AverageHeadcount Num `json:"average_headcount"`
 	Rate             Num `json:"rate"`
 	VoluntaryRate    Num `json:"voluntary_rate"`
@@ -119,7 +129,9 @@ type TenureBucket struct {
 }
 
 func row(label string, t retention.Turnover) TurnoverRow {
-	return TurnoverRow{Label: label, From: tandem.FormatDate(t.From), To: tandem.FormatDate(t.To.AddDate(0, 0, -1)), Turnover: t,
+	return TurnoverRow{Label: label, From: tandem.FormatDate(t.From), To: tandem.FormatDate(t.To.AddDate(0, 0, -1)),
+		HeadcountStart: t.HeadcountStart, HeadcountEnd: t.HeadcountEnd, Exits: t.Exits, Voluntary: t.Voluntary,
+		Regretted: t.Regretted, Involuntary: t.Involuntary, Unknown: t.Unknown,
 		AverageHeadcount: Num(t.AverageHeadcount()), Rate: Num(t.Rate()), VoluntaryRate: Num(t.VoluntaryRate()),
 		RegrettedRate: Num(t.RegrettedRate()), AnnualisedRate: Num(t.Annualised(t.Rate())), AnnualisedVoluntary: Num(t.Annualised(t.VoluntaryRate()))}
 }
@@ -149,7 +161,9 @@ func BuildRetention(in RetentionInput) *Retention {
 		return func(u int64) bool { return set[u] }
 	}
 	inScope := scopeUnits(in.Scope)
-	out := &Retention{K: k, Scope: "the whole organisation"}
+	// Lists are empty, never null, in JSON (as in the correlation report).
+	out := &Retention{K: k, Scope: "the whole organisation", Periods: []TurnoverRow{}, Units: []UnitTurnover{},
+		Tenure: []TenureBucket{}, Survival: []SurvivalCurve{}, Links: []TurnoverLink{}, Warnings: []string{}}
 	if u := in.Tree.Unit(in.Scope); u != nil {
 		out.Scope = u.Path
 	}
@@ -260,7 +274,7 @@ func BuildRetention(in RetentionInput) *Retention {
 		if len(c.obs) < k {
 			continue
 		}
-		sc := SurvivalCurve{Unit: c.name, Stints: len(c.obs), Exits: c.exits, Points: retention.KaplanMeier(c.obs)}
+		sc := SurvivalCurve{Unit: c.name, Stints: len(c.obs), Exits: c.exits, Points: retention.KaplanMeier(c.obs), JSON: []survivalJSON{}}
 		for _, p := range sc.Points {
 			sc.JSON = append(sc.JSON, survivalJSON{Month: Num(p.Time), AtRisk: p.AtRisk, Exits: p.Events, Survival: Num(p.Survival), CILow: Num(p.CILow), CIHigh: Num(p.CIHigh)})
 		}

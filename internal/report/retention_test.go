@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,131 @@ func TestRetentionNeverShowsAUnitBelowK(t *testing.T) {
 	small := BuildRetention(in)
 	if len(small.Periods) != 0 || len(small.Survival) != 0 || len(small.Warnings) == 0 {
 		t.Errorf("a report on Tiny alone shows figures: %+v", small)
+	}
+}
+
+// walkJSON calls f with every object key in v and the value under it.
+func walkJSON(v any, f func(key string, val any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			f(k, e)
+			walkJSON(e, f)
+		}
+	case []any:
+		for _, e := range x {
+			walkJSON(e, f)
+		}
+	}
+}
+
+// The retention JSON uses lower_snake keys throughout, as the correlation
+// JSON does, and writes an empty list as [], never null — for a full
+// report and for one below the threshold, which has no figures.
+func TestRetentionJSONKeysAreLowerSnakeAndListsNeverNull(t *testing.T) {
+	full := retentionOrg(5)
+	small := retentionOrg(5)
+	small.Scope = 99
+	lists := []string{"periods", "units", "tenure", "survival", "engagement_and_turnover", "warnings", "points"}
+	snake := regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+	for name, in := range map[string]RetentionInput{"full": full, "below k": small} {
+		b, err := json.Marshal(BuildRetention(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		walkJSON(doc, func(k string, v any) {
+			seen[k] = true
+			if !snake.MatchString(k) {
+				t.Errorf("%s: key %q is not lower_snake", name, k)
+			}
+		})
+		top := doc.(map[string]any)
+		for _, k := range lists {
+			v, ok := top[k]
+			if k == "points" {
+				for _, c := range top["survival"].([]any) {
+					v, ok = c.(map[string]any)[k]
+				}
+				if len(top["survival"].([]any)) == 0 {
+					continue
+				}
+			}
+			if _, isList := v.([]any); !ok || !isList {
+				t.Errorf("%s: %q is %v, want a list", name, k, v)
+			}
+		}
+		for _, k := range []string{"periods", "tenure", "warnings", "trailing_12_months"} {
+			if !seen[k] {
+				t.Errorf("%s: no key %q in %s", name, k, b)
+			}
+		}
+		if name == "full" {
+			for _, k := range []string{"headcount_start", "involuntary", "unknown_type", "points"} {
+				if !seen[k] {
+					t.Errorf("full: no key %q", k)
+				}
+			}
+		}
+	}
+}
+
+// A blank exit type is counted as unknown in the report, apart from
+// voluntary and involuntary exits, in the periods, the trailing twelve
+// months and the units.
+func TestRetentionCountsBlankExitTypeAsUnknown(t *testing.T) {
+	in := retentionOrg(9)
+	// Everyone who left in the last three months: the first half voluntary
+	// as planted, the next quarter involuntary, the rest with no type.
+	var recent []int
+	for i := range in.Stints {
+		if s := in.Stints[i]; !s.Exited.IsZero() && !s.Exited.Before(in.Today.AddDate(0, -3, 0)) && s.Exited.Before(in.Today) {
+			recent = append(recent, i)
+		}
+	}
+	if len(recent) < 8 {
+		t.Fatalf("only %d recent exits in the test organisation", len(recent))
+	}
+	wantVol, wantInv, wantUnknown := 0, 0, 0
+	for j, i := range recent {
+		s := &in.Stints[i]
+		switch {
+		case j < len(recent)/2:
+			wantVol++
+		case j < 3*len(recent)/4:
+			s.Voluntary, s.Involuntary = false, true
+			wantInv++
+		default:
+			s.Voluntary = false
+			wantUnknown++
+		}
+	}
+	in.Period, in.From = "month", in.Today.AddDate(0, -3, 0)
+	r := BuildRetention(in)
+	var vol, inv, unk, exits int
+	for _, p := range r.Periods {
+		vol, inv, unk, exits = vol+p.Voluntary, inv+p.Involuntary, unk+p.Unknown, exits+p.Exits
+	}
+	if vol != wantVol || inv != wantInv || unk != wantUnknown || exits != len(recent) {
+		t.Errorf("periods: %d exits (%d voluntary, %d involuntary, %d unknown), want %d (%d, %d, %d)",
+			exits, vol, inv, unk, len(recent), wantVol, wantInv, wantUnknown)
+	}
+	if r.TTM.Unknown != wantUnknown || r.TTM.Exits != r.TTM.Voluntary+r.TTM.Involuntary+r.TTM.Unknown {
+		t.Errorf("trailing 12 months: %+v, want %d of unknown type and exits = voluntary + involuntary + unknown", r.TTM, wantUnknown)
+	}
+	units, teams := -1, 0
+	for _, u := range r.Units {
+		if u.Name == "Acme" {
+			units = u.TTM.Unknown
+		} else {
+			teams += u.TTM.Unknown
+		}
+	}
+	if units != wantUnknown || teams == 0 || teams > wantUnknown {
+		t.Errorf("units: Acme shows %d exits of unknown type and its shown teams %d, want %d and 1…%d", units, teams, wantUnknown, wantUnknown)
 	}
 }

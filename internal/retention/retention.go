@@ -19,9 +19,12 @@ type Stint struct {
 	EmployeeID int64
 	Hired      time.Time
 	Exited     time.Time
-	Voluntary  bool
-	Regretted  bool
-	Units      []UnitFrom
+	// Voluntary and Involuntary say how the stint ended; neither when the
+	// exit type was not recorded (it counts as unknown, never as either).
+	Voluntary   bool
+	Involuntary bool
+	Regretted   bool
+	Units       []UnitFrom
 }
 
 // UnitFrom is a unit membership starting on a day.
@@ -60,8 +63,9 @@ type Turnover struct {
 	// HeadcountStart counts people employed on From; HeadcountEnd those
 	// employed on the last day of the period.
 	HeadcountStart, HeadcountEnd int
-	// Exits are stints that ended in the period while in the unit.
-	Exits, Voluntary, Regretted, Involuntary int
+	// Exits are stints that ended in the period while in the unit:
+	// Voluntary + Involuntary + Unknown (no exit type recorded).
+	Exits, Voluntary, Regretted, Involuntary, Unknown int
 }
 
 // AverageHeadcount is (start + end) / 2.
@@ -113,18 +117,27 @@ func Compute(stints []Stint, inUnit func(int64) bool, from, to time.Time) Turnov
 			if !inUnit(s.UnitOn(lastDay)) {
 				continue
 			}
-			t.Exits++
-			if s.Voluntary {
-				t.Voluntary++
-				if s.Regretted {
-					t.Regretted++
-				}
-			} else {
-				t.Involuntary++
-			}
+			t.countExit(s)
 		}
 	}
 	return t
+}
+
+// countExit adds s's exit under its type: voluntary (and regretted),
+// involuntary, or unknown when the type was not recorded.
+func (t *Turnover) countExit(s *Stint) {
+	t.Exits++
+	switch {
+	case s.Voluntary:
+		t.Voluntary++
+		if s.Regretted {
+			t.Regretted++
+		}
+	case s.Involuntary:
+		t.Involuntary++
+	default:
+		t.Unknown++
+	}
 }
 
 // Periods splits [from, to) into months ("month"), quarters ("quarter") or
@@ -303,16 +316,7 @@ func ComputeAll(stints []Stint, up func(unit int64) []int64, from, to time.Time)
 		}
 		if !s.Exited.IsZero() && !s.Exited.Before(from) && s.Exited.Before(to) {
 			for _, u := range up(s.UnitOn(s.Exited.AddDate(0, 0, -1))) {
-				t := get(u)
-				t.Exits++
-				if s.Voluntary {
-					t.Voluntary++
-					if s.Regretted {
-						t.Regretted++
-					}
-				} else {
-					t.Involuntary++
-				}
+				get(u).countExit(s)
 			}
 		}
 	}

@@ -130,7 +130,7 @@ func TestTurnoverInAMonthWithJoinersLeaversMovesAndARehire(t *testing.T) {
 		{EmployeeID: 1, Hired: d("2020-01-01"), Units: []UnitFrom{{d("2020-01-01"), A}}},
 		{EmployeeID: 2, Hired: d("2021-01-01"), Exited: d("2026-01-15"), Voluntary: true, Regretted: true, Units: []UnitFrom{{d("2021-01-01"), A}}},
 		{EmployeeID: 3, Hired: d("2026-01-10"), Units: []UnitFrom{{d("2026-01-10"), A}}},
-		{EmployeeID: 4, Hired: d("2022-05-01"), Exited: d("2026-01-31"), Units: []UnitFrom{{d("2022-05-01"), A}}},
+		{EmployeeID: 4, Hired: d("2022-05-01"), Exited: d("2026-01-31"), Involuntary: true, Units: []UnitFrom{{d("2022-05-01"), A}}},
 		{EmployeeID: 5, Hired: d("2022-05-01"), Units: []UnitFrom{{d("2022-05-01"), B}}},
 		{EmployeeID: 6, Hired: d("2019-03-01"), Units: []UnitFrom{{d("2019-03-01"), B}, {d("2026-01-20"), A}}},
 		{EmployeeID: 7, Hired: d("2018-01-01"), Exited: d("2025-06-01"), Voluntary: true, Units: []UnitFrom{{d("2018-01-01"), A}}},
@@ -140,7 +140,7 @@ func TestTurnoverInAMonthWithJoinersLeaversMovesAndARehire(t *testing.T) {
 	if got.HeadcountStart != 3 || got.HeadcountEnd != 4 {
 		t.Errorf("headcount %d → %d, want 3 → 4", got.HeadcountStart, got.HeadcountEnd)
 	}
-	if got.Exits != 2 || got.Voluntary != 1 || got.Regretted != 1 || got.Involuntary != 1 {
+	if got.Exits != 2 || got.Voluntary != 1 || got.Regretted != 1 || got.Involuntary != 1 || got.Unknown != 0 {
 		t.Errorf("exits %+v, want 2 (1 voluntary regretted, 1 involuntary)", got)
 	}
 	if !near(got.Rate(), 2/3.5, 1e-12) || !near(got.VoluntaryRate(), 1/3.5, 1e-12) {
@@ -158,6 +158,27 @@ func TestTurnoverInAMonthWithJoinersLeaversMovesAndARehire(t *testing.T) {
 	e := Compute(stints, func(u int64) bool { return u == 99 }, d("2026-01-01"), d("2026-02-01"))
 	if e.HeadcountStart != 0 || !math.IsNaN(e.Rate()) {
 		t.Errorf("empty unit: %+v rate %v, want NaN", e, e.Rate())
+	}
+}
+
+// An exit whose type was never recorded is neither voluntary nor
+// involuntary: it counts as an exit of unknown type, in Compute and
+// ComputeAll alike.
+func TestAnExitWithoutATypeIsUnknownNotInvoluntary(t *testing.T) {
+	stints := []Stint{
+		{Hired: d("2020-01-01"), Exited: d("2026-01-10"), Voluntary: true, Units: []UnitFrom{{d("2020-01-01"), 1}}},
+		{Hired: d("2020-01-01"), Exited: d("2026-01-12"), Involuntary: true, Units: []UnitFrom{{d("2020-01-01"), 1}}},
+		{Hired: d("2020-01-01"), Exited: d("2026-01-14"), Units: []UnitFrom{{d("2020-01-01"), 1}}},
+		{Hired: d("2020-01-01"), Exited: d("2026-01-16"), Units: []UnitFrom{{d("2020-01-01"), 1}}},
+	}
+	from, to := d("2026-01-01"), d("2026-02-01")
+	got := Compute(stints, func(int64) bool { return true }, from, to)
+	if got.Exits != 4 || got.Voluntary != 1 || got.Involuntary != 1 || got.Unknown != 2 {
+		t.Errorf("Compute: %+v, want 4 exits: 1 voluntary, 1 involuntary, 2 unknown", got)
+	}
+	all := ComputeAll(stints, func(u int64) []int64 { return []int64{u} }, from, to)
+	if *all[1] != got {
+		t.Errorf("ComputeAll %+v, Compute %+v", *all[1], got)
 	}
 }
 

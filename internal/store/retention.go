@@ -46,7 +46,7 @@ func (s *Store) Stints(ctx context.Context) ([]retention.Stint, error) {
 	var out []retention.Stint
 	add := func(id, unit int64, hired, exited sql.NullString, exitType string, regretted bool) {
 		st := retention.Stint{EmployeeID: id, Hired: parseNullDate(hired), Exited: parseNullDate(exited),
-			Voluntary: exitType == tandem.ExitVoluntary, Regretted: regretted}
+			Voluntary: exitType == tandem.ExitVoluntary, Involuntary: exitType == tandem.ExitInvoluntary, Regretted: regretted}
 		for _, u := range history[id] {
 			// The stint's units: history entries inside it, and the one in
 			// force when it began.
