@@ -186,6 +186,27 @@ func (s *Server) passwordAllowed(email string) bool {
 	return !s.cfg.PasswordsOff || (s.cfg.BreakGlassAdmin != "" && email == tandem.NormalizeEmail(s.cfg.BreakGlassAdmin))
 }
 
+// passwordFor refuses a password given for an account that may not sign in
+// with one (passwords off, and not the break-glass admin's address).
+func (s *Server) passwordFor(email, password string) error {
+	if password == "" || s.passwordAllowed(email) {
+		return nil
+	}
+	msg := "passwords are switched off"
+	if s.cfg.BreakGlassAdmin != "" {
+		msg += " for everyone but the break-glass admin, " + tandem.NormalizeEmail(s.cfg.BreakGlassAdmin)
+	}
+	return tandem.FieldErrorf("password", "%s: leave the password empty; %s signs in with %s", msg, email, s.ssoName())
+}
+
+// ssoName is the identity provider's name ("" without single sign-on).
+func (s *Server) ssoName() string {
+	if s.sso == nil {
+		return ""
+	}
+	return s.sso.Name()
+}
+
 // loginData is what the sign-in page shows.
 func (s *Server) loginData(next, email, errMsg string) map[string]any {
 	d := map[string]any{"Next": next, "Email": email, "Error": errMsg, "Passwords": !s.cfg.PasswordsOff}

@@ -366,3 +366,64 @@ func TestSSOSettingsPageKeepsTheRules(t *testing.T) {
 		}
 	}
 }
+
+func TestPasswordsOffTheAccountFormsAskNoPasswordButTheBreakGlassAdmins(t *testing.T) {
+	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "Admin@example.com" })
+	admin := a.client()
+	admin.login("admin@example.com")
+	ctx := context.Background()
+
+	page := admin.get("/users")
+	if strings.Contains(page.body, `name="password" type="password" autocomplete="new-password" required`) || !strings.Contains(page.body, `id="passwords-off"`) {
+		t.Errorf("with passwords off the new-account form still requires a password:\n%s", page.body)
+	}
+	// A new account without a password: it signs in through the provider.
+	r := admin.postForm("/users", "/users", url.Values{"email": {"new.hr@example.com"}, "role": {"hr"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("new account without a password, passwords off: %d, want 303\n%.600s", r.status, r.body)
+	}
+	u, err := a.st.UserByEmail(ctx, "new.hr@example.com")
+	if err != nil || u.PasswordHash != "" {
+		t.Errorf("account = %+v, %v; want one without a password", u, err)
+	}
+	// A password for anyone but the break-glass admin is refused, not
+	// silently dropped.
+	r = admin.postForm("/users", "/users", url.Values{"email": {"other@example.com"}, "role": {"hr"}, "password": {"a long enough password"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "leave the password empty") {
+		t.Errorf("new account with a password, passwords off: %d, want 400 saying to leave it empty", r.status)
+	}
+	if _, err := a.st.UserByEmail(ctx, "other@example.com"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("the refused account was stored: %v", err)
+	}
+
+	// The edit page offers a password only to the break-glass admin's
+	// account, and refuses one for another.
+	hr, _ := a.st.UserByEmail(ctx, "hr@example.com")
+	if page := admin.get("/users/" + itoa64(hr.ID)); strings.Contains(page.body, `name="password"`) || !strings.Contains(page.body, `id="passwords-off"`) {
+		t.Errorf("edit page of a provider account offers a password")
+	}
+	me, _ := a.st.UserByEmail(ctx, "admin@example.com")
+	if page := admin.get("/users/" + itoa64(me.ID)); !strings.Contains(page.body, `name="password"`) {
+		t.Errorf("edit page of the break-glass admin's account offers no password")
+	}
+	path := "/users/" + itoa64(hr.ID)
+	r = admin.postForm(path, path, url.Values{"role": {"hr"}, "password": {"a long enough password"}})
+	if after, _ := a.st.UserByEmail(ctx, "hr@example.com"); r.status != http.StatusBadRequest || after.PasswordHash != hr.PasswordHash {
+		t.Errorf("set a password on a provider account: %d, want 400 and the hash unchanged", r.status)
+	}
+
+	// Ana, signed in through the provider, is not offered a password.
+	ana := a.client()
+	if r := a.signIn(ana, "ana"); r.status != http.StatusSeeOther {
+		t.Fatalf("Ana's sign-in: %d", r.status)
+	}
+	if page := ana.get("/account"); strings.Contains(page.body, `action="/account/password"`) || !strings.Contains(page.body, "You sign in with Test IdP") {
+		t.Errorf("Ana's account page offers a password change:\n%s", page.body)
+	}
+	if r := ana.postForm("/account", "/account/password", url.Values{"current": {""}, "password": {"a long enough password"}, "password2": {"a long enough password"}}); r.status != http.StatusForbidden {
+		t.Errorf("Ana sets a password with passwords off: %d, want 403", r.status)
+	}
+	if page := admin.get("/account"); !strings.Contains(page.body, `action="/account/password"`) {
+		t.Error("the break-glass admin's account page offers no password change")
+	}
+}
