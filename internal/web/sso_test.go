@@ -294,13 +294,13 @@ func TestSSORoleFollowsTheGroupsAtEachSignIn(t *testing.T) {
 
 func TestPasswordsOffLeaveOnlyTheBreakGlassAdmin(t *testing.T) {
 	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "Admin@example.com" })
-	page := a.client().get("/login")
+	page := a.client().get("/login?password")
 	if !strings.Contains(page.body, "Sign in with Test IdP") || !strings.Contains(page.body, "Break-glass admin") {
 		t.Errorf("sign-in page with passwords off lacks the provider's button or the break-glass form")
 	}
 	hr := a.client()
-	r := hr.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {testPassword}})
-	wrong := a.client().postForm("/login", "/login", url.Values{"email": {"admin@example.com"}, "password": {"not the password"}})
+	r := hr.postForm("/login?password", "/login", url.Values{"email": {"hr@example.com"}, "password": {testPassword}})
+	wrong := a.client().postForm("/login?password", "/login", url.Values{"email": {"admin@example.com"}, "password": {"not the password"}})
 	if r.status != http.StatusUnauthorized || signedIn(hr) {
 		t.Fatalf("hr with the right password, passwords off: %d, want 401", r.status)
 	}
@@ -425,5 +425,62 @@ func TestPasswordsOffTheAccountFormsAskNoPasswordButTheBreakGlassAdmins(t *testi
 	}
 	if page := admin.get("/account"); !strings.Contains(page.body, `action="/account/password"`) {
 		t.Error("the break-glass admin's account page offers no password change")
+	}
+}
+
+func TestPasswordsOffSendTheBrowserStraightToTheProvider(t *testing.T) {
+	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com" })
+	c := a.client()
+	// An anonymous visit to a page: the sign-in page, then the provider,
+	// keeping where to go next.
+	r := c.get("/units")
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login?next=%2Funits" {
+		t.Fatalf("GET /units anonymous: %d to %q", r.status, r.header.Get("Location"))
+	}
+	r = c.get(r.header.Get("Location"))
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != ssoStartURL("/units") {
+		t.Fatalf("GET /login with passwords off: %d to %q, want %s", r.status, r.header.Get("Location"), ssoStartURL("/units"))
+	}
+	if got := c.get(a.atProvider(a.start(c, "/units"), "ana")); got.status != http.StatusSeeOther || got.header.Get("Location") != "/units" {
+		t.Fatalf("callback: %d to %q, want /units", got.status, got.header.Get("Location"))
+	}
+	// Signing out shows the sign-in page with its message instead of
+	// going back to the provider, which would sign her straight in again.
+	if r := c.postForm("/units", "/logout", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", r.status)
+	}
+	if page := c.get("/login"); page.status != http.StatusOK || !strings.Contains(page.body, "You are signed out") || !strings.Contains(page.body, "Sign in with Test IdP") {
+		t.Errorf("sign-in page after signing out: %d, want the page with its message and the provider's button", page.status)
+	}
+	// The break-glass admin asks for the password form.
+	page := a.client().get("/login?password")
+	if page.status != http.StatusOK || !strings.Contains(page.body, "<details open>") || !strings.Contains(page.body, `name="password"`) {
+		t.Errorf("GET /login?password: %d, want the password form unfolded", page.status)
+	}
+	// A refusal links to the break-glass form, not to /login, which would
+	// go back to the provider.
+	refused := a.signIn(a.client(), "bob")
+	if refused.status != http.StatusForbidden || !strings.Contains(refused.body, `id="break-glass" href="/login?password"`) {
+		t.Errorf("refusal page: %d, want a link to the break-glass form\n%.600s", refused.status, refused.body)
+	}
+}
+
+func TestPasswordsOnTheSignInPageOffersBoth(t *testing.T) {
+	a := newSSOApp(t, nil)
+	page := a.client().get("/login?next=%2Funits")
+	if page.status != http.StatusOK || !strings.Contains(page.body, "Sign in with Test IdP") || !strings.Contains(page.body, `name="password"`) {
+		t.Errorf("GET /login with passwords on: %d, want the page with both ways in", page.status)
+	}
+}
+
+func TestAnUnreachableProviderIsSaidAndLeadsToTheBreakGlassForm(t *testing.T) {
+	a := newSSOApp(t, func(c *Config) {
+		c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com"
+		// A port nothing listens on: the provider is down.
+		c.OIDC.Issuer = "http://127.0.0.1:1"
+	})
+	r := a.client().get(ssoStartURL("/units"))
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "cannot be reached") || !strings.Contains(r.body, `id="break-glass" href="/login?password"`) {
+		t.Errorf("GET /login/sso with the provider down: %d, want 503 saying so with the break-glass link\n%.600s", r.status, r.body)
 	}
 }
