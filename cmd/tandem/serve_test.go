@@ -1,8 +1,11 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"log/slog"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -47,5 +50,58 @@ func TestServeRefusesATeamsChannelWebhook(t *testing.T) {
 	cfg := parseServe(t, "--teams-workflow-url", "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d")
 	if _, err := cfg.senders(slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "channel") {
 		t.Errorf("senders with a channel webhook as the Teams flow: %v, want a refusal that names the channel", err)
+	}
+}
+
+// TestEveryServeFlagIsInTheREADMETableWithItsVariable: the README's table of
+// settings names each flag of `tandem serve` with its environment variable.
+func TestEveryServeFlagIsInTheREADMETableWithItsVariable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "| `--") {
+			rows = append(rows, line)
+		}
+	}
+	fs := newFlags("serve", "test")
+	new(serveConfig).register(fs, "tandem.db")
+	envRe := regexp.MustCompile(`\(\$(TANDEM_[A-Z0-9_]+)\)$`)
+	fs.VisitAll(func(f *flag.Flag) {
+		m := envRe.FindStringSubmatch(f.Usage)
+		if m == nil {
+			t.Errorf("--%s names no TANDEM_ variable in its usage", f.Name)
+			return
+		}
+		for _, r := range rows {
+			if strings.Contains(r, "`--"+f.Name+"`") && strings.Contains(r, "`"+m[1]+"`") {
+				return
+			}
+		}
+		t.Errorf("README's settings table has no row with `--%s` and `%s`", f.Name, m[1])
+	})
+}
+
+func TestOIDCSettingsFallBackToTheirEnvironmentVariables(t *testing.T) {
+	t.Setenv("TANDEM_OIDC_ISSUER", "https://idp.example.com/realms/acme")
+	t.Setenv("TANDEM_OIDC_CLIENT_ID", "tandem")
+	t.Setenv("TANDEM_OIDC_CLIENT_SECRET", "s3cret")
+	t.Setenv("TANDEM_OIDC_NAME", "Acme SSO")
+	t.Setenv("TANDEM_OIDC_GROUPS_CLAIM", "roles")
+	t.Setenv("TANDEM_OIDC_EMAIL_CLAIM", "preferred_username")
+	t.Setenv("TANDEM_OIDC_SCOPES", "groups offline_access")
+	t.Setenv("TANDEM_PASSWORDS", "false")
+	t.Setenv("TANDEM_BREAK_GLASS_ADMIN", "root@example.com")
+	cfg, err := parseServe(t).web()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.OIDC
+	if o == nil || o.Issuer != "https://idp.example.com/realms/acme" || o.ClientID != "tandem" || o.ClientSecret != "s3cret" || o.Name != "Acme SSO" ||
+		o.GroupsClaim != "roles" || o.EmailClaim != "preferred_username" || strings.Join(o.Scopes, " ") != "groups offline_access" ||
+		!cfg.PasswordsOff || cfg.BreakGlassAdmin != "root@example.com" {
+		t.Errorf("config from the environment: %+v, OIDC %+v", cfg, o)
 	}
 }

@@ -6,7 +6,8 @@
 // tokens, JWKS and userinfo are zitadel's; this package only stores.
 //
 // A test can make the provider misbehave the way a relying party must
-// survive: ID tokens for another audience, or with a short lifetime.
+// survive: ID tokens for another audience, with another sign-in's nonce, or
+// with a short lifetime.
 package oidctest
 
 import (
@@ -66,6 +67,7 @@ type Provider struct {
 	codes     map[string]string
 	tokens    map[string]string // access token id → subject
 	alias     string
+	nonce     string
 	lifetime  time.Duration
 	logins    int
 	exchanges int
@@ -132,6 +134,15 @@ func (p *Provider) IssueForAudience(aud string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.alias = aud
+}
+
+// IssueWithNonce makes the provider answer with a replayed token: from the
+// next authorization request on, its ID tokens carry nonce instead of the
+// one the relying party sent ("" restores the relying party's).
+func (p *Provider) IssueWithNonce(nonce string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.nonce = nonce
 }
 
 // SetIDTokenLifetime sets how long later ID tokens are valid (default 5m).
@@ -228,6 +239,9 @@ func (p *Provider) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _
 	a := &authRequest{id: rand.Text(), req: *req, clientID: req.ClientID}
 	if p.alias != "" {
 		a.clientID = p.alias
+	}
+	if p.nonce != "" {
+		a.req.Nonce = p.nonce
 	}
 	p.requests[a.id] = a
 	return a, nil

@@ -1,6 +1,8 @@
 package ratings
 
 import (
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,5 +77,35 @@ func TestSplitKeepsTheGoodRatingsAndSaysWhatIsWrongWithTheRest(t *testing.T) {
 	}
 	if !dir.HasAgent("ANA@example.com") || dir.HasAgent("zoe@example.com") {
 		t.Error("HasAgent: want ana (any case) on the roster and zoe not")
+	}
+}
+
+// TestTheREADMEsFreshdeskTableIsTheOneTandemReads: the table people read
+// to check an import or a sync is FreshdeskValues, row by row.
+func TestTheREADMEsFreshdeskTableIsTheOneTandemReads(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "| Freshdesk value |")
+	if !ok {
+		t.Fatal("README.md has no table headed | Freshdesk value |")
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	var got []FreshdeskValue
+	for _, line := range strings.Split(table, "\n")[2:] {
+		cells := strings.Split(strings.Trim(line, "| "), "|")
+		if len(cells) != 3 {
+			t.Fatalf("README row %q: want 3 cells", line)
+		}
+		v, err1 := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(cells[0]), "−", "-"))
+		s, err2 := strconv.ParseFloat(strings.TrimSpace(cells[2]), 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("README row %q: %v %v", line, err1, err2)
+		}
+		got = append(got, FreshdeskValue{Value: v, Label: strings.TrimSpace(cells[1]), Score: s})
+	}
+	if !slices.Equal(got, FreshdeskValues) {
+		t.Errorf("README's Freshdesk table\n%v\ndiffers from FreshdeskValues\n%v", got, FreshdeskValues)
 	}
 }

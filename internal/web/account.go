@@ -9,7 +9,13 @@ import (
 )
 
 func (s *Server) accountPage(c echo.Context) error {
-	return s.render(c, "account", pageData{Title: "Your account", Nav: "account", Data: map[string]string{}})
+	return s.render(c, "account", pageData{Title: "Your account", Nav: "account", Data: s.accountData(c, "")})
+}
+
+// accountData is what the account page shows: the password form only to
+// those who may sign in with a password.
+func (s *Server) accountData(c echo.Context, errMsg string) map[string]any {
+	return map[string]any{"Error": errMsg, "Password": s.passwordAllowed(currentUser(c).Email), "SSOName": s.ssoName()}
 }
 
 // changePassword lets a signed-in user replace their own password. Every
@@ -17,7 +23,10 @@ func (s *Server) accountPage(c echo.Context) error {
 func (s *Server) changePassword(c echo.Context) error {
 	u := currentUser(c)
 	fail := func(status int, msg string) error {
-		return s.renderStatus(c, status, "account", pageData{Title: "Your account", Nav: "account", Data: map[string]string{"Error": msg}})
+		return s.renderStatus(c, status, "account", pageData{Title: "Your account", Nav: "account", Data: s.accountData(c, msg)})
+	}
+	if !s.passwordAllowed(u.Email) {
+		return fail(http.StatusForbidden, "Passwords are switched off: you sign in with "+s.ssoName()+", and Tandem keeps no password for you.")
 	}
 	if ok, err := s.checkPassword(c, u.PasswordHash, c.FormValue("current")); err != nil {
 		return err

@@ -177,6 +177,12 @@ func (s *Server) flash(c echo.Context, msg string) {
 		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies, MaxAge: 60})
 }
 
+// hasFlash says whether a message waits to be shown.
+func hasFlash(c echo.Context) bool {
+	ck, err := c.Cookie(flashCookie)
+	return err == nil && ck.Value != ""
+}
+
 func takeFlash(c echo.Context) string {
 	ck, err := c.Cookie(flashCookie)
 	if err != nil || ck.Value == "" {

@@ -186,8 +186,23 @@ func (s *Server) loginPage(c echo.Context) error {
 	if currentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
-	return s.render(c, "login", pageData{Title: "Sign in", Data: s.loginData(c.QueryParam("next"), "", "")})
+	next := c.QueryParam("next")
+	// With passwords off the identity provider is the way in, so the
+	// browser goes there at once; the page stays for what it has to say
+	// (a flash such as "You are signed out", which would otherwise sign
+	// the person straight back in) and for the break-glass admin, who asks
+	// for it with ?password.
+	if s.cfg.PasswordsOff && s.sso != nil && !c.QueryParams().Has(breakGlassParam) && !hasFlash(c) {
+		return c.Redirect(http.StatusSeeOther, ssoStartURL(next))
+	}
+	d := s.loginData(next, "", "")
+	d["Open"] = c.QueryParams().Has(breakGlassParam)
+	return s.render(c, "login", pageData{Title: "Sign in", Data: d})
 }
+
+// breakGlassParam asks the sign-in page for the password form when
+// passwords are off: /login?password.
+const breakGlassParam = "password"
 
 // safeNext keeps redirects after sign-in on this site: it returns next
 // only when it is a path of this site however a browser reads it, else

@@ -54,7 +54,12 @@ func (s *Server) ssoStart(c echo.Context) error {
 	ctx := c.Request().Context()
 	state, nonce, browser, verifier := auth.NewToken(), auth.NewToken(), auth.NewToken(), oauth2.GenerateVerifier()
 	to, err := s.sso.AuthCodeURL(ctx, state, nonce, verifier)
-	if err != nil {
+	if tandem.ErrorCode(err) == tandem.EUNAVAILABLE {
+		// The provider is down: say so on a page that leads the
+		// break-glass admin to the password form.
+		s.log.Warn("single sign-on: "+tandem.ErrorMessage(err), "issuer", s.sso.Issuer())
+		return s.ssoRefused(c, http.StatusServiceUnavailable, tandem.ErrorMessage(err))
+	} else if err != nil {
 		return err
 	}
 	now := s.now()
@@ -68,8 +73,13 @@ func (s *Server) ssoStart(c echo.Context) error {
 
 // ssoRefused shows why a single sign-on did not sign the person in.
 func (s *Server) ssoRefused(c echo.Context, status int, msg string) error {
-	return s.renderStatus(c, status, "sso_refused", pageData{Title: "Sign-in refused", Data: map[string]string{
-		"Message": msg, "Provider": s.sso.Name(), "Retry": ssoStartURL(""), "Passwords": strconv.FormatBool(!s.cfg.PasswordsOff)}})
+	title := "Sign-in refused"
+	if status == http.StatusServiceUnavailable {
+		title = "Sign-in unavailable"
+	}
+	return s.renderStatus(c, status, "sso_refused", pageData{Title: title, Data: map[string]string{
+		"Message": msg, "Provider": s.sso.Name(), "Retry": ssoStartURL(""), "Passwords": strconv.FormatBool(!s.cfg.PasswordsOff),
+		"BreakGlass": "/login?" + breakGlassParam}})
 }
 
 // ssoCallback finishes a sign-in: the state must be one this browser
@@ -184,6 +194,27 @@ func (s *Server) auditAs(c echo.Context, u *tandem.User, action, detail string) 
 // passwordAllowed says whether email may sign in with a password.
 func (s *Server) passwordAllowed(email string) bool {
 	return !s.cfg.PasswordsOff || (s.cfg.BreakGlassAdmin != "" && email == tandem.NormalizeEmail(s.cfg.BreakGlassAdmin))
+}
+
+// passwordFor refuses a password given for an account that may not sign in
+// with one (passwords off, and not the break-glass admin's address).
+func (s *Server) passwordFor(email, password string) error {
+	if password == "" || s.passwordAllowed(email) {
+		return nil
+	}
+	msg := "passwords are switched off"
+	if s.cfg.BreakGlassAdmin != "" {
+		msg += " for everyone but the break-glass admin, " + tandem.NormalizeEmail(s.cfg.BreakGlassAdmin)
+	}
+	return tandem.FieldErrorf("password", "%s: leave the password empty; %s signs in with %s", msg, email, s.ssoName())
+}
+
+// ssoName is the identity provider's name ("" without single sign-on).
+func (s *Server) ssoName() string {
+	if s.sso == nil {
+		return ""
+	}
+	return s.sso.Name()
 }
 
 // loginData is what the sign-in page shows.

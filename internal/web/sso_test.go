@@ -294,13 +294,13 @@ func TestSSORoleFollowsTheGroupsAtEachSignIn(t *testing.T) {
 
 func TestPasswordsOffLeaveOnlyTheBreakGlassAdmin(t *testing.T) {
 	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "Admin@example.com" })
-	page := a.client().get("/login")
+	page := a.client().get("/login?password")
 	if !strings.Contains(page.body, "Sign in with Test IdP") || !strings.Contains(page.body, "Break-glass admin") {
 		t.Errorf("sign-in page with passwords off lacks the provider's button or the break-glass form")
 	}
 	hr := a.client()
-	r := hr.postForm("/login", "/login", url.Values{"email": {"hr@example.com"}, "password": {testPassword}})
-	wrong := a.client().postForm("/login", "/login", url.Values{"email": {"admin@example.com"}, "password": {"not the password"}})
+	r := hr.postForm("/login?password", "/login", url.Values{"email": {"hr@example.com"}, "password": {testPassword}})
+	wrong := a.client().postForm("/login?password", "/login", url.Values{"email": {"admin@example.com"}, "password": {"not the password"}})
 	if r.status != http.StatusUnauthorized || signedIn(hr) {
 		t.Fatalf("hr with the right password, passwords off: %d, want 401", r.status)
 	}
@@ -364,5 +364,123 @@ func TestSSOSettingsPageKeepsTheRules(t *testing.T) {
 		if !strings.Contains(audit, want) {
 			t.Errorf("audit log lacks %q:\n%s", want, audit)
 		}
+	}
+}
+
+func TestPasswordsOffTheAccountFormsAskNoPasswordButTheBreakGlassAdmins(t *testing.T) {
+	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "Admin@example.com" })
+	admin := a.client()
+	admin.login("admin@example.com")
+	ctx := context.Background()
+
+	page := admin.get("/users")
+	if strings.Contains(page.body, `name="password" type="password" autocomplete="new-password" required`) || !strings.Contains(page.body, `id="passwords-off"`) {
+		t.Errorf("with passwords off the new-account form still requires a password:\n%s", page.body)
+	}
+	// A new account without a password: it signs in through the provider.
+	r := admin.postForm("/users", "/users", url.Values{"email": {"new.hr@example.com"}, "role": {"hr"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("new account without a password, passwords off: %d, want 303\n%.600s", r.status, r.body)
+	}
+	u, err := a.st.UserByEmail(ctx, "new.hr@example.com")
+	if err != nil || u.PasswordHash != "" {
+		t.Errorf("account = %+v, %v; want one without a password", u, err)
+	}
+	// A password for anyone but the break-glass admin is refused, not
+	// silently dropped.
+	r = admin.postForm("/users", "/users", url.Values{"email": {"other@example.com"}, "role": {"hr"}, "password": {"a long enough password"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "leave the password empty") {
+		t.Errorf("new account with a password, passwords off: %d, want 400 saying to leave it empty", r.status)
+	}
+	if _, err := a.st.UserByEmail(ctx, "other@example.com"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("the refused account was stored: %v", err)
+	}
+
+	// The edit page offers a password only to the break-glass admin's
+	// account, and refuses one for another.
+	hr, _ := a.st.UserByEmail(ctx, "hr@example.com")
+	if page := admin.get("/users/" + itoa64(hr.ID)); strings.Contains(page.body, `name="password"`) || !strings.Contains(page.body, `id="passwords-off"`) {
+		t.Errorf("edit page of a provider account offers a password")
+	}
+	me, _ := a.st.UserByEmail(ctx, "admin@example.com")
+	if page := admin.get("/users/" + itoa64(me.ID)); !strings.Contains(page.body, `name="password"`) {
+		t.Errorf("edit page of the break-glass admin's account offers no password")
+	}
+	path := "/users/" + itoa64(hr.ID)
+	r = admin.postForm(path, path, url.Values{"role": {"hr"}, "password": {"a long enough password"}})
+	if after, _ := a.st.UserByEmail(ctx, "hr@example.com"); r.status != http.StatusBadRequest || after.PasswordHash != hr.PasswordHash {
+		t.Errorf("set a password on a provider account: %d, want 400 and the hash unchanged", r.status)
+	}
+
+	// Ana, signed in through the provider, is not offered a password.
+	ana := a.client()
+	if r := a.signIn(ana, "ana"); r.status != http.StatusSeeOther {
+		t.Fatalf("Ana's sign-in: %d", r.status)
+	}
+	if page := ana.get("/account"); strings.Contains(page.body, `action="/account/password"`) || !strings.Contains(page.body, "You sign in with Test IdP") {
+		t.Errorf("Ana's account page offers a password change:\n%s", page.body)
+	}
+	if r := ana.postForm("/account", "/account/password", url.Values{"current": {""}, "password": {"a long enough password"}, "password2": {"a long enough password"}}); r.status != http.StatusForbidden {
+		t.Errorf("Ana sets a password with passwords off: %d, want 403", r.status)
+	}
+	if page := admin.get("/account"); !strings.Contains(page.body, `action="/account/password"`) {
+		t.Error("the break-glass admin's account page offers no password change")
+	}
+}
+
+func TestPasswordsOffSendTheBrowserStraightToTheProvider(t *testing.T) {
+	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com" })
+	c := a.client()
+	// An anonymous visit to a page: the sign-in page, then the provider,
+	// keeping where to go next.
+	r := c.get("/units")
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login?next=%2Funits" {
+		t.Fatalf("GET /units anonymous: %d to %q", r.status, r.header.Get("Location"))
+	}
+	r = c.get(r.header.Get("Location"))
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != ssoStartURL("/units") {
+		t.Fatalf("GET /login with passwords off: %d to %q, want %s", r.status, r.header.Get("Location"), ssoStartURL("/units"))
+	}
+	if got := c.get(a.atProvider(a.start(c, "/units"), "ana")); got.status != http.StatusSeeOther || got.header.Get("Location") != "/units" {
+		t.Fatalf("callback: %d to %q, want /units", got.status, got.header.Get("Location"))
+	}
+	// Signing out shows the sign-in page with its message instead of
+	// going back to the provider, which would sign her straight in again.
+	if r := c.postForm("/units", "/logout", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", r.status)
+	}
+	if page := c.get("/login"); page.status != http.StatusOK || !strings.Contains(page.body, "You are signed out") || !strings.Contains(page.body, "Sign in with Test IdP") {
+		t.Errorf("sign-in page after signing out: %d, want the page with its message and the provider's button", page.status)
+	}
+	// The break-glass admin asks for the password form.
+	page := a.client().get("/login?password")
+	if page.status != http.StatusOK || !strings.Contains(page.body, "<details open>") || !strings.Contains(page.body, `name="password"`) {
+		t.Errorf("GET /login?password: %d, want the password form unfolded", page.status)
+	}
+	// A refusal links to the break-glass form, not to /login, which would
+	// go back to the provider.
+	refused := a.signIn(a.client(), "bob")
+	if refused.status != http.StatusForbidden || !strings.Contains(refused.body, `id="break-glass" href="/login?password"`) {
+		t.Errorf("refusal page: %d, want a link to the break-glass form\n%.600s", refused.status, refused.body)
+	}
+}
+
+func TestPasswordsOnTheSignInPageOffersBoth(t *testing.T) {
+	a := newSSOApp(t, nil)
+	page := a.client().get("/login?next=%2Funits")
+	if page.status != http.StatusOK || !strings.Contains(page.body, "Sign in with Test IdP") || !strings.Contains(page.body, `name="password"`) {
+		t.Errorf("GET /login with passwords on: %d, want the page with both ways in", page.status)
+	}
+}
+
+func TestAnUnreachableProviderIsSaidAndLeadsToTheBreakGlassForm(t *testing.T) {
+	a := newSSOApp(t, func(c *Config) {
+		c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com"
+		// A port nothing listens on: the provider is down.
+		c.OIDC.Issuer = "http://127.0.0.1:1"
+	})
+	r := a.client().get(ssoStartURL("/units"))
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "cannot be reached") || !strings.Contains(r.body, `id="break-glass" href="/login?password"`) {
+		t.Errorf("GET /login/sso with the provider down: %d, want 503 saying so with the break-glass link\n%.600s", r.status, r.body)
 	}
 }

@@ -45,6 +45,7 @@ func (s *Server) renderUsers(c echo.Context, status int, form map[string]string,
 	}
 	return s.renderStatus(c, status, "users", pageData{Title: "Accounts", Nav: "users", Data: map[string]any{
 		"Rows": rows, "Units": tree.Walk(), "Form": form, "Error": errMsg, "Throttles": throttles, "Window": waitWords(s.throttle.Window),
+		"PasswordsOff": s.cfg.PasswordsOff, "BreakGlass": tandem.NormalizeEmail(s.cfg.BreakGlassAdmin), "SSOName": s.ssoName(),
 	}})
 }
 
@@ -132,12 +133,20 @@ func (s *Server) createUser(c echo.Context) error {
 	if err := userFromForm(c, tree, u); err != nil {
 		return fail(err)
 	}
+	// With passwords off the account signs in through the identity
+	// provider and keeps no password; only the break-glass admin's takes
+	// one.
 	password := c.FormValue("password")
-	if err := tandem.ValidatePassword(password); err != nil {
+	if err := s.passwordFor(u.Email, password); err != nil {
 		return fail(err)
 	}
-	if u.PasswordHash, err = s.hashPassword(c, password); err != nil {
-		return err
+	if s.passwordAllowed(u.Email) {
+		if err := tandem.ValidatePassword(password); err != nil {
+			return fail(err)
+		}
+		if u.PasswordHash, err = s.hashPassword(c, password); err != nil {
+			return err
+		}
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return fail(err)
@@ -165,7 +174,7 @@ func (s *Server) renderUser(c echo.Context, status int, u tandem.User, errMsg st
 		return err
 	}
 	return s.renderStatus(c, status, "user", pageData{Title: u.Email, Nav: "users", Data: map[string]any{
-		"Account": u, "Units": tree.Walk(), "Error": errMsg,
+		"Account": u, "Units": tree.Walk(), "Error": errMsg, "Password": s.passwordAllowed(u.Email), "SSOName": s.ssoName(),
 	}})
 }
 
@@ -198,6 +207,9 @@ func (s *Server) updateUser(c echo.Context) error {
 	// that a refusal (a short password, a busy server) changes nothing.
 	var hash string
 	if p := c.FormValue("password"); p != "" {
+		if err := s.passwordFor(u.Email, p); err != nil {
+			return fail(err)
+		}
 		if err := tandem.ValidatePassword(p); err != nil {
 			return fail(err)
 		}
