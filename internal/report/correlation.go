@@ -169,7 +169,8 @@ type Correlation struct {
 	DriverComparisons int      `json:"driver_comparisons"`
 	Summary           string   `json:"summary"`
 	Warnings          []string `json:"warnings"`
-	Pairs             []Pair   `json:"pairs"`
+	// Pairs stay out of the JSON (see PairsPage).
+	Pairs []Pair `json:"-"`
 }
 
 // CustomerCell is one unit's customer-rating totals in one period (Period

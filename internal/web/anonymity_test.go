@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -397,6 +398,9 @@ func anonRoutes() map[string]anonRoute {
 		"GET /api/v1/reports/correlation": {views: func(a *anonOrg) []anonView {
 			return a.filtered("/api/v1/reports/correlation", a.correlationFilters(), "key", anonViewOpsLead)
 		}, check: anonCheckCorrelationJSON},
+		"GET /api/v1/reports/correlation/pairs": {views: func(a *anonOrg) []anonView {
+			return a.filtered("/api/v1/reports/correlation/pairs", a.correlationFilters(), "key", anonViewOpsLead)
+		}, check: anonCheckCorrelationJSON},
 		"GET /reports/retention": {views: func(a *anonOrg) []anonView {
 			return append(a.filtered("/reports/retention", a.retentionFilters(), anonViewHR), anonEveryViewer("/reports/retention")...)
 		}},
@@ -748,13 +752,16 @@ func anonCheckCorrelationJSON(t *testing.T, a *anonOrg, v anonView, r response) 
 	if err := json.Unmarshal([]byte(r.body), &body); err != nil {
 		t.Fatalf("not JSON: %v\n%.300s", err, r.body)
 	}
-	if v.path == "/api/v1/reports/correlation" && body.NPairs == 0 {
+	if (v.path == "/api/v1/reports/correlation" || v.path == "/api/v1/reports/correlation/pairs") && body.NPairs == 0 {
 		t.Fatal("the default report has no pair: the attack would prove nothing")
 	}
 	for _, p := range body.Pairs {
 		if p.Respondents < anonK {
 			t.Errorf("pair of %s from %d respondents, below k", p.Team, p.Respondents)
 		}
+	}
+	if strings.HasPrefix(v.path, "/api/v1/reports/correlation/pairs") && len(body.Pairs) != min(body.NPairs, report.DefaultPairsPerPage) {
+		t.Errorf("the first page of pairs has %d of %d", len(body.Pairs), body.NPairs)
 	}
 	if v.small && body.NPairs != 0 {
 		t.Errorf("filtered on a team below k, the report has %d pairs", body.NPairs)

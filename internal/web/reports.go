@@ -43,6 +43,22 @@ func (s *Server) correlationJSON(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
+// correlationPairsJSON serves one page of the report's team-period pairs
+// (the report's JSON carries figures only): page and per_page beside the
+// report's own parameters.
+func (s *Server) correlationPairsJSON(c echo.Context) error {
+	page, perPage, err := report.ParsePairsPage(c.QueryParam)
+	if err != nil {
+		return err
+	}
+	res, err := s.correlation(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, res.PairsPage(page, perPage))
+}
+
 // correlationCSV exports the team-period pairs the figures come from:
 // plain CSV with one header row, nothing else.
 func (s *Server) correlationCSV(c echo.Context) error {
@@ -61,7 +77,7 @@ func (s *Server) correlationCSV(c echo.Context) error {
 
 // maxScatterPoints bounds the points drawn: beyond a few thousand a page
 // grows by megabytes and the cloud shows nothing more. All pairs stay in
-// the CSV and the JSON.
+// the CSV and the pairs API.
 const maxScatterPoints = 4000
 
 type option struct {

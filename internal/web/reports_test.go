@@ -187,11 +187,43 @@ func TestCorrelationReportShowsOnlyTeamsTheRoundsShowInEveryFormat(t *testing.T)
 	if err := json.Unmarshal([]byte(js.body), &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.NPairs != 40 || res.NTeams != 5 || res.NPeriods != 8 || len(res.Lags) != 7 || len(res.Pairs) != 40 {
+	if res.NPairs != 40 || res.NTeams != 5 || res.NPeriods != 8 || len(res.Lags) != 7 {
 		t.Errorf("json: %d pairs, %d teams, %d periods, %d lags", res.NPairs, res.NTeams, res.NPeriods, len(res.Lags))
 	}
+	if strings.Contains(js.body, `"pairs"`) {
+		t.Errorf("the report's JSON carries the pairs; they belong to the pairs API")
+	}
+	// The pairs, page by page: three pages of 15 hold the 40 pairs of the
+	// CSV, in its order.
+	var pairs []report.Pair
+	for page := 1; page <= 3; page++ {
+		r := c.get(fmt.Sprintf("/api/v1/reports/correlation/pairs?per_page=15&page=%d", page))
+		if r.status != http.StatusOK {
+			t.Fatalf("pairs page %d: %d %s", page, r.status, r.body)
+		}
+		assertNoHiddenTeam(t, "pairs", r.body)
+		var pg report.PairsPage
+		if err := json.Unmarshal([]byte(r.body), &pg); err != nil {
+			t.Fatal(err)
+		}
+		if pg.NPairs != 40 || pg.Pages != 3 || pg.Page != page {
+			t.Errorf("pairs page %d: n_pairs %d, pages %d, page %d", page, pg.NPairs, pg.Pages, pg.Page)
+		}
+		pairs = append(pairs, pg.Pairs...)
+	}
+	if len(pairs) != 40 {
+		t.Errorf("the pages hold %d pairs, want 40", len(pairs))
+	}
+	for i, p := range pairs {
+		if i+1 < len(lines) && !strings.HasPrefix(lines[i+1], p.Team+","+fmt.Sprint(p.TeamID)+","+p.Period+",") {
+			t.Errorf("pair %d on the pages %+v, in the CSV %q", i, p, lines[i+1])
+		}
+	}
+	if r := c.get("/api/v1/reports/correlation/pairs?per_page=0"); r.status != http.StatusBadRequest || !strings.Contains(r.body, "per_page") {
+		t.Errorf("per_page=0: %d %s", r.status, r.body)
+	}
 	teams := map[string]bool{}
-	for _, p := range res.Pairs {
+	for _, p := range pairs {
 		teams[p.Team] = true
 		if p.Respondents < 5 {
 			t.Errorf("pair from %d respondents: %+v", p.Respondents, p)

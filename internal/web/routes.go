@@ -44,6 +44,7 @@ func (s *Server) routes() {
 	e.POST("/api/v1/customer-ratings", s.postRatings, s.apiKey(store.ScopeRatingsWrite))
 	e.POST("/api/v1/exits", s.postExits, s.apiKey(store.ScopeRosterWrite))
 	e.GET("/api/v1/reports/correlation", s.correlationJSON, s.apiOrSession(store.ScopeReportsRead))
+	e.GET("/api/v1/reports/correlation/pairs", s.correlationPairsJSON, s.apiOrSession(store.ScopeReportsRead))
 	e.GET("/api/v1/reports/retention", s.retentionJSON, s.apiOrSession(store.ScopeReportsRead))
 
 	// Pages: a session cookie and CSRF, by role.
