@@ -100,7 +100,9 @@ func TestEveryCSVTandemWritesGoesThroughTheWriter(t *testing.T) {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
 			}
-			if filepath.Base(filepath.Dir(path)) == "csvfile" {
+			// csvfile is the writer itself; tandemtest writes test inputs
+			// exactly as given, not files Tandem hands to people.
+			if base := filepath.Base(filepath.Dir(path)); base == "csvfile" || base == "tandemtest" {
 				return nil
 			}
 			b, err := os.ReadFile(path)
