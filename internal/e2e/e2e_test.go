@@ -197,6 +197,16 @@ func (l *serverLog) check() {
 	}
 }
 
+// skipJourneyIfShort skips a browser journey under go test -short: each
+// starts Chromium and walks several pages, seconds apiece on a small
+// machine. The full run (and CI, which never passes -short) keeps them.
+func skipJourneyIfShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser journey: skipped under -short (run go test without -short for the journeys)")
+	}
+}
+
 // chromiumPath finds Debian's Chromium, or skips the test (fails it when
 // TANDEM_TEST_REQUIRE_BROWSER=1).
 func chromiumPath(t *testing.T) string {
@@ -287,6 +297,7 @@ func (p *pageProblems) listen(ev any) {
 // to problems. The browser stops when the test ends.
 func startBrowser(t *testing.T, problems *pageProblems) context.Context {
 	t.Helper()
+	skipJourneyIfShort(t)
 	path := chromiumPath(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
