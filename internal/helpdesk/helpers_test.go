@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // now is the tests' clock: Monday 2 March 2026, noon UTC.
@@ -101,14 +101,7 @@ func openPostgres(t *testing.T, dsn string) *store.Store {
 
 func importRoster(t *testing.T, st *store.Store) {
 	t.Helper()
-	ctx := context.Background()
-	plan, err := st.PlanRoster(ctx, strings.NewReader(rosterCSV), roster.Options{Today: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyRoster(ctx, plan, now); err != nil {
-		t.Fatal(err)
-	}
+	tandemtest.On(t, st, now).Import(rosterCSV, now)
 }
 
 func unitID(t *testing.T, st *store.Store, path ...string) int64 {
