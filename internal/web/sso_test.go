@@ -484,3 +484,42 @@ func TestAnUnreachableProviderIsSaidAndLeadsToTheBreakGlassForm(t *testing.T) {
 		t.Errorf("GET /login/sso with the provider down: %d, want 503 saying so with the break-glass link\n%.600s", r.status, r.body)
 	}
 }
+
+func TestAnUnverifiedAddressDoesNotTakeOverTheAccountWithThatAddress(t *testing.T) {
+	a := newSSOApp(t, nil)
+	ctx := context.Background()
+	before, err := a.st.UserByEmail(ctx, "hr@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone in a mapped group whose provider account carries HR's
+	// address, which the provider says it has not verified.
+	a.idp.AddUser(oidctest.User{Login: "mal", Subject: "sub-mal", Email: "hr@example.com", EmailUnverified: true, Groups: []string{"sales-leads"}})
+	c := a.client()
+	r := a.signIn(c, "mal")
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "not verified") || signedIn(c) {
+		t.Fatalf("sign-in with an unverified address of an existing account: %d, want 403 saying the address is not verified\n%.600s", r.status, r.body)
+	}
+	after, _ := a.st.UserByEmail(ctx, "hr@example.com")
+	if after.Role != before.Role || after.ScopeUnitID != before.ScopeUnitID || after.Name != before.Name {
+		t.Errorf("HR's account after the refused sign-in: %+v, want it unchanged (%+v)", after, before)
+	}
+	// HR's own provider account, with the address verified, still links.
+	a.idp.AddUser(oidctest.User{Login: "hr", Subject: "sub-hr", Email: "hr@example.com", Groups: []string{"tandem-hr"}})
+	if r := a.signIn(a.client(), "hr"); r.status != http.StatusSeeOther {
+		t.Errorf("HR's own sign-in after the refusal: %d, want it linked and signed in\n%.600s", r.status, r.body)
+	}
+
+	// A linked account does not take on an unverified new address.
+	a.idp.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana.lead@example.com", Groups: []string{"sales-leads"}})
+	if r := a.signIn(a.client(), "ana"); r.status != http.StatusSeeOther {
+		t.Fatalf("Ana's first sign-in: %d", r.status)
+	}
+	a.idp.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana.new@example.com", EmailUnverified: true, Groups: []string{"sales-leads"}})
+	if r := a.signIn(a.client(), "ana"); r.status != http.StatusSeeOther {
+		t.Fatalf("Ana's sign-in with an unverified new address: %d, want signed in by her subject", r.status)
+	}
+	if _, err := a.st.UserByEmail(ctx, "ana.new@example.com"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("the account took the unverified address ana.new@example.com: %v", err)
+	}
+}
