@@ -523,3 +523,39 @@ func TestAnUnverifiedAddressDoesNotTakeOverTheAccountWithThatAddress(t *testing.
 		t.Errorf("the account took the unverified address ana.new@example.com: %v", err)
 	}
 }
+
+func TestSSODoesNotDemoteTheBreakGlassAdmin(t *testing.T) {
+	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com" })
+	ctx := context.Background()
+	// A second admin, so that demoting the break-glass admin would not
+	// leave Tandem without one; and a domain rule that makes everyone at
+	// example.com a leader of Sales.
+	if err := a.st.CreateUser(ctx, &tandem.User{Email: "second.admin@example.com", Role: tandem.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.st.AddSSORule(ctx, &sso.Rule{Kind: sso.RuleDomain, Value: "example.com", Role: tandem.RoleLeader, ScopeUnitID: a.units["Sales"]}); err != nil {
+		t.Fatal(err)
+	}
+	a.idp.AddUser(oidctest.User{Login: "root", Subject: "sub-root", Email: "admin@example.com", Name: "Root"})
+	c := a.client()
+	r := a.signIn(c, "root")
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "break-glass") || signedIn(c) {
+		t.Fatalf("SSO sign-in of the break-glass admin's address as a leader: %d, want 403 naming the break-glass account\n%.600s", r.status, r.body)
+	}
+	if u, _ := a.st.UserByEmail(ctx, "admin@example.com"); u.Role != tandem.RoleAdmin || u.ScopeUnitID != 0 {
+		t.Errorf("break-glass account after the refused sign-in: %s of unit %d, want admin", u.Role, u.ScopeUnitID)
+	}
+	admin := a.client()
+	admin.login("admin@example.com")
+	if r := admin.get("/programs"); r.status != http.StatusOK {
+		t.Errorf("the break-glass admin's password sign-in: GET /programs %d, want 200 as admin", r.status)
+	}
+	// When the rules make that address an admin, the provider signs it in.
+	a.idp.SetGroups("root", "tandem-admins")
+	if err := a.st.AddSSORule(ctx, &sso.Rule{Kind: sso.RuleGroup, Value: "tandem-admins", Role: tandem.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.signIn(a.client(), "root"); r.status != http.StatusSeeOther {
+		t.Errorf("SSO sign-in of the break-glass address as admin: %d, want signed in", r.status)
+	}
+}
