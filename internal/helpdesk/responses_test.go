@@ -1,0 +1,116 @@
+package helpdesk
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// zendeskResponsesMonth fills the stand-in Zendesk with five CSAT survey
+// responses of February 2026 on tickets of Ana, Ben and Dev (on the
+// roster) and Zoe (not on it, in group Support).
+func zendeskResponsesMonth(zd *fakeZendesk) {
+	zd.users = map[string]string{"1": "ana@example.com", "2": "ben@example.com", "4": "dev@example.com", "9": "zoe@example.com"}
+	zd.groups = [][2]any{{44, "Support"}, {45, "Sales"}}
+	zd.tickets = map[string][2]any{"901": {1, 45}, "902": {2, 45}, "903": {4, 44}, "904": {9, 44}, "905": {1, 45}}
+	zd.response("01JR0000000000000000000001", 901, 5, "2026-02-02T09:00:00Z", "2026-02-02T09:00:00Z", "Quick")
+	zd.response("01JR0000000000000000000002", 902, 2, "2026-02-03T09:00:00Z", "2026-02-03T09:10:00Z", "Slow")
+	zd.response("01JR0000000000000000000003", 903, 4, "2026-02-09T09:00:00Z", "2026-02-09T09:00:00Z", "")
+	zd.response("01JR0000000000000000000004", 904, 3, "2026-02-11T09:00:00Z", "2026-02-11T09:00:00Z", "Zoe, not on the roster")
+	zd.response("01JR0000000000000000000005", 905, 1, "2026-02-16T09:00:00Z", "2026-02-16T10:00:00Z", "")
+}
+
+func TestZendeskSurveyResponsesAcrossPagesAreReadAndAChangedOneReplacesTheStoredOne(t *testing.T) {
+	st := newOrg(t)
+	zd := newFakeZendesk(t)
+	zd.pageSize = 2
+	zendeskResponsesMonth(zd)
+	c := connect(t, st, Settings{Kind: Zendesk, Account: zd.srv.URL, ZendeskCSAT: ZendeskResponses})
+	ctx := context.Background()
+	s := newSyncer(t, st, "a")
+	if _, err := s.Groups(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MapHelpdeskGroups(ctx, c.ID, map[string]int64{"44": unitID(t, st, "Acme", "Support", "Tier 1")}); err != nil {
+		t.Fatal(err)
+	}
+	got := s.runDue(t, c.ID)
+	if got.Last.Fetched != 5 || got.Last.Added != 5 || got.Last.SetAside != 0 || got.LastError != "" {
+		t.Fatalf("first sync: %+v %q; want 5 read and added", got.Last, got.LastError)
+	}
+	want := []string{
+		`01JR0000000000000000000001 EMEA/ana@example.com 5 2026-02-02T09:00:00Z "Quick"`,
+		`01JR0000000000000000000002 EMEA/ben@example.com 2 2026-02-03T09:10:00Z "Slow"`,
+		`01JR0000000000000000000003 Tier 1/dev@example.com 4 2026-02-09T09:00:00Z ""`,
+		`01JR0000000000000000000004 Tier 1/ 3 2026-02-11T09:00:00Z "Zoe, not on the roster"`,
+		`01JR0000000000000000000005 EMEA/ana@example.com 1 2026-02-16T10:00:00Z ""`,
+	}
+	if g := stored(t, st, "zendesk"); strings.Join(g, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stored\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+	}
+	// Three pages, each read once; each agent looked up once in the sync
+	// although Ana's tickets are on the first and the last page.
+	var pages int
+	asked := map[string]int{}
+	for _, l := range zd.log {
+		u, _ := url.Parse(l)
+		switch u.Path {
+		case "/api/v2/guide/survey_responses":
+			pages++
+		case "/api/v2/users/show_many":
+			for _, id := range strings.Split(u.Query().Get("ids"), ",") {
+				asked[id]++
+			}
+		}
+	}
+	if pages != 3 || len(asked) != 4 || asked["1"] != 1 {
+		t.Errorf("%d pages read, agents looked up %v; want 3 pages and each of the 4 agents once:\n%s", pages, asked, strings.Join(zd.log, "\n"))
+	}
+
+	// After the sync Ana's customer changes 1 to 4, and a response of
+	// 2 March arrives.
+	zd.response("01JR0000000000000000000005", 905, 4, "2026-02-16T09:00:00Z", "2026-03-02T12:30:00Z", "Sorted out in the end")
+	zd.tickets["906"] = [2]any{4, 44}
+	zd.response("01JR0000000000000000000006", 906, 5, "2026-03-02T12:40:00Z", "2026-03-02T12:40:00Z", "")
+	s.Now = func() time.Time { return now.Add(time.Hour) }
+	got = s.runDue(t, c.ID)
+	if got.Last.Updated != 1 || got.Last.Added != 1 || got.LastError != "" {
+		t.Errorf("second sync: %+v %q; want 1 updated and 1 added", got.Last, got.LastError)
+	}
+	g := strings.Join(stored(t, st, "zendesk"), "\n")
+	if !strings.Contains(g, `01JR0000000000000000000005 EMEA/ana@example.com 4 2026-03-02T12:30:00Z "Sorted out in the end"`) || strings.Count(g, "01JR0000000000000000000005") != 1 {
+		t.Errorf("the changed response did not replace the stored one:\n%s", g)
+	}
+	if n, _ := st.RatingsCount(ctx); n != 6 {
+		t.Errorf("%d ratings stored, want 6", n)
+	}
+}
+
+func TestZendeskSurveyResponsesPulledEqualResponsesImportedFromTheSameExport(t *testing.T) {
+	zd := newFakeZendesk(t)
+	zd.pageSize = 2
+	zendeskResponsesMonth(zd)
+	// The export: the response's id, when its rating was given, the agent
+	// (or, for an agent not on the roster, the unit the group is mapped
+	// to), the rating, the comment.
+	var rows [][]string
+	for _, r := range zd.responses {
+		ticket := r["subjects"].([]any)[0].(map[string]any)["id"].(string)
+		email := zd.users[strings.TrimSpace(anyString(zd.tickets[ticket][0]))]
+		unit := ""
+		if email == "zoe@example.com" {
+			email, unit = "", "Acme/Support/Tier 1"
+		}
+		answers := r["answers"].([]any)
+		csat := answers[0].(map[string]any)
+		comment := ""
+		if len(answers) > 1 {
+			comment = answers[1].(map[string]any)["value"].(string)
+		}
+		rows = append(rows, []string{r["id"].(string), csat["updated_at"].(string), email, unit, anyString(csat["rating"]), comment})
+	}
+	file := export("Response ID,Updated at,Agent email,Unit path,Satisfaction score,Comment", rows)
+	checkSameAsImport(t, Settings{Kind: Zendesk, Account: zd.srv.URL, ZendeskCSAT: ZendeskResponses}, file, 5)
+}
