@@ -309,7 +309,7 @@ func (f *fakeZendesk) response(id string, ticket, rating int, created, updated, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	answers := []any{map[string]any{"type": "rating_scale", "rating": rating, "rating_category": map[bool]string{true: "good", false: "bad"}[rating >= 4],
-		"question": map[string]any{"id": "01J1WBE8QR0YQVE373K2JDJR0F", "sub_type": "customer_satisfaction", "type": "rating_scale_numeric"},
+		"question":   map[string]any{"id": "01J1WBE8QR0YQVE373K2JDJR0F", "sub_type": "customer_satisfaction", "type": "rating_scale_numeric"},
 		"created_at": created, "updated_at": updated}}
 	if comment != "" {
 		answers = append(answers, map[string]any{"type": "open_ended", "value": comment,
