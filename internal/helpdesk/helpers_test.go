@@ -270,6 +270,9 @@ type fakeZendesk struct {
 	onPage func(r *http.Request)
 	// raw answers a path with recorded bytes.
 	raw map[string][]byte
+	// editWindow is how long after its creation a survey response can be
+	// changed (its expires_at); 0 as in the documented example.
+	editWindow time.Duration
 }
 
 func newFakeZendesk(t *testing.T) *fakeZendesk {
@@ -315,7 +318,8 @@ func (f *fakeZendesk) response(id string, ticket, rating int, created, updated, 
 		answers = append(answers, map[string]any{"type": "open_ended", "value": comment,
 			"question": map[string]any{"id": "01J1WBNS76ZC4TTFWP9RCNQ1S8", "type": "open_ended"}, "created_at": created, "updated_at": updated})
 	}
-	r := map[string]any{"id": id, "answers": answers, "expires_at": created, "responder_id": 4398080151295,
+	c, _ := time.Parse(time.RFC3339, created)
+	r := map[string]any{"id": id, "answers": answers, "expires_at": c.Add(f.editWindow).Format(time.RFC3339), "responder_id": 4398080151295,
 		"subject_zrns": []string{fmt.Sprintf("zen:ticket:%d", ticket)},
 		"subjects":     []any{map[string]any{"id": strconv.Itoa(ticket), "type": "ticket", "zrn": fmt.Sprintf("zen:ticket:%d", ticket)}},
 		"survey":       map[string]any{"id": "01J58KJ9RAE0D2EK7HRVM7Z8F2", "state": "enabled", "version": 3}}

@@ -114,3 +114,49 @@ func TestZendeskSurveyResponsesPulledEqualResponsesImportedFromTheSameExport(t *
 	file := export("Response ID,Updated at,Agent email,Unit path,Satisfaction score,Comment", rows)
 	checkSameAsImport(t, Settings{Kind: Zendesk, Account: zd.srv.URL, ZendeskCSAT: ZendeskResponses}, file, 5)
 }
+
+func TestAChangeToASurveyResponseStillOpenForEditsIsFollowedBeyondTheLookback(t *testing.T) {
+	st := newOrg(t)
+	zd := newFakeZendesk(t)
+	// Customers may change a response for 28 days (its expires_at); the
+	// connector follows changed ratings for 7 days only.
+	zd.editWindow = 28 * 24 * time.Hour
+	zendeskResponsesMonth(zd)
+	zd.tickets["907"] = [2]any{2, 45}
+	zd.response("01JR0000000000000000000007", 907, 5, "2026-02-27T09:00:00Z", "2026-02-27T09:00:00Z", "")
+	c := connect(t, st, Settings{Kind: Zendesk, Account: zd.srv.URL, ZendeskCSAT: ZendeskResponses})
+	ctx := context.Background()
+	s := newSyncer(t, st, "a")
+	if _, err := s.Groups(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MapHelpdeskGroups(ctx, c.ID, map[string]int64{"44": unitID(t, st, "Acme", "Support", "Tier 1")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.runDue(t, c.ID); got.Last.Added != 6 || got.LastError != "" {
+		t.Fatalf("first sync: %+v %q; want 6 added", got.Last, got.LastError)
+	}
+	// Ben's customer changes the response of 3 February (open until
+	// 3 March) on 2 March: 24 days before the newest response, beyond the
+	// 7 days of lookback, but still open for edits.
+	zd.response("01JR0000000000000000000002", 902, 4, "2026-02-03T09:00:00Z", "2026-03-02T12:30:00Z", "Sorted out in the end")
+	s.Now = func() time.Time { return now.Add(time.Hour) }
+	got := s.runDue(t, c.ID)
+	if got.Last.Updated != 1 || got.LastError != "" {
+		t.Errorf("second sync: %+v %q; want the changed response updated", got.Last, got.LastError)
+	}
+	if g := strings.Join(stored(t, st, "zendesk"), "\n"); !strings.Contains(g, `01JR0000000000000000000002 EMEA/ben@example.com 4 2026-03-02T12:30:00Z "Sorted out in the end"`) {
+		t.Errorf("the changed response did not replace the stored one:\n%s", g)
+	}
+	// Once every response before the lookback is closed for edits, the
+	// sync reads only the lookback again.
+	s.Now = func() time.Time { return time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC) }
+	s.runDue(t, c.ID)
+	s.Now = func() time.Time { return time.Date(2026, 3, 20, 14, 0, 0, 0, time.UTC) }
+	zd.mu.Lock()
+	zd.log = nil
+	zd.mu.Unlock()
+	if got := s.runDue(t, c.ID); got.Last.Fetched != 1 {
+		t.Errorf("sync after every older response closed: read %d, want only the response of 27 February (within the lookback)", got.Last.Fetched)
+	}
+}

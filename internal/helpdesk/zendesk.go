@@ -124,8 +124,9 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 	}
 	var body struct {
 		Responses []struct {
-			ID       string `json:"id"`
-			Subjects []struct {
+			ID        string `json:"id"`
+			ExpiresAt string `json:"expires_at"`
+			Subjects  []struct {
 				ID   string `json:"id"`
 				Type string `json:"type"`
 			} `json:"subjects"`
@@ -148,7 +149,7 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 	ticketOf := map[int]string{}
 	var tickets []string
 	for _, resp := range body.Responses {
-		r := Rating{ID: resp.ID}
+		r := Rating{ID: resp.ID, EditableUntil: parseTime(resp.ExpiresAt)}
 		for _, a := range resp.Answers {
 			if t := parseTime(a.CreatedAt); !t.IsZero() && (r.Created.IsZero() || t.Before(r.Created)) {
 				r.Created = t
