@@ -80,8 +80,10 @@ type Rating struct {
 	// survey responses), 103 to -103 (Freshdesk).
 	Score string
 	// EditableUntil is when the customer can no longer change the rating
-	// (Zendesk survey responses' expires_at); zero when the helpdesk does
-	// not say. Until then every sync reads it again, however far back.
+	// (Zendesk survey responses' expires_at; a legacy Zendesk survey not
+	// answered yet, MaxLookback days after it was offered); zero when the
+	// helpdesk does not say. Until then every sync reads it again, however
+	// far back (at most MaxEditWindow days).
 	EditableUntil time.Time
 	// Unrated marks a survey sent but not answered: skipped, not set
 	// aside.

@@ -66,8 +66,13 @@ func cursorQuery(q url.Values, pos string) url.Values {
 	return q
 }
 
-// zendeskLegacy reads satisfaction ratings that customers gave (score
-// received: good or bad), created since start_time.
+// zendeskLegacy reads satisfaction ratings created since start_time, of
+// every score: good and bad are ratings; offered and unoffered are surveys
+// not answered yet. A rating is created when its survey is offered and
+// keeps that created_at when the customer answers, so a survey still
+// waiting for an answer keeps the next pass reading back to it (for
+// MaxLookback days, as long as a customer can answer): a late answer is
+// pulled, not missed.
 type zendeskLegacy struct{ z *zendesk }
 
 func (zendeskLegacy) name() string { return ZendeskLegacy }
@@ -85,7 +90,7 @@ func (s zendeskLegacy) page(ctx context.Context, since time.Time, pos string) (p
 		} `json:"satisfaction_ratings"`
 		Meta zendeskMeta `json:"meta"`
 	}
-	q := cursorQuery(url.Values{"score": {"received"}, "start_time": {strconv.FormatInt(since.Unix(), 10)}}, pos)
+	q := cursorQuery(url.Values{"start_time": {strconv.FormatInt(since.Unix(), 10)}}, pos)
 	if _, err := s.z.c.get(ctx, "/api/v2/satisfaction_ratings", q, &body); err != nil {
 		return page{}, err
 	}
@@ -97,6 +102,9 @@ func (s zendeskLegacy) page(ctx context.Context, since time.Time, pos string) (p
 		case "good", "bad":
 		case "offered", "unoffered", "":
 			rt.Unrated = true
+			if !rt.Created.IsZero() {
+				rt.EditableUntil = rt.Created.AddDate(0, 0, MaxLookback)
+			}
 		default:
 			rt.Problem = fmt.Sprintf("Zendesk gave the score %q; Tandem reads good and bad", r.Score)
 		}
