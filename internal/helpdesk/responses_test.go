@@ -160,3 +160,45 @@ func TestAChangeToASurveyResponseStillOpenForEditsIsFollowedBeyondTheLookback(t 
 		t.Errorf("sync after every older response closed: read %d, want only the response of 27 February (within the lookback)", got.Last.Fetched)
 	}
 }
+
+func TestAGoodRatingOnAShorterZendeskScaleCountsAsSatisfied(t *testing.T) {
+	st := newOrg(t)
+	zd := newFakeZendesk(t)
+	zd.users = map[string]string{"1": "ana@example.com"}
+	zd.tickets = map[string][2]any{"901": {1, 45}, "902": {1, 45}, "903": {1, 45}, "904": {1, 45}, "905": {1, 45}}
+	// Surveys on Zendesk's two-point custom text scale (1 bad, 2 good), on
+	// its three-point scale (2 neutral, 3 good) and on the five-point
+	// scale: each answer carries Zendesk's own rating_category.
+	for _, r := range []struct {
+		id       string
+		ticket   int
+		rating   int
+		category string
+		scale    string
+	}{
+		{"01JR0000000000000000000011", 901, 2, "good", "rating_scale_custom_text"},
+		{"01JR0000000000000000000012", 902, 1, "bad", "rating_scale_custom_text"},
+		{"01JR0000000000000000000013", 903, 3, "good", "rating_scale_emoji"},
+		{"01JR0000000000000000000014", 904, 3, "neutral", "rating_scale_numeric"},
+		{"01JR0000000000000000000015", 905, 2, "neutral", "rating_scale_emoji"},
+	} {
+		zd.response(r.id, r.ticket, r.rating, "2026-02-10T09:00:00Z", "2026-02-10T09:00:00Z", "")
+		a := zd.responses[len(zd.responses)-1]["answers"].([]any)[0].(map[string]any)
+		a["rating_category"] = r.category
+		a["question"].(map[string]any)["type"] = r.scale
+	}
+	c := connect(t, st, Settings{Kind: Zendesk, Account: zd.srv.URL, ZendeskCSAT: ZendeskResponses})
+	if got := newSyncer(t, st, "a").runDue(t, c.ID); got.Last.Added != 5 || got.LastError != "" {
+		t.Fatalf("sync: %+v %q; want 5 added", got.Last, got.LastError)
+	}
+	want := []string{
+		`01JR0000000000000000000011 EMEA/ana@example.com 5 2026-02-10T09:00:00Z ""`,
+		`01JR0000000000000000000012 EMEA/ana@example.com 1 2026-02-10T09:00:00Z ""`,
+		`01JR0000000000000000000013 EMEA/ana@example.com 5 2026-02-10T09:00:00Z ""`,
+		`01JR0000000000000000000014 EMEA/ana@example.com 3 2026-02-10T09:00:00Z ""`,
+		`01JR0000000000000000000015 EMEA/ana@example.com 3 2026-02-10T09:00:00Z ""`,
+	}
+	if g := stored(t, st, "zendesk"); strings.Join(g, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stored\n%s\nwant (good on a shorter scale = 5 as a legacy good, neutral = 3)\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -141,6 +141,7 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 			Answers []struct {
 				Type      string   `json:"type"`
 				Rating    *int     `json:"rating"`
+				Category  string   `json:"rating_category"`
 				Value     string   `json:"value"`
 				Question  question `json:"question"`
 				CreatedAt string   `json:"created_at"`
@@ -170,7 +171,7 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 			csat := a.Question.SubType == "customer_satisfaction" && strings.HasPrefix(a.Question.Type, "rating_scale")
 			switch {
 			case csat && a.Type == "rating_scale" && a.Rating != nil:
-				r.Score, r.RatedAt, found = strconv.Itoa(*a.Rating), a.UpdatedAt, true
+				r.Score, r.RatedAt, found = responseScore(*a.Rating, a.Category), a.UpdatedAt, true
 			case csat && a.Type == "skipped":
 				r.Unrated, found = true, true
 			case a.Type == "open_ended" && r.Comment == "":
@@ -208,6 +209,22 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 	}
 	p.Next = body.Meta.next()
 	return p, nil
+}
+
+// responseScore reads a CSAT survey rating as a 1–5 score. Zendesk's
+// surveys rate on a five-, three- or two-point scale and say of each rating
+// whether it is good, neutral or bad: a good rating on a shorter scale is
+// the top of it, 5 (as a legacy good), and a neutral one the middle, 3, so
+// Tandem's "% satisfied" is Zendesk's good share whatever the scale. Other
+// ratings are kept as given (1 is the bottom of every scale).
+func responseScore(rating int, category string) string {
+	switch {
+	case strings.EqualFold(category, "good") && rating < 4:
+		return "5"
+	case strings.EqualFold(category, "neutral"):
+		return "3"
+	}
+	return strconv.Itoa(rating)
 }
 
 // tickets returns the assignee and group of each ticket id, from GET
