@@ -11,8 +11,11 @@ import (
 )
 
 // SQLite has one writer, and each transaction's commit costs more than
-// the few statements of an answer. Answers submitted at the same time are
-// therefore written together ("group commit"): one goroutine takes them in
+// the few statements of an answer; on PostgreSQL a commit waits for its
+// log to reach the disk, and each statement is a round trip. Answers
+// submitted at the same time are therefore written together ("group
+// commit", on both engines; batch_postgres.go has PostgreSQL's own
+// statements): one goroutine per process takes them in
 // arrival order and stores up to maxBatch per transaction. A submission
 // refused in the writer (answered or closed since it was checked) writes
 // nothing and leaves the others whole; any other failure aborts the whole
@@ -129,6 +132,12 @@ func (b *batcher) gather(first *submission, linger time.Duration) []*submission 
 // writeBatch stores a batch in one transaction. A refused answer writes
 // nothing: its guard is its first statement.
 func (s *Store) writeBatch(batch []*submission) {
+	if s.engine == Postgres {
+		for i, err := range s.writeBatchPostgres(batch) {
+			batch[i].done <- err
+		}
+		return
+	}
 	ctx := context.Background()
 	results := make([]error, len(batch))
 	err := s.InTx(ctx, func(tx *Tx) error {
