@@ -31,9 +31,16 @@ import (
 // together — the previous batch held more than one — so a lone answer is
 // written at once.
 
+//
+// SQLite has one writer goroutine. PostgreSQL takes writes side by side,
+// and most of a batch's time there is waiting: for each statement's round
+// trip and for the commit's log flush. So a PostgreSQL store runs
+// pgWriters of them, each writing its own batch while the others wait.
+
 const (
 	maxBatch  = 64
 	maxLinger = time.Millisecond
+	pgWriters = 4
 )
 
 type submission struct {
@@ -60,7 +67,15 @@ func (s *Store) submitBatched(ctx context.Context, sub submission) error {
 	b.once.Do(func() {
 		b.queue = make(chan *submission, 4*maxBatch)
 		b.stopped = make(chan struct{})
-		go s.runBatches()
+		writers := 1
+		if s.engine == Postgres {
+			writers = pgWriters
+		}
+		var wg sync.WaitGroup
+		for range writers {
+			wg.Go(s.runBatches)
+		}
+		go func() { wg.Wait(); close(b.stopped) }()
 	})
 	sub.done = make(chan error, 1)
 	b.mu.Lock()
@@ -82,7 +97,6 @@ func (s *Store) submitBatched(ctx context.Context, sub submission) error {
 
 func (s *Store) runBatches() {
 	b := &s.batch
-	defer close(b.stopped)
 	busy := false // the last batch held more than one answer
 	for first := range b.queue {
 		linger := time.Duration(0)
