@@ -23,7 +23,8 @@ type TableCount struct {
 // that moves from one machine to several replicas and keeps its history.
 //
 // The target gets Tandem's schema first (its migrations), and must hold no
-// data: nothing but the built-in questions the migrations put there. The
+// data: nothing but the rows its migrations put there (built-in questions,
+// data versions). The
 // copy is one transaction on the target, read from one snapshot of the
 // source: every table is copied whole (COPY, parents before the tables
 // that refer to them), its rows are counted on both sides and must agree,
@@ -64,10 +65,13 @@ func CopyToPostgres(ctx context.Context, src *Store, dsn string) ([]TableCount, 
 	if err := refuseData(ctx, tx, order); err != nil {
 		return nil, err
 	}
-	// The migrations' built-in questions make way for the source's own
-	// (the same ones, as the source has changed them since).
-	if _, err := tx.Exec(ctx, "DELETE FROM questions"); err != nil {
-		return nil, err
+	// The rows the migrations put there (built-in questions, data
+	// versions) make way for the source's own, as it has changed them
+	// since.
+	for _, t := range []string{"questions", "data_versions"} {
+		if _, err := tx.Exec(ctx, "DELETE FROM "+t); err != nil {
+			return nil, err
+		}
 	}
 
 	// One snapshot of the source: a read transaction on SQLite sees the
@@ -225,8 +229,11 @@ func refuseData(ctx context.Context, tx pgx.Tx, tables []string) error {
 	var full []string
 	for _, t := range tables {
 		q := "SELECT EXISTS (SELECT 1 FROM " + quoteIdent(t) + ")"
-		if t == "questions" {
+		switch t {
+		case "questions":
 			q = "SELECT EXISTS (SELECT 1 FROM questions WHERE NOT builtin)"
+		case "data_versions":
+			continue // the migrations' own rows
 		}
 		var has bool
 		if err := tx.QueryRow(ctx, q).Scan(&has); err != nil {

@@ -715,8 +715,10 @@ func (s *Store) CloseDueRounds(ctx context.Context, now time.Time) (int, error) 
 			return err
 		}
 		ph, args := inList(due)
-		_, err = s.exec(ctx, tx.tx, "UPDATE rounds SET closed = ? WHERE id IN ("+ph+")", append([]any{true}, args...)...)
-		return err
+		if _, err = s.exec(ctx, tx.tx, "UPDATE rounds SET closed = ? WHERE id IN ("+ph+")", append([]any{true}, args...)...); err != nil {
+			return err
+		}
+		return tx.bumpReleased(ctx)
 	})
 	if err != nil {
 		return 0, err
