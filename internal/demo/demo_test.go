@@ -118,12 +118,6 @@ func checkLagScanSigns(t *testing.T, c *report.Correlation) {
 	for _, l := range s.Lags {
 		t.Logf("  lag %+d  r %.3f  [%.3f, %.3f]  padj %.3g  n %d", l.Periods, float64(l.R), float64(l.CILow), float64(l.CIHigh), float64(l.PAdj), l.N)
 	}
-	t.Logf("agreement: %s", c.Agreement.Sentence)
-	t.Logf("within: %+v", c.Within)
-	t.Logf("power: %+v", c.Power)
-	for _, a := range c.DriverActions {
-		t.Logf("driver: %s", a)
-	}
 }
 
 func mustDay(t *testing.T, s string) time.Time {

@@ -67,7 +67,7 @@ func explain(c *Correlation) {
 	eng, cust := measureNoun(p.Measure), CustomerLabel(p.Customer)
 	c.LagScan.Sentence = lagSentence(c.LagScan, eng, cust, unit, units)
 	c.Agreement.Sentence = agreementSentence(c.Agreement, c.NPairs, unit)
-	c.DriverActions = driverActions(c.Drivers, cust)
+	c.DriverActions = driverActions(c.Drivers, cust, unit)
 	c.Details = definitions(c)
 
 	if c.NPairs == 0 || math.IsNaN(float64(c.Pearson.R)) {
@@ -108,7 +108,7 @@ func withinSentence(c *Correlation, eng, cust, unit, units string) string {
 	}
 	s := fmt.Sprintf("Whether a team's %s%s moves with its own %s the data cannot tell yet", cust, when, eng)
 	if !math.IsNaN(lo) {
-		s += fmt.Sprintf(": the plausible range runs from %s to %s, which includes no link at all", F2(Num(lo)), F2(Num(hi)))
+		s += fmt.Sprintf(": plausible values run from %s to %s, and zero (no link) is among them", F2(Num(lo)), F2(Num(hi)))
 	}
 	s += "."
 	if pw := c.Power; !math.IsNaN(float64(pw.WithinMinR)) {
@@ -120,8 +120,8 @@ func withinSentence(c *Correlation, eng, cust, unit, units string) string {
 func betweenSentence(c *Correlation, eng, cust string) string {
 	b, pw := c.BetweenTeams, c.Power
 	if b.N < 4 || math.IsNaN(float64(b.R)) {
-		return fmt.Sprintf("With %s, teams cannot be compared with one another; about %d teams would find a link of r = %s.",
-			plural(b.N, "team", "teams"), pw.TeamsNeeded, F2(pw.ExampleR))
+		return fmt.Sprintf("With %s, teams cannot be compared with one another; about %d teams would find a link of r = %g.",
+			plural(b.N, "team", "teams"), pw.TeamsNeeded, float64(pw.ExampleR))
 	}
 	if sameSide(b.CILow, b.CIHigh) {
 		dir := "higher"
@@ -131,8 +131,8 @@ func betweenSentence(c *Correlation, eng, cust string) string {
 		return fmt.Sprintf("Across %d teams, those with higher %s had %s %s on average, a %s link; such lasting differences between teams may have other causes.",
 			b.N, eng, dir, cust, strength(float64(b.R)))
 	}
-	return fmt.Sprintf("Whether teams with higher %s have higher %s the data cannot tell: with %d teams, only a link of r ≥ %s would be found 8 times in 10; about %d teams would find r = %s.",
-		eng, cust, b.N, F2(pw.BetweenMinR), pw.TeamsNeeded, F2(pw.ExampleR))
+	return fmt.Sprintf("Whether teams with higher %s have higher %s the data cannot tell: with %d teams, only a link of r ≥ %s would be found 8 times in 10; about %d teams would find r = %g.",
+		eng, cust, b.N, F2(pw.BetweenMinR), pw.TeamsNeeded, float64(pw.ExampleR))
 }
 
 func lagSentence(l LagScan, eng, cust, unit, units string) string {
@@ -201,7 +201,7 @@ func agreementSentence(a Agreement, pairs int, unit string) string {
 	return strings.Join(parts, " ")
 }
 
-func driverActions(drivers []DriverLink, cust string) []string {
+func driverActions(drivers []DriverLink, cust, unit string) []string {
 	top := make([]DriverLink, 0, len(drivers))
 	for _, d := range drivers {
 		if float64(d.Priority) > 0 {
@@ -225,8 +225,8 @@ func driverActions(drivers []DriverLink, cust string) []string {
 				change = fmt.Sprintf(", unchanged since %s", d.ChangeFrom)
 			}
 		}
-		out = append(out, fmt.Sprintf("%s scores %.0f of 100 (%s%s), and higher %s scores went with higher %s (a link of at least %s): priority %s.",
-			d.Label, float64(d.Score), d.ScorePeriod, change, strings.ToLower(d.Label), cust, F2(d.CILow), F2(d.Priority)))
+		out = append(out, fmt.Sprintf("%s scores %.0f of 100 (%s of %s%s), and higher %s scores went with higher %s (a link of at least %s): priority %s.",
+			d.Label, float64(d.Score), unit, d.ScorePeriod, change, strings.ToLower(d.Label), cust, F2(d.CILow), F2(d.Priority)))
 	}
 	return out
 }
