@@ -133,10 +133,10 @@ type correlationView struct {
 	Bands          []bandRow
 	// Formatted figures of the power and persistence sentences.
 	BetweenMinR, WithinMinR, ExampleR, Persistence string
-	Drivers   []driverRow
-	Unit      string
-	Units     string
-	Query     string
+	Drivers                                        []driverRow
+	Unit                                           string
+	Units                                          string
+	Query                                          string
 }
 
 func (s *Server) correlationPage(c echo.Context) error {
