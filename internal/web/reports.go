@@ -127,16 +127,18 @@ type correlationView struct {
 	Thinned   string
 	LagChart  template.HTML
 	LagRows   []lagRow
-	// The persistence-corrected lag scan, lags −6…+6.
+	Drivers   []driverRow
+	Unit      string
+	Units     string
+	Query     string
+
+	// The persistence-corrected lag scan, lags −6…+6, and the agreement
+	// bands.
 	WithinLagChart template.HTML
 	WithinLagRows  []withinLagRow
 	Bands          []bandRow
 	// Formatted figures of the power and persistence sentences.
 	BetweenMinR, WithinMinR, ExampleR, Persistence string
-	Drivers                                        []driverRow
-	Unit                                           string
-	Units                                          string
-	Query                                          string
 }
 
 func (s *Server) correlationPage(c echo.Context) error {
