@@ -423,3 +423,44 @@ func TestLagScanReadsAFortnightlyProgramInItsOwnCadence(t *testing.T) {
 		t.Errorf("sentence %q; headline:\n%s", s.Sentence, c.Headline)
 	}
 }
+
+// Customers leading: engagement follows CSAT three weeks later. The report
+// reads customer periods before the range, so the scan pairs the first
+// weeks too and names lag −3, customers first, in words.
+func TestLagScanNamesCustomersLeading(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	f := newFixture()
+	f.unit(1, 0, "Co")
+	const weeks, teams, lead = 30, 40, 3
+	for w := 0; w < weeks; w++ {
+		f.round(int64(1000+w), w)
+	}
+	for t := 0; t < teams; t++ {
+		u := int64(10 + t)
+		f.unit(u, 1, "T"+strconv.Itoa(t))
+		cust := map[int]int{}
+		for w := -MaxLag; w < weeks+MaxLag; w++ {
+			cust[w] = 40 + rng.IntN(41)
+			f.csat(u, w, 100, cust[w])
+		}
+		for w := 0; w < weeks; w++ {
+			// index item sum of 10 people: 10…50; CSAT 40…80 → 15…45.
+			sum := math.Round(float64(cust[w-lead])*0.75 - 15 + rng.NormFloat64()*2)
+			f.answers(int64(1000+w), u, 10, map[int64]float64{1: sum})
+		}
+	}
+	c, err := BuildCorrelation(f.input(weekParams(weeks)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.LagScan
+	// The filter needs the week before, so each team's first week drops
+	// out; without the customer weeks before the range, the first three
+	// would drop out too.
+	if !s.Named || s.From != -lead || s.To != -lead || s.Lags[MaxLag-lead].N != teams*(weeks-1) {
+		t.Fatalf("scan: named %v, %d to %d, n at −3: %d; want lag −3 from %d team-weeks", s.Named, s.From, s.To, s.Lags[MaxLag-lead].N, teams*(weeks-1))
+	}
+	if !strings.Contains(s.Sentence, "Engagement moved with CSAT about 3 weeks later: customers' ratings changed first.") {
+		t.Errorf("sentence: %s", s.Sentence)
+	}
+}
