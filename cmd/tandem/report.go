@@ -72,7 +72,7 @@ func runReportCorrelation(ctx context.Context, args []string, out io.Writer) err
 	fs.StringVar(&from, "from", "", "first day, YYYY-MM-DD (default: 26 weeks or 12 months before --to)")
 	fs.StringVar(&to, "to", "", "last day, YYYY-MM-DD (default: today)")
 	fs.StringVar(&unit, "unit", "", "only teams in this unit: a path such as Acme/Support, or an id (default: everything)")
-	fs.StringVar(&lag, "lag", "0", "customer measure this many periods after engagement, 0-6")
+	fs.StringVar(&lag, "lag", "0", "customer measure this many periods after engagement, -6 to 6 (negative: before)")
 	fs.StringVar(&program, "program", "", "pulse program id (default: the program with the most rounds)")
 	fs.StringVar(&minRatings, "min-ratings", "5", "customer ratings a team needs in a period to count")
 	fs.StringVar(&format, "format", "table", "output: table, json or csv")

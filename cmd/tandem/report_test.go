@@ -181,7 +181,7 @@ func TestReportCorrelationRejectsBadFlagsByName(t *testing.T) {
 		want string
 	}{
 		{[]string{"--measure", "joy"}, `--measure must be index, enps or driver:<key>; got "joy"`},
-		{[]string{"--lag", "8"}, `--lag must be a whole number of periods from 0 to 6`},
+		{[]string{"--lag", "8"}, `--lag must be a whole number of periods from -6 to 6`},
 		{[]string{"--min-ratings", "none"}, `--min-ratings must be a whole number of at least 1`},
 		{[]string{"--format", "xml"}, `--format must be table, json or csv`},
 		{[]string{"--from", "2025-13-01"}, `--from must be a date written YYYY-MM-DD`},

@@ -43,9 +43,10 @@ import (
 // (default 5): a CSAT from two ratings is mostly noise.
 //
 // Pairs are (team, period t) with an engagement value at t and a customer
-// value at t+L, L = lag periods later (0…6, default 0). The date range
-// (from, to) selects the engagement periods; the customer side may fall up
-// to six periods after to.
+// value at t+L, L = lag periods later (−6…6, default 0; negative: customers
+// before engagement). The date range (from, to) selects the engagement
+// periods; the customer side may fall up to six periods before from or
+// after to.
 //
 // Between teams: Pearson r and Spearman ρ (average ranks for ties) of the
 // pooled pairs, two-sided p from Student's t with n−2 degrees of freedom,
@@ -300,7 +301,9 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	wg.Go(func() { res.Agreement = pn.agreement(in.Agreement, where) })
 	wg.Wait()
 	pn.driverScores(res.Drivers, dates)
-	lags[p.Lag] = res.Pearson
+	if p.Lag >= 0 {
+		lags[p.Lag] = res.Pearson
+	}
 	for lag, c := range lags {
 		res.Lags = append(res.Lags, LagPoint{Lag: lag, Coef: c})
 	}

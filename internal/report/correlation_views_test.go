@@ -464,3 +464,29 @@ func TestLagScanNamesCustomersLeading(t *testing.T) {
 		t.Errorf("sentence: %s", s.Sentence)
 	}
 }
+
+// A negative lag pairs engagement with the customers of earlier periods
+// (customers first): the reference fixture's CSAT starts in its first
+// week, so lag −1 pairs weeks 2–4 with weeks 1–3, 15 pairs.
+func TestNegativeLagPairsEngagementWithEarlierCustomers(t *testing.T) {
+	p := weekParams(4)
+	p.Lag = -1
+	c, err := BuildCorrelation(referenceFixture().input(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NPairs != 15 {
+		t.Fatalf("%d pairs, want 15", c.NPairs)
+	}
+	for _, pr := range c.Pairs {
+		if pr.CustomerPeriod >= pr.Period {
+			t.Errorf("pair %+v: the customer period should be the week before", pr)
+		}
+	}
+	if !strings.Contains(c.Summary, "CSAT 1 week earlier") || !strings.Contains(c.Headline, "CSAT 1 week earlier") {
+		t.Errorf("summary %q, headline %q; want the lag said as 1 week earlier", c.Summary, c.Headline)
+	}
+	if len(c.Lags) != MaxLag+1 || c.Lags[0].N != 20 {
+		t.Errorf("pooled lags 0…6: %d points, n at 0: %d; want 7 and 20", len(c.Lags), c.Lags[0].N)
+	}
+}

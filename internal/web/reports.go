@@ -143,7 +143,7 @@ type correlationView struct {
 
 func (s *Server) correlationPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := correlationView{Form: c.QueryParams(), Lags: []int{0, 1, 2, 3, 4, 5, 6}, Query: c.QueryParams().Encode()}
+	v := correlationView{Form: c.QueryParams(), Lags: []int{-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6}, Query: c.QueryParams().Encode()}
 	v.Measures = []option{{pulse.MeasureIndex, "Engagement index (0–100)"}, {pulse.MeasureENPS, "eNPS (−100 to 100)"}}
 	for _, d := range pulse.Drivers {
 		v.Measures = append(v.Measures, option{pulse.DriverMeasurePrefix + d.Key, "Driver: " + d.Label})
@@ -227,6 +227,8 @@ func (s *Server) correlationPage(c echo.Context) error {
 	}
 	if p.Lag > 0 {
 		yLabel += fmt.Sprintf(" (%d %s later)", p.Lag, v.Units)
+	} else if p.Lag < 0 {
+		yLabel += fmt.Sprintf(" (%d %s earlier)", -p.Lag, v.Units)
 	}
 	step := 1
 	if len(res.Pairs) > maxScatterPoints {

@@ -292,7 +292,7 @@ func TestCorrelationReportRefusesBadParametersWithA400ThatSaysWhy(t *testing.T) 
 		{"measure=happiness", "measure", `measure must be index, enps or driver:&lt;key&gt;; got &#34;happiness&#34;`},
 		{"customer=stars", "customer", `customer must be csat, nps or ces`},
 		{"period=day", "period", `period must be week or month`},
-		{"lag=9", "lag", `lag must be a whole number of periods from 0 to 6`},
+		{"lag=9", "lag", `lag must be a whole number of periods from -6 to 6`},
 		{"from=yesterday", "from", `from must be a date written YYYY-MM-DD`},
 		{"from=2025-05-01&to=2025-04-01", "from", `must not be after to`},
 		{"min_ratings=0", "min_ratings", `min_ratings must be a whole number of at least 1`},
@@ -407,4 +407,10 @@ func TestCorrelationPageShowsTheWithinViewLagsPowerAgreementAndPriority(t *testi
 	if strings.Contains(js.body, `"rwg":`) {
 		t.Error("json carries a team-round's rwg; only the summary belongs there")
 	}
+	// A negative lag: customers before engagement, chosen in the form.
+	neg := c.get("/reports/correlation?lag=-2")
+	if neg.status != http.StatusOK || !strings.Contains(neg.body, `<option value="-2" selected>-2</option>`) || !strings.Contains(neg.body, "2 weeks earlier") {
+		t.Errorf("lag=-2: %d; the form should keep -2 and the page say 2 weeks earlier", neg.status)
+	}
+	assertNoHiddenTeam(t, "lag=-2", neg.body)
 }
