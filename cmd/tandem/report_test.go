@@ -95,7 +95,10 @@ func TestReportCorrelationPrintsOnlyShownTeamsInEveryFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"Across 4 teams over 6 weeks, teams with higher engagement had", "not proof of cause",
-		"Pearson r (between teams)", "Within teams (rmcorr)", "Lag (customers this many weeks later)", "Drivers (", "Benjamini-Hochberg"} {
+		"Pearson r (between teams)", "Within teams (rmcorr)", "Pooled r by lag (customers this many weeks later)", "Drivers (", "Benjamini-Hochberg",
+		"Within teams and periods (two-way)", "clustered by team", "Between teams (team means)", "Detectable at power 0.8, two-sided alpha 0.05: between teams (n = 4 teams)",
+		"Lags within teams and periods, corrected for persistence", "p adjusted by bonferroni", "\n-6 ", "\n6 ", "\nAgreement\n",
+		"priority = max(0, CI low) x (100 - score) / 100", "\nTerms\n", "  Driver priority: "} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
@@ -110,6 +113,12 @@ func TestReportCorrelationPrintsOnlyShownTeamsInEveryFormat(t *testing.T) {
 	}
 	if res.NPairs != 24 || res.NTeams != 4 {
 		t.Errorf("json: %d pairs from %d teams, want 24 from 4", res.NPairs, res.NTeams)
+	}
+	if first := strings.Fields(res.Headline); len(first) < 8 || !strings.Contains(table, strings.Join(first[:8], " ")) {
+		t.Errorf("the table does not start with the headline %q:\n%s", res.Headline, table)
+	}
+	if len(res.LagScan.Lags) != 13 || res.Within.Teams != 4 || res.Power.BetweenN != 4 {
+		t.Errorf("json: %d scanned lags, within over %d teams, power over %d; want 13, 4, 4", len(res.LagScan.Lags), res.Within.Teams, res.Power.BetweenN)
 	}
 	csv, err := runTandem(t, "report", "correlation", "--format=csv", "--db", db)
 	if err != nil {
@@ -143,7 +152,7 @@ func TestReportCorrelationRejectsBadFlagsByName(t *testing.T) {
 		want string
 	}{
 		{[]string{"--measure", "joy"}, `--measure must be index, enps or driver:<key>; got "joy"`},
-		{[]string{"--lag", "8"}, `--lag must be a whole number of periods from 0 to 6`},
+		{[]string{"--lag", "8"}, `--lag must be a whole number of periods from -6 to 6`},
 		{[]string{"--min-ratings", "none"}, `--min-ratings must be a whole number of at least 1`},
 		{[]string{"--format", "xml"}, `--format must be table, json or csv`},
 		{[]string{"--from", "2025-13-01"}, `--from must be a date written YYYY-MM-DD`},

@@ -43,6 +43,7 @@ type Source interface {
 	Respondents(ctx context.Context, roundIDs []int64) (map[int64]pulse.UnitCounts, error)
 	TeamScores(ctx context.Context, roundIDs []int64) ([]pulse.TeamScoreRow, error)
 	MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error)
+	IndexAnswers(ctx context.Context, roundIDs []int64) ([]pulse.IndexAnswers, error)
 }
 
 // LoadCorrelation reads the report's inputs from src and builds it (see
@@ -70,6 +71,9 @@ type CorrelationLoader struct {
 	reports        map[reportKey]*Correlation
 	reportsVersion int64
 	reportsPairs   int
+	// agreed maps a closed round's id to its agreement inputs (a few
+	// numbers per unit, not the answers).
+	agreed map[int64]RoundAgreement
 }
 
 // cached returns the report of key, if it was built.
@@ -127,7 +131,7 @@ const maxCachedRounds = 520
 
 // NewCorrelationLoader returns a loader reading from src.
 func NewCorrelationLoader(src Source) *CorrelationLoader {
-	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}}
+	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}}
 }
 
 // roundInputs returns the scores and respondents of rounds, from memory for
@@ -177,6 +181,46 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 		l.closed[id] = closedRound{scores: byRound[id], respondents: counts[id]}
 	}
 	return scores, resp, nil
+}
+
+// agreementInputs returns the agreement inputs of rounds (AgreementOf
+// their index answers), from memory for the closed rounds it has seen and
+// in one query for the rest.
+func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.Round) (map[int64]RoundAgreement, error) {
+	out := map[int64]RoundAgreement{}
+	var missing []int64
+	closed := map[int64]bool{}
+	l.mu.Lock()
+	for _, r := range rounds {
+		if a, ok := l.agreed[r.ID]; ok && r.Closed {
+			out[r.ID] = a
+			continue
+		}
+		missing = append(missing, r.ID)
+		closed[r.ID] = r.Closed
+	}
+	l.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	answers, err := l.src.IndexAnswers(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	fresh := AgreementOf(answers)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range missing {
+		out[id] = fresh[id]
+		if !closed[id] {
+			continue
+		}
+		if len(l.agreed) >= maxCachedRounds {
+			clear(l.agreed)
+		}
+		l.agreed[id] = fresh[id]
+	}
+	return out, nil
 }
 
 // Load resolves the unit and program of p for a caller limited to scope
@@ -232,9 +276,9 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	}
 
 	// The customer totals do not depend on the unit or program: read them
-	// beside the rounds. Customer periods run from the first engagement
-	// period to MaxLag periods after the last, so that every lag finds its
-	// partner.
+	// beside the rounds. Customer periods run from MaxLag periods before
+	// the first engagement period to MaxLag periods after the last, so
+	// that every lag, either way, finds its partner.
 	type customerRows struct {
 		rows []tandem.CustomerTotalsRow
 		err  error
@@ -242,6 +286,9 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	customer := make(chan customerRows, 1)
 	go func() {
 		cFrom := tandem.PeriodStart(p.Period, p.From)
+		for range MaxLag {
+			cFrom = prevPeriod(p.Period, cFrom)
+		}
 		cTo := tandem.PeriodStart(p.Period, p.To)
 		for range MaxLag + 1 {
 			cTo = tandem.NextPeriod(p.Period, cTo)
@@ -262,6 +309,9 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 			return nil, err
 		}
 		if in.TeamScores, in.Respondents, err = l.roundInputs(ctx, in.Rounds); err != nil {
+			return nil, err
+		}
+		if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
 			return nil, err
 		}
 	}
