@@ -337,6 +337,7 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"GET /reports/correlation":     scoped("/reports/correlation", authzSignedIn),
 		"GET /reports/correlation.csv": scoped("/reports/correlation.csv", authzSignedIn),
 		"GET /reports/retention":       scoped("/reports/retention", authzSignedIn),
+		"GET /reports/retention.csv":   scoped("/reports/retention.csv", authzSignedIn),
 		"GET /risks":                   one("/risks", authzSignedIn),
 
 		// HR and admins.
@@ -641,6 +642,7 @@ func TestALeaderIsDeniedTheOtherUnitsRecordsByIDAndByFilter(t *testing.T) {
 		fmt.Sprintf("/service?round=%d", o.roundB),
 		"/reports/correlation?unit=" + url.QueryEscape(o.pathB),
 		"/reports/retention?unit=" + url.QueryEscape(o.pathB),
+		"/reports/retention.csv?unit=" + fmt.Sprint(o.unitB),
 		"/api/v1/reports/correlation?unit=" + url.QueryEscape(o.pathB),
 		"/api/v1/reports/correlation/pairs?unit=" + url.QueryEscape(o.pathB),
 		"/api/v1/reports/retention?unit=" + fmt.Sprint(o.unitB),

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	e.GET("/reports/correlation", s.correlationPage, user...)
 	e.GET("/reports/correlation.csv", s.correlationCSV, user...)
 	e.GET("/reports/retention", s.retentionPage, user...)
+	e.GET("/reports/retention.csv", s.retentionCSV, user...)
 	e.GET("/risks", s.risksPage, user...)
 
 	// HR and admins: the roster, pulse programs, questions, ratings.
