@@ -587,3 +587,23 @@ func parseValue(q *pulse.Question, v string) (pulse.Answer, string) {
 	}
 	return a, ""
 }
+
+// DefaultPeriod is the period an import of a program's history groups by
+// when none is chosen: the program's own rhythm — week for a weekly
+// cadence, fortnight for every two weeks, month for anything rarer; week
+// for a cron cadence.
+func DefaultPeriod(c pulse.Cadence) string {
+	switch c.Kind {
+	case pulse.Weekly:
+		switch {
+		case c.Weeks <= 1:
+			return Week
+		case c.Weeks == 2:
+			return Fortnight
+		}
+		return Month
+	case pulse.Monthly, pulse.Quarterly:
+		return Month
+	}
+	return Week
+}

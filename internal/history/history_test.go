@@ -219,3 +219,21 @@ func TestPlanMakesOneRoundPerPeriodAndReportsEveryPeriodItCannotStore(t *testing
 		t.Errorf("second round asks %v, want enps alone", q)
 	}
 }
+
+func TestDefaultPeriodFollowsTheProgramsCadence(t *testing.T) {
+	for _, c := range []struct {
+		cadence pulse.Cadence
+		want    string
+	}{
+		{pulse.Cadence{Kind: pulse.Weekly, Weeks: 1}, Week},
+		{pulse.Cadence{Kind: pulse.Weekly, Weeks: 2}, Fortnight},
+		{pulse.Cadence{Kind: pulse.Weekly, Weeks: 4}, Month},
+		{pulse.Cadence{Kind: pulse.Monthly}, Month},
+		{pulse.Cadence{Kind: pulse.Quarterly}, Month},
+		{pulse.Cadence{Kind: pulse.Cron, Expr: "0 9 * * 1-5"}, Week},
+	} {
+		if got := DefaultPeriod(c.cadence); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.cadence, got, c.want)
+		}
+	}
+}
