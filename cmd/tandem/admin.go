@@ -101,8 +101,11 @@ func runImport(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 && args[0] == "ratings" {
 		return runImportRatings(ctx, args[1:], out)
 	}
+	if len(args) > 0 && args[0] == "history" {
+		return runImportHistory(ctx, args[1:], out)
+	}
 	if len(args) == 0 || (args[0] != "roster" && !strings.HasPrefix(args[0], "-")) {
-		fmt.Fprintln(os.Stderr, "Usage: tandem import roster [flags] FILE\n       tandem import ratings [flags] FILE")
+		fmt.Fprintln(os.Stderr, "Usage: tandem import roster [flags] FILE\n       tandem import ratings [flags] FILE\n       tandem import history --program NAME [flags] FILE")
 		return errUsage
 	}
 	if args[0] == "roster" {

@@ -31,7 +31,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the web server", runServe},
 		{"demo", "create or refresh a demo database and serve it", runDemo},
-		{"import", "import a file: tandem import roster FILE, tandem import ratings FILE", runImport},
+		{"import", "import a file: tandem import roster FILE, tandem import ratings FILE, tandem import history FILE", runImport},
 		{"user", "manage accounts: tandem user add EMAIL --role admin|hr|leader", runUser},
 		{"report", "print a report: tandem report correlation|retention [--format table|json|csv]", runReport},
 		{"migrate", "apply database migrations (also done at every start)", runMigrate},

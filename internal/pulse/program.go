@@ -191,6 +191,9 @@ type Round struct {
 	Manual   bool
 	MinGroup int
 	Period   string
+	// Imported rounds hold past survey results (tandem import history):
+	// closed, seq 0, never a scheduled slot, not counted by DefaultProgram.
+	Imported bool
 
 	// Filled by listings.
 	Invited, Responded int

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -170,4 +172,87 @@ func CustomerOf(tree *tandem.Tree, unit int64, rows []tandem.CustomerTotalsRow) 
 		}
 	}
 	return out
+}
+
+// MinTeamsForBetweenClaim is the fewest teams over which the dashboard says
+// that teams with higher engagement had higher (or lower) customer scores.
+// With one team every pair is that team's own periods, and with two any
+// line fits; neither is a comparison between teams.
+const MinTeamsForBetweenClaim = 3
+
+// intervalLeavesOutZero reports whether [lo, hi] is an interval that leaves out 0.
+func intervalLeavesOutZero(lo, hi Num) bool {
+	l, h := float64(lo), float64(hi)
+	return !math.IsNaN(l) && !math.IsNaN(h) && (l > 0 || h < 0)
+}
+
+// DashboardHeadline is the correlation headline a leader reads on the
+// dashboard, in plain words. It claims a link between teams only over at
+// least MinTeamsForBetweenClaim teams and when the 95 % interval of r
+// leaves out zero, and a link within teams only when that interval leaves
+// out zero; otherwise it says what the data cannot tell and why. Without
+// data it is the report's own summary, which says so.
+func DashboardHeadline(c *Correlation) string {
+	if c == nil {
+		return ""
+	}
+	if c.NPairs == 0 || math.IsNaN(float64(c.Pearson.R)) {
+		return c.Summary
+	}
+	p := c.Params
+	unit, units := "week", "weeks"
+	if p.Period == tandem.Month {
+		unit, units = "month", "months"
+	}
+	eng, cust := measureNoun(p.Measure), CustomerLabel(p.Customer)
+	when := ""
+	if p.Lag > 0 {
+		when = " " + plural(p.Lag, unit, units) + " later"
+	}
+	dir := func(r Num) string {
+		if r < 0 {
+			return "lower"
+		}
+		return "higher"
+	}
+	ci := func(lo, hi Num) string { return fmt.Sprintf("95 %% interval %s to %s", F2(lo), F2(hi)) }
+	var b strings.Builder
+	span := fmt.Sprintf("%s over %s", plural(c.NTeams, "team", "teams"), plural(c.NPeriods, unit, units))
+	between := c.Pearson
+	claimed := false
+	switch {
+	case c.NTeams < MinTeamsForBetweenClaim:
+		fmt.Fprintf(&b, "With %s, the data cannot tell whether teams with higher %s have higher %s%s: comparing teams needs at least %d of them.",
+			span, eng, cust, when, MinTeamsForBetweenClaim)
+	case !intervalLeavesOutZero(between.CILow, between.CIHigh):
+		fmt.Fprintf(&b, "Across %s, the data cannot tell whether teams with higher %s have higher %s%s", span, eng, cust, when)
+		if math.IsNaN(float64(between.CILow)) {
+			b.WriteString(": there are too few pairs to say how sure any link is.")
+		} else {
+			fmt.Fprintf(&b, ": r = %s, but its %s includes no link at all. More teams or a longer period would narrow it.", F2(between.R), ci(between.CILow, between.CIHigh))
+		}
+	default:
+		claimed = true
+		fmt.Fprintf(&b, "Across %s, teams with higher %s had %s %s%s: r = %s, %s. This is a correlation, not proof of cause.",
+			span, eng, dir(between.R), cust, when, F2(between.R), ci(between.CILow, between.CIHigh))
+	}
+	rm := c.RMCorr
+	whose := "a team's"
+	if c.NTeams == 1 {
+		whose = "the team's"
+	}
+	moves := "rises when its own " + eng + " does"
+	if p.Lag > 0 {
+		moves = "rises " + plural(p.Lag, unit, units) + " after its own " + eng + " does"
+	}
+	switch {
+	case math.IsNaN(float64(rm.R)):
+	case intervalLeavesOutZero(rm.CILow, rm.CIHigh):
+		fmt.Fprintf(&b, " When %s %s was above its usual level, its %s%s was %s (r = %s, %s).", whose, eng, cust, when, dir(rm.R), F2(rm.R), ci(rm.CILow, rm.CIHigh))
+	case !claimed:
+		fmt.Fprintf(&b, " Nor can it tell whether %s %s %s.", whose, cust, moves)
+	default:
+		fmt.Fprintf(&b, " Within teams, the data cannot tell whether %s %s %s.", whose, cust, moves)
+	}
+	return b.String()
 }

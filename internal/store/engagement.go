@@ -17,9 +17,11 @@ import (
 // years of weekly rounds reads one row per unit, round and measure instead
 // of one per question.
 
-// ProgramRoundCounts returns how many rounds each program has.
+// ProgramRoundCounts returns how many rounds each program has sent, for
+// pulse.DefaultProgram: imported history does not make a program the
+// default.
 func (s *Store) ProgramRoundCounts(ctx context.Context) (map[int64]int, error) {
-	rows, err := s.query(ctx, s.r, "SELECT program_id, COUNT(*) FROM rounds GROUP BY program_id")
+	rows, err := s.query(ctx, s.r, "SELECT program_id, COUNT(*) FROM rounds WHERE imported = ? GROUP BY program_id", false)
 	if err != nil {
 		return nil, err
 	}

@@ -448,12 +448,12 @@ func inList(ids []int64) (string, []any) {
 	return ph, args
 }
 
-const roundColumns = "r.id, r.program_id, r.scheduled_at, r.seq, r.closes_at, COALESCE(r.remind_at, 0), r.reminded, r.closed, r.manual, r.min_group, r.period"
+const roundColumns = "r.id, r.program_id, r.scheduled_at, r.seq, r.closes_at, COALESCE(r.remind_at, 0), r.reminded, r.closed, r.manual, r.min_group, r.period, r.imported"
 
 func scanRound(sc interface{ Scan(...any) error }, extra ...any) (pulse.Round, error) {
 	var r pulse.Round
 	var sched, closes, remind int64
-	dest := append([]any{&r.ID, &r.ProgramID, &sched, &r.Seq, &closes, &remind, &r.Reminded, &r.Closed, &r.Manual, &r.MinGroup, &r.Period}, extra...)
+	dest := append([]any{&r.ID, &r.ProgramID, &sched, &r.Seq, &closes, &remind, &r.Reminded, &r.Closed, &r.Manual, &r.MinGroup, &r.Period, &r.Imported}, extra...)
 	err := sc.Scan(dest...)
 	r.ScheduledAt, r.ClosesAt, r.RemindAt = fromUnix(sched), fromUnix(closes), fromUnix(remind)
 	return r, err
@@ -547,9 +547,11 @@ func (s *Store) CreateRound(ctx context.Context, p *pulse.Program, slot time.Tim
 // program's rounds for a plan: the round of the same slot, the rounds not
 // yet closed, and those that started in the 62 days before the plan (a
 // window is at most 60 days; two more cover any change of clocks).
+// Imported rounds are history, not rounds the program sent: they neither
+// take a day nor hold back a round.
 func (s *Store) roundsAround(ctx context.Context, db queryer, programID int64, plan pulse.Round) ([]pulse.Round, error) {
-	rows, err := s.query(ctx, db, "SELECT "+roundColumns+` FROM rounds r WHERE r.program_id = ?
-		AND (r.scheduled_at >= ? OR r.closed = ?) ORDER BY r.scheduled_at`, programID, plan.ScheduledAt.AddDate(0, 0, -62).Unix(), false)
+	rows, err := s.query(ctx, db, "SELECT "+roundColumns+` FROM rounds r WHERE r.program_id = ? AND r.imported = ?
+		AND (r.scheduled_at >= ? OR r.closed = ?) ORDER BY r.scheduled_at`, programID, false, plan.ScheduledAt.AddDate(0, 0, -62).Unix(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -633,9 +635,10 @@ func (s *Store) Round(ctx context.Context, id int64) (pulse.Round, error) {
 	return r, err
 }
 
-// LatestRound returns the program's latest round at or before t, if any.
+// LatestRound returns the program's latest round it sent (not imported),
+// if any.
 func (s *Store) LatestRound(ctx context.Context, programID int64) (pulse.Round, bool, error) {
-	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? ORDER BY scheduled_at DESC LIMIT 1", programID))
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? AND imported = ? ORDER BY scheduled_at DESC LIMIT 1", programID, false))
 	if err == sql.ErrNoRows {
 		return r, false, nil
 	}
@@ -1191,7 +1194,7 @@ var drawResponseID = func() (int64, error) {
 
 // RoundAt returns the program's round of a slot, if it has one.
 func (s *Store) RoundAt(ctx context.Context, programID int64, slot time.Time) (pulse.Round, bool, error) {
-	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? AND scheduled_at = ?", programID, slot.Unix()))
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+" FROM rounds r WHERE program_id = ? AND scheduled_at = ? AND imported = ?", programID, slot.Unix(), false))
 	if err == sql.ErrNoRows {
 		return r, false, nil
 	}
@@ -1199,10 +1202,10 @@ func (s *Store) RoundAt(ctx context.Context, programID int64, slot time.Time) (p
 }
 
 // LatestScheduledSlot returns the slot of the program's latest scheduled
-// (not sent-now) round.
+// (not sent-now, not imported) round.
 func (s *Store) LatestScheduledSlot(ctx context.Context, programID int64) (time.Time, bool, error) {
 	var v sql.NullInt64
-	err := s.queryRow(ctx, s.r, "SELECT MAX(scheduled_at) FROM rounds WHERE program_id = ? AND manual = ?", programID, false).Scan(&v)
+	err := s.queryRow(ctx, s.r, "SELECT MAX(scheduled_at) FROM rounds WHERE program_id = ? AND manual = ? AND imported = ?", programID, false, false).Scan(&v)
 	if err != nil || !v.Valid {
 		return time.Time{}, false, err
 	}

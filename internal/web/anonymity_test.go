@@ -404,6 +404,9 @@ func anonRoutes() map[string]anonRoute {
 		"GET /reports/retention": {views: func(a *anonOrg) []anonView {
 			return append(a.filtered("/reports/retention", a.retentionFilters(), anonViewHR), anonEveryViewer("/reports/retention")...)
 		}},
+		"GET /reports/retention.csv": {views: func(a *anonOrg) []anonView {
+			return append(a.filtered("/reports/retention.csv", a.retentionFilters(), anonViewHR), anonEveryViewer("/reports/retention.csv")...)
+		}},
 		"GET /api/v1/reports/retention": {views: func(a *anonOrg) []anonView {
 			return a.filtered("/api/v1/reports/retention", a.retentionFilters(), "key", anonViewOpsLead)
 		}, check: anonCheckRetentionJSON},

@@ -337,6 +337,7 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"GET /reports/correlation":     scoped("/reports/correlation", authzSignedIn),
 		"GET /reports/correlation.csv": scoped("/reports/correlation.csv", authzSignedIn),
 		"GET /reports/retention":       scoped("/reports/retention", authzSignedIn),
+		"GET /reports/retention.csv":   scoped("/reports/retention.csv", authzSignedIn),
 		"GET /risks":                   one("/risks", authzSignedIn),
 
 		// HR and admins.
@@ -345,6 +346,9 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"GET /roster/import":                    one("/roster/import", authzEditors),
 		"POST /roster/import":                   one("/roster/import", authzEditors),
 		"POST /roster/import/:upload/apply":     one("/roster/import/{upload:roster}/apply", authzEditors),
+		"GET /history/import":                   one("/history/import", authzEditors),
+		"POST /history/import":                  one("/history/import", authzEditors),
+		"POST /history/import/:upload/apply":    one("/history/import/{upload:history}/apply", authzEditors),
 		"GET /programs":                         one("/programs", authzEditors),
 		"GET /programs/new":                     one("/programs/new", authzEditors),
 		"POST /programs":                        one("/programs", authzEditors),
@@ -411,7 +415,7 @@ func (o *authzOrg) resolve(t *testing.T, p authzPrincipal, path string) string {
 	}
 	path = strings.ReplaceAll(path, "{answer}", link(o.answerLink))
 	path = strings.ReplaceAll(path, "{setup}", link(o.setupTok))
-	for _, kind := range []string{"roster", "ratings"} {
+	for _, kind := range []string{"roster", "ratings", "history"} {
 		ph := "{upload:" + kind + "}"
 		if !strings.Contains(path, ph) {
 			continue
@@ -419,10 +423,13 @@ func (o *authzOrg) resolve(t *testing.T, p authzPrincipal, path string) string {
 		token := auth.NewToken()
 		if uid, ok := o.users[p]; ok {
 			up := store.Upload{IDHash: auth.HashToken(token), UserID: uid, Kind: kind, Filename: kind + ".csv"}
-			if kind == "roster" {
+			switch kind {
+			case "roster":
 				up.Data = []byte("email,name,team\nn1@north.example,Nadia Northwind 1,Acme/Northwind\n")
-			} else {
+			case "ratings":
 				up.Options, up.Data = "source=matrix&metric=csat", []byte("no,ratings\nhere,\n")
+			default:
+				up.Data = []byte("unit,date,eng.proud\nAcme,2020-01-01,\n")
 			}
 			if err := o.st.SaveUpload(ctx, up, time.Now(), time.Now().Add(24*time.Hour)); err != nil {
 				t.Fatal(err)
@@ -641,6 +648,7 @@ func TestALeaderIsDeniedTheOtherUnitsRecordsByIDAndByFilter(t *testing.T) {
 		fmt.Sprintf("/service?round=%d", o.roundB),
 		"/reports/correlation?unit=" + url.QueryEscape(o.pathB),
 		"/reports/retention?unit=" + url.QueryEscape(o.pathB),
+		"/reports/retention.csv?unit=" + fmt.Sprint(o.unitB),
 		"/api/v1/reports/correlation?unit=" + url.QueryEscape(o.pathB),
 		"/api/v1/reports/correlation/pairs?unit=" + url.QueryEscape(o.pathB),
 		"/api/v1/reports/retention?unit=" + fmt.Sprint(o.unitB),

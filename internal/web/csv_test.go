@@ -62,7 +62,7 @@ func TestEveryCSVExportNeutralisesFormulaCellsAndKeepsNumbers(t *testing.T) {
 	c := app.client()
 	c.login("hr@example.com")
 	negative := 0
-	for _, path := range []string{"/roster/export.csv", "/rounds/" + itoa64(rounds[0].ID) + "/export.csv", "/reports/correlation.csv"} {
+	for _, path := range []string{"/roster/export.csv", "/rounds/" + itoa64(rounds[0].ID) + "/export.csv", "/reports/correlation.csv", "/reports/retention.csv"} {
 		r := c.get(path)
 		if r.status != http.StatusOK {
 			t.Fatalf("GET %s: %d", path, r.status)

@@ -128,6 +128,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	if p, err := report.ParseCorrelationParams(only, s.now()); err == nil {
 		if corr, err := s.correlationLoader().Load(ctx, p, sc); err == nil {
 			data["Correlation"] = corr
+			data["Headline"] = report.DashboardHeadline(corr)
 		}
 	}
 	risks := 0

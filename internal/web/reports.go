@@ -130,8 +130,6 @@ type correlationView struct {
 	Drivers   []driverRow
 	Unit      string
 	Units     string
-	Query     string
-
 	// The persistence-corrected lag scan, lags −6…+6, and the agreement
 	// bands.
 	WithinLagChart template.HTML
@@ -139,11 +137,16 @@ type correlationView struct {
 	Bands          []bandRow
 	// Formatted figures of the power and persistence sentences.
 	BetweenMinR, WithinMinR, ExampleR, Persistence string
+	// CSVURL and JSONURL are the downloads of what the page shows, every
+	// filter in their query. Each is a whole URL so that html/template
+	// leaves its = and & alone (a query string placed after a "?" in the
+	// template is escaped, and the server would see no filter).
+	CSVURL, JSONURL string
 }
 
 func (s *Server) correlationPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := correlationView{Form: c.QueryParams(), Lags: []int{-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6}, Query: c.QueryParams().Encode()}
+	v := correlationView{Form: c.QueryParams(), Lags: []int{-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6}}
 	v.Measures = []option{{pulse.MeasureIndex, "Engagement index (0–100)"}, {pulse.MeasureENPS, "eNPS (−100 to 100)"}}
 	for _, d := range pulse.Drivers {
 		v.Measures = append(v.Measures, option{pulse.DriverMeasurePrefix + d.Key, "Driver: " + d.Label})
@@ -201,7 +204,8 @@ func (s *Server) correlationPage(c echo.Context) error {
 			q.Set(k, val)
 		}
 	}
-	v.Query = q.Encode()
+	v.CSVURL = "/reports/correlation.csv?" + q.Encode()
+	v.JSONURL = "/api/v1/reports/correlation?" + q.Encode()
 
 	ci := func(lo, hi report.Num) string {
 		if math.IsNaN(float64(lo)) {

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -33,6 +35,34 @@ func (s *Server) retentionJSON(c echo.Context) error {
 	return c.JSON(http.StatusOK, r)
 }
 
+// retentionCSV downloads the report the page shows, one figure a row
+// (report.WriteRetentionCSV), for the same filters.
+func (s *Server) retentionCSV(c echo.Context) error {
+	r, p, err := s.retention(c)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="retention-%s-%s-%s.csv"`,
+		tandem.FormatDate(p.From), tandem.FormatDate(p.To), p.Period))
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	return report.WriteRetentionCSV(c.Response(), r)
+}
+
+// retentionDownloads are the CSV and JSON links of the retention page,
+// carrying every filter of form, each a whole URL (see correlationView).
+func retentionDownloads(form map[string]string) (csvURL, jsonURL string) {
+	q := url.Values{}
+	for _, k := range []string{"unit", "period", "from", "to", "program"} {
+		if v := form[k]; v != "" {
+			q.Set(k, v)
+		}
+	}
+	return "/reports/retention.csv?" + q.Encode(), "/api/v1/reports/retention?" + q.Encode()
+}
+
 func (s *Server) retentionPage(c echo.Context) error {
 	r, p, err := s.retention(c)
 	form := map[string]string{"unit": c.QueryParam("unit"), "period": p.Period, "from": tandem.FormatDate(p.From), "to": tandem.FormatDate(p.To)}
@@ -57,8 +87,9 @@ func (s *Server) retentionPage(c echo.Context) error {
 	if len(r.Survival) > 0 {
 		curves = r.Survival[:min(len(r.Survival), 4)]
 	}
+	csvURL, jsonURL := retentionDownloads(form)
 	return s.render(c, "retention", pageData{Title: "Retention", Nav: "retention", Data: map[string]any{
-		"R": r, "Form": form, "Units": visibleUnits(c, tree), "Programs": visiblePrograms(programs, tree, scope(c)), "Chart": stepChart(curves, []string{"#2f6f5e", "#c77d12", "#1a5fb4", "#8f3f97"}),
+		"R": r, "Form": form, "CSVURL": csvURL, "JSONURL": jsonURL, "Units": visibleUnits(c, tree), "Programs": visiblePrograms(programs, tree, scope(c)), "Chart": stepChart(curves, []string{"#2f6f5e", "#c77d12", "#1a5fb4", "#8f3f97"}),
 	}})
 }
 

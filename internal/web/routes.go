@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	e.GET("/reports/correlation", s.correlationPage, user...)
 	e.GET("/reports/correlation.csv", s.correlationCSV, user...)
 	e.GET("/reports/retention", s.retentionPage, user...)
+	e.GET("/reports/retention.csv", s.retentionCSV, user...)
 	e.GET("/risks", s.risksPage, user...)
 
 	// HR and admins: the roster, pulse programs, questions, ratings.
@@ -89,6 +90,9 @@ func (s *Server) routes() {
 	e.GET("/roster/import", s.importPage, editor...)
 	e.POST("/roster/import", s.importUpload, editor...)
 	e.POST("/roster/import/:upload/apply", s.importApply, editor...)
+	e.GET("/history/import", s.historyImportPage, editor...)
+	e.POST("/history/import", s.historyUpload, editor...)
+	e.POST("/history/import/:upload/apply", s.historyApply, editor...)
 	e.GET("/programs", s.programsPage, editor...)
 	e.GET("/programs/new", s.newProgramPage, editor...)
 	e.POST("/programs", s.createProgram, editor...)
