@@ -118,12 +118,21 @@ var headerNames = []struct {
 		"customer comment", "feedback comment"}}},
 }
 
-// impliedMetrics are score headers that name their metric.
-var impliedMetrics = map[string]string{
+// impliedMetrics are score headers that name their metric, by
+// csvfile.HeaderKey.
+var impliedMetrics = headerKeys(map[string]string{
 	"csat": tandem.MetricCSAT, "csat score": tandem.MetricCSAT, "csat rating": tandem.MetricCSAT,
 	"satisfaction score": tandem.MetricCSAT, "satisfaction rating": tandem.MetricCSAT,
 	"nps": tandem.MetricNPS, "nps score": tandem.MetricNPS, "likelihood to recommend": tandem.MetricNPS,
 	"ces": tandem.MetricCES, "ces score": tandem.MetricCES, "customer effort score": tandem.MetricCES,
+})
+
+func headerKeys(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[csvfile.HeaderKey(k)] = v
+	}
+	return out
 }
 
 type alias struct {
@@ -136,20 +145,19 @@ var aliases = func() map[string]alias {
 	for _, h := range headerNames {
 		for t, names := range h.tiers {
 			for _, n := range names {
-				m[normalizeHeader(n)] = alias{h.field, t}
+				k := csvfile.HeaderKey(n)
+				if prev, ok := m[k]; ok {
+					if prev.field != h.field {
+						panic(fmt.Sprintf("ratings: header %q is listed for both %s and %s", n, prev.field, h.field))
+					}
+					continue // another spelling of a name listed already
+				}
+				m[k] = alias{h.field, t}
 			}
 		}
 	}
 	return m
 }()
-
-// normalizeHeader folds a header for matching: lower case, with
-// underscores, hyphens and runs of spaces as one space.
-func normalizeHeader(h string) string {
-	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
-	h = strings.NewReplacer("_", " ", "-", " ").Replace(h)
-	return strings.Join(strings.Fields(h), " ")
-}
 
 // ParseMapping reads a column mapping as the command line takes it:
 // field=header pairs separated by commas, a header in double quotes when
@@ -362,7 +370,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 	byNorm := map[string][]int{}
 	for i, h := range header {
 		if h != "" {
-			byNorm[normalizeHeader(h)] = append(byNorm[normalizeHeader(h)], i)
+			byNorm[csvfile.HeaderKey(h)] = append(byNorm[csvfile.HeaderKey(h)], i)
 		}
 	}
 	used := make([]bool, len(header))
@@ -382,7 +390,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 			ok = false
 			continue
 		}
-		at := byNorm[normalizeHeader(h)]
+		at := byNorm[csvfile.HeaderKey(h)]
 		switch {
 		case len(at) == 0:
 			b.fail(line, fmt.Sprintf("the column mapping gives %q for %s, but the file has no such column; its columns are %s",
@@ -417,7 +425,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 		if used[i] || h == "" {
 			continue
 		}
-		if a, ok := aliases[normalizeHeader(h)]; ok && !mapped[a.field] {
+		if a, ok := aliases[csvfile.HeaderKey(h)]; ok && !mapped[a.field] {
 			found[a.field] = append(found[a.field], candidate{i, a.tier})
 		}
 	}
@@ -457,7 +465,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 		}
 	}
 	if i := idx[fieldIndex(FieldScore)]; i >= 0 {
-		cols.ImpliedMetric = impliedMetrics[normalizeHeader(header[i])]
+		cols.ImpliedMetric = impliedMetrics[csvfile.HeaderKey(header[i])]
 	}
 	for i, h := range header {
 		if h != "" && !used[i] {

@@ -232,7 +232,7 @@ func (p *parser) readHeader(line int, rec []string) {
 		if h == "" {
 			continue
 		}
-		if a, ok := aliases[normalizeHeader(h)]; ok {
+		if a, ok := aliases[csvfile.HeaderKey(h)]; ok {
 			found[a.col] = append(found[a.col], candidate{i, a.tier})
 		}
 	}
