@@ -29,6 +29,10 @@ type CSVOptions struct {
 	Metric string
 	// MaxRows limits the data rows read (0: no limit).
 	MaxRows int
+	// OnForm says the mapping is chosen on a form (the upload page): a
+	// message then asks for a column to be chosen there instead of giving
+	// the command line's field="header" syntax.
+	OnForm bool
 	// Progress, if set, is called after every ProgressEvery rows.
 	Progress func(rows int)
 }
@@ -301,7 +305,7 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 		}
 		rows++
 		if opt.MaxRows > 0 && rows > opt.MaxRows {
-			b.fail(line, fmt.Sprintf("the file has more than %d rows, the most one upload takes; split it, or use tandem import ratings on the server", opt.MaxRows))
+			b.fail(line, fmt.Sprintf("the file has more than %d rows, the most one upload takes; split it into smaller files", opt.MaxRows))
 			return cols, nil
 		}
 		in := Input{Line: line, Index: -1, columns: &colNames, Source: opt.Source, Metric: defMetric}
@@ -359,6 +363,16 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 		b.fail(2, "the file has a header but no rows; add one row per rating below it")
 	}
 	return cols, nil
+}
+
+// mapHint tells how to name a column for field: on the upload page,
+// choose (what) in its column selects; on the command line, a mapping
+// such as time="Solved at".
+func mapHint(opt CSVOptions, what, field, example string) string {
+	if opt.OnForm {
+		return what + " under the columns of the file below"
+	}
+	return fmt.Sprintf("map it, such as %s=%q", field, example)
 }
 
 // readHeader finds the column of each field; false when the file cannot
@@ -449,7 +463,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 			for _, c := range same {
 				names = append(names, header[c.i])
 			}
-			b.fail(line, fmt.Sprintf("columns %s could each be the %s; map the one to use (%s=\"…\")", quoteList(names), describeField(f), shortName(f)))
+			b.fail(line, fmt.Sprintf("columns %s could each be the %s; %s", quoteList(names), describeField(f), mapHint(opt, "choose the one to use", shortName(f), "…")))
 			ok = false
 			continue
 		}
@@ -473,15 +487,15 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 		}
 	}
 	if idx[fieldIndex(FieldOccurredAt)] < 0 {
-		b.fail(line, fmt.Sprintf("the file has no date column; name it occurred_at (Rated at, Updated at, Created at and Date work too) or map it, such as time=\"Solved at\"; its columns are %s", quoteList(header)))
+		b.fail(line, fmt.Sprintf("the file has no date column; name it occurred_at (Rated at, Updated at, Created at and Date work too) or %s; its columns are %s", mapHint(opt, "choose its column", "time", "Solved at"), quoteList(header)))
 		ok = false
 	}
 	if idx[fieldIndex(FieldScore)] < 0 {
-		b.fail(line, fmt.Sprintf("the file has no score column; name it score (Rating and Satisfaction score work too) or map it, such as score=\"Your header\"; its columns are %s", quoteList(header)))
+		b.fail(line, fmt.Sprintf("the file has no score column; name it score (Rating and Satisfaction score work too) or %s; its columns are %s", mapHint(opt, "choose its column", "score", "Your header"), quoteList(header)))
 		ok = false
 	}
 	if idx[fieldIndex(FieldAgentEmail)] < 0 && idx[fieldIndex(FieldUnitPath)] < 0 && idx[fieldIndex(FieldUnitID)] < 0 {
-		b.fail(line, fmt.Sprintf("the file has no column saying who served the customer; add agent_email (or Assignee email), unit_path or unit_id, or map one, such as agent=\"Agent email\"; its columns are %s", quoteList(header)))
+		b.fail(line, fmt.Sprintf("the file has no column saying who served the customer; add agent_email (or Assignee email), unit_path or unit_id, or %s; its columns are %s", mapHint(opt, "choose one", "agent", "Agent email"), quoteList(header)))
 		ok = false
 	}
 	return ok

@@ -362,7 +362,7 @@ func (s *Server) importUpload(c echo.Context) error {
 	}
 	if fh.Size > maxRosterUpload {
 		return s.renderStatus(c, http.StatusRequestEntityTooLarge, "import", pageData{Title: "Import roster", Nav: "import",
-			Data: map[string]any{"Error": fmt.Sprintf("The file is %d MB; the limit is %d MB. Split it, or use tandem import roster on the server.", fh.Size>>20, maxRosterUpload>>20)}})
+			Data: map[string]any{"Error": fmt.Sprintf("The file is %d MB; the limit is %d MB. Split it into smaller files (an administrator can import a larger one on the server).", fh.Size>>20, maxRosterUpload>>20)}})
 	}
 	f, err := fh.Open()
 	if err != nil {
