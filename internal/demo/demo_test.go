@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func TestReportsRecoverThePlantedSigns(t *testing.T) {
 			t.Parallel()
 			now := mustDay(t, day).Add(10 * time.Hour)
 			ctx := context.Background()
-			st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), store.Options{})
+			st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), store.Options{Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,4 +99,21 @@ func mustDay(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// Generate never reads the machine's clock: without a moment to build the
+// demo at it refuses, before writing anything.
+func TestGenerateNeedsTheCallersClock(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := Generate(ctx, st, Options{Seed: 42}); err == nil || !strings.Contains(err.Error(), "Options.Now") {
+		t.Fatalf("Generate without Now: err = %v, want one naming Options.Now", err)
+	}
+	if n, err := st.CountUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("after the refusal the store has %d users (%v), want 0", n, err)
+	}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,7 +65,56 @@ type CorrelationLoader struct {
 	stintsVersion string
 	// closed maps a closed round's id to its inputs.
 	closed map[int64]closedRound
+	// reports are the reports built from the released data of version
+	// reportsVersion; reportsPairs counts their pairs.
+	reports        map[reportKey]*Correlation
+	reportsVersion int64
+	reportsPairs   int
 }
+
+// cached returns the report of key, if it was built.
+func (l *CorrelationLoader) cached(key reportKey) *Correlation {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reports[key]
+}
+
+// keep remembers a report built from the data of key's version; reports
+// of older versions are dropped, since nobody will ask for them again.
+func (l *CorrelationLoader) keep(key reportKey, c *Correlation) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if key.version < l.reportsVersion || len(c.Pairs) > maxCachedPairs {
+		return
+	}
+	if key.version > l.reportsVersion || l.reportsPairs+len(c.Pairs) > maxCachedPairs {
+		clear(l.reports)
+		l.reportsVersion, l.reportsPairs = key.version, 0
+	}
+	l.reports[key] = c
+	l.reportsPairs += len(c.Pairs)
+}
+
+// ReleasedVersioner is a Source that can say which version of the released
+// data it holds (store.Store.ReleasedVersion): the version moves in the
+// same transaction as a round's close and every ratings ingest. A loader
+// whose source has it keeps the reports it built.
+type ReleasedVersioner interface {
+	ReleasedVersion(ctx context.Context) (int64, error)
+}
+
+// reportKey names a computed report: its resolved parameters, the caller's
+// scope, the organisation it was built for and the released data it read.
+type reportKey struct {
+	params  string
+	scope   int64
+	tree    uint64
+	version int64
+}
+
+// maxCachedPairs bounds the reports kept, by their team-period pairs
+// (about 100 bytes each): some 30 MB.
+const maxCachedPairs = 300_000
 
 type closedRound struct {
 	scores      []pulse.TeamScoreRow
@@ -77,7 +127,7 @@ const maxCachedRounds = 520
 
 // NewCorrelationLoader returns a loader reading from src.
 func NewCorrelationLoader(src Source) *CorrelationLoader {
-	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}}
+	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}}
 }
 
 // roundInputs returns the scores and respondents of rounds, from memory for
@@ -134,15 +184,57 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 // in a fixed handful of queries and builds the report. A unit or program
 // outside the scope is not found. The default program is the one with the
 // most rounds among those whose audience overlaps the scope.
+//
+// A report built once is served again, without reading its inputs, while
+// the parameters, the scope, the organisation (Tree.Hash) and the released
+// data (ReleasedVersioner) are the same. The report returned is shared:
+// callers must not change it.
 func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope int64) (*Correlation, error) {
 	src := l.src
 	if p.Period != tandem.Week && p.Period != tandem.Month {
 		return nil, paramErr("period", "period must be week or month; got %q", p.Period)
 	}
+	// The version is read before anything it versions, so that a report
+	// is never kept under a version newer than the data it read.
+	versioner, cache := src.(ReleasedVersioner)
+	var key reportKey
+	if cache {
+		v, err := versioner.ReleasedVersion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key.version, key.scope = v, scope
+	}
+	tree, err := src.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.UnitID, err = ResolveUnit(tree, p.UnitRef, scope); err != nil {
+		return nil, err
+	}
+	if u := tree.Unit(p.UnitID); u != nil {
+		p.Unit = u.Path
+	}
+	prog, err := chooseProgram(ctx, src, tree, scope, p.ProgramID)
+	if err != nil {
+		return nil, err
+	}
+	if prog != nil {
+		p.ProgramID, p.Program = prog.ID, prog.Name
+	}
+	if cache {
+		key.tree = tree.Hash()
+		key.params = fmt.Sprintf("%s|%s|%s|%s|%s|%d|%d|%d|%s|%d|%s", p.Measure, p.Customer, p.Period,
+			tandem.FormatDate(p.From), tandem.FormatDate(p.To), p.Lag, p.MinRatings, p.ProgramID, p.Program, p.UnitID, p.Unit)
+		if c := l.cached(key); c != nil {
+			return c, nil
+		}
+	}
+
 	// The customer totals do not depend on the unit or program: read them
-	// while the rest is resolved. Customer periods run from the first
-	// engagement period to MaxLag periods after the last, so that every lag
-	// finds its partner.
+	// beside the rounds. Customer periods run from the first engagement
+	// period to MaxLag periods after the last, so that every lag finds its
+	// partner.
 	type customerRows struct {
 		rows []tandem.CustomerTotalsRow
 		err  error
@@ -164,23 +256,8 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	}
 	defer cust() // never leave the reader behind
 
-	tree, err := src.Tree(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if p.UnitID, err = ResolveUnit(tree, p.UnitRef, scope); err != nil {
-		return nil, err
-	}
-	if u := tree.Unit(p.UnitID); u != nil {
-		p.Unit = u.Path
-	}
-	prog, err := chooseProgram(ctx, src, tree, scope, p.ProgramID)
-	if err != nil {
-		return nil, err
-	}
 	in := CorrelationInput{Tree: tree, TeamScores: []pulse.TeamScoreRow{}}
 	if prog != nil {
-		p.ProgramID, p.Program = prog.ID, prog.Name
 		if in.Rounds, err = src.RoundsBetween(ctx, prog.ID, p.From, p.To); err != nil {
 			return nil, err
 		}
@@ -194,7 +271,11 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	}
 	in.Customer = rows
 	in.Params = p
-	return BuildCorrelation(in)
+	c, err := BuildCorrelation(in)
+	if err == nil && cache {
+		l.keep(key, c)
+	}
+	return c, err
 }
 
 // chooseProgram reads the programs and applies pulse.ChooseProgram: the
