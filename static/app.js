@@ -105,11 +105,32 @@
     form.addEventListener("input", changed);
     show();
   });
-  // Copy buttons copy the text of the element they name.
+  // Copy buttons copy the text of the element they name. They are hidden
+  // in the page (without this script the text is selected with one
+  // click, see .select-all) and shown here. The text is also selected,
+  // so that Ctrl+C works where the clipboard is not allowed (plain http).
   document.querySelectorAll("[data-copy]").forEach(function (btn) {
+    var id = btn.getAttribute("data-copy");
+    var el = document.getElementById(id);
+    var status = document.querySelector('[data-copy-status="' + id + '"]');
+    if (!el) { return; }
+    btn.hidden = false;
+    function say(msg) { if (status) { status.textContent = msg; } }
     btn.addEventListener("click", function () {
-      var el = document.getElementById(btn.getAttribute("data-copy"));
-      if (el && navigator.clipboard) { navigator.clipboard.writeText(el.textContent.trim()); btn.textContent = "Copied"; }
+      var range = document.createRange();
+      range.selectNodeContents(el);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      var text = el.textContent.trim();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { say("Copied."); },
+          function () { say("Selected: press Ctrl+C (⌘C) to copy."); });
+      } else {
+        var ok = false;
+        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+        say(ok ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.");
+      }
     });
   });
 })();

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/demo"
+	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -51,7 +52,13 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	if noServe {
 		return nil
 	}
+	// The invitations and reminders the scheduler queues at start are
+	// counted, not logged one by one, and the sign-in details wait until
+	// they are out, so that they are the last thing on the terminal.
+	cfg.demoLog = mail.NewLogSummary(log, 2*time.Second)
 	return serve(ctx, &cfg, st, log, func(addr string) {
+		waitForOutbox(ctx, st, cfg.demoLog, 30*time.Second)
+		cfg.demoLog.Flush()
 		fmt.Fprintf(out, "\nTandem demo is running at %s\nSign in with any of these (password %q):\n", "http://"+addr, demo.Password)
 		for _, a := range sum.Accounts {
 			fmt.Fprintf(out, "  %-26s %-7s %s\n", a.Email, a.Role, a.Scope)
@@ -65,6 +72,33 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "Press Ctrl+C to stop.\n")
 	})
+}
+
+// waitForOutbox returns once no message is waiting in the outbox and
+// none has gone to the log transport for a moment (the scheduler may still
+// be queueing), or when limit has passed or ctx ends.
+func waitForOutbox(ctx context.Context, st *store.Store, sent *mail.LogSummary, limit time.Duration) {
+	const poll = 200 * time.Millisecond
+	deadline := time.Now().Add(limit)
+	last, still := -1, 0
+	for time.Now().Before(deadline) {
+		counts, err := st.OutboxCounts(ctx)
+		if err != nil {
+			return
+		}
+		if n := sent.Total(); counts["pending"] == 0 && n == last {
+			if still++; still >= 3 {
+				return
+			}
+		} else {
+			last, still = n, 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(poll):
+		}
+	}
 }
 
 // resetDemoDB removes an earlier demo database so the demo starts fresh.

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -90,6 +91,10 @@ func (c *common) register(fs *flags, defaultDB string) {
 	fs.string(&c.logFormat, "log-format", "TANDEM_LOG_FORMAT", "text", "log format: text or json")
 }
 
+// logOutput is where the log goes; a test of the terminal output points
+// it at the same buffer as the command's output.
+var logOutput io.Writer = os.Stderr
+
 func (c *common) logger() (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -98,9 +103,9 @@ func (c *common) logger() (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch c.logFormat {
 	case "text", "":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(logOutput, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(logOutput, opts)), nil
 	}
 	return nil, tandem.Errorf(tandem.EINVALID, "--log-format %q: use text or json", c.logFormat)
 }

@@ -47,6 +47,9 @@ type serveConfig struct {
 	// secretKey seals helpdesk credentials; from the environment only, so
 	// that it shows in no process list.
 	secretKey string
+	// demoLog, set by the demo, counts the messages of the log transport
+	// instead of writing each (see mail.LogSummary).
+	demoLog *mail.LogSummary
 }
 
 func (c *serveConfig) register(fs *flags, defaultDB string) {
@@ -86,7 +89,10 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 
 // senders builds the delivery transports the configuration asks for.
 func (c *serveConfig) senders(log *slog.Logger) (map[string]mail.Sender, error) {
-	logSender := mail.NewLog(log)
+	var logSender mail.Sender = mail.NewLog(log)
+	if c.demoLog != nil {
+		logSender = c.demoLog
+	}
 	out := map[string]mail.Sender{pulse.ChannelLog: logSender, pulse.ChannelEmail: logSender}
 	if c.smtp.Host != "" {
 		port, err := strconv.Atoi(c.smtpPort)
@@ -100,7 +106,7 @@ func (c *serveConfig) senders(log *slog.Logger) (map[string]mail.Sender, error) 
 			return nil, err
 		}
 		out[pulse.ChannelEmail] = smtp
-	} else {
+	} else if c.demoLog == nil {
 		log.Warn("no SMTP server configured (TANDEM_SMTP_HOST): email invitations are printed to this log instead of sent")
 	}
 	if c.webhookURL != "" {

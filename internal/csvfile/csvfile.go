@@ -1,10 +1,15 @@
 // Package csvfile holds what Tandem's CSV files share: which separator a
 // file people bring uses (Delimiter), and the one writer of every CSV
 // Tandem writes, which keeps spreadsheets from running cells as formulas
-// (Writer), with its inverse for the importers (Restore).
+// (Writer), with its inverse for the importers (Restore), and how a header
+// name is matched (HeaderKey).
 package csvfile
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
 
 // Delimiter returns the separator the header line uses most: comma,
 // semicolon (Excel in many European locales) or tab. Separators inside
@@ -58,4 +63,24 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// HeaderKey folds a header name for matching, the one rule every importer
+// uses: case, spaces, underscores, hyphens, dots and the joins between
+// words do not count, so "Employee Number", "employee_number",
+// "EmployeeNumber" and "EMPLOYEE-NUMBER" are one key, as are "Work Email",
+// "WorkEmail" and "work_e-mail". A byte order mark is dropped; other
+// characters (such as "#") are kept.
+func HeaderKey(s string) string {
+	s = strings.TrimPrefix(s, "\uFEFF")
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r) || r == '_' || r == '-' || r == '.':
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }

@@ -60,6 +60,24 @@ const (
 	Service Kind = "service"
 )
 
+// Label names the kind in words, as pages show it ("Agreement 1–5", not
+// likert5); the stored value stays the key.
+func (k Kind) Label() string {
+	switch k {
+	case Likert5:
+		return "Agreement 1–5"
+	case Scale010:
+		return "Scale 0–10"
+	case Choice:
+		return "Single choice"
+	case Text:
+		return "Free text"
+	case Service:
+		return "Internal service 1–5"
+	}
+	return string(k)
+}
+
 // Kinds lists the kinds a person can pick, with labels.
 var Kinds = []struct {
 	Kind  Kind

@@ -29,6 +29,10 @@ type CSVOptions struct {
 	Metric string
 	// MaxRows limits the data rows read (0: no limit).
 	MaxRows int
+	// OnForm says the mapping is chosen on a form (the upload page): a
+	// message then asks for a column to be chosen there instead of giving
+	// the command line's field="header" syntax.
+	OnForm bool
 	// Progress, if set, is called after every ProgressEvery rows.
 	Progress func(rows int)
 }
@@ -118,12 +122,21 @@ var headerNames = []struct {
 		"customer comment", "feedback comment"}}},
 }
 
-// impliedMetrics are score headers that name their metric.
-var impliedMetrics = map[string]string{
+// impliedMetrics are score headers that name their metric, by
+// csvfile.HeaderKey.
+var impliedMetrics = headerKeys(map[string]string{
 	"csat": tandem.MetricCSAT, "csat score": tandem.MetricCSAT, "csat rating": tandem.MetricCSAT,
 	"satisfaction score": tandem.MetricCSAT, "satisfaction rating": tandem.MetricCSAT,
 	"nps": tandem.MetricNPS, "nps score": tandem.MetricNPS, "likelihood to recommend": tandem.MetricNPS,
 	"ces": tandem.MetricCES, "ces score": tandem.MetricCES, "customer effort score": tandem.MetricCES,
+})
+
+func headerKeys(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[csvfile.HeaderKey(k)] = v
+	}
+	return out
 }
 
 type alias struct {
@@ -136,20 +149,19 @@ var aliases = func() map[string]alias {
 	for _, h := range headerNames {
 		for t, names := range h.tiers {
 			for _, n := range names {
-				m[normalizeHeader(n)] = alias{h.field, t}
+				k := csvfile.HeaderKey(n)
+				if prev, ok := m[k]; ok {
+					if prev.field != h.field {
+						panic(fmt.Sprintf("ratings: header %q is listed for both %s and %s", n, prev.field, h.field))
+					}
+					continue // another spelling of a name listed already
+				}
+				m[k] = alias{h.field, t}
 			}
 		}
 	}
 	return m
 }()
-
-// normalizeHeader folds a header for matching: lower case, with
-// underscores, hyphens and runs of spaces as one space.
-func normalizeHeader(h string) string {
-	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
-	h = strings.NewReplacer("_", " ", "-", " ").Replace(h)
-	return strings.Join(strings.Fields(h), " ")
-}
 
 // ParseMapping reads a column mapping as the command line takes it:
 // field=header pairs separated by commas, a header in double quotes when
@@ -293,7 +305,7 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 		}
 		rows++
 		if opt.MaxRows > 0 && rows > opt.MaxRows {
-			b.fail(line, fmt.Sprintf("the file has more than %d rows, the most one upload takes; split it, or use tandem import ratings on the server", opt.MaxRows))
+			b.fail(line, fmt.Sprintf("the file has more than %d rows, the most one upload takes; split it into smaller files", opt.MaxRows))
 			return cols, nil
 		}
 		in := Input{Line: line, Index: -1, columns: &colNames, Source: opt.Source, Metric: defMetric}
@@ -353,6 +365,16 @@ func ReadCSV(r io.Reader, opt CSVOptions, b *Batch) (Columns, error) {
 	return cols, nil
 }
 
+// mapHint tells how to name a column for field: on the upload page,
+// choose (what) in its column selects; on the command line, a mapping
+// such as time="Solved at".
+func mapHint(opt CSVOptions, what, field, example string) string {
+	if opt.OnForm {
+		return what + " under the columns of the file below"
+	}
+	return fmt.Sprintf("map it, such as %s=%q", field, example)
+}
+
 // readHeader finds the column of each field; false when the file cannot
 // be read.
 func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Columns, idx *[numFields]int) bool {
@@ -362,7 +384,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 	byNorm := map[string][]int{}
 	for i, h := range header {
 		if h != "" {
-			byNorm[normalizeHeader(h)] = append(byNorm[normalizeHeader(h)], i)
+			byNorm[csvfile.HeaderKey(h)] = append(byNorm[csvfile.HeaderKey(h)], i)
 		}
 	}
 	used := make([]bool, len(header))
@@ -382,7 +404,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 			ok = false
 			continue
 		}
-		at := byNorm[normalizeHeader(h)]
+		at := byNorm[csvfile.HeaderKey(h)]
 		switch {
 		case len(at) == 0:
 			b.fail(line, fmt.Sprintf("the column mapping gives %q for %s, but the file has no such column; its columns are %s",
@@ -417,7 +439,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 		if used[i] || h == "" {
 			continue
 		}
-		if a, ok := aliases[normalizeHeader(h)]; ok && !mapped[a.field] {
+		if a, ok := aliases[csvfile.HeaderKey(h)]; ok && !mapped[a.field] {
 			found[a.field] = append(found[a.field], candidate{i, a.tier})
 		}
 	}
@@ -441,7 +463,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 			for _, c := range same {
 				names = append(names, header[c.i])
 			}
-			b.fail(line, fmt.Sprintf("columns %s could each be the %s; map the one to use (%s=\"…\")", quoteList(names), describeField(f), shortName(f)))
+			b.fail(line, fmt.Sprintf("columns %s could each be the %s; %s", quoteList(names), describeField(f), mapHint(opt, "choose the one to use", shortName(f), "…")))
 			ok = false
 			continue
 		}
@@ -457,7 +479,7 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 		}
 	}
 	if i := idx[fieldIndex(FieldScore)]; i >= 0 {
-		cols.ImpliedMetric = impliedMetrics[normalizeHeader(header[i])]
+		cols.ImpliedMetric = impliedMetrics[csvfile.HeaderKey(header[i])]
 	}
 	for i, h := range header {
 		if h != "" && !used[i] {
@@ -465,15 +487,15 @@ func readHeader(b *Batch, line int, header []string, opt CSVOptions, cols *Colum
 		}
 	}
 	if idx[fieldIndex(FieldOccurredAt)] < 0 {
-		b.fail(line, fmt.Sprintf("the file has no date column; name it occurred_at (Rated at, Updated at, Created at and Date work too) or map it, such as time=\"Solved at\"; its columns are %s", quoteList(header)))
+		b.fail(line, fmt.Sprintf("the file has no date column; name it occurred_at (Rated at, Updated at, Created at and Date work too) or %s; its columns are %s", mapHint(opt, "choose its column", "time", "Solved at"), quoteList(header)))
 		ok = false
 	}
 	if idx[fieldIndex(FieldScore)] < 0 {
-		b.fail(line, fmt.Sprintf("the file has no score column; name it score (Rating and Satisfaction score work too) or map it, such as score=\"Your header\"; its columns are %s", quoteList(header)))
+		b.fail(line, fmt.Sprintf("the file has no score column; name it score (Rating and Satisfaction score work too) or %s; its columns are %s", mapHint(opt, "choose its column", "score", "Your header"), quoteList(header)))
 		ok = false
 	}
 	if idx[fieldIndex(FieldAgentEmail)] < 0 && idx[fieldIndex(FieldUnitPath)] < 0 && idx[fieldIndex(FieldUnitID)] < 0 {
-		b.fail(line, fmt.Sprintf("the file has no column saying who served the customer; add agent_email (or Assignee email), unit_path or unit_id, or map one, such as agent=\"Agent email\"; its columns are %s", quoteList(header)))
+		b.fail(line, fmt.Sprintf("the file has no column saying who served the customer; add agent_email (or Assignee email), unit_path or unit_id, or %s; its columns are %s", mapHint(opt, "choose one", "agent", "Agent email"), quoteList(header)))
 		ok = false
 	}
 	return ok

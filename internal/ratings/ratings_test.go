@@ -3,6 +3,7 @@ package ratings
 import (
 	"errors"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -512,5 +513,22 @@ func TestReadCSVRefusesAHeaderWithTooManyColumns(t *testing.T) {
 	}
 	if len(cols.Ignored) > 0 || len(b.Ratings()) > 0 {
 		t.Errorf("%d ignored columns listed and %d ratings read from a refused file; want none", len(cols.Ignored), len(b.Ratings()))
+	}
+}
+
+// TestCSVReadsHeadersWrittenAsJoinedWords: the ratings importer matches
+// headers by the same key as the roster (csvfile.HeaderKey).
+func TestCSVReadsHeadersWrittenAsJoinedWords(t *testing.T) {
+	b := NewBatch(testDirectory(), now)
+	cols, err := ReadCSV(strings.NewReader("TicketID,RatedAt,AssigneeEmail,SatisfactionScore\n48201,2026-01-05 10:15:42,ana@example.com,Good\n"), CSVOptions{Source: "zendesk"}, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := problems(t, b); len(ps) > 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+	want := map[string]string{FieldExternalID: "TicketID", FieldOccurredAt: "RatedAt", FieldAgentEmail: "AssigneeEmail", FieldScore: "SatisfactionScore"}
+	if !reflect.DeepEqual(cols.Used, want) || cols.ImpliedMetric != tandem.MetricCSAT {
+		t.Errorf("columns read %v (metric %q), want %v and csat from SatisfactionScore", cols.Used, cols.ImpliedMetric, want)
 	}
 }

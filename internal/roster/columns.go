@@ -2,7 +2,8 @@ package roster
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/tandem-hq/tandem/internal/csvfile"
 )
 
 // columnNames lists the headers accepted for each column, as HR systems
@@ -94,9 +95,12 @@ var aliases = func() map[string]alias {
 	for _, cn := range columnNames {
 		for tier, names := range cn.tiers {
 			for _, n := range names {
-				k := normalizeHeader(n)
+				k := csvfile.HeaderKey(n)
 				if prev, ok := m[k]; ok {
-					panic(fmt.Sprintf("roster: header %q is listed for both %s and %s", n, prev.col, cn.col))
+					if prev.col != cn.col {
+						panic(fmt.Sprintf("roster: header %q is listed for both %s and %s", n, prev.col, cn.col))
+					}
+					continue // another spelling of a name listed already
 				}
 				m[k] = alias{cn.col, tier}
 			}
@@ -106,7 +110,8 @@ var aliases = func() map[string]alias {
 }()
 
 // Aliases returns the header names accepted for column c, most preferred
-// first. Matching ignores case and treats '_', '-', '.' and spaces alike.
+// first. Matching ignores case, spaces, '_', '-', '.' and the joins
+// between words (csvfile.HeaderKey).
 func Aliases(c Column) []string {
 	var out []string
 	for _, cn := range columnNames {
@@ -117,12 +122,4 @@ func Aliases(c Column) []string {
 		}
 	}
 	return out
-}
-
-// normalizeHeader folds the spellings of one header name together:
-// "Work E-mail", "work_e_mail" and " WORK E.MAIL " all become "work e mail".
-func normalizeHeader(s string) string {
-	s = strings.ToLower(s)
-	s = strings.NewReplacer("_", " ", "-", " ", ".", " ", "#", " # ").Replace(s)
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -29,28 +29,74 @@ const (
 // header naming the columns (see Aliases). It checks every row and returns
 // either the file or an *ImportError listing every problem by line.
 func Parse(r io.Reader) (*File, error) {
+	f, errs, err := parse(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return nil, importError(errs...)
+	}
+	return f, nil
+}
+
+// Check reads a roster file and plans its import in one pass: the
+// problems of its rows and those only the roster shows (a manager who is
+// nobody, an id that belongs to someone else) come together in one
+// *ImportError, so that a file is fixed in one round, not one upload per
+// kind of problem. load gives the roster and its units; it is called
+// when the file could be read to its end, header and syntax right.
+func Check(r io.Reader, load func() ([]tandem.Employee, []tandem.Unit, error), opt Options) (*Plan, error) {
+	f, errs, err := parse(r)
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
+		return nil, importError(errs...)
+	}
+	existing, units, err := load()
+	if err != nil {
+		return nil, err
+	}
+	p, err := MakePlan(f, existing, units, opt)
+	var ie *ImportError
+	if err != nil && !errors.As(err, &ie) {
+		return nil, err
+	}
+	if ie != nil {
+		errs = append(errs, ie.Errors...)
+	}
+	if len(errs) > 0 {
+		return nil, importError(errs...)
+	}
+	return p, nil
+}
+
+// parse reads a roster file. f holds the rows without problems and errs
+// the problems of the others; f is nil when the file could not be read to
+// its end (its encoding, header or CSV syntax is wrong), and then errs
+// says why.
+func parse(r io.Reader) (f *File, errs []RowError, err error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("roster: read: %w", err)
+		return nil, nil, fmt.Errorf("roster: read: %w", err)
 	}
 	if len(data) > MaxBytes {
-		return nil, importError(RowError{Reason: fmt.Sprintf("the file is larger than %d MiB, the most one import reads; remove the columns Tandem does not use", MaxBytes>>20)})
+		return nil, []RowError{{Reason: fmt.Sprintf("the file is larger than %d MiB, the most one import reads; remove the columns Tandem does not use", MaxBytes>>20)}}, nil
 	}
 	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
-		return nil, importError(RowError{Line: 1, Reason: `the file is UTF-16 text; save it as "CSV UTF-8" instead`})
+		return nil, []RowError{{Line: 1, Reason: `the file is UTF-16 text; save it as "CSV UTF-8" instead`}}, nil
 	}
 	for bytes.HasPrefix(data, []byte("\uFEFF")) {
 		data = data[len("\uFEFF"):]
 	}
 	if errs := checkUTF8(data); len(errs) > 0 {
-		return nil, importError(errs...)
+		return nil, errs, nil
 	}
-	p := &parser{f: &File{Headers: make(map[Column]string)}, idx: make(map[Column]int)}
-	p.read(data)
-	if len(p.errs) > 0 {
-		return nil, importError(p.errs...)
+	p := &parser{f: &File{Headers: make(map[Column]string), rejected: make(map[string]bool)}, idx: make(map[Column]int)}
+	if !p.read(data) {
+		return nil, p.errs, nil
 	}
-	return p.f, nil
+	return p.f, p.errs, nil
 }
 
 func importError(errs ...RowError) *ImportError {
@@ -135,7 +181,8 @@ func (p *parser) overlong(line int, cells []string) bool {
 	return found
 }
 
-func (p *parser) read(data []byte) {
+// read reads the file; false when it could not be read to its end.
+func (p *parser) read(data []byte) bool {
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.Comma = csvfile.Delimiter(data)
 	cr.FieldsPerRecord = -1
@@ -153,13 +200,13 @@ func (p *parser) read(data []byte) {
 		}
 		if err != nil {
 			p.syntaxError(err)
-			return
+			return false
 		}
 		line, _ := cr.FieldPos(0)
 		if p.header == nil {
 			p.readHeader(line, rec)
 			if len(p.errs) > 0 {
-				return
+				return false
 			}
 			continue
 		}
@@ -174,15 +221,18 @@ func (p *parser) read(data []byte) {
 		}
 		if rows++; rows > MaxRows {
 			p.errs = []RowError{{Line: line, Reason: fmt.Sprintf("the file has more than %d rows, the most one import takes; import it in parts", MaxRows)}}
-			return
+			return false
 		}
 		p.readRow(line, cells)
 	}
 	if p.header == nil {
 		p.add(1, "", "", "the file is empty; the first line must be a header such as "+strings.Join(canonicalHeader, ","))
+		return false
 	} else if rows == 0 {
 		p.add(2, "", "", "the file has a header but no rows; add one row per employee below it")
+		return false
 	}
+	return true
 }
 
 // syntaxError reports a CSV syntax error. The reader cannot tell where
@@ -232,7 +282,7 @@ func (p *parser) readHeader(line int, rec []string) {
 		if h == "" {
 			continue
 		}
-		if a, ok := aliases[normalizeHeader(h)]; ok {
+		if a, ok := aliases[csvfile.HeaderKey(h)]; ok {
 			found[a.col] = append(found[a.col], candidate{i, a.tier})
 		}
 	}
@@ -300,10 +350,12 @@ func (p *parser) readRow(line int, cells []string) {
 				hint = `a value with a comma or semicolon in it must be in quotes, like "Lima, Ana"`
 			}
 			p.add(line, "", "", fmt.Sprintf("the row has %d fields but the header has %d; %s", n, len(p.header), hint))
+			p.reject(cells)
 			return
 		}
 	}
 	if p.overlong(line, cells) {
+		p.reject(cells)
 		return
 	}
 	cell := func(c Column) string {
@@ -423,6 +475,19 @@ func (p *parser) readRow(line int, cells []string) {
 
 	if len(p.errs) == errsBefore {
 		p.f.Records = append(p.f.Records, r)
+	} else {
+		p.reject(cells)
+	}
+}
+
+// reject remembers the employee id and email of a row with a problem: a
+// manager reference to that row is not a second problem.
+func (p *parser) reject(cells []string) {
+	for _, c := range []Column{ColEmployeeID, ColEmail} {
+		if i, ok := p.idx[c]; ok && i < len(cells) && cells[i] != "" {
+			p.f.rejected[cells[i]] = true
+			p.f.rejected[tandem.NormalizeEmail(cells[i])] = true
+		}
 	}
 }
 

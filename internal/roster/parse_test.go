@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/csvfile"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -158,13 +159,13 @@ func TestParseMatchesHeaderAliases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
-			a, ok := aliases[normalizeHeader(tt.header)]
+			a, ok := aliases[csvfile.HeaderKey(tt.header)]
 			if !ok || a.col != tt.want {
 				t.Errorf("header %q: got %v (known %v), want %s", tt.header, a.col, ok, tt.want)
 			}
 		})
 	}
-	if _, ok := aliases[normalizeHeader("Preferred Name")]; ok {
+	if _, ok := aliases[csvfile.HeaderKey("Preferred Name")]; ok {
 		t.Errorf("Preferred Name: got a column, want none (BambooHR fills it with a first name)")
 	}
 }
@@ -547,5 +548,23 @@ func TestParseRefusesAHeaderWithTooManyColumns(t *testing.T) {
 	errs := parseErrors(t, header+"\na@example.com,Ana,Sales\n")
 	if len(errs) != 1 || errs[0].Line != 1 || !strings.Contains(errs[0].Reason, "1,000,003 columns") || len(errs[0].String()) > 300 {
 		t.Fatalf("got %v, want one short problem on line 1 giving the count", errs)
+	}
+}
+
+// TestParseReadsHeadersWrittenAsJoinedWords: HR systems and developers
+// write EmployeeNumber and WorkEmail as well as Employee Number.
+func TestParseReadsHeadersWrittenAsJoinedWords(t *testing.T) {
+	f, err := Parse(strings.NewReader("EmployeeNumber,WorkEmail,FullName,TeamPath,ManagerEmail,HireDate\n" +
+		"E1,ana@example.com,Ana Silva,Sales/EMEA,,2021-03-01\n"))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	want := map[Column]string{ColEmployeeID: "EmployeeNumber", ColEmail: "WorkEmail", ColName: "FullName", ColTeam: "TeamPath",
+		ColManager: "ManagerEmail", ColHiredOn: "HireDate"}
+	if !reflect.DeepEqual(f.Headers, want) || len(f.Ignored) > 0 {
+		t.Errorf("headers read %v (ignored %v), want %v", f.Headers, f.Ignored, want)
+	}
+	if r := f.Records[0]; r.ExternalID != "E1" || r.Email != "ana@example.com" || r.Name != "Ana Silva" {
+		t.Errorf("record %+v", r)
 	}
 }

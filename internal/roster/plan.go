@@ -187,6 +187,8 @@ func (pl *planner) checkManager(i int) {
 	r := pl.f.Records[i]
 	mgr, rec := pl.resolveManager(r.ManagerRef)
 	switch {
+	case mgr == nil && rec < 0 && (pl.f.rejected[r.ManagerRef] || pl.f.rejected[tandem.NormalizeEmail(r.ManagerRef)]):
+		// The manager's own row has a problem, reported already.
 	case mgr == nil && rec < 0:
 		pl.add(r.Line, ColManager, r.ManagerRef, fmt.Sprintf("manager %q is neither in this file nor on the roster; give the manager's employee id or email, or leave the cell empty",
 			r.ManagerRef))

@@ -67,6 +67,9 @@ type File struct {
 	// there is a Team column).
 	Ignored []string
 	Records []Record
+	// rejected holds the employee ids and emails of rows with problems
+	// (see Check).
+	rejected map[string]bool
 }
 
 // Has reports whether the file had column c. A column absent from the file

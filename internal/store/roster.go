@@ -254,19 +254,14 @@ func (tx *Tx) tree(ctx context.Context) (*tandem.Tree, error) {
 // PlanRoster reads a roster file and plans its import against the current
 // roster: the dry run. Nothing is written.
 func (s *Store) PlanRoster(ctx context.Context, r io.Reader, opt roster.Options) (*roster.Plan, error) {
-	f, err := roster.Parse(r)
-	if err != nil {
-		return nil, err
-	}
-	emps, err := s.AllEmployees(ctx)
-	if err != nil {
-		return nil, err
-	}
-	units, err := s.Units(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return roster.MakePlan(f, emps, units, opt)
+	return roster.Check(r, func() ([]tandem.Employee, []tandem.Unit, error) {
+		emps, err := s.AllEmployees(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		units, err := s.Units(ctx)
+		return emps, units, err
+	}, opt)
 }
 
 // addChunk is how many new employees one INSERT writes.

@@ -106,6 +106,20 @@ func (s *Server) createAPIKey(c echo.Context) error {
 		"Form": apiKeyForm{Scopes: map[string]bool{}}})
 }
 
+// revokeAPIKeyPage asks before a key is revoked: a page, so that the
+// question is asked without JavaScript too.
+func (s *Server) revokeAPIKeyPage(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	k, err := s.store.APIKey(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "api_key_revoke", pageData{Title: "Revoke key " + k.Name, Nav: "apikeys", Data: map[string]any{"Key": k}})
+}
+
 func (s *Server) revokeAPIKey(c echo.Context) error {
 	id, err := paramID(c, "id")
 	if err != nil {

@@ -376,6 +376,7 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"GET /audit":                            one("/audit", authzAdmins),
 		"GET /settings/api-keys":                one("/settings/api-keys", authzAdmins),
 		"POST /settings/api-keys":               one("/settings/api-keys", authzAdmins),
+		"GET /settings/api-keys/:id/revoke":     one("/settings/api-keys/{victimkey}/revoke", authzAdmins),
 		"POST /settings/api-keys/:id/revoke":    one("/settings/api-keys/{victimkey}/revoke", authzAdmins),
 		"GET /settings/sso":                     one("/settings/sso", authzAdmins),
 		"POST /settings/sso/rules":              one("/settings/sso/rules", authzAdmins),

@@ -89,7 +89,7 @@ func (s *Server) ratingsUpload(c echo.Context) error {
 		return fail(http.StatusBadRequest, "Choose a CSV file to upload.")
 	}
 	if fh.Size > maxRatingsUpload {
-		return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is %d MB; the limit here is %d MB. Split it, or run tandem import ratings on the server, which takes any size.",
+		return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is %d MB; the limit here is %d MB. Split it into smaller files (an administrator can import a larger one on the server).",
 			fh.Size>>20, maxRatingsUpload>>20))
 	}
 	f, err := fh.Open()
@@ -133,7 +133,7 @@ func (s *Server) checkRatings(c echo.Context, data []byte, form ratingsForm) (*r
 		return nil, ratings.Columns{}, err
 	}
 	b := ratings.NewBatch(dir, s.now())
-	cols, err := ratings.ReadCSV(bytes.NewReader(data), ratings.CSVOptions{Mapping: form.Map, Source: form.Source, Metric: form.Metric}, b)
+	cols, err := ratings.ReadCSV(bytes.NewReader(data), ratings.CSVOptions{Mapping: form.Map, Source: form.Source, Metric: form.Metric, OnForm: true}, b)
 	return b, cols, err
 }
 

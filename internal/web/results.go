@@ -267,9 +267,11 @@ func (s *Server) exportRound(c echo.Context) error {
 	head := []string{"unit", "respondents", "engagement", "enps"}
 	var rated []pulse.Question
 	for _, q := range res.Questions {
-		if q.Kind == pulse.Likert5 || q.Kind == pulse.Scale010 {
+		// The eNPS question is the enps column (its net promoter
+		// score); its mean beside it would be a second enps column.
+		if (q.Kind == pulse.Likert5 || q.Kind == pulse.Scale010) && q.Driver != pulse.DriverENPS {
 			rated = append(rated, q)
-			head = append(head, q.Key)
+			head = append(head, roundColumn(q))
 		}
 	}
 	var drivers []string
@@ -309,6 +311,13 @@ func (s *Server) exportRound(c echo.Context) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// roundColumn heads a question's column in the round export: its key,
+// which stays the same in every round and language, and its text, for
+// people reading the file.
+func roundColumn(q pulse.Question) string {
+	return q.Key + ": " + q.Text
 }
 
 func (s *Server) outboxPage(c echo.Context) error {

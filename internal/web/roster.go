@@ -218,23 +218,37 @@ func (s *Server) employeePage(c echo.Context) error {
 	if err := checkUnitVisible(c, tree, e.UnitID); err != nil {
 		return tandem.Errorf(tandem.ENOTFOUND, "There is no employee %d.", id)
 	}
-	return s.renderEmployee(c, http.StatusOK, tree, e, employeeForm(e), "")
+	form := employeeForm(e)
+	if e.ManagerID != 0 {
+		// The manager by the address or id people know, never Tandem's
+		// internal number.
+		if m, err := s.store.Employee(ctx, e.ManagerID); err == nil {
+			form["manager"] = managerRef(m)
+		}
+	}
+	return s.renderEmployee(c, http.StatusOK, tree, e, form, "")
+}
+
+// managerRef is how the edit form names a manager: their email, else
+// their employee id.
+func managerRef(m tandem.Employee) string {
+	if m.Email != "" {
+		return m.Email
+	}
+	return m.ExternalID
 }
 
 // employeeForm holds the edit form's values as typed, so that a form with
-// an error comes back with everything the person entered.
+// an error comes back with everything the person entered. The manager is
+// filled in by the caller (managerRef).
 func employeeForm(e tandem.Employee) map[string]string {
-	var mgr string
-	if e.ManagerID != 0 {
-		mgr = strconv.FormatInt(e.ManagerID, 10)
-	}
 	reg := ""
 	if e.Regretted {
 		reg = "on"
 	}
 	return map[string]string{
 		"name": e.Name, "email": e.Email, "external_id": e.ExternalID, "unit": strconv.FormatInt(e.UnitID, 10),
-		"manager": mgr, "location": e.Location, "hired_on": tandem.FormatDate(e.HiredOn),
+		"manager": "", "location": e.Location, "hired_on": tandem.FormatDate(e.HiredOn),
 		"exited_on": tandem.FormatDate(e.ExitedOn), "exit_type": e.ExitType, "regretted": reg, "exit_reason": e.ExitReason,
 	}
 }
@@ -331,11 +345,8 @@ func (s *Server) employeeFromForm(c echo.Context, tree *tandem.Tree, old tandem.
 // findEmployee resolves a manager given by id, employee id or email.
 func (s *Server) findEmployee(c echo.Context, ref string) (int64, error) {
 	ctx := c.Request().Context()
-	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
-		if _, err := s.store.Employee(ctx, id); err == nil {
-			return id, nil
-		}
-	}
+	// Email and employee id first: an HR system's numeric employee id
+	// must not be read as Tandem's internal number of someone else.
 	emps, _, err := s.store.Employees(ctx, store.EmployeeFilter{Query: ref, Status: "all", Limit: 2})
 	if err != nil {
 		return 0, err
@@ -343,6 +354,11 @@ func (s *Server) findEmployee(c echo.Context, ref string) (int64, error) {
 	for _, e := range emps {
 		if e.Email == tandem.NormalizeEmail(ref) || e.ExternalID == ref {
 			return e.ID, nil
+		}
+	}
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		if _, err := s.store.Employee(ctx, id); err == nil {
+			return id, nil
 		}
 	}
 	return 0, tandem.FieldErrorf("manager", "no employee has id, employee id or email %q", ref)
@@ -362,7 +378,7 @@ func (s *Server) importUpload(c echo.Context) error {
 	}
 	if fh.Size > maxRosterUpload {
 		return s.renderStatus(c, http.StatusRequestEntityTooLarge, "import", pageData{Title: "Import roster", Nav: "import",
-			Data: map[string]any{"Error": fmt.Sprintf("The file is %d MB; the limit is %d MB. Split it, or use tandem import roster on the server.", fh.Size>>20, maxRosterUpload>>20)}})
+			Data: map[string]any{"Error": fmt.Sprintf("The file is %d MB; the limit is %d MB. Split it into smaller files (an administrator can import a larger one on the server).", fh.Size>>20, maxRosterUpload>>20)}})
 	}
 	f, err := fh.Open()
 	if err != nil {

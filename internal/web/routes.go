@@ -135,6 +135,7 @@ func (s *Server) routes() {
 	e.POST("/users/throttles/clear", s.clearThrottle, admin...)
 	e.GET("/settings/api-keys", s.apiKeysPage, admin...)
 	e.POST("/settings/api-keys", s.createAPIKey, admin...)
+	e.GET("/settings/api-keys/:id/revoke", s.revokeAPIKeyPage, admin...)
 	e.POST("/settings/api-keys/:id/revoke", s.revokeAPIKey, admin...)
 	e.GET("/settings/sso", s.ssoSettingsPage, admin...)
 	e.POST("/settings/sso/rules", s.addSSORule, admin...)
