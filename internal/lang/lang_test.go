@@ -2,6 +2,9 @@ package lang
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -124,6 +127,46 @@ func TestEveryMessageRendersInEveryLanguage(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// keyUse finds message ids written out in Go code ("p.T(\"answer.send\"")
+// and templates ({{.L.T "answer.send"}}).
+var keyUse = regexp.MustCompile(`\.(?:T|N)\(?\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`)
+
+// A message used in the code but missing from the files would show its id
+// to an employee.
+func TestEveryMessageUsedExists(t *testing.T) {
+	en := messages(t, English)
+	root := filepath.Join("..", "..")
+	found := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".html")) || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range keyUse.FindAllStringSubmatch(string(b), -1) {
+			found++
+			if _, ok := en[m[1]]; !ok {
+				t.Errorf("%s uses message %q, which active.en.toml does not have", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 10 {
+		t.Errorf("found %d uses of messages in the code; the pattern no longer matches how the code calls them", found)
 	}
 }
 

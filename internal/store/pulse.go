@@ -775,6 +775,9 @@ type Invitation struct {
 	Responded bool
 	Round     pulse.Round
 	Program   string
+	// Language is the invitee's language from the roster ("" for none):
+	// the answer page speaks it unless the person chooses another.
+	Language string
 }
 
 // InvitationByToken finds the invitation of an answer link by the link

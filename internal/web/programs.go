@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -560,9 +562,20 @@ func (s *Server) previewProgram(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "answer", pageData{Title: "Preview: " + p.Name, Nav: "programs", Data: map[string]any{
-		"Program": fmt.Sprintf("%s — preview of round %d", p.Name, seq), "Fields": answerFields(qs, nil, tree), "K": p.MinGroup,
-		"Closes": closes, "Zone": p.Cadence.Zone, "Action": "", "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
+	// The preview speaks any of the employees' languages (?lang=de), so
+	// HR can read what each of them will see.
+	lp := lang.For(lang.Choose(c.QueryParam(langParam)))
+	links, _ := languageLinks(c, lp)
+	for i := range links {
+		links[i].Href += "&" + url.Values{"round": {strconv.Itoa(seq)}}.Encode()
+	}
+	var closesText string
+	if !closes.IsZero() {
+		closesText = lp.Date(tandem.InZone(closes, p.Cadence.Zone))
+	}
+	return s.render(c, "answer", pageData{Title: "Preview: " + p.Name, Nav: "programs", L: lp, Data: map[string]any{
+		"Program": fmt.Sprintf("%s — preview of round %d", p.Name, seq), "Fields": answerFields(qs, nil, tree, lp), "K": p.MinGroup,
+		"Closes": closesText, "Action": "", "Languages": links, "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
 	}})
 }
 

@@ -142,6 +142,6 @@ func (s *Server) routes() {
 	if s.cfg.RateLimit > 0 {
 		answer = append(answer, newGuessLimiter(s.cfg.RateLimit, s.now).guard)
 	}
-	e.GET("/p/:token", s.answerPage, answer...)
-	e.POST("/p/:token", s.submitAnswer, answer...)
+	e.GET(answerRoute, s.answerPage, answer...)
+	e.POST(answerRoute, s.submitAnswer, answer...)
 }
