@@ -232,6 +232,8 @@ type InvitationMessage struct {
 	RoundClosed   bool
 	Questions     int
 	MinGroup      int
+	// Language is the person's language from the roster, "" for none.
+	Language string
 }
 
 // InvitationMessageData loads what an invitation message needs.
