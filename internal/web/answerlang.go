@@ -70,6 +70,28 @@ func languageLinks(c echo.Context, p *lang.Printer) (links []langLink, action st
 	return links, action
 }
 
+// languageChoice is one option of a language select on the staff pages.
+type languageChoice struct {
+	Code, Name string
+	Selected   bool
+}
+
+// languageChoices lists the languages Tandem speaks, with current selected;
+// a current value that is none of them exactly (de-AT) is kept as its own
+// option, so saving a form does not change it.
+func languageChoices(current string) []languageChoice {
+	var out []languageChoice
+	found := current == ""
+	for _, t := range lang.Supported {
+		out = append(out, languageChoice{Code: t.String(), Name: lang.Name(t), Selected: t.String() == current})
+		found = found || t.String() == current
+	}
+	if !found {
+		out = append(out, languageChoice{Code: current, Name: current, Selected: true})
+	}
+	return out
+}
+
 // problemText says what is wrong with an answer in the page's language.
 func problemText(p *lang.Printer, err error) string {
 	var ap *pulse.AnswerProblem

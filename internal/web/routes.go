@@ -103,6 +103,7 @@ func (s *Server) routes() {
 	e.POST("/programs/:id/skip", s.skipDate(true), editor...)
 	e.POST("/programs/:id/unskip", s.skipDate(false), editor...)
 	e.POST("/settings/timezone", s.setOrgZone, editor...)
+	e.POST("/settings/language", s.setOrgLanguage, editor...)
 	e.GET("/questions", s.questionsPage, editor...)
 	e.POST("/questions", s.createQuestion, editor...)
 	e.POST("/questions/:id/retire", s.retireQuestion(true), editor...)
