@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -19,11 +20,17 @@ import (
 func runMigrate(ctx context.Context, args []string, out io.Writer) error {
 	var c common
 	var status bool
-	fs := newFlags("migrate [--status]", "Apply pending database migrations. tandem serve applies them too; run this to upgrade ahead of a start.")
+	var to string
+	fs := newFlags("migrate [--status] [--to postgres://…]", "Apply pending database migrations. tandem serve applies them too; run this to upgrade ahead of a start.\n"+
+		"With --to, copy the SQLite database (--db) into an empty PostgreSQL database instead, in one transaction, every table's rows counted on both sides.")
 	c.register(fs, "tandem.db")
 	fs.BoolVar(&status, "status", false, "only show the schema version")
+	fs.StringVar(&to, "to", "", "copy the SQLite database into this empty PostgreSQL database (postgres://…); stop tandem serve first, or the copy misses what is written after it starts")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if to != "" {
+		return copyToPostgres(ctx, c.db, to, out)
 	}
 	st, err := store.Open(ctx, c.db, store.Options{NoMigrate: true})
 	if err != nil {
@@ -48,6 +55,46 @@ func runMigrate(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "schema version %d of %d\n", v.Current, v.Latest)
 	return nil
+}
+
+// copyToPostgres is `tandem migrate --to`: the SQLite database at db into
+// the PostgreSQL database at to.
+func copyToPostgres(ctx context.Context, db, to string, out io.Writer) error {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return tandem.Errorf(tandem.EINVALID, "--db must name the SQLite file to copy from; it names a PostgreSQL database")
+	}
+	if _, err := os.Stat(strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "file:")); err != nil {
+		return tandem.Errorf(tandem.EINVALID, "--db %s: there is no SQLite database there to copy", db)
+	}
+	src, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	start := time.Now()
+	counts, err := store.CopyToPostgres(ctx, src, to)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, c := range counts {
+		if c.Rows > 0 {
+			fmt.Fprintf(out, "%-24s %10d rows\n", c.Table, c.Rows)
+		}
+		total += c.Rows
+	}
+	fmt.Fprintf(out, "copied %d rows in %d tables in %s; the counts agree on both sides.\nServe it with: tandem serve --db '%s'\n",
+		total, len(counts), time.Since(start).Round(time.Millisecond), redactURL(to))
+	return nil
+}
+
+// redactURL hides a password in a database URL before it is printed.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "the --to URL"
+	}
+	return u.Redacted()
 }
 
 func runImport(ctx context.Context, args []string, out io.Writer) error {

@@ -42,7 +42,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	if base == "" {
 		base = "http://" + cfg.addr
 	}
-	sum, err := demo.Generate(ctx, st, demo.Options{Seed: seed, Today: tandem.Today(time.Now()), Now: time.Now(), BaseURL: base})
+	sum, err := demo.Generate(ctx, st, demo.Options{Seed: seed, Today: tandem.Today(start), Now: start, BaseURL: base})
 	if err != nil {
 		return err
 	}

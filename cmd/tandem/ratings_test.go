@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 func init() { progressOut = io.Discard }
@@ -31,23 +31,18 @@ func newRatingsDB(t testing.TB, dir string, teams, perTeam int) (string, []strin
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var b strings.Builder
-	b.WriteString("email,name,team,hired_on\n")
+	var people []tandemtest.Person
 	var emails []string
 	for tm := 0; tm < teams; tm++ {
 		for p := 0; p < perTeam; p++ {
 			e := fmt.Sprintf("agent%d.%d@example.com", tm, p)
 			emails = append(emails, e)
-			fmt.Fprintf(&b, "%s,Agent %d %d,Acme/Support/Division %d/Team %d,2020-01-06\n", e, tm, p, tm%8, tm)
+			people = append(people, tandemtest.Person{Email: e, Name: fmt.Sprintf("Agent %d %d", tm, p),
+				Team: fmt.Sprintf("Acme/Support/Division %d/Team %d", tm%8, tm), HiredOn: "2020-01-06"})
 		}
 	}
-	plan, err := st.PlanRoster(ctx, strings.NewReader(b.String()), roster.Options{Today: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyRoster(ctx, plan, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	tandemtest.On(t, st, day).AddPeople(day, people)
 	return path, emails
 }
 

@@ -59,8 +59,11 @@ func runReportCorrelation(ctx context.Context, args []string, out io.Writer) err
 	var c common
 	var measure, customer, period, from, to, unit, lag, program, minRatings, format string
 	fs := newFlags("report correlation [flags]", "Does engagement move with customer satisfaction, team by team? Pairs each team's pulse score\n"+
-		"in a week or month with its customers' ratings, and prints Pearson r and Spearman rho with 95% CIs,\n"+
-		"the within-team repeated-measures r, r at lags 0-6 and each driver's link with Benjamini-Hochberg q.\n"+
+		"in a week or month with its customers' ratings, and prints a plain-words headline, Pearson r and\n"+
+		"Spearman rho with 95% CIs, the within-team repeated-measures r, the within-team, within-period r\n"+
+		"(team and period effects), r at lags -6..+6 corrected for persistence (Bonferroni over the lags),\n"+
+		"what the data could detect (power 0.8), ICC and rwg agreement, and each driver's link with\n"+
+		"Benjamini-Hochberg q, its score, change and priority.\n"+
 		"Teams below the anonymity threshold in a round never appear. The CSV format lists the pairs used.")
 	c.register(fs, "tandem.db")
 	fs.StringVar(&measure, "measure", pulse.MeasureIndex, "engagement measure: index, enps or driver:<key> (e.g. driver:manager)")
@@ -69,7 +72,7 @@ func runReportCorrelation(ctx context.Context, args []string, out io.Writer) err
 	fs.StringVar(&from, "from", "", "first day, YYYY-MM-DD (default: 26 weeks or 12 months before --to)")
 	fs.StringVar(&to, "to", "", "last day, YYYY-MM-DD (default: today)")
 	fs.StringVar(&unit, "unit", "", "only teams in this unit: a path such as Acme/Support, or an id (default: everything)")
-	fs.StringVar(&lag, "lag", "0", "customer measure this many periods after engagement, 0-6")
+	fs.StringVar(&lag, "lag", "0", "customer measure this many periods after engagement, -6 to 6 (negative: before)")
 	fs.StringVar(&program, "program", "", "pulse program id (default: the program with the most rounds)")
 	fs.StringVar(&minRatings, "min-ratings", "5", "customer ratings a team needs in a period to count")
 	fs.StringVar(&format, "format", "table", "output: table, json or csv")
@@ -139,6 +142,8 @@ func printCorrelation(out io.Writer, r *report.Correlation) error {
 	fmt.Fprintf(out, "Engagement and customers: %s against %s, by %s, %s to %s, lag %d\n", pulse.MeasureLabel(p.Measure),
 		report.CustomerLabel(p.Customer), strings.TrimSuffix(units, "s"), tandem.FormatDate(p.From), tandem.FormatDate(p.To), p.Lag)
 	fmt.Fprintf(out, "Pulse program %s · %s · at least %d ratings per team and period\n\n", program, scope, p.MinRatings)
+	fmt.Fprintln(out, wrap(r.Headline, 100, ""))
+	fmt.Fprintln(out)
 	fmt.Fprintln(out, wrap(r.Summary, 100, ""))
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(out, "\nWarnings:")
@@ -158,28 +163,85 @@ func printCorrelation(out io.Writer, r *report.Correlation) error {
 	fmt.Fprintf(tw, "Pearson r (between teams)\t%s\t%s\t%s\t%d pairs\t\n", report.F2(r.Pearson.R), ci(r.Pearson.CILow, r.Pearson.CIHigh), report.FormatP(r.Pearson.P), r.Pearson.N)
 	fmt.Fprintf(tw, "Spearman rho\t%s\t%s\t%s\t%d pairs\t\n", report.F2(r.Spearman.R), ci(r.Spearman.CILow, r.Spearman.CIHigh), report.FormatP(r.Spearman.P), r.Spearman.N)
 	fmt.Fprintf(tw, "Within teams (rmcorr)\t%s\t%s\t%s\tdf %d, %d teams\t\n", report.F2(r.RMCorr.R), ci(r.RMCorr.CILow, r.RMCorr.CIHigh), report.FormatP(r.RMCorr.P), r.RMCorr.DF, r.RMCorr.Teams)
+	w := r.Within
+	fmt.Fprintf(tw, "Within teams and periods (two-way)\t%s\t%s\t%s\tdf %d, %d teams, %d %s\t\n", report.F2(w.R), ci(w.CILow, w.CIHigh), report.FormatP(w.P), w.DF, w.Teams, w.Periods, units)
+	fmt.Fprintf(tw, "  clustered by team\t%s\t%s\t%s\t%d teams\t\n", report.F2(w.R), ci(w.ClusterCILow, w.ClusterCIHigh), report.FormatP(w.ClusterP), w.Teams)
+	fmt.Fprintf(tw, "Between teams (team means)\t%s\t%s\t%s\t%d teams\t\n", report.F2(r.BetweenTeams.R), ci(r.BetweenTeams.CILow, r.BetweenTeams.CIHigh), report.FormatP(r.BetweenTeams.P), r.BetweenTeams.N)
 	tw.Flush()
+	pw := r.Power
+	fmt.Fprintf(out, "Detectable at power %g, two-sided alpha %g: between teams (n = %d teams) r >= %s; within (n = df + 2 = %d) r >= %s; about %d teams would find r = %g\n",
+		float64(pw.Power), float64(pw.Alpha), pw.BetweenN, report.F2(pw.BetweenMinR), pw.WithinN, report.F2(pw.WithinMinR), pw.TeamsNeeded, float64(pw.ExampleR))
 	if r.Fit != nil {
 		fmt.Fprintf(out, "Least-squares line: %s = %.2f %+.3f × %s\n", report.CustomerLabel(p.Customer), float64(r.Fit.Intercept), float64(r.Fit.Slope), pulse.MeasureLabel(p.Measure))
 	}
 
-	fmt.Fprintf(out, "\nLag (customers this many %s later)\n", units)
+	scan := r.LagScan
+	fmt.Fprintf(out, "\nLags within teams and periods, corrected for persistence (customers this many %s later; negative: before)\n", units)
+	if scan.Reason != "" {
+		fmt.Fprintf(out, "  not computed: %s\n", scan.Reason)
+	} else {
+		step := ""
+		if scan.Step > 1 {
+			step = fmt.Sprintf("; the program runs every %d %s, so lags move in steps of %d", scan.Step, units, scan.Step)
+		}
+		fmt.Fprintf(out, "AR(1) persistence phi = %s; %d lags tested, p adjusted by %s (familywise %g)%s\n", report.F2(scan.Persistence), scan.Tests, scan.Correction, float64(scan.Alpha), step)
+		fmt.Fprintln(tw, "lag\tr\t95% CI\tadjusted p\tn\t")
+		for _, l := range scan.Lags {
+			mark := ""
+			if l.Significant {
+				mark = " *"
+			}
+			fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%d\t\n", l.Periods, mark, report.F2(l.R), ci(l.CILow, l.CIHigh), report.FormatP(l.PAdj), l.N)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(out, wrap(scan.Sentence, 100, ""))
+
+	fmt.Fprintf(out, "\nPooled r by lag (customers this many %s later)\n", units)
 	fmt.Fprintln(tw, "lag\tr\t95% CI\tp\tn\t")
 	for _, l := range r.Lags {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t\n", l.Lag, report.F2(l.R), ci(l.CILow, l.CIHigh), report.FormatP(l.P), l.N)
 	}
 	tw.Flush()
 
-	fmt.Fprintf(out, "\nDrivers (%d tested; q = Benjamini-Hochberg adjusted p over %d comparisons)\n", r.DriverComparisons, r.DriverComparisons)
+	fmt.Fprintf(out, "\nAgreement\n%s\n", wrap(r.Agreement.Sentence, 100, ""))
+	if a := r.Agreement; a.RWGGroups > 0 {
+		fmt.Fprintf(out, "rwg bands: very strong %d, strong %d, moderate %d, weak %d, lack %d; median %s\n", a.RWGBands["very strong"], a.RWGBands["strong"],
+			a.RWGBands["moderate"], a.RWGBands["weak"], a.RWGBands["lack"], report.F2(a.RWGMedian))
+	}
+
+	fmt.Fprintf(out, "\nDrivers (%d tested; q = Benjamini-Hochberg adjusted p over %d comparisons; priority = max(0, CI low) x (100 - score) / 100)\n", r.DriverComparisons, r.DriverComparisons)
 	if len(r.Drivers) == 0 {
 		fmt.Fprintln(out, "  no driver has scores in these teams and periods")
-		return nil
+	} else {
+		for _, a := range r.DriverActions {
+			fmt.Fprintln(out, "  - "+wrap(a, 96, "    "))
+		}
+		num := func(v report.Num, signed bool) string {
+			f := float64(v)
+			switch {
+			case math.IsNaN(f):
+				return "—"
+			case signed && math.Round(f) == 0:
+				return "0"
+			case signed:
+				return fmt.Sprintf("%+.0f", f)
+			}
+			return fmt.Sprintf("%.0f", f)
+		}
+		fmt.Fprintln(tw, "driver\tscore\tchange\tpriority\tr (customers)\t95% CI\tp\tq\tn\tr (engagement)\t")
+		for _, d := range r.Drivers {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", d.Label, num(d.Score, false), num(d.Change, true), report.F2(d.Priority),
+				report.F2(d.R), ci(d.CILow, d.CIHigh), report.FormatP(d.P), report.FormatP(d.Q), d.N, report.F2(d.REngagement))
+		}
+		tw.Flush()
 	}
-	fmt.Fprintln(tw, "driver\tr (customers)\t95% CI\tp\tq\tn\tr (engagement)\t")
-	for _, d := range r.Drivers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", d.Label, report.F2(d.R), ci(d.CILow, d.CIHigh), report.FormatP(d.P), report.FormatP(d.Q), d.N, report.F2(d.REngagement))
+
+	fmt.Fprintln(out, "\nTerms")
+	for _, d := range r.Details {
+		fmt.Fprintf(out, "  %s\n", wrap(d.Term+": "+d.Meaning, 96, "    "))
 	}
-	return tw.Flush()
+	return nil
 }
 
 // wrap breaks text into lines of at most width runes at spaces, starting

@@ -15,9 +15,9 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
-	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // newCorrelationDB writes a database with six weekly rounds answered by
@@ -34,50 +34,24 @@ func newCorrelationDB(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var b strings.Builder
-	b.WriteString("email,name,team\n")
-	n := 0
-	for _, tm := range []struct {
-		path string
-		size int
-	}{{"Acme/Ops/Alpha", 6}, {"Acme/Ops/Bravo", 5}, {"Acme/Ops/Tiny", 2}, {"Acme/Care/C1", 6}, {"Acme/Care/C2", 6}, {"Acme/Care/C3", 6}} {
-		for i := 0; i < tm.size; i++ {
-			n++
-			fmt.Fprintf(&b, "p%d@example.com,Person %d,%s\n", n, n, tm.path)
-		}
-	}
+	// The CLI reads the machine's clock, so the organisation lives on it.
 	now := time.Now()
-	plan, err := st.PlanRoster(ctx, strings.NewReader(b.String()), roster.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyRoster(ctx, plan, tandem.Today(now).AddDate(0, 0, -100)); err != nil {
-		t.Fatal(err)
-	}
-	tree, _ := st.Tree(ctx)
-	p := pulse.Defaults()
-	p.AudienceUnitID = tree.Roots()[0]
-	p.Channel = pulse.ChannelLog
-	if err := st.SaveProgram(ctx, &p); err != nil {
-		t.Fatal(err)
-	}
+	org := tandemtest.On(t, st, now)
+	org.AddPeople(tandem.Today(now).AddDate(0, 0, -100), tandemtest.People(tandemtest.Numbered("p"),
+		tandemtest.Team{Path: "Acme/Ops/Alpha", Size: 6}, tandemtest.Team{Path: "Acme/Ops/Bravo", Size: 5}, tandemtest.Team{Path: "Acme/Ops/Tiny", Size: 2},
+		tandemtest.Team{Path: "Acme/Care/C1", Size: 6}, tandemtest.Team{Path: "Acme/Care/C2", Size: 6}, tandemtest.Team{Path: "Acme/Care/C3", Size: 6}))
+	p := org.Program("Acme", nil)
 	rng := rand.New(rand.NewPCG(9, 9))
 	level := map[int64]float64{}
 	var ratings []tandem.Rating
 	for w := 6; w >= 1; w-- {
 		monday := tandem.PeriodStart(tandem.Week, now.AddDate(0, 0, -7*w))
-		r, _, err := st.CreateRound(ctx, &p, monday.Add(9*time.Hour), false, monday.Add(9*time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		qs, _ := st.RoundQuestions(ctx, r.ID)
-		invs, _ := st.RoundInvitations(ctx, r.ID)
-		var rs []store.RecordedResponse
-		for _, inv := range invs {
+		r := org.Round(&p, monday.Add(9*time.Hour))
+		org.Answer(r, func(inv store.InvitationRef, qs []pulse.Question) *store.RecordedResponse {
 			if _, ok := level[inv.UnitID]; !ok {
 				level[inv.UnitID] = 2.5 + 2*rng.Float64()
 			}
-			rec := store.RecordedResponse{InvitationID: inv.ID}
+			rec := &store.RecordedResponse{}
 			for _, q := range qs {
 				v := level[inv.UnitID] + rng.NormFloat64()*0.6
 				switch q.Kind {
@@ -87,11 +61,8 @@ func newCorrelationDB(t *testing.T) string {
 					rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: math.Max(0, math.Min(10, math.Round(2*v))), HasValue: true})
 				}
 			}
-			rs = append(rs, rec)
-		}
-		if err := st.RecordResponses(ctx, r.ID, rs); err != nil {
-			t.Fatal(err)
-		}
+			return rec
+		})
 		for u, lv := range level {
 			for i := 0; i < 6; i++ {
 				ratings = append(ratings, tandem.Rating{Source: "cli-test", ExternalID: fmt.Sprintf("%d-%d-%d", w, u, i),
@@ -124,7 +95,10 @@ func TestReportCorrelationPrintsOnlyShownTeamsInEveryFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"Across 4 teams over 6 weeks, teams with higher engagement had", "not proof of cause",
-		"Pearson r (between teams)", "Within teams (rmcorr)", "Lag (customers this many weeks later)", "Drivers (", "Benjamini-Hochberg"} {
+		"Pearson r (between teams)", "Within teams (rmcorr)", "Pooled r by lag (customers this many weeks later)", "Drivers (", "Benjamini-Hochberg",
+		"Within teams and periods (two-way)", "clustered by team", "Between teams (team means)", "Detectable at power 0.8, two-sided alpha 0.05: between teams (n = 4 teams)",
+		"Lags within teams and periods, corrected for persistence", "p adjusted by bonferroni", "\n-6 ", "\n6 ", "\nAgreement\n",
+		"priority = max(0, CI low) x (100 - score) / 100", "\nTerms\n", "  Driver priority: "} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
@@ -139,6 +113,12 @@ func TestReportCorrelationPrintsOnlyShownTeamsInEveryFormat(t *testing.T) {
 	}
 	if res.NPairs != 24 || res.NTeams != 4 {
 		t.Errorf("json: %d pairs from %d teams, want 24 from 4", res.NPairs, res.NTeams)
+	}
+	if first := strings.Fields(res.Headline); len(first) < 8 || !strings.Contains(table, strings.Join(first[:8], " ")) {
+		t.Errorf("the table does not start with the headline %q:\n%s", res.Headline, table)
+	}
+	if len(res.LagScan.Lags) != 13 || res.Within.Teams != 4 || res.Power.BetweenN != 4 {
+		t.Errorf("json: %d scanned lags, within over %d teams, power over %d; want 13, 4, 4", len(res.LagScan.Lags), res.Within.Teams, res.Power.BetweenN)
 	}
 	csv, err := runTandem(t, "report", "correlation", "--format=csv", "--db", db)
 	if err != nil {
@@ -172,7 +152,7 @@ func TestReportCorrelationRejectsBadFlagsByName(t *testing.T) {
 		want string
 	}{
 		{[]string{"--measure", "joy"}, `--measure must be index, enps or driver:<key>; got "joy"`},
-		{[]string{"--lag", "8"}, `--lag must be a whole number of periods from 0 to 6`},
+		{[]string{"--lag", "8"}, `--lag must be a whole number of periods from -6 to 6`},
 		{[]string{"--min-ratings", "none"}, `--min-ratings must be a whole number of at least 1`},
 		{[]string{"--format", "xml"}, `--format must be table, json or csv`},
 		{[]string{"--from", "2025-13-01"}, `--from must be a date written YYYY-MM-DD`},

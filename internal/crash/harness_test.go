@@ -1,10 +1,8 @@
 package crash
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
@@ -18,11 +16,11 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver, to read the file with the server stopped
 
-	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
@@ -122,21 +120,14 @@ func seedIn(t *testing.T, dir string, people int) *org {
 		t.Fatalf("open the store: %v", err)
 	}
 	defer st.Close()
-	tree, err := st.Tree(ctx)
-	if err != nil {
-		t.Fatal(err)
+	// The org lives on the machine's clock: the server the test starts
+	// next answers on it.
+	org := tandemtest.On(t, st, time.Now())
+	if len(org.Tree.Roots()) != 1 {
+		t.Fatalf("want one company unit, got roots %v", org.Tree.Roots())
 	}
-	if len(tree.Roots()) != 1 {
-		t.Fatalf("want one company unit, got roots %v", tree.Roots())
-	}
-	p := pulse.Defaults()
-	p.Name = "Crash pulse"
-	p.AudienceUnitID = tree.Roots()[0]
-	p.Channel = pulse.ChannelLog
-	if err := st.SaveProgram(ctx, &p); err != nil {
-		t.Fatalf("save program: %v", err)
-	}
-	round, created, err := schedule.NewRunner(st, quietLog).SendNow(ctx, p.ID, time.Now())
+	p := org.Program("Acme", func(p *pulse.Program) { p.Name = "Crash pulse" })
+	round, created, err := schedule.NewRunner(st, quietLog).SendNow(ctx, p.ID, org.Now)
 	if err != nil || !created {
 		t.Fatalf("send a round now: created %v, %v", created, err)
 	}
@@ -144,52 +135,29 @@ func seedIn(t *testing.T, dir string, people int) *org {
 	if err := st.CancelRoundMessages(ctx, round.ID, "the test hands the links out"); err != nil {
 		t.Fatal(err)
 	}
-	invs, err := st.RoundInvitations(ctx, round.ID)
-	if err != nil {
-		t.Fatal(err)
+	links := org.AnswerLinks(round)
+	if len(links) != people {
+		t.Fatalf("%d answer links, want one per person (%d)", len(links), people)
 	}
-	if len(invs) != people {
-		t.Fatalf("%d invitations, want %d", len(invs), people)
-	}
-	for _, inv := range invs {
-		token := auth.NewToken()
-		if err := st.AddInvitationToken(ctx, inv.ID, auth.HashToken(token)); err != nil {
-			t.Fatal(err)
-		}
-		o.invitations = append(o.invitations, inv.ID)
-		o.tokens = append(o.tokens, token)
+	for _, l := range links {
+		o.invitations = append(o.invitations, l.InvitationID)
+		o.tokens = append(o.tokens, l.Token)
 	}
 	if o.questions, err = st.RoundQuestions(ctx, round.ID); err != nil {
 		t.Fatal(err)
 	}
 	o.form = testbin.AnswerForm(o.questions)
-	hash, err := auth.HashPassword("correct horse battery staple")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateUser(ctx, &tandem.User{Email: "hr@example.com", Name: "HR", Role: tandem.RoleHR, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	org.User("hr@example.com", tandem.RoleHR, "")
 	if o.apiKey, _, err = st.CreateAPIKey(ctx, "crash test", []string{store.ScopeRatingsWrite}, 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	return o
 }
 
-// rosterCSV is people employees, alternately in two teams of one company.
+// rosterCSV is people employees, alternately in two teams of one company
+// (Acme/Support, Acme/Sales).
 func rosterCSV(people int) []byte {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"employee_id", "email", "name", "team"})
-	for i := 1; i <= people; i++ {
-		team := "Acme/Support"
-		if i%2 == 0 {
-			team = "Acme/Sales"
-		}
-		w.Write([]string{fmt.Sprintf("E%04d", i), fmt.Sprintf("person.%d@example.com", i), fmt.Sprintf("Person %d", i), team})
-	}
-	w.Flush()
-	return buf.Bytes()
+	return []byte(tandemtest.RosterCSV(tandemtest.Alternating(people, "Acme/Support", "Acme/Sales")))
 }
 
 // rated reports whether answers to q are added to round_scores.

@@ -7,6 +7,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -99,9 +100,12 @@ Park Duarte Horvat Ibrahim Fischer Sato Almeida Nowak Dalton Mendes Virtanen Ban
 // Options tune Generate.
 type Options struct {
 	Seed uint64
-	// Today is the demo's "now"; hire and exit dates lie before it.
+	// Today is the demo's "now"; hire and exit dates lie before it
+	// (default: the date of Now).
 	Today time.Time
-	// Now is the moment the demo is built; rounds lie before it.
+	// Now is the moment the demo is built; rounds lie before it. The
+	// caller gives it (cmd/tandem the machine's clock, tests a fixed
+	// date): Generate never reads the clock itself.
 	Now time.Time
 	// BaseURL prefixes the printed answer links.
 	BaseURL string
@@ -112,14 +116,14 @@ func Generate(ctx context.Context, st *store.Store, opt Options) (Summary, error
 	if opt.Seed == 0 {
 		opt.Seed = 42
 	}
+	if opt.Now.IsZero() {
+		return Summary{}, errors.New("demo: Options.Now is required (the moment the demo is built)")
+	}
 	if opt.Today.IsZero() {
-		opt.Today = tandem.Today(time.Now())
+		opt.Today = tandem.Today(opt.Now)
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x5eed))
 	var sum Summary
-	if opt.Now.IsZero() {
-		opt.Now = time.Now()
-	}
 	paths := []string{""}
 	for _, t := range teams {
 		parts := strings.Split(t.path, "/")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func TestReportsRecoverThePlantedSigns(t *testing.T) {
 			t.Parallel()
 			now := mustDay(t, day).Add(10 * time.Hour)
 			ctx := context.Background()
-			st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), store.Options{})
+			st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), store.Options{Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,6 +71,9 @@ func TestReportsRecoverThePlantedSigns(t *testing.T) {
 				if lag == LagWeeks && !(float64(c.RMCorr.CILow) > 0) {
 					t.Errorf("lag %d: within-team r = %.2f (CI %.2f to %.2f); the planted link is positive", lag, float64(c.RMCorr.R), float64(c.RMCorr.CILow), float64(c.RMCorr.CIHigh))
 				}
+				if lag == 0 {
+					checkLagScanSigns(t, c)
+				}
 			}
 			ret, err := report.LoadRetention(ctx, st, report.RetentionParams{Period: "month", From: now.AddDate(-1, 0, 0), To: now}, 0, now)
 			if err != nil {
@@ -91,6 +95,32 @@ func TestReportsRecoverThePlantedSigns(t *testing.T) {
 	}
 }
 
+// checkLagScanSigns asserts what the demo's lag scan may claim: the demo
+// plants customers following engagement with a positive link, so no lag
+// with customers leading (negative) and no negative link may be significant
+// or named, whatever the day. The planted lag itself is not asserted (11
+// teams cannot single it out; see TestReportsRecoverThePlantedSigns).
+func checkLagScanSigns(t *testing.T, c *report.Correlation) {
+	t.Helper()
+	s := c.LagScan
+	if s.Reason != "" || len(s.Lags) != 13 || s.Tests == 0 {
+		t.Fatalf("the lag scan did not run: %+v", s)
+	}
+	for _, l := range s.Lags {
+		if l.Significant && (l.Periods < 0 || l.R < 0) {
+			t.Errorf("lag %d is significant with r = %.2f: a wrong-sign claim (customers do not lead, and the link is positive)", l.Periods, float64(l.R))
+		}
+	}
+	if s.Named && s.From < 0 {
+		t.Errorf("the scan names lags %d to %d: customers leading, the wrong sign", s.From, s.To)
+	}
+	t.Logf("%s: headline: %s", c.Params.To.Format(time.DateOnly), c.Headline)
+	t.Logf("persistence %.2f; %s", float64(s.Persistence), s.Sentence)
+	for _, l := range s.Lags {
+		t.Logf("  lag %+d  r %.3f  [%.3f, %.3f]  padj %.3g  n %d", l.Periods, float64(l.R), float64(l.CILow), float64(l.CIHigh), float64(l.PAdj), l.N)
+	}
+}
+
 func mustDay(t *testing.T, s string) time.Time {
 	t.Helper()
 	d, err := time.Parse(time.DateOnly, s)
@@ -98,4 +128,21 @@ func mustDay(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// Generate never reads the machine's clock: without a moment to build the
+// demo at it refuses, before writing anything.
+func TestGenerateNeedsTheCallersClock(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := Generate(ctx, st, Options{Seed: 42}); err == nil || !strings.Contains(err.Error(), "Options.Now") {
+		t.Fatalf("Generate without Now: err = %v, want one naming Options.Now", err)
+	}
+	if n, err := st.CountUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("after the refusal the store has %d users (%v), want 0", n, err)
+	}
 }

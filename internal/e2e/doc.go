@@ -5,5 +5,6 @@
 //
 // The journeys need Chromium (Debian: apt-get install -y chromium). Without
 // it they are skipped, unless TANDEM_TEST_REQUIRE_BROWSER=1 makes a missing
-// browser a failure, as CI does.
+// browser a failure, as CI does. Under go test -short they are skipped too,
+// whatever the environment; the full run keeps them.
 package e2e

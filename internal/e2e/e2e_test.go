@@ -19,13 +19,13 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/mail/mailtest"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 	"github.com/tandem-hq/tandem/internal/web"
 )
 
@@ -36,8 +36,9 @@ const journeyTimeout = 60 * time.Second
 // requireBrowserEnv makes a missing Chromium a failure instead of a skip.
 const requireBrowserEnv = "TANDEM_TEST_REQUIRE_BROWSER"
 
-// testPassword is the password of every account a journey creates.
-const testPassword = "correct horse battery staple"
+// testPassword is the password of every account a journey creates (the
+// test kit's).
+const testPassword = tandemtest.Password
 
 // app is Tandem's web server on a fresh SQLite file, listening on 127.0.0.1.
 type app struct {
@@ -155,11 +156,7 @@ func (a *app) startJobs(t *testing.T) *jobs {
 // unit a leader leads (0 for admin and hr).
 func (a *app) addUser(t *testing.T, email string, role tandem.Role, scope int64) *tandem.User {
 	t.Helper()
-	hash, err := auth.HashPassword(testPassword)
-	if err != nil {
-		t.Fatalf("hash password: %v", err)
-	}
-	u := &tandem.User{Email: email, Name: strings.Split(email, "@")[0], Role: role, ScopeUnitID: scope, PasswordHash: hash}
+	u := &tandem.User{Email: email, Name: strings.Split(email, "@")[0], Role: role, ScopeUnitID: scope, PasswordHash: tandemtest.PasswordHash(t, testPassword)}
 	if err := a.Store.CreateUser(context.Background(), u); err != nil {
 		t.Fatalf("create user %s: %v", email, err)
 	}
@@ -194,6 +191,16 @@ func (l *serverLog) check() {
 	l.done = true
 	for _, e := range l.errors {
 		l.t.Errorf("server logged an error: %s", e)
+	}
+}
+
+// skipJourneyIfShort skips a browser journey under go test -short: each
+// starts Chromium and walks several pages, seconds apiece on a small
+// machine. The full run (and CI, which never passes -short) keeps them.
+func skipJourneyIfShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser journey: skipped under -short (run go test without -short for the journeys)")
 	}
 }
 
@@ -287,6 +294,7 @@ func (p *pageProblems) listen(ev any) {
 // to problems. The browser stops when the test ends.
 func startBrowser(t *testing.T, problems *pageProblems) context.Context {
 	t.Helper()
+	skipJourneyIfShort(t)
 	path := chromiumPath(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),

@@ -52,6 +52,10 @@ const (
 	// change a rating until the ticket is closed, at most 28 days after
 	// it is solved.
 	MaxLookback = 28
+	// MaxEditWindow bounds how far back a rating the helpdesk says is
+	// still open for changes keeps the next pass (a wrong expires_at must
+	// not pin the cursor for good).
+	MaxEditWindow = 90 // days
 )
 
 // Credentials are what a helpdesk's API takes: Zendesk an agent's email and
@@ -75,6 +79,12 @@ type Rating struct {
 	// Score is the score as given: good or bad (Zendesk), 1–5 (Zendesk
 	// survey responses), 103 to -103 (Freshdesk).
 	Score string
+	// EditableUntil is when the customer can no longer change the rating
+	// (Zendesk survey responses' expires_at; a legacy Zendesk survey not
+	// answered yet, MaxLookback days after it was offered); zero when the
+	// helpdesk does not say. Until then every sync reads it again, however
+	// far back (at most MaxEditWindow days).
+	EditableUntil time.Time
 	// Unrated marks a survey sent but not answered: skipped, not set
 	// aside.
 	Unrated bool

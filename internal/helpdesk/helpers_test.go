@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // now is the tests' clock: Monday 2 March 2026, noon UTC.
@@ -101,14 +101,7 @@ func openPostgres(t *testing.T, dsn string) *store.Store {
 
 func importRoster(t *testing.T, st *store.Store) {
 	t.Helper()
-	ctx := context.Background()
-	plan, err := st.PlanRoster(ctx, strings.NewReader(rosterCSV), roster.Options{Today: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ApplyRoster(ctx, plan, now); err != nil {
-		t.Fatal(err)
-	}
+	tandemtest.On(t, st, now).Import(rosterCSV, now)
 }
 
 func unitID(t *testing.T, st *store.Store, path ...string) int64 {
@@ -270,6 +263,9 @@ type fakeZendesk struct {
 	onPage func(r *http.Request)
 	// raw answers a path with recorded bytes.
 	raw map[string][]byte
+	// editWindow is how long after its creation a survey response can be
+	// changed (its expires_at); 0 as in the documented example.
+	editWindow time.Duration
 }
 
 func newFakeZendesk(t *testing.T) *fakeZendesk {
@@ -300,6 +296,40 @@ func (f *fakeZendesk) rating(id int, assignee, group int, score string, created,
 		}
 	}
 	f.ratings = append(f.ratings, r)
+}
+
+// response adds (or replaces, by id) a CSAT survey response to ticket,
+// built on the documented example's shape: the customer-satisfaction
+// rating scale answer and an open-ended comment.
+func (f *fakeZendesk) response(id string, ticket, rating int, created, updated, comment string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	answers := []any{map[string]any{"type": "rating_scale", "rating": rating, "rating_category": map[bool]string{true: "good", false: "bad"}[rating >= 4],
+		"question":   map[string]any{"id": "01J1WBE8QR0YQVE373K2JDJR0F", "sub_type": "customer_satisfaction", "type": "rating_scale_numeric"},
+		"created_at": created, "updated_at": updated}}
+	if comment != "" {
+		answers = append(answers, map[string]any{"type": "open_ended", "value": comment,
+			"question": map[string]any{"id": "01J1WBNS76ZC4TTFWP9RCNQ1S8", "type": "open_ended"}, "created_at": created, "updated_at": updated})
+	}
+	c, _ := time.Parse(time.RFC3339, created)
+	r := map[string]any{"id": id, "answers": answers, "expires_at": c.Add(f.editWindow).Format(time.RFC3339), "responder_id": 4398080151295,
+		"subject_zrns": []string{fmt.Sprintf("zen:ticket:%d", ticket)},
+		"subjects":     []any{map[string]any{"id": strconv.Itoa(ticket), "type": "ticket", "zrn": fmt.Sprintf("zen:ticket:%d", ticket)}},
+		"survey":       map[string]any{"id": "01J58KJ9RAE0D2EK7HRVM7Z8F2", "state": "enabled", "version": 3}}
+	for i, old := range f.responses {
+		if old["id"] == id {
+			f.responses[i] = r
+			return
+		}
+	}
+	f.responses = append(f.responses, r)
+}
+
+// responseCreated is when a stand-in response was created: its first
+// answer's created_at.
+func responseCreated(r map[string]any) time.Time {
+	t, _ := time.Parse(time.RFC3339, r["answers"].([]any)[0].(map[string]any)["created_at"].(string))
+	return t
 }
 
 func (f *fakeZendesk) count(key string) int {
@@ -361,8 +391,15 @@ func (f *fakeZendesk) serve(w http.ResponseWriter, r *http.Request) {
 		if f.onPage != nil {
 			f.onPage(r)
 		}
+		// filter[created_at_start] is in milliseconds.
+		since, _ := strconv.ParseInt(q.Get("filter[created_at_start]"), 10, 64)
 		f.mu.Lock()
-		list := append([]map[string]any(nil), f.responses...)
+		var list []map[string]any
+		for _, x := range f.responses {
+			if responseCreated(x).UnixMilli() >= since {
+				list = append(list, x)
+			}
+		}
 		f.mu.Unlock()
 		items, meta := f.cursorPage(q, len(list))
 		writeJSON(w, map[string]any{"survey_responses": pick(list, items), "meta": meta})
@@ -569,6 +606,9 @@ func (f *fakeFreshdesk) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 	}
 }
+
+// anyString writes a stand-in's JSON value as text.
+func anyString(v any) string { return fmt.Sprint(v) }
 
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()

@@ -139,6 +139,22 @@ type streamCursor struct {
 	Pos   string `json:"pos,omitempty"`
 	// High is the latest creation time read.
 	High int64 `json:"high,omitempty"`
+	// Open is the earliest creation time, in the current pass, of a
+	// rating the customer may still change (0: none), so that the next
+	// pass starts no later and sees the change.
+	Open int64 `json:"open,omitempty"`
+}
+
+// nextSince is where the pass after a finished one starts: lookback days
+// before the newest rating, or earlier to the oldest rating still open for
+// changes (at most MaxEditWindow days before the newest), never before the
+// connector's start.
+func (sc *streamCursor) nextSince(c store.HelpdeskConnector) int64 {
+	since := sc.High - int64(c.Lookback)*86400
+	if sc.Open > 0 && sc.Open < since {
+		since = max(sc.Open, sc.High-MaxEditWindow*86400)
+	}
+	return max(c.StartAt.Unix(), since)
 }
 
 func readCursor(s string) cursor {
@@ -267,13 +283,23 @@ func (s *Syncer) sync(ctx context.Context, c store.HelpdeskConnector) (store.Hel
 			if err != nil {
 				return counts, err
 			}
+			if sc.Pos == "" {
+				sc.Open = 0 // a pass starts
+			}
 			if err := a.lookUpAgents(ctx, acct, p.Ratings); err != nil {
 				return counts, err
 			}
 			rs, aside, pc := a.attribute(p.Ratings, s.Now())
 			for _, r := range p.Ratings {
-				if t := r.Created.Unix(); !r.Created.IsZero() && t > sc.High {
+				if r.Created.IsZero() {
+					continue
+				}
+				t := r.Created.Unix()
+				if t > sc.High {
 					sc.High = t
+				}
+				if r.EditableUntil.After(s.Now()) && (sc.Open == 0 || t < sc.Open) {
+					sc.Open = t
 				}
 			}
 			sc.Pos = p.Next
@@ -281,7 +307,7 @@ func (s *Syncer) sync(ctx context.Context, c store.HelpdeskConnector) (store.Hel
 				// The pass is done. The next one starts far enough back to
 				// see ratings changed since.
 				if sc.High > 0 {
-					sc.Since = max(c.StartAt.Unix(), sc.High-int64(c.Lookback)*86400)
+					sc.Since = sc.nextSince(c)
 				}
 			}
 			now := s.Now()

@@ -54,10 +54,10 @@ func TestZendeskDocumentedRatingsAreReadAndAttributedByGroup(t *testing.T) {
 	if g := stored(t, st, "zendesk"); strings.Join(g, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stored\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
 	}
-	// The request asked for received ratings from the start date, a page
-	// at a time.
+	// The request asked for ratings of every score (surveys not answered
+	// yet included) from the start date, a page at a time.
 	u, _ := url.Parse(zd.log[1])
-	if q := u.Query(); u.Path != "/api/v2/satisfaction_ratings" || q.Get("score") != "received" || q.Get("start_time") != "1293840000" || q.Get("page[size]") != "100" {
+	if q := u.Query(); u.Path != "/api/v2/satisfaction_ratings" || q.Has("score") || q.Get("start_time") != "1293840000" || q.Get("page[size]") != "100" {
 		t.Errorf("first ratings request %s", zd.log[1])
 	}
 }
@@ -383,5 +383,31 @@ func TestWrongCredentialsAndAMissingKeyAreShownOnTheConnector(t *testing.T) {
 	}
 	if _, err := Connector(Settings{Kind: Zendesk, Account: "acme", Credentials: Credentials{Email: "a@b.c", Token: "t"}, StartAt: now}, nil, nil); !errors.Is(err, ErrNoKey) {
 		t.Errorf("a connector built without a key: %v, want ErrNoKey", err)
+	}
+}
+
+func TestALegacySurveyAnsweredAfterTheLookbackIsStillPulled(t *testing.T) {
+	st := newOrg(t)
+	zd := newFakeZendesk(t)
+	zendeskMonth(zd)
+	// Ben's customer was offered a survey on 5 February and has not
+	// answered yet; the newest rating is of 24 February, so the lookback
+	// of 7 days alone would read from 17 February on.
+	zd.rating(520, 2, 45, "offered", "2026-02-05T09:00:00Z", "2026-02-05T09:00:00Z", "")
+	c := connect(t, st, Settings{Kind: Zendesk, Account: zd.srv.URL})
+	s := newSyncer(t, st, "a")
+	if got := s.runDue(t, c.ID); got.Last.Added != 7 || got.Last.Unrated != 1 || got.LastError != "" {
+		t.Fatalf("first sync: %+v %q; want 7 added and 1 survey not answered", got.Last, got.LastError)
+	}
+	// On 2 March the customer answers: Zendesk keeps the rating's
+	// created_at (when the survey was offered) and updates the rest.
+	zd.rating(520, 2, 45, "bad", "2026-02-05T09:00:00Z", "2026-03-02T12:30:00Z", "Too late")
+	s.Now = func() time.Time { return now.Add(time.Hour) }
+	got := s.runDue(t, c.ID)
+	if got.Last.Added != 1 || got.LastError != "" {
+		t.Errorf("sync after the late answer: %+v %q; want it added", got.Last, got.LastError)
+	}
+	if g := strings.Join(stored(t, st, "zendesk"), "\n"); !strings.Contains(g, `520 EMEA/ben@example.com 1 2026-03-02T12:30:00Z "Too late"`) {
+		t.Errorf("the late answer is not stored:\n%s", g)
 	}
 }

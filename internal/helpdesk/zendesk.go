@@ -66,8 +66,13 @@ func cursorQuery(q url.Values, pos string) url.Values {
 	return q
 }
 
-// zendeskLegacy reads satisfaction ratings that customers gave (score
-// received: good or bad), created since start_time.
+// zendeskLegacy reads satisfaction ratings created since start_time, of
+// every score: good and bad are ratings; offered and unoffered are surveys
+// not answered yet. A rating is created when its survey is offered and
+// keeps that created_at when the customer answers, so a survey still
+// waiting for an answer keeps the next pass reading back to it (for
+// MaxLookback days, as long as a customer can answer): a late answer is
+// pulled, not missed.
 type zendeskLegacy struct{ z *zendesk }
 
 func (zendeskLegacy) name() string { return ZendeskLegacy }
@@ -85,7 +90,7 @@ func (s zendeskLegacy) page(ctx context.Context, since time.Time, pos string) (p
 		} `json:"satisfaction_ratings"`
 		Meta zendeskMeta `json:"meta"`
 	}
-	q := cursorQuery(url.Values{"score": {"received"}, "start_time": {strconv.FormatInt(since.Unix(), 10)}}, pos)
+	q := cursorQuery(url.Values{"start_time": {strconv.FormatInt(since.Unix(), 10)}}, pos)
 	if _, err := s.z.c.get(ctx, "/api/v2/satisfaction_ratings", q, &body); err != nil {
 		return page{}, err
 	}
@@ -97,6 +102,9 @@ func (s zendeskLegacy) page(ctx context.Context, since time.Time, pos string) (p
 		case "good", "bad":
 		case "offered", "unoffered", "":
 			rt.Unrated = true
+			if !rt.Created.IsZero() {
+				rt.EditableUntil = rt.Created.AddDate(0, 0, MaxLookback)
+			}
 		default:
 			rt.Problem = fmt.Sprintf("Zendesk gave the score %q; Tandem reads good and bad", r.Score)
 		}
@@ -124,14 +132,16 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 	}
 	var body struct {
 		Responses []struct {
-			ID       string `json:"id"`
-			Subjects []struct {
+			ID        string `json:"id"`
+			ExpiresAt string `json:"expires_at"`
+			Subjects  []struct {
 				ID   string `json:"id"`
 				Type string `json:"type"`
 			} `json:"subjects"`
 			Answers []struct {
 				Type      string   `json:"type"`
 				Rating    *int     `json:"rating"`
+				Category  string   `json:"rating_category"`
 				Value     string   `json:"value"`
 				Question  question `json:"question"`
 				CreatedAt string   `json:"created_at"`
@@ -148,7 +158,7 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 	ticketOf := map[int]string{}
 	var tickets []string
 	for _, resp := range body.Responses {
-		r := Rating{ID: resp.ID}
+		r := Rating{ID: resp.ID, EditableUntil: parseTime(resp.ExpiresAt)}
 		for _, a := range resp.Answers {
 			if t := parseTime(a.CreatedAt); !t.IsZero() && (r.Created.IsZero() || t.Before(r.Created)) {
 				r.Created = t
@@ -161,7 +171,7 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 			csat := a.Question.SubType == "customer_satisfaction" && strings.HasPrefix(a.Question.Type, "rating_scale")
 			switch {
 			case csat && a.Type == "rating_scale" && a.Rating != nil:
-				r.Score, r.RatedAt, found = strconv.Itoa(*a.Rating), a.UpdatedAt, true
+				r.Score, r.RatedAt, found = responseScore(*a.Rating, a.Category), a.UpdatedAt, true
 			case csat && a.Type == "skipped":
 				r.Unrated, found = true, true
 			case a.Type == "open_ended" && r.Comment == "":
@@ -199,6 +209,22 @@ func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string)
 	}
 	p.Next = body.Meta.next()
 	return p, nil
+}
+
+// responseScore reads a CSAT survey rating as a 1–5 score. Zendesk's
+// surveys rate on a five-, three- or two-point scale and say of each rating
+// whether it is good, neutral or bad: a good rating on a shorter scale is
+// the top of it, 5 (as a legacy good), and a neutral one the middle, 3, so
+// Tandem's "% satisfied" is Zendesk's good share whatever the scale. Other
+// ratings are kept as given (1 is the bottom of every scale).
+func responseScore(rating int, category string) string {
+	switch {
+	case strings.EqualFold(category, "good") && rating < 4:
+		return "5"
+	case strings.EqualFold(category, "neutral"):
+		return "3"
+	}
+	return strconv.Itoa(rating)
 }
 
 // tickets returns the assignee and group of each ticket id, from GET

@@ -46,6 +46,11 @@ type User struct {
 	// GroupsOverage sends no groups but a distributed-claims reference to
 	// them, as Entra ID does for a person in more than 200 groups.
 	GroupsOverage bool
+	// NoEmailVerified sends no email_verified claim at all, as Entra ID.
+	NoEmailVerified bool
+	// Claims are further claims of the ID token (such as Entra ID's
+	// xms_edov).
+	Claims map[string]any
 }
 
 // Provider is a running OpenID provider.
@@ -387,14 +392,19 @@ func (p *Provider) userinfo(info *oidc.UserInfo, subject string, scopes []string
 		info.Subject = u.Subject
 		if slices.Contains(scopes, oidc.ScopeEmail) {
 			info.Email = u.Email
-			if u.EmailUnverified {
+			switch {
+			case u.NoEmailVerified:
+			case u.EmailUnverified:
 				info.AppendClaims("email_verified", false)
-			} else {
+			default:
 				info.EmailVerified = true
 			}
 		}
 		if slices.Contains(scopes, oidc.ScopeProfile) {
 			info.Name = u.Name
+		}
+		for k, v := range u.Claims {
+			info.AppendClaims(k, v)
 		}
 		if u.GroupsOverage {
 			info.AppendClaims("_claim_names", map[string]string{"groups": "src1"})

@@ -227,6 +227,12 @@ func (c *Client) Exchange(ctx context.Context, code, verifier, nonce string, now
 	} else if b, ok := boolClaim(claims, "email_verified"); ok && c.cfg.EmailClaim == "email" {
 		id.EmailVerified = b
 	}
+	// Entra ID sends no email_verified; its optional claim xms_edov says
+	// whether the domain of the address is verified by its owner. Without
+	// it, an address is one whoever runs the account could have set.
+	if b, ok := boolClaim(claims, "xms_edov"); ok && !b {
+		id.EmailVerified = false
+	}
 	if id.Email == "" || tandem.ValidateEmail(id.Email) != nil {
 		return sso.Identity{}, refuse(fmt.Errorf("claim %q is %q", c.cfg.EmailClaim, id.Email),
 			"%s sent no email address in the %q claim; an admin must allow the email scope or set --oidc-email-claim", c.cfg.Name, c.cfg.EmailClaim)

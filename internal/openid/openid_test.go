@@ -107,3 +107,33 @@ func TestNewRefusesAPlainHTTPIssuerElsewhere(t *testing.T) {
 		t.Error("New without a client id accepted, want an error")
 	}
 }
+
+func TestExchangeReadsEntraIDsDomainOwnerVerifiedClaim(t *testing.T) {
+	// Entra ID sends no email_verified. Its optional claim xms_edov says
+	// whether the address's domain is verified by its owner; an address
+	// at a domain nobody verified can be set by whoever runs the account.
+	for _, tc := range []struct {
+		name   string
+		claims map[string]any
+		want   bool
+	}{
+		{"no xms_edov: verified, as before", nil, true},
+		{"xms_edov true", map[string]any{"xms_edov": true}, true},
+		{"xms_edov false", map[string]any{"xms_edov": false}, false},
+		{"xms_edov as text", map[string]any{"xms_edov": "false"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := oidctest.New(t)
+			p.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana@example.com", NoEmailVerified: true, Claims: tc.claims})
+			c := newClient(t, p)
+			v := oauth2.GenerateVerifier()
+			id, err := c.Exchange(context.Background(), signIn(t, p, c, "ana", "s", "n", v), v, "n", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.EmailVerified != tc.want {
+				t.Errorf("EmailVerified = %v, want %v", id.EmailVerified, tc.want)
+			}
+		})
+	}
+}

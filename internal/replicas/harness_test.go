@@ -1,10 +1,8 @@
 package replicas
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
@@ -188,20 +187,10 @@ func newOrg(t *testing.T, people int) *org {
 	return &org{db: d, st: st, root: tree.Roots()[0], people: people}
 }
 
-// rosterCSV is people employees, alternately in two teams of one company.
+// rosterCSV is people employees, alternately in two teams of one company
+// (Acme/Support, Acme/Sales).
 func rosterCSV(people int) []byte {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"employee_id", "email", "name", "team"})
-	for i := 1; i <= people; i++ {
-		team := "Acme/Support"
-		if i%2 == 0 {
-			team = "Acme/Sales"
-		}
-		w.Write([]string{fmt.Sprintf("E%04d", i), fmt.Sprintf("person.%d@example.com", i), fmt.Sprintf("Person %d", i), team})
-	}
-	w.Flush()
-	return buf.Bytes()
+	return []byte(tandemtest.RosterCSV(tandemtest.Alternating(people, "Acme/Support", "Acme/Sales")))
 }
 
 // program saves a program for the whole company: Tandem's defaults,

@@ -43,9 +43,10 @@ import (
 // (default 5): a CSAT from two ratings is mostly noise.
 //
 // Pairs are (team, period t) with an engagement value at t and a customer
-// value at t+L, L = lag periods later (0…6, default 0). The date range
-// (from, to) selects the engagement periods; the customer side may fall up
-// to six periods after to.
+// value at t+L, L = lag periods later (−6…6, default 0; negative: customers
+// before engagement). The date range (from, to) selects the engagement
+// periods; the customer side may fall up to six periods before from or
+// after to.
 //
 // Between teams: Pearson r and Spearman ρ (average ranks for ties) of the
 // pooled pairs, two-sided p from Student's t with n−2 degrees of freedom,
@@ -134,6 +135,16 @@ type DriverLink struct {
 	// REngagement is the driver's correlation with the engagement index
 	// in the same team-periods.
 	REngagement Num `json:"r_engagement"`
+	// Score is the driver's respondent-weighted mean (0–100) over the
+	// report's teams in the last period that has it (ScorePeriod); Change
+	// the difference from the period before that has it (ChangeFrom).
+	Score       Num    `json:"score"`
+	ScorePeriod string `json:"score_period"`
+	Change      Num    `json:"change"`
+	ChangeFrom  string `json:"change_from"`
+	// Priority = max(0, CILow) × (100 − Score)/100 (stats.DriverPriority):
+	// room to improve times the weakest link the data support.
+	Priority Num `json:"priority"`
 }
 
 // Pair is one team-period the figures are computed from.
@@ -169,6 +180,23 @@ type Correlation struct {
 	DriverComparisons int      `json:"driver_comparisons"`
 	Summary           string   `json:"summary"`
 	Warnings          []string `json:"warnings"`
+
+	// Within is the two-way within view at the chosen lag (team and
+	// period effects removed); BetweenTeams the correlation of team means.
+	Within       WithinCoef `json:"within"`
+	BetweenTeams Coef       `json:"between_teams"`
+	// LagScan: lags −6…+6 within teams and periods, corrected for
+	// persistence and for testing 13 lags.
+	LagScan   LagScan   `json:"lag_scan"`
+	Power     Power     `json:"power"`
+	Agreement Agreement `json:"agreement"`
+	// DriverActions are sentences on the drivers with the highest
+	// priority.
+	DriverActions []string `json:"driver_actions"`
+	// Headline says in plain words what the data show and what they
+	// cannot; Details define the terms the figures use.
+	Headline string       `json:"headline"`
+	Details  []Definition `json:"details"`
 	// Pairs stay out of the JSON (see PairsPage).
 	Pairs []Pair `json:"-"`
 }
@@ -194,6 +222,9 @@ type CorrelationInput struct {
 	Questions  map[int64][]pulse.Question
 	// Customer holds the totals for Params.Customer and Params.Period.
 	Customer []CustomerCell
+	// Agreement holds each round's agreement inputs by round id
+	// (AgreementOf of the rounds' index answers); nil: none.
+	Agreement map[int64]RoundAgreement
 }
 
 // BuildCorrelation computes the report from its inputs. It is pure: no I/O,
@@ -261,12 +292,23 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	})
 
 	wg.Go(func() { res.Drivers = pn.driverLinks(p.Lag) })
+	wg.Go(func() {
+		res.Within = withinAt(x, y, where)
+		res.BetweenTeams = betweenTeams(x, y, where)
+		res.Power = powerOf(res.BetweenTeams.N, res.Within)
+	})
+	wg.Go(func() { res.LagScan = pn.lagScan(mi) })
+	wg.Go(func() { res.Agreement = pn.agreement(in.Agreement, where) })
 	wg.Wait()
-	lags[p.Lag] = res.Pearson
+	pn.driverScores(res.Drivers, dates)
+	if p.Lag >= 0 {
+		lags[p.Lag] = res.Pearson
+	}
 	for lag, c := range lags {
 		res.Lags = append(res.Lags, LagPoint{Lag: lag, Coef: c})
 	}
 	res.DriverComparisons = comparisons(res.Drivers)
 	res.Summary, res.Warnings = describe(res, pn.usedRounds, pn.anyCustomer)
+	explain(res)
 	return res, nil
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ type Source interface {
 	Respondents(ctx context.Context, roundIDs []int64) (map[int64]pulse.UnitCounts, error)
 	TeamScores(ctx context.Context, roundIDs []int64) ([]pulse.TeamScoreRow, error)
 	MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error)
+	IndexAnswers(ctx context.Context, roundIDs []int64) ([]pulse.IndexAnswers, error)
 }
 
 // LoadCorrelation reads the report's inputs from src and builds it (see
@@ -64,7 +66,59 @@ type CorrelationLoader struct {
 	stintsVersion string
 	// closed maps a closed round's id to its inputs.
 	closed map[int64]closedRound
+	// reports are the reports built from the released data of version
+	// reportsVersion; reportsPairs counts their pairs.
+	reports        map[reportKey]*Correlation
+	reportsVersion int64
+	reportsPairs   int
+	// agreed maps a closed round's id to its agreement inputs (a few
+	// numbers per unit, not the answers).
+	agreed map[int64]RoundAgreement
 }
+
+// cached returns the report of key, if it was built.
+func (l *CorrelationLoader) cached(key reportKey) *Correlation {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reports[key]
+}
+
+// keep remembers a report built from the data of key's version; reports
+// of older versions are dropped, since nobody will ask for them again.
+func (l *CorrelationLoader) keep(key reportKey, c *Correlation) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if key.version < l.reportsVersion || len(c.Pairs) > maxCachedPairs {
+		return
+	}
+	if key.version > l.reportsVersion || l.reportsPairs+len(c.Pairs) > maxCachedPairs {
+		clear(l.reports)
+		l.reportsVersion, l.reportsPairs = key.version, 0
+	}
+	l.reports[key] = c
+	l.reportsPairs += len(c.Pairs)
+}
+
+// ReleasedVersioner is a Source that can say which version of the released
+// data it holds (store.Store.ReleasedVersion): the version moves in the
+// same transaction as a round's close and every ratings ingest. A loader
+// whose source has it keeps the reports it built.
+type ReleasedVersioner interface {
+	ReleasedVersion(ctx context.Context) (int64, error)
+}
+
+// reportKey names a computed report: its resolved parameters, the caller's
+// scope, the organisation it was built for and the released data it read.
+type reportKey struct {
+	params  string
+	scope   int64
+	tree    uint64
+	version int64
+}
+
+// maxCachedPairs bounds the reports kept, by their team-period pairs
+// (about 100 bytes each): some 30 MB.
+const maxCachedPairs = 300_000
 
 type closedRound struct {
 	scores      []pulse.TeamScoreRow
@@ -77,7 +131,7 @@ const maxCachedRounds = 520
 
 // NewCorrelationLoader returns a loader reading from src.
 func NewCorrelationLoader(src Source) *CorrelationLoader {
-	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}}
+	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}}
 }
 
 // roundInputs returns the scores and respondents of rounds, from memory for
@@ -129,41 +183,72 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 	return scores, resp, nil
 }
 
+// agreementInputs returns the agreement inputs of rounds (AgreementOf
+// their index answers), from memory for the closed rounds it has seen and
+// in one query for the rest.
+func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.Round) (map[int64]RoundAgreement, error) {
+	out := map[int64]RoundAgreement{}
+	var missing []int64
+	closed := map[int64]bool{}
+	l.mu.Lock()
+	for _, r := range rounds {
+		if a, ok := l.agreed[r.ID]; ok && r.Closed {
+			out[r.ID] = a
+			continue
+		}
+		missing = append(missing, r.ID)
+		closed[r.ID] = r.Closed
+	}
+	l.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	answers, err := l.src.IndexAnswers(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	fresh := AgreementOf(answers)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range missing {
+		out[id] = fresh[id]
+		if !closed[id] {
+			continue
+		}
+		if len(l.agreed) >= maxCachedRounds {
+			clear(l.agreed)
+		}
+		l.agreed[id] = fresh[id]
+	}
+	return out, nil
+}
+
 // Load resolves the unit and program of p for a caller limited to scope
 // (0: the whole organisation; a leader's unit otherwise), reads the inputs
 // in a fixed handful of queries and builds the report. A unit or program
 // outside the scope is not found. The default program is the one with the
 // most rounds among those whose audience overlaps the scope.
+//
+// A report built once is served again, without reading its inputs, while
+// the parameters, the scope, the organisation (Tree.Hash) and the released
+// data (ReleasedVersioner) are the same. The report returned is shared:
+// callers must not change it.
 func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope int64) (*Correlation, error) {
 	src := l.src
 	if p.Period != tandem.Week && p.Period != tandem.Month {
 		return nil, paramErr("period", "period must be week or month; got %q", p.Period)
 	}
-	// The customer totals do not depend on the unit or program: read them
-	// while the rest is resolved. Customer periods run from the first
-	// engagement period to MaxLag periods after the last, so that every lag
-	// finds its partner.
-	type customerRows struct {
-		rows []tandem.CustomerTotalsRow
-		err  error
-	}
-	customer := make(chan customerRows, 1)
-	go func() {
-		cFrom := tandem.PeriodStart(p.Period, p.From)
-		cTo := tandem.PeriodStart(p.Period, p.To)
-		for range MaxLag + 1 {
-			cTo = tandem.NextPeriod(p.Period, cTo)
+	// The version is read before anything it versions, so that a report
+	// is never kept under a version newer than the data it read.
+	versioner, cache := src.(ReleasedVersioner)
+	var key reportKey
+	if cache {
+		v, err := versioner.ReleasedVersion(ctx)
+		if err != nil {
+			return nil, err
 		}
-		rows, err := src.MetricTotals(ctx, p.Period, p.Customer, cFrom, cTo) // to is exclusive
-		customer <- customerRows{rows, err}
-	}()
-	cust := func() ([]tandem.CustomerTotalsRow, error) {
-		c := <-customer
-		customer <- c
-		return c.rows, c.err
+		key.version, key.scope = v, scope
 	}
-	defer cust() // never leave the reader behind
-
 	tree, err := src.Tree(ctx)
 	if err != nil {
 		return nil, err
@@ -178,13 +263,55 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	if err != nil {
 		return nil, err
 	}
-	in := CorrelationInput{Tree: tree, TeamScores: []pulse.TeamScoreRow{}}
 	if prog != nil {
 		p.ProgramID, p.Program = prog.ID, prog.Name
+	}
+	if cache {
+		key.tree = tree.Hash()
+		key.params = fmt.Sprintf("%s|%s|%s|%s|%s|%d|%d|%d|%s|%d|%s", p.Measure, p.Customer, p.Period,
+			tandem.FormatDate(p.From), tandem.FormatDate(p.To), p.Lag, p.MinRatings, p.ProgramID, p.Program, p.UnitID, p.Unit)
+		if c := l.cached(key); c != nil {
+			return c, nil
+		}
+	}
+
+	// The customer totals do not depend on the unit or program: read them
+	// beside the rounds. Customer periods run from MaxLag periods before
+	// the first engagement period to MaxLag periods after the last, so
+	// that every lag, either way, finds its partner.
+	type customerRows struct {
+		rows []tandem.CustomerTotalsRow
+		err  error
+	}
+	customer := make(chan customerRows, 1)
+	go func() {
+		cFrom := tandem.PeriodStart(p.Period, p.From)
+		for range MaxLag {
+			cFrom = prevPeriod(p.Period, cFrom)
+		}
+		cTo := tandem.PeriodStart(p.Period, p.To)
+		for range MaxLag + 1 {
+			cTo = tandem.NextPeriod(p.Period, cTo)
+		}
+		rows, err := src.MetricTotals(ctx, p.Period, p.Customer, cFrom, cTo) // to is exclusive
+		customer <- customerRows{rows, err}
+	}()
+	cust := func() ([]tandem.CustomerTotalsRow, error) {
+		c := <-customer
+		customer <- c
+		return c.rows, c.err
+	}
+	defer cust() // never leave the reader behind
+
+	in := CorrelationInput{Tree: tree, TeamScores: []pulse.TeamScoreRow{}}
+	if prog != nil {
 		if in.Rounds, err = src.RoundsBetween(ctx, prog.ID, p.From, p.To); err != nil {
 			return nil, err
 		}
 		if in.TeamScores, in.Respondents, err = l.roundInputs(ctx, in.Rounds); err != nil {
+			return nil, err
+		}
+		if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
 			return nil, err
 		}
 	}
@@ -194,7 +321,11 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	}
 	in.Customer = rows
 	in.Params = p
-	return BuildCorrelation(in)
+	c, err := BuildCorrelation(in)
+	if err == nil && cache {
+		l.keep(key, c)
+	}
+	return c, err
 }
 
 // chooseProgram reads the programs and applies pulse.ChooseProgram: the

@@ -38,17 +38,25 @@ func (t *team) value(m, p int) (float64, bool) {
 // panel is the report's team × period table: every team with a usable
 // value in a round (shown in that round's anonymity decision, all its
 // respondents its own, in scope), its respondent-weighted measure values
-// per engagement period, and its customer value per period — the
-// engagement periods from..to and then MaxLag more.
+// per engagement period, and its customer value per period — MaxLag
+// periods before the engagement periods (for customers leading), the
+// engagement periods from..to, and then MaxLag more.
 type panel struct {
 	measures   []string // pulse.TeamScoreMeasures()
 	periodDays []int64  // each period's first day (days since 1970)
-	nEng       int      // periods with engagement values; the rest are for lags
+	pre        int      // index of the first engagement period (MaxLag)
+	nEng       int      // periods with engagement values, pre…pre+nEng−1; the rest are for lags
 	teams      []*team  // by path, then id
 	// usedRounds counts the rounds in the range; anyCustomer says whether
 	// any customer total fell in scope and range.
 	usedRounds  int
 	anyCustomer bool
+	// rounds are the rounds in the range by id, byUnit the teams by unit
+	// id, inScope the unit filter: the agreement figures apply the same
+	// rule as the scores.
+	rounds  map[int64]roundInfo
+	byUnit  map[int64]*team
+	inScope func(int64) bool
 }
 
 // newPanel applies each round's anonymity decision to the inputs and
@@ -64,17 +72,22 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	}
 	measures := pulse.TeamScoreMeasures()
 
-	// Periods: the engagement periods from..to, then MaxLag more for the
-	// customer side.
+	// Periods: MaxLag before the engagement periods, the engagement
+	// periods from..to, then MaxLag more for the customer side.
 	from, to := tandem.Today(p.From), tandem.Today(p.To)
 	var periodDays []int64
 	periodOf := map[int64]int{}
 	last := tandem.PeriodStart(p.Period, to)
-	for d := tandem.PeriodStart(p.Period, from); !d.After(last); d = tandem.NextPeriod(p.Period, d) {
+	first := tandem.PeriodStart(p.Period, from)
+	for range MaxLag {
+		first = prevPeriod(p.Period, first)
+	}
+	for d := first; !d.After(last); d = tandem.NextPeriod(p.Period, d) {
 		periodOf[dayOf(d)] = len(periodDays)
 		periodDays = append(periodDays, dayOf(d))
 	}
-	nEng := len(periodDays)
+	pre := MaxLag
+	nEng := len(periodDays) - pre
 	for d, i := tandem.NextPeriod(p.Period, last), 0; i < MaxLag; d, i = tandem.NextPeriod(p.Period, d), i+1 {
 		periodOf[dayOf(d)] = len(periodDays)
 		periodDays = append(periodDays, dayOf(d))
@@ -102,11 +115,6 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 
 	// Engagement side: each round's anonymity decision, then the usable
 	// team-rounds weighted into team-periods.
-	type roundInfo struct {
-		vis    *privacy.Visibility
-		direct pulse.UnitCounts
-		pi     int
-	}
 	rounds := map[int64]roundInfo{}
 	for _, r := range in.Rounds {
 		day, err := tandem.ParseDate(r.Period)
@@ -118,7 +126,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		}
 		direct := in.Respondents[r.ID]
 		rounds[r.ID] = roundInfo{vis: privacy.Decide(tree, direct, r.MinGroup), direct: direct,
-			pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
+			pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))], minGroup: r.MinGroup}
 	}
 	usedRounds := len(rounds)
 	for _, s := range scores {
@@ -126,11 +134,8 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		if !ok {
 			continue
 		}
-		n := r.direct[s.UnitID]
-		// Shown in this round's global decision, and all of the unit's
-		// respondents are its own: the value is then exactly the
-		// aggregate the results pages show for the unit.
-		if n <= 0 || !r.vis.Shown(s.UnitID) || r.vis.Count(s.UnitID) != n || !inScope(s.UnitID) {
+		n, ok := r.usable(s.UnitID, inScope)
+		if !ok {
 			continue
 		}
 		t := teams[s.UnitID]
@@ -143,7 +148,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 				continue
 			}
 			if t.sum[m] == nil {
-				t.sum[m], t.weight[m] = make([]float64, nEng), make([]int32, nEng)
+				t.sum[m], t.weight[m] = make([]float64, nP), make([]int32, nP)
 			}
 			t.sum[m][r.pi] += v * float64(n)
 			t.weight[m][r.pi] += int32(n)
@@ -166,7 +171,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		if pi < 0 || !inScope(c.UnitID) {
 			continue
 		}
-		anyCustomer = true
+		anyCustomer = anyCustomer || pi >= pre
 		t := teams[c.UnitID]
 		if t == nil {
 			continue
@@ -193,7 +198,37 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	slices.SortFunc(order, func(a, b *team) int {
 		return cmp.Or(cmp.Compare(a.unit.Path, b.unit.Path), cmp.Compare(a.unit.ID, b.unit.ID))
 	})
-	return &panel{measures: measures, periodDays: periodDays, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer}
+	return &panel{measures: measures, periodDays: periodDays, pre: pre, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer,
+		rounds: rounds, byUnit: teams, inScope: inScope}
+}
+
+// roundInfo is one round of the range: its anonymity decision, its direct
+// respondents per unit, its period index and threshold.
+type roundInfo struct {
+	vis      *privacy.Visibility
+	direct   pulse.UnitCounts
+	pi       int
+	minGroup int
+}
+
+// usable says whether a unit's answers in this round may enter the report
+// and how many respondents it has: shown in the round's global decision,
+// all of the unit's respondents its own (so the value is exactly the
+// aggregate the results pages show for the unit), and in scope.
+func (r roundInfo) usable(unit int64, inScope func(int64) bool) (int, bool) {
+	n := r.direct[unit]
+	if n <= 0 || !r.vis.Shown(unit) || r.vis.Count(unit) != n || !inScope(unit) {
+		return 0, false
+	}
+	return n, true
+}
+
+// prevPeriod returns the start of the period before the one starting at p.
+func prevPeriod(kind string, p time.Time) time.Time {
+	if kind == tandem.Month {
+		return p.AddDate(0, -1, 0)
+	}
+	return p.AddDate(0, 0, -7)
 }
 
 // at is a pair's team and engagement period.
@@ -208,10 +243,10 @@ func (pn *panel) pairsAt(m, lag int, keep bool) (x, y []float64, where []at) {
 	if m < 0 {
 		return
 	}
-	order, nEng := pn.teams, pn.nEng
+	order, lo, hi := pn.teams, pn.pre, pn.pre+pn.nEng
 	n := 0
 	for _, t := range order {
-		for pi := 0; pi < nEng && t.weight[m] != nil; pi++ {
+		for pi := lo; pi < hi && t.weight[m] != nil; pi++ {
 			if t.weight[m][pi] > 0 && !math.IsNaN(t.cust[pi+lag]) {
 				n++
 			}
@@ -222,7 +257,7 @@ func (pn *panel) pairsAt(m, lag int, keep bool) (x, y []float64, where []at) {
 		where = make([]at, 0, n)
 	}
 	for _, t := range order {
-		for pi := 0; pi < nEng && t.weight[m] != nil; pi++ {
+		for pi := lo; pi < hi && t.weight[m] != nil; pi++ {
 			ev, ok := t.value(m, pi)
 			if !ok {
 				continue
@@ -246,7 +281,7 @@ func (pn *panel) pairsAt(m, lag int, keep bool) (x, y []float64, where []at) {
 // Drivers are tested in key order so that the q-values depend on nothing
 // else.
 func (pn *panel) driverLinks(lag int) []DriverLink {
-	measures, order, nEng := pn.measures, pn.teams, pn.nEng
+	measures, order, lo, hi := pn.measures, pn.teams, pn.pre, pn.pre+pn.nEng
 	const index = 0 // measures[0] is the engagement index
 	var drivers []int
 	for m := range measures {
@@ -266,7 +301,7 @@ func (pn *panel) driverLinks(lag int) []DriverLink {
 		dx, dy, _ := pn.pairsAt(d, lag, false)
 		ex, ey := make([]float64, 0, len(dx)), make([]float64, 0, len(dx))
 		for _, t := range order {
-			for pi := 0; pi < nEng && t.weight[d] != nil; pi++ {
+			for pi := lo; pi < hi && t.weight[d] != nil; pi++ {
 				dv, ok1 := t.value(d, pi)
 				iv, ok2 := t.value(index, pi)
 				if ok1 && ok2 {

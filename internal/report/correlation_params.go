@@ -31,7 +31,7 @@ type CorrelationParams struct {
 	Customer   string    // csat | nps | ces
 	Period     string    // week | month
 	From, To   time.Time // engagement periods whose start lies in [From, To]
-	Lag        int       // 0…MaxLag periods
+	Lag        int       // −MaxLag…MaxLag periods; negative: customers before engagement
 	MinRatings int       // customer ratings a team-period needs
 	ProgramID  int64     // 0: the program with the most rounds
 	Program    string    // the program's name, once resolved
@@ -101,7 +101,7 @@ func ParseCorrelationParams(get func(name string) string, today time.Time) (Corr
 		return p, paramErr("period", "period must be week or month; got %q", p.Period)
 	}
 	var err error
-	if p.Lag, err = intParam(val("lag"), "lag", 0, 0, MaxLag, "lag must be a whole number of periods from 0 to %d; got %q", MaxLag); err != nil {
+	if p.Lag, err = intParam(val("lag"), "lag", 0, -MaxLag, MaxLag, "lag must be a whole number of periods from -%d to %d (negative: customers before engagement); got %q", MaxLag, MaxLag); err != nil {
 		return p, err
 	}
 	if p.MinRatings, err = intParam(val("min_ratings"), "min_ratings", DefaultMinRatings, 1, 1_000_000, "min_ratings must be a whole number of at least 1; got %q"); err != nil {
@@ -191,8 +191,8 @@ func (p CorrelationParams) checked() (CorrelationParams, error) {
 	if p.Period != tandem.Week && p.Period != tandem.Month {
 		return p, paramErr("period", "period must be week or month; got %q", p.Period)
 	}
-	if p.Lag < 0 || p.Lag > MaxLag {
-		return p, paramErr("lag", "lag must be a whole number of periods from 0 to %d; got %d", MaxLag, p.Lag)
+	if p.Lag < -MaxLag || p.Lag > MaxLag {
+		return p, paramErr("lag", "lag must be a whole number of periods from -%d to %d (negative: customers before engagement); got %d", MaxLag, MaxLag, p.Lag)
 	}
 	if p.From.IsZero() || p.To.IsZero() || p.From.After(p.To) {
 		return p, paramErr("from", "give a date range: from must not be after to")

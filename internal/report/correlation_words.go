@@ -107,10 +107,7 @@ func describe(c *Correlation, rounds int, anyCustomer bool) (string, []string) {
 	if r < 0 {
 		dir = "lower"
 	}
-	when := ""
-	if p.Lag > 0 {
-		when = " " + plural(p.Lag, unit, units) + " later"
-	}
+	when := lagPhrase(p.Lag, unit, units)
 	fmt.Fprintf(&b, "Across %s over %s, ", plural(c.NTeams, "team", "teams"), plural(c.NPeriods, unit, units))
 	if F2(c.Pearson.R) == "0.00" {
 		fmt.Fprintf(&b, "teams' %s showed no linear link with their %s%s: r = %s", eng, cust, when, F2(c.Pearson.R))
@@ -157,7 +154,7 @@ func lagWords(lag int, unit, units, same string) string {
 	if lag == 0 {
 		return same
 	}
-	return plural(lag, unit, units) + " later"
+	return strings.TrimPrefix(lagPhrase(lag, unit, units), " ")
 }
 
 // WriteCorrelationCSV writes the pairs the figures were computed from as

@@ -7,42 +7,30 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/mail/mailtest"
 	"github.com/tandem-hq/tandem/internal/pulse"
-	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 func TestWeeklyDigestReachesHROnceAndNamesNoGroupBelowK(t *testing.T) {
 	o := newTestOrg(t)
 	ctx := context.Background()
 	// Two more teams: Big (6 people) and Small (3, below k = 5).
-	var b strings.Builder
-	b.WriteString("email,name,team,hired_on\n")
-	for i := 0; i < 6; i++ {
-		fmt.Fprintf(&b, "big%d@example.com,Big %d,Acme/Big,2020-01-01\n", i, i)
-	}
-	for i := 0; i < 3; i++ {
-		fmt.Fprintf(&b, "small%d@example.com,Small %d,Acme/Small,2020-01-01\n", i, i)
-	}
-	plan, err := o.st.PlanRoster(ctx, strings.NewReader(b.String()), roster.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := o.st.ApplyRoster(ctx, plan, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	hash, _ := auth.HashPassword("long enough password")
-	for _, u := range []tandem.User{{Email: "hr@example.com", Role: tandem.RoleHR, PasswordHash: hash},
-		{Email: "boss@example.com", Role: tandem.RoleAdmin, PasswordHash: hash}} {
-		if err := o.st.CreateUser(ctx, &u); err != nil {
-			t.Fatal(err)
+	name := func(prefix string) func(int, tandemtest.Team, int) tandemtest.Person {
+		return func(_ int, t tandemtest.Team, i int) tandemtest.Person {
+			return tandemtest.Person{Email: fmt.Sprintf("%s%d@example.com", prefix, i-1), Name: fmt.Sprintf("%s %d", t.Name(), i-1), HiredOn: "2020-01-01"}
 		}
 	}
+	o.AddPeople(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), append(
+		tandemtest.People(name("big"), tandemtest.Team{Path: "Acme/Big", Size: 6}),
+		tandemtest.People(name("small"), tandemtest.Team{Path: "Acme/Small", Size: 3})...))
+	o.SetPassword("long enough password")
+	o.User("hr@example.com", tandem.RoleHR, "")
+	o.User("boss@example.com", tandem.RoleAdmin, "")
 	tree, _ := o.st.Tree(ctx)
 	big, small := tree.ByPath([]string{"Acme", "Big"}).ID, tree.ByPath([]string{"Acme", "Small"}).ID
 	p := o.newProgram(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), func(p *pulse.Program) {

@@ -5,17 +5,15 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
-	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // orgRoster is a small company: six people with email addresses in three
@@ -39,8 +37,10 @@ var storeNow = time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
 // mondays0900Berlin is the cadence of the tests' programs.
 var mondays0900Berlin = pulse.Cadence{Kind: pulse.Weekly, Weeks: 1, Weekday: time.Monday, Hour: 9, Start: "2026-01-05", Zone: "Europe/Berlin"}
 
-// testOrg is a ready organisation in a real SQLite file.
+// testOrg is a ready organisation in a real SQLite file, built with the
+// test kit (internal/tandemtest).
 type testOrg struct {
+	*tandemtest.Org
 	st     *store.Store
 	path   string
 	acme   int64 // the root unit
@@ -50,53 +50,27 @@ type testOrg struct {
 
 func newTestOrg(t *testing.T) *testOrg {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "tandem.db")
-	st, err := store.Open(ctx, path, store.Options{Now: func() time.Time { return storeNow }})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	today := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	plan, err := st.PlanRoster(ctx, strings.NewReader(orgRoster), roster.Options{Today: today})
-	if err != nil {
-		t.Fatalf("plan roster: %v", err)
-	}
-	if _, err := st.ApplyRoster(ctx, plan, today); err != nil {
-		t.Fatalf("apply roster: %v", err)
-	}
-	tree, err := st.Tree(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acme := tree.ByPath([]string{"Acme"})
-	if acme == nil {
-		t.Fatal("no Acme unit after the import")
-	}
+	org := tandemtest.New(t, tandemtest.Options{Now: storeNow})
+	org.Import(orgRoster, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testOrg{st: st, path: path, acme: acme.ID, log: slog.New(slog.NewTextHandler(io.Discard, nil)), berlin: berlin}
+	return &testOrg{Org: org, st: org.Store, path: org.Path, acme: org.Unit("Acme"), log: slog.New(slog.NewTextHandler(io.Discard, nil)), berlin: berlin}
 }
 
 // newProgram saves a program on the whole company, weekly on Mondays at
 // 09:00 Berlin time unless change says otherwise, created at created.
 func (o *testOrg) newProgram(t *testing.T, created time.Time, change func(p *pulse.Program)) pulse.Program {
 	t.Helper()
-	ctx := context.Background()
-	p := pulse.Defaults()
-	p.AudienceUnitID = o.acme
-	p.Cadence = mondays0900Berlin
-	p.Channel = pulse.ChannelLog
-	if change != nil {
-		change(&p)
-	}
-	if err := o.st.SaveProgram(ctx, &p); err != nil {
-		t.Fatalf("save program: %v", err)
-	}
+	p := o.Program("Acme", func(p *pulse.Program) {
+		p.Cadence = mondays0900Berlin
+		if change != nil {
+			change(p)
+		}
+	})
 	o.setCreatedAt(t, p.ID, created)
-	p, err := o.st.Program(ctx, p.ID)
+	p, err := o.st.Program(context.Background(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -275,3 +275,89 @@ func median(v []float64) float64 {
 	}
 	return (v[n/2-1] + v[n/2]) / 2
 }
+
+// GroupMoments summarises one group's responses for [ICCOfGroups]: how
+// many, their mean, and the sum of squared deviations from that mean.
+type GroupMoments struct {
+	N    int
+	Mean float64
+	SS   float64
+}
+
+// MomentsOf returns the GroupMoments of values (NaN values are skipped),
+// with the mean and the squared deviations computed in two passes.
+func MomentsOf(values []float64) GroupMoments {
+	var g GroupMoments
+	var s float64
+	for _, v := range values {
+		if !math.IsNaN(v) {
+			g.N++
+			s += v
+		}
+	}
+	if g.N == 0 {
+		g.Mean = math.NaN()
+		return g
+	}
+	g.Mean = s / float64(g.N)
+	for _, v := range values {
+		if !math.IsNaN(v) {
+			g.SS += (v - g.Mean) * (v - g.Mean)
+		}
+	}
+	return g
+}
+
+// ICCOfGroups is [ICC] from each group's moments instead of every response,
+// so that a caller can keep a few numbers per group (a report remembers
+// closed rounds this way) and still get the one-way ANOVA's ICC(1) and
+// ICC(2): the same sums of squares, SSB = Σ n_g (m_g − m)² with m the
+// response-weighted grand mean and SSW = Σ SS_g. Groups with N = 0 or a
+// NaN or infinite moment are skipped. Equal to ICC on the same responses up
+// to rounding (agreement_test.go checks both on multilevel's reference).
+func ICCOfGroups(groups []GroupMoments) ICCResult {
+	nan := math.NaN()
+	res := ICCResult{MeanSize: nan, MSB: nan, MSW: nan, F: nan, P: nan, ICC1: nan, ICC2: nan}
+	var sum float64
+	var used []GroupMoments
+	for _, g := range groups {
+		if g.N <= 0 || math.IsNaN(g.Mean) || math.IsInf(g.Mean, 0) || math.IsNaN(g.SS) || math.IsInf(g.SS, 0) || g.SS < 0 {
+			continue
+		}
+		used = append(used, g)
+		res.N += g.N
+		sum += g.Mean * float64(g.N)
+	}
+	res.Groups = len(used)
+	switch {
+	case res.Groups < 2:
+		res.Reason = "needs at least two groups"
+		return res
+	case res.N <= res.Groups:
+		res.Reason = "needs more responses than groups"
+		return res
+	}
+	grand := sum / float64(res.N)
+	var ssb, ssw float64
+	for _, g := range used {
+		ssb += float64(g.N) * (g.Mean - grand) * (g.Mean - grand)
+		ssw += g.SS
+	}
+	d1, d2 := float64(res.Groups-1), float64(res.N-res.Groups)
+	res.MSB, res.MSW = ssb/d1, ssw/d2
+	res.MeanSize = float64(res.N) / float64(res.Groups)
+	if res.MSW > 0 {
+		res.F = res.MSB / res.MSW
+		res.P = distuv.F{D1: d1, D2: d2}.Survival(res.F)
+	}
+	if den := res.MSB + (res.MeanSize-1)*res.MSW; den > 0 {
+		res.ICC1 = (res.MSB - res.MSW) / den
+	}
+	if res.MSB > 0 {
+		res.ICC2 = (res.MSB - res.MSW) / res.MSB
+	}
+	if res.MSW == 0 {
+		res.Reason = "every group's responses are identical"
+	}
+	return res
+}

@@ -223,3 +223,40 @@ func TestSummarizeAgreementCountsBandsAndDisagreement(t *testing.T) {
 	assertClose(t, "MedianRWG", got.MedianRWG, 0.72, 0)
 	assertNaN(t, "median of none", SummarizeAgreement(nil).MedianRWG)
 }
+
+func TestICCOfGroupsMatchesMultilevelFromMomentsAlone(t *testing.T) {
+	// The same reference as TestICCMatchesMultilevelOnUnequalTeams
+	// (testdata/agreement.R, multilevel ICC1/ICC2 of aov(index ~ team)),
+	// reached from each team's n, mean and sum of squares only.
+	team, items := readResponses(t)
+	byTeam := map[string][]float64{}
+	var order []string
+	for i, row := range items {
+		if _, ok := byTeam[team[i]]; !ok {
+			order = append(order, team[i])
+		}
+		byTeam[team[i]] = append(byTeam[team[i]], meanAnswered(row))
+	}
+	var groups []GroupMoments
+	for _, k := range order {
+		groups = append(groups, MomentsOf(byTeam[k]))
+	}
+	groups = append(groups, GroupMoments{}) // an empty group is skipped
+	got := ICCOfGroups(groups)
+	if got.N != 55 || got.Groups != 9 || got.Reason != "" {
+		t.Errorf("N, Groups, Reason: got %d, %d, %q, want 55, 9, none", got.N, got.Groups, got.Reason)
+	}
+	assertClose(t, "ICC1", got.ICC1, 0.48418833846917364, within)
+	assertClose(t, "ICC2", got.ICC2, 0.85155389967188877, within)
+	assertClose(t, "MSB", got.MSB, 2.026738616321953, within)
+	assertClose(t, "MSW", got.MSW, 0.30086144397738596, within)
+	assertClose(t, "F", got.F, 6.7364518016282986, within)
+	assertClose(t, "P", got.P, 8.1692726190915039e-06, within)
+
+	if g := ICCOfGroups([]GroupMoments{MomentsOf([]float64{1, 2, 3})}); g.Reason != "needs at least two groups" || !math.IsNaN(g.ICC1) {
+		t.Errorf("one group: got %+v", g)
+	}
+	if g := ICCOfGroups([]GroupMoments{MomentsOf([]float64{1}), MomentsOf([]float64{2})}); g.Reason != "needs more responses than groups" {
+		t.Errorf("one response per group: got %+v", g)
+	}
+}

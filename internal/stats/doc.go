@@ -15,7 +15,7 @@
 //     summary that names a lag, an interval, or nothing.
 //   - power.go: [PowerR], [MinDetectableR], [SampleSizeR] — what the data
 //     could have found (R's pwr::pwr.r.test).
-//   - agreement.go: [ICC], [RWGJ], [BandOf], [Disagrees],
+//   - agreement.go: [ICC], [ICCOfGroups], [RWGJ], [BandOf], [Disagrees],
 //     [SummarizeAgreement] — whether team means stand for their members.
 //   - priority.go: [DriverPriority] — which driver to act on first.
 //   - regression.go: [LeastSquares]; fdr.go: [BenjaminiHochberg].

@@ -11,8 +11,11 @@ import (
 )
 
 // SQLite has one writer, and each transaction's commit costs more than
-// the few statements of an answer. Answers submitted at the same time are
-// therefore written together ("group commit"): one goroutine takes them in
+// the few statements of an answer; on PostgreSQL a commit waits for its
+// log to reach the disk, and each statement is a round trip. Answers
+// submitted at the same time are therefore written together ("group
+// commit", on both engines; batch_postgres.go has PostgreSQL's own
+// statements): one goroutine per process takes them in
 // arrival order and stores up to maxBatch per transaction. A submission
 // refused in the writer (answered or closed since it was checked) writes
 // nothing and leaves the others whole; any other failure aborts the whole
@@ -28,9 +31,16 @@ import (
 // together — the previous batch held more than one — so a lone answer is
 // written at once.
 
+//
+// SQLite has one writer goroutine. PostgreSQL takes writes side by side,
+// and most of a batch's time there is waiting: for each statement's round
+// trip and for the commit's log flush. So a PostgreSQL store runs
+// pgWriters of them, each writing its own batch while the others wait.
+
 const (
 	maxBatch  = 64
 	maxLinger = time.Millisecond
+	pgWriters = 4
 )
 
 type submission struct {
@@ -57,7 +67,15 @@ func (s *Store) submitBatched(ctx context.Context, sub submission) error {
 	b.once.Do(func() {
 		b.queue = make(chan *submission, 4*maxBatch)
 		b.stopped = make(chan struct{})
-		go s.runBatches()
+		writers := 1
+		if s.engine == Postgres {
+			writers = pgWriters
+		}
+		var wg sync.WaitGroup
+		for range writers {
+			wg.Go(s.runBatches)
+		}
+		go func() { wg.Wait(); close(b.stopped) }()
 	})
 	sub.done = make(chan error, 1)
 	b.mu.Lock()
@@ -79,7 +97,6 @@ func (s *Store) submitBatched(ctx context.Context, sub submission) error {
 
 func (s *Store) runBatches() {
 	b := &s.batch
-	defer close(b.stopped)
 	busy := false // the last batch held more than one answer
 	for first := range b.queue {
 		linger := time.Duration(0)
@@ -129,6 +146,12 @@ func (b *batcher) gather(first *submission, linger time.Duration) []*submission 
 // writeBatch stores a batch in one transaction. A refused answer writes
 // nothing: its guard is its first statement.
 func (s *Store) writeBatch(batch []*submission) {
+	if s.engine == Postgres {
+		for i, err := range s.writeBatchPostgres(batch) {
+			batch[i].done <- err
+		}
+		return
+	}
 	ctx := context.Background()
 	results := make([]error, len(batch))
 	err := s.InTx(ctx, func(tx *Tx) error {

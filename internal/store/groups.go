@@ -194,11 +194,13 @@ func (tx *Tx) moveAnswersToGroups(ctx context.Context, roundID int64) error {
 	if err != nil {
 		return err
 	}
+	moved := false
 	for u := range units {
 		g := groupOf(u)
 		if g == u || g == 0 {
 			continue
 		}
+		moved = true
 		if _, err := s.exec(ctx, tx.tx, "UPDATE responses SET unit_id = ? WHERE round_id = ? AND unit_id = ?", g, roundID, u); err != nil {
 			return err
 		}
@@ -219,6 +221,9 @@ func (tx *Tx) moveAnswersToGroups(ctx context.Context, roundID int64) error {
 		if _, err := s.exec(ctx, tx.tx, "DELETE FROM service_scores WHERE round_id = ? AND rater_unit_id = ?", roundID, u); err != nil {
 			return err
 		}
+	}
+	if moved {
+		return tx.bumpReleased(ctx)
 	}
 	return nil
 }

@@ -715,8 +715,10 @@ func (s *Store) CloseDueRounds(ctx context.Context, now time.Time) (int, error) 
 			return err
 		}
 		ph, args := inList(due)
-		_, err = s.exec(ctx, tx.tx, "UPDATE rounds SET closed = ? WHERE id IN ("+ph+")", append([]any{true}, args...)...)
-		return err
+		if _, err = s.exec(ctx, tx.tx, "UPDATE rounds SET closed = ? WHERE id IN ("+ph+")", append([]any{true}, args...)...); err != nil {
+			return err
+		}
+		return tx.bumpReleased(ctx)
 	})
 	if err != nil {
 		return 0, err
@@ -906,10 +908,7 @@ func (s *Store) SubmitInvitation(ctx context.Context, inv *Invitation, answers [
 		}
 	}
 	sub.answers, sub.comment, sub.now = answers, comment, now
-	if s.engine == SQLite {
-		return s.submitBatched(ctx, sub)
-	}
-	return s.InTx(ctx, func(tx *Tx) error { return tx.submit(ctx, &sub) })
+	return s.submitBatched(ctx, sub)
 }
 
 // submit writes one checked submission inside tx. It refuses, writing
@@ -924,25 +923,32 @@ func (tx *Tx) submit(ctx context.Context, sub *submission) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		var responded bool
-		err := s.queryRow(ctx, tx.tx, "SELECT responded FROM invitations WHERE id = ?", sub.invitationID).Scan(&responded)
-		if err == sql.ErrNoRows {
-			// A closed round's invitations are deleted (CloseDueRounds):
-			// a link remembered from before is to a closed round.
-			var closed bool
-			if err := s.queryRow(ctx, tx.tx, "SELECT closed FROM rounds WHERE id = ?", sub.roundID).Scan(&closed); err == nil && closed {
-				return ErrRoundClosed
-			}
-			return ErrUnknownLink
-		} else if err != nil {
-			return err
-		}
-		if responded {
-			return ErrAlreadyAnswered
-		}
-		return ErrRoundClosed
+		return tx.refusal(ctx, sub)
 	}
 	return tx.recordResponse(ctx, sub.roundID, sub.unitID, sub.kinds, sub.answers, sub.comment)
+}
+
+// refusal says why the guard of a submission matched no invitation:
+// answered already, round closed, or no such link.
+func (tx *Tx) refusal(ctx context.Context, sub *submission) error {
+	s := tx.s
+	var responded bool
+	err := s.queryRow(ctx, tx.tx, "SELECT responded FROM invitations WHERE id = ?", sub.invitationID).Scan(&responded)
+	if err == sql.ErrNoRows {
+		// A closed round's invitations are deleted (CloseDueRounds):
+		// a link remembered from before is to a closed round.
+		var closed bool
+		if err := s.queryRow(ctx, tx.tx, "SELECT closed FROM rounds WHERE id = ?", sub.roundID).Scan(&closed); err == nil && closed {
+			return ErrRoundClosed
+		}
+		return ErrUnknownLink
+	} else if err != nil {
+		return err
+	}
+	if responded {
+		return ErrAlreadyAnswered
+	}
+	return ErrRoundClosed
 }
 
 func (tx *Tx) roundKinds(ctx context.Context, roundID int64) (map[int64]pulse.Kind, error) {
@@ -957,37 +963,57 @@ func (tx *Tx) roundKinds(ctx context.Context, roundID int64) (map[int64]pulse.Ki
 	return kinds, nil
 }
 
-// recordResponse stores one response's answers and adds them to the
-// round's running totals.
-func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds map[int64]pulse.Kind, answers []pulse.Answer, comment string) error {
-	s := tx.s
-	respID, err := tx.insertResponse(ctx, roundID, unitID, comment)
-	if err != nil {
-		return err
-	}
-	// One statement for the answers and one for the running totals.
-	var ans, sc strings.Builder
-	var ansArgs, scArgs []any
+// responseRows is what one response writes: its answer rows and what it
+// adds to the round's running totals. responseRowsOf is the one rule for
+// both the single answer (recordResponse) and PostgreSQL's batches.
+type responseRows struct {
+	answers []answerRow
+	scores  []scoreRow   // one per scored answer
+	service []serviceRow // one per provider the person rated
+}
+
+type answerRow struct {
+	questionID int64
+	value      sql.NullFloat64
+	text       string
+	provider   sql.NullInt64
+}
+
+type scoreRow struct {
+	questionID          int64
+	value               float64
+	promoter, detractor int
+}
+
+type serviceRow struct {
+	provider int64
+	mean     float64
+}
+
+// responseRowsOf checks answers against the round's question kinds and
+// returns the rows they write.
+func responseRowsOf(kinds map[int64]pulse.Kind, answers []pulse.Answer) (responseRows, error) {
+	var out responseRows
+	out.answers = make([]answerRow, 0, len(answers))
 	// Internal service counts people, not ratings: a person who rates one
 	// team in several questions adds one rater, with the mean of their
 	// ratings of it.
-	service := map[int64]pulse.Totals{}
+	var service map[int64]pulse.Totals
 	var providers []int64
 	for _, a := range answers {
 		kind, ok := kinds[a.QuestionID]
 		if !ok {
-			return tandem.Errorf(tandem.EINVALID, "question %d is not part of this round", a.QuestionID)
+			return out, tandem.Errorf(tandem.EINVALID, "question %d is not part of this round", a.QuestionID)
 		}
 		var v sql.NullFloat64
 		if a.HasValue {
 			v = sql.NullFloat64{Float64: a.Value, Valid: true}
 		}
-		if ans.Len() > 0 {
-			ans.WriteString(", ")
-		}
-		ans.WriteString("(?, ?, ?, ?, ?)")
-		ansArgs = append(ansArgs, respID, a.QuestionID, v, a.Text, nullInt(a.ProviderUnitID))
+		out.answers = append(out.answers, answerRow{a.QuestionID, v, a.Text, nullInt(a.ProviderUnitID)})
 		if kind == pulse.Service && a.HasValue && a.ProviderUnitID != 0 {
+			if service == nil {
+				service = map[int64]pulse.Totals{}
+			}
 			if _, ok := service[a.ProviderUnitID]; !ok {
 				providers = append(providers, a.ProviderUnitID)
 			}
@@ -1008,30 +1034,63 @@ func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds m
 				detr = 1
 			}
 		}
-		if sc.Len() > 0 {
-			sc.WriteString(", ")
-		}
-		sc.WriteString("(?, ?, ?, 1, ?, ?, ?)")
-		scArgs = append(scArgs, roundID, unitID, a.QuestionID, a.Value, prom, detr)
-	}
-	if ans.Len() > 0 {
-		if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text, provider_unit_id) VALUES "+ans.String(), ansArgs...); err != nil {
-			return err
-		}
+		out.scores = append(out.scores, scoreRow{a.QuestionID, a.Value, prom, detr})
 	}
 	for _, p := range providers {
-		if _, err := s.exec(ctx, tx.tx, `INSERT INTO service_scores (round_id, rater_unit_id, provider_unit_id, n, sum)
-			VALUES (?, ?, ?, 1, ?) ON CONFLICT (round_id, rater_unit_id, provider_unit_id) DO UPDATE SET
-			n = service_scores.n + 1, sum = service_scores.sum + excluded.sum`, roundID, unitID, p, service[p].Mean()); err != nil {
+		out.service = append(out.service, serviceRow{p, service[p].Mean()})
+	}
+	return out, nil
+}
+
+// recordResponse stores one response's answers and adds them to the
+// round's running totals.
+func (tx *Tx) recordResponse(ctx context.Context, roundID, unitID int64, kinds map[int64]pulse.Kind, answers []pulse.Answer, comment string) error {
+	s := tx.s
+	rows, err := responseRowsOf(kinds, answers)
+	if err != nil {
+		return err
+	}
+	respID, err := tx.insertResponse(ctx, roundID, unitID, comment)
+	if err != nil {
+		return err
+	}
+	// One statement for the answers and one for the running totals.
+	if len(rows.answers) > 0 {
+		var ans strings.Builder
+		args := make([]any, 0, 5*len(rows.answers))
+		for i, a := range rows.answers {
+			if i > 0 {
+				ans.WriteString(", ")
+			}
+			ans.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, respID, a.questionID, a.value, a.text, a.provider)
+		}
+		if _, err := s.exec(ctx, tx.tx, "INSERT INTO answers (response_id, question_id, value, text, provider_unit_id) VALUES "+ans.String(), args...); err != nil {
 			return err
 		}
 	}
-	if sc.Len() > 0 {
+	for _, p := range rows.service {
+		if _, err := s.exec(ctx, tx.tx, `INSERT INTO service_scores (round_id, rater_unit_id, provider_unit_id, n, sum)
+			VALUES (?, ?, ?, 1, ?) ON CONFLICT (round_id, rater_unit_id, provider_unit_id) DO UPDATE SET
+			n = service_scores.n + 1, sum = service_scores.sum + excluded.sum`, roundID, unitID, p.provider, p.mean); err != nil {
+			return err
+		}
+	}
+	if len(rows.scores) > 0 {
+		var sc strings.Builder
+		args := make([]any, 0, 6*len(rows.scores))
+		for i, r := range rows.scores {
+			if i > 0 {
+				sc.WriteString(", ")
+			}
+			sc.WriteString("(?, ?, ?, 1, ?, ?, ?)")
+			args = append(args, roundID, unitID, r.questionID, r.value, r.promoter, r.detractor)
+		}
 		if _, err := s.exec(ctx, tx.tx, `INSERT INTO round_scores (round_id, unit_id, question_id, n, sum, promoters, detractors)
 			VALUES `+sc.String()+` ON CONFLICT (round_id, unit_id, question_id) DO UPDATE SET
 			n = round_scores.n + 1, sum = round_scores.sum + excluded.sum,
 			promoters = round_scores.promoters + excluded.promoters, detractors = round_scores.detractors + excluded.detractors`,
-			scArgs...); err != nil {
+			args...); err != nil {
 			return err
 		}
 	}

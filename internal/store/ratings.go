@@ -347,10 +347,12 @@ func (tx *Tx) addTotals(ctx context.Context, totals map[totalsKey]*tandem.Custom
 		return s.wrapErr(err)
 	}
 	defer upsert.Close()
+	changed := false
 	for k, t := range totals {
 		if *t == (tandem.CustomerTotals{}) {
 			continue
 		}
+		changed = true
 		period := tandem.FormatDate(dayTime(k.period))
 		if _, err := upsert.ExecContext(ctx, string(k.kind), period, k.unit, metricNames[k.metric],
 			t.N, t.Sum, t.Top, t.Promoters, t.Detractors); err != nil {
@@ -362,6 +364,9 @@ func (tx *Tx) addTotals(ctx context.Context, totals map[totalsKey]*tandem.Custom
 				return err
 			}
 		}
+	}
+	if changed {
+		return tx.bumpReleased(ctx)
 	}
 	return nil
 }

@@ -133,7 +133,8 @@ type SSOSignIn struct {
 // SignInSSO finds the account of a person the identity provider vouched
 // for and gives it the role and scope of g, in one transaction: the account
 // linked to the identity, else the account with the identity's address
-// (which is then linked), else a new account without a password. A
+// (which is then linked, only when the provider has verified that
+// address), else a new account without a password. A
 // disabled account stays refused, and an account linked to another
 // identity is not taken over. Demoting the last active admin is refused.
 func (s *Store) SignInSSO(ctx context.Context, id sso.Identity, g sso.Grant, now time.Time) (SSOSignIn, error) {
@@ -169,6 +170,10 @@ func (s *Store) SignInSSO(ctx context.Context, id sso.Identity, g sso.Grant, now
 				return err
 			case subject.Valid && subject.String != key:
 				return tandem.Errorf(tandem.EFORBIDDEN, "The Tandem account for %s belongs to another account of your identity provider. Ask a Tandem admin to check it.", email)
+			case !id.EmailVerified:
+				// Only the address ties this person to the account: one the
+				// provider has not verified could be anyone's.
+				return tandem.Errorf(tandem.EFORBIDDEN, "A Tandem account for %s exists, but your identity provider says this address is not verified, so Tandem cannot tell that the account is yours. Verify the address with your identity provider, or ask a Tandem admin.", email)
 			}
 			out.Linked = true
 		} else if err != nil {
@@ -191,10 +196,10 @@ func (s *Store) SignInSSO(ctx context.Context, id sso.Identity, g sso.Grant, now
 		if id.Name != "" {
 			name = id.Name
 		}
-		// The address follows the provider too, unless another account
-		// has it.
+		// The address follows the provider too, when the provider has
+		// verified it and no other account has it.
 		newEmail := u.Email
-		if email != "" && email != u.Email {
+		if email != "" && email != u.Email && id.EmailVerified {
 			var taken int
 			if err := s.queryRow(ctx, tx.tx, "SELECT COUNT(*) FROM users WHERE email = ? AND id <> ?", email, u.ID).Scan(&taken); err != nil {
 				return err

@@ -1,6 +1,10 @@
 package tandem
 
-import "sort"
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"sort"
+)
 
 // Tree is the organisation as loaded at one moment: units by id with their
 // children, for scope checks, roll-ups and display.
@@ -148,4 +152,31 @@ func (t *Tree) ByPath(parts []string) *Unit {
 		level = t.children[found.ID]
 	}
 	return found
+}
+
+// Hash is a fingerprint of the tree's shape and names: equal for trees
+// with the same units, parents, names and customer-facing marks. Reports
+// cached for one tree are not served for another (a unit moved or
+// renamed).
+func (t *Tree) Hash() uint64 {
+	ids := make([]int64, 0, len(t.units))
+	for id := range t.units {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	h := fnv.New64a()
+	var b [17]byte
+	for _, id := range ids {
+		u := t.units[id]
+		binary.LittleEndian.PutUint64(b[0:], uint64(u.ID))
+		binary.LittleEndian.PutUint64(b[8:], uint64(u.ParentID))
+		b[16] = 0
+		if u.CustomerFacing {
+			b[16] = 1
+		}
+		h.Write(b[:])
+		h.Write([]byte(u.Name))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -89,7 +90,19 @@ type coefRow struct {
 }
 
 type driverRow struct {
-	Label, R, CI, P, Q, N, REng string
+	Label, R, CI, P, Q, N, REng, Score, Change, Priority string
+}
+
+// withinLagRow is one lag of the persistence-corrected scan.
+type withinLagRow struct {
+	Lag, R, CI, PAdj, N string
+	Significant, Chosen bool
+}
+
+// bandRow counts team-rounds in one agreement band.
+type bandRow struct {
+	Band  string
+	Count int
 }
 
 type lagRow struct {
@@ -118,11 +131,19 @@ type correlationView struct {
 	Unit      string
 	Units     string
 	Query     string
+
+	// The persistence-corrected lag scan, lags −6…+6, and the agreement
+	// bands.
+	WithinLagChart template.HTML
+	WithinLagRows  []withinLagRow
+	Bands          []bandRow
+	// Formatted figures of the power and persistence sentences.
+	BetweenMinR, WithinMinR, ExampleR, Persistence string
 }
 
 func (s *Server) correlationPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := correlationView{Form: c.QueryParams(), Lags: []int{0, 1, 2, 3, 4, 5, 6}, Query: c.QueryParams().Encode()}
+	v := correlationView{Form: c.QueryParams(), Lags: []int{-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6}, Query: c.QueryParams().Encode()}
 	v.Measures = []option{{pulse.MeasureIndex, "Engagement index (0–100)"}, {pulse.MeasureENPS, "eNPS (−100 to 100)"}}
 	for _, d := range pulse.Drivers {
 		v.Measures = append(v.Measures, option{pulse.DriverMeasurePrefix + d.Key, "Driver: " + d.Label})
@@ -193,6 +214,12 @@ func (s *Server) correlationPage(c echo.Context) error {
 		{"Spearman ρ (ranks)", report.F2(res.Spearman.R), ci(res.Spearman.CILow, res.Spearman.CIHigh), report.FormatP(res.Spearman.P), fmt.Sprintf("n = %d pairs", res.Spearman.N)},
 		{"Within teams: repeated-measures r (rmcorr)", report.F2(res.RMCorr.R), ci(res.RMCorr.CILow, res.RMCorr.CIHigh), report.FormatP(res.RMCorr.P),
 			fmt.Sprintf("df = %d, %d teams", res.RMCorr.DF, res.RMCorr.Teams)},
+		{"Within teams and periods (two-way within r)", report.F2(res.Within.R), ci(res.Within.CILow, res.Within.CIHigh), report.FormatP(res.Within.P),
+			fmt.Sprintf("df = %d, %d teams, %d %s", res.Within.DF, res.Within.Teams, res.Within.Periods, v.Units)},
+		{"… clustered by team", report.F2(res.Within.R), ci(res.Within.ClusterCILow, res.Within.ClusterCIHigh), report.FormatP(res.Within.ClusterP),
+			fmt.Sprintf("%d teams", res.Within.Teams)},
+		{"Between teams (team means)", report.F2(res.BetweenTeams.R), ci(res.BetweenTeams.CILow, res.BetweenTeams.CIHigh), report.FormatP(res.BetweenTeams.P),
+			fmt.Sprintf("n = %d teams", res.BetweenTeams.N)},
 	}
 	xLabel, yLabel := pulse.MeasureLabel(p.Measure), report.CustomerLabel(p.Customer)
 	if res.Fit != nil {
@@ -200,6 +227,8 @@ func (s *Server) correlationPage(c echo.Context) error {
 	}
 	if p.Lag > 0 {
 		yLabel += fmt.Sprintf(" (%d %s later)", p.Lag, v.Units)
+	} else if p.Lag < 0 {
+		yLabel += fmt.Sprintf(" (%d %s earlier)", -p.Lag, v.Units)
 	}
 	step := 1
 	if len(res.Pairs) > maxScatterPoints {
@@ -231,8 +260,32 @@ func (s *Server) correlationPage(c echo.Context) error {
 		v.LagRows = append(v.LagRows, lagRow{Lag: l.Lag, R: report.F2(l.R), CI: ci(l.CILow, l.CIHigh), P: report.FormatP(l.P), N: strconv.Itoa(l.N), Chosen: l.Lag == p.Lag})
 	}
 	for _, d := range res.Drivers {
+		score, change := "—", "—"
+		if !math.IsNaN(float64(d.Score)) {
+			score = strconv.FormatFloat(float64(d.Score), 'f', 0, 64)
+		}
+		if !math.IsNaN(float64(d.Change)) {
+			change = strconv.FormatFloat(float64(d.Change), 'f', 0, 64)
+			if change != "0" && !strings.HasPrefix(change, "-") {
+				change = "+" + change
+			}
+			change = strings.Replace(change, "-", "−", 1)
+		}
 		v.Drivers = append(v.Drivers, driverRow{Label: d.Label, R: report.F2(d.R), CI: ci(d.CILow, d.CIHigh), P: report.FormatP(d.P),
-			Q: report.FormatP(d.Q), N: strconv.Itoa(d.N), REng: report.F2(d.REngagement)})
+			Q: report.FormatP(d.Q), N: strconv.Itoa(d.N), REng: report.F2(d.REngagement), Score: score, Change: change, Priority: report.F2(d.Priority)})
+	}
+	scan := res.LagScan
+	var points []report.LagPoint
+	for _, l := range scan.Lags {
+		points = append(points, report.LagPoint{Lag: l.Periods, Coef: report.Coef{R: l.R, CILow: l.CILow, CIHigh: l.CIHigh, P: l.PAdj, N: l.N}})
+		v.WithinLagRows = append(v.WithinLagRows, withinLagRow{Lag: strconv.Itoa(l.Periods), R: report.F2(l.R), CI: ci(l.CILow, l.CIHigh),
+			PAdj: report.FormatP(l.PAdj), N: strconv.Itoa(l.N), Significant: l.Significant, Chosen: l.Periods == p.Lag})
+	}
+	v.WithinLagChart = lagChart(points, p.Lag, v.Units)
+	v.BetweenMinR, v.WithinMinR, v.Persistence = report.F2(res.Power.BetweenMinR), report.F2(res.Power.WithinMinR), report.F2(scan.Persistence)
+	v.ExampleR = strconv.FormatFloat(float64(res.Power.ExampleR), 'g', -1, 64)
+	for _, b := range []string{"very strong", "strong", "moderate", "weak", "lack"} {
+		v.Bands = append(v.Bands, bandRow{Band: b, Count: res.Agreement.RWGBands[b]})
 	}
 	return s.render(c, "correlation", pageData{Title: "Engagement and customers", Nav: "reports", Data: v})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -291,7 +292,7 @@ func TestCorrelationReportRefusesBadParametersWithA400ThatSaysWhy(t *testing.T) 
 		{"measure=happiness", "measure", `measure must be index, enps or driver:&lt;key&gt;; got &#34;happiness&#34;`},
 		{"customer=stars", "customer", `customer must be csat, nps or ces`},
 		{"period=day", "period", `period must be week or month`},
-		{"lag=9", "lag", `lag must be a whole number of periods from 0 to 6`},
+		{"lag=9", "lag", `lag must be a whole number of periods from -6 to 6`},
 		{"from=yesterday", "from", `from must be a date written YYYY-MM-DD`},
 		{"from=2025-05-01&to=2025-04-01", "from", `must not be after to`},
 		{"min_ratings=0", "min_ratings", `min_ratings must be a whole number of at least 1`},
@@ -361,4 +362,55 @@ func TestCorrelationReportNeedsASignIn(t *testing.T) {
 	if r := c.get("/api/v1/reports/correlation"); r.status != http.StatusUnauthorized {
 		t.Errorf("API without a key or session: %d, want 401", r.status)
 	}
+}
+
+// The page shows the plain-words headline, the lag scan both ways with its
+// correction, power, agreement and the drivers' score, change and
+// priority; the JSON carries the same, and the agreement summary only.
+func TestCorrelationPageShowsTheWithinViewLagsPowerAgreementAndPriority(t *testing.T) {
+	app := newCorrelationApp(t)
+	c := app.client()
+	c.login("admin@example.com")
+	page := c.get("/reports/correlation")
+	if page.status != http.StatusOK {
+		t.Fatalf("page: %d\n%s", page.status, page.body)
+	}
+	js := c.get("/api/v1/reports/correlation")
+	var res report.Correlation
+	if err := json.Unmarshal([]byte(js.body), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Headline == "" || len(res.LagScan.Lags) != 13 || res.LagScan.Lags[0].Periods != -6 || res.Power.BetweenN != 5 || res.Agreement.ICCGroups == 0 {
+		t.Fatalf("json: headline %q, %d lags, power %+v, agreement %+v", res.Headline, len(res.LagScan.Lags), res.Power, res.Agreement)
+	}
+	for _, want := range []string{
+		`<p id="headline">` + template.HTMLEscapeString(res.Headline) + `</p>`,
+		"Within teams and periods (two-way within r)", "Between teams (team means)", "What the data could find",
+		"between teams, with 5 teams: r ≥", "<table id=\"within-lags\">", "<td>-6", "Bonferroni", "adjusted p",
+		"Do team averages stand for their members?", "<th class=\"num\">Priority</th>", "<dt>Driver priority</dt>",
+		template.HTMLEscapeString(res.LagScan.Sentence), "(negative: before)",
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if got := strings.Count(page.body, "<td>") - strings.Count(strings.Split(page.body, `<table id="within-lags">`)[0], "<td>"); got < 13 {
+		t.Errorf("the within-lag table has %d rows, want 13", got)
+	}
+	assertNoHiddenTeam(t, "page", page.body)
+	for _, key := range []string{`"within":{"r":`, `"between_teams":{"r":`, `"lag_scan":{"step":1`, `"correction":"bonferroni"`, `"power":{"power":0.8`,
+		`"agreement":{"icc1":`, `"rwg_bands":{`, `"priority":`, `"score":`, `"change":`, `"headline":"`, `"details":[{"term":`} {
+		if !strings.Contains(js.body, key) {
+			t.Errorf("json lacks %s", key)
+		}
+	}
+	if strings.Contains(js.body, `"rwg":`) {
+		t.Error("json carries a team-round's rwg; only the summary belongs there")
+	}
+	// A negative lag: customers before engagement, chosen in the form.
+	neg := c.get("/reports/correlation?lag=-2")
+	if neg.status != http.StatusOK || !strings.Contains(neg.body, `<option value="-2" selected>-2</option>`) || !strings.Contains(neg.body, "2 weeks earlier") {
+		t.Errorf("lag=-2: %d; the form should keep -2 and the page say 2 weeks earlier", neg.status)
+	}
+	assertNoHiddenTeam(t, "lag=-2", neg.body)
 }

@@ -135,6 +135,15 @@ func (s *Server) ssoCallback(c echo.Context) error {
 		s.auditAs(c, nil, "auth.sso.refused", detail)
 		return s.ssoRefused(c, http.StatusForbidden, tandem.ErrorMessage(err))
 	}
+	if grant.Role != tandem.RoleAdmin && s.isBreakGlass(id.Email) {
+		// The break-glass account is how an admin gets in when the
+		// provider or its rules fail: rules that would make it anything
+		// less must not change it.
+		msg := fmt.Sprintf("%s is Tandem's break-glass admin account, and the sign-in rules would make it %s. It signs in with its password at /login?password; ask a Tandem admin to give this address an admin rule if it should sign in through %s.",
+			id.Email, grant.Role, s.sso.Name())
+		s.auditAs(c, nil, "auth.sso.refused", fmt.Sprintf("%s (%s) refused: the break-glass admin would become %s", id.Email, id.Subject, grant.Role))
+		return s.ssoRefused(c, http.StatusForbidden, msg)
+	}
 	res, err := s.store.SignInSSO(ctx, id, grant, now)
 	if code := tandem.ErrorCode(err); code == tandem.EFORBIDDEN || code == tandem.ECONFLICT {
 		s.auditAs(c, nil, "auth.sso.refused", fmt.Sprintf("%s (%s) refused: %s", id.Email, id.Subject, tandem.ErrorMessage(err)))
@@ -189,6 +198,13 @@ func (s *Server) auditAs(c echo.Context, u *tandem.User, action, detail string) 
 	if err := s.store.Audit(c.Request().Context(), e); err != nil {
 		s.log.Error("write audit log", "action", action, "err", err)
 	}
+}
+
+// isBreakGlass says whether email is the break-glass admin's, with
+// passwords off (the only time that account is special).
+func (s *Server) isBreakGlass(email string) bool {
+	return s.cfg.PasswordsOff && s.cfg.BreakGlassAdmin != "" && email != "" &&
+		tandem.NormalizeEmail(email) == tandem.NormalizeEmail(s.cfg.BreakGlassAdmin)
 }
 
 // passwordAllowed says whether email may sign in with a password.

@@ -484,3 +484,78 @@ func TestAnUnreachableProviderIsSaidAndLeadsToTheBreakGlassForm(t *testing.T) {
 		t.Errorf("GET /login/sso with the provider down: %d, want 503 saying so with the break-glass link\n%.600s", r.status, r.body)
 	}
 }
+
+func TestAnUnverifiedAddressDoesNotTakeOverTheAccountWithThatAddress(t *testing.T) {
+	a := newSSOApp(t, nil)
+	ctx := context.Background()
+	before, err := a.st.UserByEmail(ctx, "hr@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone in a mapped group whose provider account carries HR's
+	// address, which the provider says it has not verified.
+	a.idp.AddUser(oidctest.User{Login: "mal", Subject: "sub-mal", Email: "hr@example.com", EmailUnverified: true, Groups: []string{"sales-leads"}})
+	c := a.client()
+	r := a.signIn(c, "mal")
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "not verified") || signedIn(c) {
+		t.Fatalf("sign-in with an unverified address of an existing account: %d, want 403 saying the address is not verified\n%.600s", r.status, r.body)
+	}
+	after, _ := a.st.UserByEmail(ctx, "hr@example.com")
+	if after.Role != before.Role || after.ScopeUnitID != before.ScopeUnitID || after.Name != before.Name {
+		t.Errorf("HR's account after the refused sign-in: %+v, want it unchanged (%+v)", after, before)
+	}
+	// HR's own provider account, with the address verified, still links.
+	a.idp.AddUser(oidctest.User{Login: "hr", Subject: "sub-hr", Email: "hr@example.com", Groups: []string{"tandem-hr"}})
+	if r := a.signIn(a.client(), "hr"); r.status != http.StatusSeeOther {
+		t.Errorf("HR's own sign-in after the refusal: %d, want it linked and signed in\n%.600s", r.status, r.body)
+	}
+
+	// A linked account does not take on an unverified new address.
+	a.idp.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana.lead@example.com", Groups: []string{"sales-leads"}})
+	if r := a.signIn(a.client(), "ana"); r.status != http.StatusSeeOther {
+		t.Fatalf("Ana's first sign-in: %d", r.status)
+	}
+	a.idp.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana.new@example.com", EmailUnverified: true, Groups: []string{"sales-leads"}})
+	if r := a.signIn(a.client(), "ana"); r.status != http.StatusSeeOther {
+		t.Fatalf("Ana's sign-in with an unverified new address: %d, want signed in by her subject", r.status)
+	}
+	if _, err := a.st.UserByEmail(ctx, "ana.new@example.com"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("the account took the unverified address ana.new@example.com: %v", err)
+	}
+}
+
+func TestSSODoesNotDemoteTheBreakGlassAdmin(t *testing.T) {
+	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com" })
+	ctx := context.Background()
+	// A second admin, so that demoting the break-glass admin would not
+	// leave Tandem without one; and a domain rule that makes everyone at
+	// example.com a leader of Sales.
+	if err := a.st.CreateUser(ctx, &tandem.User{Email: "second.admin@example.com", Role: tandem.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.st.AddSSORule(ctx, &sso.Rule{Kind: sso.RuleDomain, Value: "example.com", Role: tandem.RoleLeader, ScopeUnitID: a.units["Sales"]}); err != nil {
+		t.Fatal(err)
+	}
+	a.idp.AddUser(oidctest.User{Login: "root", Subject: "sub-root", Email: "admin@example.com", Name: "Root"})
+	c := a.client()
+	r := a.signIn(c, "root")
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "break-glass") || signedIn(c) {
+		t.Fatalf("SSO sign-in of the break-glass admin's address as a leader: %d, want 403 naming the break-glass account\n%.600s", r.status, r.body)
+	}
+	if u, _ := a.st.UserByEmail(ctx, "admin@example.com"); u.Role != tandem.RoleAdmin || u.ScopeUnitID != 0 {
+		t.Errorf("break-glass account after the refused sign-in: %s of unit %d, want admin", u.Role, u.ScopeUnitID)
+	}
+	admin := a.client()
+	admin.login("admin@example.com")
+	if r := admin.get("/programs"); r.status != http.StatusOK {
+		t.Errorf("the break-glass admin's password sign-in: GET /programs %d, want 200 as admin", r.status)
+	}
+	// When the rules make that address an admin, the provider signs it in.
+	a.idp.SetGroups("root", "tandem-admins")
+	if err := a.st.AddSSORule(ctx, &sso.Rule{Kind: sso.RuleGroup, Value: "tandem-admins", Role: tandem.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.signIn(a.client(), "root"); r.status != http.StatusSeeOther {
+		t.Errorf("SSO sign-in of the break-glass address as admin: %d, want signed in", r.status)
+	}
+}

@@ -140,6 +140,14 @@ func scatterChart(points []scatterPoint, fit *report.Fit, xLabel, yLabel string,
 
 // lagChart draws r at each lag as a point with a vertical whisker for its
 // 95 % interval, a zero line, and the chosen lag marked.
+// lagAxisLabel says what a lag means; negative lags are customers before.
+func lagAxisLabel(lags []report.LagPoint, unit string) string {
+	if len(lags) > 0 && lags[0].Lag < 0 {
+		return "Lag: customer measure this many " + unit + " after engagement (negative: before)"
+	}
+	return "Lag: customer measure this many " + unit + " after engagement"
+}
+
 func lagChart(lags []report.LagPoint, chosen int, unit string) template.HTML {
 	if len(lags) == 0 {
 		return ""
@@ -182,7 +190,7 @@ func lagChart(lags []report.LagPoint, chosen int, unit string) template.HTML {
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s"><title>%s</title></circle>`, x(i), ay.at(r), chartPoint, template.HTMLEscapeString(title))
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle" fill="%s">%s</text>`, (left+w-right)/2, h-10, chartInk,
-		template.HTMLEscapeString("Lag: customer measure this many "+unit+" after engagement"))
+		template.HTMLEscapeString(lagAxisLabel(lags, unit)))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

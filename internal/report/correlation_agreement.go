@@ -1,0 +1,154 @@
+package report
+
+import (
+	"maps"
+	"math"
+	"slices"
+
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/stats"
+)
+
+// Are team means meaningful? The agreement figures of the correlation
+// report, from individual answers to the engagement-index items:
+//
+// ICC(1) and ICC(2) (stats.ICCOfGroups, multilevel's ICC1/ICC2 of the
+// one-way ANOVA): groups are team-rounds — the respondents of one team in
+// one round, whose mean is the value a pair is built from — and a
+// respondent's value is their engagement index (the mean of the index
+// items they answered, on 0–100). ICC(1) is the share of one person's
+// answer that lies between teams; ICC(2) the reliability of a team-round
+// mean.
+//
+// rwg(J) (stats.RWGJ, James, Demaree & Wolf 1984) over the index items per
+// team-round, against the uniform null of the 5-point scale (variance 2),
+// among respondents who answered every item. It is counted only for
+// team-rounds with at least twice the round's anonymity threshold k of such
+// respondents, so that it never tells that every member of a small group
+// gave the same answer; the report carries counts by band and the median,
+// never a team's value. A team-round with rwg below 0.70 is one whose
+// members disagree; PairsAffected counts the pairs (at the chosen lag)
+// whose engagement team-period contains such a team-round.
+//
+// Only team-rounds that enter the scores (shown in the round's anonymity
+// decision, all respondents the unit's own, in scope) count.
+
+// LikertPoints is the number of answer options of an index item.
+const LikertPoints = 5
+
+// UnitAgreement is one unit's agreement inputs in one round.
+type UnitAgreement struct {
+	Index stats.GroupMoments // respondents' engagement index (0–100)
+	RWG   float64            // rwg(J) over the index items; NaN with fewer than 2 complete respondents
+	RWGN  int                // respondents who answered every index item
+}
+
+// RoundAgreement maps a unit id to its agreement inputs in one round.
+type RoundAgreement map[int64]UnitAgreement
+
+// AgreementOf summarises index answers per round and unit.
+func AgreementOf(answers []pulse.IndexAnswers) map[int64]RoundAgreement {
+	type key struct{ round, unit int64 }
+	scores := map[key][]float64{}
+	rows := map[key][][]float64{}
+	var order []key
+	for _, a := range answers {
+		k := key{a.RoundID, a.UnitID}
+		if _, ok := scores[k]; !ok {
+			order = append(order, k)
+		}
+		var s, n float64
+		for _, v := range a.Values {
+			if !math.IsNaN(v) {
+				s += (v - 1) / 4 * 100
+				n++
+			}
+		}
+		if n == 0 {
+			scores[k] = append(scores[k], math.NaN())
+			continue
+		}
+		scores[k] = append(scores[k], s/n)
+		rows[k] = append(rows[k], a.Values)
+	}
+	out := map[int64]RoundAgreement{}
+	for _, k := range order {
+		r := stats.RWGJ(rows[k], LikertPoints)
+		if out[k.round] == nil {
+			out[k.round] = RoundAgreement{}
+		}
+		out[k.round][k.unit] = UnitAgreement{Index: stats.MomentsOf(scores[k]), RWG: r.RWG, RWGN: r.N}
+	}
+	return out
+}
+
+// Agreement is the agreement summary of the report.
+type Agreement struct {
+	ICC1 Num `json:"icc1"`
+	ICC2 Num `json:"icc2"`
+	// ICCGroups team-rounds with ICCResponses respondents.
+	ICCGroups    int `json:"icc_groups"`
+	ICCResponses int `json:"icc_responses"`
+	// RWGGroups team-rounds have an rwg (at least 2k complete respondents).
+	RWGGroups int `json:"rwg_groups"`
+	RWGMedian Num `json:"rwg_median"`
+	// RWGBands counts them by LeBreton & Senter's bands: "lack", "weak",
+	// "moderate", "strong", "very strong".
+	RWGBands map[string]int `json:"rwg_bands"`
+	// Disagree of them have rwg below Cutoff; PairsAffected pairs rest on
+	// a team-period containing one of those.
+	Cutoff        Num    `json:"cutoff"`
+	Disagree      int    `json:"disagree"`
+	PairsAffected int    `json:"pairs_affected"`
+	Sentence      string `json:"sentence"`
+}
+
+// agreement computes the summary for measure pairs at where.
+func (pn *panel) agreement(in map[int64]RoundAgreement, where []at) Agreement {
+	out := Agreement{ICC1: Num(math.NaN()), ICC2: Num(math.NaN()), RWGMedian: Num(math.NaN()), Cutoff: stats.DisagreementCutoff, RWGBands: map[string]int{}}
+	for _, b := range []stats.AgreementBand{stats.AgreementLacking, stats.AgreementWeak, stats.AgreementModerate, stats.AgreementStrong, stats.AgreementVeryStrong} {
+		out.RWGBands[string(b)] = 0
+	}
+	var groups []stats.GroupMoments
+	var rwg []float64
+	type tp struct {
+		t  *team
+		pi int
+	}
+	flagged := map[tp]bool{}
+	// In id order, so that the sums, and the report, do not depend on map
+	// order.
+	for _, roundID := range slices.Sorted(maps.Keys(in)) {
+		r, ok := pn.rounds[roundID]
+		if !ok {
+			continue
+		}
+		units := in[roundID]
+		for _, unit := range slices.Sorted(maps.Keys(units)) {
+			ua := units[unit]
+			if _, ok := r.usable(unit, pn.inScope); !ok {
+				continue
+			}
+			groups = append(groups, ua.Index)
+			if ua.RWGN >= 2*max(r.minGroup, 1) && !math.IsNaN(ua.RWG) {
+				rwg = append(rwg, ua.RWG)
+				if t := pn.byUnit[unit]; t != nil && stats.Disagrees(ua.RWG) {
+					flagged[tp{t, r.pi}] = true
+				}
+			}
+		}
+	}
+	icc := stats.ICCOfGroups(groups)
+	out.ICC1, out.ICC2, out.ICCGroups, out.ICCResponses = Num(icc.ICC1), Num(icc.ICC2), icc.Groups, icc.N
+	sum := stats.SummarizeAgreement(rwg)
+	out.RWGGroups, out.RWGMedian, out.Disagree = sum.Groups, Num(sum.MedianRWG), sum.Disagree
+	for b, n := range sum.ByBand {
+		out.RWGBands[string(b)] = n
+	}
+	for _, w := range where {
+		if flagged[tp{w.t, w.pi}] {
+			out.PairsAffected++
+		}
+	}
+	return out
+}
