@@ -248,6 +248,34 @@ type Answer struct {
 	ProviderUnitID int64
 }
 
+// AnswerProblem is what is wrong with one answer. Code names the problem
+// (the employee's pages say it in their language from it: message
+// "problem.<Code>"); Error says it in English.
+type AnswerProblem struct {
+	Code        string
+	Lo, Hi, Max int
+}
+
+func (p *AnswerProblem) Error() string {
+	switch p.Code {
+	case "provider":
+		return "choose the team you are rating"
+	case "service":
+		return "rate the service from 1 to 5"
+	case "required":
+		return "please answer this question"
+	case "range":
+		return fmt.Sprintf("choose a whole number from %d to %d", p.Lo, p.Hi)
+	case "choice":
+		return "choose one of the options"
+	case "too_long":
+		return fmt.Sprintf("keep it under %d characters", p.Max)
+	case "unstorable":
+		return "the answer has characters that cannot be stored; please type it again"
+	}
+	return "this question cannot be answered"
+}
+
 // ParseServiceAnswer checks a Service answer: the provider chosen and the
 // rating. Both empty is no answer; one without the other is an error.
 func ParseServiceAnswer(q *Question, provider, rating string) (Answer, bool, error) {
@@ -262,11 +290,11 @@ func ParseServiceAnswer(q *Question, provider, rating string) (Answer, bool, err
 		found = found || (err == nil && x == p)
 	}
 	if !found {
-		return a, false, fmt.Errorf("choose the team you are rating")
+		return a, false, &AnswerProblem{Code: "provider"}
 	}
 	v, err := strconv.Atoi(rating)
 	if err != nil || v < 1 || v > 5 {
-		return a, false, fmt.Errorf("rate the service from 1 to 5")
+		return a, false, &AnswerProblem{Code: "service"}
 	}
 	a.Value, a.HasValue, a.ProviderUnitID = float64(v), true, p
 	return a, true, nil
@@ -279,7 +307,7 @@ func ParseAnswer(q *Question, raw string) (Answer, bool, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		if q.Required() {
-			return a, false, fmt.Errorf("please answer this question")
+			return a, false, &AnswerProblem{Code: "required"}
 		}
 		return a, false, nil
 	}
@@ -291,25 +319,25 @@ func ParseAnswer(q *Question, raw string) (Answer, bool, error) {
 		}
 		v, err := strconv.Atoi(raw)
 		if err != nil || v < lo || v > hi {
-			return a, false, fmt.Errorf("choose a whole number from %d to %d", lo, hi)
+			return a, false, &AnswerProblem{Code: "range", Lo: lo, Hi: hi}
 		}
 		a.Value, a.HasValue = float64(v), true
 	case Choice:
 		v, err := strconv.Atoi(raw)
 		if err != nil || v < 0 || v >= len(q.Choices) {
-			return a, false, fmt.Errorf("choose one of the options")
+			return a, false, &AnswerProblem{Code: "choice"}
 		}
 		a.Value, a.HasValue = float64(v), true
 	case Text:
 		if len([]rune(raw)) > MaxTextLength {
-			return a, false, fmt.Errorf("keep it under %d characters", MaxTextLength)
+			return a, false, &AnswerProblem{Code: "too_long", Max: MaxTextLength}
 		}
 		if !StorableText(raw) {
-			return a, false, fmt.Errorf("the answer has characters that cannot be stored; please type it again")
+			return a, false, &AnswerProblem{Code: "unstorable"}
 		}
 		a.Text = raw
 	default:
-		return a, false, fmt.Errorf("this question cannot be answered")
+		return a, false, &AnswerProblem{Code: "unanswerable"}
 	}
 	return a, true, nil
 }

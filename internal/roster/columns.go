@@ -82,6 +82,9 @@ var columnNames = []struct {
 			"reason for leaving"},
 		{"reason"},
 	}},
+	{ColLanguage, [][]string{
+		{"language", "preferred language", "communication language", "language code", "locale"},
+	}},
 }
 
 type alias struct {

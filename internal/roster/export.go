@@ -19,7 +19,8 @@ func WriteCSV(w io.Writer, emps []tandem.Employee, managerRef func(managerID int
 }
 
 // WriteColumns is WriteCSV limited to the given columns (FieldsFor a
-// role), in that order.
+// role), in that order. The optional language column is written only when
+// someone has a language: a file without it imports back the same.
 func WriteColumns(w io.Writer, emps []tandem.Employee, managerRef func(managerID int64) string, cols []Column) error {
 	if managerRef == nil {
 		refs := make(map[int64]string, len(emps))
@@ -28,6 +29,7 @@ func WriteColumns(w io.Writer, emps []tandem.Employee, managerRef func(managerID
 		}
 		managerRef = func(id int64) string { return refs[id] }
 	}
+	cols = withoutUnusedLanguage(cols, emps)
 	cw := csvfile.NewWriter(w)
 	head := make([]string, len(cols))
 	for i, c := range cols {
@@ -47,4 +49,21 @@ func WriteColumns(w io.Writer, emps []tandem.Employee, managerRef func(managerID
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// withoutUnusedLanguage drops ColLanguage from cols when no one has a
+// language.
+func withoutUnusedLanguage(cols []Column, emps []tandem.Employee) []Column {
+	for _, e := range emps {
+		if e.Language != "" {
+			return cols
+		}
+	}
+	out := make([]Column, 0, len(cols))
+	for _, c := range cols {
+		if c != ColLanguage {
+			out = append(out, c)
+		}
+	}
+	return out
 }

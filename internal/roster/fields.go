@@ -48,6 +48,8 @@ func FieldLabel(c Column) string {
 		return "Regretted"
 	case ColExitReason:
 		return "Exit reason"
+	case ColLanguage:
+		return "Language"
 	}
 	return string(c)
 }
@@ -93,6 +95,8 @@ func FieldValue(e tandem.Employee, c Column, managerRef func(managerID int64) st
 		return ""
 	case ColExitReason:
 		return e.ExitReason
+	case ColLanguage:
+		return e.Language
 	}
 	return ""
 }

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tandem-hq/tandem/internal/csvfile"
-
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -161,6 +161,7 @@ var columnLimits = map[Column]int{
 	ColTeam:    tandem.MaxUnitDepth * (tandem.MaxNameLength + 3),
 	ColManager: max(tandem.MaxIDLength, tandem.MaxEmailLength), ColLocation: tandem.MaxNameLength,
 	ColHiredOn: 40, ColExitedOn: 40, ColExitType: 40, ColRegretted: 40, ColExitReason: tandem.MaxCommentLength,
+	ColLanguage: 40,
 }
 
 // overlong reports the cells of a row longer than their column takes, and
@@ -261,7 +262,7 @@ func (p *parser) syntaxError(err error) {
 var canonicalHeader = []string{
 	string(ColEmployeeID), string(ColEmail), string(ColName), string(ColTeam), string(ColManager),
 	string(ColLocation), string(ColHiredOn), string(ColExitedOn), string(ColExitType),
-	string(ColRegretted), string(ColExitReason),
+	string(ColRegretted), string(ColExitReason), string(ColLanguage),
 }
 
 func (p *parser) readHeader(line int, rec []string) {
@@ -427,6 +428,13 @@ func (p *parser) readRow(line int, cells []string) {
 			r.ExitType = t
 		} else {
 			p.add(line, ColExitType, raw, fmt.Sprintf("%q is not an exit type; write voluntary or involuntary (resignation, termination, dismissal and layoff are understood too)", raw))
+		}
+	}
+	if raw := strings.TrimSpace(cell(ColLanguage)); raw != "" {
+		if t, err := lang.Parse(raw); err != nil {
+			p.add(line, ColLanguage, raw, err.Error())
+		} else {
+			r.Language = t
 		}
 	}
 	if raw := cell(ColRegretted); raw != "" {

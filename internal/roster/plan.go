@@ -23,6 +23,7 @@ var fieldNames = map[Column]string{
 	ColExitType:   "exit type",
 	ColRegretted:  "regretted",
 	ColExitReason: "exit reason",
+	ColLanguage:   "language",
 }
 
 // MakePlan works out what importing f into the roster would do. Each row is
@@ -271,6 +272,9 @@ func (pl *planner) update(e *tandem.Employee, r Record) Update {
 	}
 	if f.Has(ColHiredOn) {
 		change(ColHiredOn, tandem.FormatDate(e.HiredOn), tandem.FormatDate(r.HiredOn))
+	}
+	if f.Has(ColLanguage) {
+		change(ColLanguage, e.Language, r.Language)
 	}
 
 	// A hire date after the exit is a rehire even when the file has no exit

@@ -31,6 +31,9 @@ const (
 	ColExitType   Column = "exit_type"
 	ColRegretted  Column = "regretted"
 	ColExitReason Column = "exit_reason"
+	// ColLanguage is optional: the language a person's invitations and
+	// answer page speak (a BCP 47 tag such as de or pt-BR).
+	ColLanguage Column = "language"
 )
 
 // Record is one valid row of a roster file.
@@ -52,6 +55,9 @@ type Record struct {
 	ExitType   string
 	Regretted  bool
 	ExitReason string
+	// Language is a checked BCP 47 tag in its canonical spelling, "" for
+	// none.
+	Language string
 }
 
 // File is a parsed roster file: the canonical columns it had and its rows.

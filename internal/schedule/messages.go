@@ -4,17 +4,24 @@ import (
 	"bytes"
 	htmltemplate "html/template"
 	netmail "net/mail"
+	"strings"
 	texttemplate "text/template"
 
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
-// AnonymitySentence is the promise every invitation makes.
+// AnonymitySentence is the promise every invitation makes (in English;
+// message "mail.anonymous" says it in each language).
 const AnonymitySentence = "Your answers are anonymous: Tandem stores them without your name, email or this link, and shows results only for groups of at least %d people."
 
+// inviteData is what an invitation or reminder says, in one language (L).
+// Each paragraph is its own field or block, so a further block (a note
+// from leaders, say) slots in without touching the others.
 type inviteData struct {
+	L         *lang.Printer
 	Reminder  bool
 	FirstName string
 	Program   string
@@ -24,36 +31,71 @@ type inviteData struct {
 	K         int
 }
 
-var inviteText = texttemplate.Must(texttemplate.New("invite").Parse(`Hi {{.FirstName}},
-{{if .Reminder}}
-A quick reminder: {{.Program}} is still open until {{.Closes}}, and we would love to hear from you.
-{{else}}
-{{.Program}} is open until {{.Closes}}. It is {{.Questions}} short questions and takes about a minute.
-{{end}}
-Answer here: {{.Link}}
+// Greeting is "Hi Ana," in the message's language.
+func (d inviteData) Greeting() string {
+	if d.FirstName == "" {
+		return d.L.T("mail.greeting_anonymous")
+	}
+	return d.L.T("mail.greeting", "Name", d.FirstName)
+}
 
-{{printf "Your answers are anonymous: Tandem stores them without your name, email or this link, and shows results only for groups of at least %d people." .K}} Results are shown once the round has closed.
+// intro is the opening paragraph with program as given: the invitation's
+// ("… is open until …, N short questions") or the reminder's.
+func (d inviteData) intro(program string) string {
+	if d.Reminder {
+		return d.L.T("mail.reminder", "Program", program, "Closes", d.Closes)
+	}
+	return d.L.N("mail.invite", d.Questions, "Program", program, "Closes", d.Closes)
+}
 
-This link is personal; please do not forward it.
+// Intro is the opening paragraph as text.
+func (d inviteData) Intro() string { return d.intro(d.Program) }
+
+// IntroHTML is the opening paragraph with the program's name in bold.
+// The message is escaped as a whole; only the name's <strong> is markup.
+func (d inviteData) IntroHTML() htmltemplate.HTML {
+	const mark = "\x00program\x00"
+	msg := htmltemplate.HTMLEscapeString(d.intro(mark))
+	name := "<strong>" + htmltemplate.HTMLEscapeString(d.Program) + "</strong>"
+	return htmltemplate.HTML(strings.ReplaceAll(msg, htmltemplate.HTMLEscapeString(mark), name))
+}
+
+var inviteText = texttemplate.Must(texttemplate.New("invite").Parse(`{{.Greeting}}
+
+{{.Intro}}
+{{block "note" .}}{{end}}
+{{.L.T "mail.answer_here"}} {{.Link}}
+
+{{.L.T "mail.anonymous" "K" .K}} {{.L.T "mail.results"}}
+
+{{.L.T "mail.personal"}}
 `))
 
 var inviteHTML = htmltemplate.Must(htmltemplate.New("invite").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Program}}</title></head>
+<html lang="{{.L.Code}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Program}}</title></head>
 <body style="margin:0;padding:24px;background:#f6f7f5;font-family:system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif;color:#1d2724;line-height:1.5">
 <div style="max-width:520px;margin:0 auto;background:#ffffff;border:1px solid #d9dfdd;border-radius:8px;padding:24px">
-<p>Hi {{.FirstName}},</p>
-{{if .Reminder}}<p>A quick reminder: <strong>{{.Program}}</strong> is still open until {{.Closes}}, and we would love to hear from you.</p>
-{{else}}<p><strong>{{.Program}}</strong> is open until {{.Closes}}. It is {{.Questions}} short questions and takes about a minute.</p>{{end}}
-<p style="margin:24px 0"><a href="{{.Link}}" style="background:#2f6f5e;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">Answer the pulse</a></p>
-<p style="font-size:14px;color:#5b6764">{{printf "Your answers are anonymous: Tandem stores them without your name, email or this link, and shows results only for groups of at least %d people." .K}} Results are shown once the round has closed.</p>
-<p style="font-size:14px;color:#5b6764">This link is personal; please do not forward it. If the button does not work, copy this address into your browser:<br>{{.Link}}</p>
+<p>{{.Greeting}}</p>
+<p>{{.IntroHTML}}</p>
+{{block "note" .}}{{end}}
+<p style="margin:24px 0"><a href="{{.Link}}" style="background:#2f6f5e;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">{{.L.T "mail.button"}}</a></p>
+<p style="font-size:14px;color:#5b6764">{{.L.T "mail.anonymous" "K" .K}} {{.L.T "mail.results"}}</p>
+<p style="font-size:14px;color:#5b6764">{{.L.T "mail.personal"}} {{.L.T "mail.copy"}}<br>{{.Link}}</p>
 </div></body></html>
 `))
 
-// renderInvitation writes an invitation or reminder for one person.
-func renderInvitation(reminder bool, d store.InvitationMessage, link string, k int) (mail.Message, error) {
-	data := inviteData{Reminder: reminder, FirstName: d.FirstName(), Program: d.ProgramName,
-		Closes: tandem.InZone(d.ClosesAt, d.TimeZone).Format("Monday 2 January, 15:04 MST"), Questions: d.Questions, Link: link, K: k}
+// invitationLanguage is the language of a person's invitations: the
+// roster's, else the organisation's default (lang.Choose; a message has no
+// browser to ask).
+func invitationLanguage(d store.InvitationMessage, orgDefault string) *lang.Printer {
+	return lang.For(lang.Choose(d.Language, orgDefault))
+}
+
+// renderInvitation writes an invitation or reminder for one person, in
+// the language of p.
+func renderInvitation(p *lang.Printer, reminder bool, d store.InvitationMessage, link string, k int) (mail.Message, error) {
+	data := inviteData{L: p, Reminder: reminder, FirstName: d.FirstName(), Program: d.ProgramName,
+		Closes: p.Date(tandem.InZone(d.ClosesAt, d.TimeZone)), Questions: d.Questions, Link: link, K: k}
 	var text, html bytes.Buffer
 	if err := inviteText.Execute(&text, data); err != nil {
 		return mail.Message{}, err
@@ -61,13 +103,13 @@ func renderInvitation(reminder bool, d store.InvitationMessage, link string, k i
 	if err := inviteHTML.Execute(&html, data); err != nil {
 		return mail.Message{}, err
 	}
-	subject := d.ProgramName + ": a one-minute pulse"
+	subject := p.T("mail.subject", "Program", d.ProgramName)
 	if reminder {
-		subject = "Reminder: " + subject
+		subject = p.T("mail.subject_reminder", "Program", d.ProgramName)
 	}
 	to := d.EmployeeEmail
 	if d.EmployeeName != "" && to != "" {
 		to = (&netmail.Address{Name: d.EmployeeName, Address: to}).String()
 	}
-	return mail.Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), Link: link, LinkTitle: "Answer the pulse"}, nil
+	return mail.Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), Link: link, LinkTitle: p.T("mail.button")}, nil
 }

@@ -186,7 +186,11 @@ func (w *Worker) render(ctx context.Context, m store.OutboxMessage, now time.Tim
 		if err := w.store.AddInvitationToken(ctx, m.Ref, auth.HashToken(token)); err != nil {
 			return msg, "", err
 		}
-		msg, err = renderInvitation(m.Kind == "reminder", d, w.baseURL+"/p/"+token, d.MinGroup)
+		def, err := w.store.OrgLanguage(ctx)
+		if err != nil {
+			return msg, "", err
+		}
+		msg, err = renderInvitation(invitationLanguage(d, def), m.Kind == "reminder", d, w.baseURL+"/p/"+token, d.MinGroup)
 		switch m.Channel {
 		case "webhook":
 			// A chat handle: the email's local part ("ana.silva" of

@@ -330,3 +330,13 @@ func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
 	}
 	return out, rows.Err()
 }
+
+// OrgLanguageKey is the setting that holds the organisation's default
+// language (a BCP 47 code), spoken to employees whose roster gives none
+// and whose browser asks for none Tandem speaks.
+const OrgLanguageKey = "language"
+
+// OrgLanguage returns the organisation's default language, "" when unset.
+func (s *Store) OrgLanguage(ctx context.Context) (string, error) {
+	return s.Setting(ctx, OrgLanguageKey)
+}

@@ -41,9 +41,15 @@ func TestOldCronProgramsMoveToCadencesWhenTheDatabaseIsMigrated(t *testing.T) {
 		if _, err := st.migrateTo(ctx, 4); err != nil {
 			t.Fatalf("migrate to 0004, the last schema with cron strings: %v", err)
 		}
-		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Team\n", false)
-		tree, _ := st.Tree(ctx)
-		acme := tree.ByPath([]string{"Acme"}).ID
+		// The audience unit, written as schema 0004 has it: today's roster
+		// code writes columns later migrations add.
+		acme, err := st.insert(ctx, st.w, "INSERT INTO org_units (name, created_at) VALUES ('Acme', 0)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.exec(ctx, st.w, "UPDATE org_units SET id_path = '/' || CAST(id AS TEXT) || '/' WHERE id = ?", acme); err != nil {
+			t.Fatal(err)
+		}
 		created := time.Date(2026, 1, 7, 12, 0, 0, 0, time.UTC).Unix() // a Wednesday
 		legacy := []struct {
 			name, cron string

@@ -24,13 +24,13 @@ type EmployeeFilter struct {
 
 const employeeColumns = `e.id, COALESCE(e.external_id, ''), COALESCE(e.email, ''), e.name, e.unit_id,
 	COALESCE(e.manager_id, 0), e.location, e.hired_on, e.exited_on, e.exit_type, e.regretted, e.exit_reason,
-	COALESCE(m.name, '')`
+	COALESCE(m.name, ''), e.language`
 
 func scanEmployee(sc interface{ Scan(...any) error }) (tandem.Employee, error) {
 	var e tandem.Employee
 	var hired, exited sql.NullString
 	err := sc.Scan(&e.ID, &e.ExternalID, &e.Email, &e.Name, &e.UnitID, &e.ManagerID, &e.Location,
-		&hired, &exited, &e.ExitType, &e.Regretted, &e.ExitReason, &e.ManagerName)
+		&hired, &exited, &e.ExitType, &e.Regretted, &e.ExitReason, &e.ManagerName, &e.Language)
 	e.HiredOn, e.ExitedOn = parseNullDate(hired), parseNullDate(exited)
 	return e, err
 }
@@ -176,16 +176,16 @@ func (tx *Tx) saveEmployee(ctx context.Context, e *tandem.Employee) error {
 	var err error
 	if e.ID == 0 {
 		e.ID, err = s.insert(ctx, tx.tx, `INSERT INTO employees (external_id, email, name, unit_id, manager_id, location,
-			hired_on, exited_on, exit_type, regretted, exit_reason, search, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			hired_on, exited_on, exit_type, regretted, exit_reason, language, search, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			nullString(e.ExternalID), nullString(tandem.NormalizeEmail(e.Email)), e.Name, e.UnitID, nullInt(e.ManagerID), e.Location,
-			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, searchKey(e), now, now)
+			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, e.Language, searchKey(e), now, now)
 	} else {
 		_, err = s.exec(ctx, tx.tx, `UPDATE employees SET external_id = ?, email = ?, name = ?, unit_id = ?, manager_id = ?,
-			location = ?, hired_on = ?, exited_on = ?, exit_type = ?, regretted = ?, exit_reason = ?, search = ?, updated_at = ?
+			location = ?, hired_on = ?, exited_on = ?, exit_type = ?, regretted = ?, exit_reason = ?, language = ?, search = ?, updated_at = ?
 			WHERE id = ?`,
 			nullString(e.ExternalID), nullString(tandem.NormalizeEmail(e.Email)), e.Name, e.UnitID, nullInt(e.ManagerID), e.Location,
-			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, searchKey(e), now, e.ID)
+			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, e.Language, searchKey(e), now, e.ID)
 	}
 	if isUniqueViolation(err) {
 		return tandem.Errorf(tandem.ECONFLICT, "another employee already has email %q or employee id %q", e.Email, e.ExternalID)

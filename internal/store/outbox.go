@@ -232,6 +232,8 @@ type InvitationMessage struct {
 	RoundClosed   bool
 	Questions     int
 	MinGroup      int
+	// Language is the person's language from the roster, "" for none.
+	Language string
 }
 
 // InvitationMessageData loads what an invitation message needs.
@@ -240,10 +242,10 @@ func (s *Store) InvitationMessageData(ctx context.Context, invitationID int64, n
 	var closes int64
 	var closed bool
 	err := s.queryRow(ctx, s.r, `SELECT i.id, e.name, COALESCE(e.email, ''), p.name, r.closes_at, p.timezone, i.responded, r.closed,
-		(SELECT COUNT(*) FROM round_questions q WHERE q.round_id = r.id), r.min_group
+		(SELECT COUNT(*) FROM round_questions q WHERE q.round_id = r.id), r.min_group, e.language
 		FROM invitations i JOIN employees e ON e.id = i.employee_id JOIN rounds r ON r.id = i.round_id
 		JOIN programs p ON p.id = r.program_id WHERE i.id = ?`, invitationID).
-		Scan(&m.InvitationID, &m.EmployeeName, &m.EmployeeEmail, &m.ProgramName, &closes, &m.TimeZone, &m.Responded, &closed, &m.Questions, &m.MinGroup)
+		Scan(&m.InvitationID, &m.EmployeeName, &m.EmployeeEmail, &m.ProgramName, &closes, &m.TimeZone, &m.Responded, &closed, &m.Questions, &m.MinGroup, &m.Language)
 	if err == sql.ErrNoRows {
 		return m, tandem.Errorf(tandem.ENOTFOUND, "invitation %d does not exist", invitationID)
 	}

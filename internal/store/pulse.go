@@ -780,6 +780,9 @@ type Invitation struct {
 	Responded bool
 	Round     pulse.Round
 	Program   string
+	// Language is the invitee's language from the roster ("" for none):
+	// the answer page speaks it unless the person chooses another.
+	Language string
 }
 
 // InvitationByToken finds the invitation of an answer link by the link
@@ -787,9 +790,10 @@ type Invitation struct {
 func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error) {
 	var inv Invitation
 	var zone string
-	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+`, i.id, i.unit_id, i.responded, p.name, p.timezone
+	r, err := scanRound(s.queryRow(ctx, s.r, "SELECT "+roundColumns+`, i.id, i.unit_id, i.responded, p.name, p.timezone, e.language
 		FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id JOIN rounds r ON r.id = i.round_id
-		JOIN programs p ON p.id = r.program_id WHERE t.token_hash = ?`, tokenHash), &inv.ID, &inv.UnitID, &inv.Responded, &inv.Program, &zone)
+		JOIN programs p ON p.id = r.program_id JOIN employees e ON e.id = i.employee_id WHERE t.token_hash = ?`, tokenHash),
+		&inv.ID, &inv.UnitID, &inv.Responded, &inv.Program, &zone, &inv.Language)
 	if err == sql.ErrNoRows {
 		return inv, s.unknownLink(ctx, tokenHash)
 	}

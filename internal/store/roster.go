@@ -214,6 +214,9 @@ func applyRecord(e *tandem.Employee, r roster.Record, f *roster.File) {
 	if has(roster.ColLocation) {
 		e.Location = r.Location
 	}
+	if has(roster.ColLanguage) {
+		e.Language = r.Language
+	}
 	if has(roster.ColHiredOn) {
 		e.HiredOn = r.HiredOn
 	}
@@ -273,20 +276,20 @@ func (tx *Tx) insertEmployees(ctx context.Context, emps []tandem.Employee) ([]in
 	s := tx.s
 	now := s.now().Unix()
 	var b strings.Builder
-	args := make([]any, 0, len(emps)*14)
+	args := make([]any, 0, len(emps)*15)
 	for i := range emps {
 		e := &emps[i]
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, nullString(e.ExternalID), nullString(tandem.NormalizeEmail(e.Email)), e.Name, e.UnitID, nullInt(e.ManagerID), e.Location,
-			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, searchKey(e), now, now)
+			nullDate(e.HiredOn), nullDate(e.ExitedOn), e.ExitType, e.Regretted, e.ExitReason, e.Language, searchKey(e), now, now)
 	}
 	// RETURNING gives no order guarantee: match the ids back by the
 	// identifiers each row has (employee id, else email).
 	rows, err := s.query(ctx, tx.tx, `INSERT INTO employees (external_id, email, name, unit_id, manager_id, location,
-		hired_on, exited_on, exit_type, regretted, exit_reason, search, created_at, updated_at)
+		hired_on, exited_on, exit_type, regretted, exit_reason, language, search, created_at, updated_at)
 		VALUES `+b.String()+` RETURNING id, COALESCE(external_id, ''), COALESCE(email, '')`, args...)
 	if isUniqueViolation(err) {
 		return nil, tandem.Errorf(tandem.ECONFLICT, "another employee already has one of these emails or employee ids; run the import again")

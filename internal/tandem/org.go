@@ -92,6 +92,9 @@ type Employee struct {
 	ExitType   string // "", ExitVoluntary or ExitInvoluntary
 	Regretted  bool
 	ExitReason string
+	// Language is the BCP 47 tag the person is spoken to in ("" for none:
+	// their browser's, else the organisation's default).
+	Language string
 
 	// Read-only conveniences filled by the store.
 	UnitPath    string

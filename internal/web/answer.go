@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -66,20 +66,19 @@ type answerOption struct {
 	Value, Label string
 }
 
-var likertLabels = []string{"Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"}
-
-var serviceLabels = []string{"Very poor", "Poor", "Fair", "Good", "Excellent"}
-
-func answerFields(qs []pulse.Question, form map[string]string, tree *tandem.Tree) []answerField {
+// answerFields lays out the questions in the page's language: each
+// question's text and the words of its scale.
+func answerFields(qs []pulse.Question, form map[string]string, tree *tandem.Tree, p *lang.Printer) []answerField {
 	out := make([]answerField, len(qs))
 	for i, q := range qs {
 		f := answerField{Question: q, Name: "q" + strconv.FormatInt(q.ID, 10)}
+		f.Text = questionText(p, q)
 		f.Value = form[f.Name]
 		f.Provider = form[f.Name+"_provider"]
 		switch q.Kind {
 		case pulse.Service:
-			for v, l := range serviceLabels {
-				f.Options = append(f.Options, answerOption{strconv.Itoa(v + 1), l})
+			for v := 1; v <= 5; v++ {
+				f.Options = append(f.Options, answerOption{strconv.Itoa(v), serviceLabel(p, v)})
 			}
 			for _, p := range q.Providers {
 				name := strconv.FormatInt(p, 10)
@@ -89,8 +88,8 @@ func answerFields(qs []pulse.Question, form map[string]string, tree *tandem.Tree
 				f.Providers = append(f.Providers, answerOption{strconv.FormatInt(p, 10), name})
 			}
 		case pulse.Likert5:
-			for v, l := range likertLabels {
-				f.Options = append(f.Options, answerOption{strconv.Itoa(v + 1), l})
+			for v := 1; v <= 5; v++ {
+				f.Options = append(f.Options, answerOption{strconv.Itoa(v), likertLabel(p, v)})
 			}
 		case pulse.Scale010:
 			for v := 0; v <= 10; v++ {
@@ -110,18 +109,17 @@ func answerFields(qs []pulse.Question, form map[string]string, tree *tandem.Tree
 func (s *Server) answerPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	inv, err := s.store.InvitationByToken(ctx, auth.HashToken(c.Param("token")))
+	p := s.answerPrinter(c, inv.Language)
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
-		return s.unknownLink(c, "The link may be incomplete (some mail programs break long links) or mistyped. Open it again from the message you received.")
+		return s.unknownLink(c, "notice.unknown")
 	} else if err != nil && err != store.ErrRoundClosed {
 		return err
 	}
 	if err == nil && inv.Responded {
-		return s.answerNotice(c, http.StatusOK, "Thank you!",
-			"Your answers for this round are in. You will get a new link when the next round starts.")
+		return s.answerNotice(c, http.StatusOK, p, "notice.thanks", "notice.answered")
 	}
 	if err == store.ErrRoundClosed || !inv.Round.OpenAt(s.now()) {
-		return s.answerNotice(c, http.StatusGone, "This round has closed",
-			"Answers are no longer taken for this round. You will get a new link when the next round starts.")
+		return s.answerNotice(c, http.StatusGone, p, "notice.closed", "notice.closed")
 	}
 	qs, err := s.store.RoundQuestions(ctx, inv.RoundID)
 	if err != nil {
@@ -131,38 +129,51 @@ func (s *Server) answerPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderAnswer(c, http.StatusOK, inv, qs, answerFields(qs, nil, tree), "", false)
+	return s.renderAnswer(c, http.StatusOK, inv, qs, answerFields(qs, nil, tree, p), "", false)
 }
 
 // renderAnswerWith shows the form again with what was entered, a problem
 // with the comment, or a message about saving.
 func (s *Server) renderAnswerWith(c echo.Context, status int, inv store.Invitation, fields []answerField, comment, commentErr, notSaved string) error {
-	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, Data: map[string]any{
+	p := s.answerPrinterOf(c, inv)
+	links, action := languageLinks(c, p)
+	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, L: p, Data: map[string]any{
 		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": notSaved == "", "CommentError": commentErr, "NotSaved": notSaved,
-		"K": inv.Round.MinGroup, "Closes": inv.Round.ClosesAt, "Zone": inv.Round.TimeZone, "Action": c.Request().URL.Path, "Preview": false,
+		"K": inv.Round.MinGroup, "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
 	}})
 }
 
 func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, qs []pulse.Question, fields []answerField, comment string, hasErrors bool) error {
-	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, Data: map[string]any{
+	p := s.answerPrinterOf(c, inv)
+	links, action := languageLinks(c, p)
+	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, L: p, Data: map[string]any{
 		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors,
-		"K": inv.Round.MinGroup, "Closes": inv.Round.ClosesAt, "Zone": inv.Round.TimeZone, "Action": c.Request().URL.Path, "Preview": false,
+		"K": inv.Round.MinGroup, "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
 	}})
+}
+
+// answerPrinterOf is the printer the request chose, or chooses it now.
+func (s *Server) answerPrinterOf(c echo.Context, inv store.Invitation) *lang.Printer {
+	if p := answerLang(c); p != nil {
+		return p
+	}
+	return s.answerPrinter(c, inv.Language)
 }
 
 // answerNotice shows one of a handful of fixed pages (thank you, already
 // answered, closed, unknown link). They hold nothing about the request,
 // so each is rendered once and served from memory: the answer path is the
 // busiest in Tandem.
-func (s *Server) answerNotice(c echo.Context, status int, title, msg string) error {
-	key := title + "\x00" + msg
+func (s *Server) answerNotice(c echo.Context, status int, p *lang.Printer, titleKey, msgKey string) error {
+	title, msg := p.T(titleKey+".title"), p.T(msgKey+".message")
+	key := p.Code() + "\x00" + title + "\x00" + msg
 	if b, ok := s.notices.Load(key); ok {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return c.HTMLBlob(status, b.([]byte))
 	}
 	t := s.pages.set["answer_notice"]
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", pageData{Title: title, Bare: true, Version: s.cfg.Version,
+	if err := t.ExecuteTemplate(&buf, "layout", pageData{Title: title, Bare: true, Version: s.cfg.Version, L: p,
 		Data: map[string]string{"Title": title, "Message": msg}}); err != nil {
 		return err
 	}
@@ -177,6 +188,8 @@ func (s *Server) answerNotice(c echo.Context, status int, title, msg string) err
 func (s *Server) submitAnswer(c echo.Context) error {
 	ctx := c.Request().Context()
 	hash := auth.HashToken(c.Param("token"))
+	// The form's action carries the language the page was shown in.
+	p := s.answerPrinter(c, "")
 	// The lean read: a stored answer needs no more (a link this server
 	// minted needs no read at all). A form with problems reads the rest
 	// to show the page again (full, below).
@@ -215,7 +228,7 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	fields := answerFields(qs, form, tree)
+	fields := answerFields(qs, form, tree, p)
 	var answers []pulse.Answer
 	bad := false
 	for i := range fields {
@@ -228,7 +241,7 @@ func (s *Server) submitAnswer(c echo.Context) error {
 			a, ok, err = pulse.ParseAnswer(&fields[i].Question, fields[i].Value)
 		}
 		if err != nil {
-			fields[i].Error = err.Error()
+			fields[i].Error = problemText(p, err)
 			bad = true
 			continue
 		}
@@ -238,9 +251,9 @@ func (s *Server) submitAnswer(c echo.Context) error {
 	}
 	commentErr := ""
 	if len([]rune(comment)) > pulse.MaxTextLength {
-		commentErr = fmt.Sprintf("keep the comment under %d characters", pulse.MaxTextLength)
+		commentErr = p.T("problem.comment_too_long", "Max", pulse.MaxTextLength)
 	} else if !pulse.StorableText(comment) {
-		commentErr = "the comment contains characters that cannot be stored; please retype it"
+		commentErr = p.T("problem.comment_unstorable")
 	}
 	if bad || commentErr != "" {
 		full, err := s.store.InvitationByToken(ctx, hash)
@@ -269,26 +282,24 @@ func (s *Server) submitAnswer(c echo.Context) error {
 			return err
 		}
 		return s.renderAnswerWith(c, http.StatusServiceUnavailable, full, fields, comment, "",
-			"Your answers could not be saved just now ("+tandem.ErrorMessage(err)+"). Nothing was lost: press Send again in a moment.")
+			p.T("answer.not_saved", "Reason", tandem.ErrorMessage(err)))
 	case err != nil:
 		return s.notSubmitted(c, err)
 	}
-	return s.answerNotice(c, http.StatusOK, "Thank you!",
-		"Your answers are in. They are stored without your name or this link, and only ever shown as part of a group.")
+	return s.answerNotice(c, http.StatusOK, p, "notice.thanks", "notice.saved")
 }
 
 // notSubmitted shows why an answer was not stored: an unknown link, one
 // answered already or a closed round. Other errors go to the error page.
 func (s *Server) notSubmitted(c echo.Context, err error) error {
+	p := s.answerPrinterOf(c, store.Invitation{})
 	switch {
 	case err == store.ErrAlreadyAnswered:
-		return s.answerNotice(c, http.StatusConflict, "You have already answered",
-			"Your first answers for this round were kept; nothing was changed. Thank you!")
+		return s.answerNotice(c, http.StatusConflict, p, "notice.twice", "notice.twice")
 	case err == store.ErrRoundClosed:
-		return s.answerNotice(c, http.StatusGone, "This round has closed",
-			"Answers are no longer taken for this round, so nothing was saved. You will get a new link when the next round starts.")
+		return s.answerNotice(c, http.StatusGone, p, "notice.closed", "notice.closed_unsaved")
 	case tandem.ErrorCode(err) == tandem.ENOTFOUND:
-		return s.unknownLink(c, "The link may be incomplete or mistyped, so nothing was saved. Open it again from the message you received.")
+		return s.unknownLink(c, "notice.unknown_unsaved")
 	}
 	return err
 }

@@ -398,6 +398,7 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"POST /helpdesk/:id/delete":             one("/helpdesk/{connector}/delete", authzEditors),
 		"GET /programs/cadence-preview":         one("/programs/cadence-preview?repeat=weekly&weeks=2&weekday=1&start=2026-12-07&at=09:00&timezone=UTC", authzEditors),
 		"POST /settings/timezone":               one("/settings/timezone?timezone=UTC", authzEditors),
+		"POST /settings/language":               one("/settings/language?language=de", authzEditors),
 		"POST /programs/:id/skip":               one(id("/programs/%d/skip?day=2030-01-07", o.progAll), authzEditors),
 		"POST /programs/:id/unskip":             one(id("/programs/%d/unskip?day=2030-01-07", o.progAll), authzEditors),
 		"POST /users/throttles/clear":           {{path: "/users/throttles/clear", want: authzAdmins, form: url.Values{"email": {"x@example.com"}, "ip": {"192.0.2.1"}}}},

@@ -80,6 +80,18 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.JSON(status, body)
 		return
 	}
+	if c.Path() == answerRoute {
+		// An answer link's error speaks the employee's language, and
+		// says nothing of the staff pages.
+		p := answerLang(c)
+		if p == nil {
+			p = s.answerPrinter(c, "")
+		}
+		title, msg := answerErrorPage(p, status)
+		s.renderStatus(c, status, "error", pageData{Title: title, Bare: true, L: p,
+			Data: map[string]any{"Status": status, "Message": msg, "RequestID": rid}})
+		return
+	}
 	s.renderStatus(c, status, "error", pageData{
 		Title: http.StatusText(status),
 		Data:  map[string]any{"Status": status, "Message": msg, "RequestID": rid},

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
+	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -90,11 +91,11 @@ func (g *guessLimiter) guard(next echo.HandlerFunc) echo.HandlerFunc {
 
 // unknownLink answers a link that does not work: the page that says so, or
 // 429 when the address has opened too many such links lately.
-func (s *Server) unknownLink(c echo.Context, msg string) error {
+func (s *Server) unknownLink(c echo.Context, msgKey string) error {
 	if g, ok := c.Get(ctxGuesses).(*guessLimiter); ok && !g.spend(c.RealIP(), g.now()) {
 		// The time one more unknown link takes to be allowed again.
 		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(1/float64(g.every))))))
 		return tandem.Errorf(tandem.ETOOMANY, "Too many links that do not work were opened from your address; wait a moment and try again.")
 	}
-	return s.answerNotice(c, http.StatusNotFound, "This link does not work", msg)
+	return s.answerNotice(c, http.StatusNotFound, s.answerPrinterOf(c, store.Invitation{}), "notice.unknown", msgKey)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -138,6 +139,9 @@ type pageData struct {
 	Version string
 	// Bare pages (the answer form) have no navigation.
 	Bare bool
+	// L speaks the employee's language on the answer link's pages; nil
+	// on the staff pages, which are in English.
+	L    *lang.Printer
 	Data any
 }
 

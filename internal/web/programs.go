@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -89,7 +92,7 @@ func (s *Server) programsPage(c echo.Context) error {
 		rows = append(rows, row)
 	}
 	return s.render(c, "programs", pageData{Title: "Pulse programs", Nav: "programs", Data: map[string]any{
-		"Rows": rows, "OrgZone": s.orgZone(ctx), "Zones": tandem.ZoneNames,
+		"Rows": rows, "OrgZone": s.orgZone(ctx), "Zones": tandem.ZoneNames, "Languages": languageChoices(s.orgLanguage(ctx)),
 	}})
 }
 
@@ -105,6 +108,33 @@ func (s *Server) setOrgZone(c echo.Context) error {
 	}
 	s.audit(c, "settings.timezone", "organisation time zone "+zone)
 	s.flash(c, "New programs now start in "+zone+". Existing programs keep their own zone.")
+	return c.Redirect(http.StatusSeeOther, "/programs")
+}
+
+// orgLanguage is the organisation's default language, "" when unset
+// (English then).
+func (s *Server) orgLanguage(ctx context.Context) string {
+	v, _ := s.store.OrgLanguage(ctx)
+	return v
+}
+
+// setOrgLanguage changes the language employees are spoken to in when
+// neither the roster nor their browser names one Tandem speaks.
+func (s *Server) setOrgLanguage(c echo.Context) error {
+	code, err := lang.Parse(c.FormValue("language"))
+	if err != nil {
+		s.flash(c, "Language: "+err.Error()+". The organisation's language is unchanged.")
+		return c.Redirect(http.StatusSeeOther, "/programs")
+	}
+	if err := s.store.SetSetting(c.Request().Context(), store.OrgLanguageKey, code); err != nil {
+		return err
+	}
+	name := "English"
+	if code != "" {
+		name = lang.Name(lang.Choose(code))
+	}
+	s.audit(c, "settings.language", "organisation language "+code)
+	s.flash(c, "Employees whose roster and browser name no language Tandem speaks now get "+name+".")
 	return c.Redirect(http.StatusSeeOther, "/programs")
 }
 
@@ -560,9 +590,20 @@ func (s *Server) previewProgram(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "answer", pageData{Title: "Preview: " + p.Name, Nav: "programs", Data: map[string]any{
-		"Program": fmt.Sprintf("%s — preview of round %d", p.Name, seq), "Fields": answerFields(qs, nil, tree), "K": p.MinGroup,
-		"Closes": closes, "Zone": p.Cadence.Zone, "Action": "", "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
+	// The preview speaks any of the employees' languages (?lang=de), so
+	// HR can read what each of them will see.
+	lp := lang.For(lang.Choose(c.QueryParam(langParam)))
+	links, _ := languageLinks(c, lp)
+	for i := range links {
+		links[i].Href += "&" + url.Values{"round": {strconv.Itoa(seq)}}.Encode()
+	}
+	var closesText string
+	if !closes.IsZero() {
+		closesText = lp.Date(tandem.InZone(closes, p.Cadence.Zone))
+	}
+	return s.render(c, "answer", pageData{Title: "Preview: " + p.Name, Nav: "programs", L: lp, Data: map[string]any{
+		"Program": fmt.Sprintf("%s — preview of round %d", p.Name, seq), "Fields": answerFields(qs, nil, tree, lp), "K": p.MinGroup,
+		"Closes": closesText, "Action": "", "Languages": links, "Preview": true, "Next": seq + 1, "ProgramID": p.ID,
 	}})
 }
 

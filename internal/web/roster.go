@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandem-hq/tandem/internal/auth"
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -250,6 +251,7 @@ func employeeForm(e tandem.Employee) map[string]string {
 		"name": e.Name, "email": e.Email, "external_id": e.ExternalID, "unit": strconv.FormatInt(e.UnitID, 10),
 		"manager": "", "location": e.Location, "hired_on": tandem.FormatDate(e.HiredOn),
 		"exited_on": tandem.FormatDate(e.ExitedOn), "exit_type": e.ExitType, "regretted": reg, "exit_reason": e.ExitReason,
+		"language": e.Language,
 	}
 }
 
@@ -270,6 +272,7 @@ func (s *Server) renderEmployee(c echo.Context, status int, tree *tandem.Tree, e
 	}
 	return s.renderStatus(c, status, "employee", pageData{Title: e.Name, Nav: "employees", Data: map[string]any{
 		"Employee": e, "UnitPath": unitPath, "Form": form, "Error": errMsg, "Units": tree.Walk(), "Fields": fields,
+		"Languages": languageChoices(form["language"]),
 	}})
 }
 
@@ -288,7 +291,7 @@ func (s *Server) updateEmployee(c echo.Context) error {
 		return err
 	}
 	form := map[string]string{}
-	for _, k := range []string{"name", "email", "external_id", "unit", "manager", "location", "hired_on", "exited_on", "exit_type", "regretted", "exit_reason"} {
+	for _, k := range []string{"name", "email", "external_id", "unit", "manager", "location", "hired_on", "exited_on", "exit_type", "regretted", "exit_reason", "language"} {
 		form[k] = strings.TrimSpace(c.FormValue(k))
 	}
 	e, err := s.employeeFromForm(c, tree, old, form)
@@ -334,6 +337,11 @@ func (s *Server) employeeFromForm(c echo.Context, tree *tandem.Tree, old tandem.
 			*d.dst = t
 		}
 	}
+	language, err := lang.Parse(f["language"])
+	if err != nil {
+		return e, tandem.FieldErrorf("language", "language: %s", err.Error())
+	}
+	e.Language = language
 	e.ExitType = f["exit_type"]
 	e.Regretted = f["regretted"] == "on"
 	if e.ExitedOn.IsZero() {

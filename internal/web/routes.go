@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	e.POST("/programs/:id/skip", s.skipDate(true), editor...)
 	e.POST("/programs/:id/unskip", s.skipDate(false), editor...)
 	e.POST("/settings/timezone", s.setOrgZone, editor...)
+	e.POST("/settings/language", s.setOrgLanguage, editor...)
 	e.GET("/questions", s.questionsPage, editor...)
 	e.POST("/questions", s.createQuestion, editor...)
 	e.POST("/questions/:id/retire", s.retireQuestion(true), editor...)
@@ -147,6 +148,6 @@ func (s *Server) routes() {
 	if s.cfg.RateLimit > 0 {
 		answer = append(answer, newGuessLimiter(s.cfg.RateLimit, s.now).guard)
 	}
-	e.GET("/p/:token", s.answerPage, answer...)
-	e.POST("/p/:token", s.submitAnswer, answer...)
+	e.GET(answerRoute, s.answerPage, answer...)
+	e.POST(answerRoute, s.submitAnswer, answer...)
 }

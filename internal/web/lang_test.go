@@ -1,0 +1,290 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-hq/tandem/internal/mail/mailtest"
+	"github.com/tandem-hq/tandem/internal/roster"
+	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// getLang opens path with an Accept-Language header.
+func (c *client) getLang(path, accept string) response {
+	req, _ := http.NewRequest(http.MethodGet, c.app.http.URL+path, nil)
+	if accept != "" {
+		req.Header.Set("Accept-Language", accept)
+	}
+	return c.do(req)
+}
+
+// postLang posts form to path with an Accept-Language header.
+func (c *client) postLang(path, accept string, form url.Values) response {
+	req, _ := http.NewRequest(http.MethodPost, c.app.http.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if accept != "" {
+		req.Header.Set("Accept-Language", accept)
+	}
+	return c.do(req)
+}
+
+var htmlLang = regexp.MustCompile(`<html lang="([^"]+)">`)
+
+func pageLang(body string) string {
+	if m := htmlLang.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var formAction = regexp.MustCompile(`<form class="stack answer" method="post" action="([^"]+)"`)
+
+func TestAnswerPageSpeaksTheBrowsersLanguageAndTheOneChosenOnThePage(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	_, links := app.sendRound()
+	link := strings.TrimPrefix(links["p1@example.com"], app.http.URL)
+	c := app.client()
+
+	// A German browser gets the German page: the html element says so,
+	// the frame, the scale and the built-in questions are German.
+	de := c.getLang(link, "de-DE,de;q=0.9,en;q=0.5")
+	if de.status != http.StatusOK || pageLang(de.body) != "de" {
+		t.Fatalf("German browser: %d, <html lang=%q>, want 200 and de", de.status, pageLang(de.body))
+	}
+	body := html.UnescapeString(de.body)
+	for _, want := range []string{"Antworten senden", "Stimme voll und ganz zu", "Zum Inhalt springen", "Anonym:"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("German page lacks %q", want)
+		}
+	}
+	for _, english := range []string{"Send my answers", "Strongly agree", "Skip to content"} {
+		if strings.Contains(body, english) {
+			t.Errorf("German page still says %q", english)
+		}
+	}
+	// The switch offers every language as a link to this page, each
+	// marked with its language; the current one is marked as such.
+	for _, code := range []string{"en", "de", "fr", "es", "pt-BR"} {
+		if !strings.Contains(de.body, `href="`+link+`?lang=`+code+`" lang="`+code+`" hreflang="`+code+`"`) {
+			t.Errorf("language switch lacks a link to %s", code)
+		}
+	}
+	if !strings.Contains(de.body, `hreflang="de" aria-current="page">Deutsch</a>`) {
+		t.Errorf("language switch does not mark German as current")
+	}
+
+	// Choosing French on the page beats the browser; the form carries the
+	// choice to the next page, and the thank-you is French too.
+	fr := c.getLang(link+"?lang=fr", "de")
+	if pageLang(fr.body) != "fr" || !strings.Contains(html.UnescapeString(fr.body), "Envoyer mes réponses") {
+		t.Fatalf("French chosen on the page: <html lang=%q>", pageLang(fr.body))
+	}
+	m := formAction.FindStringSubmatch(fr.body)
+	if m == nil || html.UnescapeString(m[1]) != link+"?lang=fr" {
+		t.Fatalf("form action = %v, want %s?lang=fr", m, link)
+	}
+	// A required question left empty comes back with the problem in French.
+	bad := c.postLang(html.UnescapeString(m[1]), "de", url.Values{"comment": {"x"}})
+	if bad.status != http.StatusUnprocessableEntity || pageLang(bad.body) != "fr" ||
+		!strings.Contains(html.UnescapeString(bad.body), "Merci de répondre à cette question.") {
+		t.Fatalf("form with a problem: %d, lang %q\n%.2000s", bad.status, pageLang(bad.body), bad.body)
+	}
+	form := url.Values{"comment": {"Plus de café"}}
+	for _, n := range regexp.MustCompile(`name="(q\d+)" value="(\d+)"`).FindAllStringSubmatch(fr.body, -1) {
+		form.Set(n[1], n[2])
+	}
+	done := c.postLang(html.UnescapeString(m[1]), "de", form)
+	if done.status != http.StatusOK || pageLang(done.body) != "fr" || !strings.Contains(done.body, "Merci !") {
+		t.Fatalf("French thank-you: %d, lang %q\n%.1500s", done.status, pageLang(done.body), done.body)
+	}
+	// The same link again: already answered, in the browser's language.
+	again := c.getLang(link, "es-MX,es;q=0.9")
+	if pageLang(again.body) != "es" || !strings.Contains(again.body, "¡Gracias!") {
+		t.Errorf("answered link in Spanish: lang %q\n%.1500s", pageLang(again.body), again.body)
+	}
+
+	// The answer stores no language: no column of the tables that hold
+	// answers could say which language they were given in.
+	for _, table := range []string{"responses", "answers"} {
+		for _, col := range columns(t, app, table) {
+			if strings.Contains(col, "lang") || strings.Contains(col, "locale") {
+				t.Errorf("%s has column %q: an answer must not record its language", table, col)
+			}
+		}
+	}
+}
+
+func TestAnswerLinksFallBackToTheOrganisationsLanguage(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	_, links := app.sendRound()
+	link := strings.TrimPrefix(links["p1@example.com"], app.http.URL)
+	if err := app.st.SetSetting(context.Background(), store.OrgLanguageKey, "pt-BR"); err != nil {
+		t.Fatal(err)
+	}
+	c := app.client()
+	// An Italian browser: Tandem speaks no Italian, so the organisation's
+	// default it is.
+	if p := c.getLang(link, "it-IT,it;q=0.9"); pageLang(p.body) != "pt-BR" || !strings.Contains(html.UnescapeString(p.body), "Enviar minhas respostas") {
+		t.Errorf("Italian browser, organisation in pt-BR: lang %q", pageLang(p.body))
+	}
+	// A browser that names a language Tandem speaks wins over the default.
+	if p := c.getLang(link, "it, es;q=0.5"); pageLang(p.body) != "es" {
+		t.Errorf("Italian-then-Spanish browser: lang %q, want es", pageLang(p.body))
+	}
+	// Error pages of the answer links follow: an unknown link, in Portuguese.
+	if p := c.getLang("/p/not-a-real-token", ""); p.status != http.StatusNotFound || pageLang(p.body) != "pt-BR" ||
+		!strings.Contains(html.UnescapeString(p.body), "Este link não funciona") {
+		t.Errorf("unknown link: %d, lang %q\n%.1500s", p.status, pageLang(p.body), p.body)
+	}
+	// A body too large for the answer form: the error page is German for
+	// a German browser and does not point at the staff pages.
+	big := url.Values{"comment": {strings.Repeat("x", 2<<20)}}
+	if p := c.postLang(link, "de", big); p.status != http.StatusRequestEntityTooLarge || pageLang(p.body) != "de" ||
+		!strings.Contains(p.body, "Zu viel auf einmal") || strings.Contains(p.body, ">Home</a>") {
+		t.Errorf("413 for a German browser: %d, lang %q\n%.1500s", p.status, pageLang(p.body), p.body)
+	}
+}
+
+// The issue's acceptance check: an employee with language=de in the
+// roster gets a German invitation (through a real SMTP listener) and a
+// German form, and their answers count in the same report as everyone
+// else's.
+func TestEmployeeWithLanguageDeGetsGermanInvitationAndFormAndCountsInTheSameReport(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6})
+	ctx := context.Background()
+	plan, err := app.st.PlanRoster(ctx, strings.NewReader("email,name,team,language\np1@example.com,Person 1,Acme/Sales/EMEA,de\n"), roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	r, links := app.sendRound()
+
+	var german, english *mailtest.Message
+	for _, m := range app.smtp.Messages() {
+		m := m
+		switch m.To[0] {
+		case "p1@example.com":
+			german = &m
+		case "p2@example.com":
+			english = &m
+		}
+	}
+	if german == nil || english == nil {
+		t.Fatal("no invitation for p1 or p2")
+	}
+	for _, want := range []string{"Hallo Person,", "Es sind", "kurze Fragen", "Ihre Antworten sind anonym", "ab 5 Personen"} {
+		if !strings.Contains(german.Text, want) {
+			t.Errorf("German invitation lacks %q:\n%s", want, german.Text)
+		}
+	}
+	if !strings.Contains(german.Subject, "eine Minute für Ihre Meinung") || !strings.Contains(german.HTML, `<html lang="de">`) ||
+		!strings.Contains(german.HTML, "Jetzt antworten") {
+		t.Errorf("German invitation: subject %q, HTML:\n%s", german.Subject, german.HTML)
+	}
+	if !strings.Contains(english.Subject, "a one-minute pulse") || !strings.Contains(english.Text, "anonymous") {
+		t.Errorf("English invitation for p2: %q\n%s", english.Subject, english.Text)
+	}
+
+	// The German form, with no Accept-Language at all: the roster decides.
+	c := app.client()
+	de := c.getLang(strings.TrimPrefix(links["p1@example.com"], app.http.URL), "")
+	if pageLang(de.body) != "de" || !strings.Contains(html.UnescapeString(de.body), "Ich erzähle gern und mit Stolz, wo ich arbeite.") ||
+		!strings.Contains(html.UnescapeString(de.body), "Antworten senden") {
+		t.Fatalf("p1's form: lang %q\n%.3000s", pageLang(de.body), de.body)
+	}
+	// p1 answers 1 to every agreement question, the five others 5.
+	if res := app.answer(links["p1@example.com"], 1, "Mehr Kaffee"); res.status != http.StatusOK {
+		t.Fatalf("German answers: %d", res.status)
+	}
+	for i := 2; i <= 6; i++ {
+		if res := app.answer(links[fmt.Sprintf("p%d@example.com", i)], 5, ""); res.status != http.StatusOK {
+			t.Fatalf("p%d's answers: %d", i, res.status)
+		}
+	}
+	app.closeRound(r)
+	hr := app.client()
+	hr.login("hr@example.com")
+	export := hr.get(fmt.Sprintf("/rounds/%d/export.csv", r.ID))
+	if export.status != http.StatusOK {
+		t.Fatalf("export: %d", export.status)
+	}
+	lines := strings.Split(strings.TrimSpace(export.body), "\n")
+	head := strings.Split(lines[0], ",")
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	found := false
+	for _, line := range lines[1:] {
+		f := strings.Split(line, ",")
+		if f[col["unit"]] != "Acme" {
+			continue
+		}
+		found = true
+		// Six respondents: the German answers are among them, under the
+		// same question keys. Agreement items score (5·100 + 0)/6.
+		if f[col["respondents"]] != "6" {
+			t.Errorf("Acme respondents %s, want 6 (the German answers count with the rest)\n%s", f[col["respondents"]], export.body)
+		}
+		if !strings.Contains(line, ",83.33") {
+			t.Errorf("Acme row has no agreement score of 83.33, the mean of five 100s and one 0:\n%s\n%s", lines[0], line)
+		}
+	}
+	if !found {
+		t.Fatalf("no Acme row in the export:\n%s", export.body)
+	}
+}
+
+func TestHRSetsTheOrganisationsLanguageAndAnEmployeesLanguage(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	ctx := context.Background()
+	hr := app.client()
+	hr.login("hr@example.com")
+
+	if r := hr.postForm("/programs", "/settings/language", url.Values{"language": {"it"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("set Italian: %d", r.status)
+	}
+	if v, _ := app.st.OrgLanguage(ctx); v != "" {
+		t.Errorf("after refusing Italian the setting is %q", v)
+	}
+	if page := hr.get("/programs"); !strings.Contains(html.UnescapeString(page.body), "not a language Tandem speaks yet") {
+		t.Errorf("the refusal is not explained on the page")
+	}
+	if r := hr.postForm("/programs", "/settings/language", url.Values{"language": {"es"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("set Spanish: %d", r.status)
+	}
+	if v, _ := app.st.OrgLanguage(ctx); v != "es" {
+		t.Errorf("organisation language %q, want es", v)
+	}
+	if page := hr.get("/programs"); !strings.Contains(page.body, `<option value="es" lang="es" selected>`) {
+		t.Errorf("the programs page does not show Spanish as chosen")
+	}
+
+	emps, _ := app.st.AllEmployees(ctx)
+	e := emps[0]
+	page := fmt.Sprintf("/employees/%d", e.ID)
+	form := url.Values{"name": {e.Name}, "email": {e.Email}, "unit": {fmt.Sprint(e.UnitID)}, "language": {"klingon!"}}
+	if r := hr.postForm(page, page, form); r.status != http.StatusBadRequest || !strings.Contains(html.UnescapeString(r.body), "not a language tag") {
+		t.Errorf("bad language: %d\n%.500s", r.status, r.body)
+	}
+	form.Set("language", "fr-CA")
+	if r := hr.postForm(page, page, form); r.status != http.StatusSeeOther {
+		t.Fatalf("save fr-CA: %d\n%.800s", r.status, r.body)
+	}
+	if got, _ := app.st.Employee(ctx, e.ID); got.Language != "fr-CA" {
+		t.Errorf("employee language %q, want fr-CA", got.Language)
+	}
+	if r := hr.get(page); !strings.Contains(r.body, `<option value="fr-CA" lang="fr-CA" selected>`) {
+		t.Errorf("the employee page does not keep fr-CA as its own choice")
+	}
+}
