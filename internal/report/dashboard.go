@@ -19,7 +19,12 @@ import (
 type Heatmap struct {
 	// Measures are the columns, in order (pulse measures).
 	Measures []string
-	Rows     []HeatRow
+	// Rounds are the columns' rounds; nil where no round of the window
+	// asked the measure (questions rotate).
+	Rounds []*pulse.Round
+	// Window is the number of latest rounds the columns come from.
+	Window int
+	Rows   []HeatRow
 }
 
 // HeatRow is one shown unit's row.
@@ -50,7 +55,8 @@ func BuildHeatmap(tree *tandem.Tree, scope int64, p pulse.Program, set pulse.Rou
 	if n := max(p.DriverCycle, p.CoreEvery); len(window) > n {
 		window = window[len(window)-n:]
 	}
-	h := Heatmap{Measures: pulse.TeamScoreMeasures()}
+	h := Heatmap{Measures: pulse.TeamScoreMeasures(), Window: len(window)}
+	h.Rounds = make([]*pulse.Round, len(h.Measures))
 	asks := func(r pulse.Round, m string) bool {
 		for _, q := range set.Questions[r.ID] {
 			if (m == pulse.MeasureIndex && q.InIndex) || (m == pulse.MeasureENPS && q.Driver == pulse.DriverENPS) ||
@@ -78,6 +84,7 @@ func BuildHeatmap(tree *tandem.Tree, scope int64, p pulse.Program, set pulse.Rou
 		if r == nil {
 			continue
 		}
+		h.Rounds[col] = r
 		rr := results[r.ID]
 		if rr == nil {
 			rr = SetRoundResults(tree, scope, set, *r)
@@ -255,4 +262,131 @@ func DashboardHeadline(c *Correlation) string {
 		fmt.Fprintf(&b, " Within teams, the data cannot tell whether %s %s %s.", whose, cust, moves)
 	}
 	return b.String()
+}
+
+// The comparisons a difference heatmap subtracts (?compare=).
+const (
+	// CompareParent: each unit against the nearest unit above it shown
+	// in the same column.
+	CompareParent = "parent"
+	// CompareScope: every unit against the top of the viewer's part of
+	// the organisation.
+	CompareScope = "scope"
+	// CompareCompany: every unit against the whole organisation, for
+	// viewers who may see it.
+	CompareCompany = "company"
+)
+
+// HeatmapComparison is what a difference heatmap subtracts: the rule
+// (CompareParent, CompareScope or CompareCompany) and, except for
+// CompareParent, the unit every cell is compared with.
+type HeatmapComparison struct {
+	Compare string
+	Base    *tandem.Unit
+}
+
+// ChooseComparison checks a ?compare= value for a viewer whose scope is
+// scope (0: the whole organisation) and returns the comparison. The
+// default is the parent unit. The whole company is refused to a viewer
+// who may not see it; so is anything unknown.
+func ChooseComparison(tree *tandem.Tree, scope int64, compare string) (HeatmapComparison, error) {
+	company := companyUnit(tree)
+	mayCompany := company != nil && (scope == 0 || scope == company.ID)
+	switch compare {
+	case "", CompareParent:
+		return HeatmapComparison{Compare: CompareParent}, nil
+	case CompareScope:
+		if scope == 0 {
+			if company == nil {
+				return HeatmapComparison{}, tandem.FieldErrorf("compare", "compare=scope needs one top unit; this organisation has %d, so compare with the parent unit instead", len(tree.Roots()))
+			}
+			return HeatmapComparison{Compare: CompareScope, Base: company}, nil
+		}
+		return HeatmapComparison{Compare: CompareScope, Base: tree.Unit(scope)}, nil
+	case CompareCompany:
+		if !mayCompany {
+			return HeatmapComparison{}, tandem.FieldErrorf("compare", "You may compare only within your part of the organisation: use compare=scope or compare=parent")
+		}
+		return HeatmapComparison{Compare: CompareCompany, Base: company}, nil
+	}
+	return HeatmapComparison{}, tandem.FieldErrorf("compare", "compare must be parent, scope or company; got %q", compare)
+}
+
+// MayCompareCompany reports whether a viewer with scope may compare with
+// the whole organisation.
+func MayCompareCompany(tree *tandem.Tree, scope int64) bool {
+	c := companyUnit(tree)
+	return c != nil && (scope == 0 || scope == c.ID)
+}
+
+// companyUnit is the organisation's one top unit, or nil when it has
+// several (or none).
+func companyUnit(tree *tandem.Tree) *tandem.Unit {
+	if r := tree.Roots(); len(r) == 1 {
+		return tree.Unit(r[0])
+	}
+	return nil
+}
+
+// HeatDiff is one cell of a difference heatmap: the cell's score minus
+// its comparison's, both shown cells of the same column (so of the same
+// round).
+type HeatDiff struct {
+	Shown bool
+	Delta float64
+	// Ref is the unit compared with and RefValue its score; nil when the
+	// cell has no comparison (IsRef: it is the comparison).
+	Ref      *tandem.Unit
+	RefValue float64
+	IsRef    bool
+}
+
+// Differences subtracts from every shown cell of h its comparison's cell
+// in the same column. Only cells h shows take part, so a difference
+// reveals nothing the score heatmap does not: anyone could subtract the
+// two shown numbers themselves. A cell whose comparison is not shown in
+// that column has no difference. The result follows h.Rows and their
+// Cells.
+func (h Heatmap) Differences(tree *tandem.Tree, cmp HeatmapComparison) [][]HeatDiff {
+	row := map[int64]int{}
+	for i, r := range h.Rows {
+		row[r.Unit.ID] = i
+	}
+	out := make([][]HeatDiff, len(h.Rows))
+	for i, r := range h.Rows {
+		out[i] = make([]HeatDiff, len(r.Cells))
+		for col, cell := range r.Cells {
+			if !cell.Shown {
+				continue
+			}
+			var ref *HeatRow
+			switch cmp.Compare {
+			case CompareParent:
+				anc := tree.Ancestors(r.Unit.ID)
+				for j := len(anc) - 1; j >= 0; j-- {
+					if k, ok := row[anc[j]]; ok && h.Rows[k].Cells[col].Shown {
+						ref = &h.Rows[k]
+						break
+					}
+				}
+			default:
+				if cmp.Base == nil {
+					continue
+				}
+				if cmp.Base.ID == r.Unit.ID {
+					out[i][col].IsRef = true
+					continue
+				}
+				if k, ok := row[cmp.Base.ID]; ok && h.Rows[k].Cells[col].Shown {
+					ref = &h.Rows[k]
+				}
+			}
+			if ref == nil {
+				continue
+			}
+			rv := ref.Cells[col].Value
+			out[i][col] = HeatDiff{Shown: true, Delta: cell.Value - rv, Ref: ref.Unit, RefValue: rv}
+		}
+	}
+	return out
 }

@@ -114,7 +114,11 @@ func (s *Server) dashboard(c echo.Context) error {
 			series = append(series, Series{"CSAT, % satisfied", "#1a5fb4", csat})
 		}
 		data["Chart"] = lineChart(labels, series, 0, 100, "")
-		data["Columns"], data["Heat"] = heatmapView(report.BuildHeatmap(tree, sc, *prog, set))
+		view, err := parseHeatView(c, tree, sc)
+		if err != nil {
+			return err
+		}
+		data["Heat"] = buildHeatTable(report.BuildHeatmap(tree, sc, *prog, set), tree, sc, prog.MinGroup, view, "/dashboard", c.QueryParams(), resultsLink(prog.ID))
 		data["Changes"] = report.BiggestChanges(tree, sc, set, 6)
 	}
 	// The correlation headline: the report's defaults, for the program the

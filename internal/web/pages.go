@@ -40,7 +40,9 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"add": func(a, b int) int { return a + b },
-	"sub": func(a, b int) int { return a - b },
+	// pair passes two values to a template: {{template "x" (pair . $p)}}.
+	"pair": func(a, b any) struct{ A, B any } { return struct{ A, B any }{a, b} },
+	"sub":  func(a, b int) int { return a - b },
 	"query": func(kv ...any) template.URL {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {

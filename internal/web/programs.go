@@ -388,6 +388,10 @@ func (s *Server) createProgram(c echo.Context) error {
 // calendarLength is how many of the next rounds the program page lists.
 const calendarLength = 8
 
+// recentRounds is how many rounds the program page lists before the
+// folded "older rounds".
+const recentRounds = 6
+
 func (s *Server) programPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := paramID(c, "id")
@@ -432,8 +436,14 @@ func (s *Server) programPage(c echo.Context) error {
 	if u := tree.Unit(p.AudienceUnitID); u != nil {
 		audience = u.Path
 	}
+	// The latest rounds are listed; older ones fold away, so that a
+	// program running for a year is not a page 10,000 px tall on a phone.
+	recent, older := rounds, []pulse.Round(nil)
+	if len(rounds) > recentRounds {
+		recent, older = rounds[:recentRounds], rounds[recentRounds:]
+	}
 	return s.render(c, "program", pageData{Title: p.Name, Nav: "programs", Data: map[string]any{
-		"Program": p, "Rounds": rounds, "NextRun": next, "Calendar": calendar, "Audience": audience, "Cadence": p.Cadence.Describe(),
+		"Program": p, "Rounds": recent, "Older": older, "NextRun": next, "Calendar": calendar, "Audience": audience, "Cadence": p.Cadence.Describe(),
 		"Note": note, "Problem": problem,
 	}})
 }

@@ -70,18 +70,6 @@ func headlineUnit(c echo.Context, tree *tandem.Tree, p pulse.Program) int64 {
 	return p.AudienceUnitID
 }
 
-type heatRow struct {
-	Unit  *tandem.Unit
-	Depth int
-	Cells []heatCell
-}
-
-type heatCell struct {
-	Value float64
-	Class string
-	Title string
-}
-
 func (s *Server) programResults(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := paramID(c, "id")
@@ -112,6 +100,19 @@ func (s *Server) programResults(c echo.Context) error {
 		return err
 	}
 	head := headlineUnit(c, tree, p)
+	view, err := parseHeatView(c, tree, scope(c))
+	if err != nil {
+		return err
+	}
+	// ?unit= narrows the page to one unit within the viewer's scope: its
+	// trend and its part of the heatmap.
+	if ref := c.QueryParam("unit"); ref != "" {
+		u, err := strconv.ParseInt(ref, 10, 64)
+		if err != nil || tree.Unit(u) == nil || !(scope(c) == 0 || tree.Contains(scope(c), u)) {
+			return tandem.Errorf(tandem.ENOTFOUND, "There is no unit %q among the units you may see.", ref)
+		}
+		head, view.Unit = u, u
+	}
 	trend := report.Trend(tree, head, set)
 	var labels []string
 	eng, enps := make([]float64, len(trend)), make([]float64, len(trend))
@@ -124,7 +125,8 @@ func (s *Server) programResults(c echo.Context) error {
 	}
 	chart := lineChart(labels, []Series{{"Engagement (0–100)", "#2f6f5e", eng}, {"eNPS (−100…100)", "#c77d12", enps}}, -100, 100, "")
 
-	colLabels, heat := heatmapView(report.BuildHeatmap(tree, scope(c), p, set))
+	heat := buildHeatTable(report.BuildHeatmap(tree, scope(c), p, set), tree, scope(c), p.MinGroup, view,
+		fmt.Sprintf("/results/%d", p.ID), c.QueryParams(), resultsLink(p.ID))
 	// Each round's participation within the viewer's scope.
 	ids := make([]int64, len(rounds))
 	for i, r := range rounds {
@@ -147,7 +149,7 @@ func (s *Server) programResults(c echo.Context) error {
 	}
 	head_ := tree.Unit(head)
 	return s.render(c, "program_results", pageData{Title: p.Name + " results", Nav: "results", Data: map[string]any{
-		"Program": p, "Rounds": rows, "Chart": chart, "Head": head_, "Columns": colLabels, "Heat": heat,
+		"Program": p, "Rounds": rows, "Chart": chart, "Head": head_, "Heat": heat, "Unit": tree.Unit(view.Unit),
 		"K": p.MinGroup, "CanEdit": currentUser(c).CanEdit(),
 	}})
 }
@@ -345,31 +347,4 @@ func (s *Server) retryOutbox(c echo.Context) error {
 	s.audit(c, "outbox.retry", fmt.Sprintf("%d failed messages queued again", n))
 	s.flash(c, fmt.Sprintf("%d failed messages will be tried again.", n))
 	return c.Redirect(http.StatusSeeOther, "/outbox")
-}
-
-// heatmapView renders a program's heatmap: colour classes and hover
-// titles for the cells report.BuildHeatmap decided to show.
-func heatmapView(h report.Heatmap) ([]string, []heatRow) {
-	var labels []string
-	for _, m := range h.Measures {
-		labels = append(labels, pulse.MeasureLabel(m))
-	}
-	var rows []heatRow
-	for _, r := range h.Rows {
-		row := heatRow{Unit: r.Unit, Depth: r.Depth}
-		for i, c := range r.Cells {
-			if !c.Shown {
-				row.Cells = append(row.Cells, heatCell{Value: math.NaN(), Class: heatClass(math.NaN())})
-				continue
-			}
-			color := c.Value
-			if h.Measures[i] == pulse.MeasureENPS {
-				color = (c.Value + 100) / 2
-			}
-			row.Cells = append(row.Cells, heatCell{Value: c.Value, Class: heatClass(color),
-				Title: fmt.Sprintf("%s · %s · round of %s · n=%d", r.Unit.Name, pulse.MeasureLabel(h.Measures[i]), c.Round.Period, c.Respondents)})
-		}
-		rows = append(rows, row)
-	}
-	return labels, rows
 }
