@@ -22,7 +22,8 @@ func TestParseRetryAfterReadsSecondsAndDates(t *testing.T) {
 		{"-5", 0, false},
 		{"soon", 0, false},
 	} {
-		got, ok := parseRetryAfter(tc.value, now)
+		wait, until, ok := parseRetryAfter(tc.value)
+		got := (&RetryAfterError{Wait: wait, Until: until}).WaitFrom(now)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("parseRetryAfter(%q) = %s, %v; want %s, %v", tc.value, got, ok, tc.want, tc.ok)
 		}

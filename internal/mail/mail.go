@@ -68,13 +68,30 @@ func Permanent(err error) bool {
 }
 
 // RetryAfterError is a temporary error for which the server said how long to
-// wait before the next attempt (an HTTP Retry-After header).
+// wait before the next attempt (an HTTP Retry-After header). The header
+// gives either a delay (Wait) or a date (Until); the sender has no clock, so
+// the caller turns a date into a delay on its own clock with [RetryAfterError.WaitFrom].
 type RetryAfterError struct {
+	// Wait is the delay the server asked for; zero when it named a date.
 	Wait time.Duration
-	Err  error
+	// Until is the date the server named; zero when it gave a delay.
+	Until time.Time
+	Err   error
+}
+
+// WaitFrom returns how long to wait from now: Wait, or the time left until
+// Until (zero when that date has passed).
+func (e *RetryAfterError) WaitFrom(now time.Time) time.Duration {
+	if !e.Until.IsZero() {
+		return max(e.Until.Sub(now), 0)
+	}
+	return e.Wait
 }
 
 func (e *RetryAfterError) Error() string {
+	if !e.Until.IsZero() {
+		return fmt.Sprintf("%v (retry after %s)", e.Err, e.Until.UTC().Format(time.RFC1123))
+	}
 	return fmt.Sprintf("%v (retry after %s)", e.Err, e.Wait)
 }
 

@@ -185,7 +185,9 @@ func (s *smtpSender) deliver(parent context.Context, to string, msg []byte) erro
 	defer cancel()
 	fail := func(step string, err error) error {
 		// Compare clocks too: a per-command deadline inside go-smtp can fire a
-		// moment before the context's timer goroutine marks it done.
+		// moment before the context's timer goroutine marks it done. This is
+		// the machine's clock on purpose, not cfg.Now: context deadlines and
+		// network timeouts run on it, and nothing here is a business date.
 		now := time.Now()
 		parentDeadline, hasParentDeadline := parent.Deadline()
 		deadline, _ := ctx.Deadline()

@@ -102,8 +102,8 @@ func postJSON(ctx context.Context, client *http.Client, url, host, name string, 
 	statusErr := fmt.Errorf("%s %s: status %d: %s", name, host, resp.StatusCode, cleanSnippet(snippet))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return &RetryAfterError{Wait: wait, Err: statusErr}
+		if wait, until, ok := parseRetryAfter(resp.Header.Get("Retry-After")); ok {
+			return &RetryAfterError{Wait: wait, Until: until, Err: statusErr}
 		}
 		return statusErr
 	case resp.StatusCode == http.StatusRequestTimeout:
@@ -119,25 +119,27 @@ func slackEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+// parseRetryAfter reads a Retry-After value: delay seconds (wait) or an
+// HTTP date (until). It reads no clock: the outbox decides on its own clock
+// when a date has come.
+func parseRetryAfter(v string) (wait time.Duration, until time.Time, ok bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return 0, false
+		return 0, time.Time{}, false
 	}
 	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if secs < 0 {
-			return 0, false
+			return 0, time.Time{}, false
 		}
 		if secs > math.MaxInt64/int64(time.Second) {
 			secs = math.MaxInt64 / int64(time.Second)
 		}
-		return time.Duration(secs) * time.Second, true
+		return time.Duration(secs) * time.Second, time.Time{}, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		return 0, t, true
 	}
-	return 0, false
+	return 0, time.Time{}, false
 }
 
 // redactURLError drops the URL (and with it the secret path) from errors of

@@ -227,3 +227,30 @@ func TestNewWebhookValidatesTheURL(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookPassesOnARetryAfterDateWithoutReadingAClock: a date in
+// Retry-After comes back as that date; the outbox turns it into a delay on
+// its own clock.
+func TestWebhookPassesOnARetryAfterDateWithoutReadingAClock(t *testing.T) {
+	until := time.Date(2026, 3, 2, 9, 1, 30, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", until.Format(http.TimeFormat))
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	s, err := mail.NewWebhook(srv.URL+secretPath, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Send(context.Background(), mail.Message{Text: "Hello"})
+	var ra *mail.RetryAfterError
+	if !errors.As(err, &ra) || !ra.Until.Equal(until) || ra.Wait != 0 {
+		t.Fatalf("Send = %v, want a RetryAfterError until %v", err, until)
+	}
+	if got, want := ra.WaitFrom(until.Add(-90*time.Second)), 90*time.Second; got != want {
+		t.Errorf("WaitFrom 90s before the date = %s, want %s", got, want)
+	}
+	if got := ra.WaitFrom(until.Add(time.Hour)); got != 0 {
+		t.Errorf("WaitFrom after the date = %s, want 0", got)
+	}
+}

@@ -161,8 +161,8 @@ func (w *Worker) nextAttempt(attempt int, err error, now time.Time) time.Time {
 		wait = time.Hour
 	}
 	var ra *mail.RetryAfterError
-	if errors.As(err, &ra) && ra.Wait > wait {
-		wait = ra.Wait
+	if errors.As(err, &ra) && ra.WaitFrom(now) > wait {
+		wait = ra.WaitFrom(now)
 	}
 	return now.Add(wait)
 }

@@ -111,3 +111,55 @@ func TestTeamsInvitationsGoToEachPersonWithTheirOwnLink(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerWaitsForARetryAfterDateOnItsOwnClock: a chat service that
+// answers 503 with "Retry-After: <date>" gets the next try at that date as
+// the worker's clock reads it, not as the machine's clock does (the test's
+// clock stands in 2026, whatever today is).
+func TestWorkerWaitsForARetryAfterDateOnItsOwnClock(t *testing.T) {
+	o := newTestOrg(t)
+	ctx := context.Background()
+	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), func(p *pulse.Program) {
+		p.Name = "Weekly pulse"
+		p.Channel = pulse.ChannelTeams
+	})
+	slot := o.at0900(2026, 6, 8)
+	if _, created, err := o.runner().FireProgram(ctx, p.ID, slot); err != nil || !created {
+		t.Fatalf("create round: created %v, err %v", created, err)
+	}
+	const ben = "ben@example.com"
+	now := slot.Add(time.Minute).UTC()
+	retryAt := now.Add(10 * time.Minute)
+	flow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct{ Recipient string }
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		if b.Recipient == ben {
+			w.Header().Set("Retry-After", retryAt.Format(http.TimeFormat))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer flow.Close()
+	teams, err := mail.NewTeamsWorkflow(flow.URL+"/workflows/1/triggers/manual/paths/invoke?sig=s", flow.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := schedule.NewWorker(o.st, map[string]mail.Sender{pulse.ChannelTeams: teams}, baseURL, o.log,
+		clockwork.NewFakeClockAt(now))
+	w.Backoff = 30 * time.Second
+	if n, err := w.RunOnce(ctx); err != nil || n != orgSize {
+		t.Fatalf("RunOnce = %d, %v; want %d messages", n, err, orgSize)
+	}
+	for _, m := range o.outbox(t) {
+		if m.Recipient != ben {
+			continue
+		}
+		if m.Status != "pending" || !m.NextTry.Equal(retryAt) {
+			t.Errorf("after a 503 with Retry-After %s: status %s, next try %v; want pending, %v",
+				retryAt.Format(http.TimeFormat), m.Status, m.NextTry, retryAt)
+		}
+		return
+	}
+	t.Fatalf("no outbox message for %s", ben)
+}
