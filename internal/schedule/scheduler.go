@@ -237,7 +237,11 @@ func (s *Scheduler) Sync(ctx context.Context) error {
 				s.log.Error("create round", "program", programID, "err", err)
 			}
 		}), gocron.WithName(fmt.Sprintf("program-%d", programID)), gocron.WithTags("program"),
-			gocron.WithCronImplementation(cadenceCron{sch}), gocron.WithSingletonMode(gocron.LimitModeReschedule))
+			// Wait, not Reschedule: a slot that comes while the previous
+			// run is still finishing runs after it instead of being dropped
+			// until housekeeping's catch-up; FireProgram is idempotent per
+			// slot, so a late run never makes a second round.
+			gocron.WithCronImplementation(cadenceCron{sch}), gocron.WithSingletonMode(gocron.LimitModeWait))
 		if err != nil {
 			s.log.Error("schedule program", "program", id, "err", err)
 			continue
