@@ -51,6 +51,7 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/bench/internal/machine"
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/roster"
@@ -777,7 +778,7 @@ func timeInProcess(ctx context.Context, o options, base string, now time.Time, v
 		return err
 	}
 	p := variants[0].params
-	in := report.RetentionInput{Tree: tree, Stints: stints, Period: p.Period, From: p.From, To: p.To, Today: now, K: 5,
+	in := report.RetentionInput{Tree: tree, Stints: stints, Period: p.Period, From: p.From, To: p.To, Today: now, K: privacy.DefaultK,
 		Rounds: rounds, Respondents: resp, TeamScores: scores}
 	parts := []struct {
 		name string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -47,7 +48,7 @@ func (p *Program) PlanRound(slot time.Time, manual bool) (Round, error) {
 	}
 	slot = slot.Truncate(time.Second)
 	r := Round{ProgramID: p.ID, ScheduledAt: slot, ClosesAt: slot.In(loc).AddDate(0, 0, p.WindowDays), Manual: manual,
-		MinGroup: p.MinGroup, Period: Period(slot, loc), ProgramName: p.Name, TimeZone: p.Cadence.Zone}
+		MinGroup: privacy.Threshold(p.MinGroup), Period: Period(slot, loc), ProgramName: p.Name, TimeZone: p.Cadence.Zone}
 	if p.ReminderDays > 0 {
 		r.RemindAt = slot.In(loc).AddDate(0, 0, p.ReminderDays)
 	}

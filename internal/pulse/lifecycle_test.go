@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -258,5 +259,22 @@ func TestCalendarMarksSkippedDatesAndNextLeavesThemOut(t *testing.T) {
 	}
 	if got := utc(s.Upcoming(from, 2)); strings.Join(got, " ") != "2026-06-08T07:00:00Z 2026-06-22T07:00:00Z" {
 		t.Errorf("Upcoming = %v, want 8 and 22 June", got)
+	}
+}
+
+// TestPlanRoundRecordsTheThresholdInForce: a round keeps the k privacy
+// decides for the program (privacy.Threshold), so every later reader of
+// the round (results, invitations, the digest) reads the same number.
+func TestPlanRoundRecordsTheThresholdInForce(t *testing.T) {
+	for _, tc := range []struct{ set, want int }{{0, privacy.DefaultK}, {2, privacy.DefaultK}, {3, 3}, {4, 4}, {7, 7}} {
+		p := berlinProgram()
+		p.MinGroup = tc.set
+		r, err := p.PlanRound(time.Date(2026, 6, 8, 7, 0, 0, 0, time.UTC), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.MinGroup != tc.want || r.MinGroup != privacy.Threshold(tc.set) {
+			t.Errorf("program k %d: round k %d, want %d", tc.set, r.MinGroup, tc.want)
+		}
 	}
 }

@@ -130,7 +130,9 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, where []at) Agreement {
 				continue
 			}
 			groups = append(groups, ua.Index)
-			if ua.RWGN >= 2*max(r.minGroup, 1) && !math.IsNaN(ua.RWG) {
+			// Twice the threshold the round was decided with (privacy's
+			// correction of a too-low k, not one of our own).
+			if ua.RWGN >= 2*r.vis.K() && !math.IsNaN(ua.RWG) {
 				rwg = append(rwg, ua.RWG)
 				if t := pn.byUnit[unit]; t != nil && stats.Disagrees(ua.RWG) {
 					flagged[tp{t, r.pi}] = true

@@ -126,7 +126,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		}
 		direct := in.Respondents[r.ID]
 		rounds[r.ID] = roundInfo{vis: privacy.Decide(tree, direct, r.MinGroup), direct: direct,
-			pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))], minGroup: r.MinGroup}
+			pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
 	}
 	usedRounds := len(rounds)
 	for _, s := range scores {
@@ -202,13 +202,13 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		rounds: rounds, byUnit: teams, inScope: inScope}
 }
 
-// roundInfo is one round of the range: its anonymity decision, its direct
-// respondents per unit, its period index and threshold.
+// roundInfo is one round of the range: its anonymity decision (whose K
+// is the round's threshold), its direct respondents per unit and its
+// period index.
 type roundInfo struct {
-	vis      *privacy.Visibility
-	direct   pulse.UnitCounts
-	pi       int
-	minGroup int
+	vis    *privacy.Visibility
+	direct pulse.UnitCounts
+	pi     int
 }
 
 // usable says whether a unit's answers in this round may enter the report

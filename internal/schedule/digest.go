@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/mail"
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -78,7 +79,7 @@ func (r *Runner) Digest(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	week := tandem.PeriodStart(tandem.Week, now)
-	data := digestData{Week: tandem.FormatDate(week), Link: r.BaseURL + "/risks", K: 5}
+	data := digestData{Week: tandem.FormatDate(week), Link: r.BaseURL + "/risks"}
 	for _, p := range programs {
 		if !p.Active {
 			continue
@@ -101,8 +102,12 @@ func (r *Runner) Digest(ctx context.Context, now time.Time) (int, error) {
 		if rounds[0].ShowsParticipation() {
 			dp.Participation = fmt.Sprintf("%d of %d (%.0f%%)", rounds[0].Responded, rounds[0].Invited, 100*rounds[0].Participation())
 		}
-		if p.MinGroup > data.K {
-			data.K = p.MinGroup
+		// The promise "groups of at least K" holds for the smallest
+		// threshold any of these rounds was decided with.
+		for _, rd := range rounds {
+			if k := privacy.Threshold(rd.MinGroup); data.K == 0 || k < data.K {
+				data.K = k
+			}
 		}
 		for _, fr := range report.FlightRisks(tree, 0, set, report.DefaultFlightRisk) {
 			last := fr.Rounds[len(fr.Rounds)-1]
@@ -111,6 +116,9 @@ func (r *Runner) Digest(ctx context.Context, now time.Time) (int, error) {
 				Respondents: last.Respondents})
 		}
 		data.Programs = append(data.Programs, dp)
+	}
+	if data.K == 0 {
+		data.K = privacy.Threshold(0)
 	}
 	var text, html bytes.Buffer
 	if err := digestText.Execute(&text, data); err != nil {

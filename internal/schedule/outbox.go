@@ -14,6 +14,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/mail"
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/store"
 )
 
@@ -190,7 +191,7 @@ func (w *Worker) render(ctx context.Context, m store.OutboxMessage, now time.Tim
 		if err != nil {
 			return msg, "", err
 		}
-		msg, err = renderInvitation(invitationLanguage(d, def), m.Kind == "reminder", d, w.baseURL+"/p/"+token, d.MinGroup)
+		msg, err = renderInvitation(invitationLanguage(d, def), m.Kind == "reminder", d, w.baseURL+"/p/"+token, privacy.Threshold(d.MinGroup))
 		switch m.Channel {
 		case "webhook":
 			// A chat handle: the email's local part ("ana.silva" of

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/lang"
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -139,7 +140,7 @@ func (s *Server) renderAnswerWith(c echo.Context, status int, inv store.Invitati
 	links, action := languageLinks(c, p)
 	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, L: p, Data: map[string]any{
 		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": notSaved == "", "CommentError": commentErr, "NotSaved": notSaved,
-		"K": inv.Round.MinGroup, "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
+		"K": privacy.Threshold(inv.Round.MinGroup), "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
 	}})
 }
 
@@ -148,7 +149,7 @@ func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, 
 	links, action := languageLinks(c, p)
 	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, L: p, Data: map[string]any{
 		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors,
-		"K": inv.Round.MinGroup, "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
+		"K": privacy.Threshold(inv.Round.MinGroup), "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
 	}})
 }
 
