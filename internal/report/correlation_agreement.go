@@ -57,10 +57,12 @@ func AgreementOf(answers []pulse.IndexAnswers) map[int64]RoundAgreement {
 		if _, ok := scores[k]; !ok {
 			order = append(order, k)
 		}
+		// A respondent's index by the rule of pulse.Score (the mean of the
+		// answered index items on 0–100), item by item through its scale.
 		var s, n float64
 		for _, v := range a.Values {
 			if !math.IsNaN(v) {
-				s += (v - 1) / 4 * 100
+				s += pulse.Score0to100(v)
 				n++
 			}
 		}

@@ -181,6 +181,38 @@ func CustomerOf(tree *tandem.Tree, unit int64, rows []tandem.CustomerTotalsRow) 
 	return out
 }
 
+// WeekPoint is one round of the dashboard's chart: the head unit's
+// engagement index (NaN where the unit was hidden in that round) and its
+// customers' CSAT, % satisfied, in the week the round counts for (NaN
+// without ratings that week).
+type WeekPoint struct {
+	Period     string
+	Engagement float64
+	CSAT       float64
+}
+
+// EngagementAndCSAT puts a unit's engagement (Trend) beside its customers'
+// weekly CSAT (CustomerOf over weekly CSAT totals): each round is matched
+// with the week its period falls in. It is the dashboard chart's roll-up;
+// web only draws it.
+func EngagementAndCSAT(tree *tandem.Tree, unit int64, set pulse.RoundSet, weeklyCSAT []tandem.CustomerTotalsRow) []WeekPoint {
+	weekly := CustomerOf(tree, unit, weeklyCSAT)
+	var out []WeekPoint
+	for _, t := range Trend(tree, unit, set) {
+		p := WeekPoint{Period: t.Round.Period, Engagement: math.NaN(), CSAT: math.NaN()}
+		if t.Shown {
+			p.Engagement = t.Engagement
+		}
+		if d, err := tandem.ParseDate(t.Round.Period); err == nil {
+			if w, ok := weekly[tandem.FormatDate(tandem.PeriodStart(tandem.Week, d))]; ok && w.N > 0 {
+				p.CSAT = w.TopShare()
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // MinTeamsForBetweenClaim is the fewest teams over which the dashboard says
 // that teams with higher engagement had higher (or lower) customer scores.
 // With one team every pair is that team's own periods, and with two any

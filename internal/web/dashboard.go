@@ -88,26 +88,19 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	if len(rounds) > 0 {
 		// Engagement and CSAT (% satisfied) of the head unit, week by week.
-		trend := report.Trend(tree, head, set)
 		first, _ := tandem.ParseDate(rounds[0].Period)
 		totals, err := s.store.CustomerTotalsRows(ctx, "W", tandem.MetricCSAT, tandem.PeriodStart(tandem.Week, first), tandem.Today(s.now()))
 		if err != nil {
 			return err
 		}
-		weekly := report.CustomerOf(tree, head, totals)
+		points := report.EngagementAndCSAT(tree, head, set, totals)
 		var labels []string
-		eng, csat := make([]float64, len(trend)), make([]float64, len(trend))
+		eng, csat := make([]float64, len(points)), make([]float64, len(points))
 		anyCSAT := false
-		for i, t := range trend {
-			labels = append(labels, t.Round.Period)
-			eng[i], csat[i] = math.NaN(), math.NaN()
-			if t.Shown {
-				eng[i] = t.Engagement
-			}
-			d, _ := tandem.ParseDate(t.Round.Period)
-			if w, ok := weekly[tandem.FormatDate(tandem.PeriodStart(tandem.Week, d))]; ok && w.N > 0 {
-				csat[i], anyCSAT = w.TopShare(), true
-			}
+		for i, p := range points {
+			labels = append(labels, p.Period)
+			eng[i], csat[i] = p.Engagement, p.CSAT
+			anyCSAT = anyCSAT || !math.IsNaN(p.CSAT)
 		}
 		series := []Series{{"Engagement index (0–100)", "#2f6f5e", eng}}
 		if anyCSAT {
@@ -118,7 +111,7 @@ func (s *Server) dashboard(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		data["Heat"] = buildHeatTable(report.BuildHeatmap(tree, sc, *prog, set), tree, sc, prog.MinGroup, view, "/dashboard", c.QueryParams(), resultsLink(prog.ID))
+		data["Heat"] = buildHeatTable(report.BuildHeatmap(tree, sc, *prog, set), tree, sc, view, "/dashboard", c.QueryParams(), resultsLink(prog.ID))
 		data["Changes"] = report.BiggestChanges(tree, sc, set, 6)
 	}
 	// The correlation headline: the report's defaults, for the program the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -108,7 +109,7 @@ func diffClass(d float64, measure string) string {
 // (report's Heatmap.Differences, which only subtracts shown cells). page
 // and query make the toggle's links (query keeps the page's other
 // parameters); unitLink makes a row's link to the unit's results.
-func buildHeatTable(h report.Heatmap, tree *tandem.Tree, sc int64, k int, v heatView, page string, query url.Values, unitLink func(*tandem.Unit) string) heatTable {
+func buildHeatTable(h report.Heatmap, tree *tandem.Tree, sc int64, v heatView, page string, query url.Values, unitLink func(*tandem.Unit) string) heatTable {
 	t := heatTable{Diff: v.Diff}
 	for _, m := range h.Measures {
 		t.Columns = append(t.Columns, pulse.MeasureLabel(m))
@@ -183,7 +184,7 @@ func buildHeatTable(h report.Heatmap, tree *tandem.Tree, sc int64, k int, v heat
 					r.Unit.Name, label, h.Window)}
 			case !cell.Shown:
 				hc = heatCell{Class: "hna", Empty: true, Title: fmt.Sprintf("%s · %s: hidden to protect anonymity: too few answers in the round of %s (a figure needs at least %d people).",
-					r.Unit.Name, label, round.Period, k)}
+					r.Unit.Name, label, round.Period, privacy.Threshold(round.MinGroup))}
 			case !v.Diff:
 				color := cell.Value
 				if m == pulse.MeasureENPS {

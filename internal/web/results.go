@@ -125,7 +125,7 @@ func (s *Server) programResults(c echo.Context) error {
 	}
 	chart := lineChart(labels, []Series{{"Engagement (0–100)", "#2f6f5e", eng}, {"eNPS (−100…100)", "#c77d12", enps}}, -100, 100, "")
 
-	heat := buildHeatTable(report.BuildHeatmap(tree, scope(c), p, set), tree, scope(c), p.MinGroup, view,
+	heat := buildHeatTable(report.BuildHeatmap(tree, scope(c), p, set), tree, scope(c), view,
 		fmt.Sprintf("/results/%d", p.ID), c.QueryParams(), resultsLink(p.ID))
 	// Each round's participation within the viewer's scope.
 	ids := make([]int64, len(rounds))
