@@ -29,7 +29,9 @@
 //
 //   - how answers become scores (engagement index, eNPS, drivers): Score,
 //     with TeamScoresOf its statement per round and unit, against which
-//     the store's SQL aggregation is tested; the measures' names: the
+//     the store's SQL aggregation is tested, and Score0to100 the 0–100
+//     scale of a 1–5 answer (report's within-team agreement uses it, tested
+//     against Score); the measures' names: the
 //     Measure constants, DriverMeasure and MeasureLabel;
 //   - which program a person may read and which one a page shows when
 //     they have not chosen: Program.VisibleTo, DefaultProgram and

@@ -9,7 +9,10 @@
 // (BuildRoundResults, with the participation a viewer may see:
 // ParticipationIn); the heatmap's columns, each from one round's decision
 // (BuildHeatmap); the biggest changes between the two latest rounds
-// (BiggestChanges); customer totals rolled up to a unit (CustomerOf).
+// (BiggestChanges); customer totals rolled up to a unit (CustomerOf); the
+// dashboard chart's engagement beside its week's CSAT (EngagementAndCSAT).
+// The threshold every report applies is privacy.Threshold's (privacy.Decide
+// calls it); scores are pulse.Score's.
 package report
 
 import (
