@@ -55,6 +55,24 @@ func (p *Program) PlanRound(slot time.Time, manual bool) (Round, error) {
 	return r, nil
 }
 
+// PlanImportedRound plans a round of past survey results covering the
+// days from start up to end (exclusive), dates in the program's zone: it
+// starts one second past start's midnight (no cadence names a second, so
+// it is never a slot and never collides with a scheduled round), closed at
+// end's midnight, counts for start's date, with the threshold in force.
+func (p *Program) PlanImportedRound(start, end time.Time) (Round, error) {
+	loc, err := loadZone(p.Cadence.Zone)
+	if err != nil {
+		return Round{}, err
+	}
+	y, m, d := start.Date()
+	r := Round{ProgramID: p.ID, ScheduledAt: time.Date(y, m, d, 0, 0, 1, 0, loc), Closed: true, Imported: true,
+		MinGroup: privacy.Threshold(p.MinGroup), Period: tandem.FormatDate(start), ProgramName: p.Name, TimeZone: p.Cadence.Zone}
+	y, m, d = end.Date()
+	r.ClosesAt = time.Date(y, m, d, 0, 0, 0, 0, loc)
+	return r, nil
+}
+
 // DueSlots returns the slots whose rounds should exist at now and may
 // still be created: the latest slot not after now, and, after a restart or
 // a replica that died, the slots missed since the program's last scheduled

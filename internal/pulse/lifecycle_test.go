@@ -278,3 +278,38 @@ func TestPlanRoundRecordsTheThresholdInForce(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanImportedRoundIsNeverASlot: an imported round of past results
+// starts one second past its first day's midnight in the program's zone,
+// closes at the midnight its period ends, counts for its first day and is
+// never one of the cadence's slots (so it never blocks a scheduled round).
+func TestPlanImportedRoundIsNeverASlot(t *testing.T) {
+	p := berlinProgram()
+	p.MinGroup = 0
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := time.Date(2025, 3, 24, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 31, 0, 0, 0, 0, time.UTC)
+	r, err := p.PlanImportedRound(start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2025, 3, 24, 0, 0, 1, 0, berlin); !r.ScheduledAt.Equal(want) {
+		t.Errorf("starts %v, want %v", r.ScheduledAt, want)
+	}
+	// 31 March 2025 is after the spring change: midnight is 22:00 UTC.
+	if want := time.Date(2025, 3, 30, 22, 0, 0, 0, time.UTC); !r.ClosesAt.Equal(want) {
+		t.Errorf("closes %v, want %v", r.ClosesAt.UTC(), want)
+	}
+	if r.Period != "2025-03-24" || !r.Closed || !r.Imported || r.MinGroup != privacy.DefaultK {
+		t.Errorf("round %+v, want period 2025-03-24, closed, imported, k %d", r, privacy.DefaultK)
+	}
+	s, err := p.Schedule()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := s.Next(r.ScheduledAt.Add(-time.Second)); next.Equal(r.ScheduledAt) {
+		t.Errorf("the imported round's start %v is a slot of the cadence", r.ScheduledAt)
+	}
+}

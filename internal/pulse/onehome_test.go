@@ -21,6 +21,7 @@ var secondCopies = []struct {
 	{"a round's window or reminder counted from its slot (pulse.Program.PlanRound does)", regexp.MustCompile(`AddDate\([^)]*(WindowDays|ReminderDays)`)},
 	{"the old schedule parser (pulse.Program.Schedule replaced it)", regexp.MustCompile(`ParseSchedule\(`)},
 	{"a slot's day computed by hand (pulse.Period / Schedule.Day do)", regexp.MustCompile(`ScheduledAt\.In\([^)]*\)\.Format\("2006-01-02"\)`)},
+	{"an imported round's start planned by hand (pulse.Program.PlanImportedRound does)", regexp.MustCompile(`time\.Date\([^)]*, 0, 0, 1, 0,`)},
 }
 
 func TestTheRoundLifecycleRulesHaveNoSecondCopyOutsidePulse(t *testing.T) {

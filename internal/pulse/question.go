@@ -14,7 +14,8 @@
 //   - which slots are due, and which missed ones are caught up:
 //     Program.DueSlots;
 //   - a round's window, closing and reminder times and the day it counts
-//     for: Program.PlanRound (the store writes that plan);
+//     for: Program.PlanRound (the store writes that plan), and for a round
+//     of imported history Program.PlanImportedRound;
 //   - whether a round may start at all (exactly once per slot, one round a
 //     day, "send now" refused while a round is open): Program.Admit;
 //   - the guard rails a cadence must pass (no two rounds a day, no window

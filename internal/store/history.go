@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/history"
-	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -158,10 +157,6 @@ func (s *Store) ImportHistory(ctx context.Context, in HistoryImport, r io.Reader
 	if in.DryRun {
 		return res, nil
 	}
-	loc, err := tandem.LoadLocation(p.Cadence.Zone)
-	if err != nil {
-		return nil, err
-	}
 	err = s.InTx(ctx, func(tx *Tx) error {
 		for i, rd := range plan {
 			// The check of history.Plan again, inside the transaction: a
@@ -174,16 +169,14 @@ func (s *Store) ImportHistory(ctx context.Context, in HistoryImport, r io.Reader
 			if n > 0 {
 				return tandem.Errorf(tandem.ECONFLICT, "A round of %s was stored in %s while the file was checked; nothing was imported. Check the file again.", p.Name, res.Rounds[i].Label)
 			}
-			// One second past the period's first midnight: no cadence or
-			// cron names a second, so no slot is ever this one.
-			y, m, d := rd.Start.Date()
-			sched := time.Date(y, m, d, 0, 0, 1, 0, loc)
-			y, m, d = rd.End.Date()
-			closes := time.Date(y, m, d, 0, 0, 0, 0, loc)
+			planned, err := p.PlanImportedRound(rd.Start, rd.End)
+			if err != nil {
+				return err
+			}
 			var id int64
 			if err := s.queryRow(ctx, tx.tx, `INSERT INTO rounds (program_id, scheduled_at, seq, closes_at, manual, min_group, period, created_at, closed, grouped, imported)
 				VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				p.ID, sched.Unix(), closes.Unix(), false, privacy.Threshold(p.MinGroup), tandem.FormatDate(rd.Start), in.Now.Unix(), true, true, true).Scan(&id); err != nil {
+				p.ID, planned.ScheduledAt.Unix(), planned.ClosesAt.Unix(), false, planned.MinGroup, planned.Period, in.Now.Unix(), planned.Closed, true, planned.Imported).Scan(&id); err != nil {
 				return s.wrapErr(err)
 			}
 			kinds := map[int64]pulse.Kind{}
