@@ -238,7 +238,7 @@ func newAnonOrg(t *testing.T) *anonOrg {
 	}
 	a.rounds = rounds
 
-	hash, _ := auth.HashPassword(testPassword)
+	hash := testPasswordHash()
 	for _, u := range []tandem.User{
 		{Email: "ops.lead@example.com", Role: tandem.RoleLeader, ScopeUnitID: app.units["Ops"], PasswordHash: hash},
 		{Email: "secret.lead@example.com", Role: tandem.RoleLeader, ScopeUnitID: app.units["Secretteam"], PasswordHash: hash},

@@ -156,7 +156,7 @@ func newAuthzOrg(t *testing.T) *authzOrg {
 		*e.id = found[0].ID
 	}
 
-	hash, _ := auth.HashPassword(testPassword)
+	hash := testPasswordHash()
 	for _, u := range []tandem.User{
 		{Email: "lead.a@example.com", Role: tandem.RoleLeader, ScopeUnitID: o.unitA, PasswordHash: hash},
 		{Email: "lead.b@example.com", Role: tandem.RoleLeader, ScopeUnitID: o.unitB, PasswordHash: hash},

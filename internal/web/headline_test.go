@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -15,7 +14,7 @@ import (
 // their dashboard has one team's weeks, which compare no teams.
 func TestDashboardOfAOneTeamLeaderMakesNoClaimAboutTeams(t *testing.T) {
 	app := newCorrelationApp(t)
-	hash, _ := auth.HashPassword(testPassword)
+	hash := testPasswordHash()
 	if err := app.st.CreateUser(context.Background(), &tandem.User{Email: "alpha.lead@example.com", Role: tandem.RoleLeader,
 		ScopeUnitID: app.units["Alpha"], PasswordHash: hash}); err != nil {
 		t.Fatal(err)

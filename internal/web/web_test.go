@@ -70,7 +70,7 @@ func newTestAppWith(t *testing.T, configure func(*Config)) *testApp {
 	for _, u := range tree.Walk() {
 		units[u.Name] = u.ID
 	}
-	hash, _ := auth.HashPassword(testPassword)
+	hash := testPasswordHash()
 	for _, u := range []tandem.User{
 		{Email: "admin@example.com", Role: tandem.RoleAdmin, PasswordHash: hash},
 		{Email: "hr@example.com", Role: tandem.RoleHR, PasswordHash: hash},
