@@ -20,6 +20,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // The anonymity attacks: every route that shows survey aggregates is asked,
@@ -238,7 +239,7 @@ func newAnonOrg(t *testing.T) *anonOrg {
 	}
 	a.rounds = rounds
 
-	hash := testPasswordHash()
+	hash := tandemtest.PasswordHash(t, testPassword)
 	for _, u := range []tandem.User{
 		{Email: "ops.lead@example.com", Role: tandem.RoleLeader, ScopeUnitID: app.units["Ops"], PasswordHash: hash},
 		{Email: "secret.lead@example.com", Role: tandem.RoleLeader, ScopeUnitID: app.units["Secretteam"], PasswordHash: hash},

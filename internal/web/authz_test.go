@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/sso"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // The authorization matrix: every route of the router × every kind of
@@ -156,7 +157,7 @@ func newAuthzOrg(t *testing.T) *authzOrg {
 		*e.id = found[0].ID
 	}
 
-	hash := testPasswordHash()
+	hash := tandemtest.PasswordHash(t, testPassword)
 	for _, u := range []tandem.User{
 		{Email: "lead.a@example.com", Role: tandem.RoleLeader, ScopeUnitID: o.unitA, PasswordHash: hash},
 		{Email: "lead.b@example.com", Role: tandem.RoleLeader, ScopeUnitID: o.unitB, PasswordHash: hash},

@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // A leader of one team sees no claim about "teams with higher engagement":
 // their dashboard has one team's weeks, which compare no teams.
 func TestDashboardOfAOneTeamLeaderMakesNoClaimAboutTeams(t *testing.T) {
 	app := newCorrelationApp(t)
-	hash := testPasswordHash()
+	hash := tandemtest.PasswordHash(t, testPassword)
 	if err := app.st.CreateUser(context.Background(), &tandem.User{Email: "alpha.lead@example.com", Role: tandem.RoleLeader,
 		ScopeUnitID: app.units["Alpha"], PasswordHash: hash}); err != nil {
 		t.Fatal(err)

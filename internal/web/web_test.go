@@ -20,6 +20,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // testApp is a real server on a real SQLite file, reached over HTTP.
@@ -70,7 +71,7 @@ func newTestAppWith(t *testing.T, configure func(*Config)) *testApp {
 	for _, u := range tree.Walk() {
 		units[u.Name] = u.ID
 	}
-	hash := testPasswordHash()
+	hash := tandemtest.PasswordHash(t, testPassword)
 	for _, u := range []tandem.User{
 		{Email: "admin@example.com", Role: tandem.RoleAdmin, PasswordHash: hash},
 		{Email: "hr@example.com", Role: tandem.RoleHR, PasswordHash: hash},
