@@ -164,18 +164,23 @@ func postAnswer(t *testing.T, base, token string, form url.Values) (response, ti
 	return response{res.StatusCode, string(b), res.Header}, time.Since(start)
 }
 
+// degradeBusyTimeout is the SQLite busy timeout of the lock tests: the
+// same wait as production's 5 s in kind, short enough not to be waited
+// out for long.
+const degradeBusyTimeout = time.Second
+
 // TestAnswerWhileTheDatabaseIsLockedIs503WithRetryAfterAndNothingHalfWritten
 // holds SQLite's write lock from another connection while an answer is
 // posted: the person gets 503 with Retry-After and a page that says the
-// server is busy and to try again, within SQLite's busy timeout (5 s; the
-// 2 s request timeout does not cut a wait on the lock short), and nothing
-// of the answer is stored. Once the lock is gone the same link takes the
-// answer once.
+// server is busy and to try again, within SQLite's busy timeout (1 s here;
+// the shorter request timeout does not cut a wait on the lock short), and
+// nothing of the answer is stored. Once the lock is gone the same link
+// takes the answer once.
 func TestAnswerWhileTheDatabaseIsLockedIs503WithRetryAfterAndNothingHalfWritten(t *testing.T) {
 	t.Parallel() // it waits out the busy timeout
-	app := newTestApp(t)
+	app := newTestAppOn(t, store.Options{BusyTimeout: degradeBusyTimeout}, nil)
 	d := openDegradeRound(t, app)
-	hs := serveWith(t, app, Config{RequestTimeout: 2 * time.Second})
+	hs := serveWith(t, app, Config{RequestTimeout: degradeBusyTimeout / 3})
 	release := holdWriteLock(t, app)
 
 	// Reading still works: the link opens its page.
@@ -195,9 +200,8 @@ func TestAnswerWhileTheDatabaseIsLockedIs503WithRetryAfterAndNothingHalfWritten(
 	if !strings.Contains(r.body, "busy") || !strings.Contains(r.body, "try again") {
 		t.Errorf("the 503 page does not say the server is busy and to try again:\n%.800s", r.body)
 	}
-	// The SQLite busy timeout is 5 s; the request timeout 2 s.
-	if took > 8*time.Second {
-		t.Errorf("the answer waited %s for the lock, want at most the busy timeout (5s) and a little", took)
+	if took > degradeBusyTimeout+3*time.Second {
+		t.Errorf("the answer waited %s for the lock, want at most the busy timeout (%s) and a little", took, degradeBusyTimeout)
 	}
 	if resp, ans, answered := d.stored(t, app); resp+ans+answered != 0 {
 		t.Errorf("after the 503: %d responses, %d answers, %d invitations marked answered; want nothing stored", resp, ans, answered)
@@ -216,16 +220,17 @@ func TestAnswerWhileTheDatabaseIsLockedIs503WithRetryAfterAndNothingHalfWritten(
 }
 
 // TestRatingsWhileTheDatabaseIsLockedAre503AndStoreNothing holds the
-// write lock while a batch of ratings is posted to a server with a 1 s
-// request timeout: the API answers 503 with Retry-After in its JSON shape
-// within SQLite's busy timeout (5 s: neither the request timeout nor the
-// key's best-effort last-used update cuts a wait on the lock short) and
-// stores nothing; once the lock is gone the batch is taken.
+// write lock while a batch of ratings is posted to a server with a
+// request timeout shorter than the busy timeout: the API answers 503 with
+// Retry-After in its JSON shape within SQLite's busy timeout (neither the
+// request timeout nor the key's best-effort last-used update cuts a wait
+// on the lock short) and stores nothing; once the lock is gone the batch
+// is taken.
 func TestRatingsWhileTheDatabaseIsLockedAre503AndStoreNothing(t *testing.T) {
 	t.Parallel() // it waits out the busy timeout
-	app := newTestApp(t)
+	app := newTestAppOn(t, store.Options{BusyTimeout: degradeBusyTimeout}, nil)
 	key := app.apiKey(store.ScopeRatingsWrite)
-	hs := serveWith(t, app, Config{RequestTimeout: time.Second})
+	hs := serveWith(t, app, Config{RequestTimeout: degradeBusyTimeout / 5})
 	body := fmt.Sprintf(`[{"source":"s","id":"1","occurred_at":%q,"metric":"csat","score":4,"unit_path":"Acme/Support"},
 		{"source":"s","id":"2","occurred_at":%[1]q,"metric":"csat","score":5,"unit_path":"Acme/Support"}]`, recent(1))
 	post := func() (response, time.Duration) {
@@ -242,8 +247,8 @@ func TestRatingsWhileTheDatabaseIsLockedAre503AndStoreNothing(t *testing.T) {
 	if b := decode(t, r); r.status != http.StatusServiceUnavailable || b.Error.Code != tandem.EUNAVAILABLE || r.header.Get("Retry-After") == "" {
 		t.Errorf("ratings while the database is locked: %d (Retry-After %q) %s, want 503 unavailable with Retry-After", r.status, r.header.Get("Retry-After"), r.body)
 	}
-	if took > 8*time.Second {
-		t.Errorf("the request took %s, want at most the busy timeout (5s) and a little", took)
+	if took > degradeBusyTimeout+3*time.Second {
+		t.Errorf("the request took %s, want at most the busy timeout (%s) and a little", took, degradeBusyTimeout)
 	}
 	if n := app.ratingsStored(); n != 0 {
 		t.Errorf("%d ratings stored by the refused batch, want 0", n)

@@ -53,8 +53,14 @@ func newTestApp(t *testing.T) *testApp {
 // whose BaseURL is then the test server's own address.
 func newTestAppWith(t *testing.T, configure func(*Config)) *testApp {
 	t.Helper()
+	return newTestAppOn(t, store.Options{}, configure)
+}
+
+// newTestAppOn is newTestAppWith over a store opened with opt.
+func newTestAppOn(t *testing.T, opt store.Options, configure func(*Config)) *testApp {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
