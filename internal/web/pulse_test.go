@@ -17,6 +17,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/schedule"
+	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -34,7 +35,13 @@ type pulseApp struct {
 // "Acme/Sales/EMEA") and a program for all of Acme delivering by email.
 func newPulseApp(t *testing.T, teams map[string]int) *pulseApp {
 	t.Helper()
-	app := newTestApp(t)
+	return newPulseAppOn(t, teams, store.Options{})
+}
+
+// newPulseAppOn is newPulseApp over a store opened with opt.
+func newPulseAppOn(t *testing.T, teams map[string]int, opt store.Options) *pulseApp {
+	t.Helper()
+	app := newTestAppOn(t, opt, nil)
 	ctx := context.Background()
 	var b strings.Builder
 	b.WriteString("email,name,team\n")
@@ -456,6 +463,9 @@ var flashRe = regexp.MustCompile(`<div class="flash" role="status">([^<]*)</div>
 
 func TestASecondSendNowClickInvitesNobodyTwice(t *testing.T) {
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	// The server's clock, which the test moves to the next second.
+	clock := &testClock{t: time.Now().Truncate(time.Second).Add(100 * time.Millisecond)}
+	app.srv.now = clock.Now
 	sched, err := schedule.New(app.runner, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -480,7 +490,7 @@ func TestASecondSendNowClickInvitesNobodyTwice(t *testing.T) {
 	}
 
 	// The second click lands in a later second: a different slot.
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+	clock.Advance(time.Second)
 	second := hr.postForm(page, send, nil)
 	if second.status != http.StatusSeeOther || second.header.Get("Location") != first.header.Get("Location") {
 		t.Fatalf("second click: %d to %q, want 303 to the same round %q", second.status, second.header.Get("Location"), first.header.Get("Location"))
