@@ -814,6 +814,7 @@ func anonCheckParticipationFigures(t *testing.T, a *anonOrg, v anonView, r respo
 }
 
 func TestNoReportRevealsAGroupBelowK(t *testing.T) {
+	t.Parallel() // its own server and database; among the slowest of the package
 	a := newAnonOrg(t)
 	routes := anonRoutes()
 	for _, k := range anonAggregateRoutes(a.srv) {

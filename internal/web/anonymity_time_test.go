@@ -28,6 +28,7 @@ import (
 // identical to the one before, participation counts aside. When the round
 // closes, its released results are those of all the answers given.
 func TestAnOpenRoundChangesNoFigureWhileAnswersArrive(t *testing.T) {
+	t.Parallel() // its own server and database; among the slowest of the package
 	a := newAnonOrg(t)
 	ctx := context.Background()
 	now := time.Now()

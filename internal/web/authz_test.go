@@ -555,6 +555,7 @@ func authzRouteKeys(s *Server) []string {
 }
 
 func TestEveryRouteHasAnAuthorizationRule(t *testing.T) {
+	t.Parallel() // its own server and database; among the slowest of the package
 	o := newAuthzOrg(t)
 	table := o.authzTable()
 	routes := authzRouteKeys(o.srv)
@@ -761,6 +762,7 @@ func TestSessionIDIsStoredOnlyAsItsHash(t *testing.T) {
 }
 
 func TestSignInIsRefusedPerAddressAcrossAccountsAndReplicas(t *testing.T) {
+	t.Parallel() // its own server and database; among the slowest of the package
 	app := newTestApp(t)
 	// A second replica on the same database: failures are counted there.
 	other, err := New(Config{}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))

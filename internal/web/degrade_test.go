@@ -370,6 +370,7 @@ func TestAnswerBodyOverTheLimitIs413AndSaysSo(t *testing.T) {
 // roster.MaxRows+1 people: the dry run refuses it with the limit and what
 // to do, and nothing is imported.
 func TestRosterUploadOverTheRowCapSaysToSplitIt(t *testing.T) {
+	t.Parallel() // its own server and database; among the slowest of the package
 	app := newTestApp(t)
 	var b strings.Builder
 	b.WriteString("employee_id,email,name,team\n")
@@ -416,6 +417,7 @@ func TestRatingsAPIBatchOverTheCapInAWrapperIs413(t *testing.T) {
 // Each is refused with 413 saying it is too large, not 422 with the form
 // lost, and nothing is stored.
 func TestAnswerBodyOverTheDefaultLimitIs413(t *testing.T) {
+	t.Parallel() // its own server and database; among the slowest of the package
 	app := newTestApp(t)
 	d := openDegradeRound(t, app)
 	hs := serveWith(t, app, Config{})

@@ -69,6 +69,7 @@ func TestExitsThroughTheAPIAreAllOrNothing(t *testing.T) {
 // makes the body larger than the exits API reads: before, the body was cut
 // at 4 MiB without a word and the exit in front was recorded.
 func TestExitsAPIBodyOverItsLimitIs413(t *testing.T) {
+	t.Parallel() // its own server and database; among the slowest of the package
 	app := newTestApp(t)
 	ctx := context.Background()
 	key, _, err := app.st.CreateAPIKey(ctx, "HRIS", []string{store.ScopeRosterWrite}, 0, tandem.Today(timeNow()).AddDate(0, 1, 0))
