@@ -160,7 +160,6 @@ func TestAYearOfSimulatedTimeStartsEachProgramsRoundsOnItsDaysOnly(t *testing.T)
 		fc.Advance(next.Sub(fc.Now()))
 		fired += due
 		eventually(t, fmt.Sprintf("%d rounds by %v", fired, next), func() bool { return o.roundCount(t) == fired })
-		settle(t, sched)
 	}
 
 	for i, id := range ids {
