@@ -11,7 +11,7 @@ import "github.com/tandem-hq/tandem/internal/tandem"
 // programs whose audience lies within their subtree, and those above it
 // (the company-wide pulse), but not a sibling team's.
 func (p Program) VisibleTo(tree *tandem.Tree, scope int64) bool {
-	return scope == 0 || tree.Contains(scope, p.AudienceUnitID) || tree.Contains(p.AudienceUnitID, scope)
+	return tree.InScope(scope, p.AudienceUnitID) || tree.Contains(p.AudienceUnitID, scope)
 }
 
 // DefaultProgram is the program shown to someone of scope who has not

@@ -28,7 +28,7 @@ func ResolveUnit(tree *tandem.Tree, ref string, scope int64) (int64, error) {
 	} else if parts, err := tandem.SplitUnitPath(ref); err == nil {
 		u = tree.ByPath(parts)
 	}
-	if u == nil || (scope != 0 && !tree.Contains(scope, u.ID)) {
+	if u == nil || !tree.InScope(scope, u.ID) {
 		return 0, tandem.Errorf(tandem.ENOTFOUND, "There is no unit %q.", ref)
 	}
 	return u.ID, nil

@@ -98,7 +98,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	inScope := func(u int64) bool {
 		in, ok := scoped[u]
 		if !ok {
-			in = p.UnitID == 0 || tree.Contains(p.UnitID, u)
+			in = tree.InScope(p.UnitID, u)
 			scoped[u] = in
 		}
 		return in

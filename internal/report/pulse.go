@@ -236,9 +236,7 @@ func topDepth(tree *tandem.Tree, scope int64) int {
 	return 0
 }
 
-func inScope(tree *tandem.Tree, scope, unit int64) bool {
-	return scope == 0 || tree.Contains(scope, unit)
-}
+func inScope(tree *tandem.Tree, scope, unit int64) bool { return tree.InScope(scope, unit) }
 
 // SetRoundResults builds the results of round r of set within scope
 // (0: the whole organisation).

@@ -638,7 +638,7 @@ func (lt *linkTables) scores(in RetentionInput, mi int) (map[teamMonth]float64, 
 		if v.Count(row.UnitID) != n {
 			continue
 		}
-		if in.Scope != 0 && !in.Tree.Contains(in.Scope, row.UnitID) {
+		if !in.Tree.InScope(in.Scope, row.UnitID) {
 			continue
 		}
 		kk := teamMonth{row.UnitID, lt.month[row.RoundID]}

@@ -88,7 +88,7 @@ func BuildService(in ServiceInput) *ServiceMatrix {
 	var cols []column
 	for _, p := range providers {
 		u := in.Tree.Unit(p)
-		if u == nil || (in.Scope != 0 && !in.Tree.Contains(in.Scope, p)) {
+		if u == nil || !in.Tree.InScope(in.Scope, p) {
 			continue // a leader sees how their own teams are served
 		}
 		raters := map[int64]int{}

@@ -1,6 +1,10 @@
 // Package tandem holds Tandem's domain: the organisation, its people, the
 // accounts that look at them, and the rules that do not depend on storage or
 // HTTP. Every other package speaks in these types.
+//
+// Rules with their one home here: what a viewer of a scope may see of the
+// unit tree (Tree.InScope: everything for scope 0, a leader's own subtree
+// otherwise).
 package tandem
 
 import (

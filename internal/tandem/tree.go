@@ -74,6 +74,16 @@ func (t *Tree) Roots() []int64 { return t.roots }
 // Children returns the ids of id's direct children, by name.
 func (t *Tree) Children(id int64) []int64 { return t.children[id] }
 
+// InScope reports whether someone whose scope is the unit scope may see
+// unit: everyone sees every unit when scope is 0 (admins, HR), a leader
+// sees their own unit and its subtree, nothing else. It is the one home of
+// that rule; pages, exports and reports ask it (pulse.Program.VisibleTo is
+// the rule for programs, which a leader also sees when they cover their
+// unit).
+func (t *Tree) InScope(scope, unit int64) bool {
+	return scope == 0 || t.Contains(scope, unit)
+}
+
 // Contains reports whether unit is ancestor itself or in its subtree.
 func (t *Tree) Contains(ancestor, unit int64) bool {
 	for id := unit; id != 0; {

@@ -108,7 +108,7 @@ func (s *Server) programResults(c echo.Context) error {
 	// trend and its part of the heatmap.
 	if ref := c.QueryParam("unit"); ref != "" {
 		u, err := strconv.ParseInt(ref, 10, 64)
-		if err != nil || tree.Unit(u) == nil || !(scope(c) == 0 || tree.Contains(scope(c), u)) {
+		if err != nil || tree.Unit(u) == nil || !tree.InScope(scope(c), u) {
 			return tandem.Errorf(tandem.ENOTFOUND, "There is no unit %q among the units you may see.", ref)
 		}
 		head, view.Unit = u, u

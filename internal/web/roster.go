@@ -103,7 +103,7 @@ func (s *Server) unitPage(c echo.Context) error {
 	totals := subtreeTotals(tree, counts)
 	var crumbs []*tandem.Unit
 	for _, a := range tree.Ancestors(id) {
-		if sc := scope(c); sc == 0 || tree.Contains(sc, a) {
+		if tree.InScope(scope(c), a) {
 			crumbs = append(crumbs, tree.Unit(a))
 		}
 	}

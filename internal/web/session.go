@@ -162,7 +162,7 @@ func checkUnitVisible(c echo.Context, tree *tandem.Tree, unitID int64) error {
 	if tree.Unit(unitID) == nil {
 		return tandem.Errorf(tandem.ENOTFOUND, "There is no unit %d.", unitID)
 	}
-	if sc := scope(c); sc != 0 && !tree.Contains(sc, unitID) {
+	if !tree.InScope(scope(c), unitID) {
 		return tandem.Errorf(tandem.ENOTFOUND, "There is no unit %d.", unitID)
 	}
 	return nil

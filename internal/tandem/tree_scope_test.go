@@ -1,0 +1,83 @@
+package tandem_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tandem-hq/tandem/internal/tandem"
+)
+
+// TestInScopeIsTheWholeOrganisationOrALeadersSubtree: scope 0 sees every
+// unit; a leader's scope sees their unit and everything below it, not its
+// parent, a sibling or another root.
+func TestInScopeIsTheWholeOrganisationOrALeadersSubtree(t *testing.T) {
+	tree := tandem.NewTree([]tandem.Unit{
+		{ID: 1, Name: "Acme"}, {ID: 2, ParentID: 1, Name: "Sales"}, {ID: 3, ParentID: 2, Name: "EMEA"},
+		{ID: 4, ParentID: 1, Name: "Support"}, {ID: 5, Name: "Other root"},
+	})
+	for _, tc := range []struct {
+		scope, unit int64
+		want        bool
+	}{
+		{0, 1, true}, {0, 3, true}, {0, 5, true},
+		{2, 2, true}, {2, 3, true},
+		{2, 1, false}, {2, 4, false}, {2, 5, false}, {2, 99, false},
+		{3, 2, false},
+	} {
+		if got := tree.InScope(tc.scope, tc.unit); got != tc.want {
+			t.Errorf("InScope(scope %d, unit %d) = %v, want %v", tc.scope, tc.unit, got, tc.want)
+		}
+	}
+}
+
+// TestTheScopeRuleHasNoSecondCopy: outside Tree.InScope, no code spells
+// out "scope 0, or the unit inside the scope" by hand.
+func TestTheScopeRuleHasNoSecondCopy(t *testing.T) {
+	re := regexp.MustCompile(`([\w.]*(?i:scope|sc)\w*)\s*(==|!=)\s*0\s*(\|\||&&)\s*!?\(?\s*[\w.]+\.Contains\(\s*([\w.()]+)\s*,`)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		checked++
+		rel, _ := filepath.Rel(root, path)
+		for _, loc := range re.FindAllSubmatchIndex(b, -1) {
+			if rel == filepath.Join("internal", "tandem", "tree.go") {
+				continue // the home itself
+			}
+			if scopeVar, first := string(b[loc[2]:loc[3]]), string(b[loc[8]:loc[9]]); scopeVar != first {
+				continue // the scope inside something else: another rule
+			}
+			line := strings.Count(string(b[:loc[0]]), "\n") + 1
+			t.Errorf("%s:%d: %q: the scope rule written by hand; call Tree.InScope", rel, line, b[loc[0]:loc[1]])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 50 {
+		t.Fatalf("checked %d Go files, want the whole module", checked)
+	}
+}
