@@ -18,7 +18,8 @@
 // or header, a TLS certificate the client does not trust, a server that does not
 // offer STARTTLS in "starttls" mode, or a webhook 4xx other than 408 and 429.
 // Network errors, timeouts, SMTP 4xx and webhook 5xx are temporary. A
-// [*RetryAfterError] is temporary and says how long the server asked us to wait.
+// [*RetryAfterError] is temporary and says how long, or until when, the server
+// asked us to wait; the outbox turns a date into a wait on its own clock.
 //
 // Delivery is at least once: if the connection drops after the server received
 // the whole message but before it confirmed it, Send reports a temporary error
