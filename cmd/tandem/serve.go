@@ -79,7 +79,7 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.oidc.Name, "oidc-name", "TANDEM_OIDC_NAME", "", "name on the sign-in button, \"Sign in with NAME\" (default the issuer's host)")
 	fs.string(&c.oidc.GroupsClaim, "oidc-groups-claim", "TANDEM_OIDC_GROUPS_CLAIM", "groups", "ID token claim that lists a person's groups (names or ids)")
 	fs.string(&c.oidc.EmailClaim, "oidc-email-claim", "TANDEM_OIDC_EMAIL_CLAIM", "email", "ID token claim with a person's email address")
-	fs.string(&c.oidcScopes, "oidc-scopes", "TANDEM_OIDC_SCOPES", "", "scopes to request besides openid, email and profile, space-separated (Okta: groups)")
+	fs.string(&c.oidcScopes, "oidc-scopes", "TANDEM_OIDC_SCOPES", "", "scopes to request besides openid, email and profile, space-separated (Okta's org authorization server: groups)")
 	fs.bool(&c.passwords, "passwords", "TANDEM_PASSWORDS", true, "allow password sign-in; false leaves it to the break-glass admin only (needs --oidc-issuer)")
 	fs.string(&c.breakGlass, "break-glass-admin", "TANDEM_BREAK_GLASS_ADMIN", "", "email of the one account that may still sign in with a password when --passwords=false")
 	fs.duration(&c.helpdeskCheck, "helpdesk-check", "TANDEM_HELPDESK_CHECK", time.Minute, "how often the scheduler looks for helpdesk connectors due a sync")
