@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +128,12 @@ func (c *serveConfig) senders(log *slog.Logger) (map[string]mail.Sender, error) 
 	return out, nil
 }
 
+// channels are the invitation channels senders can deliver, sorted: the
+// program form refuses the others.
+func channels(senders map[string]mail.Sender) []string {
+	return slices.Sorted(maps.Keys(senders))
+}
+
 func (c *serveConfig) web() (web.Config, error) {
 	var proxies []string
 	for _, p := range strings.Split(c.trustedProxies, ",") {
@@ -189,11 +197,12 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	if wcfg.PasswordsOff && wcfg.BreakGlassAdmin == "" {
 		log.Warn("passwords are off and no break-glass admin is named (TANDEM_BREAK_GLASS_ADMIN): if the identity provider is down, nobody can sign in")
 	}
-	srv, err := web.New(wcfg, st, log)
+	senders, err := cfg.senders(log)
 	if err != nil {
 		return err
 	}
-	senders, err := cfg.senders(log)
+	wcfg.Channels = channels(senders)
+	srv, err := web.New(wcfg, st, log)
 	if err != nil {
 		return err
 	}
