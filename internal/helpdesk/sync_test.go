@@ -468,3 +468,35 @@ func TestALegacyRatingChangedLateInItsWindowReplacesTheStoredOneAndNothingIsDoub
 		}
 	})
 }
+
+func TestAFreshdeskRatingChangedAfterItsFirstSyncReplacesTheStoredOne(t *testing.T) {
+	eachOrg(t, func(t *testing.T, st *store.Store) {
+		fd := newFakeFreshdesk(t)
+		fd.pageSize = 2
+		fd.agents = map[int]string{11: "ana@example.com", 14: "dev@example.com"}
+		fd.groups = [][2]any{{44, "Support"}, {45, "Sales"}}
+		fd.rating(701, 11, 45, 103, "2026-02-02T09:00:00Z", "2026-02-02T09:00:00Z", "Brilliant")
+		fd.rating(702, 14, 44, 100, "2026-02-20T09:00:00Z", "2026-02-20T09:00:00Z", "")
+		fd.rating(703, 14, 44, 102, "2026-02-24T09:00:00Z", "2026-02-24T09:00:00Z", "")
+		c := connect(t, st, Settings{Kind: Freshdesk, Account: fd.srv.URL, Credentials: Credentials{Token: "fd-key"}})
+		s := newSyncer(t, st, "a")
+		if got := s.runDue(t, c.ID); got.Last.Added != 3 || got.LastError != "" {
+			t.Fatalf("first sync: %+v %q; want 3 added", got.Last, got.LastError)
+		}
+		// Dev's customer changes 702 from neutral to extremely unhappy,
+		// inside the connector's 7 days.
+		fd.rating(702, 14, 44, -103, "2026-02-20T09:00:00Z", "2026-03-02T15:00:00Z", "It broke again")
+		s.Now = func() time.Time { return now.Add(6 * time.Hour) }
+		st.RequestHelpdeskSync(context.Background(), c.ID)
+		got := s.runDue(t, c.ID)
+		if got.Last.Updated != 1 || got.Last.Added != 0 || got.LastError != "" {
+			t.Errorf("second sync: %+v %q; want 702 updated and nothing added", got.Last, got.LastError)
+		}
+		if g := strings.Join(stored(t, st, "freshdesk"), "\n"); !strings.Contains(g, `702 Tier 1/dev@example.com 1 2026-03-02T15:00:00Z "It broke again"`) {
+			t.Errorf("702 not replaced:\n%s", g)
+		}
+		if n, _ := st.RatingsCount(context.Background()); n != 3 {
+			t.Errorf("%d ratings stored, want 3", n)
+		}
+	})
+}
