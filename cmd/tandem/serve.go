@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,7 +81,7 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.oidc.Name, "oidc-name", "TANDEM_OIDC_NAME", "", "name on the sign-in button, \"Sign in with NAME\" (default the issuer's host)")
 	fs.string(&c.oidc.GroupsClaim, "oidc-groups-claim", "TANDEM_OIDC_GROUPS_CLAIM", "groups", "ID token claim that lists a person's groups (names or ids)")
 	fs.string(&c.oidc.EmailClaim, "oidc-email-claim", "TANDEM_OIDC_EMAIL_CLAIM", "email", "ID token claim with a person's email address")
-	fs.string(&c.oidcScopes, "oidc-scopes", "TANDEM_OIDC_SCOPES", "", "scopes to request besides openid, email and profile, space-separated (Okta: groups)")
+	fs.string(&c.oidcScopes, "oidc-scopes", "TANDEM_OIDC_SCOPES", "", "scopes to request besides openid, email and profile, space-separated (Okta's org authorization server: groups)")
 	fs.bool(&c.passwords, "passwords", "TANDEM_PASSWORDS", true, "allow password sign-in; false leaves it to the break-glass admin only (needs --oidc-issuer)")
 	fs.string(&c.breakGlass, "break-glass-admin", "TANDEM_BREAK_GLASS_ADMIN", "", "email of the one account that may still sign in with a password when --passwords=false")
 	fs.duration(&c.helpdeskCheck, "helpdesk-check", "TANDEM_HELPDESK_CHECK", time.Minute, "how often the scheduler looks for helpdesk connectors due a sync")
@@ -124,6 +126,12 @@ func (c *serveConfig) senders(log *slog.Logger) (map[string]mail.Sender, error) 
 		out[pulse.ChannelTeams] = teams
 	}
 	return out, nil
+}
+
+// channels are the invitation channels senders can deliver, sorted: the
+// program form refuses the others.
+func channels(senders map[string]mail.Sender) []string {
+	return slices.Sorted(maps.Keys(senders))
 }
 
 func (c *serveConfig) web() (web.Config, error) {
@@ -189,11 +197,12 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	if wcfg.PasswordsOff && wcfg.BreakGlassAdmin == "" {
 		log.Warn("passwords are off and no break-glass admin is named (TANDEM_BREAK_GLASS_ADMIN): if the identity provider is down, nobody can sign in")
 	}
-	srv, err := web.New(wcfg, st, log)
+	senders, err := cfg.senders(log)
 	if err != nil {
 		return err
 	}
-	senders, err := cfg.senders(log)
+	wcfg.Channels = channels(senders)
+	srv, err := web.New(wcfg, st, log)
 	if err != nil {
 		return err
 	}

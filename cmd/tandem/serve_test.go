@@ -53,6 +53,26 @@ func TestServeRefusesATeamsChannelWebhook(t *testing.T) {
 	}
 }
 
+func TestTheProgramFormOffersTeamsOnlyWithTheWorkflowURL(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "email log"},
+		{[]string{"--teams-workflow-url", "https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s"}, "email log teams"},
+		{[]string{"--webhook-url", "https://hooks.slack.com/services/T/B/x"}, "email log webhook"},
+	} {
+		senders, err := parseServe(t, tc.args...).senders(log)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if got := strings.Join(channels(senders), " "); got != tc.want {
+			t.Errorf("%q: channels %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
 // TestEveryServeFlagIsInTheREADMETableWithItsVariable: the README's table of
 // settings names each flag of `tandem serve` with its environment variable.
 func TestEveryServeFlagIsInTheREADMETableWithItsVariable(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandem-hq/tandem/internal/ratings"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -14,19 +15,25 @@ import (
 // importCSV imports a ratings file as `tandem import ratings` does.
 func importCSV(t *testing.T, st *store.Store, file, source string) store.IngestResult {
 	t.Helper()
+	return importCSVAt(t, st, file, source, now)
+}
+
+// importCSVAt imports a ratings file on the clock at.
+func importCSVAt(t *testing.T, st *store.Store, file, source string, at time.Time) store.IngestResult {
+	t.Helper()
 	ctx := context.Background()
 	dir, err := st.RatingDirectory(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := ratings.NewBatch(dir, now)
+	b := ratings.NewBatch(dir, at)
 	if _, err := ratings.ReadCSV(strings.NewReader(file), ratings.CSVOptions{Source: source}, b); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Err(); err != nil {
 		t.Fatalf("the export has problems: %v", err)
 	}
-	res, err := st.IngestRatings(ctx, b.Ratings(), now)
+	res, err := st.IngestRatings(ctx, b.Ratings(), at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,9 +104,14 @@ func TestZendeskRatingsPulledEqualRatingsImportedFromTheSameExport(t *testing.T)
 	zd.pageSize = 3
 	zendeskMonth(zd)
 	zd.rating(511, 9, 44, "good", "2026-02-11T09:00:00Z", "2026-02-11T10:00:00Z", "Zoe, not on the roster")
-	// The export as Zendesk's satisfaction ratings hold them: the rating's
-	// id, when it was given, the agent (or, for an agent not on the
-	// roster, the unit the group is mapped to), good or bad, the comment.
+	checkSameAsImport(t, Settings{Kind: Zendesk, Account: zd.srv.URL}, legacyExport(zd), 8)
+}
+
+// legacyExport is the stand-in Zendesk's satisfaction ratings as an export
+// holds them: the rating's id, when it was given, the agent (or, for Zoe,
+// who is not on the roster, the unit her group is mapped to), good or bad,
+// the comment.
+func legacyExport(zd *fakeZendesk) string {
 	var rows [][]string
 	for _, r := range zd.ratings {
 		email := zd.users[fmt.Sprint(r["assignee_id"])]
@@ -109,8 +121,38 @@ func TestZendeskRatingsPulledEqualRatingsImportedFromTheSameExport(t *testing.T)
 		}
 		rows = append(rows, []string{fmt.Sprint(r["id"]), r["updated_at"].(string), email, unit, strings.ToUpper(r["score"].(string)[:1]) + r["score"].(string)[1:], r["comment"].(string)})
 	}
-	file := export("Satisfaction rating ID,Rated at,Assignee email,Unit path,Satisfaction score,Satisfaction comment", rows)
-	checkSameAsImport(t, Settings{Kind: Zendesk, Account: zd.srv.URL}, file, 8)
+	return export("Satisfaction rating ID,Rated at,Assignee email,Unit path,Satisfaction score,Satisfaction comment", rows)
+}
+
+// A rating changed after its first sync, and synced again, leaves the same
+// ratings and totals as the export of the helpdesk's data as it is now,
+// imported once.
+func TestZendeskRatingsPulledAndChangedEqualTheCurrentExportImported(t *testing.T) {
+	zd := newFakeZendesk(t)
+	zd.pageSize = 3
+	zendeskMonth(zd)
+	zd.rating(530, 1, 45, "good", "2026-02-04T09:00:00Z", "2026-02-04T09:30:00Z", "Fine")
+	synced, imported := newOrg(t), newOrg(t)
+	c := connect(t, synced, Settings{Kind: Zendesk, Account: zd.srv.URL})
+	s := newSyncer(t, synced, "a")
+	s.runDue(t, c.ID)
+	zd.rating(530, 1, 45, "bad", "2026-02-04T09:00:00Z", "2026-03-03T08:00:00Z", "Broke again")
+	zd.rating(502, 2, 45, "good", "2026-02-03T09:00:00Z", "2026-03-03T09:00:00Z", "Sorted out")
+	later := now.Add(24 * time.Hour)
+	s.Now = func() time.Time { return later }
+	synced.RequestHelpdeskSync(context.Background(), c.ID)
+	if got := s.runDue(t, c.ID); got.Last.Updated != 2 || got.Last.Added != 0 || got.LastError != "" {
+		t.Fatalf("second sync: %+v %q; want 2 updated", got.Last, got.LastError)
+	}
+	if res := importCSVAt(t, imported, legacyExport(zd), c.Source, later); res.Accepted != 8 {
+		t.Fatalf("import: %+v, want 8 accepted", res)
+	}
+	if a, b := stored(t, synced, c.Source), stored(t, imported, c.Source); strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Errorf("ratings differ\nsynced:\n%s\nimported:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+	if ta, tb := totals(t, synced), totals(t, imported); strings.Join(ta, "\n") != strings.Join(tb, "\n") {
+		t.Errorf("totals differ\nsynced:\n%s\nimported:\n%s", strings.Join(ta, "\n"), strings.Join(tb, "\n"))
+	}
 }
 
 func TestFreshdeskRatingsPulledEqualRatingsImportedFromTheSameExport(t *testing.T) {

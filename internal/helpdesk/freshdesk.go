@@ -73,6 +73,10 @@ type freshdeskRatings struct{ f *freshdesk }
 
 func (freshdeskRatings) name() string { return "ratings" }
 
+// changeWindow: Freshdesk documents no time for changing a rating; the
+// connector's lookback decides.
+func (freshdeskRatings) changeWindow() int { return 0 }
+
 func (s freshdeskRatings) page(ctx context.Context, since time.Time, pos string) (page, error) {
 	var body []struct {
 		ID        json.RawMessage            `json:"id"`

@@ -48,9 +48,10 @@ const (
 const (
 	DefaultEvery    = time.Hour
 	DefaultLookback = 7 // days
-	// MaxLookback is the longest a sync re-reads: Zendesk lets a customer
-	// change a rating until the ticket is closed, at most 28 days after
-	// it is solved.
+	// MaxLookback is the longest lookback a connector may set, and what
+	// every pass of Zendesk's legacy ratings re-reads whatever the
+	// setting: Zendesk lets a customer change a rating until the ticket
+	// is closed, at most 28 days after it is solved.
 	MaxLookback = 28
 	// MaxEditWindow bounds how far back a rating the helpdesk says is
 	// still open for changes keeps the next pass (a wrong expires_at must
@@ -80,10 +81,9 @@ type Rating struct {
 	// survey responses), 103 to -103 (Freshdesk).
 	Score string
 	// EditableUntil is when the customer can no longer change the rating
-	// (Zendesk survey responses' expires_at; a legacy Zendesk survey not
-	// answered yet, MaxLookback days after it was offered); zero when the
-	// helpdesk does not say. Until then every sync reads it again, however
-	// far back (at most MaxEditWindow days).
+	// (Zendesk survey responses' expires_at); zero when the helpdesk does
+	// not say. Until then every sync reads it again, however far back (at
+	// most MaxEditWindow days).
 	EditableUntil time.Time
 	// Unrated marks a survey sent but not answered: skipped, not set
 	// aside.
@@ -109,6 +109,11 @@ type page struct {
 type stream interface {
 	name() string
 	page(ctx context.Context, since time.Time, pos string) (page, error)
+	// changeWindow is how many days after its creation a rating of
+	// this stream may still change when the helpdesk says so nowhere in
+	// the rating: every pass reads at least that far back (0: the
+	// connector's lookback alone).
+	changeWindow() int
 }
 
 // account is a helpdesk account's API.

@@ -146,11 +146,14 @@ type streamCursor struct {
 }
 
 // nextSince is where the pass after a finished one starts: lookback days
-// before the newest rating, or earlier to the oldest rating still open for
-// changes (at most MaxEditWindow days before the newest), never before the
-// connector's start.
-func (sc *streamCursor) nextSince(c store.HelpdeskConnector) int64 {
-	since := sc.High - int64(c.Lookback)*86400
+// before the newest rating (the connector's, or the stream's own
+// changeWindow when that is longer), or earlier to the oldest rating still
+// open for changes (at most MaxEditWindow days before the newest), never
+// before the connector's start. The newest rating is at most now, so the
+// pass covers at least the last lookback days.
+func (sc *streamCursor) nextSince(c store.HelpdeskConnector, st stream) int64 {
+	days := max(c.Lookback, st.changeWindow())
+	since := sc.High - int64(days)*86400
 	if sc.Open > 0 && sc.Open < since {
 		since = max(sc.Open, sc.High-MaxEditWindow*86400)
 	}
@@ -307,7 +310,7 @@ func (s *Syncer) sync(ctx context.Context, c store.HelpdeskConnector) (store.Hel
 				// The pass is done. The next one starts far enough back to
 				// see ratings changed since.
 				if sc.High > 0 {
-					sc.Since = sc.nextSince(c)
+					sc.Since = sc.nextSince(c, st)
 				}
 			}
 			now := s.Now()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -410,4 +411,92 @@ func TestALegacySurveyAnsweredAfterTheLookbackIsStillPulled(t *testing.T) {
 	if g := strings.Join(stored(t, st, "zendesk"), "\n"); !strings.Contains(g, `520 EMEA/ben@example.com 1 2026-03-02T12:30:00Z "Too late"`) {
 		t.Errorf("the late answer is not stored:\n%s", g)
 	}
+}
+
+// Zendesk's legacy endpoint filters on created_at, and a customer may
+// change a rating until the ticket closes, at most 28 days after it is
+// solved: every sync must read the last 28 days again, whatever the
+// connector's "follow changed ratings for".
+func TestALegacyRatingChangedLateInItsWindowReplacesTheStoredOneAndNothingIsDoubled(t *testing.T) {
+	eachOrg(t, func(t *testing.T, st *store.Store) {
+		zd := newFakeZendesk(t)
+		zendeskMonth(zd)
+		// Ana's customer rated her good on 4 February.
+		zd.rating(530, 1, 45, "good", "2026-02-04T09:00:00Z", "2026-02-04T09:30:00Z", "Fine")
+		c := connect(t, st, Settings{Kind: Zendesk, Account: zd.srv.URL, Lookback: 7})
+		s := newSyncer(t, st, "a")
+		if got := s.runDue(t, c.ID); got.Last.Added != 8 || got.LastError != "" {
+			t.Fatalf("first sync: %+v %q; want 8 added", got.Last, got.LastError)
+		}
+		before := totals(t, st)
+
+		// On 3 March, 27 days after the rating and 7 after the newest one,
+		// the customer changes it to bad.
+		zd.rating(530, 1, 45, "bad", "2026-02-04T09:00:00Z", "2026-03-03T08:00:00Z", "Broke again")
+		s.Now = func() time.Time { return now.Add(24 * time.Hour) }
+		st.RequestHelpdeskSync(context.Background(), c.ID)
+		got := s.runDue(t, c.ID)
+		if got.Last.Updated != 1 || got.Last.Added != 0 || got.Last.Unchanged != 7 || got.LastError != "" {
+			t.Errorf("second sync: %+v %q; want 530 updated, the other 7 unchanged, nothing added", got.Last, got.LastError)
+		}
+		// The pass read back 28 days from the newest rating (24 February).
+		want := "start_time=" + strconv.FormatInt(time.Date(2026, 1, 27, 9, 0, 0, 0, time.UTC).Unix(), 10)
+		var last string
+		for _, l := range zd.log {
+			if strings.HasPrefix(l, "/api/v2/satisfaction_ratings?") {
+				last = l
+			}
+		}
+		if !strings.Contains(last, want) {
+			t.Errorf("second sync read %s, want %s", last, want)
+		}
+		g := strings.Join(stored(t, st, "zendesk"), "\n")
+		if !strings.Contains(g, `530 EMEA/ana@example.com 1 2026-03-03T08:00:00Z "Broke again"`) {
+			t.Errorf("530 not replaced:\n%s", g)
+		}
+		if n, _ := st.RatingsCount(context.Background()); n != 8 {
+			t.Errorf("%d ratings stored, want 8: the change replaced the rating, not added one", n)
+		}
+		// 530 now counts in the week and month of its new time (the
+		// weekly and monthly totals are by the time the score was given),
+		// and no longer in February's.
+		after := strings.Join(totals(t, st), "\n")
+		for _, want := range []string{"month 2026-02-01 EMEA n=4 sum=12 top=2", "month 2026-03-01 EMEA n=1 sum=1 top=0"} {
+			if !strings.Contains(after, want) {
+				t.Errorf("totals lack %q:\nbefore\n%s\nafter\n%s", want, strings.Join(before, "\n"), after)
+			}
+		}
+	})
+}
+
+func TestAFreshdeskRatingChangedAfterItsFirstSyncReplacesTheStoredOne(t *testing.T) {
+	eachOrg(t, func(t *testing.T, st *store.Store) {
+		fd := newFakeFreshdesk(t)
+		fd.pageSize = 2
+		fd.agents = map[int]string{11: "ana@example.com", 14: "dev@example.com"}
+		fd.groups = [][2]any{{44, "Support"}, {45, "Sales"}}
+		fd.rating(701, 11, 45, 103, "2026-02-02T09:00:00Z", "2026-02-02T09:00:00Z", "Brilliant")
+		fd.rating(702, 14, 44, 100, "2026-02-20T09:00:00Z", "2026-02-20T09:00:00Z", "")
+		fd.rating(703, 14, 44, 102, "2026-02-24T09:00:00Z", "2026-02-24T09:00:00Z", "")
+		c := connect(t, st, Settings{Kind: Freshdesk, Account: fd.srv.URL, Credentials: Credentials{Token: "fd-key"}})
+		s := newSyncer(t, st, "a")
+		if got := s.runDue(t, c.ID); got.Last.Added != 3 || got.LastError != "" {
+			t.Fatalf("first sync: %+v %q; want 3 added", got.Last, got.LastError)
+		}
+		// Dev's customer changes 702 from neutral to extremely unhappy,
+		// inside the connector's 7 days.
+		fd.rating(702, 14, 44, -103, "2026-02-20T09:00:00Z", "2026-03-02T15:00:00Z", "It broke again")
+		s.Now = func() time.Time { return now.Add(6 * time.Hour) }
+		st.RequestHelpdeskSync(context.Background(), c.ID)
+		got := s.runDue(t, c.ID)
+		if got.Last.Updated != 1 || got.Last.Added != 0 || got.LastError != "" {
+			t.Errorf("second sync: %+v %q; want 702 updated and nothing added", got.Last, got.LastError)
+		}
+		if g := strings.Join(stored(t, st, "freshdesk"), "\n"); !strings.Contains(g, `702 Tier 1/dev@example.com 1 2026-03-02T15:00:00Z "It broke again"`) {
+			t.Errorf("702 not replaced:\n%s", g)
+		}
+		if n, _ := st.RatingsCount(context.Background()); n != 3 {
+			t.Errorf("%d ratings stored, want 3", n)
+		}
+	})
 }

@@ -69,13 +69,19 @@ func cursorQuery(q url.Values, pos string) url.Values {
 // zendeskLegacy reads satisfaction ratings created since start_time, of
 // every score: good and bad are ratings; offered and unoffered are surveys
 // not answered yet. A rating is created when its survey is offered and
-// keeps that created_at when the customer answers, so a survey still
-// waiting for an answer keeps the next pass reading back to it (for
-// MaxLookback days, as long as a customer can answer): a late answer is
-// pulled, not missed.
+// keeps that created_at when the customer answers or changes the score,
+// so every pass reads the last MaxLookback days again (changeWindow): a
+// late answer or a changed score is pulled, not missed, and replaces the
+// stored rating by its id.
 type zendeskLegacy struct{ z *zendesk }
 
 func (zendeskLegacy) name() string { return ZendeskLegacy }
+
+// changeWindow: a legacy rating says nothing of until when it may change,
+// and the endpoint filters on created_at, so every pass reads the last
+// MaxLookback days again (a customer may change the rating until the
+// ticket closes, at most 28 days after it is solved).
+func (zendeskLegacy) changeWindow() int { return MaxLookback }
 
 func (s zendeskLegacy) page(ctx context.Context, since time.Time, pos string) (page, error) {
 	var body struct {
@@ -102,9 +108,6 @@ func (s zendeskLegacy) page(ctx context.Context, since time.Time, pos string) (p
 		case "good", "bad":
 		case "offered", "unoffered", "":
 			rt.Unrated = true
-			if !rt.Created.IsZero() {
-				rt.EditableUntil = rt.Created.AddDate(0, 0, MaxLookback)
-			}
 		default:
 			rt.Problem = fmt.Sprintf("Zendesk gave the score %q; Tandem reads good and bad", r.Score)
 		}
@@ -124,6 +127,9 @@ func (s zendeskLegacy) page(ctx context.Context, since time.Time, pos string) (p
 type zendeskResponses struct{ z *zendesk }
 
 func (zendeskResponses) name() string { return ZendeskResponses }
+
+// changeWindow: a response says until when it may change (expires_at).
+func (zendeskResponses) changeWindow() int { return 0 }
 
 func (s zendeskResponses) page(ctx context.Context, since time.Time, pos string) (page, error) {
 	type question struct {

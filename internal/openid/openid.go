@@ -51,8 +51,8 @@ type Config struct {
 	// "email").
 	GroupsClaim string
 	EmailClaim  string
-	// Scopes are requested besides openid, email and profile (Okta needs
-	// "groups" for its groups claim).
+	// Scopes are requested besides openid, email and profile (Okta's org
+	// authorization server needs "groups" for its groups claim).
 	Scopes []string
 	// HTTPClient reaches the provider (default: 30 s timeout).
 	HTTPClient *http.Client

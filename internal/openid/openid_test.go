@@ -137,3 +137,41 @@ func TestExchangeReadsEntraIDsDomainOwnerVerifiedClaim(t *testing.T) {
 		})
 	}
 }
+
+// TestExchangeReadsTheConfiguredGroupsAndEmailClaims: with
+// --oidc-groups-claim and --oidc-email-claim set, those claims are read
+// and the defaults ignored; email_verified speaks of the email claim only,
+// so it does not judge another claim's address.
+func TestExchangeReadsTheConfiguredGroupsAndEmailClaims(t *testing.T) {
+	p := oidctest.New(t)
+	p.AddUser(oidctest.User{Login: "ana", Subject: "sub-ana", Email: "ana.home@mail.example", EmailUnverified: true, Groups: []string{"not-these"},
+		Claims: map[string]any{"preferred_username": "Ana@Corp.example", "tandem_groups": []string{"5F3C1B0E-7A52-4C1A-9D7E-0B8E6F2A1C44"}}})
+	p.AllowRedirect(redirect)
+	c, err := openid.New(openid.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: redirect,
+		GroupsClaim: "tandem_groups", EmailClaim: "preferred_username"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := oauth2.GenerateVerifier()
+	id, err := c.Exchange(context.Background(), signIn(t, p, c, "ana", "s", "n", v), v, "n", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Email != "ana@corp.example" || !id.EmailVerified || !slices.Equal(id.Groups, []string{"5F3C1B0E-7A52-4C1A-9D7E-0B8E6F2A1C44"}) {
+		t.Errorf("identity = %+v, want ana@corp.example from preferred_username and the one group of tandem_groups", id)
+	}
+}
+
+// TestAnIssuerThatIsNotTheProvidersOwnIsRefused: the issuer must be the
+// one the discovery document names, character for character, so that ID
+// tokens are checked against the right one.
+func TestAnIssuerThatIsNotTheProvidersOwnIsRefused(t *testing.T) {
+	p := oidctest.New(t)
+	c, err := openid.New(openid.Config{Issuer: p.Issuer + "/", ClientID: p.ClientID, RedirectURL: redirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AuthCodeURL(context.Background(), "s", "n", oauth2.GenerateVerifier()); err == nil || !strings.Contains(err.Error(), "did not match") {
+		t.Errorf("AuthCodeURL with the issuer %s/ (the provider's is %s): %v, want a refusal saying the issuers do not match", p.Issuer, p.Issuer, err)
+	}
+}

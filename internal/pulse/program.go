@@ -2,6 +2,7 @@ package pulse
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,6 +119,25 @@ func (p *Program) Validate(now time.Time) error {
 		errs.add(tandem.FieldErrorf("channel", "%q is not a channel; use email, webhook, teams or log", p.Channel))
 	}
 	return errs.err()
+}
+
+// CheckChannelConfigured refuses a delivery channel this server has no
+// transport for (configured lists those it has), so that a program does
+// not queue invitations that could only fail in the outbox. Invitations
+// by Teams need the Workflows flow that posts each one in a 1:1 chat
+// (a channel URL is refused when the server starts, see mail.NewTeamsWorkflow).
+func CheckChannelConfigured(channel string, configured []string) error {
+	if slices.Contains(configured, channel) {
+		return nil
+	}
+	switch channel {
+	case ChannelTeams:
+		return tandem.FieldErrorf("channel", "Microsoft Teams is not set up on this server: an admin must create the Workflows flow that posts "+
+			"each invitation in a 1:1 chat and set TANDEM_TEAMS_WORKFLOW_URL (docs/deploy.md, \"Microsoft Teams\"); choose another channel until then")
+	case ChannelWebhook:
+		return tandem.FieldErrorf("channel", "no chat webhook is set up on this server: an admin must set TANDEM_WEBHOOK_URL; choose another channel until then")
+	}
+	return tandem.FieldErrorf("channel", "%q is not set up on this server; choose another channel", channel)
 }
 
 // unjoin lists the errors inside a joined error (and joined errors

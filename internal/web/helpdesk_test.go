@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,9 +19,15 @@ import (
 
 // standInZendesk answers as Zendesk's API documents: one group, and one
 // satisfaction rating by an agent Zendesk does not list, in that group.
-func standInZendesk(t *testing.T) *httptest.Server {
+// While down is set it answers 503 to everything.
+func standInZendesk(t *testing.T, down *atomic.Bool) *httptest.Server {
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin@acme.example/token:right-token"))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down != nil && down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error":"maintenance"}`)
+			return
+		}
 		if r.Header.Get("Authorization") != want {
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, `{"error":"Couldn't authenticate you"}`)
@@ -61,7 +68,7 @@ func newHelpdeskSyncer(t *testing.T, app *testApp, key string) *helpdesk.Syncer 
 
 func TestHRConnectsAZendeskChecksTheCredentialsAndMapsItsGroup(t *testing.T) {
 	app := newTestApp(t)
-	zd := standInZendesk(t)
+	zd := standInZendesk(t, nil)
 	syncer := newHelpdeskSyncer(t, app, strings.Repeat("7a", 32))
 	hr := app.client()
 	hr.login("hr@example.com")
@@ -131,5 +138,53 @@ func TestWithoutTheSecretKeyNoConnectorIsCreated(t *testing.T) {
 	r := admin.postForm("/helpdesk", "/helpdesk", url.Values{"kind": {"freshdesk"}, "account": {"acme"}, "token": {"k"}, "start": {"2026-01-01"}})
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "TANDEM_SECRET_KEY is not set") {
 		t.Errorf("create without a key: %d, want 422 naming TANDEM_SECRET_KEY", r.status)
+	}
+}
+
+func TestTheHelpdeskPagesListSetAsideRatingsAndTheLastSyncError(t *testing.T) {
+	app := newTestApp(t)
+	var down atomic.Bool
+	zd := standInZendesk(t, &down)
+	syncer := newHelpdeskSyncer(t, app, strings.Repeat("7a", 32))
+	hr := app.client()
+	hr.login("hr@example.com")
+	form := url.Values{"kind": {"zendesk"}, "account": {zd.URL}, "email": {"admin@acme.example"}, "token": {"right-token"},
+		"zendesk_csat": {"legacy"}, "every": {"1h0m0s"}, "lookback": {"7"}, "start": {"2026-01-01"}, "active": {"1"}}
+	if r := hr.postForm("/helpdesk", "/helpdesk", form); r.status != http.StatusSeeOther {
+		t.Fatalf("connect: %d\n%s", r.status, r.body)
+	}
+	// Support is not mapped, and Zendesk does not list the agent: the
+	// rating matches no one.
+	if r := hr.postForm("/helpdesk/1", "/helpdesk/1/sync", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("sync now: %d", r.status)
+	}
+	if err := syncer.RunDue(context.Background(), syncer.Now()); err != nil {
+		t.Fatal(err)
+	}
+	page := hr.get("/helpdesk/1").body
+	for _, want := range []string{"Set-aside ratings (1)", "Zendesk has no agent 135 (deleted?) and its group &#34;Support&#34; is mapped to no unit", "35436"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("connector page lacks %q:\n%s", want, page)
+		}
+	}
+	if list := hr.get("/helpdesk").body; !strings.Contains(list, `<a href="/helpdesk/1#set-aside">1</a>`) {
+		t.Errorf("the connectors page does not link the 1 set-aside rating:\n%s", list)
+	}
+	if n, _ := app.st.RatingsCount(context.Background()); n != 0 {
+		t.Errorf("%d ratings stored, want the set-aside one not counted", n)
+	}
+
+	// Zendesk is down at the next sync: the page says so.
+	down.Store(true)
+	if r := hr.postForm("/helpdesk/1", "/helpdesk/1/sync", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("sync now: %d", r.status)
+	}
+	if err := syncer.RunDue(context.Background(), syncer.Now()); err != nil {
+		t.Fatal(err)
+	}
+	page = hr.get("/helpdesk/1").body
+	i := strings.Index(page, `id="sync-error"`)
+	if i < 0 || !strings.Contains(page[i:], "503") {
+		t.Errorf("connector page does not show the failed sync's 503:\n%s", page)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -219,6 +220,14 @@ func (s *Server) programFromForm(c echo.Context, p *pulse.Program) (programForm,
 			problems = append(problems, tandem.FieldErrorf("cron", "only an admin can set a cron expression; choose weekly, monthly or quarterly"))
 		}
 	}
+	// A channel without a transport is refused when chosen, not left to
+	// fail in the outbox; a program already on one keeps it until edited
+	// to another (the outbox page shows its failures).
+	if saved := p.Channel; f["channel"] != saved && s.cfg.Channels != nil {
+		if err := pulse.CheckChannelConfigured(f["channel"], s.cfg.Channels); err != nil {
+			problems = append(problems, err)
+		}
+	}
 	p.Channel = f["channel"]
 	p.ExcludedUnits = nil
 	for _, x := range params["excluded"] {
@@ -355,8 +364,21 @@ func (s *Server) renderProgramForm(c echo.Context, status int, p pulse.Program, 
 	return s.renderStatus(c, status, "program_form", pageData{Title: title, Nav: "programs", Data: map[string]any{
 		"Program": p, "Form": f, "Error": summary, "Problems": problems, "Units": tree.Walk(), "Presets": pulse.Presets, "Excluded": excluded,
 		"Preview": preview, "Zones": tandem.ZoneNames, "Questions": qs, "Chosen": chosen, "Weekdays": weekdays, "Ordinals": pulse.Ordinals,
-		"Admin": isAdmin(c),
+		"Admin": isAdmin(c), "Unset": s.unsetChannels(),
 	}})
+}
+
+// unsetChannels are the channels without a transport on this server, which
+// the form marks.
+func (s *Server) unsetChannels() map[string]bool {
+	out := map[string]bool{}
+	if s.cfg.Channels == nil {
+		return out
+	}
+	for _, ch := range []string{pulse.ChannelEmail, pulse.ChannelWebhook, pulse.ChannelTeams, pulse.ChannelLog} {
+		out[ch] = !slices.Contains(s.cfg.Channels, ch)
+	}
+	return out
 }
 
 // weekdays are the weekday choices, Monday first.

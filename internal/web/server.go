@@ -65,6 +65,10 @@ type Config struct {
 	// BreakGlassAdmin (an email address; "" for nobody).
 	PasswordsOff    bool
 	BreakGlassAdmin string
+	// Channels are the invitation channels this server has a transport
+	// for (pulse.ChannelEmail, …); a program cannot be switched to
+	// another. Nil: not checked.
+	Channels []string
 }
 
 // Server is the web server.

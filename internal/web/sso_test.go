@@ -559,3 +559,62 @@ func TestSSODoesNotDemoteTheBreakGlassAdmin(t *testing.T) {
 		t.Errorf("SSO sign-in of the break-glass address as admin: %d, want signed in", r.status)
 	}
 }
+
+// TestAFirstSignInWithAnUnverifiedAddressGetsNothingFromAddressRules runs
+// a person whose provider says email_verified false through the real
+// provider: address and domain rules neither create nor link an account
+// for them; a group rule, which names the provider's account and not the
+// address, still does (docs/deploy.md, "Unverified addresses").
+func TestAFirstSignInWithAnUnverifiedAddressGetsNothingFromAddressRules(t *testing.T) {
+	a := newSSOApp(t, nil)
+	ctx := context.Background()
+	for _, r := range []sso.Rule{
+		{Kind: sso.RuleDomain, Value: "corp.example", Role: tandem.RoleHR},
+		{Kind: sso.RuleEmail, Value: "carl@corp.example", Role: tandem.RoleAdmin},
+	} {
+		if err := a.st.AddSSORule(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.idp.AddUser(oidctest.User{Login: "carl", Subject: "sub-carl", Email: "carl@corp.example", Name: "Carl", EmailUnverified: true})
+	c := a.client()
+	r := a.signIn(c, "carl")
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "not verified") || signedIn(c) {
+		t.Fatalf("first sign-in with an unverified address matched only by address and domain rules: %d, want 403 saying the address is not verified\n%.600s", r.status, r.body)
+	}
+	if _, err := a.st.UserByEmail(ctx, "carl@corp.example"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		t.Errorf("account after the refused sign-in: %v, want none", err)
+	}
+	if audit := a.auditActions(t); len(audit) == 0 || !strings.HasPrefix(audit[0], "auth.sso.refused : carl@corp.example (sub-carl) refused") {
+		t.Errorf("audit log = %q, want the refusal first", audit)
+	}
+
+	// His identity admin puts him in the Sales leads' group: the group
+	// rule admits him, and the admin and HR rules of his address and
+	// domain still do not count.
+	a.idp.SetGroups("carl", "sales-leads")
+	c = a.client()
+	if r := a.signIn(c, "carl"); r.status != http.StatusSeeOther || !signedIn(c) {
+		t.Fatalf("sign-in through a group with an unverified address: %d, want signed in\n%.600s", r.status, r.body)
+	}
+	u, err := a.st.UserByEmail(ctx, "carl@corp.example")
+	if err != nil {
+		t.Fatalf("no account after the group sign-in: %v", err)
+	}
+	if u.Role != tandem.RoleLeader || u.ScopeUnitID != a.units["Sales"] {
+		t.Errorf("account = %s of unit %d, want leader of Sales (unit %d) from the group alone", u.Role, u.ScopeUnitID, a.units["Sales"])
+	}
+	if audit := a.auditActions(t); !strings.Contains(audit[0], "by rule group sales-leads;") || !strings.Contains(audit[0], "account created") {
+		t.Errorf("audit log = %q, want the account created by the group rule alone", audit[0])
+	}
+
+	// Once the provider has verified the address, his own address rule
+	// decides, at the next sign-in.
+	a.idp.AddUser(oidctest.User{Login: "carl", Subject: "sub-carl", Email: "carl@corp.example", Name: "Carl", Groups: []string{"sales-leads"}})
+	if r := a.signIn(a.client(), "carl"); r.status != http.StatusSeeOther {
+		t.Fatalf("sign-in with the address verified: %d", r.status)
+	}
+	if u, _ := a.st.UserByEmail(ctx, "carl@corp.example"); u.Role != tandem.RoleAdmin {
+		t.Errorf("after the address was verified: %s, want admin by his address rule", u.Role)
+	}
+}
