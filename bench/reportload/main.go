@@ -99,6 +99,8 @@ type options struct {
 	size          string
 	cold          int
 	genTimeout    time.Duration
+	reqTimeout    time.Duration
+	coldprofile   string
 }
 
 // sizes are the two organisations of the issues: issue 4's (the flags'
@@ -106,7 +108,7 @@ type options struct {
 // on the command line overrides its size's value.
 var sizes = map[string]map[string]string{
 	"10k": {},
-	"50k": {"employees": "50000", "teams": "2500", "ratings": "10000000", "import": "0", "sqlite-runs": "0", "inproc": "3", "n": "20"},
+	"50k": {"employees": "50000", "teams": "2500", "ratings": "10000000", "import": "0", "sqlite-runs": "0", "inproc": "3", "n": "20", "request-timeout": "5m"},
 }
 
 func main() {
@@ -130,6 +132,8 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 4, "random seed of the generated data")
 	flag.StringVar(&o.size, "size", "10k", "10k: 10,000 employees, 500 teams, 2,000,000 ratings (issue 4); 50k: 50,000 employees, 2,500 teams, 10,000,000 ratings, no import or sqlite3 timing (issue 19)")
 	flag.IntVar(&o.cold, "cold", 10, "cold reports: each after one new rating for a team (new released data, so the report cache misses), timed on the longest range (0: skip)")
+	flag.DurationVar(&o.reqTimeout, "request-timeout", 30*time.Second, "the server's --request-timeout (its default is 30s; the first report after a start at 50k takes longer)")
+	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file")
 	flag.DurationVar(&o.genTimeout, "gen-timeout", 45*time.Minute, "stop generating after this long, with an error that says how far it got")
 	flag.Parse()
 	preset, ok := sizes[o.size]
@@ -830,13 +834,13 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 	if err != nil {
 		return nil, err
 	}
-	srv, err := proc.StartServer(dir, bin, base)
+	srv, err := proc.StartServer(dir, bin, base, "--request-timeout", o.reqTimeout.String())
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Stop()
 	fmt.Printf("\nserver: pid %d on %s, ready in %s; %s\n", srv.Cmd.Process.Pid, srv.Addr, srv.Ready.Round(time.Millisecond), machine.Load())
-	client := &http.Client{Timeout: 60 * time.Second}
+	client := &http.Client{Timeout: o.reqTimeout + 10*time.Second}
 	get := func(v variant) (time.Duration, []byte, error) {
 		req, _ := http.NewRequest("GET", "http://"+srv.Addr+"/api/v1/reports/correlation?"+v.query.Encode(), nil)
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -1137,6 +1141,49 @@ func timeInProcess(ctx context.Context, o options, base string, variants []varia
 	if prof != nil {
 		fmt.Printf("CPU profile of the last variant's loads: %s (go tool pprof -top %s)\n", o.cpuprofile, o.cpuprofile)
 	}
+	if o.coldprofile != "" {
+		return profileCold(ctx, o, st, loader, variants[len(variants)-1])
+	}
+	return nil
+}
+
+// profileCold times and profiles, in process, the last variant's report
+// right after one new rating each time (the server's cold case; the
+// loader keeps the closed rounds).
+func profileCold(ctx context.Context, o options, st *store.Store, loader *report.CorrelationLoader, v variant) error {
+	tree, err := st.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	team := tree.ByPath(strings.Split(teamPath(0, o.teams), "/"))
+	if team == nil {
+		return errors.New("no team 1")
+	}
+	f, err := os.Create(o.coldprofile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	var ds []time.Duration
+	for i := range max(o.cold, 1) {
+		now := time.Now()
+		if _, err := st.IngestRatings(ctx, []tandem.Rating{{Source: "reportload-inproc", ExternalID: fmt.Sprintf("c%d-%d", now.UnixNano(), i),
+			OccurredAt: now.Add(-time.Hour).Truncate(time.Second), UnitID: team.ID, Metric: tandem.MetricCSAT, Score: 4}}, now); err != nil {
+			pprof.StopCPUProfile()
+			return err
+		}
+		t0 := time.Now()
+		if _, err := loader.Load(ctx, v.params, 0); err != nil {
+			pprof.StopCPUProfile()
+			return err
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	pprof.StopCPUProfile()
+	fmt.Printf("in process, %s right after one new rating: median %.1f ms of %d; CPU profile %s\n", v.name, ms(median(ds)), len(ds), o.coldprofile)
 	return nil
 }
 

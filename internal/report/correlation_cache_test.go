@@ -3,10 +3,14 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t *testing.T) {
@@ -87,5 +91,52 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 	}
 	if afterUnit := load(0); afterUnit == afterRating {
 		t.Error("after the organisation changed the cached report was served")
+	}
+}
+
+// Reading the rounds' answers a few at a time (to bound the memory of a
+// first report over two years) gives the report of reading them at once.
+func TestAgreementReadRoundByRoundEqualsOneRead(t *testing.T) {
+	o := tandemtest.New(t, tandemtest.Options{})
+	var teams []tandemtest.Team
+	for i := range 6 {
+		teams = append(teams, tandemtest.Team{Path: fmt.Sprintf("Acme/T%d", i), Size: 12})
+	}
+	o.AddPeople(o.Now.AddDate(-1, 0, 0), tandemtest.People(tandemtest.Numbered("p"), teams...))
+	prog := o.Program("Acme", nil)
+	rounds := o.WeeklyRounds(&prog, 6)
+	for w, r := range rounds {
+		o.Answer(r, func(inv store.InvitationRef, qs []pulse.Question) *store.RecordedResponse {
+			v := float64(1 + (int(inv.EmployeeID)*7+w*3)%5)
+			return &store.RecordedResponse{Answers: tandemtest.Rated(qs, v, 2*v)}
+		})
+	}
+	o.CloseRounds(o.Now)
+	ctx := context.Background()
+	p, err := ParseCorrelationParams(func(n string) string {
+		if n == "from" {
+			return tandem.FormatDate(o.Now.AddDate(0, 0, -7*7))
+		}
+		return ""
+	}, o.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(perRead int) string {
+		t.Helper()
+		defer func(old int) { agreementRoundsPerRead = old }(agreementRoundsPerRead)
+		agreementRoundsPerRead = perRead
+		c, err := NewCorrelationLoader(o.Store).Load(ctx, p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Agreement.ICCGroups < 6*6 || c.Agreement.RWGGroups == 0 {
+			t.Fatalf("agreement over %d team-rounds (%d with rwg); the test needs 36", c.Agreement.ICCGroups, c.Agreement.RWGGroups)
+		}
+		b, _ := json.Marshal(c.Agreement)
+		return string(b)
+	}
+	if one, all := build(1), build(1000); one != all {
+		t.Errorf("round by round:\n%s\nall at once:\n%s", one, all)
 	}
 }
