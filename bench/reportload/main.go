@@ -101,6 +101,7 @@ type options struct {
 	genTimeout    time.Duration
 	reqTimeout    time.Duration
 	coldprofile   string
+	memprofile    string
 }
 
 // sizes are the two organisations of the issues: issue 4's (the flags'
@@ -134,6 +135,7 @@ func main() {
 	flag.IntVar(&o.cold, "cold", 10, "cold reports: each after one new rating for a team (new released data, so the report cache misses), timed on the longest range (0: skip)")
 	flag.DurationVar(&o.reqTimeout, "request-timeout", 30*time.Second, "the server's --request-timeout (its default is 30s; the first report after a start at 50k takes longer)")
 	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file")
+	flag.StringVar(&o.memprofile, "memprofile", "", "after the in-process reports, write a heap profile of what the warm loader keeps to this file")
 	flag.DurationVar(&o.genTimeout, "gen-timeout", 45*time.Minute, "stop generating after this long, with an error that says how far it got")
 	flag.Parse()
 	preset, ok := sizes[o.size]
@@ -1140,6 +1142,22 @@ func timeInProcess(ctx context.Context, o options, base string, variants []varia
 	}
 	if prof != nil {
 		fmt.Printf("CPU profile of the last variant's loads: %s (go tool pprof -top %s)\n", o.cpuprofile, o.cpuprofile)
+	}
+	if o.memprofile != "" {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		f, err := os.Create(o.memprofile)
+		if err != nil {
+			return err
+		}
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("heap in use after a GC, the loader warm with both variants: %.1f MB; profile %s (go tool pprof -sample_index=inuse_space -top)\n", float64(ms.HeapInuse)/1e6, o.memprofile)
+		runtime.KeepAlive(loader)
 	}
 	if o.coldprofile != "" {
 		return profileCold(ctx, o, st, loader, variants[len(variants)-1])
