@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -214,27 +213,29 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 	}
 	// A few rounds at a time: a round's answers at 50,000 employees are
 	// tens of megabytes in memory, its summary a few numbers per unit, so
-	// reading two years at once would hold gigabytes for a moment.
-	fresh := map[int64]RoundAgreement{}
+	// reading two years at once would hold gigabytes for a moment. Each
+	// read's closed rounds are kept at once: a first report that runs out
+	// of time leaves them for the next request, which goes on from there.
 	for lo := 0; lo < len(missing); lo += agreementRoundsPerRead {
-		answers, err := l.src.IndexAnswers(ctx, missing[lo:min(lo+agreementRoundsPerRead, len(missing))])
+		ids := missing[lo:min(lo+agreementRoundsPerRead, len(missing))]
+		answers, err := l.src.IndexAnswers(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
 		// AgreementOf summarises each round on its own.
-		maps.Copy(fresh, AgreementOf(answers))
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, id := range missing {
-		out[id] = fresh[id]
-		if !closed[id] {
-			continue
+		fresh := AgreementOf(answers)
+		l.mu.Lock()
+		for _, id := range ids {
+			out[id] = fresh[id]
+			if !closed[id] {
+				continue
+			}
+			if len(l.agreed) >= maxCachedRounds {
+				clear(l.agreed)
+			}
+			l.agreed[id] = fresh[id]
 		}
-		if len(l.agreed) >= maxCachedRounds {
-			clear(l.agreed)
-		}
-		l.agreed[id] = fresh[id]
+		l.mu.Unlock()
 	}
 	return out, nil
 }
