@@ -117,6 +117,64 @@ func tableCounts(t *testing.T, db *sql.DB, tables []string) map[string]int64 {
 	return out
 }
 
+// fillEveryTable gives each table the demo leaves empty one row, written
+// to the SQLite file at path, and fails when any table of the schema is
+// still empty: a copy that skipped a table would go unseen there. A table
+// that a later migration adds fails the test until it gets a row here.
+func fillEveryTable(t *testing.T, path string, tables []string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const (
+		user    = "(SELECT MIN(id) FROM users)"
+		unit    = "(SELECT MIN(id) FROM org_units)"
+		program = "(SELECT MIN(id) FROM programs)"
+	)
+	rows := map[string]string{
+		"api_keys":              "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_by, created_at, expires_at, revoked_at, last_used_at) VALUES ('ci', 'tdm_ab', 'h1', 'reports:read', " + user + ", 1700000000, 1800000000, NULL, 1700000100)",
+		"audit_log":             "INSERT INTO audit_log (at, user_id, user_email, action, detail) VALUES (1700000000, " + user + ", 'admin@example.com', 'settings', 'k 5 → 7, “quotes”')",
+		"employments":           "INSERT INTO employments (employee_id, hired_on, exited_on, exit_type, regretted, exit_reason) VALUES ((SELECT MIN(id) FROM employees), '2020-01-06', '2023-05-31', 'voluntary', 1, 'pay')",
+		"expired_links":         "INSERT INTO expired_links (token_hash, round_id) VALUES ('t1', (SELECT MIN(id) FROM rounds))",
+		"helpdesk_connectors":   "INSERT INTO helpdesk_connectors (kind, name, source, base_url, secret, every_seconds, lookback_days, start_at, cursor, created_at, updated_at) VALUES ('zendesk', 'Support', 'zendesk:acme', 'https://acme.zendesk.com', 'sealed', 3600, 14, 1690000000, '{\"page\":2}', 1700000000, 1700000000)",
+		"helpdesk_groups":       "INSERT INTO helpdesk_groups (connector_id, group_id, name, unit_id, seen_at) VALUES ((SELECT MIN(id) FROM helpdesk_connectors), 'g1', 'Tier 1', " + unit + ", 1700000000)",
+		"helpdesk_set_aside":    "INSERT INTO helpdesk_set_aside (connector_id, external_id, occurred_at, created_at, score, agent, group_name, reason, first_seen_at, last_seen_at) VALUES ((SELECT MIN(id) FROM helpdesk_connectors), 'r9', 0, 1700000000, 'good', 'ann@example.com', 'Tier 9', 'no unit for group', 1700000000, 1700000500)",
+		"login_addresses":       "INSERT INTO login_addresses (email, ip, last_at) VALUES ('admin@example.com', '192.0.2.1', 1700000000)",
+		"login_failures":        "INSERT INTO login_failures (email, ip, at) VALUES ('admin@example.com', '192.0.2.9', 1700000000)",
+		"program_exclusions":    "INSERT INTO program_exclusions (program_id, unit_id) VALUES (" + program + ", " + unit + ")",
+		"program_skips":         "INSERT INTO program_skips (program_id, day) VALUES (" + program + ", '2026-12-28')",
+		"question_translations": "INSERT INTO question_translations (question_id, lang, text, choices) VALUES ((SELECT MIN(id) FROM questions), 'de', 'Wie zufrieden sind Sie?', '')",
+		"sessions":              "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ('s1', " + user + ", 'c1', 1700000000, 1700000100, 1800000000)",
+		"setup_tokens":          "INSERT INTO setup_tokens (token_hash, expires_at, used_at) VALUES ('st1', 1800000000, NULL)",
+		"sso_logins":            "INSERT INTO sso_logins (state_hash, browser_hash, nonce, verifier, next, expires_at) VALUES ('st', 'b', 'n', 'v', '/reports', 1800000000)",
+		"sso_rules":             "INSERT INTO sso_rules (kind, value, role, scope_unit_id, created_at) VALUES ('group', 'hr-team', 'hr', " + unit + ", 1700000000)",
+		// Bytes that are not UTF-8: the copy must keep them as bytes.
+		"uploads": "INSERT INTO uploads (id_hash, user_id, kind, filename, options, data, created_at, expires_at) VALUES ('u1', " + user + ", 'roster', 'roster.csv', '', X'00FF8081656D61696C0A', 1700000000, 1800000000)",
+	}
+	for _, table := range tables {
+		var n int64
+		if err := db.QueryRow(`SELECT COUNT(*) FROM "` + table + `"`).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		if n > 0 {
+			continue
+		}
+		q, ok := rows[table]
+		if !ok {
+			t.Errorf("table %s is empty in the test's database: give it a row in fillEveryTable, so that its copy is tested", table)
+			continue
+		}
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("fill %s: %v", table, err)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
 func TestMigrateToPostgresCopiesEveryRowAndTheReportsAgree(t *testing.T) {
 	target := newPgSchema(t)
 	ctx := context.Background()
@@ -140,6 +198,7 @@ func TestMigrateToPostgresCopiesEveryRowAndTheReportsAgree(t *testing.T) {
 		tables = append(tables, name)
 	}
 	rows.Close()
+	fillEveryTable(t, path, tables)
 	want := tableCounts(t, src.DB(), tables)
 	params, err := report.ParseCorrelationParams(func(k string) string {
 		if k == "from" {

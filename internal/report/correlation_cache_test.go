@@ -3,10 +3,15 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t *testing.T) {
@@ -87,5 +92,115 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 	}
 	if afterUnit := load(0); afterUnit == afterRating {
 		t.Error("after the organisation changed the cached report was served")
+	}
+}
+
+// answeredOrg is six teams of twelve that answered six weekly rounds, all
+// closed, and the parameters of a report over them.
+func answeredOrg(t *testing.T) (*store.Store, CorrelationParams) {
+	t.Helper()
+	o := tandemtest.New(t, tandemtest.Options{})
+	var teams []tandemtest.Team
+	for i := range 6 {
+		teams = append(teams, tandemtest.Team{Path: fmt.Sprintf("Acme/T%d", i), Size: 12})
+	}
+	o.AddPeople(o.Now.AddDate(-1, 0, 0), tandemtest.People(tandemtest.Numbered("p"), teams...))
+	prog := o.Program("Acme", nil)
+	rounds := o.WeeklyRounds(&prog, 6)
+	for w, r := range rounds {
+		o.Answer(r, func(inv store.InvitationRef, qs []pulse.Question) *store.RecordedResponse {
+			v := float64(1 + (int(inv.EmployeeID)*7+w*3)%5)
+			return &store.RecordedResponse{Answers: tandemtest.Rated(qs, v, 2*v)}
+		})
+	}
+	o.CloseRounds(o.Now)
+	p, err := ParseCorrelationParams(func(n string) string {
+		if n == "from" {
+			return tandem.FormatDate(o.Now.AddDate(0, 0, -7*7))
+		}
+		return ""
+	}, o.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Store, p
+}
+
+// agreementJSON is the agreement part of a report built by a new loader
+// reading perRead rounds' answers at a time.
+func agreementJSON(t *testing.T, src Source, p CorrelationParams, perRead int) string {
+	t.Helper()
+	defer func(old int) { agreementRoundsPerRead = old }(agreementRoundsPerRead)
+	agreementRoundsPerRead = perRead
+	c, err := NewCorrelationLoader(src).Load(context.Background(), p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Agreement.ICCGroups < 6*6 || c.Agreement.RWGGroups == 0 {
+		t.Fatalf("agreement over %d team-rounds (%d with rwg); the test needs 36", c.Agreement.ICCGroups, c.Agreement.RWGGroups)
+	}
+	b, _ := json.Marshal(c.Agreement)
+	return string(b)
+}
+
+// Reading the rounds' answers a few at a time (to bound the memory of a
+// first report over two years) gives the report of reading them at once.
+func TestAgreementReadRoundByRoundEqualsOneRead(t *testing.T) {
+	st, p := answeredOrg(t)
+	if one, all := agreementJSON(t, st, p, 1), agreementJSON(t, st, p, 1000); one != all {
+		t.Errorf("round by round:\n%s\nall at once:\n%s", one, all)
+	}
+}
+
+// cutOffStore is the store, but its reads of answers fail from the call
+// numbered failFrom on, as a request that runs out of time does.
+type cutOffStore struct {
+	*store.Store
+	failFrom, calls int
+	read            []int64
+}
+
+func (c *cutOffStore) IndexAnswers(ctx context.Context, ids []int64) ([]pulse.IndexAnswers, error) {
+	c.calls++
+	if c.failFrom > 0 && c.calls >= c.failFrom {
+		return nil, context.DeadlineExceeded
+	}
+	c.read = append(c.read, ids...)
+	return c.Store.IndexAnswers(ctx, ids)
+}
+
+// A first report that runs out of time while reading answers keeps the
+// rounds it read: the next request reads only the others, and its report
+// is the one built in one go.
+func TestAFirstReportCutOffKeepsTheRoundsItReadForTheNext(t *testing.T) {
+	st, p := answeredOrg(t)
+	want := agreementJSON(t, st, p, 1000)
+	defer func(old int) { agreementRoundsPerRead = old }(agreementRoundsPerRead)
+	agreementRoundsPerRead = 2
+	src := &cutOffStore{Store: st, failFrom: 2}
+	loader := NewCorrelationLoader(src)
+	ctx := context.Background()
+	if _, err := loader.Load(ctx, p, 0); err == nil {
+		t.Fatal("the cut-off report was built")
+	}
+	if len(src.read) != 2 {
+		t.Fatalf("the cut-off report read %d rounds' answers, want 2", len(src.read))
+	}
+	first := append([]int64(nil), src.read...)
+	src.failFrom, src.read = 0, nil
+	c, err := loader.Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.read) != 4 {
+		t.Errorf("the next request read %d rounds' answers (%v), want the 4 not read before (%v were)", len(src.read), src.read, first)
+	}
+	for _, id := range src.read {
+		if slices.Contains(first, id) {
+			t.Errorf("round %d was read again", id)
+		}
+	}
+	if b, _ := json.Marshal(c.Agreement); string(b) != want {
+		t.Errorf("agreement after a cut-off first request:\n%s\nbuilt in one go:\n%s", b, want)
 	}
 }

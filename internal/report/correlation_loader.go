@@ -117,8 +117,16 @@ type reportKey struct {
 }
 
 // maxCachedPairs bounds the reports kept, by their team-period pairs
-// (about 100 bytes each): some 30 MB.
-const maxCachedPairs = 300_000
+// (88 bytes each; their strings are shared): some 55 MB. It holds the two
+// reports a server is asked for most at 2,500 teams — the default 26 weeks
+// (65,000 pairs) and two years (260,000) — so that asking for one does not
+// push the other out (at 300,000 they could not both stay, and asking
+// for them in turn made every request cold).
+const maxCachedPairs = 600_000
+
+// agreementRoundsPerRead is how many rounds' index answers the loader
+// reads at once (a variable so a test can read one at a time).
+var agreementRoundsPerRead = 4
 
 type closedRound struct {
 	scores      []pulse.TeamScoreRow
@@ -203,22 +211,31 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 	if len(missing) == 0 {
 		return out, nil
 	}
-	answers, err := l.src.IndexAnswers(ctx, missing)
-	if err != nil {
-		return nil, err
-	}
-	fresh := AgreementOf(answers)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, id := range missing {
-		out[id] = fresh[id]
-		if !closed[id] {
-			continue
+	// A few rounds at a time: a round's answers at 50,000 employees are
+	// tens of megabytes in memory, its summary a few numbers per unit, so
+	// reading two years at once would hold gigabytes for a moment. Each
+	// read's closed rounds are kept at once: a first report that runs out
+	// of time leaves them for the next request, which goes on from there.
+	for lo := 0; lo < len(missing); lo += agreementRoundsPerRead {
+		ids := missing[lo:min(lo+agreementRoundsPerRead, len(missing))]
+		answers, err := l.src.IndexAnswers(ctx, ids)
+		if err != nil {
+			return nil, err
 		}
-		if len(l.agreed) >= maxCachedRounds {
-			clear(l.agreed)
+		// AgreementOf summarises each round on its own.
+		fresh := AgreementOf(answers)
+		l.mu.Lock()
+		for _, id := range ids {
+			out[id] = fresh[id]
+			if !closed[id] {
+				continue
+			}
+			if len(l.agreed) >= maxCachedRounds {
+				clear(l.agreed)
+			}
+			l.agreed[id] = fresh[id]
 		}
-		l.agreed[id] = fresh[id]
+		l.mu.Unlock()
 	}
 	return out, nil
 }

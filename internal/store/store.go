@@ -76,6 +76,12 @@ type Options struct {
 	// another process holds (default DefaultBusyTimeout); tests that
 	// provoke a locked database shorten it instead of waiting it out.
 	BusyTimeout time.Duration
+	// WriterCacheKiB is the SQLite page cache of the writer connection in
+	// KiB (0: SQLite's default, 2 MiB). Bulk loads into tables keyed by
+	// random ids (responses, answers) touch a random page per row; a cache
+	// that holds those tables keeps that work in memory (bench/reportload
+	// generates its largest organisation with one).
+	WriterCacheKiB int
 
 	// Tests make SQLite's background checkpoints more frequent.
 	checkpointEvery time.Duration
@@ -144,7 +150,11 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	}
 	p := (&url.URL{Path: path}).EscapedPath()
 	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64", opt.BusyTimeout.Milliseconds())
-	w, err := sql.Open(writerDriver, "file:"+p+"?_journal_mode=WAL&_txlock=immediate&"+common)
+	writerDSN := "file:" + p + "?_journal_mode=WAL&_txlock=immediate&" + common
+	if opt.WriterCacheKiB > 0 {
+		writerDSN += fmt.Sprintf("&_cache_size=-%d", opt.WriterCacheKiB)
+	}
+	w, err := sql.Open(writerDriver, writerDSN)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

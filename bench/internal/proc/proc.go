@@ -26,9 +26,10 @@ type Server struct{ *testbin.Server }
 
 // StartServer starts `tandem serve` on db (logging warnings to
 // dir/serve.log, no rate limit) and waits until /readyz answers 200.
-func StartServer(dir, bin, db string) (*Server, error) {
+// extra flags are added to the command line.
+func StartServer(dir, bin, db string, extra ...string) (*Server, error) {
 	s, err := testbin.Serve(testbin.ServeOptions{Bin: bin, DB: db, Dir: dir, Log: filepath.Join(dir, "serve.log"),
-		Args: []string{"--rate-limit", "0", "--log-level", "warn"}})
+		Args: append([]string{"--rate-limit", "0", "--log-level", "warn"}, extra...)})
 	if err != nil {
 		return nil, err
 	}
