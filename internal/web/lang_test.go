@@ -290,7 +290,6 @@ func TestHRSetsTheOrganisationsLanguageAndAnEmployeesLanguage(t *testing.T) {
 	}
 }
 
-
 // fullForm fills every question of an answer page: agreement questions
 // with value (doubled on the 0–10 scale), and the questions in choice
 // with the option given there.
