@@ -212,6 +212,39 @@ func TestEmployeeWithLanguageDeGetsGermanInvitationAndFormAndCountsInTheSameRepo
 			t.Fatalf("p%d's answers: %d", i, res.status)
 		}
 	}
+	// Nothing written by answering records the language: no column is
+	// named for one, and no value is p1's "de".
+	for _, table := range []string{"responses", "answers", "round_scores", "service_scores", "round_groups", "invitations"} {
+		for _, col := range columns(t, app, table) {
+			if strings.Contains(col, "lang") || strings.Contains(col, "locale") {
+				t.Errorf("%s has column %q: an answer must not record its language", table, col)
+			}
+		}
+		rows, err := app.st.DB().Query("SELECT * FROM " + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				if v == "de" {
+					t.Errorf("%s.%s holds %q, the language p1 answered in", table, cols[i], v)
+				}
+			}
+		}
+		rows.Close()
+	}
 	app.closeRound(r)
 	hr := app.client()
 	hr.login("hr@example.com")
@@ -394,6 +427,15 @@ func TestCustomQuestionTranslationsReachTheAnswerPageAndAnswersCountTogether(t *
 	body := html.UnescapeString(de.body)
 	if !strings.Contains(body, "Wo arbeiten Sie meistens?") || !strings.Contains(body, `value="1" required><span>Zu Hause</span>`) || strings.Contains(body, "Where do you mostly work?") {
 		t.Fatalf("German page does not ask the German question with German options:\n%s", regexp.MustCompile(`<legend>.*</legend>|<span>[^<]*</span>`).FindAllString(de.body, -1))
+	}
+	// A corrected translation reaches the open round's page at once.
+	edit.Del("choices_es")
+	edit.Set("text_de", "Wo arbeiten Sie überwiegend?")
+	if r := hr.postForm("/questions", fmt.Sprintf("/questions/%d/translations", q.ID), edit); r.status != http.StatusSeeOther {
+		t.Fatalf("correct German: %d", r.status)
+	}
+	if again := html.UnescapeString(c.getLang(strings.TrimPrefix(links["p1@example.com"], app.http.URL), "").body); !strings.Contains(again, "Wo arbeiten Sie überwiegend?") {
+		t.Errorf("the open round still shows the old German text")
 	}
 	// French chosen on the page: French text, original options.
 	if fr := html.UnescapeString(c.getLang(strings.TrimPrefix(links["p1@example.com"], app.http.URL)+"?lang=fr", "").body); !strings.Contains(fr, "Où travaillez-vous le plus souvent ?") ||
