@@ -61,7 +61,9 @@ func TestGermanEmployeeSwitchesLanguageOnAPhoneWithoutScriptAndKeepsTheirAnswers
 		t.Fatalf("turn scripts off: %v", err)
 	}
 	navigate(t, phone, "open the answer link", 200, chromedp.Navigate(link))
-	lang := func() string { return run(t, phone, "read the page language", chromedp.Evaluate[string](`document.documentElement.lang`)) }
+	lang := func() string {
+		return run(t, phone, "read the page language", chromedp.Evaluate[string](`document.documentElement.lang`))
+	}
 	if l := lang(); l != "de" {
 		t.Fatalf("Ana's form is in %q, want de", l)
 	}
