@@ -88,7 +88,14 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 			providers = append(providers, u.ID)
 		}
 	}
-	service := &pulse.Question{Text: "How well does this team support the work of yours?", Kind: pulse.Service, Providers: providers}
+	service := &pulse.Question{Text: "How well does this team support the work of yours?", Kind: pulse.Service, Providers: providers,
+		// A custom question with its translations, as HR would give them.
+		Translations: map[string]pulse.Translation{
+			"de":    {Text: "Wie gut unterstützt dieses Team Ihre Arbeit?"},
+			"fr":    {Text: "Dans quelle mesure cette équipe soutient-elle votre travail ?"},
+			"es":    {Text: "¿En qué medida este equipo apoya tu trabajo?"},
+			"pt-BR": {Text: "Em que medida esta equipe apoia o seu trabalho?"},
+		}}
 	if err := st.CreateQuestion(ctx, service); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,10 @@ type Message struct {
 	// button. Text still carries the link for every other transport.
 	Link      string `json:",omitempty"`
 	LinkTitle string `json:",omitempty"`
+	// Lang is the language the message is written in, a BCP 47 tag
+	// ("de", "pt-BR"): email says it in Content-Language (RFC 3282),
+	// Teams cards in their lang property. Empty says nothing.
+	Lang string `json:",omitempty"`
 	// Headers are extra email headers (e.g. "List-Unsubscribe"). Values may be
 	// non-ASCII; they are encoded. Headers the package writes itself (From, To,
 	// Subject, Date, Message-ID, MIME-Version, Content-*) cannot be set here.

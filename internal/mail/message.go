@@ -11,6 +11,7 @@ import (
 	"mime/quotedprintable"
 	netmail "net/mail"
 	"net/textproto"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ import (
 var reservedHeaders = map[string]bool{
 	"From": true, "To": true, "Cc": true, "Bcc": true, "Subject": true,
 	"Date": true, "Message-Id": true, "Mime-Version": true,
-	"Content-Type": true, "Content-Transfer-Encoding": true,
+	"Content-Type": true, "Content-Transfer-Encoding": true, "Content-Language": true,
 }
 
 // parseRecipient turns Message.To into an address, or a permanent error.
@@ -59,6 +60,12 @@ func buildMessage(from, to *netmail.Address, m Message, now time.Time, messageID
 		{"MIME-Version", "1.0"},
 	}
 	extra := map[string]string{"Auto-Submitted": "auto-generated"}
+	if m.Lang != "" {
+		if !langTag.MatchString(m.Lang) {
+			return nil, permanentf("smtp: language %q is not a language tag", m.Lang)
+		}
+		fields = append(fields, field{"Content-Language", m.Lang})
+	}
 	for name, value := range m.Headers {
 		if err := checkHeader(name, value); err != nil {
 			return nil, err
@@ -110,6 +117,10 @@ func buildMessage(from, to *netmail.Address, m Message, now time.Time, messageID
 	out.Write(body.Bytes())
 	return out.Bytes(), nil
 }
+
+// langTag is the shape of a BCP 47 tag as a header carries it (RFC 3282:
+// letters, digits and hyphens).
+var langTag = regexp.MustCompile(`^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$`)
 
 // checkHeader rejects header names and values that could break out of their
 // line (header injection) or replace a header we write ourselves.

@@ -478,3 +478,27 @@ func assertSevenBitWithCRLF(t *testing.T, data []byte) {
 		}
 	}
 }
+
+// An email says the language it is written in (RFC 3282), and a language
+// that is not a tag cannot smuggle in a header.
+func TestSMTPSaysTheMessagesLanguage(t *testing.T) {
+	ts := newTestServer(t, serverOptions{})
+	s := newSMTP(t, ts.config(mail.SecurityNone))
+	if err := s.Send(context.Background(), mail.Message{To: "ana@example.com", Subject: "Puls", Text: "Hallo", Lang: "pt-BR"}); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := netmail.ReadMessage(bytes.NewReader(ts.only(t).Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := msg.Header["Content-Language"]; len(got) != 1 || got[0] != "pt-BR" {
+		t.Errorf("Content-Language = %q, want [pt-BR]", got)
+	}
+	err = s.Send(context.Background(), mail.Message{To: "ana@example.com", Subject: "Puls", Text: "Hallo", Lang: "de\r\nBcc: eve@example.com"})
+	if err == nil || !mail.Permanent(err) || !strings.Contains(err.Error(), "not a language tag") {
+		t.Errorf("a language with a line break: %v, want a permanent error", err)
+	}
+	if err := s.Send(context.Background(), mail.Message{To: "ana@example.com", Subject: "x", Text: "y", Headers: map[string]string{"Content-Language": "fr"}}); err == nil {
+		t.Errorf("Content-Language set through Headers was accepted")
+	}
+}

@@ -93,6 +93,7 @@ type (
 		Schema  string        `json:"$schema"`
 		Type    string        `json:"type"`
 		Version string        `json:"version"`
+		Lang    string        `json:"lang,omitempty"`
 		Body    []teamsText   `json:"body"`
 		Actions []teamsAction `json:"actions,omitempty"`
 	}
@@ -121,7 +122,7 @@ func (w *teamsSender) Send(ctx context.Context, m Message) error {
 	if err != nil || !strings.Contains(addr.Address, "@") {
 		return permanentf("teams: recipient %q is not an email address; the flow needs one to find the person's chat", m.To)
 	}
-	card := teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json", Type: "AdaptiveCard", Version: "1.4"}
+	card := teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json", Type: "AdaptiveCard", Version: "1.4", Lang: cardLang(m.Lang)}
 	if s := strings.TrimSpace(m.Subject); s != "" {
 		card.Body = append(card.Body, teamsText{Type: "TextBlock", Text: s, Wrap: true, Size: "Large", Weight: "Bolder"})
 	}
@@ -148,4 +149,15 @@ func (w *teamsSender) Send(ctx context.Context, m Message) error {
 	// is a payload its schema refuses, 401/403 a flow turned off or its
 	// signature revoked, 404 a flow deleted.
 	return postJSON(ctx, w.client, w.url, w.host, "teams workflow", body)
+}
+
+// cardLang is a card's lang property: the schema asks for a two-letter
+// ISO 639-1 code, so "pt-BR" becomes "pt" (the text itself stays
+// Brazilian).
+func cardLang(tag string) string {
+	base, _, _ := strings.Cut(tag, "-")
+	if len(base) != 2 {
+		return ""
+	}
+	return strings.ToLower(base)
 }

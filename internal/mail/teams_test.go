@@ -230,3 +230,24 @@ func TestTeamsWorkflowPassesOnRetryAfter(t *testing.T) {
 		t.Errorf("Send: %v, want a RetryAfterError of 120s", err)
 	}
 }
+
+// A card says its language as the schema asks, a two-letter code; a
+// message without one says none.
+func TestTeamsCardSaysItsLanguage(t *testing.T) {
+	f := newFlowStandIn(t)
+	s, err := mail.NewTeamsWorkflow(f.flowURL(), f.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"pt-BR", "de", ""} {
+		if err := s.Send(context.Background(), mail.Message{To: "ana@example.com", Subject: "Pulso", Text: "Olá", Lang: lang}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []any{"pt", "de", nil} {
+		card := f.raw[i]["attachments"].([]any)[0].(map[string]any)["content"].(map[string]any)
+		if got := card["lang"]; got != want {
+			t.Errorf("message %d: card lang %v, want %v", i, got, want)
+		}
+	}
+}

@@ -46,6 +46,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -163,6 +164,38 @@ type Question struct {
 	Builtin   bool
 	Position  int
 	Retired   bool
+	// Translations are a custom question in other languages, by
+	// language code ("de", "pt-BR"); a built-in question's come from the
+	// message files (lang). Answers keep the question's id and a choice's
+	// position, so answers given in every language count together.
+	Translations map[string]Translation
+}
+
+// Translation is a custom question's text in one language and, for a
+// single-choice question, its options in the same order as the
+// original's (empty: the original options are shown).
+type Translation struct {
+	Text    string
+	Choices []string
+}
+
+// TextIn is the question's text in language code: its translation when it
+// has one, else the text as written. (Built-in questions speak through the
+// message files instead; see web's questionText.)
+func (q *Question) TextIn(code string) string {
+	if t, ok := q.Translations[code]; ok && t.Text != "" {
+		return t.Text
+	}
+	return q.Text
+}
+
+// ChoicesIn are a choice question's options in language code, in the
+// original's order.
+func (q *Question) ChoicesIn(code string) []string {
+	if t, ok := q.Translations[code]; ok && len(t.Choices) == len(q.Choices) {
+		return t.Choices
+	}
+	return q.Choices
 }
 
 // Validate checks a custom question.
@@ -195,21 +228,9 @@ func (q *Question) Validate() error {
 			return tandem.FieldErrorf("driver", "an internal-service question has no driver; it is asked every round")
 		}
 	case Choice:
-		var opts []string
-		seen := map[string]bool{}
-		for _, c := range q.Choices {
-			c = strings.TrimSpace(c)
-			if c == "" {
-				continue
-			}
-			if err := tandem.CheckLength("choices", c, tandem.MaxNameLength); err != nil {
-				return tandem.FieldErrorf("choices", "option %q %s", tandem.Shorten(c, 40), tandem.ErrorMessage(err))
-			}
-			if seen[strings.ToLower(c)] {
-				return tandem.FieldErrorf("choices", "option %q is listed twice", c)
-			}
-			seen[strings.ToLower(c)] = true
-			opts = append(opts, c)
+		opts, err := cleanChoices("choices", q.Choices)
+		if err != nil {
+			return err
 		}
 		if len(opts) < 2 || len(opts) > 12 {
 			return tandem.FieldErrorf("choices", "a single-choice question needs 2 to 12 options, one per line")
@@ -223,6 +244,71 @@ func (q *Question) Validate() error {
 	}
 	if q.InIndex && q.Kind != Likert5 {
 		return tandem.FieldErrorf("in_index", "only agreement (1–5) questions can count toward the engagement index")
+	}
+	return q.validateTranslations()
+}
+
+// cleanChoices trims a choice question's options, drops empty lines and
+// refuses an option too long or listed twice; field names the form field.
+func cleanChoices(field string, in []string) ([]string, error) {
+	var opts []string
+	seen := map[string]bool{}
+	for _, c := range in {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if err := tandem.CheckLength(field, c, tandem.MaxNameLength); err != nil {
+			return nil, tandem.FieldErrorf(field, "option %q %s", tandem.Shorten(c, 40), tandem.ErrorMessage(err))
+		}
+		if seen[strings.ToLower(c)] {
+			return nil, tandem.FieldErrorf(field, "option %q is listed twice", c)
+		}
+		seen[strings.ToLower(c)] = true
+		opts = append(opts, c)
+	}
+	return opts, nil
+}
+
+// validateTranslations checks a custom question's translations: each in a
+// language Tandem speaks, with its text, and for a single-choice question
+// either no options (the original's are shown) or as many as the original
+// has, in its order. Empty translations are dropped.
+func (q *Question) validateTranslations() error {
+	for code, t := range q.Translations {
+		tag, ok := lang.Lookup(code)
+		if !ok {
+			return tandem.FieldErrorf("translations", "%q is not a language Tandem speaks; use one of %s", code, lang.Codes())
+		}
+		name := lang.Name(tag)
+		field := "text_" + code
+		t.Text = strings.TrimSpace(t.Text)
+		if q.Kind != Choice {
+			t.Choices = nil
+		}
+		opts, err := cleanChoices("choices_"+code, t.Choices)
+		if err != nil {
+			return err
+		}
+		t.Choices = opts
+		if t.Text == "" && len(t.Choices) == 0 {
+			delete(q.Translations, code)
+			continue
+		}
+		if t.Text == "" {
+			return tandem.FieldErrorf(field, "the %s options need the question in %s too; write it or leave the options empty", name, name)
+		}
+		if err := tandem.CheckLength(field, t.Text, tandem.MaxQuestionLength); err != nil {
+			return tandem.FieldErrorf(field, "the question in %s %s", name, tandem.ErrorMessage(err))
+		}
+		if len(t.Choices) > 0 && len(t.Choices) != len(q.Choices) {
+			return tandem.FieldErrorf("choices_"+code, "the question has %d options and its %s translation %d; translate each option, one per line in the same order, or leave them all empty",
+				len(q.Choices), name, len(t.Choices))
+		}
+		q.Translations[code] = t
+	}
+	if len(q.Translations) == 0 {
+		q.Translations = nil
 	}
 	return nil
 }

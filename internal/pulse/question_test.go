@@ -189,3 +189,55 @@ func TestServiceAnswersNeedAListedProviderAndARatingOrNothing(t *testing.T) {
 		t.Error("a service question without providers was accepted")
 	}
 }
+
+func TestQuestionTranslationsAreCheckedAndTheirOptionsMatchTheOriginal(t *testing.T) {
+	choice := func(tr map[string]pulse.Translation) *pulse.Question {
+		return &pulse.Question{Text: "Where do you mostly work?", Kind: pulse.Choice, Choices: []string{"Office", "Home", "Both"}, Translations: tr}
+	}
+	bad := []struct {
+		name string
+		q    *pulse.Question
+		want string
+	}{
+		{"unknown language", choice(map[string]pulse.Translation{"it": {Text: "Dove lavori?"}}), `"it" is not a language Tandem speaks`},
+		{"too few options", choice(map[string]pulse.Translation{"de": {Text: "Wo?", Choices: []string{"Büro", "Zuhause"}}}), "has 3 options and its Deutsch translation 2"},
+		{"options without text", choice(map[string]pulse.Translation{"fr": {Choices: []string{"a", "b", "c"}}}), "the Français options need the question in Français too"},
+		{"repeated option", choice(map[string]pulse.Translation{"es": {Text: "¿Dónde?", Choices: []string{"Casa", "casa", "Ambos"}}}), `option "casa" is listed twice`},
+		{"too long", &pulse.Question{Text: "Q", Kind: pulse.Likert5, Translations: map[string]pulse.Translation{"pt-BR": {Text: strings.Repeat("x", 501)}}}, "the question in Português (Brasil) is 501 characters long"},
+	}
+	for _, c := range bad {
+		if err := c.q.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.want)
+		}
+	}
+
+	q := choice(map[string]pulse.Translation{
+		"de": {Text: "  Wo arbeiten Sie meistens? ", Choices: []string{" Im Büro", "", "Zu Hause", "Beides "}},
+		"fr": {Text: "Où travaillez-vous ?"},
+		"es": {Text: "  ", Choices: []string{" "}},
+	})
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := q.Translations["es"]; ok || len(q.Translations) != 2 {
+		t.Errorf("an empty translation is kept: %+v", q.Translations)
+	}
+	if got := q.TextIn("de"); got != "Wo arbeiten Sie meistens?" {
+		t.Errorf("TextIn(de) = %q", got)
+	}
+	if got := strings.Join(q.ChoicesIn("de"), "|"); got != "Im Büro|Zu Hause|Beides" {
+		t.Errorf("ChoicesIn(de) = %q", got)
+	}
+	// French has no options of its own: the original's, in their order.
+	if got := strings.Join(q.ChoicesIn("fr"), "|"); got != "Office|Home|Both" || q.TextIn("fr") != "Où travaillez-vous ?" {
+		t.Errorf("French: %q, %q", q.TextIn("fr"), got)
+	}
+	if q.TextIn("es") != q.Text || q.TextIn("en") != q.Text {
+		t.Errorf("a language without a translation reads %q", q.TextIn("es"))
+	}
+	// Other kinds have no options to translate.
+	l := &pulse.Question{Text: "I like it here.", Kind: pulse.Likert5, Translations: map[string]pulse.Translation{"de": {Text: "Mir gefällt es hier.", Choices: []string{"x"}}}}
+	if err := l.Validate(); err != nil || l.Translations["de"].Choices != nil {
+		t.Errorf("likert translation: %v, %+v", err, l.Translations)
+	}
+}

@@ -111,5 +111,5 @@ func renderInvitation(p *lang.Printer, reminder bool, d store.InvitationMessage,
 	if d.EmployeeName != "" && to != "" {
 		to = (&netmail.Address{Name: d.EmployeeName, Address: to}).String()
 	}
-	return mail.Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), Link: link, LinkTitle: p.T("mail.button")}, nil
+	return mail.Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), Link: link, LinkTitle: p.T("mail.button"), Lang: p.Code()}, nil
 }

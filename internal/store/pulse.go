@@ -45,7 +45,59 @@ func (s *Store) questions(ctx context.Context, db queryer, where string, args ..
 		return nil, err
 	}
 	rows.Close()
+	if err := s.loadTranslations(ctx, db, out); err != nil {
+		return nil, err
+	}
 	return out, s.loadProviders(ctx, db, out)
+}
+
+// loadTranslations fills the translations of custom questions.
+func (s *Store) loadTranslations(ctx context.Context, db queryer, qs []pulse.Question) error {
+	var ids []int64
+	at := map[int64]int{}
+	for i, q := range qs {
+		if !q.Builtin {
+			ids = append(ids, q.ID)
+			at[q.ID] = i
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ph, args := inList(ids)
+	rows, err := s.query(ctx, db, "SELECT question_id, lang, text, choices FROM question_translations WHERE question_id IN ("+ph+")", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var code, text, choices string
+		if err := rows.Scan(&id, &code, &text, &choices); err != nil {
+			return err
+		}
+		q := &qs[at[id]]
+		if q.Translations == nil {
+			q.Translations = map[string]pulse.Translation{}
+		}
+		t := pulse.Translation{Text: text}
+		if choices != "" {
+			t.Choices = strings.Split(choices, "\n")
+		}
+		q.Translations[code] = t
+	}
+	return rows.Err()
+}
+
+// insertTranslations stores a question's translations.
+func (s *Store) insertTranslations(ctx context.Context, tx *sql.Tx, q *pulse.Question) error {
+	for code, t := range q.Translations {
+		if _, err := s.exec(ctx, tx, "INSERT INTO question_translations (question_id, lang, text, choices) VALUES (?, ?, ?, ?)",
+			q.ID, code, t.Text, strings.Join(t.Choices, "\n")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadProviders fills the provider teams of Service questions.
@@ -93,6 +145,9 @@ func (s *Store) CreateQuestion(ctx context.Context, q *pulse.Question) error {
 			return err
 		}
 		q.ID = id
+		if err := s.insertTranslations(ctx, tx.tx, q); err != nil {
+			return err
+		}
 		for _, u := range q.Providers {
 			if _, err := s.exec(ctx, tx.tx, "INSERT INTO question_providers (question_id, unit_id) VALUES (?, ?)", id, u); err != nil {
 				return tandem.FieldErrorf("providers", "unit %d does not exist", u)
@@ -100,6 +155,41 @@ func (s *Store) CreateQuestion(ctx context.Context, q *pulse.Question) error {
 		}
 		return nil
 	})
+}
+
+// SetQuestionTranslations replaces a custom question's translations (nil
+// removes them all). Built-in questions speak through the message files.
+func (s *Store) SetQuestionTranslations(ctx context.Context, id int64, tr map[string]pulse.Translation) error {
+	err := s.InTx(ctx, func(tx *Tx) error {
+		q, err := scanQuestion(s.queryRow(ctx, tx.tx, "SELECT "+questionColumns+" FROM questions WHERE id = ?", id))
+		if err == sql.ErrNoRows {
+			return tandem.Errorf(tandem.ENOTFOUND, "question %d does not exist", id)
+		} else if err != nil {
+			return err
+		}
+		if q.Builtin {
+			return tandem.Errorf(tandem.EINVALID, "Tandem's own questions come translated; only custom questions take translations")
+		}
+		qs := []pulse.Question{q}
+		if err := s.loadProviders(ctx, tx.tx, qs); err != nil {
+			return err
+		}
+		q = qs[0]
+		q.Translations = tr
+		if err := q.Validate(); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx.tx, "DELETE FROM question_translations WHERE question_id = ?", id); err != nil {
+			return err
+		}
+		return s.insertTranslations(ctx, tx.tx, &q)
+	})
+	if err == nil {
+		// Rounds keep their questions in memory; a translation reaches
+		// their answer pages from the next read.
+		s.roundQs.Clear()
+	}
+	return err
 }
 
 // advisoryQuestions serialises custom-question creation on PostgreSQL.
@@ -667,6 +757,9 @@ func (s *Store) roundQuestions(ctx context.Context, db queryer, roundID int64) (
 func (s *Store) loadRoundQuestions(ctx context.Context, db queryer, roundID int64) ([]pulse.Question, error) {
 	qs, err := s.loadRoundQuestionRows(ctx, db, roundID)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.loadTranslations(ctx, db, qs); err != nil {
 		return nil, err
 	}
 	return qs, s.loadProviders(ctx, db, qs)

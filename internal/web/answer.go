@@ -97,7 +97,9 @@ func answerFields(qs []pulse.Question, form map[string]string, tree *tandem.Tree
 				f.Options = append(f.Options, answerOption{strconv.Itoa(v), strconv.Itoa(v)})
 			}
 		case pulse.Choice:
-			for v, l := range q.Choices {
+			// Translated options keep the original's positions, which is
+			// what an answer stores.
+			for v, l := range q.ChoicesIn(p.Code()) {
 				f.Options = append(f.Options, answerOption{strconv.Itoa(v), l})
 			}
 		}
@@ -230,6 +232,22 @@ func (s *Server) submitAnswer(c echo.Context) error {
 		return err
 	}
 	fields := answerFields(qs, form, tree, p)
+	if c.FormValue("relang") != "" {
+		// A language button of the form: the same form in the language
+		// chosen (its action's ?lang=), with everything entered kept;
+		// nothing is checked or saved.
+		full, err := s.store.InvitationByToken(ctx, hash)
+		if err != nil {
+			return s.notSubmitted(c, err)
+		}
+		if full.Responded {
+			return s.notSubmitted(c, store.ErrAlreadyAnswered)
+		}
+		if !full.Round.OpenAt(s.now()) {
+			return s.notSubmitted(c, store.ErrRoundClosed)
+		}
+		return s.renderAnswer(c, http.StatusOK, full, qs, fields, comment, false)
+	}
 	var answers []pulse.Answer
 	bad := false
 	for i := range fields {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -106,14 +107,59 @@ func likertLabel(p *lang.Printer, v int) string  { return p.T("likert." + strcon
 func serviceLabel(p *lang.Printer, v int) string { return p.T("service." + strconv.Itoa(v)) }
 
 // questionText is a question as the employee reads it: a built-in
-// question in their language, a custom one as written (or its
-// translation, when it has one). Answers keep the question's id, so
-// answers in every language count together.
+// question in their language (the message files), a custom one in its
+// translation when HR gave one, else as written. Answers keep the
+// question's id, so answers in every language count together.
 func questionText(p *lang.Printer, q pulse.Question) string {
-	if q.Builtin && p.Tag() != lang.English && p.Has("question."+q.Key) {
+	if !q.Builtin {
+		return q.TextIn(p.Code())
+	}
+	if p.Tag() != lang.English && p.Has("question."+q.Key) {
 		return p.T("question." + q.Key)
 	}
 	return q.Text
+}
+
+// translationField is one language of a custom question's translation
+// form.
+type translationField struct {
+	Code, Name    string
+	Text, Choices string
+}
+
+// translationFields lays out the translation form of q, or of what was
+// entered (form, when not nil). English is included: a question written
+// in another language can be translated into English.
+func translationFields(q pulse.Question, form map[string]string) []translationField {
+	out := make([]translationField, 0, len(lang.Supported))
+	for _, t := range lang.Supported {
+		code := t.String()
+		f := translationField{Code: code, Name: lang.Name(t)}
+		if form != nil {
+			f.Text, f.Choices = form["text_"+code], form["choices_"+code]
+		} else if tr, ok := q.Translations[code]; ok {
+			f.Text, f.Choices = tr.Text, strings.Join(tr.Choices, "\n")
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// translationsOf reads the translation fields of a question form
+// (text_de, choices_de, …) into translations and the form map, which
+// keeps them for showing the form again.
+func translationsOf(c echo.Context, form map[string]string) map[string]pulse.Translation {
+	tr := map[string]pulse.Translation{}
+	for _, t := range lang.Supported {
+		code := t.String()
+		text, choices := c.FormValue("text_"+code), c.FormValue("choices_"+code)
+		form["text_"+code], form["choices_"+code] = text, choices
+		if strings.TrimSpace(text) == "" && strings.TrimSpace(choices) == "" {
+			continue
+		}
+		tr[code] = pulse.Translation{Text: text, Choices: strings.Split(choices, "\n")}
+	}
+	return tr
 }
 
 // answerErrorPage is the error page of an answer link, in the employee's

@@ -362,6 +362,7 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"GET /programs/:id/preview":             one(id("/programs/%d/preview", o.progAll), authzEditors),
 		"GET /questions":                        one("/questions", authzEditors),
 		"POST /questions":                       one("/questions", authzEditors),
+		"POST /questions/:id/translations":      one(id("/questions/%d/translations", o.question), authzEditors),
 		"POST /questions/:id/retire":            one(id("/questions/%d/retire", o.question), authzEditors),
 		"POST /questions/:id/restore":           one(id("/questions/%d/restore", o.question), authzEditors),
 		"GET /outbox":                           one("/outbox", authzEditors),

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/mail/mailtest"
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -211,6 +212,39 @@ func TestEmployeeWithLanguageDeGetsGermanInvitationAndFormAndCountsInTheSameRepo
 			t.Fatalf("p%d's answers: %d", i, res.status)
 		}
 	}
+	// Nothing written by answering records the language: no column is
+	// named for one, and no value is p1's "de".
+	for _, table := range []string{"responses", "answers", "round_scores", "service_scores", "round_groups", "invitations"} {
+		for _, col := range columns(t, app, table) {
+			if strings.Contains(col, "lang") || strings.Contains(col, "locale") {
+				t.Errorf("%s has column %q: an answer must not record its language", table, col)
+			}
+		}
+		rows, err := app.st.DB().Query("SELECT * FROM " + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				if v == "de" {
+					t.Errorf("%s.%s holds %q, the language p1 answered in", table, cols[i], v)
+				}
+			}
+		}
+		rows.Close()
+	}
 	app.closeRound(r)
 	hr := app.client()
 	hr.login("hr@example.com")
@@ -286,5 +320,244 @@ func TestHRSetsTheOrganisationsLanguageAndAnEmployeesLanguage(t *testing.T) {
 	}
 	if r := hr.get(page); !strings.Contains(r.body, `<option value="fr-CA" lang="fr-CA" selected>`) {
 		t.Errorf("the employee page does not keep fr-CA as its own choice")
+	}
+}
+
+// fullForm fills every question of an answer page: agreement questions
+// with value (doubled on the 0–10 scale), and the questions in choice
+// with the option given there.
+func fullForm(body string, value int, choice map[string]int) url.Values {
+	form := url.Values{}
+	for _, n := range regexp.MustCompile(`name="(q\d+)" value="(\d+)"`).FindAllStringSubmatch(body, -1) {
+		if v, ok := choice[n[1]]; ok {
+			form.Set(n[1], fmt.Sprint(v))
+			continue
+		}
+		form.Set(n[1], fmt.Sprint(value))
+		if strings.Contains(body, `name="`+n[1]+`" value="10"`) {
+			form.Set(n[1], fmt.Sprint(value*2))
+		}
+	}
+	return form
+}
+
+// HR gives a custom question its German and French text on the question
+// form; a German employee reads it (and its options) in German, an
+// English one as written, and both answers count under the one question.
+func TestCustomQuestionTranslationsReachTheAnswerPageAndAnswersCountTogether(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6})
+	ctx := context.Background()
+	plan, err := app.st.PlanRoster(ctx, strings.NewReader("email,name,team,language\np1@example.com,Person 1,Acme/Sales/EMEA,de\n"), roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	hr := app.client()
+	hr.login("hr@example.com")
+	before, _ := app.st.Questions(ctx)
+
+	// The options of a translation must match the original's, one for one.
+	form := url.Values{"text": {"Where do you mostly work?"}, "kind": {"choice"}, "choices": {"Office\nHome\nBoth"},
+		"text_de": {"Wo arbeiten Sie meistens?"}, "choices_de": {"Im Büro\nZu Hause"}}
+	bad := hr.postForm("/questions", "/questions", form)
+	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "has 3 options and its Deutsch translation 2") ||
+		!strings.Contains(bad.body, `value="Wo arbeiten Sie meistens?"`) {
+		t.Fatalf("mismatched options: %d\n%.3000s", bad.status, bad.body)
+	}
+	// Options without the question's text are refused too.
+	form.Set("choices_de", "Im Büro\nZu Hause\nBeides")
+	form.Set("choices_fr", "Au bureau\nÀ la maison\nLes deux")
+	if r := hr.postForm("/questions", "/questions", form); r.status != http.StatusBadRequest ||
+		!strings.Contains(html.UnescapeString(r.body), "the Français options need the question in Français too") {
+		t.Fatalf("French options without the question: %d\n%.3000s", r.status, r.body)
+	}
+	if after, _ := app.st.Questions(ctx); len(after) != len(before) {
+		t.Fatalf("refused forms stored %d questions", len(after)-len(before))
+	}
+	form.Del("choices_fr")
+	if r := hr.postForm("/questions", "/questions", form); r.status != http.StatusSeeOther {
+		t.Fatalf("good question with a German translation: %d\n%.3000s", r.status, r.body)
+	}
+	after, _ := app.st.Questions(ctx)
+	q := after[len(after)-1]
+	if q.Text != "Where do you mostly work?" || len(q.Translations) != 1 || q.Translations["de"].Text != "Wo arbeiten Sie meistens?" ||
+		strings.Join(q.Translations["de"].Choices, "|") != "Im Büro|Zu Hause|Beides" {
+		t.Fatalf("stored question %+v", q)
+	}
+	// Later, a French text on the question's own form; German stays as
+	// it is, and an emptied language would be removed.
+	page := hr.get("/questions")
+	if !strings.Contains(page.body, fmt.Sprintf(`action="/questions/%d/translations"`, q.ID)) || !strings.Contains(page.body, `value="Wo arbeiten Sie meistens?"`) {
+		t.Fatalf("the question bank shows no translation form with the German text")
+	}
+	edit := url.Values{"text_de": {"Wo arbeiten Sie meistens?"}, "choices_de": {"Im Büro\nZu Hause\nBeides"}, "text_fr": {"Où travaillez-vous le plus souvent ?"}}
+	if r := hr.postForm("/questions", fmt.Sprintf("/questions/%d/translations", q.ID), edit); r.status != http.StatusSeeOther {
+		t.Fatalf("add French: %d\n%.2000s", r.status, r.body)
+	}
+	edit.Set("choices_es", "Oficina")
+	if r := hr.postForm("/questions", fmt.Sprintf("/questions/%d/translations", q.ID), edit); r.status != http.StatusBadRequest ||
+		!strings.Contains(html.UnescapeString(r.body), "the Español options need the question in Español too") {
+		t.Errorf("Spanish options alone: %d", r.status)
+	}
+	qs, _ := app.st.Questions(ctx)
+	for _, x := range qs {
+		if x.ID == q.ID && (len(x.Translations) != 2 || x.Translations["fr"].Text != "Où travaillez-vous le plus souvent ?" || x.Translations["fr"].Choices != nil) {
+			t.Errorf("after adding French: %+v", x.Translations)
+		}
+	}
+
+	// Ask it in every round.
+	p := app.program
+	p.QuestionIDs, p.QuestionsPerRound = nil, p.QuestionsPerRound+1
+	for _, x := range qs {
+		if x.Builtin || x.ID == q.ID {
+			p.QuestionIDs = append(p.QuestionIDs, x.ID)
+		}
+	}
+	if err := app.st.SaveProgram(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	r, links := app.sendRound()
+	name := fmt.Sprintf("q%d", q.ID)
+
+	c := app.client()
+	de := c.getLang(strings.TrimPrefix(links["p1@example.com"], app.http.URL), "")
+	body := html.UnescapeString(de.body)
+	if !strings.Contains(body, "Wo arbeiten Sie meistens?") || !strings.Contains(body, `value="1" required><span>Zu Hause</span>`) || strings.Contains(body, "Where do you mostly work?") {
+		t.Fatalf("German page does not ask the German question with German options:\n%s", regexp.MustCompile(`<legend>.*</legend>|<span>[^<]*</span>`).FindAllString(de.body, -1))
+	}
+	// A corrected translation reaches the open round's page at once.
+	edit.Del("choices_es")
+	edit.Set("text_de", "Wo arbeiten Sie überwiegend?")
+	if r := hr.postForm("/questions", fmt.Sprintf("/questions/%d/translations", q.ID), edit); r.status != http.StatusSeeOther {
+		t.Fatalf("correct German: %d", r.status)
+	}
+	if again := html.UnescapeString(c.getLang(strings.TrimPrefix(links["p1@example.com"], app.http.URL), "").body); !strings.Contains(again, "Wo arbeiten Sie überwiegend?") {
+		t.Errorf("the open round still shows the old German text")
+	}
+	// French chosen on the page: French text, original options.
+	if fr := html.UnescapeString(c.getLang(strings.TrimPrefix(links["p1@example.com"], app.http.URL)+"?lang=fr", "").body); !strings.Contains(fr, "Où travaillez-vous le plus souvent ?") ||
+		!strings.Contains(fr, "<span>Home</span>") {
+		t.Errorf("French page: no French question with the original options")
+	}
+	if res := c.post(strings.TrimPrefix(links["p1@example.com"], app.http.URL), fullForm(de.body, 4, map[string]int{name: 1})); res.status != http.StatusOK {
+		t.Fatalf("German answers: %d\n%.2000s", res.status, res.body)
+	}
+	for i := 2; i <= 6; i++ {
+		link := strings.TrimPrefix(links[fmt.Sprintf("p%d@example.com", i)], app.http.URL)
+		en := c.getLang(link, "en")
+		if !strings.Contains(en.body, "Where do you mostly work?") {
+			t.Fatalf("p%d's page lacks the English question", i)
+		}
+		opt := 0
+		if i <= 3 {
+			opt = 1
+		}
+		if res := c.post(link, fullForm(en.body, 4, map[string]int{name: opt})); res.status != http.StatusOK {
+			t.Fatalf("p%d's answers: %d", i, res.status)
+		}
+	}
+	app.closeRound(r)
+	// One question, one tally: "Zu Hause" counted as "Home".
+	res := hr.get(fmt.Sprintf("/rounds/%d", r.ID))
+	if !strings.Contains(html.UnescapeString(res.body), "Office: 3; Home: 3; Both: 0;") {
+		t.Errorf("round page does not count the German and English answers together (want Office 3, Home 3):\n%.6000s", res.body)
+	}
+}
+
+// The language buttons inside the form show the same form in another
+// language with everything entered still there, and save nothing.
+func TestLanguageButtonsKeepWhatWasEnteredAndSaveNothing(t *testing.T) {
+	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
+	_, links := app.sendRound()
+	link := strings.TrimPrefix(links["p1@example.com"], app.http.URL)
+	c := app.client()
+	en := c.getLang(link, "en")
+	if !strings.Contains(en.body, `name="relang" value="de" formaction="`+link+`?lang=de" lang="de">Deutsch</button>`) {
+		t.Fatalf("the form has no German button:\n%.5000s", en.body)
+	}
+	// The buttons come after Send, so Enter in the form still sends.
+	if strings.Index(en.body, `name="relang"`) < strings.Index(en.body, `class="wide"`) {
+		t.Errorf("a language button comes before Send")
+	}
+	form := fullForm(en.body, 2, nil)
+	var first string
+	for k := range form {
+		first = k
+		break
+	}
+	form.Set("comment", "Mehr Kaffee, bitte")
+	form.Set("relang", "de")
+	de := c.postLang(link+"?lang=de", "en", form)
+	if de.status != http.StatusOK || pageLang(de.body) != "de" {
+		t.Fatalf("switch to German: %d, lang %q", de.status, pageLang(de.body))
+	}
+	body := html.UnescapeString(de.body)
+	if !strings.Contains(body, `name="`+first+`" value="2" checked`) || !strings.Contains(body, "Mehr Kaffee, bitte</textarea>") {
+		t.Errorf("the German form lost what was entered:\n%.5000s", de.body)
+	}
+	if strings.Contains(body, `role="alert"`) {
+		t.Errorf("switching language shows a problem banner")
+	}
+	if n := countRows(t, app, "responses"); n != 0 {
+		t.Errorf("switching language stored %d responses", n)
+	}
+	// The German form's action keeps the link and the language; sending
+	// it saves once and thanks in German.
+	m := formAction.FindStringSubmatch(de.body)
+	if m == nil || html.UnescapeString(m[1]) != link+"?lang=de" {
+		t.Fatalf("German form action %v", m)
+	}
+	form.Del("relang")
+	if done := c.postLang(link+"?lang=de", "en", form); done.status != http.StatusOK || !strings.Contains(done.body, "Vielen Dank!") {
+		t.Fatalf("send after switching: %d\n%.1500s", done.status, done.body)
+	}
+	if n := countRows(t, app, "responses"); n != 1 {
+		t.Errorf("%d responses after sending, want 1", n)
+	}
+}
+
+func countRows(t *testing.T, app *pulseApp, table string) int {
+	t.Helper()
+	var n int
+	if err := app.st.DB().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Tandem's own question bank reads naturally in every language: each
+// built-in question has its own text there, not the English one.
+func TestEveryBuiltinQuestionIsTranslated(t *testing.T) {
+	app := newTestApp(t)
+	qs, err := app.st.Questions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, q := range qs {
+		if !q.Builtin {
+			continue
+		}
+		n++
+		seen := map[string]string{}
+		for _, tag := range lang.Supported[1:] {
+			got := questionText(lang.For(tag), q)
+			if got == q.Text || strings.HasPrefix(got, "question.") {
+				t.Errorf("%s: built-in question %s is not translated (%q)", tag, q.Key, got)
+			}
+			if other, dup := seen[got]; dup {
+				t.Errorf("%s: %s reads the same as in %s", tag, q.Key, other)
+			}
+			seen[got] = tag.String()
+		}
+		if got := questionText(lang.For(lang.English), q); got != q.Text {
+			t.Errorf("English %s = %q, want the bank's %q", q.Key, got, q.Text)
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d built-in questions", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -643,9 +644,21 @@ func (s *Server) questionsPage(c echo.Context) error {
 	return s.renderQuestions(c, http.StatusOK, map[string]string{"kind": "likert5"}, nil, "")
 }
 
+// questionsTrans is a translation form of one custom question that came
+// back with a problem: what was entered and what is wrong.
+type questionsTrans struct {
+	ID    int64
+	Form  map[string]string
+	Error string
+}
+
 // renderQuestions shows the question bank and the form to add one; picked
 // are the provider teams the form had selected.
 func (s *Server) renderQuestions(c echo.Context, status int, form map[string]string, picked []int64, errMsg string) error {
+	return s.renderQuestionsWith(c, status, form, picked, errMsg, questionsTrans{})
+}
+
+func (s *Server) renderQuestionsWith(c echo.Context, status int, form map[string]string, picked []int64, errMsg string, bad questionsTrans) error {
 	qs, err := s.store.Questions(c.Request().Context())
 	if err != nil {
 		return err
@@ -662,15 +675,31 @@ func (s *Server) renderQuestions(c echo.Context, status int, form map[string]str
 	for _, id := range picked {
 		selected[id] = true
 	}
+	// Each custom question's translations, as stored or as just entered.
+	trans := map[int64][]translationField{}
+	translated := map[int64]int{}
+	for _, q := range qs {
+		if q.Builtin {
+			continue
+		}
+		var entered map[string]string
+		if q.ID == bad.ID {
+			entered = bad.Form
+		}
+		trans[q.ID] = translationFields(q, entered)
+		translated[q.ID] = len(q.Translations)
+	}
 	return s.renderStatus(c, status, "questions", pageData{Title: "Question bank", Nav: "programs", Data: map[string]any{
 		"Questions": qs, "Drivers": pulse.Drivers, "Kinds": pulse.Kinds, "Form": form, "Picked": selected, "Error": errMsg,
 		"Units": tree.Walk(), "UnitNames": providerNames,
+		"NewTranslations": translationFields(pulse.Question{}, form), "Translations": trans, "Translated": translated, "Bad": bad,
 	}})
 }
 
 func (s *Server) createQuestion(c echo.Context) error {
 	form := map[string]string{"text": c.FormValue("text"), "kind": c.FormValue("kind"), "driver": c.FormValue("driver"), "choices": c.FormValue("choices")}
 	q := &pulse.Question{Text: form["text"], Kind: pulse.Kind(form["kind"]), Driver: form["driver"], Choices: strings.Split(form["choices"], "\n")}
+	q.Translations = translationsOf(c, form)
 	params, _ := c.FormParams()
 	for _, v := range params["providers"] {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -685,8 +714,42 @@ func (s *Server) createQuestion(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	s.audit(c, "question.create", fmt.Sprintf("question %d (%s): %s", q.ID, q.Kind, q.Text))
+	s.audit(c, "question.create", fmt.Sprintf("question %d (%s): %s%s", q.ID, q.Kind, q.Text, translatedInto(q.Translations)))
 	s.flash(c, "Added the question. Add it to a program's pool to ask it.")
+	return c.Redirect(http.StatusSeeOther, "/questions")
+}
+
+// translatedInto names the languages of translations for the audit log
+// (" (translated: de, fr)").
+func translatedInto(tr map[string]pulse.Translation) string {
+	if len(tr) == 0 {
+		return ""
+	}
+	codes := make([]string, 0, len(tr))
+	for code := range tr {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	return " (translated: " + strings.Join(codes, ", ") + ")"
+}
+
+// setQuestionTranslations saves the translations of a custom question:
+// the form holds every language, and an emptied language is removed.
+func (s *Server) setQuestionTranslations(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	form := map[string]string{}
+	tr := translationsOf(c, form)
+	if err := s.store.SetQuestionTranslations(c.Request().Context(), id, tr); tandem.ErrorCode(err) == tandem.EINVALID {
+		return s.renderQuestionsWith(c, http.StatusBadRequest, map[string]string{"kind": "likert5"}, nil, "",
+			questionsTrans{ID: id, Form: form, Error: tandem.ErrorMessage(err)})
+	} else if err != nil {
+		return err
+	}
+	s.audit(c, "question.translate", fmt.Sprintf("question %d%s", id, translatedInto(tr)))
+	s.flash(c, "Saved the translations. Employees see them from their next page load.")
 	return c.Redirect(http.StatusSeeOther, "/questions")
 }
 

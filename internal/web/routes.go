@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	e.POST("/settings/language", s.setOrgLanguage, editor...)
 	e.GET("/questions", s.questionsPage, editor...)
 	e.POST("/questions", s.createQuestion, editor...)
+	e.POST("/questions/:id/translations", s.setQuestionTranslations, editor...)
 	e.POST("/questions/:id/retire", s.retireQuestion(true), editor...)
 	e.POST("/questions/:id/restore", s.retireQuestion(false), editor...)
 	e.GET("/outbox", s.outboxPage, editor...)
