@@ -83,6 +83,7 @@ func (s *Store) AcknowledgeComment(ctx context.Context, roundID int64, key strin
 type RoundNote struct {
 	RoundID   int64
 	UnitID    int64
+	UnitName  string
 	Text      string
 	UserEmail string
 	UpdatedAt time.Time
@@ -135,8 +136,8 @@ func (s *Store) RoundNotes(ctx context.Context, roundIDs []int64) ([]RoundNote, 
 		return nil, nil
 	}
 	ph, args := inList(roundIDs)
-	return s.scanNotes(ctx, `SELECT n.round_id, n.unit_id, n.text, n.user_email, n.updated_at FROM round_notes n
-		WHERE n.round_id IN (`+ph+`) ORDER BY n.round_id, n.unit_id`, args...)
+	return s.scanNotes(ctx, `SELECT n.round_id, n.unit_id, u.name, n.text, n.user_email, n.updated_at FROM round_notes n
+		JOIN org_units u ON u.id = n.unit_id WHERE n.round_id IN (`+ph+`) ORDER BY n.round_id, n.unit_id`, args...)
 }
 
 // NotesForInvitation is the one rule for which notes a person reads with
@@ -144,7 +145,7 @@ func (s *Store) RoundNotes(ctx context.Context, roundIDs []int64) ([]RoundNote, 
 // (by scheduled time) for the person's unit or a unit above it, broadest
 // first. Email and answer page both call it.
 func (s *Store) NotesForInvitation(ctx context.Context, invitationID int64) ([]RoundNote, error) {
-	return s.scanNotes(ctx, `SELECT n.round_id, n.unit_id, n.text, n.user_email, n.updated_at
+	return s.scanNotes(ctx, `SELECT n.round_id, n.unit_id, nu.name, n.text, n.user_email, n.updated_at
 		FROM invitations i JOIN rounds r ON r.id = i.round_id JOIN employees e ON e.id = i.employee_id
 		JOIN org_units eu ON eu.id = e.unit_id
 		JOIN rounds prev ON prev.program_id = r.program_id AND prev.scheduled_at =
@@ -164,7 +165,7 @@ func (s *Store) scanNotes(ctx context.Context, query string, args ...any) ([]Rou
 	for rows.Next() {
 		var n RoundNote
 		var at int64
-		if err := rows.Scan(&n.RoundID, &n.UnitID, &n.Text, &n.UserEmail, &at); err != nil {
+		if err := rows.Scan(&n.RoundID, &n.UnitID, &n.UnitName, &n.Text, &n.UserEmail, &at); err != nil {
 			return nil, err
 		}
 		n.UpdatedAt = fromUnix(at)
