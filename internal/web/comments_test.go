@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/mail/mailtest"
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/roster"
 )
 
 // commentsApp is a pulse app with two teams big enough to be shown: EMEA
@@ -394,5 +395,81 @@ func TestYouSaidWeDidNoteReachesTheUnitsNextInvitationAndAnswerPage(t *testing.T
 	}
 	if notes, _ := app.st.RoundNotes(ctx, []int64{r1.ID}); len(notes) != 0 {
 		t.Errorf("notes after removal: %+v", notes)
+	}
+}
+
+func TestDashboardAndRisksSayWhichClosedRoundTheyShowAndCardsShowNumbers(t *testing.T) {
+	app := newCommentsApp(t)
+	ctx := context.Background()
+	now := time.Now()
+	// Two voluntary leavers in the last twelve months, for the turnover
+	// card.
+	leavers := fmt.Sprintf("email,name,team,hired_on,exited_on,exit_type\nleaver1@example.com,Leaver One,Acme/Support,2019-01-01,%s,voluntary\nleaver2@example.com,Leaver Two,Acme/Sales/EMEA,2019-01-01,%s,voluntary\n",
+		now.AddDate(0, -2, 0).Format("2006-01-02"), now.AddDate(0, -5, 0).Format("2006-01-02"))
+	plan, err := app.st.PlanRoster(ctx, strings.NewReader(leavers), roster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.st.ApplyRoster(ctx, plan, now.AddDate(-2, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	r1, m1 := app.deliver(now.AddDate(0, 0, -3))
+	app.answerIn(m1, "EMEA", 6, "fine")
+	app.answerIn(m1, "Support", 5, "fine")
+	app.closeRound(r1)
+	r2, m2 := app.deliver(now.AddDate(0, 0, -2))
+	app.answerIn(m2, "EMEA", 6, "better")
+	app.answerIn(m2, "Support", 5, "better")
+	app.closeRound(r2)
+	r3, _ := app.deliver(now.AddDate(0, 0, -1))
+
+	admin := app.client()
+	admin.login("admin@example.com")
+	dash := admin.get(fmt.Sprintf("/dashboard?program=%d", app.program.ID))
+	if dash.status != http.StatusOK {
+		t.Fatalf("dashboard: %d", dash.status)
+	}
+	body := html.UnescapeString(dash.body)
+	want := []string{
+		fmt.Sprintf("Engagement index in round %d (%s) against round %d (%s), both closed.", r2.Seq, r2.Period, r1.Seq, r1.Period),
+		fmt.Sprintf("Round %d (%s) is still open: no figure on this page includes it. Its results appear when it closes on", r3.Seq, r3.Period),
+		fmt.Sprintf("Round %d joins them when it closes on", r3.Seq),
+		fmt.Sprintf("to round %d (%s), closed", r2.Seq, r2.Period),
+		"voluntary turnover, 12 months</a>",
+		fmt.Sprintf(`<a href="/results/%d?unit=%d">`, app.program.ID, app.units["EMEA"]),
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("dashboard lacks %q", w)
+		}
+	}
+	for _, card := range []string{"card-risks", "card-retention", "card-service"} {
+		i := strings.Index(dash.body, `id="`+card+`"`)
+		if i < 0 {
+			t.Fatalf("no %s card", card)
+		}
+		c := dash.body[i : i+strings.Index(dash.body[i:], "</div></div>")]
+		if strings.Contains(c, "→") {
+			t.Errorf("%s shows an arrow, want a number: %s", card, c)
+		}
+	}
+	// The turnover card's number is the retention report's.
+	ret := html.UnescapeString(admin.get("/reports/retention").body)
+	m := regexp.MustCompile(`<div class="stat">([0-9.]+%)<small>voluntary \((\d+)\)`).FindStringSubmatch(ret)
+	if m == nil || m[2] != "2" {
+		t.Fatalf("the retention report's voluntary rate: %v", m)
+	}
+	if !strings.Contains(body, `<div class="stat">`+m[1]+`<small><a href="/reports/retention">voluntary turnover, 12 months</a> (2 of 2 exits)`) {
+		t.Errorf("the turnover card does not show the report's %s", m[1])
+	}
+	// The flight-risk page says the same about its rounds, and links units.
+	risks := html.UnescapeString(admin.get("/risks").body)
+	for _, w := range []string{
+		fmt.Sprintf("Up to round %d (%s), the latest closed round.", r2.Seq, r2.Period),
+		fmt.Sprintf("Round %d is still open; its answers count here when it closes on", r3.Seq),
+	} {
+		if !strings.Contains(risks, w) {
+			t.Errorf("risks page lacks %q", w)
+		}
 	}
 }
