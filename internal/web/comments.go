@@ -104,6 +104,7 @@ func (s *Server) commentsPage(c echo.Context) error {
 	var open *pulse.Round
 	var ids []int64
 	for i := range all {
+		all[i].TimeZone = prog.Cadence.Zone
 		r := all[i]
 		if !r.Released() {
 			if open == nil || r.ScheduledAt.Before(open.ScheduledAt) {
@@ -114,7 +115,6 @@ func (s *Server) commentsPage(c echo.Context) error {
 		if len(rounds) == commentRounds {
 			continue
 		}
-		r.TimeZone = prog.Cadence.Zone
 		groups, err := s.roundComments(ctx, tree, sc, r)
 		if err != nil {
 			return err
