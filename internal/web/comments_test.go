@@ -473,3 +473,26 @@ func TestDashboardAndRisksSayWhichClosedRoundTheyShowAndCardsShowNumbers(t *test
 		}
 	}
 }
+
+func TestDashboardServiceCardShowsTheScoreOfTheTeamsInScope(t *testing.T) {
+	// Every rater gave 4 of 5: (4−1)/4·100 = 75 on the 0–100 scale.
+	o := newAuthzOrg(t)
+	for _, c := range []struct {
+		who  authzPrincipal
+		want string
+	}{{pHR, "75<small>"}, {pLeaderA, "75<small>"}} {
+		r := o.do(t, c.who, http.MethodGet, fmt.Sprintf("/dashboard?program=%d", o.progAll), authzCase{})
+		i := strings.Index(r.body, `id="card-service"`)
+		if r.status != http.StatusOK || i < 0 {
+			t.Fatalf("%s: dashboard %d, service card found %v", c.who, r.status, i >= 0)
+		}
+		card := html.UnescapeString(r.body[i : i+strings.Index(r.body[i:], "</div></div>")])
+		teams := "2 teams rated"
+		if c.who == pLeaderA {
+			teams = "1 team rated"
+		}
+		if !strings.Contains(card, c.want) || !strings.Contains(card, "internal service (0–100)</a>, "+teams+", round 1") {
+			t.Errorf("%s: service card reads %s", c.who, card)
+		}
+	}
+}
