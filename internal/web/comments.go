@@ -91,7 +91,9 @@ func (s *Server) commentsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Q": q, "Programs": visiblePrograms(programs, tree, sc), "NoteMax": store.MaxNoteLength}
+	// ?pending=1 keeps the comments nobody has acknowledged yet.
+	pending := c.QueryParam("pending") == "1"
+	data := map[string]any{"Q": q, "Pending": pending, "Programs": visiblePrograms(programs, tree, sc), "NoteMax": store.MaxNoteLength}
 	if prog == nil {
 		return s.render(c, "comments", pageData{Title: "Comments", Nav: "comments", Data: data})
 	}
@@ -100,32 +102,20 @@ func (s *Server) commentsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var rounds []commentRound
+	// The latest closed rounds, and the oldest round still open.
+	var closed []pulse.Round
 	var open *pulse.Round
 	var ids []int64
 	for i := range all {
 		all[i].TimeZone = prog.Cadence.Zone
-		r := all[i]
-		if !r.Released() {
-			if open == nil || r.ScheduledAt.Before(open.ScheduledAt) {
+		if !all[i].Released() {
+			if open == nil || all[i].ScheduledAt.Before(open.ScheduledAt) {
 				open = &all[i]
 			}
-			continue
+		} else if len(closed) < commentRounds {
+			closed = append(closed, all[i])
+			ids = append(ids, all[i].ID)
 		}
-		if len(rounds) == commentRounds {
-			continue
-		}
-		groups, err := s.roundComments(ctx, tree, sc, r)
-		if err != nil {
-			return err
-		}
-		groups = report.SearchComments(groups, q)
-		cr := commentRound{Round: r, Groups: groups}
-		for _, g := range groups {
-			cr.Count += len(g.Items)
-		}
-		rounds = append(rounds, cr)
-		ids = append(ids, r.ID)
 	}
 	if open != nil {
 		data["Open"] = open
@@ -137,6 +127,22 @@ func (s *Server) commentsPage(c echo.Context) error {
 	ackOf := map[string]*store.CommentAck{}
 	for k, a := range acks {
 		ackOf[k] = &a
+	}
+	var rounds []commentRound
+	for _, r := range closed {
+		groups, err := s.roundComments(ctx, tree, sc, r)
+		if err != nil {
+			return err
+		}
+		groups = report.SearchComments(groups, q)
+		if pending {
+			groups = unacknowledged(groups, ackOf)
+		}
+		cr := commentRound{Round: r, Groups: groups}
+		for _, g := range groups {
+			cr.Count += len(g.Items)
+		}
+		rounds = append(rounds, cr)
 	}
 	notes, err := s.store.RoundNotes(ctx, ids)
 	if err != nil {
@@ -160,7 +166,6 @@ func (s *Server) commentsPage(c echo.Context) error {
 		}
 	}
 	data["Rounds"], data["Acks"], data["Total"], data["Units"] = rounds, ackOf, total, units
-	data["Back"] = commentsURL(prog.ID, q, "")
 	return s.render(c, "comments", pageData{Title: "Comments", Nav: "comments", Data: data})
 }
 
@@ -169,12 +174,34 @@ func inScopeOf(tree *tandem.Tree, scope, unit int64) bool {
 	return tree.Unit(unit) != nil && (scope == 0 || tree.Contains(scope, unit))
 }
 
-// commentsURL is the comments page of a program with a search, at an
-// anchor.
-func commentsURL(program int64, q, anchor string) string {
+// unacknowledged keeps the comments without an acknowledgement, and the
+// groups that still have one.
+func unacknowledged(groups []report.CommentGroup, acks map[string]*store.CommentAck) []report.CommentGroup {
+	var out []report.CommentGroup
+	for _, g := range groups {
+		var keep []report.Comment
+		for _, it := range g.Items {
+			if acks[it.Key] == nil {
+				keep = append(keep, it)
+			}
+		}
+		if len(keep) > 0 {
+			g.Items = keep
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// commentsURL is the comments page of a program with a search (q, and
+// pending "1" for unacknowledged comments only), at an anchor.
+func commentsURL(program int64, q, pending, anchor string) string {
 	v := url.Values{"program": {strconv.FormatInt(program, 10)}}
 	if q != "" {
 		v.Set("q", q)
+	}
+	if pending == "1" {
+		v.Set("pending", "1")
 	}
 	u := "/comments?" + v.Encode()
 	if anchor != "" {
@@ -251,7 +278,7 @@ func (s *Server) acknowledgeComment(c echo.Context) error {
 	} else {
 		s.flash(c, "That comment was acknowledged already.")
 	}
-	return c.Redirect(http.StatusSeeOther, commentsURL(p.ID, c.FormValue("q"), "c-"+key))
+	return c.Redirect(http.StatusSeeOther, commentsURL(p.ID, c.FormValue("q"), c.FormValue("pending"), "c-"+key))
 }
 
 // saveRoundNote attaches (or replaces, or with remove=1 removes) the "you
@@ -275,7 +302,7 @@ func (s *Server) saveRoundNote(c echo.Context) error {
 	if !inScopeOf(tree, scope(c), unitID) {
 		return tandem.Errorf(tandem.EFORBIDDEN, "Unit %d is outside the part of the organisation you lead: you may write notes for your own units only.", unitID)
 	}
-	back := commentsURL(p.ID, c.FormValue("q"), fmt.Sprintf("round-%d", r.ID))
+	back := commentsURL(p.ID, c.FormValue("q"), c.FormValue("pending"), fmt.Sprintf("round-%d", r.ID))
 	if c.FormValue("remove") == "1" {
 		removed, err := s.store.DeleteRoundNote(ctx, r.ID, unitID)
 		if err != nil {

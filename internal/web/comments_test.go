@@ -260,6 +260,20 @@ func TestALeaderAcknowledgesCommentsOfTheirOwnUnitsOnly(t *testing.T) {
 	if got := strings.Count(page, "Mark as acknowledged"); got != 5 {
 		t.Errorf("%d comments still offer the button, want 5", got)
 	}
+	// Only what is left to acknowledge, kept through the next
+	// acknowledgement.
+	left := lead.get("/comments?pending=1")
+	if keys := commentKeys(left.body); len(keys) != 5 || strings.Contains(left.body, `id="c-`+own+`"`) {
+		t.Errorf("unacknowledged comments: %d listed, the acknowledged one among them %v", len(keys), strings.Contains(left.body, `id="c-`+own+`"`))
+	}
+	if !strings.Contains(left.body, "5 comments not yet acknowledged.") {
+		t.Errorf("the unacknowledged list does not say how many")
+	}
+	next := keyOf(t, left.body, "Too many meetings in EMEA")
+	if r := lead.postForm("/comments?pending=1", "/comments/ack", url.Values{"round": {fmt.Sprint(r1.ID)}, "comment": {next}, "pending": {"1"}}); r.status != http.StatusSeeOther ||
+		r.header.Get("Location") != fmt.Sprintf("/comments?pending=1&program=%d#c-%s", app.program.ID, next) {
+		t.Errorf("acknowledging from the unacknowledged list: %d, Location %q", r.status, r.header.Get("Location"))
+	}
 	// HR sees who acknowledged it too.
 	hr := app.client()
 	hr.login("hr@example.com")
@@ -301,8 +315,8 @@ func TestALeaderAcknowledgesCommentsOfTheirOwnUnitsOnly(t *testing.T) {
 			}
 		}
 	}
-	if acks != 1 {
-		t.Errorf("%d acknowledgements in the audit log, want 1", acks)
+	if acks != 2 {
+		t.Errorf("%d acknowledgements in the audit log, want 2", acks)
 	}
 }
 
