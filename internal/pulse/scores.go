@@ -1,7 +1,10 @@
 package pulse
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -197,6 +200,19 @@ type TextAnswer struct {
 	UnitID     int64
 	QuestionID int64 // 0 for the round's general comment
 	Text       string
+	// Key names the comment to a leader who acknowledges it
+	// (CommentKey): it links no two comments of one person.
+	Key string
+}
+
+// CommentKey is how pages name one comment: a hash of its round, its
+// response's random id and its question. Two comments of one response
+// (a general comment and a free-text answer) get unrelated keys, so a key
+// in a page or form says nothing about who else wrote what; without the
+// random 63-bit response id a key cannot be traced back either.
+func CommentKey(roundID, responseID, questionID int64) string {
+	sum := sha256.Sum256([]byte(strconv.FormatInt(roundID, 10) + "/" + strconv.FormatInt(responseID, 10) + "/" + strconv.FormatInt(questionID, 10)))
+	return hex.EncodeToString(sum[:10])
 }
 
 // ChoiceCount is how many in a unit chose an option of a question.

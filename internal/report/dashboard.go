@@ -131,6 +131,14 @@ type Change struct {
 // each under its own round's anonymity decision, biggest move first; at
 // most n.
 func BiggestChanges(tree *tandem.Tree, scope int64, set pulse.RoundSet, n int) []Change {
+	out, _, _ := BiggestChangesBetween(tree, scope, set, n)
+	return out
+}
+
+// BiggestChangesBetween is BiggestChanges with the two rounds it compares
+// (nil when there are not two that asked the engagement index), so that a
+// page can say which closed rounds its figures come from.
+func BiggestChangesBetween(tree *tandem.Tree, scope int64, set pulse.RoundSet, n int) (out []Change, before, after *pulse.Round) {
 	var last, prev []UnitResult
 	for i := len(set.Rounds) - 1; i >= 0 && prev == nil; i-- {
 		rr := SetRoundResults(tree, scope, set, set.Rounds[i])
@@ -142,18 +150,20 @@ func BiggestChanges(tree *tandem.Tree, scope int64, set pulse.RoundSet, n int) [
 			continue
 		}
 		if last == nil {
-			last = rr.Units
+			last, after = rr.Units, &set.Rounds[i]
 		} else {
-			prev = rr.Units
+			prev, before = rr.Units, &set.Rounds[i]
 		}
 	}
-	before := map[int64]UnitResult{}
-	for _, u := range prev {
-		before[u.Unit.ID] = u
+	if prev == nil {
+		return nil, nil, nil
 	}
-	var out []Change
+	was := map[int64]UnitResult{}
+	for _, u := range prev {
+		was[u.Unit.ID] = u
+	}
 	for _, u := range last {
-		b, ok := before[u.Unit.ID]
+		b, ok := was[u.Unit.ID]
 		if !ok || math.IsNaN(u.Engagement) || math.IsNaN(b.Engagement) {
 			continue
 		}
@@ -163,7 +173,7 @@ func BiggestChanges(tree *tandem.Tree, scope int64, set pulse.RoundSet, n int) [
 	if len(out) > n {
 		out = out[:n]
 	}
-	return out
+	return out, before, after
 }
 
 // CustomerOf rolls customer totals up to unit (its subtree), one total per

@@ -17,6 +17,7 @@ package report
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
@@ -42,9 +43,17 @@ type Participation struct {
 // CommentGroup holds the comments of the people of one shown unit (and of
 // its hidden descendants, rolled up into it).
 type CommentGroup struct {
-	Unit     *tandem.Unit
-	Question string // "" for general comments
-	Texts    []string
+	Unit       *tandem.Unit
+	QuestionID int64  // 0 for general comments
+	Question   string // "" for general comments
+	Items      []Comment
+}
+
+// Comment is one comment as a leader sees it: its text and the key that
+// names it (pulse.CommentKey), nothing about who wrote it.
+type Comment struct {
+	Key  string
+	Text string
 }
 
 // RoundResults is what the results page shows for one round.
@@ -149,38 +158,7 @@ func BuildRoundResults(in RoundInput) *RoundResults {
 		res.Total = &Participation{Unit: in.Tree.Unit(in.Scope), Invited: inv, Responded: resp, Rate: float64(resp) / float64(inv)}
 	}
 
-	// Comments go to the smallest shown unit that contains the writer's
-	// unit, and only if that unit is in scope.
-	qText := map[int64]string{}
-	for _, q := range in.Questions {
-		qText[q.ID] = q.Text
-	}
-	groups := map[[2]int64]*CommentGroup{}
-	var order [][2]int64
-	for _, t := range texts {
-		at := vis.ShownAncestor(t.UnitID)
-		if at == 0 || !inScope(in.Tree, in.Scope, at) {
-			continue
-		}
-		key := [2]int64{at, t.QuestionID}
-		g := groups[key]
-		if g == nil {
-			g = &CommentGroup{Unit: in.Tree.Unit(at), Question: qText[t.QuestionID]}
-			groups[key] = g
-			order = append(order, key)
-		}
-		g.Texts = append(g.Texts, t.Text)
-	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := in.Tree.Unit(order[i][0]), in.Tree.Unit(order[j][0])
-		if a.Path != b.Path {
-			return a.Path < b.Path
-		}
-		return order[i][1] < order[j][1]
-	})
-	for _, key := range order {
-		res.Comments = append(res.Comments, *groups[key])
-	}
+	res.Comments = roundComments(in.Tree, in.Scope, vis, in.Questions, texts)
 
 	// Single-choice counts for shown units.
 	opts := map[int64]int{}
@@ -281,6 +259,82 @@ func Trend(tree *tandem.Tree, unitID int64, set pulse.RoundSet) []TrendPoint {
 			p.Scores = pulse.Score(totals, set.Questions[r.ID], vis.Count(unitID))
 		}
 		out = append(out, p)
+	}
+	return out
+}
+
+// RoundComments is the comments part of BuildRoundResults: a released
+// round's comments and free-text answers in scope, grouped by the shown
+// unit they are counted in (never a unit below the threshold) and by
+// question. An open round has none.
+func RoundComments(in RoundInput) []CommentGroup {
+	if !in.Round.Released() {
+		return nil
+	}
+	vis := privacy.Decide(in.Tree, in.Respondents, in.Round.MinGroup)
+	return roundComments(in.Tree, in.Scope, vis, in.Questions, in.Texts)
+}
+
+// roundComments puts each comment in the smallest shown unit that
+// contains the writer's unit, and only if that unit is in scope; groups
+// are in unit path order, then by question.
+func roundComments(tree *tandem.Tree, scope int64, vis *privacy.Visibility, questions []pulse.Question, texts []pulse.TextAnswer) []CommentGroup {
+	qText := map[int64]string{}
+	for _, q := range questions {
+		qText[q.ID] = q.Text
+	}
+	groups := map[[2]int64]*CommentGroup{}
+	var order [][2]int64
+	for _, t := range texts {
+		at := vis.ShownAncestor(t.UnitID)
+		if at == 0 || !inScope(tree, scope, at) {
+			continue
+		}
+		key := [2]int64{at, t.QuestionID}
+		g := groups[key]
+		if g == nil {
+			g = &CommentGroup{Unit: tree.Unit(at), QuestionID: t.QuestionID, Question: qText[t.QuestionID]}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.Items = append(g.Items, Comment{Key: t.Key, Text: t.Text})
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := tree.Unit(order[i][0]), tree.Unit(order[j][0])
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return order[i][1] < order[j][1]
+	})
+	out := make([]CommentGroup, 0, len(order))
+	for _, key := range order {
+		out = append(out, *groups[key])
+	}
+	return out
+}
+
+// SearchComments keeps the comments whose text contains query, ignoring
+// case, accents and runs of spaces (tandem.SearchKey), and drops groups
+// left empty. An empty query keeps everything. It filters what
+// RoundComments let through, so a search can never reach a comment the
+// threshold hides.
+func SearchComments(groups []CommentGroup, query string) []CommentGroup {
+	q := tandem.SearchKey(query)
+	if q == "" {
+		return groups
+	}
+	var out []CommentGroup
+	for _, g := range groups {
+		var keep []Comment
+		for _, c := range g.Items {
+			if strings.Contains(tandem.SearchKey(c.Text), q) {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) > 0 {
+			g.Items = keep
+			out = append(out, g)
+		}
 	}
 	return out
 }

@@ -29,6 +29,13 @@ type inviteData struct {
 	Questions int
 	Link      string
 	K         int
+	// Notes are the leaders' "you said, we did" notes for this person.
+	Notes []inviteNote
+}
+
+// inviteNote is one note: the unit it is for and what its leader wrote.
+type inviteNote struct {
+	Unit, Text string
 }
 
 // Greeting is "Hi Ana," in the message's language.
@@ -63,7 +70,13 @@ func (d inviteData) IntroHTML() htmltemplate.HTML {
 var inviteText = texttemplate.Must(texttemplate.New("invite").Parse(`{{.Greeting}}
 
 {{.Intro}}
-{{block "note" .}}{{end}}
+{{block "note" .}}{{with .Notes}}
+{{$.L.T "note.title"}}
+{{$.L.T "note.intro"}}
+{{range .}}
+{{$.L.T "note.for" "Name" .Unit}}
+{{.Text}}
+{{end}}{{end}}{{end}}
 {{.L.T "mail.answer_here"}} {{.Link}}
 
 {{.L.T "mail.anonymous" "K" .K}} {{.L.T "mail.results"}}
@@ -77,7 +90,10 @@ var inviteHTML = htmltemplate.Must(htmltemplate.New("invite").Parse(`<!doctype h
 <div style="max-width:520px;margin:0 auto;background:#ffffff;border:1px solid #d9dfdd;border-radius:8px;padding:24px">
 <p>{{.Greeting}}</p>
 <p>{{.IntroHTML}}</p>
-{{block "note" .}}{{end}}
+{{block "note" .}}{{with .Notes}}<div style="border-left:4px solid #2f6f5e;background:#f3f7f5;padding:8px 16px;margin:16px 0">
+<p style="margin:0 0 8px"><strong>{{$.L.T "note.title"}}</strong><br>{{$.L.T "note.intro"}}</p>
+{{range .}}<p style="margin:8px 0"><strong>{{$.L.T "note.for" "Name" .Unit}}</strong><br><span style="white-space:pre-line">{{.Text}}</span></p>
+{{end}}</div>{{end}}{{end}}
 <p style="margin:24px 0"><a href="{{.Link}}" style="background:#2f6f5e;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">{{.L.T "mail.button"}}</a></p>
 <p style="font-size:14px;color:#5b6764">{{.L.T "mail.anonymous" "K" .K}} {{.L.T "mail.results"}}</p>
 <p style="font-size:14px;color:#5b6764">{{.L.T "mail.personal"}} {{.L.T "mail.copy"}}<br>{{.Link}}</p>
@@ -96,6 +112,9 @@ func invitationLanguage(d store.InvitationMessage, orgDefault string) *lang.Prin
 func renderInvitation(p *lang.Printer, reminder bool, d store.InvitationMessage, link string, k int) (mail.Message, error) {
 	data := inviteData{L: p, Reminder: reminder, FirstName: d.FirstName(), Program: d.ProgramName,
 		Closes: p.Date(tandem.InZone(d.ClosesAt, d.TimeZone)), Questions: d.Questions, Link: link, K: k}
+	for _, n := range d.Notes {
+		data.Notes = append(data.Notes, inviteNote{Unit: n.UnitName, Text: n.Text})
+	}
 	var text, html bytes.Buffer
 	if err := inviteText.Execute(&text, data); err != nil {
 		return mail.Message{}, err

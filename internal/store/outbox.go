@@ -234,6 +234,9 @@ type InvitationMessage struct {
 	MinGroup      int
 	// Language is the person's language from the roster, "" for none.
 	Language string
+	// Notes are the "you said, we did" notes the person reads with this
+	// invitation (NotesForInvitation).
+	Notes []RoundNote
 }
 
 // InvitationMessageData loads what an invitation message needs.
@@ -249,8 +252,12 @@ func (s *Store) InvitationMessageData(ctx context.Context, invitationID int64, n
 	if err == sql.ErrNoRows {
 		return m, tandem.Errorf(tandem.ENOTFOUND, "invitation %d does not exist", invitationID)
 	}
+	if err != nil {
+		return m, err
+	}
 	m.ClosesAt = fromUnix(closes)
 	m.RoundClosed = closed || !now.Before(m.ClosesAt)
+	m.Notes, err = s.NotesForInvitation(ctx, invitationID)
 	return m, err
 }
 

@@ -149,6 +149,7 @@ func (s *Store) TextAnswers(ctx context.Context, roundID int64) ([]pulse.TextAns
 		if err := rows.Scan(&t.UnitID, &t.QuestionID, &t.Text, &id); err != nil {
 			return nil, err
 		}
+		t.Key = pulse.CommentKey(roundID, id, t.QuestionID)
 		out = append(out, t)
 	}
 	return out, rows.Err()

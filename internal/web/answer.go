@@ -140,8 +140,12 @@ func (s *Server) answerPage(c echo.Context) error {
 func (s *Server) renderAnswerWith(c echo.Context, status int, inv store.Invitation, fields []answerField, comment, commentErr, notSaved string) error {
 	p := s.answerPrinterOf(c, inv)
 	links, action := languageLinks(c, p)
+	notes, err := s.store.NotesForInvitation(c.Request().Context(), inv.ID)
+	if err != nil {
+		return err
+	}
 	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, L: p, Data: map[string]any{
-		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": notSaved == "", "CommentError": commentErr, "NotSaved": notSaved,
+		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": notSaved == "", "CommentError": commentErr, "NotSaved": notSaved, "Notes": notes,
 		"K": privacy.Threshold(inv.Round.MinGroup), "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
 	}})
 }
@@ -149,8 +153,14 @@ func (s *Server) renderAnswerWith(c echo.Context, status int, inv store.Invitati
 func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, qs []pulse.Question, fields []answerField, comment string, hasErrors bool) error {
 	p := s.answerPrinterOf(c, inv)
 	links, action := languageLinks(c, p)
+	// The leaders' "you said, we did" notes from the round before: the
+	// same rule as the invitation's email (store.NotesForInvitation).
+	notes, err := s.store.NotesForInvitation(c.Request().Context(), inv.ID)
+	if err != nil {
+		return err
+	}
 	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, L: p, Data: map[string]any{
-		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors,
+		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors, "Notes": notes,
 		"K": privacy.Threshold(inv.Round.MinGroup), "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
 	}})
 }

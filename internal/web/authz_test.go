@@ -95,17 +95,20 @@ type authzCase struct {
 // each, an answer link, a setup link, and API keys in every state.
 type authzOrg struct {
 	*testApp
-	unitA, unitB         int64
-	pathA, pathB         string
-	empA, empB           int64
-	users                map[authzPrincipal]int64
-	victimUser           int64
-	progAll, progB       int64
-	roundAll, roundB     int64
-	question             int64
-	answerLink, setupTok string
-	keys                 map[authzPrincipal]string
-	anonCSRF             string
+	unitA, unitB     int64
+	pathA, pathB     string
+	empA, empB       int64
+	users            map[authzPrincipal]int64
+	victimUser       int64
+	progAll, progB   int64
+	roundAll, roundB int64
+	// Keys of a comment of unit A and of unit B in the company round, and
+	// of one in unit B's own program.
+	commentA, commentB, commentBOnly string
+	question                         int64
+	answerLink, setupTok             string
+	keys                             map[authzPrincipal]string
+	anonCSRF                         string
 	// Markers: text that only unit A's or unit B's data contains.
 	markersA, markersB []string
 }
@@ -246,6 +249,24 @@ func newAuthzOrg(t *testing.T) *authzOrg {
 		t.Fatal(err)
 	}
 	app.srv.SetJobs(authzJobs{round: r})
+	for _, c := range []struct {
+		round  int64
+		marker string
+		key    *string
+	}{{o.roundAll, "NORTH-ONLY", &o.commentA}, {o.roundAll, "SOUTH-ONLY", &o.commentB}, {o.roundB, "SOUTH-ONLY", &o.commentBOnly}} {
+		texts, err := app.st.TextAnswers(ctx, c.round)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range texts {
+			if strings.Contains(x.Text, c.marker) {
+				*c.key = x.Key
+			}
+		}
+		if *c.key == "" {
+			t.Fatalf("round %d has no comment %q", c.round, c.marker)
+		}
+	}
 
 	// An answer link for someone who has not answered (Ana, in Sales).
 	invs, _ := app.st.RoundInvitations(ctx, o.roundAll)
@@ -340,6 +361,14 @@ func (o *authzOrg) authzTable() map[string][]authzCase {
 		"GET /reports/retention":       scoped("/reports/retention", authzSignedIn),
 		"GET /reports/retention.csv":   scoped("/reports/retention.csv", authzSignedIn),
 		"GET /risks":                   one("/risks", authzSignedIn),
+		"GET /comments": {{path: "/comments", want: authzSignedIn}, {path: id("/comments?program=%d", o.progAll), want: authzSignedIn},
+			{path: id("/comments?program=%d", o.progB), want: authzInB}},
+		"POST /comments/ack": {{path: "/comments/ack", want: authzInA, form: url.Values{"round": {fmt.Sprint(o.roundAll)}, "comment": {o.commentA}}},
+			{path: "/comments/ack", want: authzInB, form: url.Values{"round": {fmt.Sprint(o.roundAll)}, "comment": {o.commentB}}},
+			{path: "/comments/ack", want: authzInB, form: url.Values{"round": {fmt.Sprint(o.roundB)}, "comment": {o.commentBOnly}}}},
+		"POST /comments/note": {{path: "/comments/note", want: authzInA, form: url.Values{"round": {fmt.Sprint(o.roundAll)}, "unit": {fmt.Sprint(o.unitA)}, "note": {"We fixed the rota."}}},
+			{path: "/comments/note", want: authzInB, form: url.Values{"round": {fmt.Sprint(o.roundAll)}, "unit": {fmt.Sprint(o.unitB)}, "note": {"We fixed the rota."}}},
+			{path: "/comments/note", want: authzInB, form: url.Values{"round": {fmt.Sprint(o.roundB)}, "unit": {fmt.Sprint(o.unitB)}, "note": {"We fixed the rota."}}}},
 
 		// HR and admins.
 		"POST /units/:id":                       one(id("/units/%d", o.unitA), authzEditors),

@@ -70,7 +70,13 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	if len(all) > 0 {
 		latest := all[0]
+		latest.TimeZone = prog.Cadence.Zone
 		data["Latest"] = latest
+		if !latest.Released() {
+			// Every figure below is from closed rounds; each says when
+			// this one's results join them.
+			data["Open"] = latest
+		}
 		invited, responded, err := s.store.Participation(ctx, latest.ID)
 		if err != nil {
 			return err
@@ -112,7 +118,8 @@ func (s *Server) dashboard(c echo.Context) error {
 			return err
 		}
 		data["Heat"] = buildHeatTable(report.BuildHeatmap(tree, sc, *prog, set), tree, sc, view, "/dashboard", c.QueryParams(), resultsLink(prog.ID))
-		data["Changes"] = report.BiggestChanges(tree, sc, set, 6)
+		changes, before, after := report.BiggestChangesBetween(tree, sc, set, 6)
+		data["Changes"], data["ChangesFrom"], data["ChangesTo"] = changes, before, after
 	}
 	// The correlation headline: the report's defaults, for the program the
 	// chart shows.
@@ -133,5 +140,70 @@ func (s *Server) dashboard(c echo.Context) error {
 		risks = len(report.FlightRisks(tree, sc, set, report.DefaultFlightRisk))
 	}
 	data["Risks"] = risks
+	// The cards' numbers: voluntary turnover over the last twelve months
+	// (the retention report's, for the same scope and threshold) and the
+	// internal service the scope's teams received in the latest closed
+	// round that asked for it.
+	if p, err := report.ParseRetentionParams(func(string) string { return "" }, s.now()); err == nil {
+		if ret, err := s.correlationLoader().LoadRetention(ctx, p, sc, s.now()); err == nil {
+			data["Retention"] = ret
+		}
+	}
+	svc, err := s.dashboardService(c, tree, sc, rounds)
+	if err != nil {
+		return err
+	}
+	data["Service"] = svc
 	return s.render(c, "dashboard", pageData{Title: "Dashboard", Nav: "dashboard", Data: data})
+}
+
+// serviceCard is the dashboard's internal-service number: the mean score
+// (0–100, weighted by raters) of the provider teams in scope shown in the
+// latest closed round that asked, and how many teams that covers.
+type serviceCard struct {
+	Round pulse.Round
+	Score float64
+	Teams int
+}
+
+// dashboardService finds the newest of the released rounds (oldest first)
+// with an internal-service question and scores it for scope; nil when
+// none asked or no team in scope was rated by k people.
+func (s *Server) dashboardService(c echo.Context, tree *tandem.Tree, sc int64, rounds []pulse.Round) (*serviceCard, error) {
+	ctx := c.Request().Context()
+	for i := len(rounds) - 1; i >= 0; i-- {
+		r := rounds[i]
+		qs, err := s.store.RoundQuestions(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		asked := false
+		for _, q := range qs {
+			asked = asked || q.Kind == pulse.Service
+		}
+		if !asked {
+			continue
+		}
+		rows, err := s.store.ServiceScores(ctx, []int64{r.ID})
+		if err != nil {
+			return nil, err
+		}
+		m := report.BuildService(report.ServiceInput{Tree: tree, Scope: sc, Round: r, Rows: rows})
+		card := &serviceCard{Round: r}
+		sum, n := 0.0, 0
+		for _, p := range m.Providers {
+			if math.IsNaN(p.Score) || p.Raters == 0 {
+				continue
+			}
+			sum += p.Score * float64(p.Raters)
+			n += p.Raters
+			card.Teams++
+		}
+		if card.Teams == 0 {
+			return nil, nil
+		}
+		card.Score = sum / float64(n)
+		return card, nil
+	}
+	return nil, nil
 }

@@ -109,6 +109,9 @@ func (s *Server) risksPage(c echo.Context) error {
 	type programRisks struct {
 		Program pulse.Program
 		Risks   []report.FlightRisk
+		// Shown is the latest closed round the signals reach; Open the
+		// round still open, whose answers join them when it closes.
+		Shown, Open *pulse.Round
 	}
 	var out []programRisks
 	for _, p := range programs {
@@ -119,14 +122,27 @@ func (s *Server) risksPage(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if len(rounds) > 12 {
-			rounds = rounds[:12]
+		// Signals come from the twelve latest closed rounds (newest
+		// first here): an open round's answers are not shown anywhere.
+		pr := programRisks{Program: p}
+		var closed []pulse.Round
+		for i := range rounds {
+			rounds[i].TimeZone = p.Cadence.Zone
+			if !rounds[i].Released() {
+				pr.Open = &rounds[i]
+			} else if len(closed) < 12 {
+				closed = append(closed, rounds[i])
+			}
 		}
-		set, err := s.store.LoadRoundSet(ctx, rounds)
+		if len(closed) > 0 {
+			pr.Shown = &closed[0]
+		}
+		set, err := s.store.LoadRoundSet(ctx, closed)
 		if err != nil {
 			return err
 		}
-		out = append(out, programRisks{p, report.FlightRisks(tree, scope(c), set, report.DefaultFlightRisk)})
+		pr.Risks = report.FlightRisks(tree, scope(c), set, report.DefaultFlightRisk)
+		out = append(out, pr)
 	}
 	return s.render(c, "risks", pageData{Title: "Flight-risk signals", Nav: "retention", Data: map[string]any{"Programs": out, "Rule": report.DefaultFlightRisk}})
 }

@@ -83,6 +83,10 @@ func (s *Server) routes() {
 	e.GET("/reports/retention", s.retentionPage, user...)
 	e.GET("/reports/retention.csv", s.retentionCSV, user...)
 	e.GET("/risks", s.risksPage, user...)
+	// Comments: a leader acts on those in their scope (handlers check it).
+	e.GET("/comments", s.commentsPage, user...)
+	e.POST("/comments/ack", s.acknowledgeComment, user...)
+	e.POST("/comments/note", s.saveRoundNote, user...)
 
 	// HR and admins: the roster, pulse programs, questions, ratings.
 	e.POST("/units/:id", s.updateUnit, editor...)
