@@ -55,8 +55,9 @@ type pageRoute struct {
 }
 
 // pageRoutes lists the page routes of the app's route table, with the
-// address to open for each (paths fills in routes with parameters). A
-// route with a parameter that paths does not know fails the test.
+// address to open for each (paths fills in routes with parameters, and
+// adds variants of a route: "/results/:id?view=difference"). A route with
+// a parameter that paths does not know fails the test.
 func pageRoutes(t *testing.T, a *app, paths map[string]string) []pageRoute {
 	t.Helper()
 	var out []pageRoute
@@ -76,6 +77,11 @@ func pageRoutes(t *testing.T, a *app, paths map[string]string) []pageRoute {
 			}
 		}
 		out = append(out, pageRoute{Route: r.Path, Path: p})
+		for k, v := range paths {
+			if variantOf(k) == r.Path {
+				out = append(out, pageRoute{Route: k, Path: v})
+			}
+		}
 	}
 	// In address order, except that / comes last: it redirects a
 	// signed-in person to a page checked by then.
@@ -91,14 +97,26 @@ func pageRoutes(t *testing.T, a *app, paths map[string]string) []pageRoute {
 	return slices.CompactFunc(out, func(x, y pageRoute) bool { return x.Route == y.Route })
 }
 
+// variantOf is the route of a page variant in pagePaths: the route before
+// its "?" or " (".
+func variantOf(key string) string {
+	if i := strings.IndexAny(key, "? "); i >= 0 {
+		return key[:i]
+	}
+	return ""
+}
+
 // TestEveryPageIsAccessibleAndFitsPhoneAndDesktop signs in as an admin, an
 // HR person and the leader of a department of the demo organisation, and
-// opens every page each can reach, plus the signed-out pages, the answer
+// opens every page each can reach (every GET page of the route table, some
+// in more than one state, and as HR the previews and problem lists of the
+// imports and a form with an error), plus the signed-out pages, the answer
 // page (with and without its errors) and the thank-you page. At 375 px and
-// at 1440 px every page must pass axe-core's default rules (WCAG 2 A and AA
-// and its best practices, such as heading order and table headers with
-// text) with no violation, must not scroll sideways (wide tables scroll in
-// their own focusable box), and its charts' text must be at least 11 px.
+// at 1440 px (and once with the phone menu open) every page must pass
+// axe-core's default rules (WCAG 2 A and AA and its best practices, such as
+// heading order and table headers with text) with no violation, must not
+// scroll sideways (wide tables scroll in their own focusable box), and its
+// charts' text must be drawn at 11 px or more.
 func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 	skipJourneyIfShort(t)
 	axe, err := os.ReadFile(axeSource)
@@ -171,6 +189,9 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 				}
 			}
 			c.open(t, tab, a.URL+"/no-such-page", "a page that does not exist", http.StatusNotFound)
+			if role.name == "hr" {
+				checkFormPages(t, tab, c, a)
+			}
 			t.Logf("%s reached %d pages; refused (not theirs): %s", role.name, len(reached), strings.Join(refused, " "))
 			if role.name == "admin" && len(refused) > 0 {
 				t.Errorf("an admin was refused %s; an admin reaches every page", strings.Join(refused, ", "))
@@ -238,7 +259,23 @@ func demoPagePaths(t *testing.T, a *app, sum demo.Summary, now time.Time) map[st
 	if err := a.Store.CreateSetupToken(ctx, auth.HashToken(setup), now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	var open int64
+	for _, r := range rounds {
+		if !r.Closed {
+			open = r.ID
+			break
+		}
+	}
 	return map[string]string{
+		// Other states of pages, checked like the pages themselves (see
+		// pageVariants).
+		"/results/:id?view=difference": fmt.Sprintf("/results/%d?view=difference", program),
+		"/results/:id?unit":            fmt.Sprintf("/results/%d?unit=%d", program, cx),
+		"/rounds/:id (open)":           fmt.Sprintf("/rounds/%d", open),
+		"/employees?status=exited":     fmt.Sprintf("/employees?status=exited&unit=%d", cx),
+		"/reports/retention?unit":      fmt.Sprintf("/reports/retention?unit=%d", cx),
+		"/reports/correlation?lag=-2":  "/reports/correlation?lag=-2",
+
 		"/units/:id":                    fmt.Sprintf("/units/%d", cx),
 		"/employees/:id":                fmt.Sprintf("/employees/%d", emps[0].ID),
 		"/results/:id":                  fmt.Sprintf("/results/%d", program),
@@ -277,6 +314,37 @@ func checkAnswerPages(t *testing.T, tab context.Context, c *pageChecker, links [
 	c.open(t, tab, links[0], "employee: the answer link once answered", http.StatusOK, http.StatusGone, http.StatusConflict)
 }
 
+// uploads are files HR checks on the import pages (dry runs: nothing is
+// stored), each giving a preview or a list of problems.
+var uploads = []struct {
+	name, page, file, content string
+	full                      bool
+	status                    int64
+}{
+	{"roster preview, full roster", "/roster/import", "roster.csv", "email,name,team\nnew.person@example.com,New Person,Lumen & Co/Customer Experience/Support/Tier 2\n", true, 200},
+	{"roster problems", "/roster/import", "roster.csv", "email,name,team,manager\nnot-an-email,Someone,Lumen & Co/Nowhere,nobody@example.com\n,No Email,,\n", false, 422},
+	{"ratings preview", "/ratings/import", "ratings.csv", "source,metric,external_id,occurred_at,score,unit,comment\nzendesk,csat,a11y-1,2026-02-20T10:00:00Z,5,Lumen & Co/Customer Experience/Support/Tier 2,Quick and friendly\n", false, 200},
+	{"ratings problems", "/ratings/import", "ratings.csv", "source,metric,occurred_at,score,unit\nzendesk,csat,yesterday,9,Lumen & Co/Nowhere\n", false, 422},
+	{"history preview", "/history/import", "history.csv", "unit,date,eng.proud,enps,comment\nLumen & Co/Customer Experience/Support/Tier 2,2024-03-04,4,9,\n", false, 200},
+	{"history problems", "/history/import", "history.csv", "unit,date,eng.proud,enps\nLumen & Co/Nowhere,someday,7,11\n", false, 422},
+}
+
+// checkFormPages checks the pages that forms lead to: the previews and
+// problem lists of the imports, and the program form with an error.
+func checkFormPages(t *testing.T, tab context.Context, c *pageChecker, a *app) {
+	t.Helper()
+	for _, u := range uploads {
+		navigate(t, tab, "open "+u.page, 200, chromedp.Navigate(a.URL+u.page))
+		if u.full {
+			do(t, tab, "say it is the full roster", chromedp.Click(chromedp.CSS(`input[name=mark_missing_exited]`)))
+		}
+		do(t, tab, "choose "+u.file, chromedp.SetUploadFiles(chromedp.CSS("input#file"), []string{writeFile(t, u.file, u.content)}))
+		c.submit(t, tab, u.name, fmt.Sprintf(`form[action="%s"] button[type=submit]`, u.page), u.status)
+	}
+	navigate(t, tab, "open the new program form", 200, chromedp.Navigate(a.URL+"/programs/new"))
+	c.submit(t, tab, "the program form without a name", `form[action="/programs"] button[type=submit]`, http.StatusBadRequest, http.StatusUnprocessableEntity)
+}
+
 // pageChecker checks the pages of one tab with axe-core and for their
 // width.
 type pageChecker struct {
@@ -287,6 +355,8 @@ type pageChecker struct {
 	// redirects to a page checked already (/ to /dashboard) is not
 	// checked again.
 	checked map[string]bool
+	// menuChecked is whether the phone menu has been checked open.
+	menuChecked bool
 	// sized is whether the tab has been given a width yet; wide whether
 	// it is at desktop width now. Each page is checked at the width the
 	// last one ended with first, then at the other, to save a resize.
@@ -386,6 +456,19 @@ func (c *pageChecker) check(t *testing.T, tab context.Context, name string) {
 	at := fmt.Sprintf("%s at %d px", name, width)
 	for _, p := range c.problems(t, tab, at, width) {
 		t.Errorf("%s: %s", at, p)
+	}
+	// The phone menu's links are hidden until it is opened: check them
+	// open once.
+	if !c.wide && !c.menuChecked && run(t, tab, at+": find the menu", chromedp.Evaluate[bool](`!!document.querySelector("nav.main details.menu")`)) {
+		c.menuChecked = true
+		do(t, tab, at+": open the menu", chromedp.Click(chromedp.CSS("nav.main details.menu summary")))
+		if !run(t, tab, at+": is the menu open", chromedp.Evaluate[bool](`document.querySelector("nav.main details.menu").open`)) {
+			t.Errorf("%s: a tap on Menu does not open it", at)
+		}
+		for _, p := range c.problems(t, tab, at+" with the menu open", width) {
+			t.Errorf("%s with the menu open: %s", at, p)
+		}
+		do(t, tab, at+": close the menu", chromedp.Click(chromedp.CSS("nav.main details.menu summary")))
 	}
 }
 
