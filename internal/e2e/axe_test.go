@@ -536,8 +536,10 @@ func (c *pageChecker) problems(t *testing.T, tab context.Context, at string, wid
 
 // TestPageCheckFindsWhatIsWrong: the checks of
 // TestEveryPageIsAccessibleAndFitsPhoneAndDesktop find an image without a
-// text alternative, grey text on grey, a page wider than the phone and a
-// chart label drawn at 5 px, and nothing on a page without them.
+// text alternative, grey text on grey, a skipped heading level, an empty
+// table header, a scrolling box the keyboard cannot reach, a page wider
+// than the phone and a chart label drawn at 5 px, and nothing on a page
+// without them.
 func TestPageCheckFindsWhatIsWrong(t *testing.T) {
 	skipJourneyIfShort(t)
 	axe, err := os.ReadFile(axeSource)
@@ -552,7 +554,10 @@ func TestPageCheckFindsWhatIsWrong(t *testing.T) {
 	mux.HandleFunc("/bad", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, head+`<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="10" height="10">
 <p style="color:#aaa;background:#bbb">Hard to read.</p><div style="width:600px">Wide.</div>
-<svg viewBox="0 0 1000 20" width="300"><text x="0" y="15" font-size="16">tiny</text></svg></main></body></html>`)
+<svg viewBox="0 0 1000 20" width="300"><text x="0" y="15" font-size="16">tiny</text></svg>
+<h3>A heading two levels down</h3>
+<div style="overflow-x:auto;width:200px"><table><tr><th></th><th>Name</th></tr><tr><td>1</td><td style="white-space:nowrap">a cell far wider than its scrolling box</td></tr></table></div>
+</main></body></html>`)
 	})
 	ts := httptest.NewServer(mux)
 	defer ts.Close()
@@ -566,7 +571,8 @@ func TestPageCheckFindsWhatIsWrong(t *testing.T) {
 	}
 	navigate(t, tab, "open the bad page", 200, chromedp.Navigate(ts.URL+"/bad"))
 	got := strings.Join(c.problems(t, tab, "bad page", phoneWidth), "\n")
-	for _, want := range []string{"axe image-alt (critical)", "axe color-contrast (serious)", "the page scrolls sideways", "drawn smaller than 11 px"} {
+	for _, want := range []string{"axe image-alt (critical)", "axe color-contrast (serious)", "axe heading-order (moderate)",
+		"axe empty-table-header (minor)", "axe scrollable-region-focusable (serious)", "the page scrolls sideways", "drawn smaller than 11 px"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the check of a broken page says:\n%s\nwant it to say %q", got, want)
 		}
