@@ -135,7 +135,9 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 	routes := pageRoutes(t, a, paths)
 	t.Logf("demo organisation built in %s; %d page routes", time.Since(start).Round(time.Millisecond), len(routes))
 
-	browser := newBrowserFor(t, 5*time.Minute)
+	// About 200 page views: under a minute on two idle cores, several on
+	// a busy machine.
+	browser := newBrowserFor(t, 8*time.Minute)
 	var views atomic.Int64
 	t.Cleanup(func() {
 		t.Logf("%d page views checked (each page at %d and at %d px) in %s", views.Load(), phoneWidth, desktopWidth, time.Since(start).Round(time.Millisecond))
