@@ -314,6 +314,9 @@ func checkAnswerPages(t *testing.T, tab context.Context, c *pageChecker, links [
 	run(t, tab, "choose the teams rated", chromedp.Evaluate[int](`[...document.querySelectorAll("form.answer select")].filter(s => s.options.length > 1).map(s => s.selectedIndex = 1).length`))
 	c.submit(t, tab, "employee: the thank-you page", `form.answer button[type=submit]`, http.StatusOK)
 	c.open(t, tab, links[0], "employee: the answer link once answered", http.StatusOK, http.StatusGone, http.StatusConflict)
+	if len(links) > 1 {
+		c.open(t, tab, links[1]+"?lang=de", "employee: the answer page in German", http.StatusOK)
+	}
 }
 
 // uploads are files HR checks on the import pages (dry runs: nothing is
