@@ -37,7 +37,7 @@ const minChartText = 11
 // Besides these, downloads (*.csv) and the JSON API (/api/…) are left out.
 // Every other GET route is a page and is checked: a new page is covered as
 // soon as it is in the route table (one with a parameter needs an entry in
-// pagePaths).
+// demoPagePaths).
 var notPages = map[string]string{
 	"/healthz":                  "health check, plain text",
 	"/readyz":                   "readiness check, plain text",
@@ -72,7 +72,7 @@ func pageRoutes(t *testing.T, a *app, paths map[string]string) []pageRoute {
 		if strings.ContainsAny(p, ":*") {
 			var ok bool
 			if p, ok = paths[r.Path]; !ok {
-				t.Errorf("page route %s has a parameter: give it an address in the test's pagePaths (or list it in notPages if it is no page)", r.Path)
+				t.Errorf("page route %s has a parameter: give it an address in demoPagePaths (or list it in notPages if it is no page)", r.Path)
 				continue
 			}
 		}
@@ -94,10 +94,16 @@ func pageRoutes(t *testing.T, a *app, paths map[string]string) []pageRoute {
 		}
 		return strings.Compare(x.Route, y.Route)
 	})
-	return slices.CompactFunc(out, func(x, y pageRoute) bool { return x.Route == y.Route })
+	out = slices.CompactFunc(out, func(x, y pageRoute) bool { return x.Route == y.Route })
+	for k := range paths {
+		if !slices.ContainsFunc(out, func(r pageRoute) bool { return r.Route == k }) {
+			t.Errorf("demoPagePaths names %s, which is no page of the route table: remove it", k)
+		}
+	}
+	return out
 }
 
-// variantOf is the route of a page variant in pagePaths: the route before
+// variantOf is the route of a page variant in demoPagePaths: the route before
 // its "?" or " (".
 func variantOf(key string) string {
 	if i := strings.IndexAny(key, "? "); i >= 0 {
@@ -270,7 +276,7 @@ func demoPagePaths(t *testing.T, a *app, sum demo.Summary, now time.Time) map[st
 	}
 	return map[string]string{
 		// Other states of pages, checked like the pages themselves (see
-		// pageVariants).
+		// pageRoutes).
 		"/results/:id?view=difference": fmt.Sprintf("/results/%d?view=difference", program),
 		"/results/:id?unit":            fmt.Sprintf("/results/%d?unit=%d", program, cx),
 		"/rounds/:id (open)":           fmt.Sprintf("/rounds/%d", open),
