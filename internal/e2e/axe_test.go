@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,7 +114,8 @@ func variantOf(key string) string {
 }
 
 // TestEveryPageIsAccessibleAndFitsPhoneAndDesktop signs in as an admin, an
-// HR person and the leader of a department of the demo organisation, and
+// HR person, the leader of a department and the leader of a team of the
+// demo organisation, and
 // opens every page each can reach (every GET page of the route table, some
 // in more than one state, and as HR the previews and problem lists of the
 // imports and a form with an error), plus the signed-out pages, the answer
@@ -174,10 +176,18 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 		c.open(t, tab, a.URL+"/p/not-a-real-token", "an answer link that does not exist", http.StatusNotFound)
 		checkAnswerPages(t, tab, c, sum.Pulse.Links)
 	})
-	for _, role := range []struct{ name, email string }{
-		{"admin", "admin@example.com"},
-		{"hr", "hr@example.com"},
-		{"leader", "cx.leader@example.com"},
+	teamPaths := maps.Clone(paths)
+	maps.Copy(teamPaths, scopedPaths(t, a, sum.Pulse.Program.ID, now, demo.Company+"/Customer Experience/Support/Tier 1 EMEA"))
+	for _, role := range []struct {
+		name, email string
+		// routes are the pages to open, with addresses in the person's scope.
+		routes []pageRoute
+		leader bool
+	}{
+		{"admin", "admin@example.com", routes, false},
+		{"hr", "hr@example.com", routes, false},
+		{"leader of a department", "cx.leader@example.com", routes, true},
+		{"leader of a team", "support.lead@example.com", pageRoutes(t, a, teamPaths), true},
 	} {
 		t.Run(role.name, func(t *testing.T) {
 			t.Parallel()
@@ -185,8 +195,8 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 			c := newPageChecker(axe, &views)
 			signInWith(t, tab, a, role.email, demo.Password)
 			var reached, refused []string
-			for _, r := range routes {
-				if slices.Contains(public, r) {
+			for _, r := range role.routes {
+				if slices.ContainsFunc(public, func(p pageRoute) bool { return p.Route == r.Route }) {
 					continue
 				}
 				switch c.open(t, tab, a.URL+r.Path, r.Route, http.StatusOK, http.StatusForbidden) {
@@ -204,10 +214,10 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 			if role.name == "admin" && len(refused) > 0 {
 				t.Errorf("an admin was refused %s; an admin reaches every page", strings.Join(refused, ", "))
 			}
-			if role.name == "leader" {
-				for _, want := range []string{"/dashboard", "/units/:id", "/employees/:id", "/results/:id", "/rounds/:id"} {
+			if role.leader {
+				for _, want := range []string{"/dashboard", "/units/:id", "/employees/:id", "/results/:id", "/rounds/:id", "/results/:id?unit"} {
 					if !slices.Contains(reached, want) {
-						t.Errorf("the leader of Customer Experience did not reach %s (%s) in their own part of the organisation", want, paths[want])
+						t.Errorf("the %s did not reach %s in their own part of the organisation", role.name, want)
 					}
 				}
 			}
@@ -216,16 +226,12 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 }
 
 // demoPagePaths gives the pages with a parameter an address in the demo
-// organisation: ids in Customer Experience, the leader's department, so
-// that all three roles can open them.
+// organisation: ids in Customer Experience, the department of the first
+// leader, so that admin, HR and that leader can open them (see
+// scopedPaths).
 func demoPagePaths(t *testing.T, a *app, sum demo.Summary, now time.Time) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	cx := unitByPath(t, a, demo.Company+"/Customer Experience")
-	emps, _, err := a.Store.Employees(ctx, store.EmployeeFilter{UnitID: cx, Today: tandem.Today(now), Limit: 1})
-	if err != nil || len(emps) == 0 {
-		t.Fatalf("an employee in Customer Experience: %v (%d found)", err, len(emps))
-	}
 	program := sum.Pulse.Program.ID
 	rounds, err := a.Store.Rounds(ctx, program)
 	if err != nil {
@@ -274,18 +280,13 @@ func demoPagePaths(t *testing.T, a *app, sum demo.Summary, now time.Time) map[st
 			break
 		}
 	}
-	return map[string]string{
+	paths := map[string]string{
 		// Other states of pages, checked like the pages themselves (see
 		// pageRoutes).
 		"/results/:id?view=difference": fmt.Sprintf("/results/%d?view=difference", program),
-		"/results/:id?unit":            fmt.Sprintf("/results/%d?unit=%d", program, cx),
 		"/rounds/:id (open)":           fmt.Sprintf("/rounds/%d", open),
-		"/employees?status=exited":     fmt.Sprintf("/employees?status=exited&unit=%d", cx),
-		"/reports/retention?unit":      fmt.Sprintf("/reports/retention?unit=%d", cx),
 		"/reports/correlation?lag=-2":  "/reports/correlation?lag=-2",
 
-		"/units/:id":                    fmt.Sprintf("/units/%d", cx),
-		"/employees/:id":                fmt.Sprintf("/employees/%d", emps[0].ID),
 		"/results/:id":                  fmt.Sprintf("/results/%d", program),
 		"/rounds/:id":                   fmt.Sprintf("/rounds/%d", closed),
 		"/programs/:id":                 fmt.Sprintf("/programs/%d", program),
@@ -295,6 +296,26 @@ func demoPagePaths(t *testing.T, a *app, sum demo.Summary, now time.Time) map[st
 		"/helpdesk/:id":                 fmt.Sprintf("/helpdesk/%d", conn.ID),
 		"/settings/api-keys/:id/revoke": fmt.Sprintf("/settings/api-keys/%d/revoke", key.ID),
 		"/setup/:token":                 "/setup/" + setup,
+	}
+	maps.Copy(paths, scopedPaths(t, a, program, now, demo.Company+"/Customer Experience"))
+	return paths
+}
+
+// scopedPaths are the addresses of pages about one unit (a path as the
+// roster writes it) and the people in it.
+func scopedPaths(t *testing.T, a *app, program int64, now time.Time, unit string) map[string]string {
+	t.Helper()
+	id := unitByPath(t, a, unit)
+	emps, _, err := a.Store.Employees(context.Background(), store.EmployeeFilter{UnitID: id, Today: tandem.Today(now), Limit: 1})
+	if err != nil || len(emps) == 0 {
+		t.Fatalf("an employee in %s: %v (%d found)", unit, err, len(emps))
+	}
+	return map[string]string{
+		"/units/:id":               fmt.Sprintf("/units/%d", id),
+		"/employees/:id":           fmt.Sprintf("/employees/%d", emps[0].ID),
+		"/results/:id?unit":        fmt.Sprintf("/results/%d?unit=%d", program, id),
+		"/employees?status=exited": fmt.Sprintf("/employees?status=exited&unit=%d", id),
+		"/reports/retention?unit":  fmt.Sprintf("/reports/retention?unit=%d", id),
 	}
 }
 
