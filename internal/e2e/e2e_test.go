@@ -290,9 +290,9 @@ func (p *pageProblems) listen(ev any) {
 }
 
 // startBrowser starts headless Chromium with a fresh profile and returns a
-// tab's context, bounded by journeyTimeout. Its pages report their problems
+// tab's context, bounded by timeout. Its pages report their problems
 // to problems. The browser stops when the test ends.
-func startBrowser(t *testing.T, problems *pageProblems) context.Context {
+func startBrowser(t *testing.T, problems *pageProblems, timeout time.Duration) context.Context {
 	t.Helper()
 	skipJourneyIfShort(t)
 	path := chromiumPath(t)
@@ -310,7 +310,7 @@ func startBrowser(t *testing.T, problems *pageProblems) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 	)
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), journeyTimeout)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	// chromedp may log from its own goroutines while the browser stops;
 	// t.Logf after the test has ended panics.
@@ -340,6 +340,13 @@ func startBrowser(t *testing.T, problems *pageProblems) context.Context {
 // CSP violation or failed sub-resource on any page fails the test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserFor(t, journeyTimeout)
+}
+
+// newBrowserFor is newBrowser bounded by timeout instead of journeyTimeout,
+// for a journey that walks through every page.
+func newBrowserFor(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	problems := &pageProblems{}
 	// Registered first, so it runs after the browser has stopped and every
 	// message is in.
@@ -348,7 +355,7 @@ func newBrowser(t *testing.T) context.Context {
 			t.Errorf("browser: %s", p)
 		}
 	})
-	return startBrowser(t, problems)
+	return startBrowser(t, problems, timeout)
 }
 
 // newPrivateTab opens a tab in a new browser context of the browser behind
@@ -419,10 +426,16 @@ func navigate(t *testing.T, ctx context.Context, step string, wantStatus int64, 
 // signIn signs in through the login form and waits for the first page.
 func signIn(t *testing.T, ctx context.Context, a *app, email string) {
 	t.Helper()
+	signInWith(t, ctx, a, email, testPassword)
+}
+
+// signInWith is signIn with another password than the test kit's.
+func signInWith(t *testing.T, ctx context.Context, a *app, email, password string) {
+	t.Helper()
 	navigate(t, ctx, "open the sign-in page", 200, chromedp.Navigate(a.URL+"/login"))
 	got := navigate(t, ctx, "sign in", 200,
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
-		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)))
 	if strings.HasPrefix(got, "/login") {
 		t.Fatalf("sign in as %s: still on %s", email, got)

@@ -41,7 +41,7 @@ func TestJourneysNoticeCSPViolationsExceptionsAndMissingAssets(t *testing.T) {
 	defer ts.Close()
 
 	problems := &pageProblems{}
-	ctx := startBrowser(t, problems)
+	ctx := startBrowser(t, problems, journeyTimeout)
 	navigate(t, ctx, "open the broken page", 200, chromedp.Navigate(ts.URL+"/broken"))
 	if title := run(t, ctx, "read the title", chromedp.Title()); title != "untouched" {
 		t.Errorf("title = %q: the inline script ran, so the CSP header was not applied", title)
