@@ -135,6 +135,8 @@ func fillEveryTable(t *testing.T, path string, tables []string) {
 	)
 	rows := map[string]string{
 		"api_keys":              "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_by, created_at, expires_at, revoked_at, last_used_at) VALUES ('ci', 'tdm_ab', 'h1', 'reports:read', " + user + ", 1700000000, 1800000000, NULL, 1700000100)",
+		"comment_acks":          "INSERT INTO comment_acks (response_id, question_id, user_id, user_email, at) VALUES ((SELECT MIN(id) FROM responses), 0, " + user + ", 'admin@example.com', 1700000000)",
+		"round_notes":           "INSERT INTO round_notes (round_id, unit_id, text, user_id, user_email, updated_at) VALUES ((SELECT MIN(id) FROM rounds), " + unit + ", 'We heard you: fewer meetings.', " + user + ", 'admin@example.com', 1700000000)",
 		"audit_log":             "INSERT INTO audit_log (at, user_id, user_email, action, detail) VALUES (1700000000, " + user + ", 'admin@example.com', 'settings', 'k 5 → 7, “quotes”')",
 		"employments":           "INSERT INTO employments (employee_id, hired_on, exited_on, exit_type, regretted, exit_reason) VALUES ((SELECT MIN(id) FROM employees), '2020-01-06', '2023-05-31', 'voluntary', 1, 'pay')",
 		"expired_links":         "INSERT INTO expired_links (token_hash, round_id) VALUES ('t1', (SELECT MIN(id) FROM rounds))",
