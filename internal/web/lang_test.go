@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -483,11 +485,7 @@ func TestLanguageButtonsKeepWhatWasEnteredAndSaveNothing(t *testing.T) {
 		t.Errorf("a language button comes before Send")
 	}
 	form := fullForm(en.body, 2, nil)
-	var first string
-	for k := range form {
-		first = k
-		break
-	}
+	answered := slices.Sorted(maps.Keys(form))
 	form.Set("comment", "Mehr Kaffee, bitte")
 	form.Set("relang", "de")
 	de := c.postLang(link+"?lang=de", "en", form)
@@ -495,8 +493,15 @@ func TestLanguageButtonsKeepWhatWasEnteredAndSaveNothing(t *testing.T) {
 		t.Fatalf("switch to German: %d, lang %q", de.status, pageLang(de.body))
 	}
 	body := html.UnescapeString(de.body)
-	if !strings.Contains(body, `name="`+first+`" value="2" checked`) || !strings.Contains(body, "Mehr Kaffee, bitte</textarea>") {
-		t.Errorf("the German form lost what was entered:\n%.5000s", de.body)
+	// Every answer entered, each at its own value (2, or 4 on a 0–10 item),
+	// not one picked by map order.
+	for _, q := range answered {
+		if want := `name="` + q + `" value="` + form.Get(q) + `" checked`; !strings.Contains(body, want) {
+			t.Errorf("the German form lost %s = %s:\n%.5000s", q, form.Get(q), de.body)
+		}
+	}
+	if !strings.Contains(body, "Mehr Kaffee, bitte</textarea>") {
+		t.Errorf("the German form lost the comment:\n%.5000s", de.body)
 	}
 	if strings.Contains(body, `role="alert"`) {
 		t.Errorf("switching language shows a problem banner")
