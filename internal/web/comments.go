@@ -171,7 +171,7 @@ func (s *Server) commentsPage(c echo.Context) error {
 
 // inScopeOf says whether unit lies in scope (0: the whole organisation).
 func inScopeOf(tree *tandem.Tree, scope, unit int64) bool {
-	return tree.Unit(unit) != nil && (scope == 0 || tree.Contains(scope, unit))
+	return tree.Unit(unit) != nil && tree.InScope(scope, unit)
 }
 
 // unacknowledged keeps the comments without an acknowledgement, and the
