@@ -207,8 +207,11 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 				}
 			}
 			c.open(t, tab, a.URL+"/no-such-page", "a page that does not exist", http.StatusNotFound)
-			if role.name == "hr" {
+			switch role.name {
+			case "hr":
 				checkFormPages(t, tab, c, a)
+			case "leader of a department":
+				checkCommentActions(t, tab, c, a)
 			}
 			t.Logf("%s reached %d pages; refused (not theirs): %s", role.name, len(reached), strings.Join(refused, " "))
 			if role.name == "admin" && len(refused) > 0 {
@@ -286,6 +289,7 @@ func demoPagePaths(t *testing.T, a *app, sum demo.Summary, now time.Time) map[st
 		"/results/:id?view=difference": fmt.Sprintf("/results/%d?view=difference", program),
 		"/rounds/:id (open)":           fmt.Sprintf("/rounds/%d", open),
 		"/reports/correlation?lag=-2":  "/reports/correlation?lag=-2",
+		"/comments?q":                  "/comments?q=feedback&pending=1",
 
 		"/results/:id":                  fmt.Sprintf("/results/%d", program),
 		"/rounds/:id":                   fmt.Sprintf("/rounds/%d", closed),
@@ -375,6 +379,22 @@ func checkFormPages(t *testing.T, tab context.Context, c *pageChecker, a *app) {
 	}
 	navigate(t, tab, "open the new program form", 200, chromedp.Navigate(a.URL+"/programs/new"))
 	c.submit(t, tab, "the program form without a name", `form[action="/programs"] button[type=submit]`, http.StatusBadRequest, http.StatusUnprocessableEntity)
+}
+
+// checkCommentActions checks the comments page after a leader has
+// acknowledged a comment and written a "you said, we did" note.
+func checkCommentActions(t *testing.T, tab context.Context, c *pageChecker, a *app) {
+	t.Helper()
+	navigate(t, tab, "open the comments", 200, chromedp.Navigate(a.URL+"/comments"))
+	c.submit(t, tab, "comments after an acknowledgement", `form.ack button[type=submit]`, http.StatusOK)
+	if n := run(t, tab, "count the acknowledged comments", chromedp.Evaluate[int](`document.querySelectorAll("p.ack").length`)); n == 0 {
+		t.Error("after acknowledging a comment the comments page shows none acknowledged")
+	}
+	do(t, tab, "write a note", chromedp.SendKeys(chromedp.CSS(`.card.note textarea[name=note]`), "We moved the stand-up to 10:00."))
+	c.submit(t, tab, "comments after a note", `.card.note form.stack button[type=submit]`, http.StatusOK)
+	if n := run(t, tab, "count the saved notes", chromedp.Evaluate[int](`document.querySelectorAll(".saved-note").length`)); n == 0 {
+		t.Error("after saving a note the comments page shows no saved note")
+	}
 }
 
 // pageChecker checks the pages of one tab with axe-core and for their
