@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -138,6 +139,18 @@ func (s *Server) answerPage(c echo.Context) error {
 // renderAnswerWith shows the form again with what was entered, a problem
 // with the comment, or a message about saving.
 func (s *Server) renderAnswerWith(c echo.Context, status int, inv store.Invitation, fields []answerField, comment, commentErr, notSaved string) error {
+	return s.renderAnswerPage(c, status, inv, fields, comment, notSaved == "", commentErr, notSaved)
+}
+
+func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, qs []pulse.Question, fields []answerField, comment string, hasErrors bool) error {
+	return s.renderAnswerPage(c, status, inv, fields, comment, hasErrors, "", "")
+}
+
+// renderAnswerPage is the one answer page: the form, what was entered, its
+// problems, and the leaders' "you said, we did" notes from the round
+// before (the same rule as the invitation's email,
+// store.NotesForInvitation).
+func (s *Server) renderAnswerPage(c echo.Context, status int, inv store.Invitation, fields []answerField, comment string, hasErrors bool, commentErr, notSaved string) error {
 	p := s.answerPrinterOf(c, inv)
 	links, action := languageLinks(c, p)
 	notes, err := s.store.NotesForInvitation(c.Request().Context(), inv.ID)
@@ -145,24 +158,28 @@ func (s *Server) renderAnswerWith(c echo.Context, status int, inv store.Invitati
 		return err
 	}
 	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, L: p, Data: map[string]any{
-		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": notSaved == "", "CommentError": commentErr, "NotSaved": notSaved, "Notes": notes,
+		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors, "CommentError": commentErr, "NotSaved": notSaved, "Notes": notes,
 		"K": privacy.Threshold(inv.Round.MinGroup), "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
 	}})
 }
 
-func (s *Server) renderAnswer(c echo.Context, status int, inv store.Invitation, qs []pulse.Question, fields []answerField, comment string, hasErrors bool) error {
-	p := s.answerPrinterOf(c, inv)
-	links, action := languageLinks(c, p)
-	// The leaders' "you said, we did" notes from the round before: the
-	// same rule as the invitation's email (store.NotesForInvitation).
-	notes, err := s.store.NotesForInvitation(c.Request().Context(), inv.ID)
+// answerableInvitation reads the whole invitation behind a link and
+// refuses it when it was answered or its round is not open. The lean read
+// of the submit path may not have known (a link this process minted is
+// not read at all): an answered link or a closed round says so rather
+// than showing a form that could not be saved.
+func (s *Server) answerableInvitation(ctx context.Context, hash string) (store.Invitation, error) {
+	inv, err := s.store.InvitationByToken(ctx, hash)
 	if err != nil {
-		return err
+		return inv, err
 	}
-	return s.renderStatus(c, status, "answer", pageData{Title: inv.Program, Bare: true, L: p, Data: map[string]any{
-		"Program": inv.Program, "Fields": fields, "Comment": comment, "HasErrors": hasErrors, "Notes": notes,
-		"K": privacy.Threshold(inv.Round.MinGroup), "Closes": p.Date(tandem.InZone(inv.Round.ClosesAt, inv.Round.TimeZone)), "Action": action, "Languages": links, "Preview": false,
-	}})
+	if inv.Responded {
+		return inv, store.ErrAlreadyAnswered
+	}
+	if !inv.Round.OpenAt(s.now()) {
+		return inv, store.ErrRoundClosed
+	}
+	return inv, nil
 }
 
 // answerPrinterOf is the printer the request chose, or chooses it now.
@@ -246,15 +263,9 @@ func (s *Server) submitAnswer(c echo.Context) error {
 		// A language button of the form: the same form in the language
 		// chosen (its action's ?lang=), with everything entered kept;
 		// nothing is checked or saved.
-		full, err := s.store.InvitationByToken(ctx, hash)
+		full, err := s.answerableInvitation(ctx, hash)
 		if err != nil {
 			return s.notSubmitted(c, err)
-		}
-		if full.Responded {
-			return s.notSubmitted(c, store.ErrAlreadyAnswered)
-		}
-		if !full.Round.OpenAt(s.now()) {
-			return s.notSubmitted(c, store.ErrRoundClosed)
 		}
 		return s.renderAnswer(c, http.StatusOK, full, qs, fields, comment, false)
 	}
@@ -285,18 +296,9 @@ func (s *Server) submitAnswer(c echo.Context) error {
 		commentErr = p.T("problem.comment_unstorable")
 	}
 	if bad || commentErr != "" {
-		full, err := s.store.InvitationByToken(ctx, hash)
+		full, err := s.answerableInvitation(ctx, hash)
 		if err != nil {
 			return s.notSubmitted(c, err)
-		}
-		// The lean read may not have known (a link this process minted is
-		// not read at all): an answered link or a closed round says so
-		// rather than asking for corrections that could not be saved.
-		if full.Responded {
-			return s.notSubmitted(c, store.ErrAlreadyAnswered)
-		}
-		if !full.Round.OpenAt(s.now()) {
-			return s.notSubmitted(c, store.ErrRoundClosed)
 		}
 		return s.renderAnswerWith(c, http.StatusUnprocessableEntity, full, fields, comment, commentErr, "")
 	}

@@ -87,3 +87,29 @@ func visiblePrograms(programs []pulse.Program, tree *tandem.Tree, scope int64) [
 	}
 	return out
 }
+
+// chosenProgram is the program a page about one program shows: the
+// person's choice (programChoice), else pulse's default for their scope;
+// nil when they may see none. visible are the programs they may pick
+// from.
+func (s *Server) chosenProgram(c echo.Context, tree *tandem.Tree, scope int64) (prog *pulse.Program, visible []pulse.Program, err error) {
+	ctx := c.Request().Context()
+	programs, err := s.store.Programs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	counts, err := s.store.ProgramRoundCounts(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	chosen, err := s.programChoice(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	choice, _ := strconv.ParseInt(chosen, 10, 64)
+	prog, err = pulse.ChooseProgram(programs, counts, tree, scope, choice)
+	if err != nil {
+		return nil, nil, err
+	}
+	return prog, visiblePrograms(programs, tree, scope), nil
+}

@@ -74,26 +74,13 @@ func (s *Server) commentsPage(c echo.Context) error {
 	if len([]rune(q)) > maxCommentQuery {
 		return tandem.FieldErrorf("q", "the search is %d characters long; search for at most %d", len([]rune(q)), maxCommentQuery)
 	}
-	programs, err := s.store.Programs(ctx)
-	if err != nil {
-		return err
-	}
-	counts, err := s.store.ProgramRoundCounts(ctx)
-	if err != nil {
-		return err
-	}
-	chosen, err := s.programChoice(c)
-	if err != nil {
-		return err
-	}
-	choice, _ := strconv.ParseInt(chosen, 10, 64)
-	prog, err := pulse.ChooseProgram(programs, counts, tree, sc, choice)
+	prog, programs, err := s.chosenProgram(c, tree, sc)
 	if err != nil {
 		return err
 	}
 	// ?pending=1 keeps the comments nobody has acknowledged yet.
 	pending := c.QueryParam("pending") == "1"
-	data := map[string]any{"Q": q, "Pending": pending, "Programs": visiblePrograms(programs, tree, sc), "NoteMax": store.MaxNoteLength}
+	data := map[string]any{"Q": q, "Pending": pending, "Programs": programs, "NoteMax": store.MaxNoteLength}
 	if prog == nil {
 		return s.render(c, "comments", pageData{Title: "Comments", Nav: "comments", Data: data})
 	}

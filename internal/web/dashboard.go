@@ -23,24 +23,11 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	sc := scope(c)
 	data := map[string]any{}
-	programs, err := s.store.Programs(ctx)
+	prog, programs, err := s.chosenProgram(c, tree, sc)
 	if err != nil {
 		return err
 	}
-	counts, err := s.store.ProgramRoundCounts(ctx)
-	if err != nil {
-		return err
-	}
-	chosen, err := s.programChoice(c)
-	if err != nil {
-		return err
-	}
-	choice, _ := strconv.ParseInt(chosen, 10, 64)
-	prog, err := pulse.ChooseProgram(programs, counts, tree, sc, choice)
-	if err != nil {
-		return err
-	}
-	data["Programs"] = visiblePrograms(programs, tree, sc)
+	data["Programs"] = programs
 	head := sc
 	if head == 0 && prog != nil {
 		head = prog.AudienceUnitID
