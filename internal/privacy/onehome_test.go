@@ -1,12 +1,10 @@
 package privacy_test
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
+
+	"github.com/tandem-hq/tandem/internal/sourcescan"
 )
 
 // The threshold in force has one home, privacy.Threshold (see the package
@@ -25,48 +23,14 @@ var secondCopies = []struct {
 }
 
 func TestTheThresholdHasNoSecondCopyOutsidePrivacy(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root not found at %s: %v", root, err)
-	}
-	checked := 0
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") || rel == filepath.Join("internal", "privacy") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		checked++
+	for _, f := range sourcescan.GoFiles(t, "internal/privacy") {
 		for _, c := range secondCopies {
-			for _, loc := range c.re.FindAllIndex(b, -1) {
-				line := strings.Count(string(b[:loc[0]]), "\n") + 1
-				if start := strings.LastIndexByte(string(b[:loc[0]]), '\n') + 1; strings.HasPrefix(strings.TrimSpace(string(b[start:loc[0]])), "//") {
+			for _, loc := range c.re.FindAllIndex(f.Text, -1) {
+				if f.InComment(loc[0]) {
 					continue // a comment may say what k is
 				}
-				t.Errorf("%s:%d: %q: %s", rel, line, b[loc[0]:loc[1]], c.what)
+				t.Errorf("%s:%d: %q: %s", f.Rel, f.Line(loc[0]), f.Text[loc[0]:loc[1]], c.what)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if checked < 50 {
-		t.Fatalf("checked %d Go files, want the whole module", checked)
 	}
 }

@@ -1,12 +1,10 @@
 package pulse_test
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
+
+	"github.com/tandem-hq/tandem/internal/sourcescan"
 )
 
 // The round lifecycle has one home, this package (see its doc). These
@@ -25,45 +23,11 @@ var secondCopies = []struct {
 }
 
 func TestTheRoundLifecycleRulesHaveNoSecondCopyOutsidePulse(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root not found at %s: %v", root, err)
-	}
-	checked := 0
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") || rel == filepath.Join("internal", "pulse") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		checked++
+	for _, f := range sourcescan.GoFiles(t, "internal/pulse") {
 		for _, c := range secondCopies {
-			if loc := c.re.FindIndex(b); loc != nil {
-				line := strings.Count(string(b[:loc[0]]), "\n") + 1
-				t.Errorf("%s:%d: %s — call pulse instead", rel, line, c.what)
+			if loc := c.re.FindIndex(f.Text); loc != nil {
+				t.Errorf("%s:%d: %s — call pulse instead", f.Rel, f.Line(loc[0]), c.what)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if checked < 50 {
-		t.Fatalf("checked %d Go files, want the whole module", checked)
 	}
 }

@@ -1,13 +1,11 @@
 package tandem_test
 
 import (
-	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
+	"github.com/tandem-hq/tandem/internal/sourcescan"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -38,46 +36,15 @@ func TestInScopeIsTheWholeOrganisationOrALeadersSubtree(t *testing.T) {
 // out "scope 0, or the unit inside the scope" by hand.
 func TestTheScopeRuleHasNoSecondCopy(t *testing.T) {
 	re := regexp.MustCompile(`([\w.]*(?i:scope|sc)\w*)\s*(==|!=)\s*0\s*(\|\||&&)\s*!?\(?\s*[\w.]+\.Contains\(\s*([\w.()]+)\s*,`)
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	for _, f := range sourcescan.GoFiles(t, "") {
+		if f.Rel == filepath.Join("internal", "tandem", "tree.go") {
+			continue // the home itself
 		}
-		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		checked++
-		rel, _ := filepath.Rel(root, path)
-		for _, loc := range re.FindAllSubmatchIndex(b, -1) {
-			if rel == filepath.Join("internal", "tandem", "tree.go") {
-				continue // the home itself
-			}
-			if scopeVar, first := string(b[loc[2]:loc[3]]), string(b[loc[8]:loc[9]]); scopeVar != first {
+		for _, loc := range re.FindAllSubmatchIndex(f.Text, -1) {
+			if scopeVar, first := string(f.Text[loc[2]:loc[3]]), string(f.Text[loc[8]:loc[9]]); scopeVar != first {
 				continue // the scope inside something else: another rule
 			}
-			line := strings.Count(string(b[:loc[0]]), "\n") + 1
-			t.Errorf("%s:%d: %q: the scope rule written by hand; call Tree.InScope", rel, line, b[loc[0]:loc[1]])
+			t.Errorf("%s:%d: %q: the scope rule written by hand; call Tree.InScope", f.Rel, f.Line(loc[0]), f.Text[loc[0]:loc[1]])
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if checked < 50 {
-		t.Fatalf("checked %d Go files, want the whole module", checked)
 	}
 }
