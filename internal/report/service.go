@@ -45,6 +45,26 @@ type ServiceMatrix struct {
 	HiddenProviders int
 }
 
+// Overall is the matrix's one number: the mean score (0–100) of the
+// providers it shows, weighted by their raters, and how many providers
+// that covers (0 when none is shown). It combines only figures the matrix
+// already shows, each over at least k raters.
+func (m *ServiceMatrix) Overall() (score float64, providers int) {
+	sum, n := 0.0, 0
+	for _, p := range m.Providers {
+		if math.IsNaN(p.Score) || p.Raters == 0 {
+			continue
+		}
+		sum += p.Score * float64(p.Raters)
+		n += p.Raters
+		providers++
+	}
+	if providers == 0 {
+		return math.NaN(), 0
+	}
+	return sum / float64(n), providers
+}
+
 // ServiceInput is what BuildService needs.
 type ServiceInput struct {
 	Tree  *tandem.Tree

@@ -175,21 +175,11 @@ func (s *Server) dashboardService(c echo.Context, tree *tandem.Tree, sc int64, r
 		if err != nil {
 			return nil, err
 		}
-		m := report.BuildService(report.ServiceInput{Tree: tree, Scope: sc, Round: r, Rows: rows})
-		card := &serviceCard{Round: r}
-		sum, n := 0.0, 0
-		for _, p := range m.Providers {
-			if math.IsNaN(p.Score) || p.Raters == 0 {
-				continue
-			}
-			sum += p.Score * float64(p.Raters)
-			n += p.Raters
-			card.Teams++
-		}
-		if card.Teams == 0 {
+		score, teams := report.BuildService(report.ServiceInput{Tree: tree, Scope: sc, Round: r, Rows: rows}).Overall()
+		if teams == 0 {
 			return nil, nil
 		}
-		card.Score = sum / float64(n)
+		card := &serviceCard{Round: r, Score: score, Teams: teams}
 		return card, nil
 	}
 	return nil, nil
