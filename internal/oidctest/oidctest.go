@@ -78,11 +78,19 @@ type Provider struct {
 	exchanges int
 }
 
+// signingKeyOnce is the RSA key every provider of a test binary signs
+// with, each under its own key id: generating a 2,048-bit key costs about
+// a tenth of a second of CPU, which a provider per test paid again and
+// again. No test here trusts one provider's tokens at another.
+var signingKeyOnce = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+})
+
 // New starts a provider with one client (ClientID "tandem") that closes
 // when the test ends.
 func New(t testing.TB) *Provider {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := signingKeyOnce()
 	if err != nil {
 		t.Fatal(err)
 	}

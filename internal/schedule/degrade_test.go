@@ -186,6 +186,7 @@ func (d *degradedEmail) checkSentOnce(t *testing.T, attempts int) {
 // again after a backoff that doubles; when the server comes back, each
 // person gets exactly one invitation, and later runs send nothing more.
 func TestInvitationsWaitWhileSMTPIsDownAndGoOutOnceWhenItReturns(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.NewServer(t)
 	relay := newFlakySMTP(t, smtp)
 	d := newDegradedEmail(t, relay.Port, smtp)
@@ -217,6 +218,7 @@ func TestInvitationsWaitWhileSMTPIsDownAndGoOutOnceWhenItReturns(t *testing.T) {
 // server up but answering 451 (try again later) to every recipient: the
 // messages wait with the 451 recorded, and go out once when it accepts.
 func TestInvitationsWaitWhileSMTPRefusesFor451AndGoOutOnceAfter(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.NewServer(t)
 	d := newDegradedEmail(t, smtp.Port, smtp)
 	smtp.Refuse(451)

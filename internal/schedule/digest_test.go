@@ -89,6 +89,7 @@ func digestOrg(t *testing.T, k int) (*testOrg, time.Time) {
 }
 
 func TestWeeklyDigestReachesHROnceAndNamesNoGroupBelowK(t *testing.T) {
+	t.Parallel()
 	o, now := digestOrg(t, 5)
 	ctx := context.Background()
 	srv := mailtest.NewServer(t)
@@ -137,6 +138,7 @@ func TestWeeklyDigestReachesHROnceAndNamesNoGroupBelowK(t *testing.T) {
 // number of its own. It used to start from a literal 5, so a program at
 // k = 3 got a digest naming a team of 3 while promising at least 5.
 func TestWeeklyDigestStatesTheThresholdItsSignalsWereDecidedWith(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		k         int
 		nameSmall bool

@@ -11,6 +11,7 @@ import (
 // housekeeping (every minute) catches up: it creates the missed round,
 // while its window is open, once.
 func TestCatchUpOfTheNextLeaderCreatesTheSlotTheOldOneMissed(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil) // Mondays 09:00 Berlin, open 5 days

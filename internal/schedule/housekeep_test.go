@@ -60,6 +60,7 @@ func (o *testOrg) answer(t *testing.T, invitationID, roundID int64, now time.Tim
 }
 
 func TestHousekeepQueuesOneReminderForThoseWhoHaveNotAnsweredAndClosesRoundsOnTime(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil) // window 5, reminder 2
@@ -128,6 +129,7 @@ func TestHousekeepQueuesOneReminderForThoseWhoHaveNotAnsweredAndClosesRoundsOnTi
 }
 
 func TestRoundThatClosedBeforeHousekeepingRanSendsNoReminders(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
@@ -150,6 +152,7 @@ func TestRoundThatClosedBeforeHousekeepingRanSendsNoReminders(t *testing.T) {
 }
 
 func TestProgramWithoutRemindersQueuesNone(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), func(p *pulse.Program) { p.ReminderDays = 0 })
@@ -173,6 +176,7 @@ func TestProgramWithoutRemindersQueuesNone(t *testing.T) {
 }
 
 func TestSchedulerRunsHousekeepingOnItsClock(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
 	slot := o.at0900(2026, 6, 8)
@@ -199,6 +203,7 @@ func TestSchedulerRunsHousekeepingOnItsClock(t *testing.T) {
 }
 
 func TestPeriodicJobsRunOnTheSchedulersClockWithTheirFiringTime(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	start := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 	fc := clockwork.NewFakeClockAt(start)

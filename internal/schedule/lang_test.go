@@ -23,6 +23,7 @@ import (
 // arrive in it: subject, greeting, dates, the anonymity promise and the
 // button, through a real SMTP listener.
 func TestInvitationsAndRemindersSpeakTheOrganisationsLanguage(t *testing.T) {
+	t.Parallel()
 	e := newEmailSetup(t)
 	if err := e.st.SetSetting(e.ctx, store.OrgLanguageKey, "fr"); err != nil {
 		t.Fatal(err)
@@ -73,6 +74,7 @@ func TestInvitationsAndRemindersSpeakTheOrganisationsLanguage(t *testing.T) {
 // webhook post and a Teams card (its text, its button and its lang) to
 // a German, a Brazilian and a Spanish-by-default colleague.
 func TestChatInvitationsSpeakEachPersonsLanguage(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	lines := strings.Split(strings.TrimSpace(orgRoster), "\n")

@@ -13,6 +13,7 @@ import (
 // The program's name is the only markup the HTML intro adds; a name with
 // markup characters is escaped, in every language.
 func TestInvitationHTMLEscapesTheProgramNameInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	d := store.InvitationMessage{EmployeeName: "Ana Silva", EmployeeEmail: "ana@example.com", ProgramName: `R&D <pulse>`,
 		ClosesAt: time.Date(2026, 6, 13, 7, 0, 0, 0, time.UTC), TimeZone: "Europe/Berlin", Questions: 1, MinGroup: 5}
 	for _, tag := range lang.Supported {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestRoundIsCreatedOnceWhenJobFiresTwice(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
@@ -50,6 +51,7 @@ func TestRoundIsCreatedOnceWhenJobFiresTwice(t *testing.T) {
 }
 
 func TestRoundIsCreatedOnceWhenReplicasFireTheSameSlotTogether(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
 	slot := o.at0900(2026, 6, 8)
@@ -88,6 +90,7 @@ func TestRoundIsCreatedOnceWhenReplicasFireTheSameSlotTogether(t *testing.T) {
 }
 
 func TestFireProgramDoesNothingForAPausedProgram(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
@@ -177,6 +180,7 @@ func oldestFirst(rs []pulse.Round) []pulse.Round {
 // that must happen (a timer armed, a round written), never for the
 // machine's clock to pass or for a run that should not happen.
 func TestRoundsFollowWallClockAcrossDaylightSavingChanges(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	p := o.newProgram(t, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), nil)
 	// Sunday 15 March, noon: the first round is Monday 16 March, two
@@ -207,6 +211,7 @@ func TestRoundsFollowWallClockAcrossDaylightSavingChanges(t *testing.T) {
 }
 
 func TestFireProgramAtEachWeeklySlotAcrossDaylightSavingChanges(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), nil)
@@ -238,6 +243,7 @@ func TestFireProgramAtEachWeeklySlotAcrossDaylightSavingChanges(t *testing.T) {
 }
 
 func TestRestartDoesNotDuplicateRounds(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
@@ -273,6 +279,7 @@ func TestRestartDoesNotDuplicateRounds(t *testing.T) {
 }
 
 func TestMissedRoundIsCreatedOnceOnStart(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	slot := o.at0900(2026, 6, 8)
@@ -305,6 +312,7 @@ func TestMissedRoundIsCreatedOnceOnStart(t *testing.T) {
 }
 
 func TestMissedRoundIsNotCreatedOnceItsWindowHasPassed(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	slot := o.at0900(2026, 6, 8)
 	p := o.newProgram(t, slot.AddDate(0, 0, -3), nil) // window 5 days
@@ -317,6 +325,7 @@ func TestMissedRoundIsNotCreatedOnceItsWindowHasPassed(t *testing.T) {
 }
 
 func TestMissedRoundIsNotCreatedExactlyWhenItsWindowCloses(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	slot := o.at0900(2026, 6, 8)
@@ -334,6 +343,7 @@ func TestMissedRoundIsNotCreatedExactlyWhenItsWindowCloses(t *testing.T) {
 }
 
 func TestProgramCreatedAfterASlotGetsNoBackfilledRound(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	slot := o.at0900(2026, 6, 8)
 	// Created an hour after Monday's slot, started the next day.
@@ -351,6 +361,7 @@ func TestProgramCreatedAfterASlotGetsNoBackfilledRound(t *testing.T) {
 // The window is counted in days of the program's zone, as closes_at is:
 // across a daylight-saving change those days are 143 or 145 hours long.
 func TestCatchUpCountsTheWindowInTheProgramsDaysAcrossDaylightSaving(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		slot time.Time
@@ -393,6 +404,7 @@ func TestCatchUpCountsTheWindowInTheProgramsDaysAcrossDaylightSaving(t *testing.
 }
 
 func TestSyncFollowsProgramChangesWithoutRestart(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
@@ -481,6 +493,7 @@ func TestSyncFollowsProgramChangesWithoutRestart(t *testing.T) {
 }
 
 func TestSendNowCreatesOneManualRoundForRepeatedClicks(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil)
@@ -499,6 +512,7 @@ func TestSendNowCreatesOneManualRoundForRepeatedClicks(t *testing.T) {
 }
 
 func TestSendNowIsRefusedWhileARoundIsOpenOrOneStartedThatDay(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil) // Mondays 09:00 Berlin, open 5 days
@@ -527,6 +541,7 @@ func TestSendNowIsRefusedWhileARoundIsOpenOrOneStartedThatDay(t *testing.T) {
 }
 
 func TestScheduledSlotOnADayARoundWasSentNowIsSkippedAndLogged(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	var logged strings.Builder

@@ -22,6 +22,7 @@ import (
 // invitee by email and carries that invitee's link, as text and as the
 // card's button, and no one else's.
 func TestTeamsInvitationsGoToEachPersonWithTheirOwnLink(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), func(p *pulse.Program) {
@@ -117,6 +118,7 @@ func TestTeamsInvitationsGoToEachPersonWithTheirOwnLink(t *testing.T) {
 // the worker's clock reads it, not as the machine's clock does (the test's
 // clock stands in 2026, whatever today is).
 func TestWorkerWaitsForARetryAfterDateOnItsOwnClock(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	ctx := context.Background()
 	p := o.newProgram(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), func(p *pulse.Program) {

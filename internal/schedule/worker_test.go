@@ -97,6 +97,7 @@ func (e *emailSetup) links(t *testing.T) map[string][]string {
 }
 
 func TestWorkerSendsEachInvitationOnceWithItsOwnLink(t *testing.T) {
+	t.Parallel()
 	e := newEmailSetup(t)
 	e.runOnce(t, orgSize)
 
@@ -200,6 +201,7 @@ func assertTokensNotStored(t *testing.T, dbPath string, links map[string][]strin
 }
 
 func TestWorkerRetriesATemporaryFailureAfterTheBackoffAndSendsOnce(t *testing.T) {
+	t.Parallel()
 	e := newEmailSetup(t)
 	const ben = "ben@example.com"
 	e.smtp.failNext(ben, 1) // 451 on the first RCPT TO
@@ -250,6 +252,7 @@ func TestWorkerRetriesATemporaryFailureAfterTheBackoffAndSendsOnce(t *testing.T)
 }
 
 func TestWorkerBacksOffExponentiallyAndGivesUpAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
 	e := newEmailSetup(t)
 	const dev = "dev@example.com"
 	e.smtp.failNext(dev, 100)
@@ -276,6 +279,7 @@ func TestWorkerBacksOffExponentiallyAndGivesUpAfterMaxAttempts(t *testing.T) {
 }
 
 func TestWorkerGivesUpAtOnceOnAPermanentFailure(t *testing.T) {
+	t.Parallel()
 	e := newEmailSetup(t)
 	const cara = "cara@example.com"
 	e.smtp.refuse(cara) // 550 on RCPT TO
@@ -296,6 +300,7 @@ func TestWorkerGivesUpAtOnceOnAPermanentFailure(t *testing.T) {
 }
 
 func TestWorkerSkipsPeopleWhoAnsweredBeforeTheSend(t *testing.T) {
+	t.Parallel()
 	e := newEmailSetup(t)
 	const ana = "ana@example.com"
 	e.answer(t, e.invitationOf(t, ana), e.round.ID, e.clock.Now())
@@ -314,6 +319,7 @@ func TestWorkerSkipsPeopleWhoAnsweredBeforeTheSend(t *testing.T) {
 }
 
 func TestWorkerSkipsInvitationsOfAClosedRound(t *testing.T) {
+	t.Parallel()
 	e := newEmailSetup(t)
 	// The worker was down all week; housekeeping has not run either.
 	e.clock.Advance(6 * 24 * time.Hour)
@@ -329,6 +335,7 @@ func TestWorkerSkipsInvitationsOfAClosedRound(t *testing.T) {
 }
 
 func TestReminderCarriesAFreshLinkToTheSameInvitation(t *testing.T) {
+	t.Parallel()
 	e := newEmailSetup(t)
 	const ana, ben = "ana@example.com", "ben@example.com"
 	e.runOnce(t, orgSize)

@@ -66,6 +66,7 @@ func nthWeekdayOf(d time.Time, wd time.Weekday, n int) bool {
 // clock, housekeeping daily): every program gets exactly the rounds the
 // calendar says, at the instants it says, never two on one day.
 func TestAYearOfSimulatedTimeStartsEachProgramsRoundsOnItsDaysOnly(t *testing.T) {
+	t.Parallel()
 	o := newTestOrg(t)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -52,6 +52,7 @@ func meanAnswered(row []float64) float64 {
 }
 
 func TestICCMatchesMultilevelOnUnequalTeams(t *testing.T) {
+	t.Parallel()
 	// testdata/agreement.R: a <- aov(index ~ as.factor(team)); multilevel
 	// ICC1(a), ICC2(a) and summary(a), on 55 respondents in 9 teams of 2–11.
 	team, items := readResponses(t)
@@ -73,6 +74,7 @@ func TestICCMatchesMultilevelOnUnequalTeams(t *testing.T) {
 }
 
 func TestICCMatchesPsychOnEqualTeams(t *testing.T) {
+	t.Parallel()
 	// testdata/agreement.R: psych::ICC(b, lmer = FALSE) on 6 teams × 4
 	// respondents: Single_raters_absolute (ICC1) and Average_raters_absolute
 	// (ICC1k); multilevel's ICC1/ICC2 of the same data agree to every digit.
@@ -91,6 +93,7 @@ func TestICCMatchesPsychOnEqualTeams(t *testing.T) {
 }
 
 func TestICCDegenerateInput(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		group  []string
@@ -123,6 +126,7 @@ func TestICCDegenerateInput(t *testing.T) {
 }
 
 func TestRWGJMatchesMultilevelPerTeam(t *testing.T) {
+	t.Parallel()
 	// testdata/agreement.R: multilevel::rwg.j(items, team, ranvar = 2) and,
 	// for one item, multilevel::rwg(item1, team, ranvar = 2). rwg.j drops
 	// the two respondents with a skipped item (t1 and t4 have one each).
@@ -161,6 +165,7 @@ func TestRWGJMatchesMultilevelPerTeam(t *testing.T) {
 }
 
 func TestRWGJIsZeroWhenMembersDisagreeMoreThanChance(t *testing.T) {
+	t.Parallel()
 	// Answers split between 1 and 5: variance 4 (> 2 for a 5-point scale);
 	// multilevel truncates s̄² at σ²_E, giving 0.
 	got := RWGJ([][]float64{{1, 5}, {5, 1}, {1, 5}, {5, 1}}, 5)
@@ -174,6 +179,7 @@ func TestRWGJIsZeroWhenMembersDisagreeMoreThanChance(t *testing.T) {
 }
 
 func TestUniformNullVarianceOfCommonScales(t *testing.T) {
+	t.Parallel()
 	// James, Demaree & Wolf (1984): (A² − 1)/12; 2.0 for 5 points, 4.0 for 7.
 	assertClose(t, "5 points", UniformNullVariance(5), 2, 0)
 	assertClose(t, "7 points", UniformNullVariance(7), 4, 0)
@@ -182,6 +188,7 @@ func TestUniformNullVarianceOfCommonScales(t *testing.T) {
 }
 
 func TestAgreementBandsFollowLeBretonAndSenter(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		rwg      float64
 		band     AgreementBand
@@ -210,6 +217,7 @@ func TestAgreementBandsFollowLeBretonAndSenter(t *testing.T) {
 }
 
 func TestSummarizeAgreementCountsBandsAndDisagreement(t *testing.T) {
+	t.Parallel()
 	got := SummarizeAgreement([]float64{0.95, 0.2, math.NaN(), 0.8, 0.65, 0.72})
 	if got.Groups != 5 || got.Disagree != 2 {
 		t.Errorf("Groups, Disagree: got %d, %d, want 5, 2", got.Groups, got.Disagree)
@@ -225,6 +233,7 @@ func TestSummarizeAgreementCountsBandsAndDisagreement(t *testing.T) {
 }
 
 func TestICCOfGroupsMatchesMultilevelFromMomentsAlone(t *testing.T) {
+	t.Parallel()
 	// The same reference as TestICCMatchesMultilevelOnUnequalTeams
 	// (testdata/agreement.R, multilevel ICC1/ICC2 of aov(index ~ team)),
 	// reached from each team's n, mean and sum of squares only.

@@ -35,6 +35,7 @@ const (
 )
 
 func TestPearsonMatchesNISTNorrisCertifiedR(t *testing.T) {
+	t.Parallel()
 	got := Pearson(norrisX, norrisY)
 	// Simple regression with a positive slope: r = +√R².
 	assertClose(t, "R vs NIST certified √R²", got.R, math.Sqrt(norrisCertifiedR2), within)
@@ -63,6 +64,7 @@ var (
 )
 
 func TestPearsonMatchesAnscombeQuartetSetI(t *testing.T) {
+	t.Parallel()
 	got := Pearson(anscombeX1, anscombeY1)
 	assertRounds(t, "R vs Anscombe 1973", got.R, 0.816, 3)
 	// R 4.2.2: ct <- cor.test(anscombe$x1, anscombe$y1)
@@ -76,6 +78,7 @@ func TestPearsonMatchesAnscombeQuartetSetI(t *testing.T) {
 }
 
 func TestPearsonOfNegativelyRelatedSamples(t *testing.T) {
+	t.Parallel()
 	x := []float64{2.1, 3.4, 1.9, 5.6, 4.4, 3.8, 6.0, 2.8}
 	y := []float64{8.1, 6.9, 8.4, 4.2, 6.3, 6.0, 3.1, 7.7}
 	// SciPy 1.10.1: r = stats.pearsonr(x, y); r.confidence_interval(0.95)
@@ -109,6 +112,7 @@ func fisherByHand(r float64, n int) (lo, hi float64) {
 }
 
 func TestPearsonWithThreePairsHasPButNoInterval(t *testing.T) {
+	t.Parallel()
 	// For n = 3 the null density of r is 1/(π√(1−r²)), so the two-sided
 	// p-value is 1 − (2/π)·asin|r|; r = 0.5 gives exactly 2/3.
 	// SciPy 1.10.1: stats.pearsonr([1, 2, 3], [1, 3, 2])
@@ -123,12 +127,14 @@ func TestPearsonWithThreePairsHasPButNoInterval(t *testing.T) {
 }
 
 func TestPearsonWithTwoPairsHasROnly(t *testing.T) {
+	t.Parallel()
 	// Two distinct points lie on a line: r = −1 by definition; no test.
 	got := Pearson([]float64{1, 2}, []float64{5, 3})
 	assertCorrelation(t, got, 2, 0, -1, math.NaN(), math.NaN(), math.NaN(), 0)
 }
 
 func TestPearsonWithFewerThanTwoPairsIsUndefined(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		x, y []float64
@@ -148,6 +154,7 @@ func TestPearsonWithFewerThanTwoPairsIsUndefined(t *testing.T) {
 }
 
 func TestPearsonDropsPairsWithNaN(t *testing.T) {
+	t.Parallel()
 	x := []float64{1, 2, math.NaN(), 4, 5, 6, 7}
 	y := []float64{2.3, math.NaN(), 3.1, 4.8, 4.1, 6.2, 6.9}
 	// Complete pairs: x=[1,4,5,6,7], y=[2.3,4.8,4.1,6.2,6.9].
@@ -165,6 +172,7 @@ func TestPearsonDropsPairsWithNaN(t *testing.T) {
 }
 
 func TestCorrelationOfConstantSampleIsUndefined(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	// Ten copies of 0.1 do not average to exactly 0.1; the result must still
 	// be NaN, as SciPy's pearsonr gives for constant input.
@@ -176,6 +184,7 @@ func TestCorrelationOfConstantSampleIsUndefined(t *testing.T) {
 }
 
 func TestPerfectCorrelationHasZeroPAndDegenerateInterval(t *testing.T) {
+	t.Parallel()
 	x := []float64{1, 2, 3, 4, 5}
 	// y = 2x + 1 and y = −3x + 20: |r| = 1, t is infinite, p = 0 and the
 	// Fisher interval collapses to the point (SciPy 1.10.1 pearsonr gives
@@ -196,6 +205,7 @@ func TestPerfectCorrelationHasZeroPAndDegenerateInterval(t *testing.T) {
 }
 
 func TestCorrelationOfMismatchedLengthsIsUndefinedNotPanic(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	x := []float64{1, 2, 3, 4}
 	y := []float64{1, 2, 3}
@@ -205,6 +215,7 @@ func TestCorrelationOfMismatchedLengthsIsUndefinedNotPanic(t *testing.T) {
 }
 
 func TestPearsonWithInfiniteValueIsUndefined(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	x := []float64{1, 2, 3, math.Inf(1)}
 	y := []float64{1, 3, 2, 4}
@@ -216,6 +227,7 @@ func TestPearsonWithInfiniteValueIsUndefined(t *testing.T) {
 }
 
 func TestPearsonIsUnaffectedByExtremeScale(t *testing.T) {
+	t.Parallel()
 	// Sums of squares of 1e200 overflow a float64; r must not care.
 	base := Pearson(anscombeX1, anscombeY1)
 	for _, scale := range []float64{1e200, 1e-200, -1e300} {
@@ -233,6 +245,7 @@ func TestPearsonIsUnaffectedByExtremeScale(t *testing.T) {
 }
 
 func TestSpearmanWithTiesMatchesSciPy(t *testing.T) {
+	t.Parallel()
 	x := []float64{1, 2, 2, 3, 4, 4, 4, 5, 6, 7}
 	y := []float64{2, 1, 3, 3, 5, 4, 6, 6, 8, 6}
 	// SciPy 1.10.1: s = stats.spearmanr(x, y)
@@ -245,6 +258,7 @@ func TestSpearmanWithTiesMatchesSciPy(t *testing.T) {
 }
 
 func TestRanksAverageTiesAndKeepNaN(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	for _, tc := range []struct {
 		name    string
@@ -285,6 +299,7 @@ func TestRanksAverageTiesAndKeepNaN(t *testing.T) {
 }
 
 func TestRanksDoesNotModifyInput(t *testing.T) {
+	t.Parallel()
 	in := []float64{3, 1, 2}
 	Ranks(in)
 	if !slices.Equal(in, []float64{3, 1, 2}) {
@@ -293,6 +308,7 @@ func TestRanksDoesNotModifyInput(t *testing.T) {
 }
 
 func TestFisherCI(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	for _, tc := range []struct {
 		name   string
@@ -326,6 +342,7 @@ func TestFisherCI(t *testing.T) {
 }
 
 func TestTTwoSidedP(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	for _, tc := range []struct {
 		name  string

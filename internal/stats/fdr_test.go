@@ -6,6 +6,7 @@ import (
 )
 
 func TestBenjaminiHochbergMatchesRWithTiesAndNaN(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	for _, tc := range []struct {
 		name string
@@ -63,12 +64,14 @@ func TestBenjaminiHochbergMatchesRWithTiesAndNaN(t *testing.T) {
 }
 
 func TestBenjaminiHochbergOfNothingIsEmpty(t *testing.T) {
+	t.Parallel()
 	if got := BenjaminiHochberg(nil); got == nil || len(got) != 0 {
 		t.Errorf("got %#v, want empty non-nil slice", got)
 	}
 }
 
 func TestBenjaminiHochbergDoesNotModifyInput(t *testing.T) {
+	t.Parallel()
 	p := []float64{0.04, 0.01, 0.03}
 	BenjaminiHochberg(p)
 	if p[0] != 0.04 || p[1] != 0.01 || p[2] != 0.03 {

@@ -47,6 +47,7 @@ func judge(scan LagScan, planted int) lagVerdict {
 }
 
 func TestScanLagsNamesThePlantedLagIn200TeamOrganisations(t *testing.T) {
+	t.Parallel()
 	// 200 teams × 52 weeks: the planted lag, or an interval of at most 3
 	// adjacent lags holding it, is named in at least 19 of 20 seeds per
 	// planted lag; no seed names anything else or a lag of the wrong sign.
@@ -128,6 +129,7 @@ func rawLagClaims(team []string, period []int, x, y []float64) []int {
 }
 
 func TestRawWithinTeamLagsShowCustomersLeadingWhereScanLagsSeesNothing(t *testing.T) {
+	t.Parallel()
 	// Customers planted 4 weeks after engagement (the demo's lag), 200 teams
 	// × 52 weeks, 10 seeds. Engagement's persistence spreads the raw
 	// within-team correlation (rmcorr, as the report computes it today) over
@@ -164,6 +166,7 @@ func TestRawWithinTeamLagsShowCustomersLeadingWhereScanLagsSeesNothing(t *testin
 }
 
 func TestScanLagsAtTheDemosSizeRarelyNamesALagOfTheWrongSign(t *testing.T) {
+	t.Parallel()
 	// 11 teams × 52 weeks (the demo), 100 seeds per planted lag. The data
 	// carry too little signal to name the lag often (a few per cent of
 	// seeds). Any test at a 5 % familywise rate names some lag by chance in

@@ -43,6 +43,7 @@ func readLagPanel(t *testing.T) (team []string, period []int, x, y []float64) {
 }
 
 func TestScanLagsMatchesTheProcedureWrittenOutInR(t *testing.T) {
+	t.Parallel()
 	// testdata/lags.R writes ScanLags' documented procedure out in R 4.2.2
 	// (lm for the two-way residuals and fits, lm.wfit and uniroot for the
 	// variogram, sandwich::vcovCL + lmtest::coeftest for the clustered p) on
@@ -115,6 +116,7 @@ func TestScanLagsMatchesTheProcedureWrittenOutInR(t *testing.T) {
 }
 
 func TestTheFilterNeverReachesAcrossAGap(t *testing.T) {
+	t.Parallel()
 	// One team with periods 0–2 and 4–6 (period 3 missing): e_p = v_p −
 	// 0.5·v_{p−1} exists at 1, 2, 5 and 6 only.
 	s := &series{lo: []int{0}, vals: [][]float64{{1, 2, 4, math.NaN(), 8, 16, 32}}, span: 7}
@@ -130,6 +132,7 @@ func TestTheFilterNeverReachesAcrossAGap(t *testing.T) {
 }
 
 func TestScanLagsDependsOnlyOnThePeriodsOrderNotTheirNumbers(t *testing.T) {
+	t.Parallel()
 	// A fortnightly program passes its own fortnight index; where the index
 	// starts, and the teams' names, change nothing.
 	team, period, x, y := readLagPanel(t)
@@ -149,6 +152,7 @@ func TestScanLagsDependsOnlyOnThePeriodsOrderNotTheirNumbers(t *testing.T) {
 }
 
 func TestScanLagsGivenWeekNumbersForAFortnightlyProgramFindsNoConsecutivePeriods(t *testing.T) {
+	t.Parallel()
 	// Every period two apart: no team has period p−1 for any p, so the
 	// persistence fit has only even distances and the filtered series are
 	// empty — the caller must number periods in the program's own cadence.
@@ -172,6 +176,7 @@ func TestScanLagsGivenWeekNumbersForAFortnightlyProgramFindsNoConsecutivePeriods
 }
 
 func TestScanLagsRefusesInputItCannotUse(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		team   []string

@@ -11,6 +11,7 @@ import (
 // 1e-15), and power values need no root at all.
 
 func TestPowerRMatchesPwr(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ n, r, want float64 }{
 		// pwr.r.test(n = n, r = r, sig.level = 0.05)$power
 		{11, 0.5, 0.36509953603121165},
@@ -25,6 +26,7 @@ func TestPowerRMatchesPwr(t *testing.T) {
 }
 
 func TestMinDetectableRMatchesPwr(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ n, pwr, exact float64 }{
 		// pwr.r.test(n = n, power = 0.8, sig.level = 0.05)$r
 		{11, 0.74284650179278711, 0.74284634928930793},
@@ -44,6 +46,7 @@ func TestMinDetectableRMatchesPwr(t *testing.T) {
 }
 
 func TestSampleSizeRMatchesPwr(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ r, pwr, exact float64 }{
 		// pwr.r.test(r = r, power = 0.8, sig.level = 0.05)$n
 		{0.1, 781.75156281671536, 781.75156424871},
@@ -62,6 +65,7 @@ func TestSampleSizeRMatchesPwr(t *testing.T) {
 }
 
 func TestPowerFunctionsRefuseImpossibleQuestions(t *testing.T) {
+	t.Parallel()
 	for name, v := range map[string]float64{
 		"PowerR n < 4":               PowerR(3, 0.5, 0.05),
 		"PowerR r = 1":               PowerR(20, 1, 0.05),

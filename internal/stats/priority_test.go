@@ -6,6 +6,7 @@ import (
 )
 
 func TestDriverPriorityFavoursLowScoresWithACertainLink(t *testing.T) {
+	t.Parallel()
 	// The formula is a definition (see DriverPriority); the expected values
 	// are it evaluated by hand.
 	for _, c := range []struct {
@@ -30,6 +31,7 @@ func TestDriverPriorityFavoursLowScoresWithACertainLink(t *testing.T) {
 }
 
 func TestDriverPriorityIsUndefinedWithoutAScoreOrLink(t *testing.T) {
+	t.Parallel()
 	for name, v := range map[string]float64{
 		"NaN score":       DriverPriority(math.NaN(), 0.4),
 		"score above 100": DriverPriority(101, 0.4),

@@ -6,6 +6,7 @@ import (
 )
 
 func TestLeastSquaresMatchesNISTNorrisCertifiedValues(t *testing.T) {
+	t.Parallel()
 	line, ok := LeastSquares(norrisX, norrisY)
 	if !ok {
 		t.Fatal("LeastSquares(Norris): ok = false")
@@ -15,6 +16,7 @@ func TestLeastSquaresMatchesNISTNorrisCertifiedValues(t *testing.T) {
 }
 
 func TestLeastSquaresMatchesAnscombeQuartetSetI(t *testing.T) {
+	t.Parallel()
 	line, ok := LeastSquares(anscombeX1, anscombeY1)
 	if !ok {
 		t.Fatal("ok = false")
@@ -29,6 +31,7 @@ func TestLeastSquaresMatchesAnscombeQuartetSetI(t *testing.T) {
 }
 
 func TestLeastSquaresOfNegativeRelation(t *testing.T) {
+	t.Parallel()
 	x := []float64{2.1, 3.4, 1.9, 5.6, 4.4, 3.8, 6.0, 2.8, math.NaN()}
 	y := []float64{8.1, 6.9, 8.4, 4.2, 6.3, 6.0, 3.1, 7.7, 1}
 	// R 4.2.2 (the NaN pair left out):
@@ -43,6 +46,7 @@ func TestLeastSquaresOfNegativeRelation(t *testing.T) {
 }
 
 func TestLeastSquaresIsUndefinedWithoutSpreadInX(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		x, y []float64
@@ -63,6 +67,7 @@ func TestLeastSquaresIsUndefinedWithoutSpreadInX(t *testing.T) {
 }
 
 func TestLeastSquaresWithConstantYIsFlat(t *testing.T) {
+	t.Parallel()
 	line, ok := LeastSquares([]float64{1, 2, 3}, []float64{4, 4, 4})
 	if !ok || line != (Line{Intercept: 4, Slope: 0}) {
 		t.Errorf("got %+v, %v, want {4 0}, true", line, ok)
@@ -70,6 +75,7 @@ func TestLeastSquaresWithConstantYIsFlat(t *testing.T) {
 }
 
 func TestLeastSquaresSurvivesExtremeScale(t *testing.T) {
+	t.Parallel()
 	// y = 1.5 + 0.5e-200·x; squares of x near 1e200 overflow a float64
 	// unless the data are rescaled first.
 	x := []float64{1e200, 2e200, 3e200, 4e200}

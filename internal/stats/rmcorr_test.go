@@ -79,6 +79,7 @@ func blandSubjects() []string {
 }
 
 func TestRMCorrMatchesPublishedBland1995Example(t *testing.T) {
+	t.Parallel()
 	got := RMCorr(blandSubjects(), blandPaCO2, blandPH)
 	assertRounds(t, "R vs rmcorr example", got.R, -0.507, 3)
 	assertRounds(t, "P vs rmcorr example", got.P, 0.000847, 6)
@@ -90,6 +91,7 @@ func TestRMCorrMatchesPublishedBland1995Example(t *testing.T) {
 }
 
 func TestRMCorrMatchesRANCOVAOnBland1995(t *testing.T) {
+	t.Parallel()
 	got := RMCorr(blandSubjects(), blandPaCO2, blandPH)
 	assertClose(t, "R", got.R, blandR, within)
 	assertClose(t, "P", got.P, blandP, within)
@@ -99,6 +101,7 @@ func TestRMCorrMatchesRANCOVAOnBland1995(t *testing.T) {
 }
 
 func TestRMCorrIsSymmetricInRButNotInSlope(t *testing.T) {
+	t.Parallel()
 	// r is a partial correlation, the same either way round; the slope is
 	// that of y on x.
 	xy := RMCorr(blandSubjects(), blandPaCO2, blandPH)
@@ -111,6 +114,7 @@ func TestRMCorrIsSymmetricInRButNotInSlope(t *testing.T) {
 }
 
 func TestRMCorrBetweenAndWithinViewsDisagreeOnBland1995(t *testing.T) {
+	t.Parallel()
 	// The reason the report shows both views (see doc.go). R 4.2.2:
 	//   cor.test(PaCO2, pH)  # all 47 points pooled
 	//   -> estimate -0.065217744119939344, p.value 0.66317420626194523
@@ -139,6 +143,7 @@ func TestRMCorrBetweenAndWithinViewsDisagreeOnBland1995(t *testing.T) {
 }
 
 func TestRMCorrDropsNaNRowsAndSingleObservationSubjects(t *testing.T) {
+	t.Parallel()
 	// bland1995 plus a subject "9" seen once and a row of subject 3 whose
 	// PaCO2 is missing. R 4.2.2 (lm drops the NA row and keeps subject 9):
 	//   m <- lm(c(pH, 7.0, 7.3) ~ factor(c(Subject, 9, 3)) + c(PaCO2, 5.0, NA))
@@ -162,6 +167,7 @@ func TestRMCorrDropsNaNRowsAndSingleObservationSubjects(t *testing.T) {
 }
 
 func TestRMCorrOfThreeTeamsOverThreePeriods(t *testing.T) {
+	t.Parallel()
 	s := []string{"a", "a", "a", "b", "b", "b", "c", "c", "c"}
 	x := []float64{60, 65, 70, 40, 42, 47, 80, 78, 85}
 	y := []float64{3.9, 4.1, 4.0, 3.1, 3.4, 3.6, 4.5, 4.3, 4.8}
@@ -180,6 +186,7 @@ func TestRMCorrOfThreeTeamsOverThreePeriods(t *testing.T) {
 }
 
 func TestRMCorrWithOneDegreeOfFreedomHasPButNoInterval(t *testing.T) {
+	t.Parallel()
 	// R 4.2.2: two subjects of two observations, df = 4 - 2 - 1 = 1;
 	//   lm(c(2,3,4,7) ~ factor(c("a","a","b","b")) + c(1,2,5,7))
 	//   -> r 0.98994949366116658, p 0.09033447060173308, slope 1.40000000000000036
@@ -196,6 +203,7 @@ func TestRMCorrWithOneDegreeOfFreedomHasPButNoInterval(t *testing.T) {
 }
 
 func TestRMCorrDegenerateInput(t *testing.T) {
+	t.Parallel()
 	nan := math.NaN()
 	type want struct {
 		r, p, lo, hi, slope float64

@@ -79,6 +79,7 @@ func checkWithin(t *testing.T, got WithinResult, w wantWithin) {
 }
 
 func TestTwoWayWithinMatchesPlmOnAnUnbalancedPanel(t *testing.T) {
+	t.Parallel()
 	// testdata/within.R on panel_unbalanced.csv (8 teams × 10 periods, 12
 	// team-periods missing): lm(y ~ x + factor(team) + factor(period)) for
 	// the conventional figures, plm(..., effect = "twoways") with
@@ -99,6 +100,7 @@ func TestTwoWayWithinMatchesPlmOnAnUnbalancedPanel(t *testing.T) {
 }
 
 func TestTwoWayWithinHandlesSplitPanelsSingletonsAndRepeatedRows(t *testing.T) {
+	t.Parallel()
 	// panel_split.csv: teams a–c (and f, seen once) in periods 1–5, teams d–e
 	// in periods 6–9 — two groups that share no period — and team b's period
 	// 2 reported twice. lm drops the aliased period dummy (rank 13, df 11);
@@ -118,6 +120,7 @@ func TestTwoWayWithinHandlesSplitPanelsSingletonsAndRepeatedRows(t *testing.T) {
 }
 
 func TestTwoWayWithinDropsRowsWithAMissingValue(t *testing.T) {
+	t.Parallel()
 	team, period, x, y := readPanel(t, "panel_unbalanced.csv")
 	want := TwoWayWithin(team, period, x, y)
 	team = append(team, "team1", "team9", "team2")
@@ -133,6 +136,7 @@ func TestTwoWayWithinDropsRowsWithAMissingValue(t *testing.T) {
 }
 
 func TestTwoWayWithinIsUnchangedByCompanyWideAndTeamShifts(t *testing.T) {
+	t.Parallel()
 	// Adding any team effect and any period effect to x and y changes
 	// nothing: that is what the estimator removes.
 	team, period, x, y := readPanel(t, "panel_unbalanced.csv")
@@ -150,6 +154,7 @@ func TestTwoWayWithinIsUnchangedByCompanyWideAndTeamShifts(t *testing.T) {
 }
 
 func TestTwoWayWithinDegenerateInputGivesNaNAndAReason(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		team   []string
@@ -190,6 +195,7 @@ func TestTwoWayWithinDegenerateInputGivesNaNAndAReason(t *testing.T) {
 }
 
 func TestTwoWayWithinOfAPerfectRelationHasNoDoubt(t *testing.T) {
+	t.Parallel()
 	team := []string{"a", "a", "a", "b", "b", "b", "c", "c", "c"}
 	period := []int{1, 2, 3, 1, 2, 3, 1, 2, 3}
 	x := []float64{1, 4, 2, 3, 3, 7, 5, 1, 2}

@@ -951,6 +951,7 @@ func anonExportRows(t *testing.T, body string) (map[string][]string, []shownRow)
 // Dune's six answers: the participation table may say so (6 invited), but
 // no result may isolate that one answer.
 func TestAdjacentRoundsAreThresholdedEachOnTheirOwn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -1086,6 +1087,7 @@ func TestAdjacentRoundsAreThresholdedEachOnTheirOwn(t *testing.T) {
 // reverse) in every round, the response ids that store them do not grow
 // with it, and no time or date stands among them.
 func TestCommentsAreShownInNoTellingOrderAndWithoutTimes(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	var b strings.Builder
@@ -1191,6 +1193,7 @@ func TestCommentsAreShownInNoTellingOrderAndWithoutTimes(t *testing.T) {
 // its answers would be stored in a group below k, so "Send a round now"
 // is refused with the reason and what to do, and nothing is stored.
 func TestARoundForAnAudienceBelowKIsRefused(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	long := tandem.FormatDate(time.Now().AddDate(0, 0, -300))
@@ -1220,6 +1223,7 @@ func TestARoundForAnAudienceBelowKIsRefused(t *testing.T) {
 // stored WITHOUT ROWID (ordered by the random response id, so their
 // physical order says nothing about when they came).
 func TestAnswerTablesKeepNoPersonNoTimeAndNoRowOrder(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	db := app.st.DB()
 	for table, forbidden := range map[string][]string{

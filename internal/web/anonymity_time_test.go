@@ -194,6 +194,7 @@ func firstDifference(a, b string) string {
 // changes no unit count: two rounds, the same but for that one answer,
 // show the same units and the same count.
 func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	long := time.Now().AddDate(0, 0, -300).Format(time.DateOnly)
@@ -259,6 +260,7 @@ func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
 // once told the leader of a 6-person team "146 of 413 answered", the whole
 // company's count.
 func TestALeaderSeesTheParticipationOfTheirOwnScope(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6, "Acme/Support": 9})
 	r, links := app.sendRound()
 	emps, _ := app.st.AllEmployees(context.Background())

@@ -84,6 +84,7 @@ func recent(daysAgo int) string {
 }
 
 func TestRatingsAPIAcceptsOneRatingAndSkipsItWhenSentAgain(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	key := app.apiKey(store.ScopeRatingsWrite)
 	one := fmt.Sprintf(`{"source":"zendesk","external_id":"T-1","occurred_at":%q,"metric":"csat","score":5,"agent_email":"ana@example.com","comment":"great"}`, recent(3))
@@ -103,6 +104,7 @@ func TestRatingsAPIAcceptsOneRatingAndSkipsItWhenSentAgain(t *testing.T) {
 }
 
 func TestRatingsAPINeedsAValidKeyWithTheScope(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	body := fmt.Sprintf(`{"source":"s","id":"1","occurred_at":%q,"metric":"csat","score":4,"unit_path":"Acme/Support"}`, recent(1))
@@ -149,6 +151,7 @@ func TestRatingsAPINeedsAValidKeyWithTheScope(t *testing.T) {
 }
 
 func TestRatingsAPIRefusesMalformedJSONWithTheReason(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	key := app.apiKey(store.ScopeRatingsWrite)
 	r := app.postRatings(key, "[\n {\"source\": \"s\", \"score\": 5,,}\n]")
@@ -164,6 +167,7 @@ func TestRatingsAPIRefusesMalformedJSONWithTheReason(t *testing.T) {
 }
 
 func TestRatingsAPINeedsAJSONContentType(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	key := app.apiKey(store.ScopeRatingsWrite)
 	for _, ct := range []string{"text/csv", "", "application/x-www-form-urlencoded"} {
@@ -179,6 +183,7 @@ func TestRatingsAPINeedsAJSONContentType(t *testing.T) {
 }
 
 func TestRatingsAPIReportsEveryBadRatingAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	key := app.apiKey(store.ScopeRatingsWrite)
 	body := fmt.Sprintf(`{"source": "zendesk", "metric": "csat", "ratings": [
@@ -219,6 +224,7 @@ func TestRatingsAPIReportsEveryBadRatingAndStoresNothing(t *testing.T) {
 }
 
 func TestRatingsAPITakesABatchOf10000AndCountsEachOnce(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	key := app.apiKey(store.ScopeRatingsWrite)
 	agents := []string{"ana@example.com", "ben@example.com", "cara@example.com", "dev@example.com"}
@@ -277,6 +283,7 @@ func TestRatingsAPITakesABatchOf10000AndCountsEachOnce(t *testing.T) {
 }
 
 func TestRatingsAPIRefusesMoreThan10000InOneBatch(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	key := app.apiKey(store.ScopeRatingsWrite)
 	one := fmt.Sprintf(`{"source":"s","occurred_at":%q,"metric":"csat","score":5,"unit_path":"Acme/Support"}`, recent(1))
@@ -291,6 +298,7 @@ func TestRatingsAPIRefusesMoreThan10000InOneBatch(t *testing.T) {
 }
 
 func TestRatingsAPIRefusesABodyOverTheServersLimit(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	srv, err := New(Config{Addr: "127.0.0.1:0", BodyLimit: "2K"}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -309,6 +317,7 @@ func TestRatingsAPIRefusesABodyOverTheServersLimit(t *testing.T) {
 }
 
 func TestAPIOrSessionTakesAKeyOrASignedInBrowser(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.srv.Echo().GET("/api/v1/test-either", func(c echo.Context) error {
 		who := "key"

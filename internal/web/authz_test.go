@@ -669,6 +669,7 @@ func (o *authzOrg) checkNoOtherUnitsData(t *testing.T, p authzPrincipal, method,
 }
 
 func TestALeaderIsDeniedTheOtherUnitsRecordsByIDAndByFilter(t *testing.T) {
+	t.Parallel()
 	// The matrix above asserts the status of each request; this states the
 	// leader's case on its own, for the reader of docs/security.md.
 	o := newAuthzOrg(t)
@@ -735,6 +736,7 @@ func authzSignIn(t *testing.T, base, email string) (login, signIn response) {
 }
 
 func TestSessionCookieIsHttpOnlyLaxAndSecureWhenServedOverTLS(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	secure, err := New(Config{SecureCookies: true}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -765,6 +767,7 @@ func TestSessionCookieIsHttpOnlyLaxAndSecureWhenServedOverTLS(t *testing.T) {
 }
 
 func TestSessionIDIsStoredOnlyAsItsHash(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("admin@example.com")
@@ -817,6 +820,7 @@ func TestSignInIsRefusedPerAddressAcrossAccountsAndReplicas(t *testing.T) {
 }
 
 func TestPasswordsAreHashedWithArgon2idAtTheOWASPMinimum(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	a := app.client()
 	a.login("admin@example.com")
@@ -855,6 +859,7 @@ func (l *authzLog) String() string {
 }
 
 func TestRequestLogNamesTheRoutePatternNeverTheLinkToken(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	var logs authzLog
 	srv, err := New(Config{}, app.st, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -889,6 +894,7 @@ func TestRequestLogNamesTheRoutePatternNeverTheLinkToken(t *testing.T) {
 }
 
 func TestSignInRedirectStaysOnThisSite(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for next, want := range map[string]string{
 		"/results":                 "/results",
@@ -928,6 +934,7 @@ func browserTarget(base, loc string) (*url.URL, error) {
 }
 
 func TestSignInRedirectRefusesKnownBypasses(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	site, _ := url.Parse(app.http.URL)
 	for _, next := range []string{

@@ -50,6 +50,7 @@ func fieldErrors(body string) map[string]string {
 }
 
 func TestProgramFormRefusesEachProblemBesideItsFieldAndSavesNothing(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.srv.now = func() time.Time { return formNow }
 	ctx := context.Background()
@@ -120,6 +121,7 @@ func TestProgramFormRefusesEachProblemBesideItsFieldAndSavesNothing(t *testing.T
 }
 
 func TestProgramFormSavesAFortnightlyProgramThatEveryPageSaysInWords(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.srv.now = func() time.Time { return formNow }
 	hr := app.client()
@@ -169,6 +171,7 @@ func TestProgramFormSavesAFortnightlyProgramThatEveryPageSaysInWords(t *testing.
 }
 
 func TestCadencePreviewGivesTheNextFiveRoundsAndTheProblems(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.srv.now = func() time.Time { return formNow }
 	hr := app.client()
@@ -202,6 +205,7 @@ func TestCadencePreviewGivesTheNextFiveRoundsAndTheProblems(t *testing.T) {
 }
 
 func TestNewProgramFormIsEmptyAndInTheOrganisationsZone(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.srv.now = func() time.Time { return formNow }
 	hr := app.client()
@@ -231,6 +235,7 @@ func TestNewProgramFormIsEmptyAndInTheOrganisationsZone(t *testing.T) {
 }
 
 func TestSendNowWhileARoundIsOpenIsRefusedOnTheProgramPage(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	sched, err := schedule.New(app.runner, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)), schedule.Options{})
 	if err != nil {
@@ -260,6 +265,7 @@ func TestSendNowWhileARoundIsOpenIsRefusedOnTheProgramPage(t *testing.T) {
 }
 
 func TestProgramPageSaysTheMoveToCadencesOnce(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	app.srv.now = func() time.Time { return formNow }
 	db, err := sql.Open("sqlite3", "file:"+app.st.Path()+"?_busy_timeout=5000")
@@ -283,6 +289,7 @@ func TestProgramPageSaysTheMoveToCadencesOnce(t *testing.T) {
 }
 
 func TestSkippingADateTakesItOutOfTheScheduleUntilRestored(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	app.srv.now = func() time.Time { return formNow }
 	hr := app.client()
@@ -315,6 +322,7 @@ func TestSkippingADateTakesItOutOfTheScheduleUntilRestored(t *testing.T) {
 }
 
 func TestSetupKeepsTheOrganisationsTimeZoneFromTheBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// A new installation: no account yet.
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
@@ -354,6 +362,7 @@ func TestSetupKeepsTheOrganisationsTimeZoneFromTheBrowser(t *testing.T) {
 // Lowering a program's anonymity threshold is an admin's decision, and the
 // audit log records it; HR may raise it.
 func TestOnlyAnAdminLowersTheThresholdAndItIsAudited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.srv.now = func() time.Time { return formNow }
 	hr, admin := app.client(), app.client()

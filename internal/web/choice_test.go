@@ -16,6 +16,7 @@ import (
 // its own tie-break). Every page now shows the same default, and a
 // program picked on one page is the one the next page shows.
 func TestEveryPageShowsTheSameProgramAndRemembersTheOneChosen(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6})
 	ctx := context.Background()
 	// A second program listed before the first (by name) but with a higher

@@ -118,6 +118,7 @@ func keyOf(t *testing.T, body, marker string) string {
 }
 
 func TestCommentsPageShowsReleasedCommentsOfGroupsOfAtLeastKAndSearchFindsNoOthers(t *testing.T) {
+	t.Parallel()
 	app := newCommentsApp(t)
 	now := time.Now()
 	// Round 1: EMEA (6 answers) and Support (5) are each shown.
@@ -205,6 +206,7 @@ func TestCommentsPageShowsReleasedCommentsOfGroupsOfAtLeastKAndSearchFindsNoOthe
 }
 
 func TestALeaderAcknowledgesCommentsOfTheirOwnUnitsOnly(t *testing.T) {
+	t.Parallel()
 	app := newCommentsApp(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -321,6 +323,7 @@ func TestALeaderAcknowledgesCommentsOfTheirOwnUnitsOnly(t *testing.T) {
 }
 
 func TestYouSaidWeDidNoteReachesTheUnitsNextInvitationAndAnswerPage(t *testing.T) {
+	t.Parallel()
 	app := newCommentsApp(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -413,6 +416,7 @@ func TestYouSaidWeDidNoteReachesTheUnitsNextInvitationAndAnswerPage(t *testing.T
 }
 
 func TestDashboardAndRisksSayWhichClosedRoundTheyShowAndCardsShowNumbers(t *testing.T) {
+	t.Parallel()
 	app := newCommentsApp(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -489,6 +493,7 @@ func TestDashboardAndRisksSayWhichClosedRoundTheyShowAndCardsShowNumbers(t *test
 }
 
 func TestDashboardServiceCardShowsTheScoreOfTheTeamsInScope(t *testing.T) {
+	t.Parallel()
 	// Every rater gave 4 of 5: (4−1)/4·100 = 75 on the 0–100 scale.
 	o := newAuthzOrg(t)
 	for _, c := range []struct {

@@ -37,6 +37,7 @@ func spreadsheetRuns(cell string) bool {
 // them) are still plain numbers, and the roster export imports back
 // without a change.
 func TestEveryCSVExportNeutralisesFormulaCellsAndKeepsNumbers(t *testing.T) {
+	t.Parallel()
 	app := newCorrelationApp(t)
 	ctx := context.Background()
 	if err := app.st.UpdateUnit(ctx, app.units["Acme"], formulaUnit, false); err != nil {

@@ -280,6 +280,7 @@ func deadSMTP(t *testing.T) mail.Sender {
 // shows every message waiting, with its attempt and the error, and none
 // failed or lost.
 func TestOutboxPageShowsInvitationsPendingWhileSMTPIsDown(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -322,6 +323,7 @@ func TestOutboxPageShowsInvitationsPendingWhileSMTPIsDown(t *testing.T) {
 // request is too large (not 422 with an empty form), and nothing is
 // stored.
 func TestAnswerBodyOverTheLimitIs413AndSaysSo(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	d := openDegradeRound(t, app)
 	hs := serveWith(t, app, Config{BodyLimit: "2K"})
@@ -396,6 +398,7 @@ func TestRosterUploadOverTheRowCapSaysToSplitIt(t *testing.T) {
 // TestRatingsAPIBatchOverTheCapInAWrapperIs413 sends 10,001 ratings in
 // the {"ratings": [...]} form: 413 with the limit, nothing stored.
 func TestRatingsAPIBatchOverTheCapInAWrapperIs413(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	key := app.apiKey(store.ScopeRatingsWrite)
 	one := fmt.Sprintf(`{"occurred_at":%q,"score":5,"unit_path":"Acme/Support"}`, recent(1))

@@ -30,6 +30,7 @@ func link(t *testing.T, body, text string) string {
 // the page is loaded with every filter away from its default, and the
 // files its links give are those filters' report, not the default one.
 func TestCorrelationDownloadLinksKeepEveryFilter(t *testing.T) {
+	t.Parallel()
 	app := newCorrelationApp(t)
 	c := app.client()
 	c.login("admin@example.com")
@@ -83,6 +84,7 @@ func TestCorrelationDownloadLinksKeepEveryFilter(t *testing.T) {
 
 // The retention page's downloads carry its unit, period and dates.
 func TestRetentionDownloadLinksKeepEveryFilter(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 8})
 	c := app.client()
 	c.login("hr@example.com")

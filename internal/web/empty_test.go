@@ -10,6 +10,7 @@ import (
 // Every page a leader or HR opens first says so and what to do, instead of
 // an error or an empty table.
 func TestAFreshInstallExplainsEachEmptyPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	pages := map[string]string{
 		"/dashboard":           "No pulse results yet.",

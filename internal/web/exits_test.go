@@ -21,6 +21,7 @@ func postJSON(t *testing.T, app *testApp, path, key, body string) response {
 }
 
 func TestExitsThroughTheAPIAreAllOrNothing(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	key, _, err := app.st.CreateAPIKey(ctx, "HRIS", []string{store.ScopeRosterWrite}, 0, tandem.Today(timeNow()).AddDate(0, 1, 0))
@@ -99,6 +100,7 @@ func TestExitsAPIBodyOverItsLimitIs413(t *testing.T) {
 // or email is over its limit: 400 naming the exit and the field, without
 // quoting the value, and nothing recorded.
 func TestExitsAPIRefusesOverlongFields(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	key, _, err := app.st.CreateAPIKey(ctx, "HRIS", []string{store.ScopeRosterWrite}, 0, tandem.Today(timeNow()).AddDate(0, 1, 0))

@@ -19,6 +19,7 @@ import (
 // roster export and in any API answer: a leader once exported the exit
 // type, regret and reason of leavers that their pages hid.
 func TestEveryRoleSeesTheSameEmployeeFieldsOnPagesAndInExports(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	exit := time.Date(2026, 2, 27, 0, 0, 0, 0, time.UTC)

@@ -38,6 +38,7 @@ func limitedPulseApp(t *testing.T, size int) (*pulseApp, []string) {
 }
 
 func TestAnOfficeBehindOneAddressAnswersARoundWithoutBeingLimited(t *testing.T) {
+	t.Parallel()
 	app, links := limitedPulseApp(t, 30)
 	// 30 people, one address, a page and an answer each, as fast as the
 	// test goes: 60 requests against a limit of 2 a second.
@@ -53,6 +54,7 @@ func TestAnOfficeBehindOneAddressAnswersARoundWithoutBeingLimited(t *testing.T) 
 // answers a colleague's working link from that same address: it opens and
 // takes the answer, while guesses stay refused.
 func TestGuessesAtAnswerLinksAreSlowedButWorkingLinksStillOpen(t *testing.T) {
+	t.Parallel()
 	app, links := limitedPulseApp(t, 5)
 	c := app.client()
 	limited := 0

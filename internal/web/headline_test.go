@@ -14,6 +14,7 @@ import (
 // A leader of one team sees no claim about "teams with higher engagement":
 // their dashboard has one team's weeks, which compare no teams.
 func TestDashboardOfAOneTeamLeaderMakesNoClaimAboutTeams(t *testing.T) {
+	t.Parallel()
 	app := newCorrelationApp(t)
 	hash := tandemtest.PasswordHash(t, testPassword)
 	if err := app.st.CreateUser(context.Background(), &tandem.User{Email: "alpha.lead@example.com", Role: tandem.RoleLeader,

@@ -13,6 +13,7 @@ import (
 // many people a figure needs by the k its round was decided with, not the
 // program's current k (which an admin may have changed since).
 func TestHiddenHeatCellNamesTheThresholdOfItsRound(t *testing.T) {
+	t.Parallel()
 	tree := tandem.NewTree([]tandem.Unit{{ID: 1, Name: "Acme"}})
 	round := pulse.Round{ID: 1, Period: "2026-06-08", MinGroup: 3, Closed: true}
 	h := report.Heatmap{Measures: []string{pulse.MeasureIndex}, Rounds: []*pulse.Round{&round}, Window: 1,

@@ -67,6 +67,7 @@ func newHelpdeskSyncer(t *testing.T, app *testApp, key string) *helpdesk.Syncer 
 }
 
 func TestHRConnectsAZendeskChecksTheCredentialsAndMapsItsGroup(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	zd := standInZendesk(t, nil)
 	syncer := newHelpdeskSyncer(t, app, strings.Repeat("7a", 32))
@@ -127,6 +128,7 @@ func TestHRConnectsAZendeskChecksTheCredentialsAndMapsItsGroup(t *testing.T) {
 }
 
 func TestWithoutTheSecretKeyNoConnectorIsCreated(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	newHelpdeskSyncer(t, app, "")
 	admin := app.client()
@@ -142,6 +144,7 @@ func TestWithoutTheSecretKeyNoConnectorIsCreated(t *testing.T) {
 }
 
 func TestTheHelpdeskPagesListSetAsideRatingsAndTheLastSyncError(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	var down atomic.Bool
 	zd := standInZendesk(t, &down)

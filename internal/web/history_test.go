@@ -18,6 +18,7 @@ import (
 // stores nothing; a good one shows its rounds first and imports them on
 // confirmation, as imported rounds of the program's results.
 func TestHistoryUploadListsEveryProblemThenDryRunsThenImports(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	p := pulse.Defaults()

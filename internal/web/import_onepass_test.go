@@ -16,6 +16,7 @@ import (
 // (it used to say "3 problems" and name the manager on the next one). A
 // row whose manager is a row with a problem is not a fifth problem.
 func TestRosterUploadReportsEveryProblemInOnePass(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("hr@example.com")
@@ -53,6 +54,7 @@ func TestRosterUploadReportsEveryProblemInOnePass(t *testing.T) {
 // choose columns in the form; no page or message there tells them to
 // type field="header" mappings, flags or tandem commands.
 func TestImportPagesShowNoCommandLineSyntax(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("admin@example.com")

@@ -51,6 +51,7 @@ func pageLang(body string) string {
 var formAction = regexp.MustCompile(`<form class="stack answer" method="post" action="([^"]+)"`)
 
 func TestAnswerPageSpeaksTheBrowsersLanguageAndTheOneChosenOnThePage(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	_, links := app.sendRound()
 	link := strings.TrimPrefix(links["p1@example.com"], app.http.URL)
@@ -126,6 +127,7 @@ func TestAnswerPageSpeaksTheBrowsersLanguageAndTheOneChosenOnThePage(t *testing.
 }
 
 func TestAnswerLinksFallBackToTheOrganisationsLanguage(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	_, links := app.sendRound()
 	link := strings.TrimPrefix(links["p1@example.com"], app.http.URL)
@@ -161,6 +163,7 @@ func TestAnswerLinksFallBackToTheOrganisationsLanguage(t *testing.T) {
 // German form, and their answers count in the same report as everyone
 // else's.
 func TestEmployeeWithLanguageDeGetsGermanInvitationAndFormAndCountsInTheSameReport(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6})
 	ctx := context.Background()
 	plan, err := app.st.PlanRoster(ctx, strings.NewReader("email,name,team,language\np1@example.com,Person 1,Acme/Sales/EMEA,de\n"), roster.Options{})
@@ -282,6 +285,7 @@ func TestEmployeeWithLanguageDeGetsGermanInvitationAndFormAndCountsInTheSameRepo
 }
 
 func TestHRSetsTheOrganisationsLanguageAndAnEmployeesLanguage(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	ctx := context.Background()
 	hr := app.client()
@@ -347,6 +351,7 @@ func fullForm(body string, value int, choice map[string]int) url.Values {
 // form; a German employee reads it (and its options) in German, an
 // English one as written, and both answers count under the one question.
 func TestCustomQuestionTranslationsReachTheAnswerPageAndAnswersCountTogether(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6})
 	ctx := context.Background()
 	plan, err := app.st.PlanRoster(ctx, strings.NewReader("email,name,team,language\np1@example.com,Person 1,Acme/Sales/EMEA,de\n"), roster.Options{})
@@ -472,6 +477,7 @@ func TestCustomQuestionTranslationsReachTheAnswerPageAndAnswersCountTogether(t *
 // The language buttons inside the form show the same form in another
 // language with everything entered still there, and save nothing.
 func TestLanguageButtonsKeepWhatWasEnteredAndSaveNothing(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	_, links := app.sendRound()
 	link := strings.TrimPrefix(links["p1@example.com"], app.http.URL)
@@ -536,6 +542,7 @@ func countRows(t *testing.T, app *pulseApp, table string) int {
 // Tandem's own question bank reads naturally in every language: each
 // built-in question has its own text there, not the English one.
 func TestEveryBuiltinQuestionIsTranslated(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	qs, err := app.st.Questions(context.Background())
 	if err != nil {

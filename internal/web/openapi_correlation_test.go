@@ -13,6 +13,7 @@ import (
 // items of its arrays, and the document describes no field the report
 // lacks.
 func TestOpenAPIDescribesEveryFieldOfTheCorrelationReport(t *testing.T) {
+	t.Parallel()
 	app := newCorrelationApp(t)
 	c := app.client()
 	c.login("admin@example.com")

@@ -12,6 +12,7 @@ import (
 // /api/openapi.json, with the same method, and the document describes no
 // route the server lacks.
 func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	r := app.client().get("/api/openapi.json")
 	if r.status != http.StatusOK {

@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -110,6 +111,11 @@ var funcs = template.FuncMap{
 		return tandem.InZone(t, zone).Format("Mon 2 Jan 2006 15:04 MST")
 	},
 }
+
+// parsedPages are the templates, parsed once per process: they are
+// embedded, so every server of the process would parse the same, and
+// html/template executes concurrently. Tests start a server per test.
+var parsedPages = sync.OnceValues(loadPages)
 
 func loadPages() (*pages, error) {
 	p := &pages{set: map[string]*template.Template{}}

@@ -135,6 +135,7 @@ func (a *pulseApp) answer(link string, value int, comment string) response {
 }
 
 func TestInvitationArrivesBySMTPAndItsLinkRecordsAnAnonymousAnswer(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6})
 	r, links := app.sendRound()
 	msgs := app.smtp.Messages()
@@ -199,6 +200,7 @@ func columns(t *testing.T, app *pulseApp, table string) []string {
 }
 
 func TestAnswerFormRefusesBadInputAndKeepsWhatWasEntered(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	_, links := app.sendRound()
 	link := strings.TrimPrefix(links["p1@example.com"], app.http.URL)
@@ -248,6 +250,7 @@ func mustRound(t *testing.T, app *pulseApp) int64 {
 }
 
 func TestClosedRoundTakesNoAnswers(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	r, links := app.sendRound()
 	if _, err := app.st.CloseDueRounds(context.Background(), r.ClosesAt.Add(time.Second)); err != nil {
@@ -264,6 +267,7 @@ func TestClosedRoundTakesNoAnswers(t *testing.T) {
 }
 
 func TestASecondAnswerIsRefusedWhetherOrNotItHasMistakes(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	r, links := app.sendRound()
 	link := links["p1@example.com"]
@@ -286,6 +290,7 @@ func TestASecondAnswerIsRefusedWhetherOrNotItHasMistakes(t *testing.T) {
 }
 
 func TestSmallUnitNeverShowsItsScoresOrComments(t *testing.T) {
+	t.Parallel()
 	// EMEA has 6 people, APAC 2: APAC's answers must never be shown on
 	// their own, in the page or the export; Sales (8) and Acme show.
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6, "Acme/Sales/APAC": 2})
@@ -345,6 +350,7 @@ func TestSmallUnitNeverShowsItsScoresOrComments(t *testing.T) {
 }
 
 func TestLeaderSeesOnlyTheirSubtreesResults(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6, "Acme/Support/Tier 1": 6})
 	r, links := app.sendRound()
 	ctx := context.Background()
@@ -428,6 +434,7 @@ func checkNoSubtraction(t *testing.T, rows []shownRow, k int) {
 }
 
 func TestComplementarySuppressionHidesASiblingThatWouldRevealASmallTeam(t *testing.T) {
+	t.Parallel()
 	// Sales: EMEA 8 (incl. Ana, Ben), DACH 6, APAC 2; Support is not
 	// asked. Showing Sales, EMEA and DACH would reveal APAC = 16 − 8 − 6.
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6, "Acme/Sales/DACH": 6, "Acme/Sales/APAC": 2})
@@ -462,6 +469,7 @@ func TestComplementarySuppressionHidesASiblingThatWouldRevealASmallTeam(t *testi
 var flashRe = regexp.MustCompile(`<div class="flash" role="status">([^<]*)</div>`)
 
 func TestASecondSendNowClickInvitesNobodyTwice(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	// The server's clock, which the test moves to the next second.
 	clock := &testClock{t: time.Now().Truncate(time.Second).Add(100 * time.Millisecond)}
@@ -509,6 +517,7 @@ func TestASecondSendNowClickInvitesNobodyTwice(t *testing.T) {
 }
 
 func TestResultsListCountsEachProgramsRounds(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	ctx := context.Background()
 	quiet := pulse.Defaults()
@@ -536,6 +545,7 @@ func TestResultsListCountsEachProgramsRounds(t *testing.T) {
 }
 
 func TestQuestionFormRefusesBadInputAndKeepsWhatWasEntered(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	hr := app.client()
 	hr.login("hr@example.com")

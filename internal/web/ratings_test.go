@@ -31,6 +31,7 @@ var applyRe = regexp.MustCompile(`action="(/ratings/import/[^"]+/apply)"`)
 var checkRe = regexp.MustCompile(`action="(/ratings/import/[^"]+/check)"`)
 
 func TestRatingsUploadShowsADryRunThenImportsOnConfirm(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("hr@example.com")
@@ -82,6 +83,7 @@ func TestRatingsUploadShowsADryRunThenImportsOnConfirm(t *testing.T) {
 }
 
 func TestRatingsUploadWithBadRowsListsThemByLineAndColumnAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("admin@example.com")
@@ -106,6 +108,7 @@ func TestRatingsUploadWithBadRowsListsThemByLineAndColumnAndStoresNothing(t *tes
 }
 
 func TestRatingsUploadCanBeReadAgainWithAnotherColumnMapping(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("hr@example.com")
@@ -134,6 +137,7 @@ func TestRatingsUploadCanBeReadAgainWithAnotherColumnMapping(t *testing.T) {
 }
 
 func TestOnlyHRAndAdminsImportRatings(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("sales.lead@example.com")
@@ -143,6 +147,7 @@ func TestOnlyHRAndAdminsImportRatings(t *testing.T) {
 }
 
 func TestAdminsCreateAPIKeysThatAreShownOnceAndRevokeThem(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	hr := app.client()
 	hr.login("hr@example.com")

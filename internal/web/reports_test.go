@@ -147,6 +147,7 @@ func assertNoHiddenTeam(t *testing.T, what, body string) {
 }
 
 func TestCorrelationReportShowsOnlyTeamsTheRoundsShowInEveryFormat(t *testing.T) {
+	t.Parallel()
 	app := newCorrelationApp(t)
 	c := app.client()
 	c.login("admin@example.com")
@@ -254,6 +255,7 @@ func TestCorrelationReportShowsOnlyTeamsTheRoundsShowInEveryFormat(t *testing.T)
 }
 
 func TestLeaderCannotOpenTheCorrelationReportOfAnotherUnit(t *testing.T) {
+	t.Parallel()
 	app := newCorrelationApp(t)
 	c := app.client()
 	c.login("sales.lead@example.com")
@@ -285,6 +287,7 @@ func TestLeaderCannotOpenTheCorrelationReportOfAnotherUnit(t *testing.T) {
 }
 
 func TestCorrelationReportRefusesBadParametersWithA400ThatSaysWhy(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("hr@example.com")
@@ -325,6 +328,7 @@ func TestCorrelationReportRefusesBadParametersWithA400ThatSaysWhy(t *testing.T) 
 }
 
 func TestCorrelationAPIAnswersAKeyWithTheReportsScope(t *testing.T) {
+	t.Parallel()
 	app := newCorrelationApp(t)
 	ctx := context.Background()
 	read, _, err := app.st.CreateAPIKey(ctx, "bi", []string{store.ScopeReportsRead}, 0, time.Time{})
@@ -354,6 +358,7 @@ func TestCorrelationAPIAnswersAKeyWithTheReportsScope(t *testing.T) {
 }
 
 func TestCorrelationReportNeedsASignIn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	if r := c.get("/reports/correlation"); r.status != http.StatusSeeOther {
@@ -368,6 +373,7 @@ func TestCorrelationReportNeedsASignIn(t *testing.T) {
 // correction, power, agreement and the drivers' score, change and
 // priority; the JSON carries the same, and the agreement summary only.
 func TestCorrelationPageShowsTheWithinViewLagsPowerAgreementAndPriority(t *testing.T) {
+	t.Parallel()
 	app := newCorrelationApp(t)
 	c := app.client()
 	c.login("admin@example.com")

@@ -15,6 +15,7 @@ import (
 // The retention report keeps the roster in memory between requests; a
 // change to the roster must show in the next report all the same.
 func TestRetentionReportFollowsRosterChanges(t *testing.T) {
+	t.Parallel()
 	// The store's clock, which stamps roster changes and says whether the
 	// latest is old enough to trust a cache; the test moves it.
 	clock := &testClock{t: time.Now()}
@@ -98,6 +99,7 @@ func checkSchema(t *testing.T, doc map[string]any, schema map[string]any, v any,
 // The retention JSON is what /api/openapi.json says it is: every key
 // described, every described key present, lists as lists.
 func TestRetentionJSONMatchesTheOpenAPIDocument(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 8, "Acme/Sales/APAC": 6})
 	yesterday := tandem.Today(time.Now()).AddDate(0, 0, -1)
 	if _, err := app.st.RecordExits(context.Background(), []store.Exit{{EmployeeRef: "E2", ExitedOn: yesterday, Type: tandem.ExitVoluntary}}); err != nil {
@@ -128,6 +130,7 @@ func TestRetentionJSONMatchesTheOpenAPIDocument(t *testing.T) {
 // The retention page shows an exit with no recorded type apart, as of
 // unknown type, and does not count it as involuntary.
 func TestRetentionPageShowsExitsOfUnknownTypeApart(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 8})
 	yesterday := tandem.Today(time.Now()).AddDate(0, 0, -1)
 	if _, err := app.st.RecordExits(context.Background(), []store.Exit{{EmployeeRef: "E2", ExitedOn: yesterday}}); err != nil {

@@ -11,6 +11,7 @@ import (
 // Every route is registered in routes.go, so that one file answers "what
 // does this server serve, and to whom".
 func TestEveryRouteIsInTheRouteTable(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)

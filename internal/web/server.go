@@ -116,7 +116,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
-	pg, err := loadPages()
+	pg, err := parsedPages()
 	if err != nil {
 		return nil, err
 	}

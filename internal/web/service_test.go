@@ -13,6 +13,7 @@ import (
 )
 
 func TestInternalServiceShowsOnlyProvidersRatedByKOrMore(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 7, "Acme/IT": 2, "Acme/Facilities": 2})
 	ctx := context.Background()
 	q := &pulse.Question{Text: "How well does this team support your work?", Kind: pulse.Service,

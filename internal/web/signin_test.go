@@ -65,6 +65,7 @@ func (f signInForm) post(t *testing.T, email, password string, header map[string
 // other attempt is refused with 429 and Retry-After before any hash — so
 // the throttle holds however the requests interleave.
 func TestParallelSignInsCannotBeatTheThrottleAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	other, err := New(Config{}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -117,6 +118,7 @@ func TestParallelSignInsCannotBeatTheThrottleAcrossReplicas(t *testing.T) {
 // is refused at once with 429 and Retry-After, hashes nothing and counts
 // no failure; once a slot is free, the same sign-in works.
 func TestSignInsBeyondTheHashingSlotsAreRefusedNotQueued(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	var releases []func()
 	for {

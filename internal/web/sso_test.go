@@ -108,6 +108,7 @@ func (a *ssoApp) auditActions(t *testing.T) []string {
 func signedIn(c *client) bool { return c.get("/dashboard").status == http.StatusOK }
 
 func TestSSOSignInCreatesTheAccountWithTheRoleOfItsGroup(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	c := a.client()
 	before := c.cookie(sessionCookie)
@@ -154,6 +155,7 @@ func TestSSOSignInCreatesTheAccountWithTheRoleOfItsGroup(t *testing.T) {
 }
 
 func TestSSOSignInRefusesATokenIssuedForAnotherAudience(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	a.idp.IssueForAudience("another-app")
 	c := a.client()
@@ -170,6 +172,7 @@ func TestSSOSignInRefusesATokenIssuedForAnotherAudience(t *testing.T) {
 }
 
 func TestSSOSignInRefusesAnExpiredTokenAndToleratesClockSkew(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	a.idp.SetIDTokenLifetime(time.Minute)
 
@@ -190,6 +193,7 @@ func TestSSOSignInRefusesAnExpiredTokenAndToleratesClockSkew(t *testing.T) {
 }
 
 func TestSSOSignInRefusesATokenWithAnotherSignInsNonce(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	c := a.client()
 	authURL := a.start(c, "/")
@@ -205,6 +209,7 @@ func TestSSOSignInRefusesATokenWithAnotherSignInsNonce(t *testing.T) {
 }
 
 func TestSSOSignInRefusesACodeIssuedForAnotherPKCEChallenge(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	c := a.client()
 	authURL := a.start(c, "/")
@@ -221,6 +226,7 @@ func TestSSOSignInRefusesACodeIssuedForAnotherPKCEChallenge(t *testing.T) {
 }
 
 func TestSSOCallbackFromAnotherBrowserIsRefused(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	victim, attacker := a.client(), a.client()
 	// The attacker starts a sign-in as themselves and hands the callback
@@ -240,6 +246,7 @@ func TestSSOCallbackFromAnotherBrowserIsRefused(t *testing.T) {
 }
 
 func TestSSOSignInRefusesSomeoneNoRuleMaps(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	c := a.client()
 	r := a.signIn(c, "bob")
@@ -255,6 +262,7 @@ func TestSSOSignInRefusesSomeoneNoRuleMaps(t *testing.T) {
 }
 
 func TestSSORoleFollowsTheGroupsAtEachSignIn(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	first := a.client()
 	if r := a.signIn(first, "ana"); r.status != http.StatusSeeOther {
@@ -293,6 +301,7 @@ func TestSSORoleFollowsTheGroupsAtEachSignIn(t *testing.T) {
 }
 
 func TestPasswordsOffLeaveOnlyTheBreakGlassAdmin(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "Admin@example.com" })
 	page := a.client().get("/login?password")
 	if !strings.Contains(page.body, "Sign in with Test IdP") || !strings.Contains(page.body, "Break-glass admin") {
@@ -323,6 +332,7 @@ func TestPasswordsOffLeaveOnlyTheBreakGlassAdmin(t *testing.T) {
 }
 
 func TestSSOSettingsPageKeepsTheRules(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	c := a.client()
 	c.login("admin@example.com")
@@ -368,6 +378,7 @@ func TestSSOSettingsPageKeepsTheRules(t *testing.T) {
 }
 
 func TestPasswordsOffTheAccountFormsAskNoPasswordButTheBreakGlassAdmins(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "Admin@example.com" })
 	admin := a.client()
 	admin.login("admin@example.com")
@@ -429,6 +440,7 @@ func TestPasswordsOffTheAccountFormsAskNoPasswordButTheBreakGlassAdmins(t *testi
 }
 
 func TestPasswordsOffSendTheBrowserStraightToTheProvider(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com" })
 	c := a.client()
 	// An anonymous visit to a page: the sign-in page, then the provider,
@@ -466,6 +478,7 @@ func TestPasswordsOffSendTheBrowserStraightToTheProvider(t *testing.T) {
 }
 
 func TestPasswordsOnTheSignInPageOffersBoth(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	page := a.client().get("/login?next=%2Funits")
 	if page.status != http.StatusOK || !strings.Contains(page.body, "Sign in with Test IdP") || !strings.Contains(page.body, `name="password"`) {
@@ -474,6 +487,7 @@ func TestPasswordsOnTheSignInPageOffersBoth(t *testing.T) {
 }
 
 func TestAnUnreachableProviderIsSaidAndLeadsToTheBreakGlassForm(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, func(c *Config) {
 		c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com"
 		// A port nothing listens on: the provider is down.
@@ -486,6 +500,7 @@ func TestAnUnreachableProviderIsSaidAndLeadsToTheBreakGlassForm(t *testing.T) {
 }
 
 func TestAnUnverifiedAddressDoesNotTakeOverTheAccountWithThatAddress(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	ctx := context.Background()
 	before, err := a.st.UserByEmail(ctx, "hr@example.com")
@@ -525,6 +540,7 @@ func TestAnUnverifiedAddressDoesNotTakeOverTheAccountWithThatAddress(t *testing.
 }
 
 func TestSSODoesNotDemoteTheBreakGlassAdmin(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, func(c *Config) { c.PasswordsOff, c.BreakGlassAdmin = true, "admin@example.com" })
 	ctx := context.Background()
 	// A second admin, so that demoting the break-glass admin would not
@@ -566,6 +582,7 @@ func TestSSODoesNotDemoteTheBreakGlassAdmin(t *testing.T) {
 // for them; a group rule, which names the provider's account and not the
 // address, still does (docs/deploy.md, "Unverified addresses").
 func TestAFirstSignInWithAnUnverifiedAddressGetsNothingFromAddressRules(t *testing.T) {
+	t.Parallel()
 	a := newSSOApp(t, nil)
 	ctx := context.Background()
 	for _, r := range []sso.Rule{

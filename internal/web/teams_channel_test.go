@@ -16,6 +16,7 @@ import (
 // with no transport for it, so nothing is queued that could only fail in
 // the outbox.
 func TestTeamsChannelIsRefusedWhenChosenOnAServerWithoutTheWorkflow(t *testing.T) {
+	t.Parallel()
 	app := newTestAppWith(t, func(c *Config) { c.Channels = []string{pulse.ChannelEmail, pulse.ChannelLog} })
 	app.srv.now = func() time.Time { return formNow }
 	ctx := context.Background()

@@ -58,6 +58,7 @@ func from(ip string) map[string]string { return map[string]string{"X-Forwarded-F
 // office and from an address never used before; the attacker is slowed,
 // not locked out: each further try waits longer, up to a cap.
 func TestAnAttackerElsewhereCannotLockOutTheRealUser(t *testing.T) {
+	t.Parallel()
 	app, clock := proxiedApp(t)
 	const office, attacker, phone = "192.0.2.10", "198.51.100.7", "203.0.113.5"
 	f := newSignInForm(t, app.http.URL)
@@ -101,6 +102,7 @@ func TestAnAttackerElsewhereCannotLockOutTheRealUser(t *testing.T) {
 // account before, ten wrong passwords in a row still leave the right one
 // through; from a new address, the sixth try waits.
 func TestAKnownAddressHasMoreAllowance(t *testing.T) {
+	t.Parallel()
 	app, _ := proxiedApp(t)
 	const office, cafe = "192.0.2.10", "203.0.113.99"
 	f := newSignInForm(t, app.http.URL)
@@ -127,6 +129,7 @@ func TestAKnownAddressHasMoreAllowance(t *testing.T) {
 // listed for admins; clearing them is audited and lets the next try
 // through at once. Others cannot clear.
 func TestAdminsSeeAndClearSignInThrottles(t *testing.T) {
+	t.Parallel()
 	app, _ := proxiedApp(t)
 	const where = "198.51.100.7"
 	f := newSignInForm(t, app.http.URL)
@@ -175,6 +178,7 @@ func TestAdminsSeeAndClearSignInThrottles(t *testing.T) {
 // way after exactly one password hash, so timing does not tell which
 // accounts exist or are disabled.
 func TestEveryCredentialRefusalCostsOnePasswordHash(t *testing.T) {
+	t.Parallel()
 	app, _ := proxiedApp(t)
 	ctx := context.Background()
 	u, err := app.st.UserByEmail(ctx, "sales.lead@example.com")
@@ -215,6 +219,7 @@ func TestEveryCredentialRefusalCostsOnePasswordHash(t *testing.T) {
 // its own address: the sixth try of each is refused alike — the same
 // status, wait and words.
 func TestAThrottledSignInDoesNotSayWhetherTheAccountExists(t *testing.T) {
+	t.Parallel()
 	app, _ := proxiedApp(t)
 	f := newSignInForm(t, app.http.URL)
 	var got []response

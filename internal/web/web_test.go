@@ -60,7 +60,7 @@ func newTestAppWith(t *testing.T, configure func(*Config)) *testApp {
 func newTestAppOn(t *testing.T, opt store.Options, configure func(*Config)) *testApp {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), opt)
+	st, err := store.Open(ctx, tandemtest.SQLiteFile(t, t.TempDir()), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +188,7 @@ func (c *client) cookie(name string) string {
 }
 
 func TestSignInWithWrongPasswordIsRefused(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	r := c.postForm("/login", "/login", url.Values{"email": {"admin@example.com"}, "password": {"wrong password"}})
@@ -203,6 +204,7 @@ func TestSignInWithWrongPasswordIsRefused(t *testing.T) {
 }
 
 func TestSignInRotatesTheSessionID(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("hr@example.com")
@@ -229,6 +231,7 @@ func TestSignInRotatesTheSessionID(t *testing.T) {
 }
 
 func TestStateChangingFormsNeedTheCSRFToken(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("admin@example.com")
@@ -257,6 +260,7 @@ func TestStateChangingFormsNeedTheCSRFToken(t *testing.T) {
 }
 
 func TestLeaderSeesOnlyTheirSubtree(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("sales.lead@example.com")
@@ -298,6 +302,7 @@ func TestLeaderSeesOnlyTheirSubtree(t *testing.T) {
 }
 
 func TestOnlyAdminsManageAccounts(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("hr@example.com")
@@ -321,6 +326,7 @@ func TestOnlyAdminsManageAccounts(t *testing.T) {
 }
 
 func TestSignInIsThrottledAfterRepeatedFailures(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	for i := 0; i < auth.DefaultThrottle.PairFree; i++ {
@@ -336,6 +342,7 @@ func TestSignInIsThrottledAfterRepeatedFailures(t *testing.T) {
 }
 
 func TestSetupLinkCreatesTheFirstAdminOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
 	if err != nil {
@@ -369,6 +376,7 @@ func TestSetupLinkCreatesTheFirstAdminOnce(t *testing.T) {
 }
 
 func TestRosterUploadShowsDryRunThenAppliesOnConfirm(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("hr@example.com")
@@ -403,6 +411,7 @@ func TestRosterUploadShowsDryRunThenAppliesOnConfirm(t *testing.T) {
 }
 
 func TestRosterUploadWithBadRowsListsEveryProblemAndAppliesNothing(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("admin@example.com")
@@ -440,6 +449,7 @@ func (c *client) upload(path, filename, content string, fields url.Values) respo
 }
 
 func TestHealthReadinessAndMetrics(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	if r := c.get("/healthz"); r.status != http.StatusOK {
@@ -474,6 +484,7 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 }
 
 func TestEveryPageCarriesSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	for _, path := range []string{"/login", "/nope", "/static/app.css"} {
@@ -492,6 +503,7 @@ func TestEveryPageCarriesSecurityHeaders(t *testing.T) {
 }
 
 func TestUsersChangeTheirOwnPasswordAndOtherSessionsEnd(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	other := app.client()
 	other.login("hr@example.com")
@@ -519,6 +531,7 @@ func TestUsersChangeTheirOwnPasswordAndOtherSessionsEnd(t *testing.T) {
 // the query string of a form post: a token in a URL leaks through logs,
 // history and Referer headers, so it does not count.
 func TestCSRFTokenIsTakenOnlyFromTheFormBodyOrHeader(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("admin@example.com")
@@ -552,6 +565,7 @@ func TestCSRFTokenIsTakenOnlyFromTheFormBodyOrHeader(t *testing.T) {
 // a signed-in page, API answer and redirect: none may be kept by a browser
 // or a proxy cache, where the next user of a shared computer finds them.
 func TestDownloadsAndSignedInResponsesAreNotCached(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	d := openDegradeRound(t, app)
 	// The round's export is there once it is released.
@@ -587,6 +601,7 @@ func TestDownloadsAndSignedInResponsesAreNotCached(t *testing.T) {
 // a trailing slash: the redirect to the link without it carries the same
 // headers as the answer page (the token is in its Location).
 func TestAnswerLinkRedirectCarriesTheSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	d := openDegradeRound(t, app)
 	r := app.client().get("/p/" + d.tokens[0] + "/")
@@ -613,6 +628,7 @@ func TestAnswerLinkRedirectCarriesTheSecurityHeaders(t *testing.T) {
 // HTTPS (--secure-cookies) tells browsers to use nothing else; one on plain
 // HTTP does not.
 func TestHSTSIsSentWithSecureCookies(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	secure := serveWith(t, app, Config{SecureCookies: true})
 	for _, path := range []string{"/login", "/nope", "/static/app.css", "/p/unknown/"} {
@@ -634,6 +650,7 @@ func TestHSTSIsSentWithSecureCookies(t *testing.T) {
 // (names, a unit's name, a question and its options, an account's name):
 // each is 400 with the limit, and nothing is stored.
 func TestFormsRefuseOverlongText(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	c := app.client()

@@ -17,6 +17,7 @@ import (
 // TestQuestionKindsAreShownInWords: the question bank says "Agreement 1–5",
 // not the stored key likert5.
 func TestQuestionKindsAreShownInWords(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	c.login("admin@example.com")
@@ -48,6 +49,7 @@ func TestQuestionKindsAreShownInWords(t *testing.T) {
 // column of the round CSV is headed "key: text", and eNPS is one column
 // (the net promoter score), not also the eNPS question's mean.
 func TestRoundExportNamesQuestionsByKeyAndTextWithOneENPSColumn(t *testing.T) {
+	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 6})
 	r, links := app.sendRound()
 	for _, link := range links {
@@ -106,6 +108,7 @@ func TestRoundExportNamesQuestionsByKeyAndTextWithOneENPSColumn(t *testing.T) {
 // TestEmployeeFormNamesTheManagerNotAnInternalID: the manager field holds
 // the manager's email, and saving it unchanged keeps the manager.
 func TestEmployeeFormNamesTheManagerNotAnInternalID(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	bens, _, _ := app.st.Employees(ctx, store.EmployeeFilter{Query: "ben@"})
@@ -140,6 +143,7 @@ func TestEmployeeFormNamesTheManagerNotAnInternalID(t *testing.T) {
 // TestRevokingAnAPIKeyAsksFirst: the list links to a page that asks; only
 // its form revokes.
 func TestRevokingAnAPIKeyAsksFirst(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	token := app.apiKey("ratings:write")
 	c := app.client()
