@@ -15,6 +15,7 @@ import (
 // click (without it), and revoking goes through a page that asks first,
 // which works without the script too.
 func TestAdminCopiesANewAPIKeyAndConfirmsBeforeRevoking(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		noScript bool

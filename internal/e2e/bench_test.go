@@ -73,6 +73,7 @@ func BenchmarkRosterImport10k(b *testing.B) {
 // parses, has n rows, about 500 teams four levels deep, and every manager
 // it names is in it.
 func TestGeneratedRosterIsValid(t *testing.T) {
+	t.Parallel()
 	data, teams := generateRoster(10_000, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
 	f, err := roster.Parse(bytes.NewReader(data))
 	if err != nil {

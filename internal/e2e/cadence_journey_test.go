@@ -36,6 +36,7 @@ func previewDates(t *testing.T, ctx context.Context, step string, want []string)
 }
 
 func TestHRCreatesAFortnightlyProgramAndSeesTheRightNextDates(t *testing.T) {
+	t.Parallel()
 	skipJourneyIfShort(t)
 	// Friday 4 December 2026, 10:00 UTC, on the server.
 	a := newAppAt(t, time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))

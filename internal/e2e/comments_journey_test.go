@@ -26,6 +26,7 @@ var mobileComments = []string{
 }
 
 func TestLeaderSearchesCommentsAcknowledgesOneAndWritesAYouSaidNote(t *testing.T) {
+	t.Parallel()
 	skipJourneyIfShort(t)
 	a := newApp(t)
 	importRoster(t, a, pulseRoster)

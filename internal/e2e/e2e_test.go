@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -289,51 +288,87 @@ func (p *pageProblems) listen(ev any) {
 	}
 }
 
-// startBrowser starts headless Chromium with a fresh profile and returns a
-// tab's context, bounded by timeout. Its pages report their problems
-// to problems. The browser stops when the test ends.
+// chromium is the one headless Chromium the package's journeys share: each
+// journey works in its own browser context (like a private window, with no
+// cookies, storage or cache of another), so they do not see each other,
+// and the package pays for one browser start instead of one a journey.
+var chromium struct {
+	once sync.Once
+	ctx  context.Context // the browser; cancelled by TestMain
+	err  error
+	stop func()
+}
+
+// TestMain stops the shared Chromium after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+	os.Exit(code)
+}
+
+// sharedBrowser starts the package's Chromium the first time a journey
+// asks for it (path is its program).
+func sharedBrowser(t *testing.T, path string) context.Context {
+	t.Helper()
+	chromium.once.Do(func() {
+		dir, err := os.MkdirTemp("", "tandem-e2e-chromium-")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1280, 900),
+			// This machine has no network but loopback: keep Chromium from
+			// calling home.
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+		)
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		chromium.ctx = bctx
+		chromium.stop = func() {
+			cancelBrowser()
+			cancelAlloc()
+			os.RemoveAll(dir)
+		}
+		// Start the browser now, so a broken install fails here.
+		if err := chromedp.Do(bctx); err != nil {
+			chromium.err = fmt.Errorf("start Chromium (%s): %w", path, err)
+		}
+	})
+	if chromium.err != nil {
+		t.Fatal(chromium.err)
+	}
+	return chromium.ctx
+}
+
+// startBrowser opens a tab in a new browser context of the shared Chromium
+// (a fresh profile, as a new browser would have) and returns its context,
+// bounded by timeout. Its pages report their problems to problems. The tab
+// and its browser context close when the test ends.
 func startBrowser(t *testing.T, problems *pageProblems, timeout time.Duration) context.Context {
 	t.Helper()
 	skipJourneyIfShort(t)
-	path := chromiumPath(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		// This machine has no network but loopback: keep Chromium from
-		// calling home.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-	)
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	// chromedp may log from its own goroutines while the browser stops;
-	// t.Logf after the test has ended panics.
-	var stopped atomic.Bool
-	logf := func(format string, args ...any) {
-		if !stopped.Load() {
-			t.Logf("chromedp: "+format, args...)
-		}
+	browser := sharedBrowser(t, chromiumPath(t))
+	tctx, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext(), chromedp.WithListener(problems.listen))
+	t.Cleanup(cancelTab)
+	// The tab is made on its own context: a deadline on the first call
+	// would close it when it passes.
+	if err := chromedp.Do(tctx); err != nil {
+		t.Fatalf("open a tab in a new browser context: %v", err)
 	}
-	bctx, cancelBrowser := chromedp.NewContext(actx,
-		chromedp.WithListener(problems.listen),
-		chromedp.WithLogf(logf))
-	t.Cleanup(func() {
-		stopped.Store(true)
-		cancelBrowser()
-		cancelAlloc()
-		cancelTimeout()
-	})
-	// Start the browser now, so a broken install fails here with its output.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
-	}
-	return bctx
+	ctx, cancelTimeout := context.WithTimeout(tctx, timeout)
+	t.Cleanup(cancelTimeout)
+	return ctx
 }
 
 // newBrowser is startBrowser for a journey: any exception, console error,

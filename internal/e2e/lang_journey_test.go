@@ -18,6 +18,7 @@ import (
 // through they switch to English with the buttons of the form, find what
 // they entered still chosen, and send. Their answers count like anyone's.
 func TestGermanEmployeeSwitchesLanguageOnAPhoneWithoutScriptAndKeepsTheirAnswers(t *testing.T) {
+	t.Parallel()
 	skipJourneyIfShort(t)
 	a := newApp(t)
 	j := a.startJobs(t)

@@ -41,6 +41,7 @@ var mobileTeam = []string{"ana.silva@example.com", "ben.okafor@example.com", "ch
 const mailWait = 20 * time.Second
 
 func TestHRCreatesProgramEmployeeAnswersOnPhoneHRSeesParticipationRise(t *testing.T) {
+	t.Parallel()
 	skipJourneyIfShort(t)
 	a := newApp(t)
 	j := a.startJobs(t)

@@ -25,6 +25,7 @@ E042,carmen.ruiz@example.com,Carmen Ruiz,Lumen & Co/Sales/EMEA,E010,Madrid,2019-
 const phoneWidth, phoneHeight = 375, 812
 
 func TestAdminImportsRosterAndFindsEmployeeBySearch(t *testing.T) {
+	t.Parallel()
 	skipJourneyIfShort(t)
 	for _, tc := range []struct {
 		name  string

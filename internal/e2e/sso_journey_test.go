@@ -25,6 +25,7 @@ import (
 // application, an expired token and a token with another sign-in's nonce
 // each end on a page that says why, with nobody signed in.
 func TestSSOSignInJourney(t *testing.T) {
+	t.Parallel()
 	skipJourneyIfShort(t)
 	idp := oidctest.New(t)
 	// Tandem's clock is the machine's (the provider stamps its tokens

@@ -12,6 +12,7 @@ import (
 // The journeys trust pageProblems to notice what breaks silently in a
 // browser. This checks that it does, under the app's own security headers.
 func TestJourneysNoticeCSPViolationsExceptionsAndMissingAssets(t *testing.T) {
+	t.Parallel()
 	skipJourneyIfShort(t)
 	a := newApp(t)
 	resp, err := http.Get(a.URL + "/healthz")
