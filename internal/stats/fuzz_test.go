@@ -188,7 +188,15 @@ func FuzzTwoWayWithin(f *testing.F) {
 		if math.IsNaN(got.R) != (got.Reason != "") {
 			t.Fatalf("R %v with Reason %q", got.R, got.Reason)
 		}
-		if got.Reason == "" && (!(got.SlopeLow <= got.Slope && got.Slope <= got.SlopeHigh) ||
+		// A slope too large for a float64 is NaN with its errors and
+		// intervals; the scale-free figures stand.
+		slopeNaN := math.IsNaN(got.Slope)
+		if got.Reason == "" && slopeNaN && !(math.IsNaN(got.SE) && math.IsNaN(got.SlopeLow) && math.IsNaN(got.ClusterSE) &&
+			math.IsNaN(got.ClusterSlopeHigh)) {
+			t.Fatalf("a NaN slope, yet: %+v", got)
+		}
+		if got.Reason == "" && (!slopeNaN && (!(got.SlopeLow <= got.Slope && got.Slope <= got.SlopeHigh) ||
+			!(got.ClusterSlopeLow <= got.Slope && got.Slope <= got.ClusterSlopeHigh)) ||
 			!math.IsNaN(got.RLow) && !(got.RLow <= got.R && got.R <= got.RHigh)) {
 			t.Fatalf("estimate outside its interval: %+v", got)
 		}

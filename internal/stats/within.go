@@ -72,6 +72,12 @@ type WithinResult struct {
 // of the slope on the correlation scale by the factor sd(x̃)/sd(ỹ), which
 // maps Slope to R.
 //
+// Slope, SE, ClusterSE and the slope intervals are in the units of y per
+// unit of x. When that slope does not fit in a float64 (x and y differ in
+// scale by more than about 1e308) they are NaN while T, P, R and the
+// correlation-scale intervals are still given; an interval end that
+// overflows is ±Inf.
+//
 // Rows whose x or y is NaN are dropped. Degenerate input gives NaN values and
 // a Reason, never a panic: lengths that differ, an infinite value, fewer
 // than two teams or two periods, DF < 1, or x or y without variation once
@@ -169,13 +175,18 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 	df := float64(res.DF)
 	se := math.Sqrt(ssr / df / sxx)
 	cse := math.Sqrt(g / (g - 1) * m / (sxx * sxx))
-	// Back to the original units: x and y were scaled by 2^-ex and 2^-ey.
-	unit := func(v float64) float64 { return math.Ldexp(v, ey-ex) }
-	res.Slope, res.SE, res.ClusterSE = unit(b), unit(se), unit(cse)
 	res.T, res.P = tStat(b, se, df)
-	res.SlopeLow, res.SlopeHigh = tInterval(res.Slope, res.SE, df)
 	res.ClusterT, res.ClusterP = tStat(b, cse, g-1)
-	res.ClusterSlopeLow, res.ClusterSlopeHigh = tInterval(res.Slope, res.ClusterSE, g-1)
+	// Back to the original units: x and y were scaled by 2^-ex and 2^-ey.
+	// When x and y differ in scale by more than a float64 spans, the slope
+	// and its errors do not fit in one; they stay NaN (as RMCorr's slope
+	// does) while the scale-free t, p and R below still stand.
+	unit := func(v float64) float64 { return math.Ldexp(v, ey-ex) }
+	if slope, s, cs := unit(b), unit(se), unit(cse); isFinite(slope) && isFinite(s) && isFinite(cs) {
+		res.Slope, res.SE, res.ClusterSE = slope, s, cs
+		res.SlopeLow, res.SlopeHigh = tInterval(slope, s, df)
+		res.ClusterSlopeLow, res.ClusterSlopeHigh = tInterval(slope, cs, g-1)
+	}
 
 	r := sxy / (math.Sqrt(sxx) * math.Sqrt(syy))
 	res.R = math.Max(-1, math.Min(1, r))

@@ -212,3 +212,53 @@ func TestTwoWayWithinOfAPerfectRelationHasNoDoubt(t *testing.T) {
 	}
 	assertClose(t, "RLow", got.RLow, 1, 1e-12)
 }
+
+func TestTwoWayWithinKeepsScaleFreeFiguresWhenTheSlopeOverflows(t *testing.T) {
+	t.Parallel()
+	// Scaling x by 2^-k and y by 2^k is exact, so the slope grows by exactly
+	// 2^2k and every scale-free figure is unchanged. At k = 10 the slope
+	// still fits in a float64; at k = 1000 (about 1e-301 against 1e301) it
+	// cannot, and only the slope's own figures may become NaN.
+	team, period, x, y := readPanel(t, "panel_unbalanced.csv")
+	want := TwoWayWithin(team, period, x, y)
+	scale := func(k int) WithinResult {
+		xs, ys := make([]float64, len(x)), make([]float64, len(y))
+		for i := range x {
+			xs[i], ys[i] = math.Ldexp(x[i], -k), math.Ldexp(y[i], k)
+		}
+		return TwoWayWithin(team, period, xs, ys)
+	}
+	for _, k := range []int{10, 1000} {
+		got := scale(k)
+		if got.Reason != "" {
+			t.Fatalf("k=%d: Reason %q", k, got.Reason)
+		}
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{
+			{"T", got.T, want.T}, {"P", got.P, want.P}, {"ClusterT", got.ClusterT, want.ClusterT},
+			{"ClusterP", got.ClusterP, want.ClusterP}, {"R", got.R, want.R}, {"RLow", got.RLow, want.RLow},
+			{"RHigh", got.RHigh, want.RHigh}, {"RClusterLow", got.RClusterLow, want.RClusterLow},
+			{"RClusterHigh", got.RClusterHigh, want.RClusterHigh},
+		} {
+			if c.got != c.want {
+				t.Errorf("k=%d: %s %v, want %v exactly", k, c.name, c.got, c.want)
+			}
+		}
+		if k == 10 {
+			if got.Slope != math.Ldexp(want.Slope, 20) || got.ClusterSE != math.Ldexp(want.ClusterSE, 20) {
+				t.Errorf("k=10: Slope, ClusterSE %v %v, want %v %v", got.Slope, got.ClusterSE,
+					math.Ldexp(want.Slope, 20), math.Ldexp(want.ClusterSE, 20))
+			}
+			continue
+		}
+		for name, v := range map[string]float64{"Slope": got.Slope, "SE": got.SE, "SlopeLow": got.SlopeLow,
+			"SlopeHigh": got.SlopeHigh, "ClusterSE": got.ClusterSE, "ClusterSlopeLow": got.ClusterSlopeLow,
+			"ClusterSlopeHigh": got.ClusterSlopeHigh} {
+			if !math.IsNaN(v) {
+				t.Errorf("k=1000: %s = %v, want NaN (the slope is about 2^2000 times %v)", name, v, want.Slope)
+			}
+		}
+	}
+}
