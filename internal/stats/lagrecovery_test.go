@@ -203,13 +203,14 @@ func TestScanLagsAtTheDemosSizeRarelyNamesALagOfTheWrongSign(t *testing.T) {
 }
 
 // BenchmarkScanLags times one scan of a simulated organisation at the
-// demo's size and at 200 teams × 52 weeks:
+// demo's size, at 200 teams × 52 weeks, and at issue 19's size of 2,500
+// teams × 104 weeks:
 //
-//	go test ./internal/stats -run '^$' -bench ScanLags
+//	go test ./internal/stats -run '^$' -bench ScanLags -benchmem
 func BenchmarkScanLags(b *testing.B) {
-	for _, teams := range []int{11, 200} {
-		team, period, x, y := demoLike(teams, 52, 4).generate(1)
-		b.Run(strconv.Itoa(teams)+"x52", func(b *testing.B) {
+	for _, size := range []struct{ teams, periods int }{{11, 52}, {200, 52}, {2500, 104}} {
+		team, period, x, y := demoLike(size.teams, size.periods, 4).generate(1)
+		b.Run(strconv.Itoa(size.teams)+"x"+strconv.Itoa(size.periods), func(b *testing.B) {
 			for b.Loop() {
 				ScanLags(team, period, x, y)
 			}
