@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -308,16 +309,17 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 		periodIdx[i] = -1
 	}
 	pidx := make([]int, n)
+	var size []int // rows of each team
 	for i := range teamCode {
 		ti := teamIdx[teamCode[i]]
 		if ti < 0 {
 			ti = pn.teams
 			teamIdx[teamCode[i]] = ti
 			pn.teams++
-			pn.rows = append(pn.rows, nil)
+			size = append(size, 0)
 		}
 		pn.team[i] = ti
-		pn.rows[ti] = append(pn.rows[ti], i)
+		size[ti]++
 		pi := periodIdx[periodCode[i]]
 		if pi < 0 {
 			pi = pn.periods
@@ -325,6 +327,19 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 			pn.periods++
 		}
 		pidx[i] = pi
+	}
+	// Each team's rows, in row order, as one stretch of a shared array: a
+	// slice per team grown by append costs an allocation per team and fit,
+	// which at thousands of teams and a fit per lag dominated the scan.
+	all := make([]int, n)
+	pn.rows = make([][]int, pn.teams)
+	off := 0
+	for ti, k := range size {
+		pn.rows[ti] = all[off : off : off+k]
+		off += k
+	}
+	for i, ti := range pn.team {
+		pn.rows[ti] = append(pn.rows[ti], i)
 	}
 
 	// Union–find over nodes 0..teams−1 (teams) and teams.. (periods).
@@ -347,32 +362,39 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 		}
 	}
 	// The reference of each group is its first-seen period.
-	refOf := map[int]bool{}
+	hasRef := make([]bool, len(parent))
 	colOf := make([]int, pn.periods)
 	for pi := 0; pi < pn.periods; pi++ {
 		root := find(pn.teams + pi)
-		if !refOf[root] {
-			refOf[root] = true
+		if !hasRef[root] {
+			hasRef[root] = true
+			pn.comps++
 			colOf[pi] = -1
 			continue
 		}
 		colOf[pi] = pn.q
 		pn.q++
 	}
-	pn.comps = len(refOf)
 	for i := range pidx {
 		pn.col[i] = colOf[pidx[i]]
 	}
 	if pn.q == 0 {
 		return pn
 	}
-	// The upper triangle of the q×q Gram matrix, row-major.
+	// The upper triangle of the q×q Gram matrix, row-major. Each entry gets
+	// one term per team, teams in order, so the order in which a team's
+	// columns are visited does not change a bit of the sums: they are
+	// visited in increasing order, which lets a team's row of terms run over
+	// contiguous memory. When a team has each column at most once (always
+	// in ScanLags, which refuses repeated team-periods) every term
+	// counts[c]·counts[d]/n_i is 1/n_i, computed once.
 	q := pn.q
 	data := make([]float64, q*q)
 	counts := make([]float64, q)
-	var cols []int
+	cols := make([]int, 0, q)
 	for _, rows := range pn.rows {
 		cols = cols[:0]
+		repeated := false
 		for _, r := range rows {
 			c := pn.col[r]
 			if c < 0 {
@@ -380,16 +402,42 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 			}
 			if counts[c] == 0 {
 				cols = append(cols, c)
+			} else {
+				repeated = true
 			}
 			counts[c]++
 		}
+		if len(cols) == 0 {
+			continue
+		}
+		slices.Sort(cols)
 		ni := float64(len(rows))
 		for _, c := range cols {
 			data[c*q+c] += counts[c]
 		}
-		for ai, c := range cols {
-			for _, d := range cols[ai:] {
-				data[min(c, d)*q+max(c, d)] -= counts[c] * counts[d] / ni
+		switch last := cols[len(cols)-1]; {
+		case repeated:
+			for ai, c := range cols {
+				row, cc := data[c*q:(c+1)*q], counts[c]
+				for _, d := range cols[ai:] {
+					row[d] -= cc * counts[d] / ni
+				}
+			}
+		case last-cols[0]+1 == len(cols): // the columns are a run c0…last
+			w := 1 / ni
+			for _, c := range cols {
+				row := data[c*q+c : c*q+last+1]
+				for j := range row {
+					row[j] -= w
+				}
+			}
+		default:
+			w := 1 / ni
+			for ai, c := range cols {
+				row := data[c*q : (c+1)*q]
+				for _, d := range cols[ai:] {
+					row[d] -= w
+				}
 			}
 		}
 		for _, c := range cols {
@@ -405,8 +453,18 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 // period dummies.
 func (pn *fePanel) residualize(v []float64) []float64 {
 	out := make([]float64, len(v))
+	// One buffer for every team's values. centre sums them with gonum's
+	// floats.Sum, whose order of additions depends on whether the slice
+	// starts on a 16-byte boundary; a fresh allocation of 16 bytes or more
+	// always does, so every team's slice starts at the buffer's start, as
+	// each team's own allocation did before.
+	most := 4
 	for _, rows := range pn.rows {
-		g := make([]float64, len(rows))
+		most = max(most, len(rows))
+	}
+	buf := make([]float64, most)
+	for _, rows := range pn.rows {
+		g := buf[:len(rows)]
 		for k, r := range rows {
 			g[k] = v[r]
 		}
