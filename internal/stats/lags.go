@@ -217,8 +217,9 @@ func ScanLags(team []string, period []int, x, y []float64) LagScan {
 	ex := xs.filter(scan.Persistence.Phi)
 	ey := ys.filter(scan.Persistence.Phi)
 
+	w := newLagPairs(ex, len(xv))
 	for lag := -MaxLag; lag <= MaxLag; lag++ {
-		est := lagEstimate(ex, ey, lag)
+		est := w.estimate(ex, ey, lag)
 		if !math.IsNaN(est.P) {
 			scan.Tests++
 		}
@@ -291,15 +292,22 @@ func newSeries(team, period []int, v []float64, teams, span int) (*series, strin
 	for i, t := range team {
 		first[t], last[t] = min(first[t], period[i]), max(last[t], period[i])
 	}
+	total := 0
+	for t := range s.vals {
+		if last[t] >= 0 {
+			total += last[t] - first[t] + 1
+		}
+	}
+	buf := make([]float64, total) // every team's values, one after another
+	for k := range buf {
+		buf[k] = math.NaN()
+	}
 	for t := range s.vals {
 		if last[t] < 0 {
 			continue
 		}
 		s.lo[t] = first[t]
-		s.vals[t] = make([]float64, last[t]-first[t]+1)
-		for k := range s.vals[t] {
-			s.vals[t][k] = math.NaN()
-		}
+		s.vals[t], buf = buf[:last[t]-first[t]+1:last[t]-first[t]+1], buf[last[t]-first[t]+1:]
 	}
 	for i, t := range team {
 		s.vals[t][period[i]-s.lo[t]] = res[i]
@@ -311,11 +319,17 @@ func newSeries(team, period []int, v []float64, teams, span int) (*series, strin
 // (every value when phi is 0).
 func (s *series) filter(phi float64) *series {
 	out := &series{lo: s.lo, vals: make([][]float64, len(s.vals)), span: s.span, exp: s.exp}
+	total := 0
+	for _, vals := range s.vals {
+		total += len(vals)
+	}
+	buf := make([]float64, total)
 	for t, vals := range s.vals {
 		if vals == nil {
 			continue
 		}
-		e := make([]float64, len(vals))
+		e := buf[:len(vals):len(vals)]
+		buf = buf[len(vals):]
 		for k, v := range vals {
 			switch {
 			case phi == 0:
@@ -457,35 +471,62 @@ func fitVariogramPhi(d, v, w []float64) float64 {
 	return bisect(g, lo, hi)
 }
 
-// lagEstimate fits the prewhitened pairs at one lag; see ScanLags, steps 4–5.
-func lagEstimate(ex, ey *series, lag int) LagEstimate {
+// lagPairs holds the buffers that every lag's pairs reuse: a lag's pairs
+// are never more than the prewhitened engagement values, and allocating
+// them afresh at each lag was most of a scan's allocations.
+type lagPairs struct {
+	team, period []int
+	a, b         []float64
+	at           []int // each pair's position in the dense arrays below
+
+	// Team t's periods ex.lo[t]… occupy off[t]…off[t]+len(ex.vals[t])−1 of
+	// ra, rb (the two-way residuals of a lag's pairs, 0 where a period has
+	// no pair) and has (1 where it has one), so that the Bartlett sums run
+	// over contiguous memory without a branch.
+	off    []int
+	ra, rb []float64
+	has    []uint8
+}
+
+func newLagPairs(ex *series, most int) *lagPairs {
+	w := &lagPairs{
+		team: make([]int, 0, most), period: make([]int, 0, most),
+		a: make([]float64, 0, most), b: make([]float64, 0, most), at: make([]int, 0, most),
+		off: make([]int, len(ex.vals)),
+	}
+	total := 0
+	for t, vals := range ex.vals {
+		w.off[t] = total
+		total += len(vals)
+	}
+	w.ra, w.rb, w.has = make([]float64, total), make([]float64, total), make([]uint8, total)
+	return w
+}
+
+// estimate fits the prewhitened pairs at one lag; see ScanLags, steps 4–5.
+func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	nan := math.NaN()
 	est := LagEstimate{Lag: lag, R: nan, CILow: nan, CIHigh: nan, P: nan, PAdj: nan,
 		PSerial: nan, Inflation: nan, EffectiveDF: nan, PCluster: nan}
-	// Pairs; rowAt[t][k] is the pair of team t in period ex.lo[t]+k, or −1.
-	var team, period []int
-	var a, b []float64
-	rowAt := make([][]int, len(ex.vals))
+	w.team, w.period, w.a, w.b, w.at = w.team[:0], w.period[:0], w.a[:0], w.b[:0], w.at[:0]
 	for t, vals := range ex.vals {
 		if vals == nil || ey.vals[t] == nil {
 			continue
 		}
-		rowAt[t] = make([]int, len(vals))
 		for k, v := range vals {
-			rowAt[t][k] = -1
 			if math.IsNaN(v) {
 				continue
 			}
 			p := ex.lo[t] + k
 			if q, ok := ey.at(t, p+lag); ok {
-				rowAt[t][k] = len(team)
-				team, period = append(team, t), append(period, p)
-				a, b = append(a, v), append(b, q)
+				w.team, w.period = append(w.team, t), append(w.period, p)
+				w.a, w.b = append(w.a, v), append(w.b, q)
+				w.at = append(w.at, w.off[t]+k)
 			}
 		}
 	}
-	pn := newFEPanelCodes(team, len(ex.vals), period, ex.span)
-	fit, ar, br := withinFit(pn, a, b)
+	pn := newFEPanelCodes(w.team, len(ex.vals), w.period, ex.span)
+	fit, ar, br := withinFit(pn, w.a, w.b)
 	est.N, est.Teams, est.DF = fit.N, fit.Teams, fit.DF
 	if fit.Reason != "" {
 		est.Reason = fit.Reason
@@ -501,20 +542,35 @@ func lagEstimate(ex, ey *series, lag int) LagEstimate {
 		saa += ar[i] * ar[i]
 		sbb += br[i] * br[i]
 	}
+	clear(w.ra)
+	clear(w.rb)
+	clear(w.has)
+	for i, k := range w.at {
+		w.ra[k], w.rb[k], w.has[k] = ar[i], br[i], 1
+	}
 	n := float64(fit.N)
 	maxJ := max(1, fit.N/(5*fit.Teams))
 	infl := 1.0
 	for j := 1; j <= maxJ; j++ {
+		// The sums run over every period pair j apart, in the order of the
+		// pairs alone: a pair missing either end adds a product with a
+		// zero, ±0, which leaves a sum that starts at +0 unchanged to the
+		// bit (it is never −0; the residuals are finite).
 		var sa, sb float64
 		var nj int
-		for _, rows := range rowAt {
-			for k := 0; k+j < len(rows); k++ {
-				i, l := rows[k], rows[k+j]
-				if i >= 0 && l >= 0 {
-					sa += ar[i] * ar[l]
-					sb += br[i] * br[l]
-					nj++
-				}
+		for t, vals := range ex.vals {
+			if vals == nil || ey.vals[t] == nil || len(vals) <= j {
+				continue
+			}
+			lo, hi := w.off[t], w.off[t]+len(vals)
+			a0, a1 := w.ra[lo:hi-j], w.ra[lo+j:hi]
+			b0, b1 := w.rb[lo:hi-j], w.rb[lo+j:hi]
+			h0, h1 := w.has[lo:hi-j], w.has[lo+j:hi]
+			a1, b0, b1, h0, h1 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], h0[:len(a0)], h1[:len(a0)]
+			for k := range a0 {
+				sa += a0[k] * a1[k]
+				sb += b0[k] * b1[k]
+				nj += int(h0[k] & h1[k])
 			}
 		}
 		if nj == 0 {

@@ -410,7 +410,9 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 		if len(cols) == 0 {
 			continue
 		}
-		slices.Sort(cols)
+		if !slices.IsSorted(cols) { // rows usually come in period order
+			slices.Sort(cols)
+		}
 		ni := float64(len(rows))
 		for _, c := range cols {
 			data[c*q+c] += counts[c]
