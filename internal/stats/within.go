@@ -383,11 +383,10 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 	}
 	// The upper triangle of the q×q Gram matrix, row-major. Each entry gets
 	// one term per team, teams in order, so the order in which a team's
-	// columns are visited does not change a bit of the sums: they are
-	// visited in increasing order, which lets a team's row of terms run over
-	// contiguous memory. When a team has each column at most once (always
-	// in ScanLags, which refuses repeated team-periods) every term
-	// counts[c]·counts[d]/n_i is 1/n_i, computed once.
+	// columns are visited does not change a bit of the sums. When a team has
+	// each column at most once (always in ScanLags, which refuses repeated
+	// team-periods) every term counts[c]·counts[d]/n_i is 1/n_i, computed
+	// once per team.
 	q := pn.q
 	data := make([]float64, q*q)
 	counts := make([]float64, q)
@@ -410,35 +409,27 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 		if len(cols) == 0 {
 			continue
 		}
-		if !slices.IsSorted(cols) { // rows usually come in period order
-			slices.Sort(cols)
-		}
 		ni := float64(len(rows))
 		for _, c := range cols {
 			data[c*q+c] += counts[c]
 		}
-		switch last := cols[len(cols)-1]; {
-		case repeated:
+		if repeated {
 			for ai, c := range cols {
-				row, cc := data[c*q:(c+1)*q], counts[c]
 				for _, d := range cols[ai:] {
-					row[d] -= cc * counts[d] / ni
+					data[min(c, d)*q+max(c, d)] -= counts[c] * counts[d] / ni
 				}
 			}
-		case last-cols[0]+1 == len(cols): // the columns are a run c0…last
-			w := 1 / ni
+		} else {
+			// Every count is 1 or 0, so the term for columns c ≤ d is
+			// w·counts[d], and subtracting the zero where the team lacks
+			// column d leaves the entry as it was, to the bit: each row runs
+			// over contiguous memory.
+			w, last := 1/ni, slices.Max(cols)
 			for _, c := range cols {
-				row := data[c*q+c : c*q+last+1]
+				row, cnt := data[c*q+c:c*q+last+1], counts[c:last+1]
+				cnt = cnt[:len(row)]
 				for j := range row {
-					row[j] -= w
-				}
-			}
-		default:
-			w := 1 / ni
-			for ai, c := range cols {
-				row := data[c*q : (c+1)*q]
-				for _, d := range cols[ai:] {
-					row[d] -= w
+					row[j] -= w * cnt[j]
 				}
 			}
 		}
