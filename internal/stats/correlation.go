@@ -274,21 +274,40 @@ func constant(x []float64) bool {
 // very small values no longer overflow or underflow. ok is false when x holds
 // an infinite value.
 func scaled(x []float64) (s []float64, e int, ok bool) {
-	maxAbs := 0.0
+	maxAbs, hasNaN := 0.0, false
 	for _, v := range x {
-		if math.IsInf(v, 0) {
+		a := math.Abs(v)
+		switch {
+		case a > math.MaxFloat64:
 			return nil, 0, false
+		case a > maxAbs:
+			maxAbs = a
+		case a != a:
+			hasNaN = true
 		}
-		maxAbs = math.Max(maxAbs, math.Abs(v))
 	}
 	s = make([]float64, len(x))
-	if maxAbs == 0 {
+	if maxAbs == 0 || hasNaN { // Frexp(NaN) has exponent 0: no scaling
 		copy(s, x)
 		return s, 0, true
 	}
 	_, e = math.Frexp(maxAbs)
+	if e < -1021 || e > 1021 { // 2^-e is not a normal number
+		for i, v := range x {
+			s[i] = math.Ldexp(v, -e)
+		}
+		return s, e, true
+	}
+	// Multiplying by a normal power of two is exact, and so equal to
+	// Ldexp, unless the product is subnormal; Ldexp, several times slower,
+	// is kept for those.
+	f := math.Ldexp(1, -e)
 	for i, v := range x {
-		s[i] = math.Ldexp(v, -e)
+		if r := v * f; math.Abs(r) >= 0x1p-1022 || r == 0 && v == 0 {
+			s[i] = r
+		} else {
+			s[i] = math.Ldexp(v, -e)
+		}
 	}
 	return s, e, true
 }

@@ -204,3 +204,52 @@ func TestScanLagsMatchesTheReferenceBitForBitOnSimulatedPanels(t *testing.T) {
 		}
 	}
 }
+
+// refScaled is scaled as it was written before it multiplied by the power
+// of two.
+func refScaled(x []float64) (s []float64, e int, ok bool) {
+	maxAbs := 0.0
+	for _, v := range x {
+		if math.IsInf(v, 0) {
+			return nil, 0, false
+		}
+		maxAbs = math.Max(maxAbs, math.Abs(v))
+	}
+	s = make([]float64, len(x))
+	if maxAbs == 0 {
+		copy(s, x)
+		return s, 0, true
+	}
+	_, e = math.Frexp(maxAbs)
+	for i, v := range x {
+		s[i] = math.Ldexp(v, -e)
+	}
+	return s, e, true
+}
+
+func TestScaledMatchesLdexpBitForBitAcrossTheExponentRange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 9))
+	special := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.SmallestNonzeroFloat64, math.MaxFloat64}
+	for i := range 20000 {
+		x := make([]float64, 1+rng.IntN(6))
+		top := rng.IntN(2100) - 1075 // the largest exponent in x
+		for k := range x {
+			switch rng.IntN(12) {
+			case 0:
+				x[k] = special[rng.IntN(len(special))]
+			case 1, 2: // anywhere: products that fall into the subnormals
+				x[k] = math.Ldexp(rng.Float64()+0.5, rng.IntN(2100)-1075)
+			default: // up to 60 binades below the largest
+				x[k] = math.Ldexp(rng.Float64()+0.5, top-rng.IntN(60))
+			}
+			if rng.IntN(2) == 0 {
+				x[k] = -x[k]
+			}
+		}
+		gs, ge, gok := scaled(x)
+		ws, we, wok := refScaled(x)
+		if ge != we || gok != wok || !sameBits(gs, ws) {
+			t.Fatalf("case %d, x = %v: got %v, %d, %v; want %v, %d, %v", i, x, gs, ge, gok, ws, we, wok)
+		}
+	}
+}
