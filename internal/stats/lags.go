@@ -161,12 +161,16 @@ func ScanLags(team []string, period []int, x, y []float64) LagScan {
 	// first period, which the span guard keeps small enough for arrays.
 	teamOf := map[string]int{}
 	var names []string
+	code := make([]int, len(team))
 	lo, hi := math.MaxInt, math.MinInt
 	for i := range team {
-		if _, ok := teamOf[team[i]]; !ok {
-			teamOf[team[i]] = len(names)
+		ti, ok := teamOf[team[i]]
+		if !ok {
+			ti = len(names)
+			teamOf[team[i]] = ti
 			names = append(names, team[i])
 		}
+		code[i] = ti
 		lo, hi = min(lo, period[i]), max(hi, period[i])
 		if math.IsInf(x[i], 0) || math.IsInf(y[i], 0) {
 			scan.Reason = "a value is infinite"
@@ -182,19 +186,16 @@ func ScanLags(team []string, period []int, x, y []float64) LagScan {
 		scan.Reason = fmt.Sprintf("periods run from %d to %d; number them consecutively in the program's cadence", lo, hi)
 		return scan
 	}
-	seen := make([][]bool, len(names))
-	var xt, yt, xp, yp []int
-	var xv, yv []float64
+	seen := make([]bool, len(names)*span) // team t's period p at t·span + p
+	xt, xp, xv := make([]int, 0, len(team)), make([]int, 0, len(team)), make([]float64, 0, len(team))
+	yt, yp, yv := make([]int, 0, len(team)), make([]int, 0, len(team)), make([]float64, 0, len(team))
 	for i := range team {
-		ti, p := teamOf[team[i]], period[i]-lo
-		if seen[ti] == nil {
-			seen[ti] = make([]bool, span)
-		}
-		if seen[ti][p] {
+		ti, p := code[i], period[i]-lo
+		if seen[ti*span+p] {
 			scan.Reason = fmt.Sprintf("team %q has period %d twice", team[i], period[i])
 			return scan
 		}
-		seen[ti][p] = true
+		seen[ti*span+p] = true
 		if !math.IsNaN(x[i]) {
 			xt, xp, xv = append(xt, ti), append(xp, p), append(xv, x[i])
 		}

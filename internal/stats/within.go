@@ -471,34 +471,37 @@ func (pn *fePanel) residualize(v []float64) []float64 {
 	}
 	// Period effects: solve (D'M D) γ = D'M v; D'M v is the per-column sum
 	// of the team-demeaned values (the team-mean part sums to zero).
-	rhs := mat.NewVecDense(pn.q, nil)
+	sums := make([]float64, pn.q)
 	for i, c := range pn.col {
 		if c >= 0 {
-			rhs.SetVec(c, rhs.AtVec(c)+out[i])
+			sums[c] += out[i]
 		}
 	}
 	var gamma mat.VecDense
-	if err := pn.chol.SolveVecTo(&gamma, rhs); err != nil {
+	if err := pn.chol.SolveVecTo(&gamma, mat.NewVecDense(pn.q, sums)); err != nil {
 		for i := range out {
 			out[i] = math.NaN()
 		}
 		return out
 	}
-	effect := func(r int) float64 {
-		if c := pn.col[r]; c >= 0 {
-			return gamma.AtVec(c)
+	// The effect of each row's period, 0 for a reference period, read off
+	// once rather than through the vector's accessors at each use.
+	effect := make([]float64, len(v))
+	gv := gamma.RawVector()
+	for i, c := range pn.col {
+		if c >= 0 {
+			effect[i] = gv.Data[c*gv.Inc]
 		}
-		return 0
 	}
 	// Residual: ṽ − (Dγ − team mean of Dγ).
 	for _, rows := range pn.rows {
 		var mean float64
 		for _, r := range rows {
-			mean += effect(r)
+			mean += effect[r]
 		}
 		mean /= float64(len(rows))
 		for _, r := range rows {
-			out[r] -= effect(r) - mean
+			out[r] -= effect[r] - mean
 		}
 	}
 	return out
