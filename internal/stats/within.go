@@ -308,7 +308,7 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 	for i := range periodIdx {
 		periodIdx[i] = -1
 	}
-	pidx := make([]int, n)
+	pidx := pn.col // each row's period index until it is replaced by its column below
 	var size []int // rows of each team
 	for i := range teamCode {
 		ti := teamIdx[teamCode[i]]
@@ -375,8 +375,8 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 		colOf[pi] = pn.q
 		pn.q++
 	}
-	for i := range pidx {
-		pn.col[i] = colOf[pidx[i]]
+	for i, pi := range pidx {
+		pn.col[i] = colOf[pi]
 	}
 	if pn.q == 0 {
 		return pn
@@ -484,24 +484,24 @@ func (pn *fePanel) residualize(v []float64) []float64 {
 		}
 		return out
 	}
-	// The effect of each row's period, 0 for a reference period, read off
-	// once rather than through the vector's accessors at each use.
-	effect := make([]float64, len(v))
+	// The effect of a row's period, 0 for a reference period, read off the
+	// solved vector's data rather than through its accessors.
 	gv := gamma.RawVector()
-	for i, c := range pn.col {
-		if c >= 0 {
-			effect[i] = gv.Data[c*gv.Inc]
+	effect := func(r int) float64 {
+		if c := pn.col[r]; c >= 0 {
+			return gv.Data[c*gv.Inc]
 		}
+		return 0
 	}
 	// Residual: ṽ − (Dγ − team mean of Dγ).
 	for _, rows := range pn.rows {
 		var mean float64
 		for _, r := range rows {
-			mean += effect[r]
+			mean += effect(r)
 		}
 		mean /= float64(len(rows))
 		for _, r := range rows {
-			out[r] -= effect[r] - mean
+			out[r] -= effect(r) - mean
 		}
 	}
 	return out
