@@ -2,6 +2,7 @@ package stats
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"testing"
 )
@@ -178,6 +179,9 @@ func FuzzTwoWayWithin(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, small bool) {
 		team, period, x, y := fuzzPanel(data, small)
 		got := TwoWayWithin(team, period, x, y)
+		if g, w := fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", refTwoWayWithin(team, period, x, y)); g != w {
+			t.Fatalf("differs from the reference implementation (lagref_test.go):\n got %s\nwant %s", g, w)
+		}
 		if !inUnit(got.R) || !isPValue(got.P) || !isPValue(got.ClusterP) || !inUnit(got.RLow) || !inUnit(got.RHigh) ||
 			!inUnit(got.RClusterLow) || !inUnit(got.RClusterHigh) {
 			t.Fatalf("out of range: %+v", got)
@@ -214,6 +218,9 @@ func FuzzScanLags(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, small bool) {
 		team, period, x, y := fuzzPanel(data, small)
 		got := ScanLags(team, period, x, y)
+		if g, w := fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", refScanLags(team, period, x, y)); g != w {
+			t.Fatalf("differs from the reference implementation (lagref_test.go):\n got %s\nwant %s", g, w)
+		}
 		if got.Reason != "" {
 			if len(got.Lags) != 0 {
 				t.Fatalf("Reason %q with %d lags", got.Reason, len(got.Lags))

@@ -54,6 +54,31 @@ func randomPanel(rng *rand.Rand, repeats bool) (team, period []int, teams, perio
 	return team, period, teams, periods
 }
 
+// refTwoWayWithin is TwoWayWithin on the reference panel and fit.
+func refTwoWayWithin(team []string, period []int, x, y []float64) WithinResult {
+	if len(team) != len(period) || len(period) != len(x) || len(x) != len(y) {
+		return TwoWayWithin(team, period, x, y)
+	}
+	teamOf, periodOf := map[string]int{}, map[int]int{}
+	var tc, pc []int
+	var xs, ys []float64
+	for i := range x {
+		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
+			continue
+		}
+		if _, ok := teamOf[team[i]]; !ok {
+			teamOf[team[i]] = len(teamOf)
+		}
+		if _, ok := periodOf[period[i]]; !ok {
+			periodOf[period[i]] = len(periodOf)
+		}
+		tc, pc = append(tc, teamOf[team[i]]), append(pc, periodOf[period[i]])
+		xs, ys = append(xs, x[i]), append(ys, y[i])
+	}
+	res, _, _ := refWithinFit(refFEPanelCodes(tc, len(teamOf), pc, len(periodOf)), xs, ys)
+	return res
+}
+
 func sameBits(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false
