@@ -6,5 +6,8 @@
 // The journeys need Chromium (Debian: apt-get install -y chromium). Without
 // it they are skipped, unless TANDEM_TEST_REQUIRE_BROWSER=1 makes a missing
 // browser a failure, as CI does. Under go test -short they are skipped too,
-// whatever the environment; the full run keeps them.
+// whatever the environment; the full run keeps them. The every-page
+// accessibility journey checks every person's pages with axe-core at both
+// widths only with TANDEM_TEST_EVERY_PAGE=1 (CI sets it); without it, a
+// cheaper part of the same check (see axe_test.go).
 package e2e

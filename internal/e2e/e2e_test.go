@@ -35,6 +35,11 @@ const journeyTimeout = 60 * time.Second
 // requireBrowserEnv makes a missing Chromium a failure instead of a skip.
 const requireBrowserEnv = "TANDEM_TEST_REQUIRE_BROWSER"
 
+// everyPageEnv=1 makes the every-page journey check every person's pages
+// with axe-core at both widths (see
+// TestEveryPageIsAccessibleAndFitsPhoneAndDesktop). CI sets it.
+const everyPageEnv = "TANDEM_TEST_EVERY_PAGE"
+
 // testPassword is the password of every account a journey creates (the
 // test kit's).
 const testPassword = tandemtest.Password
