@@ -225,6 +225,11 @@ type CorrelationInput struct {
 	// Agreement holds each round's agreement inputs by round id
 	// (AgreementOf of the rounds' index answers); nil: none.
 	Agreement map[int64]RoundAgreement
+
+	// scores, when not nil, holds the engagement side in place of
+	// TeamScores: the same rows, in the same order, in columns (the
+	// loader's form; see roundScores).
+	scores []roundScores
 }
 
 // BuildCorrelation computes the report from its inputs. It is pure: no I/O,

@@ -129,7 +129,7 @@ const maxCachedPairs = 600_000
 var agreementRoundsPerRead = 4
 
 type closedRound struct {
-	scores      []pulse.TeamScoreRow
+	scores      roundScores
 	respondents pulse.UnitCounts
 }
 
@@ -143,16 +143,18 @@ func NewCorrelationLoader(src Source) *CorrelationLoader {
 }
 
 // roundInputs returns the scores and respondents of rounds, from memory for
-// the closed rounds it has seen and in one query each for the rest.
-func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Round) ([]pulse.TeamScoreRow, map[int64]pulse.UnitCounts, error) {
-	scores := []pulse.TeamScoreRow{}
+// the closed rounds it has seen and in one query each for the rest. The
+// scores are the closed rounds' from memory, in the order of rounds, then
+// the rest in the order the source gave them.
+func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, error) {
+	scores := []roundScores{}
 	resp := map[int64]pulse.UnitCounts{}
 	var missing []int64
 	closed := map[int64]bool{}
 	l.mu.Lock()
 	for _, r := range rounds {
 		if c, ok := l.closed[r.ID]; ok && r.Closed {
-			scores = append(scores, c.scores...)
+			scores = append(scores, c.scores)
 			resp[r.ID] = c.respondents
 			continue
 		}
@@ -171,10 +173,12 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 	if err != nil {
 		return nil, nil, err
 	}
-	scores = append(scores, fresh...)
+	scores = append(scores, scoreColumns(fresh)...)
 	byRound := map[int64][]pulse.TeamScoreRow{}
 	for _, s := range fresh {
-		byRound[s.RoundID] = append(byRound[s.RoundID], s)
+		if closed[s.RoundID] {
+			byRound[s.RoundID] = append(byRound[s.RoundID], s)
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -186,7 +190,7 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 		if len(l.closed) >= maxCachedRounds {
 			clear(l.closed)
 		}
-		l.closed[id] = closedRound{scores: byRound[id], respondents: counts[id]}
+		l.closed[id] = closedRound{scores: newRoundScores(byRound[id]), respondents: counts[id]}
 	}
 	return scores, resp, nil
 }
@@ -320,12 +324,12 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	}
 	defer cust() // never leave the reader behind
 
-	in := CorrelationInput{Tree: tree, TeamScores: []pulse.TeamScoreRow{}}
+	in := CorrelationInput{Tree: tree, scores: []roundScores{}}
 	if prog != nil {
 		if in.Rounds, err = src.RoundsBetween(ctx, prog.ID, p.From, p.To); err != nil {
 			return nil, err
 		}
-		if in.TeamScores, in.Respondents, err = l.roundInputs(ctx, in.Rounds); err != nil {
+		if in.scores, in.Respondents, err = l.roundInputs(ctx, in.Rounds); err != nil {
 			return nil, err
 		}
 		if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {

@@ -66,9 +66,13 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	if tree == nil {
 		tree = tandem.NewTree(nil)
 	}
-	scores := in.TeamScores
+	scores := in.scores
 	if scores == nil {
-		scores = pulse.TeamScoresOf(in.ScoreRows, in.Questions)
+		rows := in.TeamScores
+		if rows == nil {
+			rows = pulse.TeamScoresOf(in.ScoreRows, in.Questions)
+		}
+		scores = scoreColumns(rows)
 	}
 	measures := pulse.TeamScoreMeasures()
 
@@ -129,29 +133,32 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 			pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
 	}
 	usedRounds := len(rounds)
-	for _, s := range scores {
-		r, ok := rounds[s.RoundID]
+	for _, rs := range scores {
+		r, ok := rounds[rs.round]
 		if !ok {
 			continue
 		}
-		n, ok := r.usable(s.UnitID, inScope)
-		if !ok {
-			continue
-		}
-		t := teams[s.UnitID]
-		if t == nil {
-			t = newTeam(s.UnitID)
-			teams[s.UnitID] = t
-		}
-		for m, v := range s.Values {
-			if m >= len(measures) || math.IsNaN(v) || math.IsInf(v, 0) {
+		for i, unit := range rs.units {
+			n, ok := r.usable(unit, inScope)
+			if !ok {
 				continue
 			}
-			if t.sum[m] == nil {
-				t.sum[m], t.weight[m] = make([]float64, nP), make([]int32, nP)
+			t := teams[unit]
+			if t == nil {
+				t = newTeam(unit)
+				teams[unit] = t
 			}
-			t.sum[m][r.pi] += v * float64(n)
-			t.weight[m][r.pi] += int32(n)
+			for j, m := range rs.cols {
+				v := rs.at(i, j)
+				if m >= len(measures) || math.IsNaN(v) || math.IsInf(v, 0) {
+					continue
+				}
+				if t.sum[m] == nil {
+					t.sum[m], t.weight[m] = make([]float64, nP), make([]int32, nP)
+				}
+				t.sum[m][r.pi] += v * float64(n)
+				t.weight[m][r.pi] += int32(n)
+			}
 		}
 	}
 
@@ -200,6 +207,78 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	})
 	return &panel{measures: measures, periodDays: periodDays, pre: pre, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer,
 		rounds: rounds, byUnit: teams, inScope: inScope}
+}
+
+// roundScores is a run of pulse.TeamScoreRows of one round in columns:
+// units[i]'s value on measure cols[j] (an index into
+// pulse.TeamScoreMeasures()) is vals[i·len(cols)+j]. A measure that no
+// unit of the run has a value on (NaN) has no column: a round asks a
+// few of the drivers, and a row struct with a slice of every measure
+// per unit was most of what the loader keeps of two years of rounds.
+type roundScores struct {
+	round int64
+	units []int64
+	cols  []int
+	vals  []float64
+}
+
+// col returns the column of measure m, −1 when the run has none (every
+// value NaN).
+func (rs *roundScores) col(m int) int {
+	return slices.Index(rs.cols, m)
+}
+
+// at returns units[i]'s value in column j.
+func (rs *roundScores) at(i, j int) float64 { return rs.vals[i*len(rs.cols)+j] }
+
+// scoreColumns lays out rows in columns, one roundScores per run of rows
+// of the same round, keeping their order (the order in which each
+// team-period's sums add up).
+func scoreColumns(rows []pulse.TeamScoreRow) []roundScores {
+	var out []roundScores
+	for lo := 0; lo < len(rows); {
+		hi := lo + 1
+		for hi < len(rows) && rows[hi].RoundID == rows[lo].RoundID {
+			hi++
+		}
+		out = append(out, newRoundScores(rows[lo:hi]))
+		lo = hi
+	}
+	return out
+}
+
+// newRoundScores lays out rows of one round in columns. A value missing
+// from a short row is NaN, as is every value of a column left out.
+func newRoundScores(rows []pulse.TeamScoreRow) roundScores {
+	rs := roundScores{units: make([]int64, len(rows))}
+	var has []bool
+	for i, r := range rows {
+		rs.round, rs.units[i] = r.RoundID, r.UnitID
+		for m, v := range r.Values {
+			if !math.IsNaN(v) {
+				for len(has) <= m {
+					has = append(has, false)
+				}
+				has[m] = true
+			}
+		}
+	}
+	for m, ok := range has {
+		if ok {
+			rs.cols = append(rs.cols, m)
+		}
+	}
+	rs.vals = make([]float64, len(rows)*len(rs.cols))
+	for i, r := range rows {
+		for j, m := range rs.cols {
+			v := math.NaN()
+			if m < len(r.Values) {
+				v = r.Values[m]
+			}
+			rs.vals[i*len(rs.cols)+j] = v
+		}
+	}
+	return rs
 }
 
 // roundInfo is one round of the range: its anonymity decision (whose K
