@@ -137,7 +137,7 @@ func main() {
 	flag.StringVar(&o.size, "size", "10k", "10k: 10,000 employees, 500 teams, 2,000,000 ratings (issue 4); 50k: 50,000 employees, 2,500 teams, 10,000,000 ratings, no import or sqlite3 timing (issue 19)")
 	flag.IntVar(&o.cold, "cold", 10, "cold reports: each after one new rating for a team (new released data, so the report cache misses), timed on the longest range (0: skip)")
 	flag.DurationVar(&o.reqTimeout, "request-timeout", 30*time.Second, "the server's --request-timeout (its default is 30s; the first report after a start at 50k takes longer)")
-	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file")
+	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file (and heap profiles before and after them to FILE.heap0 and FILE.heap)")
 	flag.StringVar(&o.memprofile, "memprofile", "", "after the in-process reports, write a heap profile of what the warm loader keeps to this file")
 	flag.DurationVar(&o.genTimeout, "gen-timeout", 45*time.Minute, "stop generating after this long, with an error that says how far it got")
 	flag.Parse()
@@ -1218,6 +1218,20 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 	if team == nil {
 		return errors.New("no team 1")
 	}
+	// Heap profiles before and after the cold reports: their difference
+	// (go tool pprof -sample_index=alloc_space -base FILE.heap0 FILE.heap)
+	// is what the cold reports allocated, by call site.
+	writeHeap := func(name string) error {
+		hf, err := os.Create(name)
+		if err != nil {
+			return err
+		}
+		defer hf.Close()
+		return pprof.Lookup("allocs").WriteTo(hf, 0)
+	}
+	if err := writeHeap(o.coldprofile + ".heap0"); err != nil {
+		return err
+	}
 	f, err := os.Create(o.coldprofile)
 	if err != nil {
 		return err
@@ -1251,8 +1265,11 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 		allocs = append(allocs, m1.TotalAlloc-m0.TotalAlloc)
 	}
 	pprof.StopCPUProfile()
+	if err := writeHeap(o.coldprofile + ".heap"); err != nil {
+		return err
+	}
 	slices.Sort(allocs)
-	fmt.Printf("in process, %s right after one new rating: median %.1f ms of %d; CPU profile %s\n", v.name, ms(median(ds)), len(ds), o.coldprofile)
+	fmt.Printf("in process, %s right after one new rating: median %.1f ms of %d; CPU profile %s, allocations %[4]s.heap0 → %[4]s.heap\n", v.name, ms(median(ds)), len(ds), o.coldprofile)
 	fmt.Printf("  allocated per cold report: median %.1f MB; heap objects at most %.1f MB (sampled every ms, GOGC %s)\n",
 		float64(allocs[len(allocs)/2])/1e6, float64(peak.max.Load())/1e6, cmp.Or(os.Getenv("GOGC"), "100"))
 	return nil
