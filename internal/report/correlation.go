@@ -3,9 +3,11 @@ package report
 import (
 	"encoding/json"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/stats"
@@ -232,6 +234,25 @@ type CorrelationInput struct {
 	scores []roundScores
 }
 
+// parallel runs parts, in order, on as many goroutines as the Go
+// scheduler runs at once (GOMAXPROCS), and returns when all have. A
+// goroutine per part gained no time over that and kept every part's
+// working arrays alive at once: over 260,000 pairs, tens of megabytes
+// each, which the garbage collector's headroom doubles in the process's
+// peak memory.
+func parallel(parts ...func()) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(parts)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(parts)); i = next.Add(1) - 1 {
+				parts[i]()
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // BuildCorrelation computes the report from its inputs. It is pure: no I/O,
 // and the same inputs give the same report. The anonymity rule is applied
 // first, per round on the whole tree, so nothing about a unit that a round
@@ -275,36 +296,37 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 			Ratings: w.t.ratings[w.pi+p.Lag], Respondents: int(w.t.weight[mi][w.pi])})
 	}
 	// The main figures, the other lags and the drivers read the same
-	// team arrays and nothing else: computed side by side.
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		res.Pearson = coefOf(stats.Pearson(x, y))
-		res.Spearman = coefOf(stats.Spearman(x, y))
-		rm := stats.RMCorr(subjects, x, y)
-		res.RMCorr = RMCoef{R: Num(rm.R), CILow: Num(rm.CILow), CIHigh: Num(rm.CIHigh), P: Num(rm.P), DF: rm.DF, Teams: rm.Subjects}
-		if line, ok := stats.LeastSquares(x, y); ok {
-			res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}
-		}
-	})
+	// team arrays and nothing else: computed side by side, each part
+	// writing its own fields.
 	lags := make([]Coef, MaxLag+1)
-	wg.Go(func() {
-		for lag := range lags {
-			if lag != p.Lag {
-				lx, ly, _ := pairsAt(mi, lag, false)
-				lags[lag] = coefOf(stats.Pearson(lx, ly))
+	parallel(
+		// The lag scan first: it is the longest part.
+		func() { res.LagScan = pn.lagScan(mi) },
+		func() {
+			res.Within = withinAt(x, y, where)
+			res.BetweenTeams = betweenTeams(x, y, where)
+			res.Power = powerOf(res.BetweenTeams.N, res.Within)
+		},
+		func() {
+			res.Pearson = coefOf(stats.Pearson(x, y))
+			res.Spearman = coefOf(stats.Spearman(x, y))
+			rm := stats.RMCorr(subjects, x, y)
+			res.RMCorr = RMCoef{R: Num(rm.R), CILow: Num(rm.CILow), CIHigh: Num(rm.CIHigh), P: Num(rm.P), DF: rm.DF, Teams: rm.Subjects}
+			if line, ok := stats.LeastSquares(x, y); ok {
+				res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}
 			}
-		}
-	})
-
-	wg.Go(func() { res.Drivers = pn.driverLinks(p.Lag) })
-	wg.Go(func() {
-		res.Within = withinAt(x, y, where)
-		res.BetweenTeams = betweenTeams(x, y, where)
-		res.Power = powerOf(res.BetweenTeams.N, res.Within)
-	})
-	wg.Go(func() { res.LagScan = pn.lagScan(mi) })
-	wg.Go(func() { res.Agreement = pn.agreement(in.Agreement, where) })
-	wg.Wait()
+		},
+		func() { res.Drivers = pn.driverLinks(p.Lag) },
+		func() { res.Agreement = pn.agreement(in.Agreement, where) },
+		func() {
+			for lag := range lags {
+				if lag != p.Lag {
+					lx, ly, _ := pairsAt(mi, lag, false)
+					lags[lag] = coefOf(stats.Pearson(lx, ly))
+				}
+			}
+		},
+	)
 	pn.driverScores(res.Drivers, dates)
 	if p.Lag >= 0 {
 		lags[p.Lag] = res.Pearson
