@@ -131,8 +131,12 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, where []at) Agreement {
 	for _, b := range []stats.AgreementBand{stats.AgreementLacking, stats.AgreementWeak, stats.AgreementModerate, stats.AgreementStrong, stats.AgreementVeryStrong} {
 		out.RWGBands[string(b)] = 0
 	}
-	var groups []stats.GroupMoments
-	var rwg []float64
+	units := 0
+	for _, ra := range in {
+		units += len(ra)
+	}
+	groups := make([]stats.GroupMoments, 0, units)
+	rwg := make([]float64, 0, units)
 	type tp struct {
 		t  *team
 		pi int

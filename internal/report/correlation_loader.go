@@ -317,12 +317,12 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		rows, err := src.MetricTotals(ctx, p.Period, p.Customer, cFrom, cTo) // to is exclusive
 		customer <- customerRows{rows, err}
 	}()
-	cust := func() ([]tandem.CustomerTotalsRow, error) {
-		c := <-customer
-		customer <- c
-		return c.rows, c.err
-	}
-	defer cust() // never leave the reader behind
+	received := false
+	defer func() {
+		if !received {
+			<-customer // never leave the reader behind
+		}
+	}()
 
 	in := CorrelationInput{Tree: tree, scores: []roundScores{}}
 	if prog != nil {
@@ -336,11 +336,14 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 			return nil, err
 		}
 	}
-	rows, err := cust()
-	if err != nil {
-		return nil, err
+	// Received once and held only by in, so that the rows (tens of
+	// megabytes at 2,500 teams) are garbage once the panel has read them.
+	cr := <-customer
+	received = true
+	if cr.err != nil {
+		return nil, cr.err
 	}
-	in.Customer = rows
+	in.Customer, cr.rows = cr.rows, nil
 	in.Params = p
 	c, err := BuildCorrelation(in)
 	if err == nil && cache {
