@@ -153,5 +153,5 @@ func dump(c *report.Correlation) ([]byte, error) {
 	return json.MarshalIndent(struct {
 		Report *report.Correlation `json:"report"`
 		Pairs  []report.Pair       `json:"pairs"`
-	}{c, c.Pairs}, "", " ")
+	}{c, c.Pairs()}, "", " ")
 }

@@ -199,8 +199,53 @@ type Correlation struct {
 	// cannot; Details define the terms the figures use.
 	Headline string       `json:"headline"`
 	Details  []Definition `json:"details"`
-	// Pairs stay out of the JSON (see PairsPage).
-	Pairs []Pair `json:"-"`
+	// The pairs stay out of the JSON (see PairsPage, Pair, Pairs).
+	pairs pairList
+}
+
+// pairList holds a report's pairs in 40 bytes each rather than a Pair's
+// 88: a team and a period index instead of three strings. A server keeps
+// its cached reports' pairs, 260,000 for two years of weeks at 2,500
+// teams.
+type pairList struct {
+	teams []pairTeam
+	dates []string // each period's start, by period index
+	lag   int      // the customer period's index is the period's + lag
+	rows  []pairRow
+}
+
+type pairTeam struct {
+	path string
+	id   int64
+}
+
+type pairRow struct {
+	team, period int32
+	engagement   float64
+	customer     float64
+	respondents  int32
+	ratings      int
+}
+
+// PairCount returns the number of pairs (NPairs of a built report).
+func (c *Correlation) PairCount() int { return len(c.pairs.rows) }
+
+// Pair returns pair i, 0 ≤ i < PairCount(), in the report's order.
+func (c *Correlation) Pair(i int) Pair {
+	l := &c.pairs
+	r := l.rows[i]
+	t := l.teams[r.team]
+	return Pair{Team: t.path, TeamID: t.id, Period: l.dates[r.period], CustomerPeriod: l.dates[int(r.period)+l.lag],
+		Engagement: Num(r.engagement), Customer: Num(r.customer), Ratings: r.ratings, Respondents: int(r.respondents)}
+}
+
+// Pairs returns every pair, in the report's order, in a new slice.
+func (c *Correlation) Pairs() []Pair {
+	out := make([]Pair, c.PairCount())
+	for i := range out {
+		out[i] = c.Pair(i)
+	}
+	return out
 }
 
 // CustomerCell is one unit's customer-rating totals in one period (Period
@@ -271,32 +316,36 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	pairsAt := pn.pairsAt
 	periodDays := pn.periodDays
 
-	res := &Correlation{Params: p, Pairs: []Pair{}, Warnings: []string{}, Lags: []LagPoint{}, Drivers: []DriverLink{}}
+	res := &Correlation{Params: p, Warnings: []string{}, Lags: []LagPoint{}, Drivers: []DriverLink{}}
 	x, y, where := pairsAt(mi, p.Lag, true)
 	res.NPairs = len(x)
-	res.Pairs = make([]Pair, 0, len(x))
 	dates := make([]string, nP)
 	for i, d := range periodDays {
 		dates[i] = tandem.FormatDate(timeOfDay(d))
 	}
-	teamSet, periodSet := map[*team]string{}, make([]bool, nP)
+	res.pairs = pairList{dates: dates, lag: p.Lag, rows: make([]pairRow, 0, len(x))}
+	type seenTeam struct {
+		subject string
+		index   int32
+	}
+	teamSet, periodSet := map[*team]seenTeam{}, make([]bool, nP)
 	subjects := make([]string, len(where))
 	for i, w := range where {
 		id := w.t.unit.ID
-		sub, ok := teamSet[w.t]
+		st, ok := teamSet[w.t]
 		if !ok {
-			sub = strconv.FormatInt(id, 10)
-			teamSet[w.t] = sub
+			st = seenTeam{strconv.FormatInt(id, 10), int32(len(res.pairs.teams))}
+			teamSet[w.t] = st
+			res.pairs.teams = append(res.pairs.teams, pairTeam{w.t.unit.Path, id})
 			res.NTeams++
 		}
 		if !periodSet[w.pi] {
 			periodSet[w.pi] = true
 			res.NPeriods++
 		}
-		subjects[i] = sub
-		res.Pairs = append(res.Pairs, Pair{Team: w.t.unit.Path, TeamID: id, Period: dates[w.pi],
-			CustomerPeriod: dates[w.pi+p.Lag], Engagement: Num(x[i]), Customer: Num(y[i]),
-			Ratings: w.t.ratings[w.pi+p.Lag], Respondents: int(w.t.weight[mi][w.pi])})
+		subjects[i] = st.subject
+		res.pairs.rows = append(res.pairs.rows, pairRow{team: st.index, period: int32(w.pi), engagement: x[i], customer: y[i],
+			respondents: w.t.weight[mi][w.pi], ratings: w.t.ratings[w.pi+p.Lag]})
 	}
 	// The main figures, the other lags and the drivers read the same
 	// team arrays and nothing else: computed side by side, each part

@@ -88,15 +88,15 @@ func (l *CorrelationLoader) cached(key reportKey) *Correlation {
 func (l *CorrelationLoader) keep(key reportKey, c *Correlation) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if key.version < l.reportsVersion || len(c.Pairs) > maxCachedPairs {
+	if key.version < l.reportsVersion || c.PairCount() > maxCachedPairs {
 		return
 	}
-	if key.version > l.reportsVersion || l.reportsPairs+len(c.Pairs) > maxCachedPairs {
+	if key.version > l.reportsVersion || l.reportsPairs+c.PairCount() > maxCachedPairs {
 		clear(l.reports)
 		l.reportsVersion, l.reportsPairs = key.version, 0
 	}
 	l.reports[key] = c
-	l.reportsPairs += len(c.Pairs)
+	l.reportsPairs += c.PairCount()
 }
 
 // ReleasedVersioner is a Source that can say which version of the released
@@ -117,7 +117,7 @@ type reportKey struct {
 }
 
 // maxCachedPairs bounds the reports kept, by their team-period pairs
-// (88 bytes each; their strings are shared): some 55 MB. It holds the two
+// (40 bytes each, see pairList): some 24 MB. It holds the two
 // reports a server is asked for most at 2,500 teams — the default 26 weeks
 // (65,000 pairs) and two years (260,000) — so that asking for one does not
 // push the other out (at 300,000 they could not both stay, and asking
