@@ -21,11 +21,11 @@ func timeOfDay(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
 // measure, and the customer value with its number of ratings.
 type team struct {
 	unit    *tandem.Unit
-	sum     [][]float64             // [measure][period] Σ value·respondents; nil if none
-	weight  [][]int32               // [measure][period] Σ respondents
-	tot     []tandem.CustomerTotals // [period]; nil without ratings
-	cust    []float64               // [period] customer value, NaN if too few ratings
-	ratings []int                   // [period]
+	sum     [][]float64 // [measure][period] Σ value·respondents; nil if none
+	weight  [][]int32   // [measure][period] Σ respondents
+	idx     int         // order of creation: the team's stretch of the customer totals
+	cust    []float64   // [period] customer value, NaN if too few ratings
+	ratings []int       // [period]
 }
 
 func (t *team) value(m, p int) (float64, bool) {
@@ -109,7 +109,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	}
 	teams := map[int64]*team{}
 	newTeam := func(u int64) *team {
-		t := &team{unit: tree.Unit(u), sum: make([][]float64, len(measures)), weight: make([][]int32, len(measures)),
+		t := &team{unit: tree.Unit(u), idx: len(teams), sum: make([][]float64, len(measures)), weight: make([][]int32, len(measures)),
 			cust: make([]float64, nP), ratings: make([]int, nP)}
 		for i := range t.cust {
 			t.cust[i] = math.NaN()
@@ -162,8 +162,12 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		}
 	}
 
-	// Customer side, for the teams that have engagement values.
+	// Customer side, for the teams that have engagement values: the
+	// totals of team t's period pi at t.idx·nP + pi, only while the
+	// customer values are worked out (kept per team, they were 40 bytes a
+	// team-period for the whole build).
 	anyCustomer := false
+	var tot []tandem.CustomerTotals
 	piOf := map[int64]int{} // a row's period (Unix seconds) → period index, −1 outside
 	for _, c := range in.Customer {
 		key := c.Period.Unix()
@@ -183,16 +187,19 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		if t == nil {
 			continue
 		}
-		if t.tot == nil {
-			t.tot = make([]tandem.CustomerTotals, nP)
+		if tot == nil {
+			tot = make([]tandem.CustomerTotals, len(teams)*nP)
 		}
-		t.tot[pi].Merge(c.CustomerTotals)
+		tot[t.idx*nP+pi].Merge(c.CustomerTotals)
 	}
 	for _, t := range teams {
-		for pi, tot := range t.tot {
-			t.ratings[pi] = tot.N
-			if tot.N > 0 && tot.N >= p.MinRatings {
-				t.cust[pi] = tot.Headline(p.Customer)
+		if tot == nil {
+			break
+		}
+		for pi, tt := range tot[t.idx*nP : (t.idx+1)*nP] {
+			t.ratings[pi] = tt.N
+			if tt.N > 0 && tt.N >= p.MinRatings {
+				t.cust[pi] = tt.Headline(p.Customer)
 			}
 		}
 	}
