@@ -104,6 +104,7 @@ type options struct {
 	genTimeout    time.Duration
 	reqTimeout    time.Duration
 	coldprofile   string
+	server        bool
 	memprofile    string
 }
 
@@ -138,6 +139,7 @@ func main() {
 	flag.IntVar(&o.cold, "cold", 10, "cold reports: each after one new rating for a team (new released data, so the report cache misses), timed on the longest range (0: skip)")
 	flag.DurationVar(&o.reqTimeout, "request-timeout", 30*time.Second, "the server's --request-timeout (its default is 30s; the first report after a start at 50k takes longer)")
 	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file (and heap profiles before and after them to FILE.heap0 and FILE.heap)")
+	flag.BoolVar(&o.server, "server", true, "time the reports through `tandem serve` (false: only in process, with -inproc)")
 	flag.StringVar(&o.memprofile, "memprofile", "", "after the in-process reports, write a heap profile of what the warm loader keeps to this file")
 	flag.DurationVar(&o.genTimeout, "gen-timeout", 45*time.Minute, "stop generating after this long, with an error that says how far it got")
 	flag.Parse()
@@ -223,8 +225,12 @@ func run(o options) error {
 		}
 	}
 
-	variants, err := timeServer(ctx, o, dir, bin, base, now)
-	if err != nil {
+	var variants []variant
+	if o.server {
+		if variants, err = timeServer(ctx, o, dir, bin, base, now); err != nil {
+			return err
+		}
+	} else if variants, err = reportVariants(o, now); err != nil {
 		return err
 	}
 	if o.sqliteRuns > 0 {
@@ -970,6 +976,7 @@ func timeCold(o options, srv *proc.Server, client *http.Client, get func(variant
 		return errors.New("no team to post a rating for")
 	}
 	var colds, warms []time.Duration
+	cpu0, cpuOK := proc.ProcessCPU(srv.Cmd.Process.Pid)
 	for i := range o.cold {
 		body := fmt.Sprintf(`[{"source":"reportload","external_id":"cold-%d-%d","occurred_at":%q,"metric":"csat","score":4,"unit_path":%q}]`,
 			now.UnixNano(), i, now.Add(-time.Duration(i+1)*time.Hour).UTC().Format(time.RFC3339), teams[i%len(teams)])
@@ -995,12 +1002,18 @@ func timeCold(o options, srv *proc.Server, client *http.Client, get func(variant
 		}
 		colds, warms = append(colds, d), append(warms, w)
 	}
+	cpu1, ok := proc.ProcessCPU(srv.Cmd.Process.Pid)
 	c, w := slices.Sorted(slices.Values(colds)), slices.Sorted(slices.Values(warms))
 	fmt.Printf("\ncold: %d times one rating posted for a team, then GET %s twice (the first misses the cache, the second hits); %s\n", o.cold, v.name, machine.Load())
 	fmt.Printf("%-22s %9s %9s %9s %9s\n", "request", "p50 ms", "p90 ms", "min ms", "max ms")
 	fmt.Printf("%-22s %9.1f %9.1f %9.1f %9.1f   (target p50 at 50k: under 500 ms)\n", "cold (after a rating)", ms(median(c)), ms(percentile(c, 0.9)), ms(c[0]), ms(c[len(c)-1]))
 	fmt.Printf("%-22s %9.1f %9.1f %9.1f %9.1f   (target p50: under 50 ms)\n", "warm (the next one)", ms(median(w)), ms(percentile(w, 0.9)), ms(w[0]), ms(w[len(w)-1]))
 	fmt.Printf("cold/warm p50 ratio: %.1f\n", float64(median(c))/float64(median(w)))
+	if cpuOK && ok {
+		// On a shared machine the wall time follows the load; the CPU the
+		// server spent does much less.
+		fmt.Printf("server CPU per cold round (the rating, the cold and the warm request): %.1f ms\n", ms((cpu1-cpu0)/time.Duration(o.cold)))
+	}
 	return nil
 }
 
@@ -1240,7 +1253,7 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
 	}
-	var ds []time.Duration
+	var ds, cpus []time.Duration
 	var allocs []uint64
 	var peak heapPeak
 	for i := range max(o.cold, 1) {
@@ -1253,6 +1266,7 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
 		stop := peak.watch()
+		c0 := proc.CPUTime()
 		t0 := time.Now()
 		if _, err := loader.Load(ctx, v.params, 0); err != nil {
 			stop()
@@ -1260,6 +1274,7 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 			return err
 		}
 		ds = append(ds, time.Since(t0))
+		cpus = append(cpus, proc.CPUTime()-c0)
 		stop()
 		runtime.ReadMemStats(&m1)
 		allocs = append(allocs, m1.TotalAlloc-m0.TotalAlloc)
@@ -1270,6 +1285,7 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 	}
 	slices.Sort(allocs)
 	fmt.Printf("in process, %s right after one new rating: median %.1f ms of %d; CPU profile %s, allocations %[4]s.heap0 → %[4]s.heap\n", v.name, ms(median(ds)), len(ds), o.coldprofile)
+	fmt.Printf("  CPU per cold report (this process): median %.1f ms\n", ms(median(cpus)))
 	fmt.Printf("  allocated per cold report: median %.1f MB; heap objects at most %.1f MB (sampled every ms, GOGC %s)\n",
 		float64(allocs[len(allocs)/2])/1e6, float64(peak.max.Load())/1e6, cmp.Or(os.Getenv("GOGC"), "100"))
 	return nil
