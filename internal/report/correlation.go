@@ -273,6 +273,10 @@ type CorrelationInput struct {
 	// (AgreementOf of the rounds' index answers); nil: none.
 	Agreement map[int64]RoundAgreement
 
+	// own holds the anonymity decisions of some rounds by id (see
+	// roundOwn); the others are decided from Tree and Respondents.
+	own map[int64]roundOwn
+
 	// scores, when not nil, holds the engagement side in place of
 	// TeamScores: the same rows, in the same order, in columns (the
 	// loader's form; see roundScores).

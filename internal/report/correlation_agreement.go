@@ -157,7 +157,7 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, where []at) Agreement {
 			groups = append(groups, ua.Index)
 			// Twice the threshold the round was decided with (privacy's
 			// correction of a too-low k, not one of our own).
-			if ua.RWGN >= 2*r.vis.K() && !math.IsNaN(ua.RWG) {
+			if ua.RWGN >= 2*r.own.k && !math.IsNaN(ua.RWG) {
 				rwg = append(rwg, ua.RWG)
 				if t := pn.byUnit[unit]; t != nil && stats.Disagrees(ua.RWG) {
 					flagged[tp{t, r.pi}] = true

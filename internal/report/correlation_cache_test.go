@@ -204,3 +204,64 @@ func TestAFirstReportCutOffKeepsTheRoundsItReadForTheNext(t *testing.T) {
 		t.Errorf("agreement after a cut-off first request:\n%s\nbuilt in one go:\n%s", b, want)
 	}
 }
+
+// retreed is the store with another organisation tree.
+type retreed struct {
+	*store.Store
+	tree *tandem.Tree
+}
+
+func (r *retreed) Tree(ctx context.Context) (*tandem.Tree, error) {
+	if r.tree != nil {
+		return r.tree, nil
+	}
+	return r.Store.Tree(ctx)
+}
+
+// The loader keeps each closed round's anonymity decision, but only for
+// the tree it was made on: when a team moves under another, the other is
+// no longer a team whose respondents are all its own, and the report
+// built from the kept rounds is the one built afresh.
+func TestKeptRoundDecisionsFollowTheTree(t *testing.T) {
+	st, p := answeredOrg(t)
+	ctx := context.Background()
+	src := &retreed{Store: st}
+	loader := NewCorrelationLoader(src)
+	before, err := loader.Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := st.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0, t1 := tree.ByPath([]string{"Acme", "T0"}), tree.ByPath([]string{"Acme", "T1"})
+	if t0 == nil || t1 == nil {
+		t.Fatal("the fixture has no teams T0 and T1")
+	}
+	var units []tandem.Unit
+	for _, u := range tree.Walk() {
+		v := *u
+		if v.ID == t1.ID {
+			v.ParentID = t0.ID
+		}
+		units = append(units, v)
+	}
+	src.tree = tandem.NewTree(units)
+	after, err := loader.Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := NewCorrelationLoader(src).Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := before.Agreement.ICCGroups; g != 36 || after.Agreement.ICCGroups != g-6 {
+		t.Errorf("team-rounds in the agreement: %d before, %d with T1 under T0; want 36 and 30 (T0 no longer counts)", g, after.Agreement.ICCGroups)
+	}
+	a, _ := json.Marshal(after)
+	f, _ := json.Marshal(fresh)
+	if string(a) != string(f) {
+		t.Errorf("after the move, the loader's report differs from one built afresh:\n%s\n%s", a, f)
+	}
+}

@@ -131,6 +131,12 @@ var agreementRoundsPerRead = 4
 type closedRound struct {
 	scores      roundScores
 	respondents pulse.UnitCounts
+	// own is the round's anonymity decision for the tree whose Hash is
+	// ownTree, at threshold ownK, when ownSet.
+	own     roundOwn
+	ownTree uint64
+	ownK    int
+	ownSet  bool
 }
 
 // maxCachedRounds bounds the memory the loader keeps: ten years of weekly
@@ -193,6 +199,49 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 		l.closed[id] = closedRound{scores: newRoundScores(byRound[id]), respondents: counts[id]}
 	}
 	return scores, resp, nil
+}
+
+// ownInputs returns the anonymity decisions (roundOwn) of the closed
+// rounds among rounds that the loader keeps: from memory when it decided
+// them for the same tree (tree.Hash() is treeHash) and threshold, else
+// decided now and kept. Deciding 104 rounds of 2,561 units was a tenth of
+// a cold report's time, and the decisions half again as large as the
+// report's team scores while it was built.
+func (l *CorrelationLoader) ownInputs(tree *tandem.Tree, treeHash uint64, rounds []pulse.Round) map[int64]roundOwn {
+	out := map[int64]roundOwn{}
+	var todo []pulse.Round
+	direct := map[int64]pulse.UnitCounts{}
+	l.mu.Lock()
+	for _, r := range rounds {
+		c, ok := l.closed[r.ID]
+		if !ok || !r.Closed {
+			continue
+		}
+		if c.ownSet && c.ownTree == treeHash && c.ownK == r.MinGroup {
+			out[r.ID] = c.own
+			continue
+		}
+		todo = append(todo, r)
+		direct[r.ID] = c.respondents
+	}
+	l.mu.Unlock()
+	if len(todo) == 0 {
+		return out
+	}
+	fresh := make([]roundOwn, len(todo))
+	for i, r := range todo {
+		fresh[i] = ownOf(tree, direct[r.ID], r.MinGroup)
+		out[r.ID] = fresh[i]
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, r := range todo {
+		if c, ok := l.closed[r.ID]; ok {
+			c.own, c.ownTree, c.ownK, c.ownSet = fresh[i], treeHash, r.MinGroup, true
+			l.closed[r.ID] = c
+		}
+	}
+	return out
 }
 
 // agreementInputs returns the agreement inputs of rounds (AgreementOf
@@ -332,6 +381,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		if in.scores, in.Respondents, err = l.roundInputs(ctx, in.Rounds); err != nil {
 			return nil, err
 		}
+		in.own = l.ownInputs(tree, tree.Hash(), in.Rounds)
 		if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
 			return nil, err
 		}

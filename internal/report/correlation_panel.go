@@ -128,9 +128,11 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		if day.Before(from) || day.After(to) {
 			continue
 		}
-		direct := in.Respondents[r.ID]
-		rounds[r.ID] = roundInfo{vis: privacy.Decide(tree, direct, r.MinGroup), direct: direct,
-			pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
+		own, ok := in.own[r.ID]
+		if !ok {
+			own = ownOf(tree, in.Respondents[r.ID], r.MinGroup)
+		}
+		rounds[r.ID] = roundInfo{own: own, pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
 	}
 	usedRounds := len(rounds)
 	for _, rs := range scores {
@@ -288,13 +290,42 @@ func newRoundScores(rows []pulse.TeamScoreRow) roundScores {
 	return rs
 }
 
-// roundInfo is one round of the range: its anonymity decision (whose K
-// is the round's threshold), its direct respondents per unit and its
-// period index.
+// roundInfo is one round of the range: what its anonymity decision
+// leaves for the report, and its period index.
 type roundInfo struct {
-	vis    *privacy.Visibility
-	direct pulse.UnitCounts
-	pi     int
+	own roundOwn
+	pi  int
+}
+
+// roundOwn is what a round's anonymity decision leaves for the report:
+// the units shown in the round's global decision whose respondents are
+// all their own (the count shown is the unit's direct count), with that
+// count, in unit id order; and the threshold K the round was decided with.
+// A closed round's never changes while the tree is the same, so the
+// loader keeps it instead of deciding every round again for each report.
+type roundOwn struct {
+	k     int
+	units []int64
+	n     []int32
+}
+
+// ownOf decides a round (privacy.Decide on the whole tree with the
+// round's direct respondents and threshold) and keeps what the report
+// reads of the decision.
+func ownOf(tree *tandem.Tree, direct pulse.UnitCounts, minGroup int) roundOwn {
+	vis := privacy.Decide(tree, direct, minGroup)
+	o := roundOwn{k: vis.K()}
+	for unit, n := range direct {
+		if n > 0 && vis.Shown(unit) && vis.Count(unit) == n {
+			o.units = append(o.units, unit)
+		}
+	}
+	slices.Sort(o.units)
+	o.n = make([]int32, len(o.units))
+	for i, unit := range o.units {
+		o.n[i] = int32(direct[unit])
+	}
+	return o
 }
 
 // usable says whether a unit's answers in this round may enter the report
@@ -302,11 +333,11 @@ type roundInfo struct {
 // all of the unit's respondents its own (so the value is exactly the
 // aggregate the results pages show for the unit), and in scope.
 func (r roundInfo) usable(unit int64, inScope func(int64) bool) (int, bool) {
-	n := r.direct[unit]
-	if n <= 0 || !r.vis.Shown(unit) || r.vis.Count(unit) != n || !inScope(unit) {
+	i, ok := slices.BinarySearch(r.own.units, unit)
+	if !ok || !inScope(unit) {
 		return 0, false
 	}
-	return n, true
+	return int(r.own.n[i]), true
 }
 
 // prevPeriod returns the start of the period before the one starting at p.
