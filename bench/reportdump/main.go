@@ -133,6 +133,9 @@ func run(db, out, today string, weeks int, checkFresh bool) error {
 			}
 			fmt.Printf("pass %d %s: %d pairs, %s\n", pass, q.Encode(), c.NPairs, time.Since(t0).Round(time.Millisecond))
 		}
+		if pass == 1 {
+			break
+		}
 		// The second pass is the server's cold case: a loader that has
 		// read every round (for a report with other parameters) builds
 		// each report from the closed rounds it keeps.
