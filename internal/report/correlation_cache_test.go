@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -263,5 +264,34 @@ func TestKeptRoundDecisionsFollowTheTree(t *testing.T) {
 	f, _ := json.Marshal(fresh)
 	if string(a) != string(f) {
 		t.Errorf("after the move, the loader's report differs from one built afresh:\n%s\n%s", a, f)
+	}
+}
+
+// The customer totals read in stretches of periods side by side are the
+// rows of one read, in its order, however many stretches there are.
+func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {
+	st, last := benchData(t, 12, 30)
+	ctx := context.Background()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, kind := range []string{tandem.Week, tandem.Month} {
+		// From the middle of a period, as a report's range may start.
+		from, to := last.AddDate(0, 0, -7*33+3), last.AddDate(0, 0, 14)
+		want, err := st.MetricTotals(ctx, kind, tandem.MetricCSAT, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) < 30 {
+			t.Fatalf("%s: %d rows; the test needs more", kind, len(want))
+		}
+		for _, procs := range []int{1, 2, 3, 4, 7, 64} {
+			runtime.GOMAXPROCS(procs)
+			got, err := customerTotals(ctx, st, kind, tandem.MetricCSAT, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s in %d stretches: %d rows differ from one read's %d", kind, procs, len(got), len(want))
+			}
+		}
 	}
 }
