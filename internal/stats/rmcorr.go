@@ -89,11 +89,12 @@ func RMCorr(subject []string, x, y []float64) RMCorrResult {
 		res.DF = df
 	}
 
-	sx, ex, okx := scaled(xs)
-	sy, ey, oky := scaled(ys)
+	ex, okx := scaleInPlace(xs) // xs and ys are this function's own
+	ey, oky := scaleInPlace(ys)
 	if !okx || !oky || res.N == 0 {
 		return res
 	}
+	sx, sy := xs, ys
 	// Deviations from each subject's own means.
 	start := 0
 	for _, size := range sizes {

@@ -113,7 +113,8 @@ func twoWayWithin(pn *fePanel, xs, ys []float64) WithinResult {
 
 // withinFit is twoWayWithin that also returns the two-way residuals of x
 // and y (in a power-of-two scaling of each, which leaves correlations
-// unchanged); they are nil when Reason is set.
+// unchanged); they are nil when Reason is set. It scales xs and ys in
+// place: its callers pass arrays they do not read again.
 func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float64) {
 	res = undefinedWithin()
 	res.N, res.Teams, res.Periods, res.Components = pn.n, pn.teams, pn.periods, pn.comps
@@ -134,12 +135,14 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 		res.Reason = "too few observations for the team and period effects"
 		return res, nil, nil
 	}
-	sx, ex, okx := scaled(xs)
-	sy, ey, oky := scaled(ys)
+	// In place: the callers' arrays are their own and not read again.
+	ex, okx := scaleInPlace(xs)
+	ey, oky := scaleInPlace(ys)
 	if !okx || !oky {
 		res.Reason = "a value is infinite"
 		return res, nil, nil
 	}
+	sx, sy := xs, ys
 	if !pn.ok {
 		res.Reason = "the team and period effects could not be separated"
 		return res, nil, nil
