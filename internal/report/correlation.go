@@ -334,6 +334,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	}
 	teamSet, periodSet := map[*team]seenTeam{}, make([]bool, nP)
 	subjects := make([]string, len(where))
+	teamCodes := make([]int, len(where)) // each pair's team, numbered in order of first appearance
 	for i, w := range where {
 		id := w.t.unit.ID
 		st, ok := teamSet[w.t]
@@ -347,7 +348,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 			periodSet[w.pi] = true
 			res.NPeriods++
 		}
-		subjects[i] = st.subject
+		subjects[i], teamCodes[i] = st.subject, int(st.index)
 		res.pairs.rows = append(res.pairs.rows, pairRow{team: st.index, period: int32(w.pi), engagement: x[i], customer: y[i],
 			respondents: w.t.weight[mi][w.pi], ratings: w.t.ratings[w.pi+p.Lag]})
 	}
@@ -359,7 +360,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 		// The lag scan first: it is the longest part.
 		func() { res.LagScan = pn.lagScan(mi) },
 		func() {
-			res.Within = withinAt(x, y, where)
+			res.Within = withinAt(x, y, where, teamCodes, len(res.pairs.teams), nP)
 			res.BetweenTeams = betweenTeams(x, y, where)
 			res.Power = powerOf(res.BetweenTeams.N, res.Within)
 		},

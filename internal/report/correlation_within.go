@@ -145,14 +145,14 @@ type Power struct {
 // teamKey names a team for the stats functions.
 func teamKey(t *team) string { return strconv.FormatInt(t.unit.ID, 10) }
 
-// withinAt fits the two-way within view of the pairs at where.
-func withinAt(x, y []float64, where []at) WithinCoef {
-	teamIDs := make([]string, len(where))
+// withinAt fits the two-way within view of the pairs at where; teams
+// gives each pair's team as a code in [0, nTeams).
+func withinAt(x, y []float64, where []at, teams []int, nTeams, nPeriods int) WithinCoef {
 	periods := make([]int, len(where))
 	for i, w := range where {
-		teamIDs[i], periods[i] = teamKey(w.t), w.pi
+		periods[i] = w.pi
 	}
-	r := stats.TwoWayWithin(teamIDs, periods, x, y)
+	r := stats.TwoWayWithinCodes(teams, nTeams, periods, nPeriods, x, y)
 	return WithinCoef{R: Num(r.R), CILow: Num(r.RLow), CIHigh: Num(r.RHigh), P: Num(r.P), DF: r.DF, N: r.N, Teams: r.Teams, Periods: r.Periods,
 		Slope: Num(r.Slope), SE: Num(r.SE), ClusterSE: Num(r.ClusterSE), ClusterP: Num(r.ClusterP),
 		ClusterCILow: Num(r.RClusterLow), ClusterCIHigh: Num(r.RClusterHigh)}

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -64,4 +65,39 @@ func statisticsLeaveTheirInputsAlone(t *testing.T, gaps bool) {
 		t.Fatalf("the fixture gives no lag scan: %s", s.Reason)
 	}
 	same("ScanLags")
+}
+
+// TwoWayWithinCodes is TwoWayWithin, to the bit, whatever codes stand for
+// the names (here shuffled, with unused codes), on unbalanced panels with
+// gaps.
+func TestTwoWayWithinCodesEqualsTwoWayWithin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 4))
+	for trial := range 200 {
+		teams, periods := 2+rng.IntN(30), 2+rng.IntN(40)
+		teamCode, periodCode := rng.Perm(teams+3), rng.Perm(periods+5)
+		var names []string
+		var codes, period, pcodes []int
+		var x, y []float64
+		for i := range 2 + rng.IntN(600) {
+			ti, p := rng.IntN(teams), rng.IntN(periods)
+			if i%7 == 0 {
+				ti = i % teams // every team now and then
+			}
+			names, codes = append(names, string(rune('a'+ti))), append(codes, teamCode[ti])
+			period, pcodes = append(period, 100+p), append(pcodes, periodCode[p])
+			x = append(x, float64(ti)+rng.NormFloat64()+float64(p)/10)
+			y = append(y, 0.3*x[len(x)-1]+rng.NormFloat64())
+			if rng.IntN(12) == 0 {
+				y[len(y)-1] = math.NaN()
+			}
+		}
+		want := TwoWayWithin(names, period, slices.Clone(x), slices.Clone(y))
+		got := TwoWayWithinCodes(codes, teams+3, pcodes, periods+5, x, y)
+		if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+			t.Fatalf("trial %d: codes\n%#v\nnames\n%#v", trial, got, want)
+		}
+	}
+	if r := TwoWayWithinCodes([]int{0, 1, 2}, 2, []int{0, 1, 0}, 2, []float64{1, 2, 3}, []float64{1, 2, 3}); r.Reason == "" {
+		t.Error("a team code out of range gave no reason")
+	}
 }
