@@ -72,7 +72,13 @@ func RMCorr(subject []string, x, y []float64) RMCorrResult {
 		}
 		groups[g] = append(groups[g], i)
 	}
-	var xs, ys []float64
+	n := 0
+	for _, rows := range groups {
+		if len(rows) >= 2 {
+			n += len(rows)
+		}
+	}
+	xs, ys := make([]float64, 0, n), make([]float64, 0, n)
 	var sizes []int
 	for _, rows := range groups {
 		if len(rows) < 2 {
