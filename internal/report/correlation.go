@@ -357,8 +357,15 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	// writing its own fields.
 	lags := make([]Coef, MaxLag+1)
 	parallel(
-		// The lag scan first: it is the longest part.
+		// The lag scan first: it is the longest part. The drivers next:
+		// when they are done, every measure's team arrays but the
+		// report's own (most of the panel) are let go while the rest runs.
 		func() { res.LagScan = pn.lagScan(mi) },
+		func() {
+			res.Drivers = pn.driverLinks(p.Lag)
+			pn.driverScores(res.Drivers, dates)
+			pn.keepOnly(mi)
+		},
 		func() {
 			res.Within = withinAt(x, y, where, teamCodes, len(res.pairs.teams), nP)
 			res.BetweenTeams = betweenTeams(x, y, where)
@@ -373,7 +380,6 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 				res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}
 			}
 		},
-		func() { res.Drivers = pn.driverLinks(p.Lag) },
 		func() { res.Agreement = pn.agreement(in.Agreement, where) },
 		func() {
 			for lag := range lags {
@@ -384,7 +390,6 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 			}
 		},
 	)
-	pn.driverScores(res.Drivers, dates)
 	if p.Lag >= 0 {
 		lags[p.Lag] = res.Pearson
 	}

@@ -218,6 +218,23 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		rounds: rounds, byUnit: teams, inScope: inScope}
 }
 
+// keepOnly lets go of every team's sums and weights of the measures other
+// than m, once the drivers' links and scores (their only other readers)
+// are done: at 2,500 teams and two years of weeks they are 40 MB, and the
+// lag scan and the within fit run on long after. The other parts of the
+// report read measure m alone; each team's slot of another measure is its
+// own element of the team's slices, so clearing it does not race with
+// them.
+func (pn *panel) keepOnly(m int) {
+	for _, t := range pn.teams {
+		for k := range t.sum {
+			if k != m {
+				t.sum[k], t.weight[k] = nil, nil
+			}
+		}
+	}
+}
+
 // roundScores is a run of pulse.TeamScoreRows of one round in columns:
 // units[i]'s value on measure cols[j] (an index into
 // pulse.TeamScoreMeasures()) is vals[i·len(cols)+j]. A measure that no
