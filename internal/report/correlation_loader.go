@@ -126,12 +126,8 @@ type reportKey struct {
 const maxCachedPairs = 600_000
 
 // agreementRoundsPerRead is how many rounds' index answers the loader
-// reads at once (a variable so a test can read more). One: at 50,000
-// employees a round's answers are a quarter of a million rows, tens of
-// megabytes while they are summarised, and four at a time made the first
-// report after a start the server's peak memory; the reads themselves
-// cost the same per row.
-var agreementRoundsPerRead = 1
+// reads at once (a variable so a test can read one at a time).
+var agreementRoundsPerRead = 4
 
 type closedRound struct {
 	scores      roundScores
@@ -269,12 +265,11 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 	if len(missing) == 0 {
 		return out, nil
 	}
-	// A round at a time (agreementRoundsPerRead): a round's answers at
-	// 50,000 employees are tens of megabytes in memory, its summary a few
-	// numbers per unit, so reading two years at once would hold gigabytes
-	// for a moment. Each read's closed rounds are kept at once: a first
-	// report that runs out of time leaves them for the next request, which
-	// goes on from there.
+	// A few rounds at a time: a round's answers at 50,000 employees are
+	// tens of megabytes in memory, its summary a few numbers per unit, so
+	// reading two years at once would hold gigabytes for a moment. Each
+	// read's closed rounds are kept at once: a first report that runs out
+	// of time leaves them for the next request, which goes on from there.
 	for lo := 0; lo < len(missing); lo += agreementRoundsPerRead {
 		ids := missing[lo:min(lo+agreementRoundsPerRead, len(missing))]
 		answers, err := l.src.IndexAnswers(ctx, ids)
