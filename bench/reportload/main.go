@@ -44,6 +44,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -59,10 +60,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -101,6 +104,7 @@ type options struct {
 	genTimeout    time.Duration
 	reqTimeout    time.Duration
 	coldprofile   string
+	server        bool
 	memprofile    string
 }
 
@@ -134,7 +138,8 @@ func main() {
 	flag.StringVar(&o.size, "size", "10k", "10k: 10,000 employees, 500 teams, 2,000,000 ratings (issue 4); 50k: 50,000 employees, 2,500 teams, 10,000,000 ratings, no import or sqlite3 timing (issue 19)")
 	flag.IntVar(&o.cold, "cold", 10, "cold reports: each after one new rating for a team (new released data, so the report cache misses), timed on the longest range (0: skip)")
 	flag.DurationVar(&o.reqTimeout, "request-timeout", 30*time.Second, "the server's --request-timeout (its default is 30s; the first report after a start at 50k takes longer)")
-	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file")
+	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file (and heap profiles before and after them to FILE.heap0 and FILE.heap)")
+	flag.BoolVar(&o.server, "server", true, "time the reports through `tandem serve` (false: only in process, with -inproc)")
 	flag.StringVar(&o.memprofile, "memprofile", "", "after the in-process reports, write a heap profile of what the warm loader keeps to this file")
 	flag.DurationVar(&o.genTimeout, "gen-timeout", 45*time.Minute, "stop generating after this long, with an error that says how far it got")
 	flag.Parse()
@@ -220,8 +225,12 @@ func run(o options) error {
 		}
 	}
 
-	variants, err := timeServer(ctx, o, dir, bin, base, now)
-	if err != nil {
+	var variants []variant
+	if o.server {
+		if variants, err = timeServer(ctx, o, dir, bin, base, now); err != nil {
+			return err
+		}
+	} else if variants, err = reportVariants(o, now); err != nil {
 		return err
 	}
 	if o.sqliteRuns > 0 {
@@ -903,6 +912,15 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 		fmt.Printf("  %-20s %s; response %.1f KB: %d teams, %d weeks, %d pairs, r = %.3f; r by lag:%s\n", v.name, strings.Join(ds, " "),
 			float64(len(body))/1e3, info.NTeams, info.NPeriods, info.NPairs, info.Pearson.R, lag)
 	}
+	// The peak so far is that of the first reports after a start (which
+	// read every round); it is then reset (clear_refs 5), so that the
+	// peak of the warm and cold requests alone can be told apart from it.
+	pid := srv.Cmd.Process.Pid
+	warmStatus, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	reset := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 	times := make([][]time.Duration, len(variants))
 	for range o.n {
 		for i, v := range variants {
@@ -932,7 +950,13 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 		}
 	}
 	fmt.Printf("server memory after the warm-up of %q alone: VmHWM %s MB, VmRSS %s MB\n", variants[0].name, statusMB(firstStatus, "VmHWM"), statusMB(firstStatus, "VmRSS"))
-	fmt.Printf("server memory after all requests: VmHWM %s MB, VmRSS %s MB   (target: peak under 150 MB)\n", statusMB(status, "VmHWM"), statusMB(status, "VmRSS"))
+	fmt.Printf("server memory after the warm-up of both: VmHWM %s MB, VmRSS %s MB\n", statusMB(warmStatus, "VmHWM"), statusMB(warmStatus, "VmRSS"))
+	if reset != nil {
+		fmt.Printf("server memory after all requests: VmHWM %s MB, VmRSS %s MB   (target: peak under 150 MB; the peak could not be reset: %v)\n", statusMB(status, "VmHWM"), statusMB(status, "VmRSS"), reset)
+	} else {
+		fmt.Printf("server memory during the timed and cold requests: VmHWM %s MB (peak reset after the warm-up); VmRSS %s MB at the end\n", statusMB(status, "VmHWM"), statusMB(status, "VmRSS"))
+		fmt.Printf("server peak over all requests: %s MB   (target: peak under 150 MB)\n", maxMB(statusMB(warmStatus, "VmHWM"), statusMB(status, "VmHWM")))
+	}
 	return variants, nil
 }
 
@@ -952,6 +976,7 @@ func timeCold(o options, srv *proc.Server, client *http.Client, get func(variant
 		return errors.New("no team to post a rating for")
 	}
 	var colds, warms []time.Duration
+	cpu0, cpuOK := proc.ProcessCPU(srv.Cmd.Process.Pid)
 	for i := range o.cold {
 		body := fmt.Sprintf(`[{"source":"reportload","external_id":"cold-%d-%d","occurred_at":%q,"metric":"csat","score":4,"unit_path":%q}]`,
 			now.UnixNano(), i, now.Add(-time.Duration(i+1)*time.Hour).UTC().Format(time.RFC3339), teams[i%len(teams)])
@@ -977,13 +1002,29 @@ func timeCold(o options, srv *proc.Server, client *http.Client, get func(variant
 		}
 		colds, warms = append(colds, d), append(warms, w)
 	}
+	cpu1, ok := proc.ProcessCPU(srv.Cmd.Process.Pid)
 	c, w := slices.Sorted(slices.Values(colds)), slices.Sorted(slices.Values(warms))
 	fmt.Printf("\ncold: %d times one rating posted for a team, then GET %s twice (the first misses the cache, the second hits); %s\n", o.cold, v.name, machine.Load())
 	fmt.Printf("%-22s %9s %9s %9s %9s\n", "request", "p50 ms", "p90 ms", "min ms", "max ms")
 	fmt.Printf("%-22s %9.1f %9.1f %9.1f %9.1f   (target p50 at 50k: under 500 ms)\n", "cold (after a rating)", ms(median(c)), ms(percentile(c, 0.9)), ms(c[0]), ms(c[len(c)-1]))
 	fmt.Printf("%-22s %9.1f %9.1f %9.1f %9.1f   (target p50: under 50 ms)\n", "warm (the next one)", ms(median(w)), ms(percentile(w, 0.9)), ms(w[0]), ms(w[len(w)-1]))
 	fmt.Printf("cold/warm p50 ratio: %.1f\n", float64(median(c))/float64(median(w)))
+	if cpuOK && ok {
+		// On a shared machine the wall time follows the load; the CPU the
+		// server spent does much less.
+		fmt.Printf("server CPU per cold round (the rating, the cold and the warm request): %.1f ms\n", ms((cpu1-cpu0)/time.Duration(o.cold)))
+	}
 	return nil
+}
+
+// maxMB returns the larger of two statusMB values.
+func maxMB(a, b string) string {
+	fa, errA := strconv.ParseFloat(a, 64)
+	fb, errB := strconv.ParseFloat(b, 64)
+	if errA != nil || errB != nil {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f", max(fa, fb))
 }
 
 // errBusy is a 503 from the server: the request ran out of time.
@@ -1190,6 +1231,20 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 	if team == nil {
 		return errors.New("no team 1")
 	}
+	// Heap profiles before and after the cold reports: their difference
+	// (go tool pprof -sample_index=alloc_space -base FILE.heap0 FILE.heap)
+	// is what the cold reports allocated, by call site.
+	writeHeap := func(name string) error {
+		hf, err := os.Create(name)
+		if err != nil {
+			return err
+		}
+		defer hf.Close()
+		return pprof.Lookup("allocs").WriteTo(hf, 0)
+	}
+	if err := writeHeap(o.coldprofile + ".heap0"); err != nil {
+		return err
+	}
 	f, err := os.Create(o.coldprofile)
 	if err != nil {
 		return err
@@ -1198,7 +1253,9 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
 	}
-	var ds []time.Duration
+	var ds, cpus []time.Duration
+	var allocs []uint64
+	var peak heapPeak
 	for i := range max(o.cold, 1) {
 		now := time.Now()
 		if _, err := st.IngestRatings(ctx, []tandem.Rating{{Source: "reportload-inproc", ExternalID: fmt.Sprintf("c%d-%d", now.UnixNano(), i),
@@ -1206,16 +1263,60 @@ func profileCold(ctx context.Context, o options, st *store.Store, loader *report
 			pprof.StopCPUProfile()
 			return err
 		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		stop := peak.watch()
+		c0 := proc.CPUTime()
 		t0 := time.Now()
 		if _, err := loader.Load(ctx, v.params, 0); err != nil {
+			stop()
 			pprof.StopCPUProfile()
 			return err
 		}
 		ds = append(ds, time.Since(t0))
+		cpus = append(cpus, proc.CPUTime()-c0)
+		stop()
+		runtime.ReadMemStats(&m1)
+		allocs = append(allocs, m1.TotalAlloc-m0.TotalAlloc)
 	}
 	pprof.StopCPUProfile()
-	fmt.Printf("in process, %s right after one new rating: median %.1f ms of %d; CPU profile %s\n", v.name, ms(median(ds)), len(ds), o.coldprofile)
+	if err := writeHeap(o.coldprofile + ".heap"); err != nil {
+		return err
+	}
+	slices.Sort(allocs)
+	fmt.Printf("in process, %s right after one new rating: median %.1f ms of %d; CPU profile %s, allocations %[4]s.heap0 → %[4]s.heap\n", v.name, ms(median(ds)), len(ds), o.coldprofile)
+	fmt.Printf("  CPU per cold report (this process): median %.1f ms\n", ms(median(cpus)))
+	fmt.Printf("  allocated per cold report: median %.1f MB; heap objects at most %.1f MB (sampled every ms, GOGC %s)\n",
+		float64(allocs[len(allocs)/2])/1e6, float64(peak.max.Load())/1e6, cmp.Or(os.Getenv("GOGC"), "100"))
 	return nil
+}
+
+// heapPeak samples the bytes of heap objects (live and not yet swept)
+// while a report is built: the peak the garbage collector lets the heap
+// reach, which is what the process's peak memory follows.
+type heapPeak struct{ max atomic.Uint64 }
+
+// watch samples until the returned function is called.
+func (h *heapPeak) watch() (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(s)
+			if b := s[0].Value.Uint64(); b > h.max.Load() {
+				h.max.Store(b)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func copyFile(from, to string) error {

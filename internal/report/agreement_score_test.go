@@ -29,7 +29,8 @@ func TestAgreementIndexIsPulseScoreOfOneRespondent(t *testing.T) {
 			values[j] = float64(1 + rng.IntN(5))
 			totals[id] = pulse.Totals{N: 1, Sum: values[j]}
 		}
-		got := AgreementOf([]pulse.IndexAnswers{{RoundID: 1, UnitID: 2, Items: items, Values: values}})[1][2].Index
+		ua, _ := AgreementOf([]pulse.IndexAnswers{{RoundID: 1, UnitID: 2, Items: items, Values: values}})[1].Of(2)
+		got := ua.Index
 		want := pulse.Score(totals, qs, 1).Engagement
 		if math.IsNaN(want) {
 			if got.N != 0 {
@@ -39,6 +40,44 @@ func TestAgreementIndexIsPulseScoreOfOneRespondent(t *testing.T) {
 		}
 		if got.N != 1 || math.Abs(got.Mean-want) > 1e-12 {
 			t.Errorf("values %v: agreement index %v (n %d), pulse.Score %v", values, got.Mean, got.N, want)
+		}
+	}
+}
+
+// A round's agreement inputs come in unit id order, each unit once, however
+// the answers are ordered, and Of finds each.
+func TestRoundAgreementIsInUnitOrderAndOfFindsEveryUnit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 2))
+	items := []int64{1, 2, 3}
+	var answers []pulse.IndexAnswers
+	want := map[int64]map[int64]int{} // round → unit → respondents
+	for range 400 {
+		round, unit := int64(1+rng.IntN(3)), int64(100-rng.IntN(40))
+		answers = append(answers, pulse.IndexAnswers{RoundID: round, UnitID: unit, Items: items,
+			Values: []float64{float64(1 + rng.IntN(5)), float64(1 + rng.IntN(5)), float64(1 + rng.IntN(5))}})
+		if want[round] == nil {
+			want[round] = map[int64]int{}
+		}
+		want[round][unit]++
+	}
+	got := AgreementOf(answers)
+	for round, units := range want {
+		ra := got[round]
+		if len(ra) != len(units) {
+			t.Fatalf("round %d: %d units, want %d", round, len(ra), len(units))
+		}
+		for i := 1; i < len(ra); i++ {
+			if ra[i-1].Unit >= ra[i].Unit {
+				t.Fatalf("round %d: unit %d before %d", round, ra[i-1].Unit, ra[i].Unit)
+			}
+		}
+		for unit, n := range units {
+			if ua, ok := ra.Of(unit); !ok || ua.Unit != unit || ua.Index.N != n {
+				t.Errorf("round %d, unit %d: got %+v, %v; want %d respondents", round, unit, ua, ok, n)
+			}
+		}
+		if _, ok := ra.Of(1000); ok {
+			t.Errorf("round %d: Of found a unit without answers", round)
 		}
 	}
 }

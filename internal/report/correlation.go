@@ -3,9 +3,11 @@ package report
 import (
 	"encoding/json"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/stats"
@@ -197,8 +199,53 @@ type Correlation struct {
 	// cannot; Details define the terms the figures use.
 	Headline string       `json:"headline"`
 	Details  []Definition `json:"details"`
-	// Pairs stay out of the JSON (see PairsPage).
-	Pairs []Pair `json:"-"`
+	// The pairs stay out of the JSON (see PairsPage, Pair, Pairs).
+	pairs pairList
+}
+
+// pairList holds a report's pairs in 40 bytes each rather than a Pair's
+// 88: a team and a period index instead of three strings. A server keeps
+// its cached reports' pairs, 260,000 for two years of weeks at 2,500
+// teams.
+type pairList struct {
+	teams []pairTeam
+	dates []string // each period's start, by period index
+	lag   int      // the customer period's index is the period's + lag
+	rows  []pairRow
+}
+
+type pairTeam struct {
+	path string
+	id   int64
+}
+
+type pairRow struct {
+	team, period int32
+	engagement   float64
+	customer     float64
+	respondents  int32
+	ratings      int
+}
+
+// PairCount returns the number of pairs (NPairs of a built report).
+func (c *Correlation) PairCount() int { return len(c.pairs.rows) }
+
+// Pair returns pair i, 0 ≤ i < PairCount(), in the report's order.
+func (c *Correlation) Pair(i int) Pair {
+	l := &c.pairs
+	r := l.rows[i]
+	t := l.teams[r.team]
+	return Pair{Team: t.path, TeamID: t.id, Period: l.dates[r.period], CustomerPeriod: l.dates[int(r.period)+l.lag],
+		Engagement: Num(r.engagement), Customer: Num(r.customer), Ratings: r.ratings, Respondents: int(r.respondents)}
+}
+
+// Pairs returns every pair, in the report's order, in a new slice.
+func (c *Correlation) Pairs() []Pair {
+	out := make([]Pair, c.PairCount())
+	for i := range out {
+		out[i] = c.Pair(i)
+	}
+	return out
 }
 
 // CustomerCell is one unit's customer-rating totals in one period (Period
@@ -225,6 +272,34 @@ type CorrelationInput struct {
 	// Agreement holds each round's agreement inputs by round id
 	// (AgreementOf of the rounds' index answers); nil: none.
 	Agreement map[int64]RoundAgreement
+
+	// own holds the anonymity decisions of some rounds by id (see
+	// roundOwn); the others are decided from Tree and Respondents.
+	own map[int64]roundOwn
+
+	// scores, when not nil, holds the engagement side in place of
+	// TeamScores: the same rows, in the same order, in columns (the
+	// loader's form; see roundScores).
+	scores []roundScores
+}
+
+// parallel runs parts, in order, on as many goroutines as the Go
+// scheduler runs at once (GOMAXPROCS), and returns when all have. A
+// goroutine per part gained no time over that and kept every part's
+// working arrays alive at once: over 260,000 pairs, tens of megabytes
+// each, which the garbage collector's headroom doubles in the process's
+// peak memory.
+func parallel(parts ...func()) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(parts)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(parts)); i = next.Add(1) - 1 {
+				parts[i]()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // BuildCorrelation computes the report from its inputs. It is pure: no I/O,
@@ -237,70 +312,84 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 		return nil, err
 	}
 	pn := newPanel(in, p)
+	// The panel holds what the figures read; the rows it was built from
+	// need not stay alive while they are computed.
+	in.TeamScores, in.ScoreRows, in.scores, in.Customer = nil, nil, nil, nil
 	measures, nP := pn.measures, len(pn.periodDays)
 	mi := slices.Index(measures, p.Measure)
 	pairsAt := pn.pairsAt
 	periodDays := pn.periodDays
 
-	res := &Correlation{Params: p, Pairs: []Pair{}, Warnings: []string{}, Lags: []LagPoint{}, Drivers: []DriverLink{}}
+	res := &Correlation{Params: p, Warnings: []string{}, Lags: []LagPoint{}, Drivers: []DriverLink{}}
 	x, y, where := pairsAt(mi, p.Lag, true)
 	res.NPairs = len(x)
-	res.Pairs = make([]Pair, 0, len(x))
 	dates := make([]string, nP)
 	for i, d := range periodDays {
 		dates[i] = tandem.FormatDate(timeOfDay(d))
 	}
-	teamSet, periodSet := map[*team]string{}, make([]bool, nP)
+	res.pairs = pairList{dates: dates, lag: p.Lag, rows: make([]pairRow, 0, len(x))}
+	type seenTeam struct {
+		subject string
+		index   int32
+	}
+	teamSet, periodSet := map[*team]seenTeam{}, make([]bool, nP)
 	subjects := make([]string, len(where))
+	teamCodes := make([]int, len(where)) // each pair's team, numbered in order of first appearance
 	for i, w := range where {
 		id := w.t.unit.ID
-		sub, ok := teamSet[w.t]
+		st, ok := teamSet[w.t]
 		if !ok {
-			sub = strconv.FormatInt(id, 10)
-			teamSet[w.t] = sub
+			st = seenTeam{strconv.FormatInt(id, 10), int32(len(res.pairs.teams))}
+			teamSet[w.t] = st
+			res.pairs.teams = append(res.pairs.teams, pairTeam{w.t.unit.Path, id})
 			res.NTeams++
 		}
 		if !periodSet[w.pi] {
 			periodSet[w.pi] = true
 			res.NPeriods++
 		}
-		subjects[i] = sub
-		res.Pairs = append(res.Pairs, Pair{Team: w.t.unit.Path, TeamID: id, Period: dates[w.pi],
-			CustomerPeriod: dates[w.pi+p.Lag], Engagement: Num(x[i]), Customer: Num(y[i]),
-			Ratings: w.t.ratings[w.pi+p.Lag], Respondents: int(w.t.weight[mi][w.pi])})
+		subjects[i], teamCodes[i] = st.subject, int(st.index)
+		res.pairs.rows = append(res.pairs.rows, pairRow{team: st.index, period: int32(w.pi), engagement: x[i], customer: y[i],
+			respondents: w.t.weight[mi][w.pi], ratings: w.t.ratings[w.pi+p.Lag]})
 	}
 	// The main figures, the other lags and the drivers read the same
-	// team arrays and nothing else: computed side by side.
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		res.Pearson = coefOf(stats.Pearson(x, y))
-		res.Spearman = coefOf(stats.Spearman(x, y))
-		rm := stats.RMCorr(subjects, x, y)
-		res.RMCorr = RMCoef{R: Num(rm.R), CILow: Num(rm.CILow), CIHigh: Num(rm.CIHigh), P: Num(rm.P), DF: rm.DF, Teams: rm.Subjects}
-		if line, ok := stats.LeastSquares(x, y); ok {
-			res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}
-		}
-	})
+	// team arrays and nothing else: computed side by side, each part
+	// writing its own fields.
 	lags := make([]Coef, MaxLag+1)
-	wg.Go(func() {
-		for lag := range lags {
-			if lag != p.Lag {
-				lx, ly, _ := pairsAt(mi, lag, false)
-				lags[lag] = coefOf(stats.Pearson(lx, ly))
+	parallel(
+		// The lag scan first: it is the longest part. The drivers next:
+		// when they are done, every measure's team arrays but the
+		// report's own (most of the panel) are let go while the rest runs.
+		func() { res.LagScan = pn.lagScan(mi) },
+		func() {
+			res.Drivers = pn.driverLinks(p.Lag)
+			pn.driverScores(res.Drivers, dates)
+			pn.keepOnly(mi)
+		},
+		func() {
+			res.Within = withinAt(x, y, where, teamCodes, len(res.pairs.teams), nP)
+			res.BetweenTeams = betweenTeams(x, y, where)
+			res.Power = powerOf(res.BetweenTeams.N, res.Within)
+		},
+		func() {
+			res.Pearson = coefOf(stats.Pearson(x, y))
+			res.Spearman = coefOf(stats.Spearman(x, y))
+			rm := stats.RMCorr(subjects, x, y)
+			res.RMCorr = RMCoef{R: Num(rm.R), CILow: Num(rm.CILow), CIHigh: Num(rm.CIHigh), P: Num(rm.P), DF: rm.DF, Teams: rm.Subjects}
+			if line, ok := stats.LeastSquares(x, y); ok {
+				res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}
 			}
-		}
-	})
-
-	wg.Go(func() { res.Drivers = pn.driverLinks(p.Lag) })
-	wg.Go(func() {
-		res.Within = withinAt(x, y, where)
-		res.BetweenTeams = betweenTeams(x, y, where)
-		res.Power = powerOf(res.BetweenTeams.N, res.Within)
-	})
-	wg.Go(func() { res.LagScan = pn.lagScan(mi) })
-	wg.Go(func() { res.Agreement = pn.agreement(in.Agreement, where) })
-	wg.Wait()
-	pn.driverScores(res.Drivers, dates)
+		},
+		func() { res.Agreement = pn.agreement(in.Agreement, where) },
+		func() {
+			for lag := range lags {
+				if lag != p.Lag {
+					lx, ly, _ := pairsAt(mi, lag, false)
+					lags[lag] = coefOf(stats.Pearson(lx, ly))
+				}
+			}
+		},
+	)
 	if p.Lag >= 0 {
 		lags[p.Lag] = res.Pearson
 	}

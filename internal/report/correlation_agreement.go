@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"maps"
 	"math"
 	"slices"
@@ -38,13 +39,25 @@ const LikertPoints = 5
 
 // UnitAgreement is one unit's agreement inputs in one round.
 type UnitAgreement struct {
+	Unit  int64
 	Index stats.GroupMoments // respondents' engagement index (0–100)
 	RWG   float64            // rwg(J) over the index items; NaN with fewer than 2 complete respondents
 	RWGN  int                // respondents who answered every index item
 }
 
-// RoundAgreement maps a unit id to its agreement inputs in one round.
-type RoundAgreement map[int64]UnitAgreement
+// RoundAgreement is one round's agreement inputs, a unit's at most once,
+// in unit id order. (A slice rather than a map by unit: the loader keeps
+// one per closed round, and a map's slots took half as much again.)
+type RoundAgreement []UnitAgreement
+
+// Of returns unit's agreement inputs, if it has any.
+func (r RoundAgreement) Of(unit int64) (UnitAgreement, bool) {
+	i, ok := slices.BinarySearchFunc(r, unit, func(a UnitAgreement, u int64) int { return cmp.Compare(a.Unit, u) })
+	if !ok {
+		return UnitAgreement{}, false
+	}
+	return r[i], true
+}
 
 // AgreementOf summarises index answers per round and unit.
 func AgreementOf(answers []pulse.IndexAnswers) map[int64]RoundAgreement {
@@ -73,13 +86,20 @@ func AgreementOf(answers []pulse.IndexAnswers) map[int64]RoundAgreement {
 		scores[k] = append(scores[k], s/n)
 		rows[k] = append(rows[k], a.Values)
 	}
+	counts := map[int64]int{}
+	for _, k := range order {
+		counts[k.round]++
+	}
 	out := map[int64]RoundAgreement{}
 	for _, k := range order {
 		r := stats.RWGJ(rows[k], LikertPoints)
 		if out[k.round] == nil {
-			out[k.round] = RoundAgreement{}
+			out[k.round] = make(RoundAgreement, 0, counts[k.round])
 		}
-		out[k.round][k.unit] = UnitAgreement{Index: stats.MomentsOf(scores[k]), RWG: r.RWG, RWGN: r.N}
+		out[k.round] = append(out[k.round], UnitAgreement{Unit: k.unit, Index: stats.MomentsOf(scores[k]), RWG: r.RWG, RWGN: r.N})
+	}
+	for _, ra := range out {
+		slices.SortFunc(ra, func(a, b UnitAgreement) int { return cmp.Compare(a.Unit, b.Unit) })
 	}
 	return out
 }
@@ -111,8 +131,12 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, where []at) Agreement {
 	for _, b := range []stats.AgreementBand{stats.AgreementLacking, stats.AgreementWeak, stats.AgreementModerate, stats.AgreementStrong, stats.AgreementVeryStrong} {
 		out.RWGBands[string(b)] = 0
 	}
-	var groups []stats.GroupMoments
-	var rwg []float64
+	units := 0
+	for _, ra := range in {
+		units += len(ra)
+	}
+	groups := make([]stats.GroupMoments, 0, units)
+	rwg := make([]float64, 0, units)
 	type tp struct {
 		t  *team
 		pi int
@@ -125,16 +149,15 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, where []at) Agreement {
 		if !ok {
 			continue
 		}
-		units := in[roundID]
-		for _, unit := range slices.Sorted(maps.Keys(units)) {
-			ua := units[unit]
+		for _, ua := range in[roundID] {
+			unit := ua.Unit
 			if _, ok := r.usable(unit, pn.inScope); !ok {
 				continue
 			}
 			groups = append(groups, ua.Index)
 			// Twice the threshold the round was decided with (privacy's
 			// correction of a too-low k, not one of our own).
-			if ua.RWGN >= 2*r.vis.K() && !math.IsNaN(ua.RWG) {
+			if ua.RWGN >= 2*r.own.k && !math.IsNaN(ua.RWG) {
 				rwg = append(rwg, ua.RWG)
 				if t := pn.byUnit[unit]; t != nil && stats.Disagrees(ua.RWG) {
 					flagged[tp{t, r.pi}] = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -202,5 +203,95 @@ func TestAFirstReportCutOffKeepsTheRoundsItReadForTheNext(t *testing.T) {
 	}
 	if b, _ := json.Marshal(c.Agreement); string(b) != want {
 		t.Errorf("agreement after a cut-off first request:\n%s\nbuilt in one go:\n%s", b, want)
+	}
+}
+
+// retreed is the store with another organisation tree.
+type retreed struct {
+	*store.Store
+	tree *tandem.Tree
+}
+
+func (r *retreed) Tree(ctx context.Context) (*tandem.Tree, error) {
+	if r.tree != nil {
+		return r.tree, nil
+	}
+	return r.Store.Tree(ctx)
+}
+
+// The loader keeps each closed round's anonymity decision, but only for
+// the tree it was made on: when a team moves under another, the other is
+// no longer a team whose respondents are all its own, and the report
+// built from the kept rounds is the one built afresh.
+func TestKeptRoundDecisionsFollowTheTree(t *testing.T) {
+	st, p := answeredOrg(t)
+	ctx := context.Background()
+	src := &retreed{Store: st}
+	loader := NewCorrelationLoader(src)
+	before, err := loader.Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := st.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0, t1 := tree.ByPath([]string{"Acme", "T0"}), tree.ByPath([]string{"Acme", "T1"})
+	if t0 == nil || t1 == nil {
+		t.Fatal("the fixture has no teams T0 and T1")
+	}
+	var units []tandem.Unit
+	for _, u := range tree.Walk() {
+		v := *u
+		if v.ID == t1.ID {
+			v.ParentID = t0.ID
+		}
+		units = append(units, v)
+	}
+	src.tree = tandem.NewTree(units)
+	after, err := loader.Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := NewCorrelationLoader(src).Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := before.Agreement.ICCGroups; g != 36 || after.Agreement.ICCGroups != g-6 {
+		t.Errorf("team-rounds in the agreement: %d before, %d with T1 under T0; want 36 and 30 (T0 no longer counts)", g, after.Agreement.ICCGroups)
+	}
+	a, _ := json.Marshal(after)
+	f, _ := json.Marshal(fresh)
+	if string(a) != string(f) {
+		t.Errorf("after the move, the loader's report differs from one built afresh:\n%s\n%s", a, f)
+	}
+}
+
+// The customer totals read in stretches of periods side by side are the
+// rows of one read, in its order, however many stretches there are.
+func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {
+	st, last := benchData(t, 12, 30)
+	ctx := context.Background()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, kind := range []string{tandem.Week, tandem.Month} {
+		// From the middle of a period, as a report's range may start.
+		from, to := last.AddDate(0, 0, -7*33+3), last.AddDate(0, 0, 14)
+		want, err := st.MetricTotals(ctx, kind, tandem.MetricCSAT, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) < 30 {
+			t.Fatalf("%s: %d rows; the test needs more", kind, len(want))
+		}
+		for _, procs := range []int{1, 2, 3, 4, 7, 64} {
+			runtime.GOMAXPROCS(procs)
+			got, err := customerTotals(ctx, st, kind, tandem.MetricCSAT, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s in %d stretches: %d rows differ from one read's %d", kind, procs, len(got), len(want))
+			}
+		}
 	}
 }

@@ -47,10 +47,12 @@ func (c *Correlation) PairsPage(page, perPage int) PairsPage {
 	if page < 1 {
 		page = 1
 	}
-	n := len(c.Pairs)
+	n := c.PairCount()
 	out := PairsPage{Params: c.Params, NPairs: n, Page: page, PerPage: perPage, Pages: (n + perPage - 1) / perPage, Pairs: []Pair{}}
 	if lo := (page - 1) * perPage; lo < n {
-		out.Pairs = c.Pairs[lo:min(lo+perPage, n)]
+		for i := lo; i < min(lo+perPage, n); i++ {
+			out.Pairs = append(out.Pairs, c.Pair(i))
+		}
 	}
 	return out
 }

@@ -7,12 +7,30 @@ import (
 	"testing"
 )
 
+// pairListOf holds ps as a report holds its pairs: each with a team and
+// two periods of its own.
+func pairListOf(ps []Pair) pairList {
+	l := pairList{lag: 1}
+	for i, p := range ps {
+		l.teams = append(l.teams, pairTeam{p.Team, p.TeamID})
+		l.dates = append(l.dates, p.Period, p.CustomerPeriod)
+		l.rows = append(l.rows, pairRow{team: int32(i), period: int32(2 * i), engagement: float64(p.Engagement), customer: float64(p.Customer),
+			respondents: int32(p.Respondents), ratings: p.Ratings})
+	}
+	return l
+}
+
 // Pages cut the report's pairs in order, without gaps or overlaps; a page
 // past the last is empty and still says how many pairs there are.
 func TestPairsPagesCoverEveryPairOnce(t *testing.T) {
-	c := &Correlation{}
+	var ps []Pair
 	for i := range 25 {
-		c.Pairs = append(c.Pairs, Pair{TeamID: int64(i)})
+		ps = append(ps, Pair{TeamID: int64(i), Team: fmt.Sprint("T", i), Period: "2025-01-06", CustomerPeriod: fmt.Sprint("c", i),
+			Engagement: Num(i), Customer: Num(-i), Ratings: 5 + i, Respondents: 7 + i})
+	}
+	c := &Correlation{pairs: pairListOf(ps)}
+	if got := c.Pairs(); fmt.Sprint(got) != fmt.Sprint(ps) {
+		t.Fatalf("the pairs read back as\n%v\nwant\n%v", got, ps)
 	}
 	var got []int64
 	for page := 1; page <= 4; page++ {

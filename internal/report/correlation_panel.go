@@ -21,11 +21,11 @@ func timeOfDay(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
 // measure, and the customer value with its number of ratings.
 type team struct {
 	unit    *tandem.Unit
-	sum     [][]float64             // [measure][period] Σ value·respondents; nil if none
-	weight  [][]int32               // [measure][period] Σ respondents
-	tot     []tandem.CustomerTotals // [period]; nil without ratings
-	cust    []float64               // [period] customer value, NaN if too few ratings
-	ratings []int                   // [period]
+	sum     [][]float64 // [measure][period] Σ value·respondents; nil if none
+	weight  [][]int32   // [measure][period] Σ respondents
+	idx     int         // order of creation: the team's stretch of the customer totals
+	cust    []float64   // [period] customer value, NaN if too few ratings
+	ratings []int       // [period]
 }
 
 func (t *team) value(m, p int) (float64, bool) {
@@ -66,9 +66,13 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	if tree == nil {
 		tree = tandem.NewTree(nil)
 	}
-	scores := in.TeamScores
+	scores := in.scores
 	if scores == nil {
-		scores = pulse.TeamScoresOf(in.ScoreRows, in.Questions)
+		rows := in.TeamScores
+		if rows == nil {
+			rows = pulse.TeamScoresOf(in.ScoreRows, in.Questions)
+		}
+		scores = scoreColumns(rows)
 	}
 	measures := pulse.TeamScoreMeasures()
 
@@ -105,7 +109,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	}
 	teams := map[int64]*team{}
 	newTeam := func(u int64) *team {
-		t := &team{unit: tree.Unit(u), sum: make([][]float64, len(measures)), weight: make([][]int32, len(measures)),
+		t := &team{unit: tree.Unit(u), idx: len(teams), sum: make([][]float64, len(measures)), weight: make([][]int32, len(measures)),
 			cust: make([]float64, nP), ratings: make([]int, nP)}
 		for i := range t.cust {
 			t.cust[i] = math.NaN()
@@ -124,39 +128,48 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		if day.Before(from) || day.After(to) {
 			continue
 		}
-		direct := in.Respondents[r.ID]
-		rounds[r.ID] = roundInfo{vis: privacy.Decide(tree, direct, r.MinGroup), direct: direct,
-			pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
+		own, ok := in.own[r.ID]
+		if !ok {
+			own = ownOf(tree, in.Respondents[r.ID], r.MinGroup)
+		}
+		rounds[r.ID] = roundInfo{own: own, pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
 	}
 	usedRounds := len(rounds)
-	for _, s := range scores {
-		r, ok := rounds[s.RoundID]
+	for _, rs := range scores {
+		r, ok := rounds[rs.round]
 		if !ok {
 			continue
 		}
-		n, ok := r.usable(s.UnitID, inScope)
-		if !ok {
-			continue
-		}
-		t := teams[s.UnitID]
-		if t == nil {
-			t = newTeam(s.UnitID)
-			teams[s.UnitID] = t
-		}
-		for m, v := range s.Values {
-			if m >= len(measures) || math.IsNaN(v) || math.IsInf(v, 0) {
+		for i, unit := range rs.units {
+			n, ok := r.usable(unit, inScope)
+			if !ok {
 				continue
 			}
-			if t.sum[m] == nil {
-				t.sum[m], t.weight[m] = make([]float64, nP), make([]int32, nP)
+			t := teams[unit]
+			if t == nil {
+				t = newTeam(unit)
+				teams[unit] = t
 			}
-			t.sum[m][r.pi] += v * float64(n)
-			t.weight[m][r.pi] += int32(n)
+			for j, m := range rs.cols {
+				v := rs.at(i, j)
+				if m >= len(measures) || math.IsNaN(v) || math.IsInf(v, 0) {
+					continue
+				}
+				if t.sum[m] == nil {
+					t.sum[m], t.weight[m] = make([]float64, nP), make([]int32, nP)
+				}
+				t.sum[m][r.pi] += v * float64(n)
+				t.weight[m][r.pi] += int32(n)
+			}
 		}
 	}
 
-	// Customer side, for the teams that have engagement values.
+	// Customer side, for the teams that have engagement values: the
+	// totals of team t's period pi at t.idx·nP + pi, only while the
+	// customer values are worked out (kept per team, they were 40 bytes a
+	// team-period for the whole build).
 	anyCustomer := false
+	var tot []tandem.CustomerTotals
 	piOf := map[int64]int{} // a row's period (Unix seconds) → period index, −1 outside
 	for _, c := range in.Customer {
 		key := c.Period.Unix()
@@ -176,16 +189,19 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		if t == nil {
 			continue
 		}
-		if t.tot == nil {
-			t.tot = make([]tandem.CustomerTotals, nP)
+		if tot == nil {
+			tot = make([]tandem.CustomerTotals, len(teams)*nP)
 		}
-		t.tot[pi].Merge(c.CustomerTotals)
+		tot[t.idx*nP+pi].Merge(c.CustomerTotals)
 	}
 	for _, t := range teams {
-		for pi, tot := range t.tot {
-			t.ratings[pi] = tot.N
-			if tot.N > 0 && tot.N >= p.MinRatings {
-				t.cust[pi] = tot.Headline(p.Customer)
+		if tot == nil {
+			break
+		}
+		for pi, tt := range tot[t.idx*nP : (t.idx+1)*nP] {
+			t.ratings[pi] = tt.N
+			if tt.N > 0 && tt.N >= p.MinRatings {
+				t.cust[pi] = tt.Headline(p.Customer)
 			}
 		}
 	}
@@ -202,13 +218,131 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		rounds: rounds, byUnit: teams, inScope: inScope}
 }
 
-// roundInfo is one round of the range: its anonymity decision (whose K
-// is the round's threshold), its direct respondents per unit and its
-// period index.
+// keepOnly lets go of every team's sums and weights of the measures other
+// than m, once the drivers' links and scores (their only other readers)
+// are done: at 2,500 teams and two years of weeks they are 40 MB, and the
+// lag scan and the within fit run on long after. The other parts of the
+// report read measure m alone; each team's slot of another measure is its
+// own element of the team's slices, so clearing it does not race with
+// them.
+func (pn *panel) keepOnly(m int) {
+	for _, t := range pn.teams {
+		for k := range t.sum {
+			if k != m {
+				t.sum[k], t.weight[k] = nil, nil
+			}
+		}
+	}
+}
+
+// roundScores is a run of pulse.TeamScoreRows of one round in columns:
+// units[i]'s value on measure cols[j] (an index into
+// pulse.TeamScoreMeasures()) is vals[i·len(cols)+j]. A measure that no
+// unit of the run has a value on (NaN) has no column: a round asks a
+// few of the drivers, and a row struct with a slice of every measure
+// per unit was most of what the loader keeps of two years of rounds.
+type roundScores struct {
+	round int64
+	units []int64
+	cols  []int
+	vals  []float64
+}
+
+// col returns the column of measure m, −1 when the run has none (every
+// value NaN).
+func (rs *roundScores) col(m int) int {
+	return slices.Index(rs.cols, m)
+}
+
+// at returns units[i]'s value in column j.
+func (rs *roundScores) at(i, j int) float64 { return rs.vals[i*len(rs.cols)+j] }
+
+// scoreColumns lays out rows in columns, one roundScores per run of rows
+// of the same round, keeping their order (the order in which each
+// team-period's sums add up).
+func scoreColumns(rows []pulse.TeamScoreRow) []roundScores {
+	var out []roundScores
+	for lo := 0; lo < len(rows); {
+		hi := lo + 1
+		for hi < len(rows) && rows[hi].RoundID == rows[lo].RoundID {
+			hi++
+		}
+		out = append(out, newRoundScores(rows[lo:hi]))
+		lo = hi
+	}
+	return out
+}
+
+// newRoundScores lays out rows of one round in columns. A value missing
+// from a short row is NaN, as is every value of a column left out.
+func newRoundScores(rows []pulse.TeamScoreRow) roundScores {
+	rs := roundScores{units: make([]int64, len(rows))}
+	var has []bool
+	for i, r := range rows {
+		rs.round, rs.units[i] = r.RoundID, r.UnitID
+		for m, v := range r.Values {
+			if !math.IsNaN(v) {
+				for len(has) <= m {
+					has = append(has, false)
+				}
+				has[m] = true
+			}
+		}
+	}
+	for m, ok := range has {
+		if ok {
+			rs.cols = append(rs.cols, m)
+		}
+	}
+	rs.vals = make([]float64, len(rows)*len(rs.cols))
+	for i, r := range rows {
+		for j, m := range rs.cols {
+			v := math.NaN()
+			if m < len(r.Values) {
+				v = r.Values[m]
+			}
+			rs.vals[i*len(rs.cols)+j] = v
+		}
+	}
+	return rs
+}
+
+// roundInfo is one round of the range: what its anonymity decision
+// leaves for the report, and its period index.
 type roundInfo struct {
-	vis    *privacy.Visibility
-	direct pulse.UnitCounts
-	pi     int
+	own roundOwn
+	pi  int
+}
+
+// roundOwn is what a round's anonymity decision leaves for the report:
+// the units shown in the round's global decision whose respondents are
+// all their own (the count shown is the unit's direct count), with that
+// count, in unit id order; and the threshold K the round was decided with.
+// A closed round's never changes while the tree is the same, so the
+// loader keeps it instead of deciding every round again for each report.
+type roundOwn struct {
+	k     int
+	units []int64
+	n     []int32
+}
+
+// ownOf decides a round (privacy.Decide on the whole tree with the
+// round's direct respondents and threshold) and keeps what the report
+// reads of the decision.
+func ownOf(tree *tandem.Tree, direct pulse.UnitCounts, minGroup int) roundOwn {
+	vis := privacy.Decide(tree, direct, minGroup)
+	o := roundOwn{k: vis.K()}
+	for unit, n := range direct {
+		if n > 0 && vis.Shown(unit) && vis.Count(unit) == n {
+			o.units = append(o.units, unit)
+		}
+	}
+	slices.Sort(o.units)
+	o.n = make([]int32, len(o.units))
+	for i, unit := range o.units {
+		o.n[i] = int32(direct[unit])
+	}
+	return o
 }
 
 // usable says whether a unit's answers in this round may enter the report
@@ -216,11 +350,11 @@ type roundInfo struct {
 // all of the unit's respondents its own (so the value is exactly the
 // aggregate the results pages show for the unit), and in scope.
 func (r roundInfo) usable(unit int64, inScope func(int64) bool) (int, bool) {
-	n := r.direct[unit]
-	if n <= 0 || !r.vis.Shown(unit) || r.vis.Count(unit) != n || !inScope(unit) {
+	i, ok := slices.BinarySearch(r.own.units, unit)
+	if !ok || !inScope(unit) {
 		return 0, false
 	}
-	return n, true
+	return int(r.own.n[i]), true
 }
 
 // prevPeriod returns the start of the period before the one starting at p.

@@ -228,7 +228,7 @@ func TestCorrelationMatchesSciPyAndR(t *testing.T) {
 	if !strings.Contains(joined, "fewer than 10") || !strings.Contains(joined, "not independent") || strings.Contains(joined, "includes 0") {
 		t.Errorf("warnings: %q; want the few-teams and independence warnings, not the CI one", c.Warnings)
 	}
-	p0 := c.Pairs[0]
+	p0 := c.Pairs()[0]
 	if p0.Team != "Co / Team 1" || p0.Period != "2025-01-06" || float64(p0.Engagement) != 75 || float64(p0.Customer) != 80 || p0.Ratings != 10 || p0.Respondents != 5 {
 		t.Errorf("first pair %+v", p0)
 	}
@@ -321,7 +321,7 @@ func TestReportNeverShowsAUnitTheRoundHides(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}
-	for _, p := range c.Pairs {
+	for _, p := range c.Pairs() {
 		got[p.Team+" "+p.Period] = true
 	}
 	want := []string{
@@ -335,8 +335,8 @@ func TestReportNeverShowsAUnitTheRoundHides(t *testing.T) {
 			t.Errorf("pair %q missing", w)
 		}
 	}
-	if len(c.Pairs) != len(want) {
-		t.Errorf("%d pairs, want %d: %v", len(c.Pairs), len(want), got)
+	if len(c.Pairs()) != len(want) {
+		t.Errorf("%d pairs, want %d: %v", len(c.Pairs()), len(want), got)
 	}
 	for _, measure := range []string{pulse.MeasureIndex, pulse.MeasureENPS, "driver:growth"} {
 		p := weekParams(2)
@@ -356,7 +356,7 @@ func TestReportNeverShowsAUnitTheRoundHides(t *testing.T) {
 				t.Errorf("%s: the output names %s, hidden in every round", measure, hidden)
 			}
 		}
-		for _, p := range c.Pairs {
+		for _, p := range c.Pairs() {
 			if p.TeamID == 22 || p.TeamID == 23 || p.TeamID == 4 || (p.Period == "2025-01-13" && (p.TeamID == 31 || p.TeamID == 34)) {
 				t.Errorf("%s: pair of a unit hidden in that round: %+v", measure, p)
 			}
@@ -372,7 +372,7 @@ func TestUnitScopeKeepsOnlyItsSubtree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pr := range c.Pairs {
+	for _, pr := range c.Pairs() {
 		if !strings.HasPrefix(pr.Team, "Co / Care / ") {
 			t.Errorf("pair outside the scope: %+v", pr)
 		}
@@ -401,10 +401,10 @@ func TestTwoRoundsInOneWeekAreWeightedByRespondents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Pairs) != 2 {
-		t.Fatalf("pairs %+v", c.Pairs)
+	if len(c.Pairs()) != 2 {
+		t.Fatalf("pairs %+v", c.Pairs())
 	}
-	a := c.Pairs[0]
+	a := c.Pairs()[0]
 	if math.Abs(float64(a.Engagement)-100.0/3) > 1e-12 || a.Respondents != 15 {
 		t.Errorf("A's week: engagement %v from %d respondents, want 33.33 from 15", a.Engagement, a.Respondents)
 	}
@@ -424,11 +424,11 @@ func TestMonthPeriodPoolsTheMonthsRounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.NPairs != 5 || c.NPeriods != 1 || c.Pairs[0].Period != "2025-01-01" || c.Pairs[0].Respondents != 20 {
-		t.Fatalf("month pairs: %+v", c.Pairs)
+	if c.NPairs != 5 || c.NPeriods != 1 || c.Pairs()[0].Period != "2025-01-01" || c.Pairs()[0].Respondents != 20 {
+		t.Fatalf("month pairs: %+v", c.Pairs())
 	}
 	// Team 1's January: the mean of its four weeks (equal respondents).
-	if got, want := float64(c.Pairs[0].Engagement), (75.0+65+80+70)/4; math.Abs(got-want) > 1e-9 {
+	if got, want := float64(c.Pairs()[0].Engagement), (75.0+65+80+70)/4; math.Abs(got-want) > 1e-9 {
 		t.Errorf("Team 1 January engagement %v, want %v", got, want)
 	}
 	if !strings.Contains(c.Summary, "over 1 month") {

@@ -478,7 +478,7 @@ func TestNegativeLagPairsEngagementWithEarlierCustomers(t *testing.T) {
 	if c.NPairs != 15 {
 		t.Fatalf("%d pairs, want 15", c.NPairs)
 	}
-	for _, pr := range c.Pairs {
+	for _, pr := range c.Pairs() {
 		if pr.CustomerPeriod >= pr.Period {
 			t.Errorf("pair %+v: the customer period should be the week before", pr)
 		}

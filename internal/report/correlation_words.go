@@ -170,7 +170,8 @@ func WriteCorrelationCSV(w io.Writer, c *Correlation) error {
 		}
 		return strconv.FormatFloat(float64(v), 'g', -1, 64)
 	}
-	for _, p := range c.Pairs {
+	for i := range c.PairCount() {
+		p := c.Pair(i)
 		cw.Write([]string{p.Team, strconv.FormatInt(p.TeamID, 10), p.Period, p.CustomerPeriod, f(p.Engagement), f(p.Customer),
 			strconv.Itoa(p.Ratings), strconv.Itoa(p.Respondents)})
 	}

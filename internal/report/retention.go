@@ -32,6 +32,10 @@ type RetentionInput struct {
 	Rounds      []pulse.Round
 	Respondents map[int64]pulse.UnitCounts
 	TeamScores  []pulse.TeamScoreRow
+
+	// scores, when not nil, holds TeamScores in columns (the loader's
+	// form; see roundScores).
+	scores []roundScores
 }
 
 // TurnoverRow is one period (or the trailing twelve months) of a unit.
@@ -499,7 +503,7 @@ type RetentionSource interface {
 // LoadRetention reads the store and builds the retention report for scope
 // (0: everything; a leader's unit otherwise).
 func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time) (*Retention, error) {
-	return loadRetention(ctx, src, p, scope, today, func(ctx context.Context, rounds []pulse.Round) ([]pulse.TeamScoreRow, map[int64]pulse.UnitCounts, error) {
+	return loadRetention(ctx, src, p, scope, today, func(ctx context.Context, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, error) {
 		ids := make([]int64, len(rounds))
 		for i, r := range rounds {
 			ids[i] = r.ID
@@ -509,7 +513,7 @@ func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 			return nil, nil, err
 		}
 		scores, err := src.TeamScores(ctx, ids)
-		return scores, resp, err
+		return scoreColumns(scores), resp, err
 	})
 }
 
@@ -562,7 +566,7 @@ func (c *cachedStints) Stints(ctx context.Context) ([]retention.Stint, error) {
 }
 
 func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time,
-	inputs func(context.Context, []pulse.Round) ([]pulse.TeamScoreRow, map[int64]pulse.UnitCounts, error)) (*Retention, error) {
+	inputs func(context.Context, []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, error)) (*Retention, error) {
 	tree, err := src.Tree(ctx)
 	if err != nil {
 		return nil, err
@@ -589,7 +593,7 @@ func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 		if err != nil {
 			return nil, err
 		}
-		if in.TeamScores, in.Respondents, err = inputs(ctx, rounds); err != nil {
+		if in.scores, in.Respondents, err = inputs(ctx, rounds); err != nil {
 			return nil, err
 		}
 		in.Rounds = rounds
@@ -629,21 +633,32 @@ func (lt *linkTables) scores(in RetentionInput, mi int) (map[teamMonth]float64, 
 		return got.sum, got.weight
 	}
 	sum, weight := map[teamMonth]float64{}, map[teamMonth]float64{}
-	for _, row := range in.TeamScores {
-		v := lt.vis[row.RoundID]
-		if v == nil || mi < 0 || math.IsNaN(row.Values[mi]) || !v.Shown(row.UnitID) {
+	scores := in.scores
+	if scores == nil {
+		scores = scoreColumns(in.TeamScores)
+	}
+	for _, rs := range scores {
+		v := lt.vis[rs.round]
+		j := rs.col(mi)
+		if v == nil || j < 0 {
 			continue
 		}
-		n := in.Respondents[row.RoundID][row.UnitID]
-		if v.Count(row.UnitID) != n {
-			continue
+		for i, unit := range rs.units {
+			val := rs.at(i, j)
+			if math.IsNaN(val) || !v.Shown(unit) {
+				continue
+			}
+			n := in.Respondents[rs.round][unit]
+			if v.Count(unit) != n {
+				continue
+			}
+			if !in.Tree.InScope(in.Scope, unit) {
+				continue
+			}
+			kk := teamMonth{unit, lt.month[rs.round]}
+			sum[kk] += val * float64(n)
+			weight[kk] += float64(n)
 		}
-		if !in.Tree.InScope(in.Scope, row.UnitID) {
-			continue
-		}
-		kk := teamMonth{row.UnitID, lt.month[row.RoundID]}
-		sum[kk] += row.Values[mi] * float64(n)
-		weight[kk] += float64(n)
 	}
 	if lt.byMeasure == nil {
 		lt.byMeasure = map[int]teamMonthSums{}

@@ -247,7 +247,7 @@ type AgreementSummary struct {
 // BandOf and by Disagrees, and gives their median.
 func SummarizeAgreement(rwg []float64) AgreementSummary {
 	s := AgreementSummary{ByBand: map[AgreementBand]int{}, MedianRWG: math.NaN()}
-	var vals []float64
+	vals := make([]float64, 0, len(rwg))
 	for _, v := range rwg {
 		if math.IsNaN(v) {
 			continue
@@ -319,7 +319,7 @@ func ICCOfGroups(groups []GroupMoments) ICCResult {
 	nan := math.NaN()
 	res := ICCResult{MeanSize: nan, MSB: nan, MSW: nan, F: nan, P: nan, ICC1: nan, ICC2: nan}
 	var sum float64
-	var used []GroupMoments
+	used := make([]GroupMoments, 0, len(groups))
 	for _, g := range groups {
 		if g.N <= 0 || math.IsNaN(g.Mean) || math.IsInf(g.Mean, 0) || math.IsNaN(g.SS) || math.IsInf(g.SS, 0) || g.SS < 0 {
 			continue

@@ -282,8 +282,8 @@ func newSeries(team, period []int, v []float64, teams, span int) (*series, strin
 	case !pn.ok:
 		return nil, "team and period effects could not be separated"
 	}
-	sv, exp, _ := scaled(v) // a power of two: exact, and keeps squares finite
-	res := pn.residualize(sv)
+	exp, _ := scaleInPlace(v) // a power of two: exact, and keeps squares finite; v is ScanLags' own
+	res := pn.residualize(v)
 	s := &series{lo: make([]int, teams), vals: make([][]float64, teams), span: span, exp: exp}
 	first := make([]int, teams)
 	last := make([]int, teams)

@@ -27,11 +27,12 @@ func LeastSquares(x, y []float64) (line Line, ok bool) {
 	}
 	// Fit on data scaled by powers of two (exact) so that sums of squares
 	// cannot overflow, then scale the coefficients back.
-	sx, ex, okx := scaled(xs)
-	sy, ey, oky := scaled(ys)
+	ex, okx := scaleInPlace(xs) // xs and ys are completePairs' copies
+	ey, oky := scaleInPlace(ys)
 	if !okx || !oky {
 		return Line{}, false
 	}
+	sx, sy := xs, ys
 	a, b := stat.LinearRegression(sx, sy, nil, false)
 	line = Line{Intercept: math.Ldexp(a, ey), Slope: math.Ldexp(b, ey-ex)}
 	if !isFinite(line.Intercept) || !isFinite(line.Slope) {

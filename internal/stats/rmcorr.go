@@ -72,7 +72,13 @@ func RMCorr(subject []string, x, y []float64) RMCorrResult {
 		}
 		groups[g] = append(groups[g], i)
 	}
-	var xs, ys []float64
+	n := 0
+	for _, rows := range groups {
+		if len(rows) >= 2 {
+			n += len(rows)
+		}
+	}
+	xs, ys := make([]float64, 0, n), make([]float64, 0, n)
 	var sizes []int
 	for _, rows := range groups {
 		if len(rows) < 2 {
@@ -89,11 +95,12 @@ func RMCorr(subject []string, x, y []float64) RMCorrResult {
 		res.DF = df
 	}
 
-	sx, ex, okx := scaled(xs)
-	sy, ey, oky := scaled(ys)
+	ex, okx := scaleInPlace(xs) // xs and ys are this function's own
+	ey, oky := scaleInPlace(ys)
 	if !okx || !oky || res.N == 0 {
 		return res
 	}
+	sx, sy := xs, ys
 	// Deviations from each subject's own means.
 	start := 0
 	for _, size := range sizes {

@@ -90,19 +90,52 @@ func TwoWayWithin(team []string, period []int, x, y []float64) WithinResult {
 		res.Reason = "team, period, x and y have different lengths"
 		return res
 	}
-	var t []string
-	var p []int
-	var xs, ys []float64
+	t, p, xs, ys := completeRows(team, period, x, y)
+	return twoWayWithin(newFEPanel(t, p), xs, ys)
+}
+
+// TwoWayWithinCodes is [TwoWayWithin] with each row's team given as a code
+// in [0, teams) and its period as a code in [0, periods), for a caller
+// that has them: it saves a map look-up of a name per row (hundreds of
+// thousands in a large report). Teams and periods are numbered in order of
+// first appearance either way, so the result equals TwoWayWithin's with
+// names that map one to one onto the codes. A code out of range gives a
+// Reason.
+func TwoWayWithinCodes(team []int, teams int, period []int, periods int, x, y []float64) WithinResult {
+	res := undefinedWithin()
+	if len(team) != len(period) || len(period) != len(x) || len(x) != len(y) {
+		res.Reason = "team, period, x and y have different lengths"
+		return res
+	}
+	for i := range team {
+		if team[i] < 0 || team[i] >= teams || period[i] < 0 || period[i] >= periods {
+			res.Reason = "a team or period code is out of range"
+			return res
+		}
+	}
+	t, p, xs, ys := completeRows(team, period, x, y)
+	return twoWayWithin(newFEPanelCodes(t, teams, p, periods), xs, ys)
+}
+
+// completeRows returns the rows whose x and y are both numbers, in
+// arrays of their own.
+func completeRows[T any](team []T, period []int, x, y []float64) ([]T, []int, []float64, []float64) {
+	n := 0
+	for i := range x {
+		if !math.IsNaN(x[i]) && !math.IsNaN(y[i]) {
+			n++
+		}
+	}
+	t, p := make([]T, 0, n), make([]int, 0, n)
+	xs, ys := make([]float64, 0, n), make([]float64, 0, n)
 	for i := range x {
 		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
 			continue
 		}
-		t = append(t, team[i])
-		p = append(p, period[i])
-		xs = append(xs, x[i])
-		ys = append(ys, y[i])
+		t, p = append(t, team[i]), append(p, period[i])
+		xs, ys = append(xs, x[i]), append(ys, y[i])
 	}
-	return twoWayWithin(newFEPanel(t, p), xs, ys)
+	return t, p, xs, ys
 }
 
 // twoWayWithin fits TwoWayWithin on complete rows described by pn.
@@ -113,7 +146,8 @@ func twoWayWithin(pn *fePanel, xs, ys []float64) WithinResult {
 
 // withinFit is twoWayWithin that also returns the two-way residuals of x
 // and y (in a power-of-two scaling of each, which leaves correlations
-// unchanged); they are nil when Reason is set.
+// unchanged); they are nil when Reason is set. It scales xs and ys in
+// place: its callers pass arrays they do not read again.
 func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float64) {
 	res = undefinedWithin()
 	res.N, res.Teams, res.Periods, res.Components = pn.n, pn.teams, pn.periods, pn.comps
@@ -134,12 +168,14 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 		res.Reason = "too few observations for the team and period effects"
 		return res, nil, nil
 	}
-	sx, ex, okx := scaled(xs)
-	sy, ey, oky := scaled(ys)
+	// In place: the callers' arrays are their own and not read again.
+	ex, okx := scaleInPlace(xs)
+	ey, oky := scaleInPlace(ys)
 	if !okx || !oky {
 		res.Reason = "a value is infinite"
 		return res, nil, nil
 	}
+	sx, sy := xs, ys
 	if !pn.ok {
 		res.Reason = "the team and period effects could not be separated"
 		return res, nil, nil

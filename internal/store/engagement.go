@@ -140,29 +140,40 @@ func (s *Store) MetricTotals(ctx context.Context, kind, metric string, from, to 
 	default:
 		return nil, tandem.FieldErrorf("metric", "%q is not a metric; use csat, nps or ces", metric)
 	}
-	rows, err := s.query(ctx, s.r, "SELECT period, unit_id, n, "+cols+" FROM csat_totals WHERE kind = ? AND metric = ? AND period >= ? AND period < ? ORDER BY period, unit_id",
-		k, metric, tandem.FormatDate(tandem.PeriodStart(kind, from)), tandem.FormatDate(to))
+	where := " FROM csat_totals WHERE kind = ? AND metric = ? AND period >= ? AND period < ?"
+	args := []any{k, metric, tandem.FormatDate(tandem.PeriodStart(kind, from)), tandem.FormatDate(to)}
+	// The rows are counted first so that they fill one array of the right
+	// size: two years of weekly totals at 2,500 teams are some 290,000
+	// rows of 88 bytes, and growing the array by appending allocated five
+	// times that and copied it as often.
+	var count int
+	if err := s.queryRow(ctx, s.r, "SELECT COUNT(*)"+where, args...).Scan(&count); err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, s.r, "SELECT period, unit_id, n, "+cols+where+" ORDER BY period, unit_id", args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	periods := map[string]time.Time{}
-	out := make([]tandem.CustomerTotalsRow, 0, 1024)
+	out := make([]tandem.CustomerTotalsRow, 0, count)
 	var period sql.RawBytes
 	// Counts are scanned as integers and the CES sum as a float: database/sql
-	// converts an integer into a float64 through its decimal text.
-	var n, a, b int64
+	// converts an integer into a float64 through its decimal text. The
+	// destinations are the same variables for every row, so that no row
+	// escapes to the heap before it is appended.
+	var unit, n, a, b int64
 	var sum float64
-	dest := []any{&period, new(int64), &n, &a, &b}
+	dest := []any{&period, &unit, &n, &a, &b}
 	if metric == tandem.MetricCES {
 		dest[3] = &sum
 	}
 	for rows.Next() {
 		r := tandem.CustomerTotalsRow{Metric: metric}
-		dest[1] = &r.UnitID
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
+		r.UnitID = unit
 		p, ok := periods[string(period)]
 		if !ok {
 			if p, err = tandem.ParseDate(string(period)); err != nil {

@@ -235,14 +235,14 @@ func (s *Server) correlationPage(c echo.Context) error {
 		yLabel += fmt.Sprintf(" (%d %s earlier)", -p.Lag, v.Units)
 	}
 	step := 1
-	if len(res.Pairs) > maxScatterPoints {
-		step = (len(res.Pairs) + maxScatterPoints - 1) / maxScatterPoints
+	if n := res.PairCount(); n > maxScatterPoints {
+		step = (n + maxScatterPoints - 1) / maxScatterPoints
 		v.Thinned = fmt.Sprintf("The plot shows one pair in %d (%d of %d); the figures use all of them, and the CSV lists them all.",
-			step, (len(res.Pairs)+step-1)/step, len(res.Pairs))
+			step, (n+step-1)/step, n)
 	}
 	var pts []scatterPoint
-	for i := 0; i < len(res.Pairs); i += step {
-		pr := res.Pairs[i]
+	for i := 0; i < res.PairCount(); i += step {
+		pr := res.Pair(i)
 		pts = append(pts, scatterPoint{X: float64(pr.Engagement), Y: float64(pr.Customer),
 			Title: fmt.Sprintf("%s, %s %s: %s %.1f, %s %.1f (%d ratings)", pr.Team, v.Unit, pr.Period, xLabel, float64(pr.Engagement),
 				report.CustomerLabel(p.Customer), float64(pr.Customer), pr.Ratings)})

@@ -21,6 +21,34 @@ func CPUTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// ProcessCPU is the CPU process pid has used (user and system), from
+// /proc/PID/stat; ok is false when it cannot be read. Ticks are taken to
+// be 1/100 s (USER_HZ on Linux).
+func ProcessCPU(pid int) (d time.Duration, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name, in parentheses, may hold spaces: count fields after it.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	var utime, stime int64
+	if _, err := fmt.Sscan(f[11], &utime); err != nil {
+		return 0, false
+	}
+	if _, err := fmt.Sscan(f[12], &stime); err != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
+}
+
 // Server is a running `tandem serve`.
 type Server struct{ *testbin.Server }
 
