@@ -1,10 +1,12 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -314,11 +316,22 @@ func linkTurnover(in RetentionInput, lt *linkTables, measure string, h, k int, t
 		personYears float64
 		rate        float64
 		unit        int64
+		month       time.Time
 	}
 	table := lt.table
 	var pairs []pair
 	teams := map[int64]bool{}
-	for kk, w := range weight {
+	// In team and month order, not the map's: the correlation's sums and
+	// which of equal scores fall in a quartile must not change from run to
+	// run.
+	keys := slices.SortedFunc(maps.Keys(weight), func(a, b teamMonth) int {
+		if c := cmp.Compare(a.unit, b.unit); c != 0 {
+			return c
+		}
+		return a.month.Compare(b.month)
+	})
+	for _, kk := range keys {
+		w := weight[kk]
 		end := kk.month.AddDate(0, 1+h, 0)
 		if end.After(today) {
 			continue // the following months are not over yet
@@ -333,7 +346,7 @@ func linkTurnover(in RetentionInput, lt *linkTables, measure string, h, k int, t
 		if py*12/float64(h) < float64(k) {
 			continue
 		}
-		pairs = append(pairs, pair{score: sum[kk] / w, exits: exits, personYears: py, rate: float64(exits) / py, unit: kk.unit})
+		pairs = append(pairs, pair{score: sum[kk] / w, exits: exits, personYears: py, rate: float64(exits) / py, unit: kk.unit, month: kk.month})
 		teams[kk.unit] = true
 	}
 	link.NTeams = len(teams)
@@ -344,7 +357,9 @@ func linkTurnover(in RetentionInput, lt *linkTables, measure string, h, k int, t
 	link.Pearson = coefOf(stats.Pearson(x, y))
 	link.TopRate, link.BottomRate, link.RateRatio, link.RateRatioLow, link.RateRatioHi = Num(math.NaN()), Num(math.NaN()), Num(math.NaN()), Num(math.NaN()), Num(math.NaN())
 	if len(pairs) >= 8 {
-		sort.Slice(pairs, func(i, j int) bool { return pairs[i].score < pairs[j].score })
+		// By score; equal scores in team and month order (the order of
+		// keys), so the quartiles are the same on every run.
+		slices.SortStableFunc(pairs, func(a, b pair) int { return cmp.Compare(a.score, b.score) })
 		q := len(pairs) / 4
 		var be, te int
 		var bpy, tpy float64

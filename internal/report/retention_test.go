@@ -272,3 +272,25 @@ func TestRetentionCountsBlankExitTypeAsUnknown(t *testing.T) {
 		t.Errorf("units: Acme shows %d exits of unknown type and its shown teams %d, want %d and 1…%d", units, teams, wantUnknown, wantUnknown)
 	}
 }
+
+// TestRetentionLinksAreTheSameOnEveryBuild: many teams share a score
+// (scores rounded to tens), so which team-months fall in the bottom and top
+// quartiles, and the order the correlation sums them in, must not follow
+// Go's map order. Twenty builds of the same input give the same bytes.
+func TestRetentionLinksAreTheSameOnEveryBuild(t *testing.T) {
+	in := retentionOrg(5)
+	for i := range in.TeamScores {
+		v := in.TeamScores[i].Values
+		v[0] = math.Round(v[0]/10) * 10
+	}
+	first, err := json.Marshal(BuildRetention(in).Links)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		again, _ := json.Marshal(BuildRetention(in).Links)
+		if string(again) != string(first) {
+			t.Fatalf("build %d differs from the first:\n%s\nwant\n%s", i+2, again, first)
+		}
+	}
+}
