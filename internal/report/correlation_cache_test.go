@@ -18,7 +18,7 @@ import (
 func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t *testing.T) {
 	st, last := benchData(t, 20, 8)
 	ctx := context.Background()
-	if _, err := st.CloseDueRounds(ctx, time.Now()); err != nil {
+	if _, err := st.CloseDueRounds(ctx, testNow); err != nil {
 		t.Fatal(err)
 	}
 	p, err := ParseCorrelationParams(func(n string) string {
@@ -78,7 +78,7 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 	// A rating in the report's range: new released data.
 	team := tree.Children(division)[0]
 	if _, err := st.IngestRatings(ctx, []tandem.Rating{{Source: "test", ExternalID: "late", OccurredAt: last.Add(-48 * time.Hour),
-		UnitID: team, Metric: tandem.MetricCSAT, Score: 1}}, time.Now()); err != nil {
+		UnitID: team, Metric: tandem.MetricCSAT, Score: 1}}, testNow); err != nil {
 		t.Fatal(err)
 	}
 	afterRating := load(0)

@@ -20,6 +20,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // Reference tools (Debian 12 packages):
@@ -601,7 +602,7 @@ func benchData(tb testing.TB, teams, weeks int) (*store.Store, time.Time) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := st.ApplyRoster(ctx, plan, tandem.Today(time.Now()).AddDate(-3, 0, 0)); err != nil {
+	if _, err := st.ApplyRoster(ctx, plan, tandem.Today(testNow).AddDate(-3, 0, 0)); err != nil {
 		tb.Fatal(err)
 	}
 	tree, err := st.Tree(ctx)
@@ -618,7 +619,7 @@ func benchData(tb testing.TB, teams, weeks int) (*store.Store, time.Time) {
 	if err := st.SaveProgram(ctx, &p); err != nil {
 		tb.Fatal(err)
 	}
-	last := tandem.PeriodStart(tandem.Week, time.Now())
+	last := tandem.PeriodStart(tandem.Week, testNow)
 	first := last.AddDate(0, 0, -7*(weeks-1))
 	type roundQs struct {
 		id int64
@@ -697,6 +698,11 @@ func benchData(tb testing.TB, teams, weeks int) (*store.Store, time.Time) {
 	return st, last
 }
 
+// testNow is the clock of the tests that build a store's data (benchData
+// and its callers): a fixed date, so that which rounds have closed, and
+// where weeks and months begin, never depend on the day the tests run.
+var testNow = tandemtest.Date
+
 // BenchmarkCorrelationReport times the whole report — its queries and its
 // statistics — on 500 teams with 104 weekly rounds and 104 weeks of CSAT
 // totals, for the default range (26 weeks) and for all 104 weeks: "warm"
@@ -706,7 +712,7 @@ func BenchmarkCorrelationReport(b *testing.B) {
 	st, last := benchData(b, 500, 104)
 	ctx := context.Background()
 	// Results are released at close: close every round, this week's too.
-	if _, err := st.CloseDueRounds(ctx, time.Now().AddDate(0, 0, 14)); err != nil {
+	if _, err := st.CloseDueRounds(ctx, testNow.AddDate(0, 0, 14)); err != nil {
 		b.Fatal(err)
 	}
 	for _, tc := range []struct {
