@@ -180,24 +180,34 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 	if err != nil {
 		return nil, nil, err
 	}
-	scores = append(scores, scoreColumns(fresh)...)
-	byRound := map[int64][]pulse.TeamScoreRow{}
-	for _, s := range fresh {
-		if closed[s.RoundID] {
-			byRound[s.RoundID] = append(byRound[s.RoundID], s)
+	runs := scoreColumns(fresh)
+	scores = append(scores, runs...)
+	// The closed rounds' runs are kept as they are. The store gives each
+	// round's rows together; a round whose rows came in more than one run
+	// (-1) is not kept, and is read again next time.
+	runOf := map[int64]int{}
+	for i, rs := range runs {
+		if _, seen := runOf[rs.round]; seen {
+			i = -1
 		}
+		runOf[rs.round] = i
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, id := range missing {
 		resp[id] = counts[id]
-		if !closed[id] {
+		i, ok := runOf[id]
+		if !closed[id] || ok && i < 0 {
 			continue
+		}
+		rs := roundScores{round: id} // a round without scores
+		if ok {
+			rs = runs[i]
 		}
 		if len(l.closed) >= maxCachedRounds {
 			clear(l.closed)
 		}
-		l.closed[id] = closedRound{scores: newRoundScores(byRound[id]), respondents: counts[id]}
+		l.closed[id] = closedRound{scores: rs, respondents: counts[id]}
 	}
 	return scores, resp, nil
 }
