@@ -326,6 +326,17 @@ type roundOwn struct {
 	n     []int32
 }
 
+// count returns the respondents of unit when its answers may enter a
+// report: it is shown, and every respondent counted for it is its own.
+// The correlation and the retention reports both read a round through it.
+func (o roundOwn) count(unit int64) (int, bool) {
+	i, ok := slices.BinarySearch(o.units, unit)
+	if !ok {
+		return 0, false
+	}
+	return int(o.n[i]), true
+}
+
 // ownOf decides a round (privacy.Decide on the whole tree with the
 // round's direct respondents and threshold) and keeps what the report
 // reads of the decision.
@@ -350,11 +361,11 @@ func ownOf(tree *tandem.Tree, direct pulse.UnitCounts, minGroup int) roundOwn {
 // all of the unit's respondents its own (so the value is exactly the
 // aggregate the results pages show for the unit), and in scope.
 func (r roundInfo) usable(unit int64, inScope func(int64) bool) (int, bool) {
-	i, ok := slices.BinarySearch(r.own.units, unit)
+	n, ok := r.own.count(unit)
 	if !ok || !inScope(unit) {
 		return 0, false
 	}
-	return int(r.own.n[i]), true
+	return n, true
 }
 
 // prevPeriod returns the start of the period before the one starting at p.

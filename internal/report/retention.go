@@ -625,7 +625,7 @@ func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 // anonymity decision and month, and the monthly headcounts and exits per
 // unit (one pass over the stints for all links).
 type linkTables struct {
-	vis   map[int64]*privacy.Visibility
+	own   map[int64]roundOwn // each round's anonymity decision (see ownOf)
 	month map[int64]time.Time
 	table months
 	// byMeasure keeps each measure's team-month sums for the next link.
@@ -653,21 +653,18 @@ func (lt *linkTables) scores(in RetentionInput, mi int) (map[teamMonth]float64, 
 		scores = scoreColumns(in.TeamScores)
 	}
 	for _, rs := range scores {
-		v := lt.vis[rs.round]
+		own, ok := lt.own[rs.round]
 		j := rs.col(mi)
-		if v == nil || j < 0 {
+		if !ok || j < 0 {
 			continue
 		}
 		for i, unit := range rs.units {
 			val := rs.at(i, j)
-			if math.IsNaN(val) || !v.Shown(unit) {
+			if math.IsNaN(val) {
 				continue
 			}
-			n := in.Respondents[rs.round][unit]
-			if v.Count(unit) != n {
-				continue
-			}
-			if !in.Tree.InScope(in.Scope, unit) {
+			n, ok := own.count(unit)
+			if !ok || !in.Tree.InScope(in.Scope, unit) {
 				continue
 			}
 			kk := teamMonth{unit, lt.month[rs.round]}
@@ -683,10 +680,10 @@ func (lt *linkTables) scores(in RetentionInput, mi int) (map[teamMonth]float64, 
 }
 
 func newLinkTables(in RetentionInput, today time.Time) *linkTables {
-	lt := &linkTables{vis: map[int64]*privacy.Visibility{}, month: map[int64]time.Time{}}
+	lt := &linkTables{own: map[int64]roundOwn{}, month: map[int64]time.Time{}}
 	var first time.Time
 	for _, r := range in.Rounds {
-		lt.vis[r.ID] = privacy.Decide(in.Tree, in.Respondents[r.ID], r.MinGroup)
+		lt.own[r.ID] = ownOf(in.Tree, in.Respondents[r.ID], r.MinGroup)
 		d, _ := tandem.ParseDate(r.Period)
 		m := tandem.PeriodStart(tandem.Month, d)
 		lt.month[r.ID] = m

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-hq/tandem/internal/privacy"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -185,10 +186,15 @@ func TestRetentionScoresFromColumnsAddEveryValueInTheRowsOrder(t *testing.T) {
 		today := week0.AddDate(1, 0, 0)
 		for mi := -1; mi <= len(pulse.TeamScoreMeasures()); mi++ {
 			lt := newLinkTables(in, today)
-			// The rule as it read the rows one by one before the columns.
+			// The rule as it read the rows one by one before the columns,
+			// deciding each round with privacy.Decide.
+			vis := map[int64]*privacy.Visibility{}
+			for _, r := range in.Rounds {
+				vis[r.ID] = privacy.Decide(in.Tree, in.Respondents[r.ID], r.MinGroup)
+			}
 			sum, weight := map[teamMonth]float64{}, map[teamMonth]float64{}
 			for _, row := range in.TeamScores {
-				v := lt.vis[row.RoundID]
+				v := vis[row.RoundID]
 				if v == nil || mi < 0 || mi >= len(row.Values) || math.IsNaN(row.Values[mi]) || !v.Shown(row.UnitID) {
 					continue
 				}
