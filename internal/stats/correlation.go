@@ -270,29 +270,15 @@ func constant(x []float64) bool {
 	return true
 }
 
-// scaled returns x multiplied by a power of two, 2^-e, so that its largest
-// magnitude lies in [0.5, 1). Scaling by a power of two is exact, so results
-// that are scale-free (r) are unchanged while sums of squares of very large or
-// very small values no longer overflow or underflow. ok is false when x holds
-// an infinite value.
-func scaled(x []float64) (s []float64, e int, ok bool) {
-	s = make([]float64, len(x))
-	if e, ok = scaleInto(s, x); !ok {
-		return nil, 0, false
-	}
-	return s, e, true
-}
-
-// scaleInPlace is scaled that overwrites x, for a caller that owns x and
-// reads it no more: the copies were a tenth of a large report's
-// allocations. x is unchanged when ok is false.
+// scaleInPlace multiplies x by a power of two, 2^-e, so that its largest
+// magnitude lies in [0.5, 1), and returns e. Scaling by a power of two is
+// exact, so results that are scale-free (r) are unchanged while sums of
+// squares of very large or very small values no longer overflow or
+// underflow. Its callers pass arrays of their own that they read no more (a
+// copy per call was a tenth of a large report's allocations). ok is false,
+// and x unchanged, when x holds an infinite value; x with a NaN or only
+// zeros is left as it is (e = 0).
 func scaleInPlace(x []float64) (e int, ok bool) {
-	return scaleInto(x, x)
-}
-
-// scaleInto writes scaled(x) into s (len(s) = len(x); s may be x) and
-// returns its exponent; s is not written when ok is false.
-func scaleInto(s, x []float64) (e int, ok bool) {
 	maxAbs, hasNaN := 0.0, false
 	for _, v := range x {
 		a := math.Abs(v)
@@ -306,13 +292,12 @@ func scaleInto(s, x []float64) (e int, ok bool) {
 		}
 	}
 	if maxAbs == 0 || hasNaN { // Frexp(NaN) has exponent 0: no scaling
-		copy(s, x)
 		return 0, true
 	}
 	_, e = math.Frexp(maxAbs)
 	if e < -1021 || e > 1021 { // 2^-e is not a normal number
 		for i, v := range x {
-			s[i] = math.Ldexp(v, -e)
+			x[i] = math.Ldexp(v, -e)
 		}
 		return e, true
 	}
@@ -322,9 +307,9 @@ func scaleInto(s, x []float64) (e int, ok bool) {
 	f := math.Ldexp(1, -e)
 	for i, v := range x {
 		if r := v * f; math.Abs(r) >= 0x1p-1022 || r == 0 && v == 0 {
-			s[i] = r
+			x[i] = r
 		} else {
-			s[i] = math.Ldexp(v, -e)
+			x[i] = math.Ldexp(v, -e)
 		}
 	}
 	return e, true

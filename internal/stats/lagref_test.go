@@ -8,9 +8,19 @@ package stats
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
+
+// scaled is scaleInPlace on a copy of x, as the reference code called it.
+func scaled(x []float64) (s []float64, e int, ok bool) {
+	s = slices.Clone(x)
+	if e, ok = scaleInPlace(s); !ok {
+		return nil, 0, false
+	}
+	return s, e, true
+}
 
 func refScanLags(team []string, period []int, x, y []float64) LagScan {
 	scan := LagScan{Persistence: Persistence{Sill: math.NaN(), Nugget: math.NaN()}}

@@ -32,8 +32,7 @@ func LeastSquares(x, y []float64) (line Line, ok bool) {
 	if !okx || !oky {
 		return Line{}, false
 	}
-	sx, sy := xs, ys
-	a, b := stat.LinearRegression(sx, sy, nil, false)
+	a, b := stat.LinearRegression(xs, ys, nil, false)
 	line = Line{Intercept: math.Ldexp(a, ey), Slope: math.Ldexp(b, ey-ex)}
 	if !isFinite(line.Intercept) || !isFinite(line.Slope) {
 		return Line{}, false

@@ -100,17 +100,16 @@ func RMCorr(subject []string, x, y []float64) RMCorrResult {
 	if !okx || !oky || res.N == 0 {
 		return res
 	}
-	sx, sy := xs, ys
 	// Deviations from each subject's own means.
 	start := 0
 	for _, size := range sizes {
-		centre(sx[start : start+size])
-		centre(sy[start : start+size])
+		centre(xs[start : start+size])
+		centre(ys[start : start+size])
 		start += size
 	}
-	sxx := floats.Dot(sx, sx)
-	syy := floats.Dot(sy, sy)
-	sxy := floats.Dot(sx, sy)
+	sxx := floats.Dot(xs, xs)
+	syy := floats.Dot(ys, ys)
+	sxy := floats.Dot(xs, ys)
 	if sxx == 0 {
 		return res
 	}

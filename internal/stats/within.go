@@ -175,24 +175,23 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 		res.Reason = "a value is infinite"
 		return res, nil, nil
 	}
-	sx, sy := xs, ys
 	if !pn.ok {
 		res.Reason = "the team and period effects could not be separated"
 		return res, nil, nil
 	}
-	xr = pn.residualize(sx)
-	yr = pn.residualize(sy)
+	xr = pn.residualize(xs)
+	yr = pn.residualize(ys)
 	var sxx, syy, sxy float64
 	for i := range xr {
 		sxx += xr[i] * xr[i]
 		syy += yr[i] * yr[i]
 		sxy += xr[i] * yr[i]
 	}
-	if sxx <= negligible*sumSqDev(sx) {
+	if sxx <= negligible*sumSqDev(xs) {
 		res.Reason = "x does not vary within teams and periods"
 		return res, nil, nil
 	}
-	if syy <= negligible*sumSqDev(sy) {
+	if syy <= negligible*sumSqDev(ys) {
 		res.Reason = "y does not vary within teams and periods"
 		return res, nil, nil
 	}
