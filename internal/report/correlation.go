@@ -6,8 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/stats"
@@ -290,16 +290,12 @@ type CorrelationInput struct {
 // each, which the garbage collector's headroom doubles in the process's
 // peak memory.
 func parallel(parts ...func()) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(parts)) {
-		wg.Go(func() {
-			for i := next.Add(1) - 1; i < int64(len(parts)); i = next.Add(1) - 1 {
-				parts[i]()
-			}
-		})
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0)) // Go waits for a free slot: the parts start in order
+	for _, part := range parts {
+		g.Go(func() error { part(); return nil })
 	}
-	wg.Wait()
+	g.Wait()
 }
 
 // BuildCorrelation computes the report from its inputs. It is pure: no I/O,
