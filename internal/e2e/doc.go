@@ -3,7 +3,8 @@
 // person would, with chromedp. The package has no code of its own; its tests
 // and benchmarks are in the _test.go files.
 //
-// The journeys need Chromium (Debian: apt-get install -y chromium). Without
+// The journeys need Chromium (Debian: apt-get install -y chromium), found at
+// /usr/bin/chromium, as chromium in PATH, or at TANDEM_TEST_CHROMIUM. Without
 // it they are skipped, unless TANDEM_TEST_REQUIRE_BROWSER=1 makes a missing
 // browser a failure, as CI does. Under go test -short they are skipped too,
 // whatever the environment; the full run keeps them. The every-page

@@ -35,6 +35,10 @@ const journeyTimeout = 60 * time.Second
 // requireBrowserEnv makes a missing Chromium a failure instead of a skip.
 const requireBrowserEnv = "TANDEM_TEST_REQUIRE_BROWSER"
 
+// browserEnv names the Chromium (or Chrome) program to run, when it is
+// neither /usr/bin/chromium nor chromium in PATH.
+const browserEnv = "TANDEM_TEST_CHROMIUM"
+
 // everyPageEnv=1 makes the every-page journey check every person's pages
 // with axe-core at both widths (see
 // TestEveryPageIsAccessibleAndFitsPhoneAndDesktop). CI sets it.
@@ -212,13 +216,16 @@ func skipJourneyIfShort(t *testing.T) {
 // TANDEM_TEST_REQUIRE_BROWSER=1).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	if p := os.Getenv(browserEnv); p != "" {
+		return p
+	}
 	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
 		return "/usr/bin/chromium"
 	}
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}
-	msg := "Chromium not found (/usr/bin/chromium or chromium in PATH): install it with apt-get install -y chromium to run the browser journeys"
+	msg := "Chromium not found (/usr/bin/chromium, chromium in PATH or " + browserEnv + "): install it with apt-get install -y chromium to run the browser journeys"
 	if os.Getenv(requireBrowserEnv) == "1" {
 		t.Fatal(msg + " (" + requireBrowserEnv + "=1 requires them)")
 	}
@@ -336,6 +343,12 @@ func sharedBrowser(t *testing.T, path string) context.Context {
 			chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-sync", true),
 			chromedp.Flag("disable-quic", true),
+			// One renderer process for all the journeys' tabs instead of
+			// one or two a browser context: each costs a fresh V8 and
+			// Blink. Contexts stay apart (cookies, storage, cache are a
+			// context's own); the package's browser CPU falls by about a
+			// tenth (BENCHMARKS.md, issue 12).
+			chromedp.Flag("renderer-process-limit", "1"),
 		)
 		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 		bctx, cancelBrowser := chromedp.NewContext(actx)
