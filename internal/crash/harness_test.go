@@ -24,7 +24,8 @@ import (
 	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
-// tandemBin is the binary built once for the whole run by TestMain.
+// tandemBin is the binary TestMain builds, or finds up to date, for the
+// whole run (testbin.BuildCached).
 var tandemBin string
 
 func TestMain(m *testing.M) {
@@ -36,13 +37,7 @@ func run(m *testing.M) int {
 	if testing.Short() {
 		return m.Run() // every test skips with a message
 	}
-	dir, err := os.MkdirTemp("", "tandem-crash-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin, err := testbin.Build(dir)
+	bin, err := testbin.BuildCached("crash")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -23,7 +23,8 @@ import (
 	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
-// tandemBin is the binary built once for the whole run by TestMain.
+// tandemBin is the binary TestMain builds, or finds up to date, for the
+// whole run (testbin.BuildCached).
 var tandemBin string
 
 func TestMain(m *testing.M) {
@@ -34,13 +35,7 @@ func run(m *testing.M) int {
 	if os.Getenv("TANDEM_TEST_POSTGRES") == "" {
 		return m.Run() // every test skips with a message
 	}
-	dir, err := os.MkdirTemp("", "tandem-replicas-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin, err := testbin.Build(dir)
+	bin, err := testbin.BuildCached("replicas")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
