@@ -135,10 +135,14 @@ func variantOf(key string) string {
 //
 // That is the check with TANDEM_TEST_EVERY_PAGE=1, as CI runs it (about
 // 210 page views, over half the CPU time of the whole suite). Without it,
-// so that go test ./... stays quick, the journey checks the signed-out and
-// the admin's pages (about half of them) and runs axe-core at one width a
-// page, alternating between the two from page to page; the width and chart
-// checks are still made at both.
+// so that go test ./... stays quick, the journey opens the signed-out, the
+// employee's and the admin's pages (about half of the views), makes the
+// width and chart checks at both widths and catches any exception, console
+// error, CSP violation or failed asset on every one; axe-core checks the
+// signed-out and employee's pages at one width a page, alternating between
+// the two, and the admin's pages not at all (axe-core was over half of the
+// journey's browser CPU). TestPageCheckFindsWhatIsWrong keeps axe-core's
+// own findings checked on every run.
 func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 	t.Parallel()
 	skipJourneyIfShort(t)
@@ -186,7 +190,7 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 	t.Run("signed out", func(t *testing.T) {
 		t.Parallel()
 		tab := newPrivateTab(t, browser)
-		c := newPageChecker(axe, &counts, full)
+		c := newPageChecker(axe, &counts, axeWidths(full, 1))
 		for _, r := range public {
 			c.open(t, tab, a.URL+r.Path, r.Route, http.StatusOK)
 		}
@@ -222,7 +226,7 @@ func TestEveryPageIsAccessibleAndFitsPhoneAndDesktop(t *testing.T) {
 		t.Run(role.name, func(t *testing.T) {
 			t.Parallel()
 			tab := newPrivateTab(t, browser)
-			c := newPageChecker(axe, &counts, full)
+			c := newPageChecker(axe, &counts, axeWidths(full, 0))
 			signInWith(t, tab, a, role.email, demo.Password)
 			client := adminClient
 			if role.name != "admin" {
@@ -513,10 +517,11 @@ type pageChecker struct {
 	checked map[string]bool
 	// menuChecked is whether the phone menu has been checked open.
 	menuChecked bool
-	// axeBothWidths is whether axe-core checks each page at both widths,
-	// or only at the first one the page is checked at (which alternates
-	// from page to page); the width and chart-text checks are made at both.
-	axeBothWidths bool
+	// axeWidths is at how many of the two widths axe-core checks each
+	// page: 2, both; 1, the first one the page is checked at (which
+	// alternates from page to page); 0, none. The width and chart-text
+	// checks are made at both.
+	axeWidths int
 	// installed is whether the tab loads axe-core into each new document
 	// (sent to the browser once, rather than once a page).
 	installed bool
@@ -530,8 +535,17 @@ type pageChecker struct {
 // with the phone menu open), and how many of them axe-core checked.
 type checkCounts struct{ views, axe atomic.Int64 }
 
-func newPageChecker(axe []byte, counts *checkCounts, axeBothWidths bool) *pageChecker {
-	return &pageChecker{axe: string(axe), counts: counts, axeBothWidths: axeBothWidths, checked: map[string]bool{}}
+func newPageChecker(axe []byte, counts *checkCounts, axeWidths int) *pageChecker {
+	return &pageChecker{axe: string(axe), counts: counts, axeWidths: axeWidths, checked: map[string]bool{}}
+}
+
+// axeWidths is at how many widths a tab's pages are checked with axe-core:
+// both with TANDEM_TEST_EVERY_PAGE=1 (full), else quick.
+func axeWidths(full bool, quick int) int {
+	if full {
+		return 2
+	}
+	return quick
 }
 
 // open loads url in the tab, checks it answered one of statuses and, unless
@@ -552,7 +566,7 @@ func (c *pageChecker) submit(t *testing.T, tab context.Context, name, button str
 // checks the page.
 func (c *pageChecker) load(t *testing.T, tab context.Context, name, url string, statuses []int64, action chromedp.Action[chromedp.Void]) int64 {
 	t.Helper()
-	if !c.installed {
+	if !c.installed && c.axeWidths > 0 {
 		if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: c.axe}); err != nil {
 			t.Fatalf("have the tab load axe-core into each page: %v", err)
 		}
@@ -581,10 +595,10 @@ func (c *pageChecker) load(t *testing.T, tab context.Context, name, url string, 
 	c.checked[resp.URL] = true
 	// At the width the last page ended with, then at the other, which the
 	// next page starts with: one resize a page.
-	c.check(t, tab, name, true)
+	c.check(t, tab, name, c.axeWidths > 0)
 	c.wide = !c.wide
 	c.resize(t, tab)
-	c.check(t, tab, name, c.axeBothWidths)
+	c.check(t, tab, name, c.axeWidths == 2)
 	return resp.Status
 }
 
@@ -638,7 +652,7 @@ func (c *pageChecker) check(t *testing.T, tab context.Context, name string, with
 		if !run(t, tab, at+": is the menu open", chromedp.Evaluate[bool](`document.querySelector("nav.main details.menu").open`)) {
 			t.Errorf("%s: a tap on Menu does not open it", at)
 		}
-		for _, p := range c.problems(t, tab, at+" with the menu open", width, true) {
+		for _, p := range c.problems(t, tab, at+" with the menu open", width, c.axeWidths > 0) {
 			t.Errorf("%s with the menu open: %s", at, p)
 		}
 		do(t, tab, at+": close the menu", chromedp.Click(chromedp.CSS("nav.main details.menu summary")))
@@ -751,7 +765,7 @@ func TestPageCheckFindsWhatIsWrong(t *testing.T) {
 	defer ts.Close()
 
 	tab := newBrowser(t)
-	c := newPageChecker(axe, new(checkCounts), true)
+	c := newPageChecker(axe, new(checkCounts), 2)
 	do(t, tab, "resize to a phone", chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
 	navigate(t, tab, "open the good page", 200, chromedp.Navigate(ts.URL+"/good"))
 	if got := c.problems(t, tab, "good page", phoneWidth, true); len(got) > 0 {
