@@ -3,12 +3,13 @@
 // person would, with chromedp. The package has no code of its own; its tests
 // and benchmarks are in the _test.go files.
 //
-// The journeys need Chromium (Debian: apt-get install -y chromium), found at
-// /usr/bin/chromium, as chromium in PATH, or at TANDEM_TEST_CHROMIUM. Without
-// it they are skipped, unless TANDEM_TEST_REQUIRE_BROWSER=1 makes a missing
-// browser a failure, as CI does. Under go test -short they are skipped too,
-// whatever the environment; the full run keeps them. The every-page
-// accessibility journey checks every person's pages with axe-core at both
-// widths only with TANDEM_TEST_EVERY_PAGE=1 (CI sets it); without it, a
-// cheaper part of the same check (see axe_test.go).
+// The journeys need Chromium: its headless shell (Debian: apt-get install -y
+// chromium-headless-shell), a third of the CPU a page, or else Chromium
+// itself (chromium), in /usr/bin or PATH, or the program TANDEM_TEST_CHROMIUM
+// names. Without it they are skipped, unless TANDEM_TEST_REQUIRE_BROWSER=1
+// makes a missing browser a failure, as CI does. Under go test -short they
+// are skipped too, whatever the environment; the full run keeps them. The
+// every-page accessibility journey checks every person's pages with
+// axe-core at both widths only with TANDEM_TEST_EVERY_PAGE=1 (CI sets it);
+// without it, a cheaper part of the same check (see axe_test.go).
 package e2e
