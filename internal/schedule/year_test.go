@@ -67,6 +67,9 @@ func nthWeekdayOf(d time.Time, wd time.Weekday, n int) bool {
 // calendar says, at the instants it says, never two on one day.
 func TestAYearOfSimulatedTimeStartsEachProgramsRoundsOnItsDaysOnly(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: a year of simulated time, about 3 s of CPU; the full run keeps it")
+	}
 	o := newTestOrg(t)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)

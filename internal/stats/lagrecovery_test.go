@@ -167,6 +167,9 @@ func TestRawWithinTeamLagsShowCustomersLeadingWhereScanLagsSeesNothing(t *testin
 
 func TestScanLagsAtTheDemosSizeRarelyNamesALagOfTheWrongSign(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: 300 simulated organisations, about 1.5 s of CPU; the full run keeps them")
+	}
 	// 11 teams × 52 weeks (the demo), 100 seeds per planted lag. The data
 	// carry too little signal to name the lag often (a few per cent of
 	// seeds). Any test at a 5 % familywise rate names some lag by chance in
