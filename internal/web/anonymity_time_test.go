@@ -31,7 +31,7 @@ func TestAnOpenRoundChangesNoFigureWhileAnswersArrive(t *testing.T) {
 	t.Parallel() // its own server and database; among the slowest of the package
 	a := newAnonOrg(t)
 	ctx := context.Background()
-	now := time.Now()
+	now := timeNow()
 	open, created, err := a.st.CreateRound(ctx, &a.program, now.Truncate(time.Second), true, now)
 	if err != nil || !created {
 		t.Fatalf("open round: created %v, %v", created, err)
@@ -197,7 +197,7 @@ func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
-	long := time.Now().AddDate(0, 0, -300).Format(time.DateOnly)
+	long := timeNow().AddDate(0, 0, -300).Format(time.DateOnly)
 	var b strings.Builder
 	fmt.Fprintf(&b, "solo@example.com,Solo One,Acme/Solo,%s\n", long)
 	for i := 1; i <= 6; i++ {
