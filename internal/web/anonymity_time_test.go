@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
 // The time-series attack: someone who saves a figure before and after one
@@ -219,8 +220,10 @@ func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
 	hr := app.client()
 	hr.login("hr@example.com")
 	var pages []string
+	// Two weekly rounds in the last weeks, long after everyone started.
+	first := tandem.PeriodStart(tandem.Week, timeNow()).AddDate(0, 0, -14).Add(9 * time.Hour)
 	for i, soloAnswers := range []bool{true, false} {
-		slot := time.Date(2026, 3, 2+7*i, 9, 0, 0, 0, time.UTC)
+		slot := first.AddDate(0, 0, 7*i)
 		r, _, err := app.st.CreateRound(ctx, &p, slot, false, slot)
 		if err != nil {
 			t.Fatal(err)
