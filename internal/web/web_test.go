@@ -55,7 +55,9 @@ func newTestAppWith(t *testing.T, configure func(*Config)) *testApp {
 	return newTestAppOn(t, store.Options{}, configure)
 }
 
-// newTestAppOn is newTestAppWith over a store opened with opt.
+// newTestAppOn is newTestAppWith over a store opened with opt. The store
+// and the server stand still at timeNow unless opt.Now (or configure)
+// names another clock.
 func newTestAppOn(t *testing.T, opt store.Options, configure func(*Config)) *testApp {
 	t.Helper()
 	ctx := context.Background()
@@ -89,7 +91,7 @@ func newTestAppOn(t *testing.T, opt store.Options, configure func(*Config)) *tes
 			t.Fatal(err)
 		}
 	}
-	// The server reads the store's clock, so the data a test builds at
+	// The server's clock is the store's, so the data a test builds at
 	// timeNow is "now" for the pages too.
 	cfg := Config{Addr: "127.0.0.1:0", Now: opt.Now}
 	hs := httptest.NewUnstartedServer(nil)
