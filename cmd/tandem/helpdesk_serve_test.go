@@ -33,6 +33,9 @@ import (
 func TestServeKeepsAConnectorsRatingsCurrentOnItsSchedule(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	// `tandem serve` runs the connector's schedule and look-back on the
+	// machine's clock, which a test of the whole command cannot move, so
+	// the ratings and the roster are dated from it.
 	day := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Hour)
 
 	// The stand-in Zendesk: group Support, agent 135 = ana@example.com,

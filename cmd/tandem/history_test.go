@@ -34,6 +34,8 @@ func TestImportHistoryListsEveryProblemThenDryRunsThenImports(t *testing.T) {
 	}
 	st.Close()
 
+	// `tandem history import` stamps the import with the machine's clock
+	// (main injects none), so the history is dated from it.
 	month := tandem.PeriodStart(tandem.Month, time.Now()).AddDate(0, -2, 0)
 	d := tandem.FormatDate(month.AddDate(0, 0, 3))
 	write := func(name, body string) string {

@@ -28,6 +28,8 @@ func newRetentionDB(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	// `tandem report retention` reads the machine's clock (main injects
+	// none), so the roster is dated from it.
 	today := tandem.Today(time.Now())
 	hired := tandem.FormatDate(today.AddDate(-2, 0, 0))
 	var b strings.Builder

@@ -110,6 +110,8 @@ func TestFullDiskRefusesWritesWithAClearMessageAndLosesNothing(t *testing.T) {
 	var sb strings.Builder
 	sb.WriteString(`{"source":"fulldisk","metric":"csat","ratings":[`)
 	const batch = 600
+	// Dated from the machine's clock, the one the tandem process under test
+	// runs on.
 	at := tandem.Today(time.Now()).AddDate(0, 0, -2).Add(10 * time.Hour).Format(time.RFC3339)
 	for i := 0; i < batch; i++ {
 		if i > 0 {

@@ -271,6 +271,8 @@ func newBatch(prefix string, n int) *ratingBatch {
 	b := &ratingBatch{}
 	var sb strings.Builder
 	sb.WriteString(`{"source":"` + ratingSource + `","metric":"csat","ratings":[`)
+	// The server under test is a tandem process on the machine's clock,
+	// which dates the ratings it is sent against its own today.
 	today := tandem.Today(time.Now())
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("%s-%d", prefix, i)

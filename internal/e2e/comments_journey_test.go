@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
 // mobileComments are what the mobile team wrote in the closed round.
@@ -28,7 +29,7 @@ var mobileComments = []string{
 func TestLeaderSearchesCommentsAcknowledgesOneAndWritesAYouSaidNote(t *testing.T) {
 	t.Parallel()
 	skipJourneyIfShort(t)
-	a := newApp(t)
+	a := newAppAt(t, tandemtest.Date)
 	importRoster(t, a, pulseRoster)
 	ctx := context.Background()
 	product := unitByPath(t, a, "Lumen & Co/Product")
@@ -41,7 +42,7 @@ func TestLeaderSearchesCommentsAcknowledgesOneAndWritesAYouSaidNote(t *testing.T
 	if err := a.Store.SaveProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
+	now := a.Now()
 	r1, _, err := a.Store.CreateRound(ctx, &p, now.AddDate(0, 0, -3).Truncate(time.Second), true, now)
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,9 @@ type app struct {
 	URL    string
 	Store  *store.Store
 	Server *web.Server
+	// Now is the clock of the server and the store: standing still for
+	// newAppAt, the machine's for newApp.
+	Now func() time.Time
 	// log is the server's logger: warnings go to the test log, errors
 	// fail the test.
 	log *slog.Logger
@@ -109,7 +112,11 @@ func newAppCore(t *testing.T, now time.Time, configure func(*web.Config)) *app {
 		ts.Close()
 		logs.check()
 	})
-	return &app{URL: ts.URL, Store: st, Server: srv, log: logger}
+	appNow := time.Now
+	if clock != nil {
+		appNow = clock
+	}
+	return &app{URL: ts.URL, Store: st, Server: srv, Now: appNow, log: logger}
 }
 
 // jobs is the background work of a served app, as `tandem serve` wires it:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -20,6 +19,8 @@ import (
 func TestGermanEmployeeSwitchesLanguageOnAPhoneWithoutScriptAndKeepsTheirAnswers(t *testing.T) {
 	t.Parallel()
 	skipJourneyIfShort(t)
+	// The machine's clock: the scheduler and the outbox worker of
+	// startJobs run on it, and the round they deliver must be open then.
 	a := newApp(t)
 	j := a.startJobs(t)
 	ctx := context.Background()
@@ -40,7 +41,7 @@ func TestGermanEmployeeSwitchesLanguageOnAPhoneWithoutScriptAndKeepsTheirAnswers
 	if err := a.Store.SaveProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	if _, created, err := j.Runner.SendNow(ctx, p.ID, time.Now()); err != nil || !created {
+	if _, created, err := j.Runner.SendNow(ctx, p.ID, a.Now()); err != nil || !created {
 		t.Fatalf("send a round: %v %v", created, err)
 	}
 	var link string

@@ -43,6 +43,8 @@ const mailWait = 20 * time.Second
 func TestHRCreatesProgramEmployeeAnswersOnPhoneHRSeesParticipationRise(t *testing.T) {
 	t.Parallel()
 	skipJourneyIfShort(t)
+	// The machine's clock: the scheduler and the outbox worker of
+	// startJobs run on it, and the rounds they deliver must be open then.
 	a := newApp(t)
 	j := a.startJobs(t)
 	importRoster(t, a, pulseRoster)
@@ -218,7 +220,7 @@ func TestHRCreatesProgramEmployeeAnswersOnPhoneHRSeesParticipationRise(t *testin
 }
 
 // importRoster applies a roster CSV straight to the store, as of 30 days
-// ago, so everyone in it is on the roster today.
+// before the app's today, so everyone in it is on the roster today.
 func importRoster(t *testing.T, a *app, csv string) {
 	t.Helper()
 	ctx := context.Background()
@@ -226,7 +228,7 @@ func importRoster(t *testing.T, a *app, csv string) {
 	if err != nil {
 		t.Fatalf("plan roster: %v", err)
 	}
-	if _, err := a.Store.ApplyRoster(ctx, plan, tandem.Today(time.Now()).AddDate(0, 0, -30)); err != nil {
+	if _, err := a.Store.ApplyRoster(ctx, plan, tandem.Today(a.Now()).AddDate(0, 0, -30)); err != nil {
 		t.Fatalf("apply roster: %v", err)
 	}
 }

@@ -74,6 +74,7 @@ func openPostgres(t *testing.T, dsn string) *store.Store {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	// The machine's clock only makes the schema's name unique.
 	schema := fmt.Sprintf("t_helpdesk_%d_%d", time.Now().UnixNano(), os.Getpid())
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create schema on %s: %v", dsn, err)

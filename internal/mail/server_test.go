@@ -186,6 +186,7 @@ func newTestCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The TLS client checks its validity against the machine's clock.
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "tandem test smtp"},

@@ -49,6 +49,8 @@ func TestExchangeReturnsTheVerifiedIdentity(t *testing.T) {
 	c := newClient(t, p)
 	v := oauth2.GenerateVerifier()
 	code := signIn(t, p, c, "ana", "state-1", "nonce-1", v)
+	// The provider double stamps its ID tokens with the machine's clock,
+	// so the exchanges here check them against it too.
 	id, err := c.Exchange(context.Background(), code, v, "nonce-1", time.Now())
 	if err != nil {
 		t.Fatalf("Exchange: %v", err)

@@ -32,6 +32,8 @@ func TestAnswersPostedToAllReplicasAtOnceAreEachStoredOnce(t *testing.T) {
 	// A round, and one answer link per invitation minted the way the
 	// outbox mints them. The round's own messages are cancelled: the test
 	// hands the links out itself.
+	// The replicas are tandem processes on the machine's clock, which the
+	// test cannot move: the round they take answers for opens on it too.
 	round, _, err := schedule.NewRunner(o.st, quietLog).SendNow(ctx, p.ID, time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/schedule"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandemtest"
 	"github.com/tandem-hq/tandem/internal/testbin"
 )
 
@@ -31,9 +32,11 @@ func TestPgDumpRestoresTheDatabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
 	defer cancel()
 
-	// A round with half of the invitations answered.
+	// A round with half of the invitations answered, at the kit's date:
+	// no replica serves it, the test answers through the store.
+	now := tandemtest.Date
 	p := o.program(t, nil)
-	round, _, err := schedule.NewRunner(o.st, quietLog).SendNow(ctx, p.ID, time.Now())
+	round, _, err := schedule.NewRunner(o.st, quietLog).SendNow(ctx, p.ID, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +56,7 @@ func TestPgDumpRestoresTheDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i%2 == 0 {
-			if err := o.st.SubmitResponse(ctx, auth.HashToken(tokens[i]), answers, "Good week.", time.Now()); err != nil {
+			if err := o.st.SubmitResponse(ctx, auth.HashToken(tokens[i]), answers, "Good week.", now); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -89,7 +92,7 @@ func TestPgDumpRestoresTheDatabase(t *testing.T) {
 			if !strings.Contains(out, "nothing to do: the database is up to date") {
 				t.Errorf("tandem migrate on the restored database:\n%s", out)
 			}
-			st, err := store.Open(ctx, restored, store.Options{})
+			st, err := store.Open(ctx, restored, store.Options{Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatalf("open the restored database: %v", err)
 			}
@@ -106,10 +109,10 @@ func TestPgDumpRestoresTheDatabase(t *testing.T) {
 			if err != nil || !inv.Responded || inv.RoundID != round.ID {
 				t.Errorf("answered link after restore: %+v, %v; want round %d, answered", inv, err, round.ID)
 			}
-			if err := st.SubmitResponse(ctx, auth.HashToken(tokens[0]), answers, "", time.Now()); err != store.ErrAlreadyAnswered {
+			if err := st.SubmitResponse(ctx, auth.HashToken(tokens[0]), answers, "", now); err != store.ErrAlreadyAnswered {
 				t.Errorf("answering an answered link again after restore: %v, want %v", err, store.ErrAlreadyAnswered)
 			}
-			if err := st.SubmitResponse(ctx, auth.HashToken(tokens[1]), answers, "", time.Now()); err != nil {
+			if err := st.SubmitResponse(ctx, auth.HashToken(tokens[1]), answers, "", now); err != nil {
 				t.Errorf("answering an open link after restore: %v", err)
 			}
 			// The sequences came along: a new round gets new ids.
@@ -173,6 +176,7 @@ func newDatabase(t *testing.T, server string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
+	// The machine's clock only makes the database's name unique.
 	name := fmt.Sprintf("tandem_restore_%d", time.Now().UnixNano())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

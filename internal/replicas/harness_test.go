@@ -101,6 +101,7 @@ func newSchema(t *testing.T) *schemaDB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
+	// The machine's clock only makes the schema's name unique.
 	schema := fmt.Sprintf("t_%d", time.Now().UnixNano())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -17,7 +17,7 @@ func TestAPIKeysAreStoredHashedAndCheckedByToken(t *testing.T) {
 		if err := st.CreateUser(ctx, admin); err != nil {
 			t.Fatal(err)
 		}
-		expires := time.Now().Add(48 * time.Hour)
+		expires := testNow.Add(48 * time.Hour)
 		token, k, err := st.CreateAPIKey(ctx, " Zendesk webhook ", []string{ScopeReportsRead, ScopeRatingsWrite}, admin.ID, expires)
 		if err != nil {
 			t.Fatal(err)
@@ -34,7 +34,7 @@ func TestAPIKeysAreStoredHashedAndCheckedByToken(t *testing.T) {
 			t.Errorf("stored %q, want only the hash of the token", stored)
 		}
 
-		now := time.Now()
+		now := testNow
 		got, err := st.APIKeyByToken(ctx, auth.HashToken(token), now)
 		if err != nil || got.ID != k.ID || !got.HasScope(ScopeRatingsWrite) || got.CreatedBy != admin.ID {
 			t.Fatalf("by token: %+v %v", got, err)
@@ -94,7 +94,7 @@ func TestAPIKeysNeedANameAKnownScopeAndAFutureExpiry(t *testing.T) {
 			"no name":       {"", []string{ScopeRatingsWrite}, time.Time{}, "name"},
 			"no scope":      {"k", nil, time.Time{}, "scopes"},
 			"unknown scope": {"k", []string{"admin"}, time.Time{}, "scopes"},
-			"past expiry":   {"k", []string{ScopeRatingsWrite}, time.Now().Add(-time.Hour), "expires"},
+			"past expiry":   {"k", []string{ScopeRatingsWrite}, testNow.Add(-time.Hour), "expires"},
 		} {
 			_, _, err := st.CreateAPIKey(ctx, c.name, c.scopes, 0, c.expires)
 			if te, ok := err.(*tandem.Error); !ok || te.Field != c.field {

@@ -42,7 +42,7 @@ func TestBackupWhileWritingRestoresToAConsistentCopy(t *testing.T) {
 	if err := st.Backup(ctx, dst); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("backup over an existing file: %v, want a refusal", err)
 	}
-	restored, err := Open(ctx, dst, Options{})
+	restored, err := Open(ctx, dst, Options{Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}

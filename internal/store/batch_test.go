@@ -61,7 +61,7 @@ func TestABatchStoresEachFirstAnswerAndRefusesTheRestWritingNothingForThem(t *te
 		for _, q := range qs {
 			kinds[q.ID] = q.Kind
 		}
-		open, late := time.Now(), r.ClosesAt.Add(time.Minute)
+		open, late := testNow, r.ClosesAt.Add(time.Minute)
 		sub := func(inv InvitationRef, now time.Time, comment string) *submission {
 			return &submission{invitationID: inv.ID, roundID: r.ID, unitID: inv.UnitID, kinds: kinds,
 				answers: answers, comment: comment, now: now, done: make(chan error, 1)}

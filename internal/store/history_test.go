@@ -73,7 +73,7 @@ func historyOrg(t *testing.T, st *Store, today time.Time) pulse.Program {
 func TestImportedHistoryReportsWhatTheSameAnswersThroughLinksReport(t *testing.T) {
 	eachStorePair(t, func(t *testing.T, links, imported *Store) {
 		ctx := context.Background()
-		now := time.Now()
+		now := testNow
 		today := tandem.Today(now)
 		pa, pb := historyOrg(t, links, today), historyOrg(t, imported, today)
 		tree, _ := links.Tree(ctx)
@@ -305,7 +305,7 @@ func texts(t *testing.T, st *Store, roundID int64) string {
 func TestHistoryWithProblemsStoresNothingAndImportedRoundsTakeNoSlot(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		now := time.Now()
+		now := testNow
 		today := tandem.Today(now)
 		p := historyOrg(t, st, today)
 		monday := tandem.PeriodStart(tandem.Week, now).AddDate(0, 0, -14)

@@ -17,7 +17,7 @@ func linkRound(t *testing.T, st *Store, n int) (pulse.Round, []string, []pulse.A
 	t.Helper()
 	ctx := context.Background()
 	p := newProgram(t, st, n)
-	now := time.Now()
+	now := testNow
 	r, _, err := st.CreateRound(ctx, &p, now, true, now)
 	if err != nil {
 		t.Fatal(err)
@@ -44,19 +44,19 @@ func linkRound(t *testing.T, st *Store, n int) (pulse.Round, []string, []pulse.A
 func TestALinkMintedByAnotherProcessIsFoundInTheDatabase(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tandem.db")
-	minter, err := Open(ctx, path, Options{})
+	minter, err := Open(ctx, path, Options{Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer minter.Close()
 	r, hashes, answers := linkRound(t, minter, 5)
-	other, err := Open(ctx, path, Options{})
+	other, err := Open(ctx, path, Options{Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 
-	now := time.Now()
+	now := testNow
 	inv, err := other.InvitationToSubmit(ctx, hashes[0])
 	if err != nil || inv.RoundID != r.ID || inv.Responded {
 		t.Fatalf("other process: invitation %+v, %v; want round %d, not answered", inv, err, r.ID)
@@ -90,7 +90,7 @@ func TestARoundClosedByTheSchedulerRefusesLinksMintedHere(t *testing.T) {
 		if n, err := st.CloseDueRounds(ctx, r.ClosesAt.Add(time.Second)); err != nil || n != 1 {
 			t.Fatalf("close: %d rounds, %v", n, err)
 		}
-		if err := st.SubmitResponse(ctx, hashes[0], answers, "", time.Now()); err != ErrRoundClosed {
+		if err := st.SubmitResponse(ctx, hashes[0], answers, "", testNow); err != ErrRoundClosed {
 			t.Errorf("answer to a closed round: %v, want ErrRoundClosed", err)
 		}
 		if got, _ := st.Round(ctx, r.ID); got.Responded != 0 {
@@ -121,14 +121,14 @@ func TestAStartingServerRemembersTheOpenLinksSentBefore(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
 		r, hashes, answers := linkRound(t, st, 5)
-		if err := st.SubmitResponse(ctx, hashes[0], answers, "", time.Now()); err != nil {
+		if err := st.SubmitResponse(ctx, hashes[0], answers, "", testNow); err != nil {
 			t.Fatal(err)
 		}
 		// Forget everything, as a new process knows nothing yet.
 		st.links.mu.Lock()
 		st.links.m = nil
 		st.links.mu.Unlock()
-		n, err := st.RememberOpenLinks(ctx, time.Now())
+		n, err := st.RememberOpenLinks(ctx, testNow)
 		if err != nil || n != 4 {
 			t.Fatalf("remembered %d links (%v), want the 4 unanswered", n, err)
 		}

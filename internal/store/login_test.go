@@ -34,7 +34,7 @@ func eachReplicaPair(t *testing.T, fn func(t *testing.T, a, b *Store)) {
 
 func openAt(t *testing.T, dsn string) *Store {
 	t.Helper()
-	st, err := Open(context.Background(), dsn, Options{})
+	st, err := Open(context.Background(), dsn, Options{Now: testClock})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -51,6 +51,7 @@ func testPostgresSchema(t *testing.T, dsn string) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	// The machine's clock only makes the schema's name unique.
 	schema := fmt.Sprintf("t_%d_%d", time.Now().UnixNano(), os.Getpid())
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatalf("create schema: %v", err)

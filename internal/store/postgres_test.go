@@ -25,7 +25,7 @@ func newPostgres(t *testing.T) *Store {
 // a store on it and drops the schema when the test ends.
 func OpenTestPostgres(t testing.TB, dsn string) *Store {
 	t.Helper()
-	return openTestPostgresWith(t, dsn, Options{})
+	return openTestPostgresWith(t, dsn, Options{Now: testClock})
 }
 
 // openTestPostgresWith is OpenTestPostgres with options.
@@ -37,6 +37,7 @@ func openTestPostgresWith(t testing.TB, dsn string, opt Options) *Store {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	// The machine's clock only makes the schema's name unique.
 	schema := fmt.Sprintf("t_%d_%d", time.Now().UnixNano(), os.Getpid())
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create schema on %s: %v", dsn, err)

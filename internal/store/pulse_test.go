@@ -127,7 +127,7 @@ func TestAnswerIsStoredOnceAndWithoutItsPerson(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
 		p := newProgram(t, st, 5)
-		now := time.Now()
+		now := testNow
 		r, _, err := st.CreateRound(ctx, &p, now, true, now)
 		if err != nil {
 			t.Fatal(err)
@@ -217,7 +217,7 @@ func TestOutboxLeaseHandsEachMessageToOneWorker(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
 		p := newProgram(t, st, 30)
-		now := time.Now()
+		now := testNow
 		if _, _, err := st.CreateRound(ctx, &p, now, true, now); err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +276,7 @@ func TestClosingARoundForgetsItsMessagesAndRemindersComeOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
 		p := newProgram(t, st, 5)
-		start := time.Now().Add(-72 * time.Hour)
+		start := testNow.Add(-72 * time.Hour)
 		r, _, err := st.CreateRound(ctx, &p, start, true, start)
 		if err != nil {
 			t.Fatal(err)
@@ -317,7 +317,7 @@ func TestClosingARoundForgetsItsMessagesAndRemindersComeOnce(t *testing.T) {
 func TestConcurrentAnswersAreEachStoredOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		now := time.Now()
+		now := testNow
 		r, hashes, answers := linkRound(t, st, 60)
 		// Every invitation answered twice at once, plus unknown tokens.
 		var wg sync.WaitGroup
@@ -431,7 +431,7 @@ func TestATakenResponseIDIsDrawnAgainWithoutLosingTheAnswer(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
 		r, hashes, answers := linkRound(t, st, 5)
-		if err := st.SubmitResponse(ctx, hashes[0], answers, "", time.Now()); err != nil {
+		if err := st.SubmitResponse(ctx, hashes[0], answers, "", testNow); err != nil {
 			t.Fatal(err)
 		}
 		var taken int64
@@ -444,7 +444,7 @@ func TestATakenResponseIDIsDrawnAgainWithoutLosingTheAnswer(t *testing.T) {
 		orig := drawResponseID
 		drawResponseID = func() (int64, error) { id := draws[0]; draws = draws[1:]; return id, nil }
 		defer func() { drawResponseID = orig }()
-		if err := st.SubmitResponse(ctx, hashes[1], answers, "second", time.Now()); err != nil {
+		if err := st.SubmitResponse(ctx, hashes[1], answers, "second", testNow); err != nil {
 			t.Fatalf("answer whose first id was taken: %v", err)
 		}
 		var comment string

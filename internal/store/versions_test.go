@@ -21,7 +21,7 @@ func TestReleasedVersionMovesWithACloseAndARatingIngestButNotWithAnOpenRoundsAns
 		}
 		r, hashes, answers := linkRound(t, st, 5)
 		v0 := version()
-		if err := st.SubmitResponse(ctx, hashes[0], answers, "", time.Now()); err != nil {
+		if err := st.SubmitResponse(ctx, hashes[0], answers, "", testNow); err != nil {
 			t.Fatal(err)
 		}
 		if v := version(); v != v0 {
@@ -36,16 +36,16 @@ func TestReleasedVersionMovesWithACloseAndARatingIngestButNotWithAnOpenRoundsAns
 		}
 		tree, _ := st.Tree(ctx)
 		team := tree.ByPath([]string{"Acme", "Team"}).ID
-		rating := []tandem.Rating{{Source: "test", ExternalID: "1", OccurredAt: time.Now().Add(-time.Hour).Truncate(time.Second),
+		rating := []tandem.Rating{{Source: "test", ExternalID: "1", OccurredAt: testNow.Add(-time.Hour).Truncate(time.Second),
 			UnitID: team, Metric: tandem.MetricCSAT, Score: 5}}
-		if _, err := st.IngestRatings(ctx, rating, time.Now()); err != nil {
+		if _, err := st.IngestRatings(ctx, rating, testNow); err != nil {
 			t.Fatal(err)
 		}
 		v2 := version()
 		if v2 != v1+1 {
 			t.Errorf("a rating ingest: version %d, want %d", v2, v1+1)
 		}
-		if res, err := st.IngestRatings(ctx, rating, time.Now()); err != nil || res.Duplicates != 1 {
+		if res, err := st.IngestRatings(ctx, rating, testNow); err != nil || res.Duplicates != 1 {
 			t.Fatalf("the same rating again: %+v, %v", res, err)
 		}
 		if v := version(); v != v2 {

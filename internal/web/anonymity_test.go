@@ -92,7 +92,7 @@ func newAnonOrg(t *testing.T) *anonOrg {
 	t.Helper()
 	app := newTestApp(t)
 	ctx := context.Background()
-	now := time.Now()
+	now := timeNow()
 	teams := []struct {
 		path string
 		size int
@@ -336,7 +336,7 @@ func (a *anonOrg) correlationFilters() []url.Values {
 
 // retentionFilters are the retention report's filters, likewise.
 func (a *anonOrg) retentionFilters() []url.Values {
-	today := tandem.Today(time.Now())
+	today := tandem.Today(timeNow())
 	return []url.Values{
 		{},
 		{"unit": {a.tree.Unit(a.units["Ops"]).Path}},
@@ -886,7 +886,7 @@ func anonRoster(t *testing.T, app *testApp, rows string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(time.Now())); err != nil {
+	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(timeNow())); err != nil {
 		t.Fatal(err)
 	}
 	tree, _ := app.st.Tree(ctx)
@@ -954,7 +954,7 @@ func TestAdjacentRoundsAreThresholdedEachOnTheirOwn(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
-	now := time.Now()
+	now := timeNow()
 	slot := func(weeksAgo int) time.Time {
 		return tandem.PeriodStart(tandem.Week, now.AddDate(0, 0, -7*weeksAgo)).Add(9 * time.Hour)
 	}
@@ -1091,7 +1091,7 @@ func TestCommentsAreShownInNoTellingOrderAndWithoutTimes(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
 	var b strings.Builder
-	long := tandem.FormatDate(time.Now().AddDate(0, 0, -300))
+	long := tandem.FormatDate(timeNow().AddDate(0, 0, -300))
 	for i := 1; i <= 6; i++ {
 		fmt.Fprintf(&b, "alpha%d@example.com,Alpha %d,Acme/Ops/Alpha,%s\n", i, i, long)
 	}
@@ -1106,7 +1106,7 @@ func TestCommentsAreShownInNoTellingOrderAndWithoutTimes(t *testing.T) {
 	const runs, people = 3, 6
 	inOrder, reversed, idsGrow := 0, 0, 0
 	for run := 1; run <= runs; run++ {
-		now := time.Now()
+		now := timeNow()
 		// One round a day: a program starts no two on one day.
 		r, _, err := app.st.CreateRound(ctx, &p, now.AddDate(0, 0, -run).Truncate(time.Second), false, now)
 		if err != nil {
@@ -1196,14 +1196,14 @@ func TestARoundForAnAudienceBelowKIsRefused(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
-	long := tandem.FormatDate(time.Now().AddDate(0, 0, -300))
+	long := tandem.FormatDate(timeNow().AddDate(0, 0, -300))
 	anonRoster(t, app, fmt.Sprintf("h1@example.com,Hush 1,Acme/Hush,%[1]s\nh2@example.com,Hush 2,Acme/Hush,%[1]s\nh3@example.com,Hush 3,Acme/Hush,%[1]s\n", long))
 	p := pulse.Defaults()
 	p.Name, p.AudienceUnitID, p.Channel = "Hush pulse", app.units["Hush"], pulse.ChannelLog
 	if err := app.st.SaveProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
+	now := timeNow()
 	_, created, err := app.st.CreateRound(ctx, &p, now.Add(-time.Hour).Truncate(time.Second), true, now)
 	if created || tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(tandem.ErrorMessage(err), "the audience has 3 people") {
 		t.Fatalf("a round for 3 people with k 5: created %v, %v; want it refused, saying why", created, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/store"
+	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
 // The time-series attack: someone who saves a figure before and after one
@@ -31,7 +32,7 @@ func TestAnOpenRoundChangesNoFigureWhileAnswersArrive(t *testing.T) {
 	t.Parallel() // its own server and database; among the slowest of the package
 	a := newAnonOrg(t)
 	ctx := context.Background()
-	now := time.Now()
+	now := timeNow()
 	open, created, err := a.st.CreateRound(ctx, &a.program, now.Truncate(time.Second), true, now)
 	if err != nil || !created {
 		t.Fatalf("open round: created %v, %v", created, err)
@@ -197,7 +198,7 @@ func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
-	long := time.Now().AddDate(0, 0, -300).Format(time.DateOnly)
+	long := timeNow().AddDate(0, 0, -300).Format(time.DateOnly)
 	var b strings.Builder
 	fmt.Fprintf(&b, "solo@example.com,Solo One,Acme/Solo,%s\n", long)
 	for i := 1; i <= 6; i++ {
@@ -219,8 +220,10 @@ func TestWhetherTheOnePersonOfAUnitAnsweredChangesNoCount(t *testing.T) {
 	hr := app.client()
 	hr.login("hr@example.com")
 	var pages []string
+	// Two weekly rounds in the last weeks, long after everyone started.
+	first := tandem.PeriodStart(tandem.Week, timeNow()).AddDate(0, 0, -14).Add(9 * time.Hour)
 	for i, soloAnswers := range []bool{true, false} {
-		slot := time.Date(2026, 3, 2+7*i, 9, 0, 0, 0, time.UTC)
+		slot := first.AddDate(0, 0, 7*i)
 		r, _, err := app.st.CreateRound(ctx, &p, slot, false, slot)
 		if err != nil {
 			t.Fatal(err)

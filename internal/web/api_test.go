@@ -300,7 +300,7 @@ func TestRatingsAPIRefusesMoreThan10000InOneBatch(t *testing.T) {
 func TestRatingsAPIRefusesABodyOverTheServersLimit(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
-	srv, err := New(Config{Addr: "127.0.0.1:0", BodyLimit: "2K"}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := New(Config{Addr: "127.0.0.1:0", BodyLimit: "2K", Now: timeNow}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,7 +140,7 @@ func newAuthzOrg(t *testing.T) *authzOrg {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(time.Now()).AddDate(0, 0, -60)); err != nil {
+	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(timeNow()).AddDate(0, 0, -60)); err != nil {
 		t.Fatal(err)
 	}
 	tree, _ := app.st.Tree(ctx)
@@ -199,7 +199,7 @@ func newAuthzOrg(t *testing.T) *authzOrg {
 			pool = append(pool, q.ID)
 		}
 	}
-	now := time.Now()
+	now := timeNow()
 	round := func(name string, audience int64) (int64, int64) {
 		p := pulse.Defaults()
 		p.Name, p.AudienceUnitID, p.Channel, p.QuestionIDs, p.QuestionsPerRound = name, audience, pulse.ChannelLog, pool, 8
@@ -302,7 +302,7 @@ func newAuthzOrg(t *testing.T) *authzOrg {
 	// The server's clock runs two hours ahead, past this key's expiry
 	// (sessions, links and uploads of the matrix last a day).
 	o.keys[pKeyExpired], _ = key("expired", store.APIScopes, now.Add(time.Hour))
-	app.srv.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	app.srv.now = func() time.Time { return timeNow().Add(2 * time.Hour) }
 	return o
 }
 
@@ -464,7 +464,7 @@ func (o *authzOrg) resolve(t *testing.T, p authzPrincipal, path string) string {
 			default:
 				up.Data = []byte("unit,date,eng.proud\nAcme,2020-01-01,\n")
 			}
-			if err := o.st.SaveUpload(ctx, up, time.Now(), time.Now().Add(24*time.Hour)); err != nil {
+			if err := o.st.SaveUpload(ctx, up, timeNow(), timeNow().Add(24*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -478,10 +478,11 @@ func (o *authzOrg) resolve(t *testing.T, p authzPrincipal, path string) string {
 		path = strings.ReplaceAll(path, "{ssorule}", fmt.Sprint(r.ID))
 	}
 	if strings.Contains(path, "{connector}") {
-		// A fresh connector for each request (one of them deletes it).
+		// A fresh connector for each request (one of them deletes it); the
+		// machine's clock only makes its source unique, it dates nothing.
 		c := store.HelpdeskConnector{Kind: "zendesk", Name: "Matrix", Source: fmt.Sprintf("zendesk-m%d", time.Now().UnixNano()),
-			BaseURL: "https://matrix.zendesk.com", Secret: "v1:sealed", Active: true, Every: time.Hour, Lookback: 7, StartAt: time.Now().AddDate(0, -1, 0)}
-		if err := o.st.CreateHelpdeskConnector(ctx, &c, time.Now()); err != nil {
+			BaseURL: "https://matrix.zendesk.com", Secret: "v1:sealed", Active: true, Every: time.Hour, Lookback: 7, StartAt: timeNow().AddDate(0, -1, 0)}
+		if err := o.st.CreateHelpdeskConnector(ctx, &c, timeNow()); err != nil {
 			t.Fatal(err)
 		}
 		path = strings.ReplaceAll(path, "{connector}", fmt.Sprint(c.ID))
@@ -508,7 +509,7 @@ func (o *authzOrg) do(t *testing.T, p authzPrincipal, method, path string, c aut
 	if uid, ok := o.users[p]; ok {
 		sid := auth.NewToken()
 		csrf = auth.NewToken()
-		now := time.Now()
+		now := timeNow()
 		if err := o.st.CreateSession(ctx, store.Session{IDHash: auth.HashToken(sid), UserID: uid, CSRFToken: csrf,
 			CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
 			t.Fatal(err)
@@ -738,7 +739,7 @@ func authzSignIn(t *testing.T, base, email string) (login, signIn response) {
 func TestSessionCookieIsHttpOnlyLaxAndSecureWhenServedOverTLS(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
-	secure, err := New(Config{SecureCookies: true}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	secure, err := New(Config{SecureCookies: true, Now: timeNow}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -798,7 +799,7 @@ func TestSignInIsRefusedPerAddressAcrossAccountsAndReplicas(t *testing.T) {
 	t.Parallel() // its own server and database; among the slowest of the package
 	app := newTestApp(t)
 	// A second replica on the same database: failures are counted there.
-	other, err := New(Config{}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	other, err := New(Config{Now: timeNow}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -862,7 +863,7 @@ func TestRequestLogNamesTheRoutePatternNeverTheLinkToken(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	var logs authzLog
-	srv, err := New(Config{}, app.st, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	srv, err := New(Config{Now: timeNow}, app.st, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -325,12 +325,12 @@ func TestSetupKeepsTheOrganisationsTimeZoneFromTheBrowser(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	// A new installation: no account yet.
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{})
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"), store.Options{Now: timeNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	srv, err := New(Config{Addr: "127.0.0.1:0"}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := New(Config{Addr: "127.0.0.1:0", Now: timeNow}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestSetupKeepsTheOrganisationsTimeZoneFromTheBrowser(t *testing.T) {
 	t.Cleanup(hs.Close)
 	app := &testApp{t: t, st: st, srv: srv, http: hs}
 	token := auth.NewToken()
-	if err := app.st.CreateSetupToken(ctx, auth.HashToken(token), time.Now().Add(time.Hour)); err != nil {
+	if err := app.st.CreateSetupToken(ctx, auth.HashToken(token), timeNow().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	c := app.client()

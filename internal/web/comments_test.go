@@ -120,7 +120,7 @@ func keyOf(t *testing.T, body, marker string) string {
 func TestCommentsPageShowsReleasedCommentsOfGroupsOfAtLeastKAndSearchFindsNoOthers(t *testing.T) {
 	t.Parallel()
 	app := newCommentsApp(t)
-	now := time.Now()
+	now := timeNow()
 	// Round 1: EMEA (6 answers) and Support (5) are each shown.
 	r1, m1 := app.deliver(now.AddDate(0, 0, -3))
 	app.answerIn(m1, "EMEA", 6, "The coffee machine in EMEA is broken")
@@ -209,7 +209,7 @@ func TestALeaderAcknowledgesCommentsOfTheirOwnUnitsOnly(t *testing.T) {
 	t.Parallel()
 	app := newCommentsApp(t)
 	ctx := context.Background()
-	now := time.Now()
+	now := timeNow()
 	r1, m1 := app.deliver(now.AddDate(0, 0, -3))
 	app.answerIn(m1, "EMEA", 6, "Too many meetings in EMEA")
 	app.answerIn(m1, "Support", 5, "Support needs a second queue")
@@ -326,7 +326,7 @@ func TestYouSaidWeDidNoteReachesTheUnitsNextInvitationAndAnswerPage(t *testing.T
 	t.Parallel()
 	app := newCommentsApp(t)
 	ctx := context.Background()
-	now := time.Now()
+	now := timeNow()
 	r1, m1 := app.deliver(now.AddDate(0, 0, -3))
 	app.answerIn(m1, "EMEA", 6, "The coffee machine is broken")
 	app.closeRound(r1)
@@ -419,7 +419,7 @@ func TestDashboardAndRisksSayWhichClosedRoundTheyShowAndCardsShowNumbers(t *test
 	t.Parallel()
 	app := newCommentsApp(t)
 	ctx := context.Background()
-	now := time.Now()
+	now := timeNow()
 	// Two voluntary leavers in the last twelve months, for the turnover
 	// card.
 	leavers := fmt.Sprintf("email,name,team,hired_on,exited_on,exit_type\nleaver1@example.com,Leaver One,Acme/Support,2019-01-01,%s,voluntary\nleaver2@example.com,Leaver Two,Acme/Sales/EMEA,2019-01-01,%s,voluntary\n",

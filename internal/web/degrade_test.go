@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/pulse"
@@ -50,7 +52,7 @@ func openDegradeRound(t *testing.T, app *testApp) degradeRound {
 	if err := app.st.SaveProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	r, _, err := schedule.NewRunner(app.st, slog.New(slog.NewTextHandler(io.Discard, nil))).SendNow(ctx, p.ID, time.Now())
+	r, _, err := schedule.NewRunner(app.st, slog.New(slog.NewTextHandler(io.Discard, nil))).SendNow(ctx, p.ID, timeNow())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +116,10 @@ func (d degradeRound) stored(t *testing.T, app *testApp) (responses, answers, an
 func serveWith(t *testing.T, app *testApp, cfg Config) *httptest.Server {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
+	if cfg.Now == nil {
+		// Another server of the same organisation keeps its clock.
+		cfg.Now = app.srv.now
+	}
 	srv, err := New(cfg, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -290,10 +296,10 @@ func TestOutboxPageShowsInvitationsPendingWhileSMTPIsDown(t *testing.T) {
 	if err := app.st.SaveProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := schedule.NewRunner(app.st, log).SendNow(ctx, p.ID, time.Now()); err != nil {
+	if _, _, err := schedule.NewRunner(app.st, log).SendNow(ctx, p.ID, timeNow()); err != nil {
 		t.Fatal(err)
 	}
-	w := schedule.NewWorker(app.st, map[string]mail.Sender{pulse.ChannelEmail: deadSMTP(t)}, app.http.URL, log, nil)
+	w := schedule.NewWorker(app.st, map[string]mail.Sender{pulse.ChannelEmail: deadSMTP(t)}, app.http.URL, log, clockwork.NewFakeClockAt(timeNow()))
 	n, err := w.RunOnce(ctx)
 	if err != nil || n != 5 {
 		t.Fatalf("RunOnce: %d messages, %v; want the 5 invitations tried", n, err)

@@ -34,8 +34,8 @@ func TestCorrelationDownloadLinksKeepEveryFilter(t *testing.T) {
 	app := newCorrelationApp(t)
 	c := app.client()
 	c.login("admin@example.com")
-	from := tandem.FormatDate(tandem.PeriodStart(tandem.Month, time.Now().AddDate(0, -3, 0)))
-	to := tandem.FormatDate(tandem.Today(time.Now()))
+	from := tandem.FormatDate(tandem.PeriodStart(tandem.Month, timeNow().AddDate(0, -3, 0)))
+	to := tandem.FormatDate(tandem.Today(timeNow()))
 	filters := url.Values{"measure": {"enps"}, "period": {"month"}, "lag": {"1"}, "min_ratings": {"3"},
 		"unit": {"Acme/Care"}, "from": {from}, "to": {to}}
 	page := c.get("/reports/correlation?" + filters.Encode())
@@ -88,7 +88,7 @@ func TestRetentionDownloadLinksKeepEveryFilter(t *testing.T) {
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 8})
 	c := app.client()
 	c.login("hr@example.com")
-	today := tandem.Today(time.Now())
+	today := tandem.Today(timeNow())
 	ago := today.AddDate(-1, 0, 0)
 	from := tandem.FormatDate(time.Date(ago.Year(), (ago.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC))
 	to := tandem.FormatDate(today)

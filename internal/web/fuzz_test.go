@@ -53,7 +53,7 @@ func newFuzzApp(tb testing.TB) *fuzzApp {
 	tb.Helper()
 	ctx := context.Background()
 	path := filepath.Join(tb.TempDir(), "tandem.db")
-	st, err := store.Open(ctx, path, store.Options{})
+	st, err := store.Open(ctx, path, store.Options{Now: timeNow})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func newFuzzApp(tb testing.TB) *fuzzApp {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := st.ApplyRoster(ctx, plan, tandem.Today(time.Now())); err != nil {
+	if _, err := st.ApplyRoster(ctx, plan, tandem.Today(timeNow())); err != nil {
 		tb.Fatal(err)
 	}
 	tree, err := st.Tree(ctx)
@@ -104,7 +104,7 @@ func newFuzzApp(tb testing.TB) *fuzzApp {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r, _, err := schedule.NewRunner(st, log).SendNow(ctx, p.ID, time.Now())
+	r, _, err := schedule.NewRunner(st, log).SendNow(ctx, p.ID, timeNow())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func newFuzzApp(tb testing.TB) *fuzzApp {
 	if a.key, _, err = st.CreateAPIKey(ctx, "fuzz", []string{store.ScopeRatingsWrite}, 0, time.Time{}); err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := New(Config{Addr: "127.0.0.1:0", BodyLimit: "256K", RequestTimeout: 10 * time.Second}, st, log)
+	srv, err := New(Config{Addr: "127.0.0.1:0", BodyLimit: "256K", RequestTimeout: 10 * time.Second, Now: timeNow}, st, log)
 	if err != nil {
 		tb.Fatal(err)
 	}

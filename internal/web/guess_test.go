@@ -21,7 +21,7 @@ func limitedPulseApp(t *testing.T, size int) (*pulseApp, []string) {
 	_, links := app.sendRound()
 	// The clock stands still, so the allowance never refills during the
 	// test however slow the machine: the verdict does not depend on speed.
-	frozen := time.Now()
+	frozen := timeNow()
 	srv, err := New(Config{RateLimit: 2, Now: func() time.Time { return frozen }}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

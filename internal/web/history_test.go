@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/tandem"
@@ -39,7 +38,7 @@ func TestHistoryUploadListsEveryProblemThenDryRunsThenImports(t *testing.T) {
 		t.Fatalf("form: %d\n%s", page.status, page.body)
 	}
 
-	month := tandem.PeriodStart(tandem.Month, time.Now()).AddDate(0, -2, 0)
+	month := tandem.PeriodStart(tandem.Month, timeNow()).AddDate(0, -2, 0)
 	d := tandem.FormatDate(month.AddDate(0, 0, 2))
 	fields := url.Values{"program": {fmt.Sprint(p.ID)}, "map": {"eng.proud=Proud"}}
 	bad := "unit;date;Proud;enps\nAcme/Sales/EMEA;" + d + ";4;9\nAcme/Nowhere;" + d + ";4;9\nAcme/Support;" + d + ";0;\n"

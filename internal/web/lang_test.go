@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/lang"
 	"github.com/tandem-hq/tandem/internal/mail/mailtest"
@@ -170,7 +169,7 @@ func TestEmployeeWithLanguageDeGetsGermanInvitationAndFormAndCountsInTheSameRepo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(time.Now())); err != nil {
+	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(timeNow())); err != nil {
 		t.Fatal(err)
 	}
 	r, links := app.sendRound()
@@ -358,7 +357,7 @@ func TestCustomQuestionTranslationsReachTheAnswerPageAndAnswersCountTogether(t *
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(time.Now())); err != nil {
+	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(timeNow())); err != nil {
 		t.Fatal(err)
 	}
 	hr := app.client()

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/tandem-hq/tandem/internal/mail"
 	"github.com/tandem-hq/tandem/internal/mail/mailtest"
 	"github.com/tandem-hq/tandem/internal/pulse"
@@ -56,7 +58,7 @@ func newPulseAppOn(t *testing.T, teams map[string]int, opt store.Options) *pulse
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(time.Now()).AddDate(0, 0, -30)); err != nil {
+	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(timeNow()).AddDate(0, 0, -30)); err != nil {
 		t.Fatal(err)
 	}
 	tree, _ := app.st.Tree(ctx)
@@ -69,7 +71,9 @@ func newPulseAppOn(t *testing.T, teams map[string]int, opt store.Options) *pulse
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	worker := schedule.NewWorker(app.st, map[string]mail.Sender{pulse.ChannelEmail: sender}, app.http.URL, log, nil)
+	// The worker renders invitations at the rounds' "now": on the machine's
+	// clock a round built at timeNow may already have closed.
+	worker := schedule.NewWorker(app.st, map[string]mail.Sender{pulse.ChannelEmail: sender}, app.http.URL, log, clockwork.NewFakeClockAt(timeNow()))
 	runner := schedule.NewRunner(app.st, log)
 	p := pulse.Defaults()
 	p.AudienceUnitID = app.units["Acme"]
@@ -94,7 +98,7 @@ func (a *pulseApp) sendRound() (pulse.Round, map[string]string) {
 	a.t.Helper()
 	ctx := context.Background()
 	before := len(a.smtp.Messages())
-	r, created, err := a.runner.SendNow(ctx, a.program.ID, time.Now())
+	r, created, err := a.runner.SendNow(ctx, a.program.ID, timeNow())
 	if err != nil || !created {
 		a.t.Fatalf("send now: created %v, %v", created, err)
 	}
@@ -472,7 +476,7 @@ func TestASecondSendNowClickInvitesNobodyTwice(t *testing.T) {
 	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 5})
 	// The server's clock, which the test moves to the next second.
-	clock := &testClock{t: time.Now().Truncate(time.Second).Add(100 * time.Millisecond)}
+	clock := &testClock{t: timeNow().Add(100 * time.Millisecond)}
 	app.srv.now = clock.Now
 	sched, err := schedule.New(app.runner, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)), schedule.Options{})
 	if err != nil {
@@ -493,7 +497,13 @@ func TestASecondSendNowClickInvitesNobodyTwice(t *testing.T) {
 	if m == nil || !strings.HasPrefix(m[1], "Round 1 is open until") {
 		t.Fatalf("after the first click the flash is %q, want \"Round 1 is open until …\"", m)
 	}
-	if zone := tandem.InZone(time.Now(), "Europe/Berlin").Format("MST"); !strings.Contains(m[1], zone) {
+	// The zone's abbreviation at the closing time, not now: a round
+	// started in the week before a DST change closes after it.
+	started, _ := app.st.Rounds(context.Background(), app.program.ID)
+	if len(started) != 1 {
+		t.Fatalf("%d rounds after the first click, want 1", len(started))
+	}
+	if zone := tandem.InZone(started[0].ClosesAt, "Europe/Berlin").Format("MST"); !strings.Contains(m[1], zone) {
 		t.Errorf("flash %q does not give the closing time in the program's zone (%s)", m[1], zone)
 	}
 
@@ -527,7 +537,7 @@ func TestResultsListCountsEachProgramsRounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ago := range []time.Duration{14 * 24 * time.Hour, 7 * 24 * time.Hour} {
-		slot := time.Now().Add(-ago).Truncate(time.Second)
+		slot := timeNow().Add(-ago).Truncate(time.Second)
 		if _, _, err := app.st.CreateRound(ctx, &app.program, slot, false, slot); err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,7 @@ func newCorrelationApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
+	now := timeNow()
 	if _, err := app.st.ApplyRoster(ctx, plan, tandem.Today(now).AddDate(0, 0, -200)); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestRetentionReportFollowsRosterChanges(t *testing.T) {
 	t.Parallel()
 	// The store's clock, which stamps roster changes and says whether the
 	// latest is old enough to trust a cache; the test moves it.
-	clock := &testClock{t: time.Now()}
+	clock := &testClock{t: timeNow()}
 	app := newPulseAppOn(t, map[string]int{"Acme/Sales/EMEA": 8}, store.Options{Now: clock.Now})
 	c := app.client()
 	c.login("hr@example.com")
@@ -44,7 +44,7 @@ func TestRetentionReportFollowsRosterChanges(t *testing.T) {
 	if again := exits(); again != before {
 		t.Fatalf("two loads of an unchanged roster: %d then %d exits", before, again)
 	}
-	yesterday := tandem.Today(time.Now()).AddDate(0, 0, -1)
+	yesterday := tandem.Today(timeNow()).AddDate(0, 0, -1)
 	if _, err := app.st.RecordExits(context.Background(), []store.Exit{{EmployeeRef: "E2", ExitedOn: yesterday, Type: tandem.ExitVoluntary}}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func checkSchema(t *testing.T, doc map[string]any, schema map[string]any, v any,
 func TestRetentionJSONMatchesTheOpenAPIDocument(t *testing.T) {
 	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 8, "Acme/Sales/APAC": 6})
-	yesterday := tandem.Today(time.Now()).AddDate(0, 0, -1)
+	yesterday := tandem.Today(timeNow()).AddDate(0, 0, -1)
 	if _, err := app.st.RecordExits(context.Background(), []store.Exit{{EmployeeRef: "E2", ExitedOn: yesterday, Type: tandem.ExitVoluntary}}); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestRetentionJSONMatchesTheOpenAPIDocument(t *testing.T) {
 func TestRetentionPageShowsExitsOfUnknownTypeApart(t *testing.T) {
 	t.Parallel()
 	app := newPulseApp(t, map[string]int{"Acme/Sales/EMEA": 8})
-	yesterday := tandem.Today(time.Now()).AddDate(0, 0, -1)
+	yesterday := tandem.Today(timeNow()).AddDate(0, 0, -1)
 	if _, err := app.st.RecordExits(context.Background(), []store.Exit{{EmployeeRef: "E2", ExitedOn: yesterday}}); err != nil {
 		t.Fatal(err)
 	}

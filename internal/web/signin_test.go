@@ -67,7 +67,7 @@ func (f signInForm) post(t *testing.T, email, password string, header map[string
 func TestParallelSignInsCannotBeatTheThrottleAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
-	other, err := New(Config{}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	other, err := New(Config{Now: timeNow}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

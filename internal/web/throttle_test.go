@@ -40,7 +40,7 @@ func (c *testClock) Advance(d time.Duration) {
 func proxiedApp(t *testing.T) (*testApp, *testClock) {
 	t.Helper()
 	app := newTestApp(t)
-	clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
+	clock := &testClock{t: timeNow()}
 	srv, err := New(Config{TrustedProxies: []string{"127.0.0.1/32"}, Now: clock.Now}, app.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/auth"
 	"github.com/tandem-hq/tandem/internal/roster"
@@ -56,10 +55,15 @@ func newTestAppWith(t *testing.T, configure func(*Config)) *testApp {
 	return newTestAppOn(t, store.Options{}, configure)
 }
 
-// newTestAppOn is newTestAppWith over a store opened with opt.
+// newTestAppOn is newTestAppWith over a store opened with opt. The store
+// and the server stand still at timeNow unless opt.Now (or configure)
+// names another clock.
 func newTestAppOn(t *testing.T, opt store.Options, configure func(*Config)) *testApp {
 	t.Helper()
 	ctx := context.Background()
+	if opt.Now == nil {
+		opt.Now = timeNow
+	}
 	st, err := store.Open(ctx, tandemtest.SQLiteFile(t, t.TempDir()), opt)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +91,9 @@ func newTestAppOn(t *testing.T, opt store.Options, configure func(*Config)) *tes
 			t.Fatal(err)
 		}
 	}
-	cfg := Config{Addr: "127.0.0.1:0"}
+	// The server's clock is the store's, so the data a test builds at
+	// timeNow is "now" for the pages too.
+	cfg := Config{Addr: "127.0.0.1:0", Now: opt.Now}
 	hs := httptest.NewUnstartedServer(nil)
 	if configure != nil {
 		cfg.BaseURL = "http://" + hs.Listener.Addr().String()
@@ -569,7 +575,7 @@ func TestDownloadsAndSignedInResponsesAreNotCached(t *testing.T) {
 	app := newTestApp(t)
 	d := openDegradeRound(t, app)
 	// The round's export is there once it is released.
-	if _, err := app.st.CloseDueRounds(context.Background(), time.Now().AddDate(1, 0, 0)); err != nil {
+	if _, err := app.st.CloseDueRounds(context.Background(), timeNow().AddDate(1, 0, 0)); err != nil {
 		t.Fatal(err)
 	}
 	c := app.client()
