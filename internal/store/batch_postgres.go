@@ -19,8 +19,9 @@ import (
 // the rows they share (the same invitation answered through two replicas,
 // a team's running totals). So that two batches never wait for each other
 // in a circle, the totals are summed per row first and written in key
-// order; a deadlock PostgreSQL still reports (the same invitations in two
-// batches) rolls the batch back and it is written again.
+// order, and the invitations are locked in id order before the guard
+// writes them; a deadlock or serialization failure PostgreSQL still
+// reports rolls the batch back and it is written again.
 
 // pgRetries is how often a batch that PostgreSQL rolled back for a
 // deadlock or a serialization failure is tried again.
@@ -70,6 +71,19 @@ func (tx *Tx) submitAll(ctx context.Context, batch []*submission, results []erro
 	}
 	if len(invs) == 0 {
 		return nil
+	}
+	// Lock the batch's invitations in id order before the guard writes
+	// them. The guard's UPDATE locks them in whatever order its join
+	// visits them, which differs between plans and heaps: two batches that
+	// share invitations (one person's answer posted through two replicas
+	// at once) each locked one the other wanted, and PostgreSQL rolled
+	// them back for a deadlock, four times running under load (the
+	// replicas' same-invitation test, about one run in four). In one
+	// order, the second batch waits at the first invitation they share.
+	locked := slices.Clone(invs)
+	slices.Sort(locked)
+	if _, err := s.exec(ctx, tx.tx, `SELECT id FROM invitations WHERE id = ANY(?::bigint[]) ORDER BY id FOR UPDATE`, locked); err != nil {
+		return err
 	}
 	// The guard of every submission in one statement: the same as
 	// tx.submit's, row by row.
