@@ -124,7 +124,7 @@ func runImport(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintln(os.Stderr, "Usage: tandem import roster [flags] FILE")
 		return errUsage
 	}
-	st, err := store.Open(ctx, c.db, store.Options{})
+	st, err := store.Open(ctx, c.db, store.Options{Now: clockOf(ctx)})
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func runImport(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("open the roster file: %w", err)
 	}
 	defer f.Close()
-	today := tandem.Today(time.Now())
+	today := tandem.Today(nowOf(ctx))
 	plan, err := st.PlanRoster(ctx, f, roster.Options{MarkMissingExited: full, Today: today})
 	var ie *roster.ImportError
 	if errors.As(err, &ie) {

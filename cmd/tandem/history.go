@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/history"
 	"github.com/tandem-hq/tandem/internal/pulse"
@@ -46,7 +45,7 @@ func runImportHistory(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintln(os.Stderr, "Usage: tandem import history --program NAME [--period week|fortnight|month] [--map key=header ...] [--dry-run] FILE")
 		return errUsage
 	}
-	st, err := store.Open(ctx, c.db, store.Options{})
+	st, err := store.Open(ctx, c.db, store.Options{Now: clockOf(ctx)})
 	if err != nil {
 		return err
 	}
@@ -68,7 +67,7 @@ func runImportHistory(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer f.Close()
 	res, err := st.ImportHistory(ctx, store.HistoryImport{ProgramID: p.ID, Period: period, Mapping: mapping, DryRun: dryRun,
-		Actor: "cli", Now: time.Now()}, f)
+		Actor: "cli", Now: nowOf(ctx)}, f)
 	var he *history.Error
 	if errors.As(err, &he) {
 		for i, pr := range he.Problems {

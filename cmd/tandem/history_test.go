@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -16,10 +14,10 @@ import (
 )
 
 func TestImportHistoryListsEveryProblemThenDryRunsThenImports(t *testing.T) {
-	ctx := context.Background()
+	ctx := testContext()
 	dir := t.TempDir()
 	db, _ := newRatingsDB(t, dir, 2, 6)
-	st, err := store.Open(ctx, db, store.Options{})
+	st, err := store.Open(ctx, db, store.Options{Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +32,9 @@ func TestImportHistoryListsEveryProblemThenDryRunsThenImports(t *testing.T) {
 	}
 	st.Close()
 
-	// `tandem history import` stamps the import with the machine's clock
-	// (main injects none), so the history is dated from it.
-	month := tandem.PeriodStart(tandem.Month, time.Now()).AddDate(0, -2, 0)
+	// `tandem history import` runs at testNow (ctx), so the history is
+	// dated from it.
+	month := tandem.PeriodStart(tandem.Month, testNow).AddDate(0, -2, 0)
 	d := tandem.FormatDate(month.AddDate(0, 0, 3))
 	write := func(name, body string) string {
 		path := filepath.Join(dir, name)

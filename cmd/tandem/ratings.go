@@ -49,7 +49,7 @@ func runImportRatings(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return tandem.Errorf(tandem.EINVALID, "--map: %s", tandem.ErrorMessage(err))
 	}
-	st, err := store.Open(ctx, c.db, store.Options{})
+	st, err := store.Open(ctx, c.db, store.Options{Now: clockOf(ctx)})
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func runImportRatings(ctx context.Context, args []string, out io.Writer) error {
 	if sum.Valid >= ratings.ProgressEvery {
 		fmt.Fprintf(progressOut, "checked %d rows (%.1fs); storing %d ratings in one transaction\n", sum.Rows, time.Since(start).Seconds(), sum.Valid)
 	}
-	res, err := st.IngestRatings(ctx, b.Ratings(), time.Now())
+	res, err := st.IngestRatings(ctx, b.Ratings(), nowOf(ctx))
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func newRatingsDB(t testing.TB, dir string, teams, perTeam int) (string, []strin
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(dir, "tandem.db")
-	st, err := store.Open(ctx, path, store.Options{})
+	st, err := store.Open(ctx, path, store.Options{Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func cliDB(t *testing.T) string {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"import", "roster", "--db", db, roster}, &out); err != nil {
+	if err := run(testContext(), []string{"import", "roster", "--db", db, roster}, &out); err != nil {
 		t.Fatalf("roster: %v\n%s", err, out.String())
 	}
 	return db
@@ -104,7 +104,7 @@ func cliDB(t *testing.T) string {
 
 func countRatings(t *testing.T, db string) int {
 	t.Helper()
-	st, err := store.Open(context.Background(), db, store.Options{})
+	st, err := store.Open(testContext(), db, store.Options{Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func countRatings(t *testing.T, db string) int {
 
 func TestImportRatingsIsIdempotentOnSourceAndID(t *testing.T) {
 	db := cliDB(t)
-	ctx := context.Background()
+	ctx := testContext()
 	file := "../../internal/ratings/testdata/zendesk.csv"
 	var out bytes.Buffer
 	if err := run(ctx, []string{"import", "ratings", file, "--db", db, "--source", "zendesk", "--dry-run"}, &out); err != nil {
@@ -153,7 +153,7 @@ func TestImportRatingsListsEveryProblemAndExitsWith2(t *testing.T) {
 	file := filepath.Join(dir, "bad.csv")
 	os.WriteFile(file, []byte(b.String()), 0o600)
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"import", "ratings", "--db", db, "--source", "crm", "--metric", "csat",
+	err := run(testContext(), []string{"import", "ratings", "--db", db, "--source", "crm", "--metric", "csat",
 		"--map", `time=When,agent="Who",score=Stars`, file}, &out)
 	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "60 problem(s) in 60 row(s); nothing imported") {
 		t.Fatalf("err = %v (exit %d), want exit 2 and a count", err, exitCode(err))
@@ -166,7 +166,7 @@ func TestImportRatingsListsEveryProblemAndExitsWith2(t *testing.T) {
 	if n := countRatings(t, db); n != 0 {
 		t.Errorf("%d ratings stored from a bad file", n)
 	}
-	if err := run(context.Background(), []string{"import", "ratings", "--db", db, "--map", "when=When", file}, &out); exitCode(err) != 2 {
+	if err := run(testContext(), []string{"import", "ratings", "--db", db, "--map", "when=When", file}, &out); exitCode(err) != 2 {
 		t.Errorf("a bad --map: %v, want exit 2", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
@@ -87,11 +86,11 @@ func runReportCorrelation(ctx context.Context, args []string, out io.Writer) err
 	}
 	values := map[string]string{"measure": measure, "customer": customer, "period": period, "from": from, "to": to,
 		"unit": unit, "lag": lag, "program": program, "min_ratings": minRatings}
-	p, err := report.ParseCorrelationParams(func(name string) string { return values[name] }, time.Now())
+	p, err := report.ParseCorrelationParams(func(name string) string { return values[name] }, nowOf(ctx))
 	if err != nil {
 		return flagError(err)
 	}
-	st, err := store.Open(ctx, c.db, store.Options{})
+	st, err := store.Open(ctx, c.db, store.Options{Now: clockOf(ctx)})
 	if err != nil {
 		return err
 	}

@@ -29,13 +29,14 @@ func newCorrelationDB(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tandem.db")
-	st, err := store.Open(ctx, path, store.Options{})
+	st, err := store.Open(ctx, path, store.Options{Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	// The CLI reads the machine's clock, so the organisation lives on it.
-	now := time.Now()
+	// The commands run at testNow (runTandem), so the organisation lives
+	// there.
+	now := testNow
 	org := tandemtest.On(t, st, now)
 	org.AddPeople(tandem.Today(now).AddDate(0, 0, -100), tandemtest.People(tandemtest.Numbered("p"),
 		tandemtest.Team{Path: "Acme/Ops/Alpha", Size: 6}, tandemtest.Team{Path: "Acme/Ops/Bravo", Size: 5}, tandemtest.Team{Path: "Acme/Ops/Tiny", Size: 2},
@@ -84,7 +85,7 @@ func newCorrelationDB(t *testing.T) string {
 func runTandem(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := run(context.Background(), args, &out)
+	err := run(testContext(), args, &out)
 	return out.String(), err
 }
 

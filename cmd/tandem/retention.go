@@ -8,7 +8,6 @@ import (
 	"math"
 	"strconv"
 	"text/tabwriter"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/report"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -41,12 +40,12 @@ func runReportRetention(ctx context.Context, args []string, out io.Writer) error
 		return tandem.Errorf(tandem.EINVALID, "--format must be table, csv or json; got %q", format)
 	}
 	values := map[string]string{"unit": unit, "period": period, "from": from, "to": to, "program": program}
-	now := time.Now()
+	now := nowOf(ctx)
 	p, err := report.ParseRetentionParams(func(k string) string { return values[k] }, now)
 	if err != nil {
 		return flagError(err)
 	}
-	st, err := store.Open(ctx, c.db, store.Options{})
+	st, err := store.Open(ctx, c.db, store.Options{Now: clockOf(ctx)})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tandem-hq/tandem/internal/roster"
 	"github.com/tandem-hq/tandem/internal/store"
@@ -23,14 +22,14 @@ func newRetentionDB(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tandem.db")
-	st, err := store.Open(ctx, path, store.Options{})
+	st, err := store.Open(ctx, path, store.Options{Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	// `tandem report retention` reads the machine's clock (main injects
-	// none), so the roster is dated from it.
-	today := tandem.Today(time.Now())
+	// `tandem report retention` runs at testNow (runTandem), so the
+	// roster is dated from it.
+	today := tandem.Today(testNow)
 	hired := tandem.FormatDate(today.AddDate(-2, 0, 0))
 	var b strings.Builder
 	b.WriteString("email,name,team,hired_on,exited_on,exit_type\n")
