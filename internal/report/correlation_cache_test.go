@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"testing"
@@ -285,7 +286,7 @@ func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {
 		}
 		for _, procs := range []int{1, 2, 3, 4, 7, 64} {
 			runtime.GOMAXPROCS(procs)
-			got, err := customerTotals(ctx, st, kind, tandem.MetricCSAT, from, to)
+			got, err := readCustomerTotals(ctx, st, kind, tandem.MetricCSAT, from, to)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,4 +295,89 @@ func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {
 			}
 		}
 	}
+}
+
+// countingSource counts the customer totals a loader reads from a real
+// store: periods read and calls.
+type countingSource struct {
+	*store.Store
+	reads, periods int
+}
+
+func (c *countingSource) MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error) {
+	c.reads++
+	for d := tandem.PeriodStart(kind, from); d.Before(to); d = tandem.NextPeriod(kind, d) {
+		c.periods++
+	}
+	return c.Store.MetricTotals(ctx, kind, metric, from, to)
+}
+
+// The customer totals a loader keeps are, after every kind of change — a
+// new rating, a correction that moves one to another period, one that
+// empties a period, a bulk import, a narrower range — the rows a fresh
+// read returns, and a change of one period reads that period only.
+func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
+	st, last := benchData(t, 12, 30)
+	ctx := context.Background()
+	src := &countingSource{Store: st}
+	loader := NewCorrelationLoader(src)
+	tree, _ := st.Tree(ctx)
+	team := tree.ByPath([]string{"Acme Group", "Division 3", "Team 3"}).ID
+	from, to := last.AddDate(0, 0, -7*33+3), last.AddDate(0, 0, 7*6) // to: weeks with no totals yet
+	rating := func(id string, at time.Time, score float64) tandem.Rating {
+		return tandem.Rating{Source: "test", ExternalID: id, OccurredAt: at, UnitID: team, Metric: tandem.MetricCSAT, Score: score}
+	}
+	check := func(step string, from, to time.Time, wantPeriods int) {
+		t.Helper()
+		v, err := st.ReleasedVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range []string{tandem.Week, tandem.Month} {
+			src.reads, src.periods = 0, 0
+			got, err := loader.customerTotals(ctx, v, kind, tandem.MetricCSAT, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := st.MetricTotals(ctx, kind, tandem.MetricCSAT, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %s: the kept totals (%d rows) differ from a fresh read (%d rows)", step, kind, len(got), len(want))
+			}
+			if kind == tandem.Week && wantPeriods >= 0 && src.periods != wantPeriods {
+				t.Errorf("%s: read %d weeks of totals in %d reads, want %d weeks", step, src.periods, src.reads, wantPeriods)
+			}
+		}
+	}
+
+	check("first read", from, to, -1)
+	check("nothing changed", from, to, 0)
+	if _, err := st.IngestRatings(ctx, []tandem.Rating{rating("a", last.AddDate(0, 0, -7*5), 1)}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	check("a rating in a week with totals", from, to, 1)
+	if _, err := st.IngestRatings(ctx, []tandem.Rating{rating("b", last.AddDate(0, 0, 7*3), 5)}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	check("a rating in a week with none", from, to, 1)
+	if _, err := st.ReplaceRatings(ctx, []tandem.Rating{rating("b", last.AddDate(0, 0, -7*8), 4)}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	check("that rating moved to an earlier week, emptying its own", from, to, 2)
+	var bulk []tandem.Rating
+	for w := range 20 {
+		bulk = append(bulk, rating(fmt.Sprint("bulk", w), last.AddDate(0, 0, -7*w), float64(1+w%5)))
+	}
+	if _, err := st.IngestRatings(ctx, bulk, testNow); err != nil {
+		t.Fatal(err)
+	}
+	check("twenty weeks changed: the range read again", from, to, -1)
+	check("a narrower range, nothing changed", last.AddDate(0, 0, -7*10), last, 0)
+	if _, err := st.IngestRatings(ctx, []tandem.Rating{rating("c", last.AddDate(0, 0, -7*40), 2)}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	check("a rating before the range kept", from, to, 0)
+	check("a wider range", last.AddDate(0, 0, -7*45), to, -1)
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +74,8 @@ type CorrelationLoader struct {
 	// agreed maps a closed round's id to its agreement inputs (a few
 	// numbers per unit, not the answers).
 	agreed map[int64]RoundAgreement
+	// customers keeps the customer totals last read, by kind and metric.
+	customers map[customerKey]*customerTotalsKept
 }
 
 // cached returns the report of key, if it was built.
@@ -146,7 +147,7 @@ const maxCachedRounds = 520
 
 // NewCorrelationLoader returns a loader reading from src.
 func NewCorrelationLoader(src Source) *CorrelationLoader {
-	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}}
+	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}, customers: map[customerKey]*customerTotalsKept{}}
 }
 
 // roundInputs returns the scores and respondents of rounds, from memory for
@@ -374,7 +375,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		for range MaxLag + 1 {
 			cTo = tandem.NextPeriod(p.Period, cTo)
 		}
-		rows, err := customerTotals(ctx, src, p.Period, p.Customer, cFrom, cTo) // to is exclusive
+		rows, err := l.customerTotals(ctx, key.version, p.Period, p.Customer, cFrom, cTo) // to is exclusive
 		customer <- customerRows{rows, err}
 	}()
 	received := false
@@ -411,51 +412,6 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		l.keep(key, c)
 	}
 	return c, err
-}
-
-// customerTotals is src.MetricTotals(ctx, kind, metric, from, to), read
-// as consecutive stretches of periods side by side, one per CPU the Go
-// scheduler runs (GOMAXPROCS), and joined in order. The rows come sorted
-// by period, so the stretches joined are the same rows in the same
-// order. Reading two years of weekly totals at 2,500 teams is mostly the
-// database driver's CPU, a fifth of a cold report, and nothing else of
-// the report runs until it is done.
-func customerTotals(ctx context.Context, src Source, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error) {
-	var starts []time.Time
-	for d := tandem.PeriodStart(kind, from); d.Before(to); d = tandem.NextPeriod(kind, d) {
-		starts = append(starts, d)
-	}
-	parts := min(runtime.GOMAXPROCS(0), len(starts))
-	if parts <= 1 {
-		return src.MetricTotals(ctx, kind, metric, from, to)
-	}
-	rows := make([][]tandem.CustomerTotalsRow, parts)
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for i := range parts {
-		lo, hi := from, to
-		if i > 0 {
-			lo = starts[i*len(starts)/parts]
-		}
-		if i < parts-1 {
-			hi = starts[(i+1)*len(starts)/parts]
-		}
-		wg.Go(func() { rows[i], errs[i] = src.MetricTotals(ctx, kind, metric, lo, hi) })
-	}
-	wg.Wait()
-	n := 0
-	for i := range parts {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		n += len(rows[i])
-	}
-	out := make([]tandem.CustomerTotalsRow, 0, n)
-	for i := range rows {
-		out = append(out, rows[i]...)
-		rows[i] = nil
-	}
-	return out, nil
 }
 
 // chooseProgram reads the programs and applies pulse.ChooseProgram: the

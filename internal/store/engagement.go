@@ -120,14 +120,9 @@ func (s *Store) TeamScores(ctx context.Context, roundIDs []int64) ([]pulse.TeamS
 // row per team and period over up to years, and the database driver's cost
 // is per column read.
 func (s *Store) MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error) {
-	var k string
-	switch kind {
-	case tandem.Week:
-		k = "W"
-	case tandem.Month:
-		k = "M"
-	default:
-		return nil, tandem.FieldErrorf("period", "%q is not a period; use week or month", kind)
+	k, err := totalsKind(kind)
+	if err != nil {
+		return nil, err
 	}
 	var cols string
 	switch metric {
@@ -191,6 +186,48 @@ func (s *Store) MetricTotals(ctx context.Context, kind, metric string, from, to 
 			r.Sum = sum
 		}
 		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// totalsKind is csat_totals' letter for a kind of period.
+func totalsKind(kind string) (string, error) {
+	switch kind {
+	case tandem.Week:
+		return "W", nil
+	case tandem.Month:
+		return "M", nil
+	}
+	return "", tandem.FieldErrorf("period", "%q is not a period; use week or month", kind)
+}
+
+// MetricTotalsChanged returns, in order, the periods of kind from from's
+// period up to, not including, to whose totals of metric changed after
+// released-data version since (see ReleasedVersion): the periods a caller
+// holding MetricTotals as read at version since must read again. A period
+// whose totals were all taken back is among them (it now has no rows).
+func (s *Store) MetricTotalsChanged(ctx context.Context, kind, metric string, from, to time.Time, since int64) ([]time.Time, error) {
+	k, err := totalsKind(kind)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, s.r, "SELECT period FROM csat_periods WHERE kind = ? AND metric = ? AND period >= ? AND period < ? AND version > ? ORDER BY period",
+		k, metric, tandem.FormatDate(tandem.PeriodStart(kind, from)), tandem.FormatDate(to), since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		d, err := tandem.ParseDate(p)
+		if err != nil {
+			return nil, fmt.Errorf("csat_periods: bad period %q", p)
+		}
+		out = append(out, d)
 	}
 	return out, rows.Err()
 }

@@ -347,12 +347,17 @@ func (tx *Tx) addTotals(ctx context.Context, totals map[totalsKey]*tandem.Custom
 		return s.wrapErr(err)
 	}
 	defer upsert.Close()
-	changed := false
+	type periodKey struct {
+		period int32
+		kind   byte
+		metric uint8
+	}
+	changed := map[periodKey]bool{}
 	for k, t := range totals {
 		if *t == (tandem.CustomerTotals{}) {
 			continue
 		}
-		changed = true
+		changed[periodKey{k.period, k.kind, k.metric}] = true
 		period := tandem.FormatDate(dayTime(k.period))
 		if _, err := upsert.ExecContext(ctx, string(k.kind), period, k.unit, metricNames[k.metric],
 			t.N, t.Sum, t.Top, t.Promoters, t.Detractors); err != nil {
@@ -365,8 +370,26 @@ func (tx *Tx) addTotals(ctx context.Context, totals map[totalsKey]*tandem.Custom
 			}
 		}
 	}
-	if changed {
-		return tx.bumpReleased(ctx)
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := tx.bumpReleased(ctx); err != nil {
+		return err
+	}
+	// Each period changed is marked with the version just moved to, so
+	// that a report server holding the totals of an earlier version reads
+	// again only these periods (Store.MetricTotalsChanged).
+	mark, err := tx.tx.PrepareContext(ctx, s.q(`INSERT INTO csat_periods (kind, metric, period, version)
+		SELECT ?, ?, ?, version FROM data_versions WHERE name = 'released'
+		ON CONFLICT (kind, metric, period) DO UPDATE SET version = excluded.version`))
+	if err != nil {
+		return s.wrapErr(err)
+	}
+	defer mark.Close()
+	for k := range changed {
+		if _, err := mark.ExecContext(ctx, string(k.kind), metricNames[k.metric], tandem.FormatDate(dayTime(k.period))); err != nil {
+			return s.wrapErr(err)
+		}
 	}
 	return nil
 }
