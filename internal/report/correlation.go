@@ -281,6 +281,9 @@ type CorrelationInput struct {
 	// TeamScores: the same rows, in the same order, in columns (the
 	// loader's form; see roundScores).
 	scores []roundScores
+	// fe, when not nil, keeps the fixed-effects factorisations of the
+	// within fit and the lag scan between reports (the loader's).
+	fe *stats.FECache
 }
 
 // parallel runs parts, in order, on as many goroutines as the Go
@@ -363,7 +366,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 			pn.keepOnly(mi)
 		},
 		func() {
-			res.Within = withinAt(x, y, where, teamCodes, len(res.pairs.teams), nP)
+			res.Within = withinAt(pn.fe, x, y, where, teamCodes, len(res.pairs.teams), nP)
 			res.BetweenTeams = betweenTeams(x, y, where)
 			res.Power = powerOf(res.BetweenTeams.N, res.Within)
 		},

@@ -82,11 +82,19 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 		UnitID: team, Metric: tandem.MetricCSAT, Score: 1}}, testNow); err != nil {
 		t.Fatal(err)
 	}
+	hits, lookups := loader.fe.Found()
 	afterRating := load(0)
 	if afterRating == first {
 		t.Error("after a new rating the cached report was served")
 	}
 	same("after a new rating", afterRating, 0)
+	// The rating fell in a week the team already had totals for: no
+	// team-period came or went, so every fit (the within fit, the lag
+	// scan's two series and its lags with period effects) found its
+	// factorisation.
+	if h, l := loader.fe.Found(); h-hits != l-lookups || l-lookups < 13 {
+		t.Errorf("after a rating in a week with totals, %d fits of %d found their factorisation; want every one, at least 13", h-hits, l-lookups)
+	}
 
 	// Another organisation: a unit added.
 	if _, err := st.CreateUnit(ctx, division, "A new team", true); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/retention"
+	"github.com/tandem-hq/tandem/internal/stats"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -76,6 +77,9 @@ type CorrelationLoader struct {
 	agreed map[int64]RoundAgreement
 	// customers keeps the customer totals last read, by kind and metric.
 	customers map[customerKey]*customerTotalsKept
+	// fe keeps the fixed-effects factorisations of the last reports'
+	// panels: after a rating that adds no team-period they are the same.
+	fe *stats.FECache
 }
 
 // cached returns the report of key, if it was built.
@@ -147,7 +151,7 @@ const maxCachedRounds = 520
 
 // NewCorrelationLoader returns a loader reading from src.
 func NewCorrelationLoader(src Source) *CorrelationLoader {
-	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}, customers: map[customerKey]*customerTotalsKept{}}
+	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}, customers: map[customerKey]*customerTotalsKept{}, fe: stats.NewFECache()}
 }
 
 // roundInputs returns the scores and respondents of rounds, from memory for
@@ -407,6 +411,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	}
 	in.Customer, cr.rows = cr.rows, nil
 	in.Params = p
+	in.fe = l.fe
 	c, err := BuildCorrelation(in)
 	if err == nil && cache {
 		l.keep(key, c)

@@ -57,6 +57,7 @@ type panel struct {
 	rounds  map[int64]roundInfo
 	byUnit  map[int64]*team
 	inScope func(int64) bool
+	fe      *stats.FECache // where the within fits keep their factorisations; nil: nowhere
 }
 
 // newPanel applies each round's anonymity decision to the inputs and
@@ -215,7 +216,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		return cmp.Or(cmp.Compare(a.unit.Path, b.unit.Path), cmp.Compare(a.unit.ID, b.unit.ID))
 	})
 	return &panel{measures: measures, periodDays: periodDays, pre: pre, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer,
-		rounds: rounds, byUnit: teams, inScope: inScope}
+		rounds: rounds, byUnit: teams, inScope: inScope, fe: in.fe}
 }
 
 // keepOnly lets go of every team's sums and weights of the measures other

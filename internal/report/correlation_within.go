@@ -147,12 +147,12 @@ func teamKey(t *team) string { return strconv.FormatInt(t.unit.ID, 10) }
 
 // withinAt fits the two-way within view of the pairs at where; teams
 // gives each pair's team as a code in [0, nTeams).
-func withinAt(x, y []float64, where []at, teams []int, nTeams, nPeriods int) WithinCoef {
+func withinAt(fe *stats.FECache, x, y []float64, where []at, teams []int, nTeams, nPeriods int) WithinCoef {
 	periods := make([]int, len(where))
 	for i, w := range where {
 		periods[i] = w.pi
 	}
-	r := stats.TwoWayWithinCodes(teams, nTeams, periods, nPeriods, x, y)
+	r := fe.TwoWayWithinCodes(teams, nTeams, periods, nPeriods, x, y)
 	return WithinCoef{R: Num(r.R), CILow: Num(r.RLow), CIHigh: Num(r.RHigh), P: Num(r.P), DF: r.DF, N: r.N, Teams: r.Teams, Periods: r.Periods,
 		Slope: Num(r.Slope), SE: Num(r.SE), ClusterSE: Num(r.ClusterSE), ClusterP: Num(r.ClusterP),
 		ClusterCILow: Num(r.RClusterLow), ClusterCIHigh: Num(r.RClusterHigh)}
@@ -270,7 +270,7 @@ func (pn *panel) lagScan(m int) LagScan {
 			teams, periods, xs, ys = append(teams, key), append(periods, (pi-first)/g), append(xs, x), append(ys, y)
 		})
 	}
-	scan := stats.ScanLags(teams, periods, xs, ys)
+	scan := pn.fe.ScanLags(teams, periods, xs, ys)
 	out.Reason = scan.Reason
 	out.Tests = scan.Tests
 	if scan.Reason == "" {

@@ -95,7 +95,7 @@ func TestFEPanelMatchesTheReferenceBitForBitOnRandomUnbalancedPanels(t *testing.
 	rng := rand.New(rand.NewPCG(19, 6))
 	for i := range 3000 {
 		team, period, teams, periods := randomPanel(rng, i%2 == 0)
-		got := newFEPanelCodes(team, teams, period, periods)
+		got := newFEPanelCodes(nil, team, teams, period, periods)
 		want := refFEPanelCodes(team, teams, period, periods)
 		if g, w := fmt.Sprint(got.n, got.teams, got.periods, got.comps, got.q, got.ok, got.team, got.col),
 			fmt.Sprint(want.n, want.teams, want.periods, want.comps, want.q, want.ok, want.team, want.col); g != w {
@@ -153,7 +153,7 @@ func TestFEPanelResidualsMatchADenseLeastSquaresFit(t *testing.T) {
 		if len(team) == 0 {
 			continue
 		}
-		pn := newFEPanelCodes(team, teams, period, periods)
+		pn := newFEPanelCodes(nil, team, teams, period, periods)
 		if !pn.ok {
 			t.Fatalf("panel %d: effects not separated", i)
 		}

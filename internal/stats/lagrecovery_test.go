@@ -207,15 +207,25 @@ func TestScanLagsAtTheDemosSizeRarelyNamesALagOfTheWrongSign(t *testing.T) {
 
 // BenchmarkScanLags times one scan of a simulated organisation at the
 // demo's size, at 200 teams × 52 weeks, and at issue 19's size of 2,500
-// teams × 104 weeks:
+// teams × 104 weeks, each also through an FECache that holds its panels:
 //
 //	go test ./internal/stats -run '^$' -bench ScanLags -benchmem
 func BenchmarkScanLags(b *testing.B) {
 	for _, size := range []struct{ teams, periods int }{{11, 52}, {200, 52}, {2500, 104}} {
 		team, period, x, y := demoLike(size.teams, size.periods, 4).generate(1)
-		b.Run(strconv.Itoa(size.teams)+"x"+strconv.Itoa(size.periods), func(b *testing.B) {
+		name := strconv.Itoa(size.teams) + "x" + strconv.Itoa(size.periods)
+		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				ScanLags(team, period, x, y)
+			}
+		})
+		// The same scan again through a cache that holds its panels: the
+		// correlation report after a rating that adds no team-period.
+		b.Run(name+"/cached", func(b *testing.B) {
+			c := NewFECache()
+			c.ScanLags(team, period, x, y)
+			for b.Loop() {
+				c.ScanLags(team, period, x, y)
 			}
 		})
 	}

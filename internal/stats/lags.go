@@ -151,6 +151,13 @@ type LagScan struct {
 // two periods on either side. A lag without enough pairs has NaN values and
 // its own Reason, and does not count in Tests.
 func ScanLags(team []string, period []int, x, y []float64) LagScan {
+	return (*FECache)(nil).ScanLags(team, period, x, y)
+}
+
+// ScanLags is [ScanLags] keeping its panels' factorisations in c, or
+// finding them there: the same result to the bit, without building the
+// fixed-effects normal equations again for the same teams and periods.
+func (c *FECache) ScanLags(team []string, period []int, x, y []float64) LagScan {
 	scan := LagScan{Persistence: Persistence{Sill: math.NaN(), Nugget: math.NaN()}}
 	scan.Summary.Outside = []int{}
 	if len(team) != len(period) || len(period) != len(x) || len(x) != len(y) {
@@ -203,12 +210,12 @@ func ScanLags(team []string, period []int, x, y []float64) LagScan {
 			yt, yp, yv = append(yt, ti), append(yp, p), append(yv, y[i])
 		}
 	}
-	xs, reason := newSeries(xt, xp, xv, len(names), span)
+	xs, reason := newSeries(c, xt, xp, xv, len(names), span)
 	if reason != "" {
 		scan.Reason = "engagement: " + reason
 		return scan
 	}
-	ys, reason := newSeries(yt, yp, yv, len(names), span)
+	ys, reason := newSeries(c, yt, yp, yv, len(names), span)
 	if reason != "" {
 		scan.Reason = "customers: " + reason
 		return scan
@@ -218,7 +225,7 @@ func ScanLags(team []string, period []int, x, y []float64) LagScan {
 	ex := xs.filter(scan.Persistence.Phi)
 	ey := ys.filter(scan.Persistence.Phi)
 
-	w := newLagPairs(ex, len(xv))
+	w := newLagPairs(c, ex, len(xv))
 	for lag := -MaxLag; lag <= MaxLag; lag++ {
 		est := w.estimate(ex, ey, lag)
 		if !math.IsNaN(est.P) {
@@ -272,8 +279,8 @@ func (s *series) at(t, p int) (float64, bool) {
 // newSeries removes team and period effects from v (rows with team codes
 // in [0, teams) and periods in [0, span)) and indexes the residuals; reason
 // is non-empty when that is impossible.
-func newSeries(team, period []int, v []float64, teams, span int) (*series, string) {
-	pn := newFEPanelCodes(team, teams, period, span)
+func newSeries(c *FECache, team, period []int, v []float64, teams, span int) (*series, string) {
+	pn := newFEPanelCodes(c, team, teams, period, span)
 	switch {
 	case pn.teams < 2:
 		return nil, "needs at least two teams"
@@ -487,10 +494,12 @@ type lagPairs struct {
 	off    []int
 	ra, rb []float64
 	has    []uint8
+
+	fe *FECache // where each lag's panel is kept; nil: nowhere
 }
 
-func newLagPairs(ex *series, most int) *lagPairs {
-	w := &lagPairs{
+func newLagPairs(c *FECache, ex *series, most int) *lagPairs {
+	w := &lagPairs{fe: c,
 		team: make([]int, 0, most), period: make([]int, 0, most),
 		a: make([]float64, 0, most), b: make([]float64, 0, most), at: make([]int, 0, most),
 		off: make([]int, len(ex.vals)),
@@ -526,7 +535,7 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 			}
 		}
 	}
-	pn := newFEPanelCodes(w.team, len(ex.vals), w.period, ex.span)
+	pn := newFEPanelCodes(w.fe, w.team, len(ex.vals), w.period, ex.span)
 	fit, ar, br := withinFit(pn, w.a, w.b)
 	est.N, est.Teams, est.DF = fit.N, fit.Teams, fit.DF
 	if fit.Reason != "" {

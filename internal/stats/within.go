@@ -102,6 +102,12 @@ func TwoWayWithin(team []string, period []int, x, y []float64) WithinResult {
 // names that map one to one onto the codes. A code out of range gives a
 // Reason.
 func TwoWayWithinCodes(team []int, teams int, period []int, periods int, x, y []float64) WithinResult {
+	return (*FECache)(nil).TwoWayWithinCodes(team, teams, period, periods, x, y)
+}
+
+// TwoWayWithinCodes is [TwoWayWithinCodes] keeping the panel's
+// factorisation in c, or finding it there.
+func (c *FECache) TwoWayWithinCodes(team []int, teams int, period []int, periods int, x, y []float64) WithinResult {
 	res := undefinedWithin()
 	if len(team) != len(period) || len(period) != len(x) || len(x) != len(y) {
 		res.Reason = "team, period, x and y have different lengths"
@@ -114,7 +120,7 @@ func TwoWayWithinCodes(team []int, teams int, period []int, periods int, x, y []
 		}
 	}
 	t, p, xs, ys := completeRows(team, period, x, y)
-	return twoWayWithin(newFEPanelCodes(t, teams, p, periods), xs, ys)
+	return twoWayWithin(newFEPanelCodes(c, t, teams, p, periods), xs, ys)
 }
 
 // completeRows returns the rows whose x and y are both numbers, in
@@ -298,7 +304,7 @@ type fePanel struct {
 	col                      []int   // period-dummy column of each row; −1 for a reference period
 	rows                     [][]int // rows of each team
 	q                        int     // period-dummy columns (periods − components)
-	chol                     mat.Cholesky
+	chol                     *mat.Cholesky
 	ok                       bool // false when the period normal equations are singular
 }
 
@@ -322,7 +328,7 @@ func newFEPanel(team []string, period []int) *fePanel {
 		}
 		tc[i], pc[i] = ti, pi
 	}
-	return newFEPanelCodes(tc, len(teamOf), pc, len(periodOf))
+	return newFEPanelCodes(nil, tc, len(teamOf), pc, len(periodOf))
 }
 
 // newFEPanelCodes builds the panel of rows whose team codes lie in
@@ -331,8 +337,10 @@ func newFEPanel(team []string, period []int) *fePanel {
 // connected groups of the bipartite team–period graph, drops the first period
 // of each group as its reference, and factorises the Gram matrix of the
 // team-demeaned period dummies, D'M_team D = diag(counts) − Σ_i d_i d_i'/n_i,
-// where d_i counts team i's rows in each period.
-func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int) *fePanel {
+// where d_i counts team i's rows in each period. With a cache it takes the
+// factorisation from there when these codes were factorised before, and
+// keeps it there otherwise.
+func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []int, nPeriods int) *fePanel {
 	n := len(teamCode)
 	pn := &fePanel{n: n, team: make([]int, n), col: make([]int, n), ok: true}
 	teamIdx := make([]int, nTeams)
@@ -416,6 +424,14 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 	if pn.q == 0 {
 		return pn
 	}
+	var key feKey
+	if cache != nil {
+		key = cache.key(teamCode, nTeams, periodCode, nPeriods)
+		if f := cache.get(key, pn.q); f != nil {
+			pn.chol, pn.ok = f.chol, f.ok
+			return pn
+		}
+	}
 	// The upper triangle of the q×q Gram matrix, row-major. Each entry gets
 	// one term per team, teams in order, so the order in which a team's
 	// columns are visited does not change a bit of the sums. When a team has
@@ -473,7 +489,11 @@ func newFEPanelCodes(teamCode []int, nTeams int, periodCode []int, nPeriods int)
 		}
 	}
 	a := mat.NewSymDense(q, data)
+	pn.chol = new(mat.Cholesky)
 	pn.ok = pn.chol.Factorize(a)
+	if cache != nil {
+		cache.put(key, &feFactor{q: q, chol: pn.chol, ok: pn.ok})
+	}
 	return pn
 }
 
