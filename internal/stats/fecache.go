@@ -38,12 +38,16 @@ type feKey struct {
 	h                 [2]uint64
 }
 
-// feFactor is what newFEPanelCodes builds from the Gram matrix: never
-// changed once made, so reports may share it.
+// feFactor is what newFEPanelCodes works out beyond indexing the rows:
+// each period's column (−1 for a group's reference), the number of
+// groups, and the factorised Gram matrix of the q columns (nil when q is
+// 0). Never changed once made, so reports may share it.
 type feFactor struct {
-	q    int
-	chol *mat.Cholesky
-	ok   bool
+	colOf []int
+	comps int
+	q     int
+	chol  *mat.Cholesky
+	ok    bool
 }
 
 // NewFECache returns an empty cache.
@@ -80,13 +84,14 @@ func intBytes(s []int) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
 }
 
-// get returns the factor kept for k with q columns, or nil.
-func (c *FECache) get(k feKey, q int) *feFactor {
+// get returns the factor kept for k, whose rows have periods periods, or
+// nil.
+func (c *FECache) get(k feKey, periods int) *feFactor {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lookups++
 	f := c.kept[k]
-	if f == nil || f.q != q {
+	if f == nil || len(f.colOf) != periods {
 		return nil
 	}
 	c.hits++

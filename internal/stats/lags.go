@@ -496,6 +496,7 @@ type lagPairs struct {
 	has    []uint8
 
 	fe *FECache // where each lag's panel is kept; nil: nowhere
+	pn fePanel  // each lag's panel, built in the arrays of the lag before
 }
 
 func newLagPairs(c *FECache, ex *series, most int) *lagPairs {
@@ -535,7 +536,8 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 			}
 		}
 	}
-	pn := newFEPanelCodes(w.fe, w.team, len(ex.vals), w.period, ex.span)
+	pn := &w.pn
+	pn.reuse(w.fe, w.team, len(ex.vals), w.period, ex.span)
 	fit, ar, br := withinFit(pn, w.a, w.b)
 	est.N, est.Teams, est.DF = fit.N, fit.Teams, fit.DF
 	if fit.Reason != "" {

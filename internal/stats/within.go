@@ -185,8 +185,9 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 		res.Reason = "the team and period effects could not be separated"
 		return res, nil, nil
 	}
-	xr = pn.residualize(xs)
-	yr = pn.residualize(ys)
+	pn.xr, pn.yr = grow(pn.xr, len(xs)), grow(pn.yr, len(ys))
+	xr = pn.residualizeTo(pn.xr, xs)
+	yr = pn.residualizeTo(pn.yr, ys)
 	var sxx, syy, sxy float64
 	for i := range xr {
 		sxx += xr[i] * xr[i]
@@ -306,6 +307,11 @@ type fePanel struct {
 	q                        int     // period-dummy columns (periods − components)
 	chol                     *mat.Cholesky
 	ok                       bool // false when the period normal equations are singular
+
+	// Arrays a panel rebuilt in place (reuse) keeps for the next build: the
+	// rows of all teams, and the residuals withinFit returns.
+	xr, yr  []float64
+	allRows []int
 }
 
 // newFEPanel indexes teams and periods in order of first appearance and
@@ -341,8 +347,18 @@ func newFEPanel(team []string, period []int) *fePanel {
 // factorisation from there when these codes were factorised before, and
 // keeps it there otherwise.
 func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []int, nPeriods int) *fePanel {
+	pn := &fePanel{}
+	pn.reuse(cache, teamCode, nTeams, periodCode, nPeriods)
+	return pn
+}
+
+// reuse makes pn the panel newFEPanelCodes makes, in the arrays pn already
+// has where they are long enough: a lag scan builds one panel per lag, each
+// of hundreds of thousands of rows, and reads each only until the next.
+func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode []int, nPeriods int) {
 	n := len(teamCode)
-	pn := &fePanel{n: n, team: make([]int, n), col: make([]int, n), ok: true}
+	*pn = fePanel{n: n, team: grow(pn.team, n), col: grow(pn.col, n), ok: true,
+		allRows: pn.allRows, xr: pn.xr, yr: pn.yr}
 	teamIdx := make([]int, nTeams)
 	periodIdx := make([]int, nPeriods)
 	for i := range teamIdx {
@@ -374,7 +390,8 @@ func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []in
 	// Each team's rows, in row order, as one stretch of a shared array: a
 	// slice per team grown by append costs an allocation per team and fit,
 	// which at thousands of teams and a fit per lag dominated the scan.
-	all := make([]int, n)
+	all := grow(pn.allRows, n)
+	pn.allRows = all
 	pn.rows = make([][]int, pn.teams)
 	off := 0
 	for ti, k := range size {
@@ -383,6 +400,20 @@ func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []in
 	}
 	for i, ti := range pn.team {
 		pn.rows[ti] = append(pn.rows[ti], i)
+	}
+
+	// The same codes factorised before: their groups, columns and
+	// factorisation are what the rest of this function would make.
+	var key feKey
+	if cache != nil {
+		key = cache.key(teamCode, nTeams, periodCode, nPeriods)
+		if f := cache.get(key, pn.periods); f != nil {
+			pn.comps, pn.q, pn.chol, pn.ok = f.comps, f.q, f.chol, f.ok
+			for i, pi := range pidx {
+				pn.col[i] = f.colOf[pi]
+			}
+			return
+		}
 	}
 
 	// Union–find over nodes 0..teams−1 (teams) and teams.. (periods).
@@ -422,15 +453,10 @@ func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []in
 		pn.col[i] = colOf[pi]
 	}
 	if pn.q == 0 {
-		return pn
-	}
-	var key feKey
-	if cache != nil {
-		key = cache.key(teamCode, nTeams, periodCode, nPeriods)
-		if f := cache.get(key, pn.q); f != nil {
-			pn.chol, pn.ok = f.chol, f.ok
-			return pn
+		if cache != nil {
+			cache.put(key, &feFactor{colOf: colOf, comps: pn.comps, ok: true})
 		}
+		return
 	}
 	// The upper triangle of the q×q Gram matrix, row-major. Each entry gets
 	// one term per team, teams in order, so the order in which a team's
@@ -492,15 +518,28 @@ func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []in
 	pn.chol = new(mat.Cholesky)
 	pn.ok = pn.chol.Factorize(a)
 	if cache != nil {
-		cache.put(key, &feFactor{q: q, chol: pn.chol, ok: pn.ok})
+		cache.put(key, &feFactor{colOf: colOf, comps: pn.comps, q: q, chol: pn.chol, ok: pn.ok})
 	}
-	return pn
+}
+
+// grow returns s resliced to n elements when it has room, or a new array
+// of n; its contents are not kept.
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
 
 // residualize returns the residuals of v (one value per row) on the team and
 // period dummies.
 func (pn *fePanel) residualize(v []float64) []float64 {
-	out := make([]float64, len(v))
+	return pn.residualizeTo(make([]float64, len(v)), v)
+}
+
+// residualizeTo is residualize writing into out, which has v's length and
+// is not v; every element of out is written.
+func (pn *fePanel) residualizeTo(out, v []float64) []float64 {
 	// One buffer for every team's values. centre sums them with gonum's
 	// floats.Sum, whose order of additions depends on whether the slice
 	// starts on a 16-byte boundary; a fresh allocation of 16 bytes or more
