@@ -24,7 +24,7 @@ type FECache struct {
 	mu      sync.Mutex
 	kept    map[feKey]*feFactor
 	order   []feKey // oldest first
-	hits    int     // for tests
+	hits    int     // fits that found their factorisation here (Found)
 	lookups int
 }
 
@@ -40,12 +40,12 @@ type feKey struct {
 
 // feFactor is what newFEPanelCodes works out beyond indexing the rows:
 // each period's column (−1 for a group's reference), the number of
-// groups, and the factorised Gram matrix of the q columns (nil when q is
-// 0). Never changed once made, so reports may share it.
+// groups, and the factorised Gram matrix of the columns, of which there
+// are periods − groups (nil when that is 0). Never changed once made, so
+// reports may share it.
 type feFactor struct {
 	colOf []int
 	comps int
-	q     int
 	chol  *mat.Cholesky
 	ok    bool
 }

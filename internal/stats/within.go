@@ -185,7 +185,8 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 		res.Reason = "the team and period effects could not be separated"
 		return res, nil, nil
 	}
-	pn.xr, pn.yr = grow(pn.xr, len(xs)), grow(pn.yr, len(ys))
+	pn.xr = slices.Grow(pn.xr[:0], len(xs))[:len(xs)]
+	pn.yr = slices.Grow(pn.yr[:0], len(ys))[:len(ys)]
 	xr = pn.residualizeTo(pn.xr, xs)
 	yr = pn.residualizeTo(pn.yr, ys)
 	var sxx, syy, sxy float64
@@ -357,7 +358,7 @@ func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []in
 // of hundreds of thousands of rows, and reads each only until the next.
 func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode []int, nPeriods int) {
 	n := len(teamCode)
-	*pn = fePanel{n: n, team: grow(pn.team, n), col: grow(pn.col, n), ok: true,
+	*pn = fePanel{n: n, team: slices.Grow(pn.team[:0], n)[:n], col: slices.Grow(pn.col[:0], n)[:n], ok: true,
 		allRows: pn.allRows, xr: pn.xr, yr: pn.yr}
 	teamIdx := make([]int, nTeams)
 	periodIdx := make([]int, nPeriods)
@@ -390,7 +391,7 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 	// Each team's rows, in row order, as one stretch of a shared array: a
 	// slice per team grown by append costs an allocation per team and fit,
 	// which at thousands of teams and a fit per lag dominated the scan.
-	all := grow(pn.allRows, n)
+	all := slices.Grow(pn.allRows[:0], n)[:n]
 	pn.allRows = all
 	pn.rows = make([][]int, pn.teams)
 	off := 0
@@ -408,7 +409,7 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 	if cache != nil {
 		key = cache.key(teamCode, nTeams, periodCode, nPeriods)
 		if f := cache.get(key, pn.periods); f != nil {
-			pn.comps, pn.q, pn.chol, pn.ok = f.comps, f.q, f.chol, f.ok
+			pn.comps, pn.q, pn.chol, pn.ok = f.comps, pn.periods-f.comps, f.chol, f.ok
 			for i, pi := range pidx {
 				pn.col[i] = f.colOf[pi]
 			}
@@ -518,17 +519,8 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 	pn.chol = new(mat.Cholesky)
 	pn.ok = pn.chol.Factorize(a)
 	if cache != nil {
-		cache.put(key, &feFactor{colOf: colOf, comps: pn.comps, q: q, chol: pn.chol, ok: pn.ok})
+		cache.put(key, &feFactor{colOf: colOf, comps: pn.comps, chol: pn.chol, ok: pn.ok})
 	}
-}
-
-// grow returns s resliced to n elements when it has room, or a new array
-// of n; its contents are not kept.
-func grow[T any](s []T, n int) []T {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]T, n)
 }
 
 // residualize returns the residuals of v (one value per row) on the team and
