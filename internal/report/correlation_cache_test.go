@@ -320,10 +320,11 @@ func (c *countingSource) MetricTotals(ctx context.Context, kind, metric string, 
 	return c.Store.MetricTotals(ctx, kind, metric, from, to)
 }
 
-// The customer totals a loader keeps are, after every kind of change — a
-// new rating, a correction that moves one to another period, one that
-// empties a period, a bulk import, a narrower range — the rows a fresh
-// read returns, and a change of one period reads that period only.
+// The customer totals a loader keeps are, for each metric (each keeps
+// other columns) and after every kind of change — a new rating, a
+// correction that moves one to another period, one that empties a period,
+// a bulk import, a narrower range — the rows a fresh read returns, and a
+// change of one period reads that period only.
 func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
 	st, last := benchData(t, 12, 30)
 	ctx := context.Background()
@@ -332,8 +333,19 @@ func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
 	tree, _ := st.Tree(ctx)
 	team := tree.ByPath([]string{"Acme Group", "Division 3", "Team 3"}).ID
 	from, to := last.AddDate(0, 0, -7*33+3), last.AddDate(0, 0, 7*6) // to: weeks with no totals yet
-	rating := func(id string, at time.Time, score float64) tandem.Rating {
-		return tandem.Rating{Source: "test", ExternalID: id, OccurredAt: at, UnitID: team, Metric: tandem.MetricCSAT, Score: score}
+	metrics := []string{tandem.MetricCSAT, tandem.MetricNPS, tandem.MetricCES}
+	// rating is one rating of each metric (score 1–5: CSAT and CES as it
+	// is, NPS twice it), each its own external id.
+	rating := func(id string, at time.Time, score float64) []tandem.Rating {
+		var rs []tandem.Rating
+		for _, m := range metrics {
+			s := score
+			if m == tandem.MetricNPS {
+				s *= 2
+			}
+			rs = append(rs, tandem.Rating{Source: "test", ExternalID: id + "-" + m, OccurredAt: at, UnitID: team, Metric: m, Score: s})
+		}
+		return rs
 	}
 	check := func(step string, from, to time.Time, wantPeriods int) {
 		t.Helper()
@@ -341,49 +353,51 @@ func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, kind := range []string{tandem.Week, tandem.Month} {
-			src.reads, src.periods = 0, 0
-			got, err := loader.customerTotals(ctx, v, kind, tandem.MetricCSAT, from, to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := st.MetricTotals(ctx, kind, tandem.MetricCSAT, from, to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%s, %s: the kept totals (%d rows) differ from a fresh read (%d rows)", step, kind, len(got), len(want))
-			}
-			if kind == tandem.Week && wantPeriods >= 0 && src.periods != wantPeriods {
-				t.Errorf("%s: read %d weeks of totals in %d reads, want %d weeks", step, src.periods, src.reads, wantPeriods)
+		for _, metric := range metrics {
+			for _, kind := range []string{tandem.Week, tandem.Month} {
+				src.reads, src.periods = 0, 0
+				got, err := loader.customerTotals(ctx, v, kind, metric, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := st.MetricTotals(ctx, kind, metric, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s, %s %s: the kept totals (%d rows) differ from a fresh read (%d rows)", step, metric, kind, len(got), len(want))
+				}
+				if kind == tandem.Week && wantPeriods >= 0 && src.periods != wantPeriods {
+					t.Errorf("%s, %s: read %d weeks of totals in %d reads, want %d weeks", step, metric, src.periods, src.reads, wantPeriods)
+				}
 			}
 		}
 	}
 
 	check("first read", from, to, -1)
 	check("nothing changed", from, to, 0)
-	if _, err := st.IngestRatings(ctx, []tandem.Rating{rating("a", last.AddDate(0, 0, -7*5), 1)}, testNow); err != nil {
+	if _, err := st.IngestRatings(ctx, rating("a", last.AddDate(0, 0, -7*5), 1), testNow); err != nil {
 		t.Fatal(err)
 	}
 	check("a rating in a week with totals", from, to, 1)
-	if _, err := st.IngestRatings(ctx, []tandem.Rating{rating("b", last.AddDate(0, 0, 7*3), 5)}, testNow); err != nil {
+	if _, err := st.IngestRatings(ctx, rating("b", last.AddDate(0, 0, 7*3), 5), testNow); err != nil {
 		t.Fatal(err)
 	}
 	check("a rating in a week with none", from, to, 1)
-	if _, err := st.ReplaceRatings(ctx, []tandem.Rating{rating("b", last.AddDate(0, 0, -7*8), 4)}, testNow); err != nil {
+	if _, err := st.ReplaceRatings(ctx, rating("b", last.AddDate(0, 0, -7*8), 4), testNow); err != nil {
 		t.Fatal(err)
 	}
 	check("that rating moved to an earlier week, emptying its own", from, to, 2)
 	var bulk []tandem.Rating
 	for w := range 20 {
-		bulk = append(bulk, rating(fmt.Sprint("bulk", w), last.AddDate(0, 0, -7*w), float64(1+w%5)))
+		bulk = append(bulk, rating(fmt.Sprint("bulk", w), last.AddDate(0, 0, -7*w), float64(1+w%5))...)
 	}
 	if _, err := st.IngestRatings(ctx, bulk, testNow); err != nil {
 		t.Fatal(err)
 	}
 	check("twenty weeks changed: the range read again", from, to, -1)
 	check("a narrower range, nothing changed", last.AddDate(0, 0, -7*10), last, 0)
-	if _, err := st.IngestRatings(ctx, []tandem.Rating{rating("c", last.AddDate(0, 0, -7*40), 2)}, testNow); err != nil {
+	if _, err := st.IngestRatings(ctx, rating("c", last.AddDate(0, 0, -7*40), 2), testNow); err != nil {
 		t.Fatal(err)
 	}
 	check("a rating before the range kept", from, to, 0)
