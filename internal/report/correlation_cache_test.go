@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,16 +307,17 @@ func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {
 }
 
 // countingSource counts the customer totals a loader reads from a real
-// store: periods read and calls.
+// store: periods read and calls. A loader reads a range in stretches on
+// several goroutines at once, so the counts are atomic.
 type countingSource struct {
 	*store.Store
-	reads, periods int
+	reads, periods atomic.Int64
 }
 
 func (c *countingSource) MetricTotals(ctx context.Context, kind, metric string, from, to time.Time) ([]tandem.CustomerTotalsRow, error) {
-	c.reads++
+	c.reads.Add(1)
 	for d := tandem.PeriodStart(kind, from); d.Before(to); d = tandem.NextPeriod(kind, d) {
-		c.periods++
+		c.periods.Add(1)
 	}
 	return c.Store.MetricTotals(ctx, kind, metric, from, to)
 }
@@ -355,7 +357,8 @@ func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
 		}
 		for _, metric := range metrics {
 			for _, kind := range []string{tandem.Week, tandem.Month} {
-				src.reads, src.periods = 0, 0
+				src.reads.Store(0)
+				src.periods.Store(0)
 				got, err := loader.customerTotals(ctx, v, kind, metric, from, to)
 				if err != nil {
 					t.Fatal(err)
@@ -367,8 +370,8 @@ func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("%s, %s %s: the kept totals (%d rows) differ from a fresh read (%d rows)", step, metric, kind, len(got), len(want))
 				}
-				if kind == tandem.Week && wantPeriods >= 0 && src.periods != wantPeriods {
-					t.Errorf("%s, %s: read %d weeks of totals in %d reads, want %d weeks", step, metric, src.periods, src.reads, wantPeriods)
+				if kind == tandem.Week && wantPeriods >= 0 && src.periods.Load() != int64(wantPeriods) {
+					t.Errorf("%s, %s: read %d weeks of totals in %d reads, want %d weeks", step, metric, src.periods.Load(), src.reads.Load(), wantPeriods)
 				}
 			}
 		}
