@@ -316,6 +316,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	in.TeamScores, in.ScoreRows, in.scores, in.Customer = nil, nil, nil, nil
 	measures, nP := pn.measures, len(pn.periodDays)
 	mi := slices.Index(measures, p.Measure)
+	pn.fill(mi)
 	pairsAt := pn.pairsAt
 	periodDays := pn.periodDays
 
@@ -361,8 +362,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 		// report's own (most of the panel) are let go while the rest runs.
 		func() { res.LagScan = pn.lagScan(mi) },
 		func() {
-			res.Drivers = pn.driverLinks(p.Lag)
-			pn.driverScores(res.Drivers, dates)
+			res.Drivers = pn.driverLinks(p.Lag, mi, dates)
 			pn.keepOnly(mi)
 		},
 		func() {

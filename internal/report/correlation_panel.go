@@ -17,11 +17,12 @@ func dayOf(t time.Time) int64 { return t.Unix() / 86400 }
 func timeOfDay(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
 
 // team holds one team's period values, indexed by period (see
-// BuildCorrelation's periods): the respondent-weighted sums of each
-// measure, and the customer value with its number of ratings.
+// BuildCorrelation's periods): the respondent-weighted sums of the
+// measures laid out (panel.fill), and the customer value with its number
+// of ratings.
 type team struct {
 	unit    *tandem.Unit
-	sum     [][]float64 // [measure][period] Σ value·respondents; nil if none
+	sum     [][]float64 // [measure][period] Σ value·respondents; nil if none or not laid out
 	weight  [][]int32   // [measure][period] Σ respondents
 	idx     int         // order of creation: the team's stretch of the customer totals
 	cust    []float64   // [period] customer value, NaN if too few ratings
@@ -58,6 +59,70 @@ type panel struct {
 	byUnit  map[int64]*team
 	inScope func(int64) bool
 	fe      *stats.FECache // where the within fits keep their factorisations; nil: nowhere
+	// used are the team-rounds that may enter the report, one run per
+	// run of scores, in the scores' order: fill lays a measure's sums out
+	// from them. Only the report's measure and the index are laid out
+	// for the whole build; each driver's are laid out while its link is
+	// worked out and let go after (at 2,500 teams and two years of weeks
+	// a measure's arrays are 3.5 MB; all eleven were most of the panel).
+	used   []usedRun
+	filled []bool // by measure
+}
+
+// usedRun is one run of scores' usable team-rounds: the team and
+// respondents of the units at rows of rs, all in period pi.
+type usedRun struct {
+	rs   *roundScores
+	pi   int
+	rows []usedRow
+}
+
+type usedRow struct {
+	t *team
+	i int32 // the unit's row in rs
+	n int32 // its respondents
+}
+
+// fill lays out measure m's respondent-weighted sums per team and period,
+// adding the values in the order of the scores' rows, as one pass over the
+// rows would. Done once per measure; drop lets them go.
+func (pn *panel) fill(m int) {
+	if m < 0 || m >= len(pn.filled) || pn.filled[m] {
+		return
+	}
+	pn.filled[m] = true
+	nP := len(pn.periodDays)
+	for _, run := range pn.used {
+		j := run.rs.col(m)
+		if j < 0 {
+			continue
+		}
+		for _, u := range run.rows {
+			v := run.rs.at(int(u.i), j)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			t := u.t
+			if t.sum[m] == nil {
+				t.sum[m], t.weight[m] = make([]float64, nP), make([]int32, nP)
+			}
+			t.sum[m][run.pi] += v * float64(u.n)
+			t.weight[m][run.pi] += u.n
+		}
+	}
+}
+
+// drop lets go of measure m's sums (see fill). Each team's slot of a
+// measure is its own element of the team's slices, so dropping one
+// measure does not race with readers of another.
+func (pn *panel) drop(m int) {
+	if m < 0 || m >= len(pn.filled) {
+		return
+	}
+	pn.filled[m] = false
+	for _, t := range pn.teams {
+		t.sum[m], t.weight[m] = nil, nil
+	}
 }
 
 // newPanel applies each round's anonymity decision to the inputs and
@@ -136,11 +201,14 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		rounds[r.ID] = roundInfo{own: own, pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
 	}
 	usedRounds := len(rounds)
-	for _, rs := range scores {
+	var used []usedRun
+	for k := range scores {
+		rs := &scores[k]
 		r, ok := rounds[rs.round]
 		if !ok {
 			continue
 		}
+		run := usedRun{rs: rs, pi: r.pi}
 		for i, unit := range rs.units {
 			n, ok := r.usable(unit, inScope)
 			if !ok {
@@ -151,17 +219,10 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 				t = newTeam(unit)
 				teams[unit] = t
 			}
-			for j, m := range rs.cols {
-				v := rs.at(i, j)
-				if m >= len(measures) || math.IsNaN(v) || math.IsInf(v, 0) {
-					continue
-				}
-				if t.sum[m] == nil {
-					t.sum[m], t.weight[m] = make([]float64, nP), make([]int32, nP)
-				}
-				t.sum[m][r.pi] += v * float64(n)
-				t.weight[m][r.pi] += int32(n)
-			}
+			run.rows = append(run.rows, usedRow{t: t, i: int32(i), n: int32(n)})
+		}
+		if len(run.rows) > 0 {
+			used = append(used, run)
 		}
 	}
 
@@ -216,22 +277,16 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		return cmp.Or(cmp.Compare(a.unit.Path, b.unit.Path), cmp.Compare(a.unit.ID, b.unit.ID))
 	})
 	return &panel{measures: measures, periodDays: periodDays, pre: pre, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer,
-		rounds: rounds, byUnit: teams, inScope: inScope, fe: in.fe}
+		rounds: rounds, byUnit: teams, inScope: inScope, fe: in.fe, used: used, filled: make([]bool, len(measures))}
 }
 
-// keepOnly lets go of every team's sums and weights of the measures other
-// than m, once the drivers' links and scores (their only other readers)
-// are done: at 2,500 teams and two years of weeks they are 40 MB, and the
-// lag scan and the within fit run on long after. The other parts of the
-// report read measure m alone; each team's slot of another measure is its
-// own element of the team's slices, so clearing it does not race with
-// them.
+// keepOnly lets go of every measure's sums but m's, once the drivers
+// (the only readers of the index's, besides a report on the index) are
+// done: the lag scan and the within fit run on long after.
 func (pn *panel) keepOnly(m int) {
-	for _, t := range pn.teams {
-		for k := range t.sum {
-			if k != m {
-				t.sum[k], t.weight[k] = nil, nil
-			}
+	for k := range pn.filled {
+		if k != m {
+			pn.drop(k)
 		}
 	}
 }
@@ -423,27 +478,28 @@ func (pn *panel) pairsAt(m, lag int, keep bool) (x, y []float64, where []at) {
 
 // driverLinks links each driver with data in the panel to the customer
 // measure at lag (and to the engagement index in the same period), with
-// Benjamini–Hochberg q-values over the drivers tested, strongest first.
+// Benjamini–Hochberg q-values over the drivers tested, strongest first,
+// and each driver's score (driverScore; dates are the periods' dates).
 // Drivers are tested in key order so that the q-values depend on nothing
-// else.
-func (pn *panel) driverLinks(lag int) []DriverLink {
+// else. Each driver's sums are laid out for its link and score alone,
+// unless it is the report's measure (keep).
+func (pn *panel) driverLinks(lag, keep int, dates []string) []DriverLink {
 	measures, order, lo, hi := pn.measures, pn.teams, pn.pre, pn.pre+pn.nEng
 	const index = 0 // measures[0] is the engagement index
+	pn.fill(index)
 	var drivers []int
 	for m := range measures {
-		if measures[m] == pulse.MeasureIndex || measures[m] == pulse.MeasureENPS {
-			continue
-		}
-		for _, t := range order {
-			if t.weight[m] != nil {
-				drivers = append(drivers, m)
-				break
-			}
+		if measures[m] != pulse.MeasureIndex && measures[m] != pulse.MeasureENPS {
+			drivers = append(drivers, m)
 		}
 	}
 	slices.SortFunc(drivers, func(a, b int) int { return cmp.Compare(measures[a], measures[b]) })
-	out := make([]DriverLink, len(drivers))
-	for i, d := range drivers {
+	out := make([]DriverLink, 0, len(drivers))
+	for _, d := range drivers {
+		pn.fill(d)
+		if !slices.ContainsFunc(order, func(t *team) bool { return t.weight[d] != nil }) {
+			continue // no data: not a driver of this panel
+		}
 		dx, dy, _ := pn.pairsAt(d, lag, false)
 		ex, ey := make([]float64, 0, len(dx)), make([]float64, 0, len(dx))
 		for _, t := range order {
@@ -455,8 +511,13 @@ func (pn *panel) driverLinks(lag int) []DriverLink {
 				}
 			}
 		}
-		out[i] = DriverLink{Driver: pulse.MeasureDriver(measures[d]), Label: pulse.MeasureLabel(measures[d]), Coef: coefOf(stats.Pearson(dx, dy)),
+		link := DriverLink{Driver: pulse.MeasureDriver(measures[d]), Label: pulse.MeasureLabel(measures[d]), Coef: coefOf(stats.Pearson(dx, dy)),
 			REngagement: Num(stats.Pearson(ex, ey).R)}
+		pn.driverScore(&link, d, dates)
+		out = append(out, link)
+		if d != keep {
+			pn.drop(d)
+		}
 	}
 	var ps []float64
 	for _, d := range out {

@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/stats"
 )
 
@@ -305,50 +304,33 @@ func (l LagScan) peakR() float64 {
 	return best
 }
 
-// measureIndex returns the position of measure name in the panel.
-func (pn *panel) measureIndex(name string) int {
-	for i, m := range pn.measures {
-		if m == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// driverScores sets each driver's score, change and priority: the
+// driverScore sets the score, change and priority of driver d's link: the
 // respondent-weighted mean of the driver over the report's teams in the
 // last engagement period that has it, the difference from the period with
 // it before that, and stats.DriverPriority of the score and the lower end
-// of the driver's link with customers.
-func (pn *panel) driverScores(links []DriverLink, dates []string) {
-	for i := range links {
-		d := &links[i]
-		d.Score, d.Change, d.Priority = Num(math.NaN()), Num(math.NaN()), Num(math.NaN())
-		m := pn.measureIndex(pulse.DriverMeasure(d.Driver))
-		if m < 0 {
-			continue
-		}
-		var got []float64
-		var at []int
-		for pi := pn.pre + pn.nEng - 1; pi >= pn.pre && len(got) < 2; pi-- {
-			var s, w float64
-			for _, t := range pn.teams {
-				if t.weight[m] != nil && t.weight[m][pi] > 0 {
-					s += t.sum[m][pi]
-					w += float64(t.weight[m][pi])
-				}
-			}
-			if w > 0 {
-				got, at = append(got, s/w), append(at, pi)
+// of the driver's link with customers. Measure m's sums must be laid out.
+func (pn *panel) driverScore(d *DriverLink, m int, dates []string) {
+	d.Score, d.Change, d.Priority = Num(math.NaN()), Num(math.NaN()), Num(math.NaN())
+	var got []float64
+	var at []int
+	for pi := pn.pre + pn.nEng - 1; pi >= pn.pre && len(got) < 2; pi-- {
+		var s, w float64
+		for _, t := range pn.teams {
+			if t.weight[m] != nil && t.weight[m][pi] > 0 {
+				s += t.sum[m][pi]
+				w += float64(t.weight[m][pi])
 			}
 		}
-		if len(got) == 0 {
-			continue
+		if w > 0 {
+			got, at = append(got, s/w), append(at, pi)
 		}
-		d.Score, d.ScorePeriod = Num(got[0]), dates[at[0]]
-		if len(got) == 2 {
-			d.Change, d.ChangeFrom = Num(got[0]-got[1]), dates[at[1]]
-		}
-		d.Priority = Num(stats.DriverPriority(got[0], float64(d.CILow)))
 	}
+	if len(got) == 0 {
+		return
+	}
+	d.Score, d.ScorePeriod = Num(got[0]), dates[at[0]]
+	if len(got) == 2 {
+		d.Change, d.ChangeFrom = Num(got[0]-got[1]), dates[at[1]]
+	}
+	d.Priority = Num(stats.DriverPriority(got[0], float64(d.CILow)))
 }

@@ -67,6 +67,9 @@ func TestPanelFromScoreColumnsAddsEveryValueInTheRowsOrder(t *testing.T) {
 	for seed := range uint64(40) {
 		in := randomScoreInput(seed)
 		pn := newPanel(in, in.Params)
+		for m := range pulse.TeamScoreMeasures() {
+			pn.fill(m)
+		}
 		// The rule as it read the rows one by one before the columns.
 		measures := pulse.TeamScoreMeasures()
 		type key struct {
@@ -116,7 +119,11 @@ func TestPanelFromScoreColumnsAddsEveryValueInTheRowsOrder(t *testing.T) {
 		// The loader's form: the same rows, one block per round as it keeps
 		// them, in the order of the rows' runs.
 		in.scores, in.TeamScores = scoreColumns(in.TeamScores), nil
-		if got := newPanel(in, in.Params); !samePanelSums(got, pn) {
+		got := newPanel(in, in.Params)
+		for m := range pulse.TeamScoreMeasures() {
+			got.fill(m)
+		}
+		if !samePanelSums(got, pn) {
 			t.Fatalf("seed %d: the panel from the loader's columns differs", seed)
 		}
 	}
