@@ -328,19 +328,14 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 		dates[i] = tandem.FormatDate(timeOfDay(d))
 	}
 	res.pairs = pairList{dates: dates, lag: p.Lag, rows: make([]pairRow, 0, len(x))}
-	type seenTeam struct {
-		subject string
-		index   int32
-	}
-	teamSet, periodSet := map[*team]seenTeam{}, make([]bool, nP)
-	subjects := make([]string, len(where))
+	teamSet, periodSet := map[*team]int32{}, make([]bool, nP)
 	teamCodes := make([]int, len(where)) // each pair's team, numbered in order of first appearance
 	for i, w := range where {
 		id := w.t.unit.ID
-		st, ok := teamSet[w.t]
+		code, ok := teamSet[w.t]
 		if !ok {
-			st = seenTeam{strconv.FormatInt(id, 10), int32(len(res.pairs.teams))}
-			teamSet[w.t] = st
+			code = int32(len(res.pairs.teams))
+			teamSet[w.t] = code
 			res.pairs.teams = append(res.pairs.teams, pairTeam{w.t.unit.Path, id})
 			res.NTeams++
 		}
@@ -348,8 +343,8 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 			periodSet[w.pi] = true
 			res.NPeriods++
 		}
-		subjects[i], teamCodes[i] = st.subject, int(st.index)
-		res.pairs.rows = append(res.pairs.rows, pairRow{team: st.index, period: int32(w.pi), engagement: x[i], customer: y[i],
+		teamCodes[i] = int(code)
+		res.pairs.rows = append(res.pairs.rows, pairRow{team: code, period: int32(w.pi), engagement: x[i], customer: y[i],
 			respondents: w.t.weight[mi][w.pi], ratings: w.t.ratings[w.pi+p.Lag]})
 	}
 	// The main figures, the other lags and the drivers read the same
@@ -373,7 +368,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 		func() {
 			res.Pearson = coefOf(stats.Pearson(x, y))
 			res.Spearman = coefOf(stats.Spearman(x, y))
-			rm := stats.RMCorr(subjects, x, y)
+			rm := stats.RMCorrCodes(teamCodes, len(res.pairs.teams), x, y)
 			res.RMCorr = RMCoef{R: Num(rm.R), CILow: Num(rm.CILow), CIHigh: Num(rm.CIHigh), P: Num(rm.P), DF: rm.DF, Teams: rm.Subjects}
 			if line, ok := stats.LeastSquares(x, y); ok {
 				res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/tandem-hq/tandem/internal/stats"
 )
@@ -141,9 +140,6 @@ type Power struct {
 	TeamsNeeded int `json:"teams_needed"`
 }
 
-// teamKey names a team for the stats functions.
-func teamKey(t *team) string { return strconv.FormatInt(t.unit.ID, 10) }
-
 // withinAt fits the two-way within view of the pairs at where; teams
 // gives each pair's team as a code in [0, nTeams).
 func withinAt(fe *stats.FECache, x, y []float64, where []at, teams []int, nTeams, nPeriods int) WithinCoef {
@@ -261,15 +257,21 @@ func (pn *panel) lagScan(m int) LagScan {
 	for _, t := range pn.teams {
 		rows(t, func(int, float64, float64) { n++ })
 	}
-	teams, periods := make([]string, 0, n), make([]int, 0, n)
+	// Teams numbered in order of first appearance, as ScanLags numbers
+	// names, without a string per row.
+	teams, periods := make([]int, 0, n), make([]int, 0, n)
 	xs, ys := make([]float64, 0, n), make([]float64, 0, n)
+	code := 0
 	for _, t := range pn.teams {
-		key := teamKey(t)
+		before := len(teams)
 		rows(t, func(pi int, x, y float64) {
-			teams, periods, xs, ys = append(teams, key), append(periods, (pi-first)/g), append(xs, x), append(ys, y)
+			teams, periods, xs, ys = append(teams, code), append(periods, (pi-first)/g), append(xs, x), append(ys, y)
 		})
+		if len(teams) > before {
+			code++
+		}
 	}
-	scan := pn.fe.ScanLags(teams, periods, xs, ys)
+	scan := pn.fe.ScanLagsCodes(teams, code, periods, xs, ys)
 	out.Reason = scan.Reason
 	out.Tests = scan.Tests
 	if scan.Reason == "" {

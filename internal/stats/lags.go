@@ -3,6 +3,7 @@ package stats
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // MaxLag is the furthest lag, in periods either way, that [ScanLags] examines.
@@ -158,18 +159,10 @@ func ScanLags(team []string, period []int, x, y []float64) LagScan {
 // finding them there: the same result to the bit, without building the
 // fixed-effects normal equations again for the same teams and periods.
 func (c *FECache) ScanLags(team []string, period []int, x, y []float64) LagScan {
-	scan := LagScan{Persistence: Persistence{Sill: math.NaN(), Nugget: math.NaN()}}
-	scan.Summary.Outside = []int{}
-	if len(team) != len(period) || len(period) != len(x) || len(x) != len(y) {
-		scan.Reason = "team, period, x and y have different lengths"
-		return scan
-	}
-	// Team codes in order of first appearance; periods as offsets from the
-	// first period, which the span guard keeps small enough for arrays.
+	// Team codes in order of first appearance.
 	teamOf := map[string]int{}
 	var names []string
 	code := make([]int, len(team))
-	lo, hi := math.MaxInt, math.MinInt
 	for i := range team {
 		ti, ok := teamOf[team[i]]
 		if !ok {
@@ -178,13 +171,42 @@ func (c *FECache) ScanLags(team []string, period []int, x, y []float64) LagScan 
 			names = append(names, team[i])
 		}
 		code[i] = ti
+	}
+	return c.scanLags(code, len(names), func(t int) string { return strconv.Quote(names[t]) }, period, x, y)
+}
+
+// ScanLagsCodes is [FECache.ScanLags] with each row's team given as a
+// code in [0, teams) instead of a name, without a string per row. Codes
+// numbered in order of first appearance give ScanLags' result to the bit;
+// a code outside the range gives a Reason and no lags.
+func (c *FECache) ScanLagsCodes(team []int, teams int, period []int, x, y []float64) LagScan {
+	return c.scanLags(team, teams, strconv.Itoa, period, x, y)
+}
+
+// scanLags is ScanLags on team codes in [0, teams); name names a team
+// in a Reason.
+func (c *FECache) scanLags(code []int, teams int, name func(int) string, period []int, x, y []float64) LagScan {
+	scan := LagScan{Persistence: Persistence{Sill: math.NaN(), Nugget: math.NaN()}}
+	scan.Summary.Outside = []int{}
+	if len(code) != len(period) || len(period) != len(x) || len(x) != len(y) {
+		scan.Reason = "team, period, x and y have different lengths"
+		return scan
+	}
+	// Periods as offsets from the first period, which the span guard
+	// keeps small enough for arrays.
+	lo, hi := math.MaxInt, math.MinInt
+	for i := range code {
+		if code[i] < 0 || code[i] >= teams {
+			scan.Reason = fmt.Sprintf("row %d has team code %d, outside 0 to %d", i, code[i], teams-1)
+			return scan
+		}
 		lo, hi = min(lo, period[i]), max(hi, period[i])
 		if math.IsInf(x[i], 0) || math.IsInf(y[i], 0) {
 			scan.Reason = "a value is infinite"
 			return scan
 		}
 	}
-	if len(team) == 0 {
+	if len(code) == 0 {
 		scan.Reason = "no rows"
 		return scan
 	}
@@ -193,13 +215,13 @@ func (c *FECache) ScanLags(team []string, period []int, x, y []float64) LagScan 
 		scan.Reason = fmt.Sprintf("periods run from %d to %d; number them consecutively in the program's cadence", lo, hi)
 		return scan
 	}
-	seen := make([]bool, len(names)*span) // team t's period p at t·span + p
-	xt, xp, xv := make([]int, 0, len(team)), make([]int, 0, len(team)), make([]float64, 0, len(team))
-	yt, yp, yv := make([]int, 0, len(team)), make([]int, 0, len(team)), make([]float64, 0, len(team))
-	for i := range team {
+	seen := make([]bool, teams*span) // team t's period p at t·span + p
+	xt, xp, xv := make([]int, 0, len(code)), make([]int, 0, len(code)), make([]float64, 0, len(code))
+	yt, yp, yv := make([]int, 0, len(code)), make([]int, 0, len(code)), make([]float64, 0, len(code))
+	for i := range code {
 		ti, p := code[i], period[i]-lo
 		if seen[ti*span+p] {
-			scan.Reason = fmt.Sprintf("team %q has period %d twice", team[i], period[i])
+			scan.Reason = fmt.Sprintf("team %s has period %d twice", name(ti), period[i])
 			return scan
 		}
 		seen[ti*span+p] = true
@@ -210,12 +232,12 @@ func (c *FECache) ScanLags(team []string, period []int, x, y []float64) LagScan 
 			yt, yp, yv = append(yt, ti), append(yp, p), append(yv, y[i])
 		}
 	}
-	xs, reason := newSeries(c, xt, xp, xv, len(names), span)
+	xs, reason := newSeries(c, xt, xp, xv, teams, span)
 	if reason != "" {
 		scan.Reason = "engagement: " + reason
 		return scan
 	}
-	ys, reason := newSeries(c, yt, yp, yv, len(names), span)
+	ys, reason := newSeries(c, yt, yp, yv, teams, span)
 	if reason != "" {
 		scan.Reason = "customers: " + reason
 		return scan

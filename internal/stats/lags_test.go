@@ -2,6 +2,7 @@ package stats
 
 import (
 	"encoding/csv"
+	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -200,5 +201,33 @@ func TestScanLagsRefusesInputItCannotUse(t *testing.T) {
 				t.Errorf("got Reason %q, %d lags, named %v; want %q, none, false", got.Reason, len(got.Lags), got.Summary.Named, tc.reason)
 			}
 		})
+	}
+}
+
+// Teams given as codes in order of first appearance give the scan of the
+// same teams given by name, to the bit; a code outside [0, teams) is
+// refused.
+func TestScanLagsCodesEqualsScanLagsByName(t *testing.T) {
+	t.Parallel()
+	team, period, x, y := readLagPanel(t)
+	codeOf := map[string]int{}
+	codes := make([]int, len(team))
+	for i, name := range team {
+		if _, ok := codeOf[name]; !ok {
+			codeOf[name] = len(codeOf)
+		}
+		codes[i] = codeOf[name]
+	}
+	want := ScanLags(team, period, x, y)
+	got := NewFECache().ScanLagsCodes(codes, len(codeOf), period, x, y)
+	if want.Reason != "" || len(want.Lags) == 0 {
+		t.Fatalf("the reference panel gives no scan: %q", want.Reason)
+	}
+	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+		t.Fatalf("codes give\n%#v\nnames give\n%#v", got, want)
+	}
+	codes[3] = len(codeOf)
+	if r := NewFECache().ScanLagsCodes(codes, len(codeOf), period, x, y).Reason; r != fmt.Sprintf("row 3 has team code %d, outside 0 to %d", len(codeOf), len(codeOf)-1) {
+		t.Fatalf("a code outside the range: Reason %q", r)
 	}
 }

@@ -51,44 +51,76 @@ type RMCorrResult struct {
 //   - DF = 1: R and P are computed, the CI is NaN (it needs DF ≥ 2).
 //   - |R| = 1: P = 0 and the CI is (R, R).
 func RMCorr(subject []string, x, y []float64) RMCorrResult {
+	if len(subject) != len(x) || len(x) != len(y) {
+		return RMCorrCodes(nil, 0, x, y)
+	}
+	codeOf := map[string]int{}
+	code := make([]int, len(subject))
+	for i, s := range subject {
+		c, ok := codeOf[s]
+		if !ok {
+			c = len(codeOf)
+			codeOf[s] = c
+		}
+		code[i] = c
+	}
+	return RMCorrCodes(code, len(codeOf), x, y)
+}
+
+// RMCorrCodes is [RMCorr] with each row's subject given as a code in
+// [0, subjects) instead of a name: the same result to the bit, without a
+// string per row. A code outside that range gives the result of
+// different lengths (N = 0, every float NaN).
+func RMCorrCodes(subject []int, subjects int, x, y []float64) RMCorrResult {
 	nan := math.NaN()
 	res := RMCorrResult{R: nan, P: nan, CILow: nan, CIHigh: nan, Slope: nan}
 	if len(subject) != len(x) || len(x) != len(y) {
 		return res
 	}
-
-	// Group complete rows by subject, in order of first appearance.
-	groupOf := map[string]int{}
-	var groups [][]int
+	// Group complete rows by subject, groups in order of first appearance
+	// and rows in order within each: a group's rows are counted first,
+	// then laid out one group after another.
+	groupOf := make([]int, subjects)
+	for i := range groupOf {
+		groupOf[i] = -1
+	}
+	var size []int
 	for i := range x {
 		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
 			continue
 		}
-		g, seen := groupOf[subject[i]]
-		if !seen {
-			g = len(groups)
-			groupOf[subject[i]] = g
-			groups = append(groups, nil)
+		s := subject[i]
+		if s < 0 || s >= subjects {
+			return res
 		}
-		groups[g] = append(groups[g], i)
+		if groupOf[s] < 0 {
+			groupOf[s] = len(size)
+			size = append(size, 0)
+		}
+		size[groupOf[s]]++
 	}
 	n := 0
-	for _, rows := range groups {
-		if len(rows) >= 2 {
-			n += len(rows)
+	at := make([]int, len(size)) // where each group kept starts in xs, ys; −1 if dropped
+	var sizes []int
+	for g, sz := range size {
+		at[g] = -1
+		if sz >= 2 {
+			at[g] = n
+			n += sz
+			sizes = append(sizes, sz)
 		}
 	}
-	xs, ys := make([]float64, 0, n), make([]float64, 0, n)
-	var sizes []int
-	for _, rows := range groups {
-		if len(rows) < 2 {
+	xs, ys := make([]float64, n), make([]float64, n)
+	for i := range x {
+		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
 			continue
 		}
-		for _, i := range rows {
-			xs = append(xs, x[i])
-			ys = append(ys, y[i])
+		g := groupOf[subject[i]]
+		if at[g] < 0 {
+			continue
 		}
-		sizes = append(sizes, len(rows))
+		xs[at[g]], ys[at[g]] = x[i], y[i]
+		at[g]++
 	}
 	res.N, res.Subjects = len(xs), len(sizes)
 	if df := res.N - res.Subjects - 1; df > 0 {

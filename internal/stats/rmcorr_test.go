@@ -1,7 +1,9 @@
 package stats
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 )
@@ -282,5 +284,37 @@ func TestRMCorrDegenerateInput(t *testing.T) {
 					got.DF, got.N, got.Subjects, tc.want.df, tc.want.n, tc.want.subjects)
 			}
 		})
+	}
+}
+
+// Subjects given as codes, numbered in any order, give the result of the
+// same subjects given by name, to the bit: groups are taken in order of
+// first appearance either way.
+func TestRMCorrCodesEqualsRMCorrByName(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for trial := range 200 {
+		subjects := 1 + rng.IntN(12)
+		rename := rng.Perm(subjects) // codes unrelated to the order of appearance
+		n := rng.IntN(60)
+		names, codes := make([]string, n), make([]int, n)
+		x, y := make([]float64, n), make([]float64, n)
+		for i := range n {
+			s := rng.IntN(subjects)
+			names[i], codes[i] = fmt.Sprintf("s%d", s), rename[s]
+			x[i], y[i] = rng.NormFloat64()*1e3, rng.NormFloat64()+float64(s)
+			if rng.IntN(10) == 0 {
+				x[i] = math.NaN()
+			}
+		}
+		want := RMCorr(names, x, y)
+		got := RMCorrCodes(codes, subjects, x, y)
+		if !sameBits([]float64{got.R, got.P, got.CILow, got.CIHigh, got.Slope}, []float64{want.R, want.P, want.CILow, want.CIHigh, want.Slope}) ||
+			got.N != want.N || got.DF != want.DF || got.Subjects != want.Subjects {
+			t.Fatalf("trial %d: codes give %+v, names %+v", trial, got, want)
+		}
+	}
+	bad := RMCorrCodes([]int{0, 0, 3}, 2, []float64{1, 2, 3}, []float64{1, 3, 2})
+	if bad.N != 0 || !math.IsNaN(bad.R) {
+		t.Fatalf("a code outside [0, subjects): got %+v, want N 0 and NaN", bad)
 	}
 }
