@@ -83,6 +83,13 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 		UnitID: team, Metric: tandem.MetricCSAT, Score: 1}}, testNow); err != nil {
 		t.Fatal(err)
 	}
+	// Asked for the newer data, the loader lets go of the older reports
+	// before it builds: they would only hold memory during the build.
+	if v, err := st.ReleasedVersion(ctx); err != nil {
+		t.Fatal(err)
+	} else if loader.cached(reportKey{version: v}) != nil || len(loader.reports) != 0 {
+		t.Errorf("asked for version %d, the loader still keeps %d reports of older data", v, len(loader.reports))
+	}
 	hits, lookups := loader.fe.Found()
 	afterRating := load(0)
 	if afterRating == first {
