@@ -399,8 +399,16 @@ func (o roundOwn) count(unit int64) (int, bool) {
 func ownOf(tree *tandem.Tree, direct pulse.UnitCounts, minGroup int) roundOwn {
 	vis := privacy.Decide(tree, direct, minGroup)
 	o := roundOwn{k: vis.K()}
+	usable := func(unit int64, n int) bool { return n > 0 && vis.Shown(unit) && vis.Count(unit) == n }
+	count := 0
 	for unit, n := range direct {
-		if n > 0 && vis.Shown(unit) && vis.Count(unit) == n {
+		if usable(unit, n) {
+			count++
+		}
+	}
+	o.units = make([]int64, 0, count) // kept per closed round: no room to grow
+	for unit, n := range direct {
+		if usable(unit, n) {
 			o.units = append(o.units, unit)
 		}
 	}
