@@ -203,15 +203,20 @@ type Correlation struct {
 	pairs pairList
 }
 
-// pairList holds a report's pairs in 40 bytes each rather than a Pair's
-// 88: a team and a period index instead of three strings. A server keeps
-// its cached reports' pairs, 260,000 for two years of weeks at 2,500
-// teams.
+// pairList holds a report's pairs in columns, 40 bytes a pair rather than
+// a Pair's 88: a team and a period index instead of three strings. A
+// server keeps its cached reports' pairs, 260,000 for two years of weeks at
+// 2,500 teams, and the report's figures are computed from the same columns.
 type pairList struct {
 	teams []pairTeam
 	dates []string // each period's start, by period index
 	lag   int      // the customer period's index is the period's + lag
-	rows  []pairRow
+	// Pair i's team (an index into teams, numbered in order of first
+	// appearance), engagement period, values, respondents and ratings.
+	team, period         []int
+	engagement, customer []float64
+	respondents, ratings []int32
+	byTeam               []*team // the panel's team of each code, while the report is built
 }
 
 type pairTeam struct {
@@ -219,24 +224,15 @@ type pairTeam struct {
 	id   int64
 }
 
-type pairRow struct {
-	team, period int32
-	engagement   float64
-	customer     float64
-	respondents  int32
-	ratings      int
-}
-
 // PairCount returns the number of pairs (NPairs of a built report).
-func (c *Correlation) PairCount() int { return len(c.pairs.rows) }
+func (c *Correlation) PairCount() int { return len(c.pairs.team) }
 
 // Pair returns pair i, 0 ≤ i < PairCount(), in the report's order.
 func (c *Correlation) Pair(i int) Pair {
 	l := &c.pairs
-	r := l.rows[i]
-	t := l.teams[r.team]
-	return Pair{Team: t.path, TeamID: t.id, Period: l.dates[r.period], CustomerPeriod: l.dates[int(r.period)+l.lag],
-		Engagement: Num(r.engagement), Customer: Num(r.customer), Ratings: r.ratings, Respondents: int(r.respondents)}
+	t, pi := l.teams[l.team[i]], l.period[i]
+	return Pair{Team: t.path, TeamID: t.id, Period: l.dates[pi], CustomerPeriod: l.dates[pi+l.lag],
+		Engagement: Num(l.engagement[i]), Customer: Num(l.customer[i]), Ratings: int(l.ratings[i]), Respondents: int(l.respondents[i])}
 }
 
 // Pairs returns every pair, in the report's order, in a new slice.
@@ -317,35 +313,25 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	measures, nP := pn.measures, len(pn.periodDays)
 	mi := slices.Index(measures, p.Measure)
 	pn.fill(mi)
-	pairsAt := pn.pairsAt
 	periodDays := pn.periodDays
 
 	res := &Correlation{Params: p, Warnings: []string{}, Lags: []LagPoint{}, Drivers: []DriverLink{}}
-	x, y, where := pairsAt(mi, p.Lag, true)
-	res.NPairs = len(x)
 	dates := make([]string, nP)
 	for i, d := range periodDays {
 		dates[i] = tandem.FormatDate(timeOfDay(d))
 	}
-	res.pairs = pairList{dates: dates, lag: p.Lag, rows: make([]pairRow, 0, len(x))}
-	teamSet, periodSet := map[*team]int32{}, make([]bool, nP)
-	teamCodes := make([]int, len(where)) // each pair's team, numbered in order of first appearance
-	for i, w := range where {
-		id := w.t.unit.ID
-		code, ok := teamSet[w.t]
-		if !ok {
-			code = int32(len(res.pairs.teams))
-			teamSet[w.t] = code
-			res.pairs.teams = append(res.pairs.teams, pairTeam{w.t.unit.Path, id})
-			res.NTeams++
-		}
-		if !periodSet[w.pi] {
-			periodSet[w.pi] = true
+	// The pairs as the report keeps them are also what its figures read:
+	// x and y are their columns, not copies.
+	res.pairs = pn.pairList(mi, p.Lag, dates)
+	pl := &res.pairs
+	x, y := pl.engagement, pl.customer
+	res.NPairs, res.NTeams = len(x), len(pl.teams)
+	periodSet := make([]bool, nP)
+	for _, pi := range pl.period {
+		if !periodSet[pi] {
+			periodSet[pi] = true
 			res.NPeriods++
 		}
-		teamCodes[i] = int(code)
-		res.pairs.rows = append(res.pairs.rows, pairRow{team: code, period: int32(w.pi), engagement: x[i], customer: y[i],
-			respondents: w.t.weight[mi][w.pi], ratings: w.t.ratings[w.pi+p.Lag]})
 	}
 	// The main figures, the other lags and the drivers read the same
 	// team arrays and nothing else: computed side by side, each part
@@ -361,29 +347,30 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 			pn.keepOnly(mi)
 		},
 		func() {
-			res.Within = withinAt(pn.fe, x, y, where, teamCodes, len(res.pairs.teams), nP)
-			res.BetweenTeams = betweenTeams(x, y, where)
+			res.Within = withinAt(pn.fe, x, y, pl.team, len(pl.teams), pl.period, nP)
+			res.BetweenTeams = betweenTeams(x, y, pl.team, len(pl.teams))
 			res.Power = powerOf(res.BetweenTeams.N, res.Within)
 		},
 		func() {
 			res.Pearson = coefOf(stats.Pearson(x, y))
 			res.Spearman = coefOf(stats.Spearman(x, y))
-			rm := stats.RMCorrCodes(teamCodes, len(res.pairs.teams), x, y)
+			rm := stats.RMCorrCodes(pl.team, len(pl.teams), x, y)
 			res.RMCorr = RMCoef{R: Num(rm.R), CILow: Num(rm.CILow), CIHigh: Num(rm.CIHigh), P: Num(rm.P), DF: rm.DF, Teams: rm.Subjects}
 			if line, ok := stats.LeastSquares(x, y); ok {
 				res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}
 			}
 		},
-		func() { res.Agreement = pn.agreement(in.Agreement, where) },
+		func() { res.Agreement = pn.agreement(in.Agreement, pl) },
 		func() {
 			for lag := range lags {
 				if lag != p.Lag {
-					lx, ly, _ := pairsAt(mi, lag, false)
+					lx, ly := pn.pairsAt(mi, lag)
 					lags[lag] = coefOf(stats.Pearson(lx, ly))
 				}
 			}
 		},
 	)
+	pl.byTeam = nil // a kept report must not keep the panel alive
 	if p.Lag >= 0 {
 		lags[p.Lag] = res.Pearson
 	}

@@ -125,8 +125,8 @@ type Agreement struct {
 	Sentence      string `json:"sentence"`
 }
 
-// agreement computes the summary for measure pairs at where.
-func (pn *panel) agreement(in map[int64]RoundAgreement, where []at) Agreement {
+// agreement computes the summary for the report's pairs pl.
+func (pn *panel) agreement(in map[int64]RoundAgreement, pl *pairList) Agreement {
 	out := Agreement{ICC1: Num(math.NaN()), ICC2: Num(math.NaN()), RWGMedian: Num(math.NaN()), Cutoff: stats.DisagreementCutoff, RWGBands: map[string]int{}}
 	for _, b := range []stats.AgreementBand{stats.AgreementLacking, stats.AgreementWeak, stats.AgreementModerate, stats.AgreementStrong, stats.AgreementVeryStrong} {
 		out.RWGBands[string(b)] = 0
@@ -172,8 +172,8 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, where []at) Agreement {
 	for b, n := range sum.ByBand {
 		out.RWGBands[string(b)] = n
 	}
-	for _, w := range where {
-		if flagged[tp{w.t, w.pi}] {
+	for i, code := range pl.team {
+		if flagged[tp{pl.byTeam[code], pl.period[i]}] {
 			out.PairsAffected++
 		}
 	}

@@ -14,8 +14,9 @@ func pairListOf(ps []Pair) pairList {
 	for i, p := range ps {
 		l.teams = append(l.teams, pairTeam{p.Team, p.TeamID})
 		l.dates = append(l.dates, p.Period, p.CustomerPeriod)
-		l.rows = append(l.rows, pairRow{team: int32(i), period: int32(2 * i), engagement: float64(p.Engagement), customer: float64(p.Customer),
-			respondents: int32(p.Respondents), ratings: p.Ratings})
+		l.team, l.period = append(l.team, i), append(l.period, 2*i)
+		l.engagement, l.customer = append(l.engagement, float64(p.Engagement)), append(l.customer, float64(p.Customer))
+		l.respondents, l.ratings = append(l.respondents, int32(p.Respondents)), append(l.ratings, int32(p.Ratings))
 	}
 	return l
 }

@@ -440,33 +440,38 @@ func prevPeriod(kind string, p time.Time) time.Time {
 	return p.AddDate(0, 0, -7)
 }
 
-// at is a pair's team and engagement period.
-type at struct {
-	t  *team
-	pi int
-}
-
 // pairsAt returns the pooled pairs of measure m at lag (customer period =
-// engagement period + lag), and with keep each pair's team and period.
-func (pn *panel) pairsAt(m, lag int, keep bool) (x, y []float64, where []at) {
+// engagement period + lag), teams in order, then periods.
+func (pn *panel) pairsAt(m, lag int) (x, y []float64) {
 	if m < 0 {
 		return
 	}
-	order, lo, hi := pn.teams, pn.pre, pn.pre+pn.nEng
+	n := pn.countPairs(m, lag)
+	x, y = make([]float64, 0, n), make([]float64, 0, n)
+	pn.eachPair(m, lag, func(_ *team, _ int, ev, cv float64) {
+		x, y = append(x, ev), append(y, cv)
+	})
+	return
+}
+
+// countPairs counts the pairs of measure m at lag.
+func (pn *panel) countPairs(m, lag int) int {
 	n := 0
-	for _, t := range order {
-		for pi := lo; pi < hi && t.weight[m] != nil; pi++ {
+	for _, t := range pn.teams {
+		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
 			if t.weight[m][pi] > 0 && !math.IsNaN(t.cust[pi+lag]) {
 				n++
 			}
 		}
 	}
-	x, y = make([]float64, 0, n), make([]float64, 0, n)
-	if keep {
-		where = make([]at, 0, n)
-	}
-	for _, t := range order {
-		for pi := lo; pi < hi && t.weight[m] != nil; pi++ {
+	return n
+}
+
+// eachPair calls f with each pair of measure m at lag: its team,
+// engagement period, engagement and customer value.
+func (pn *panel) eachPair(m, lag int, f func(t *team, pi int, ev, cv float64)) {
+	for _, t := range pn.teams {
+		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
 			ev, ok := t.value(m, pi)
 			if !ok {
 				continue
@@ -475,13 +480,35 @@ func (pn *panel) pairsAt(m, lag int, keep bool) (x, y []float64, where []at) {
 			if math.IsNaN(cv) {
 				continue
 			}
-			x, y = append(x, ev), append(y, cv)
-			if keep {
-				where = append(where, at{t, pi})
-			}
+			f(t, pi, ev, cv)
 		}
 	}
-	return
+}
+
+// pairList lays out the report's pairs of measure m at lag (see pairsAt),
+// each with its team, numbered in order of first appearance, its period,
+// respondents and ratings.
+func (pn *panel) pairList(m, lag int, dates []string) pairList {
+	pl := pairList{dates: dates, lag: lag, team: []int{}, period: []int{}, engagement: []float64{}, customer: []float64{},
+		respondents: []int32{}, ratings: []int32{}}
+	if m < 0 {
+		return pl
+	}
+	n := pn.countPairs(m, lag)
+	pl.team, pl.period = make([]int, 0, n), make([]int, 0, n)
+	pl.engagement, pl.customer = make([]float64, 0, n), make([]float64, 0, n)
+	pl.respondents, pl.ratings = make([]int32, 0, n), make([]int32, 0, n)
+	var last *team
+	pn.eachPair(m, lag, func(t *team, pi int, ev, cv float64) {
+		if t != last { // a team's pairs come together
+			last = t
+			pl.teams, pl.byTeam = append(pl.teams, pairTeam{t.unit.Path, t.unit.ID}), append(pl.byTeam, t)
+		}
+		pl.team, pl.period = append(pl.team, len(pl.teams)-1), append(pl.period, pi)
+		pl.engagement, pl.customer = append(pl.engagement, ev), append(pl.customer, cv)
+		pl.respondents, pl.ratings = append(pl.respondents, t.weight[m][pi]), append(pl.ratings, int32(t.ratings[pi+lag]))
+	})
+	return pl
 }
 
 // driverLinks links each driver with data in the panel to the customer
@@ -508,7 +535,7 @@ func (pn *panel) driverLinks(lag, keep int, dates []string) []DriverLink {
 		if !slices.ContainsFunc(order, func(t *team) bool { return t.weight[d] != nil }) {
 			continue // no data: not a driver of this panel
 		}
-		dx, dy, _ := pn.pairsAt(d, lag, false)
+		dx, dy := pn.pairsAt(d, lag)
 		ex, ey := make([]float64, 0, len(dx)), make([]float64, 0, len(dx))
 		for _, t := range order {
 			for pi := lo; pi < hi && t.weight[d] != nil; pi++ {

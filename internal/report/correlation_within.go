@@ -140,31 +140,21 @@ type Power struct {
 	TeamsNeeded int `json:"teams_needed"`
 }
 
-// withinAt fits the two-way within view of the pairs at where; teams
-// gives each pair's team as a code in [0, nTeams).
-func withinAt(fe *stats.FECache, x, y []float64, where []at, teams []int, nTeams, nPeriods int) WithinCoef {
-	periods := make([]int, len(where))
-	for i, w := range where {
-		periods[i] = w.pi
-	}
+// withinAt fits the two-way within view of the pairs x, y whose teams
+// and periods are codes in [0, nTeams) and [0, nPeriods).
+func withinAt(fe *stats.FECache, x, y []float64, teams []int, nTeams int, periods []int, nPeriods int) WithinCoef {
 	r := fe.TwoWayWithinCodes(teams, nTeams, periods, nPeriods, x, y)
 	return WithinCoef{R: Num(r.R), CILow: Num(r.RLow), CIHigh: Num(r.RHigh), P: Num(r.P), DF: r.DF, N: r.N, Teams: r.Teams, Periods: r.Periods,
 		Slope: Num(r.Slope), SE: Num(r.SE), ClusterSE: Num(r.ClusterSE), ClusterP: Num(r.ClusterP),
 		ClusterCILow: Num(r.RClusterLow), ClusterCIHigh: Num(r.RClusterHigh)}
 }
 
-// betweenTeams correlates the team means of the pairs: one point per team.
-func betweenTeams(x, y []float64, where []at) Coef {
-	var mx, my []float64
-	idx := map[*team]int{}
-	var n []float64
-	for i, w := range where {
-		k, ok := idx[w.t]
-		if !ok {
-			k = len(mx)
-			idx[w.t] = k
-			mx, my, n = append(mx, 0), append(my, 0), append(n, 0)
-		}
+// betweenTeams correlates the team means of the pairs: one point per
+// team (teams are codes in [0, nTeams), numbered in order of first
+// appearance).
+func betweenTeams(x, y []float64, teams []int, nTeams int) Coef {
+	mx, my, n := make([]float64, nTeams), make([]float64, nTeams), make([]float64, nTeams)
+	for i, k := range teams {
 		mx[k] += x[i]
 		my[k] += y[i]
 		n[k]++

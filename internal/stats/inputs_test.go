@@ -65,6 +65,33 @@ func statisticsLeaveTheirInputsAlone(t *testing.T, gaps bool) {
 		t.Fatalf("the fixture gives no lag scan: %s", s.Reason)
 	}
 	same("ScanLags")
+
+	// The code forms leave their codes alone too: a report computes from
+	// the same team and period columns it keeps for its pairs.
+	codes := make([]int, len(team))
+	for i, name := range team {
+		codes[i] = int(name[0] - 'A')
+	}
+	codes0, period0 := slices.Clone(codes), slices.Clone(period)
+	sameCodes := func(name string) {
+		t.Helper()
+		same(name)
+		if !slices.Equal(codes, codes0) || !slices.Equal(period, period0) {
+			t.Fatalf("%s changed its team or period codes", name)
+		}
+	}
+	if r := RMCorrCodes(codes, teams, x, y); math.IsNaN(r.R) {
+		t.Fatal("the fixture gives no rmcorr")
+	}
+	sameCodes("RMCorrCodes")
+	if r := NewFECache().TwoWayWithinCodes(codes, teams, period, periods, x, y); math.IsNaN(r.R) {
+		t.Fatalf("the fixture gives no within fit: %s", r.Reason)
+	}
+	sameCodes("TwoWayWithinCodes")
+	if s := NewFECache().ScanLagsCodes(codes, teams, period, x, y); s.Reason != "" {
+		t.Fatalf("the fixture gives no lag scan: %s", s.Reason)
+	}
+	sameCodes("ScanLagsCodes")
 }
 
 // TwoWayWithinCodes is TwoWayWithin, to the bit, whatever codes stand for
