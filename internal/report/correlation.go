@@ -307,8 +307,9 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 		return nil, err
 	}
 	pn := newPanel(in, p)
-	// The panel holds what the figures read; the rows it was built from
-	// need not stay alive while they are computed.
+	// The panel holds what the figures read (and, until the drivers are
+	// done, the score columns it lays measures out from); the rows it was
+	// built from need not stay alive while they are computed.
 	in.TeamScores, in.ScoreRows, in.scores, in.Customer = nil, nil, nil, nil
 	measures, nP := pn.measures, len(pn.periodDays)
 	mi := slices.Index(measures, p.Measure)

@@ -85,7 +85,8 @@ type usedRow struct {
 
 // fill lays out measure m's respondent-weighted sums per team and period,
 // adding the values in the order of the scores' rows, as one pass over the
-// rows would. Done once per measure; drop lets them go.
+// rows would. Done once per measure, and only before keepOnly (which
+// lets go of the rows); drop lets a measure go.
 func (pn *panel) fill(m int) {
 	if m < 0 || m >= len(pn.filled) || pn.filled[m] {
 		return
@@ -208,7 +209,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		if !ok {
 			continue
 		}
-		run := usedRun{rs: rs, pi: r.pi}
+		run := usedRun{rs: rs, pi: r.pi, rows: make([]usedRow, 0, len(rs.units))}
 		for i, unit := range rs.units {
 			n, ok := r.usable(unit, inScope)
 			if !ok {
@@ -289,6 +290,7 @@ func (pn *panel) keepOnly(m int) {
 			pn.drop(k)
 		}
 	}
+	pn.used = nil // nothing is laid out after the drivers
 }
 
 // roundScores is a run of pulse.TeamScoreRows of one round in columns:
