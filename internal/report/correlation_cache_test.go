@@ -170,6 +170,45 @@ func TestAgreementReadRoundByRoundEqualsOneRead(t *testing.T) {
 	}
 }
 
+// Reading the rounds' team scores a few at a time (to bound the memory of
+// a first report over two years) gives the report, pairs and all, of
+// reading them at once.
+func TestScoresReadRoundByRoundEqualOneRead(t *testing.T) {
+	st, last := benchData(t, 20, 8)
+	if _, err := st.CloseDueRounds(context.Background(), testNow); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseCorrelationParams(func(n string) string {
+		if n == "from" {
+			return tandem.FormatDate(last.AddDate(0, 0, -7*7))
+		}
+		return ""
+	}, last.AddDate(0, 0, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(perRead int) string {
+		t.Helper()
+		defer func(old int) { scoreRoundsPerRead = old }(scoreRoundsPerRead)
+		scoreRoundsPerRead = perRead
+		c, err := NewCorrelationLoader(st).Load(context.Background(), p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.NPairs == 0 || len(c.Drivers) == 0 {
+			t.Fatalf("the fixture gives %d pairs and %d drivers; the test needs both", c.NPairs, len(c.Drivers))
+		}
+		b, _ := json.Marshal(struct {
+			*Correlation
+			Pairs []Pair
+		}{c, c.Pairs()})
+		return string(b)
+	}
+	if one, all := report(1), report(1000); one != all {
+		t.Errorf("round by round:\n%s\nall at once:\n%s", one, all)
+	}
+}
+
 // cutOffStore is the store, but its reads of answers fail from the call
 // numbered failFrom on, as a request that runs out of time does.
 type cutOffStore struct {

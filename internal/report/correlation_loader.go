@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,9 +140,13 @@ type reportKey struct {
 // for them in turn made every request cold).
 const maxCachedPairs = 600_000
 
-// agreementRoundsPerRead is how many rounds' index answers the loader
-// reads at once (a variable so a test can read one at a time).
-var agreementRoundsPerRead = 4
+// agreementRoundsPerRead and scoreRoundsPerRead are how many rounds'
+// index answers and team scores the loader reads at once (variables so
+// that a test can read one at a time).
+var (
+	agreementRoundsPerRead = 4
+	scoreRoundsPerRead     = 8
+)
 
 type closedRound struct {
 	scores      roundScores
@@ -164,7 +169,7 @@ func NewCorrelationLoader(src Source) *CorrelationLoader {
 }
 
 // roundInputs returns the scores and respondents of rounds, from memory for
-// the closed rounds it has seen and in one query each for the rest. The
+// the closed rounds it has seen and a few rounds a query for the rest. The
 // scores are the closed rounds' from memory, in the order of rounds, then
 // the rest in the order the source gave them.
 func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, error) {
@@ -186,15 +191,25 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 	if len(missing) == 0 {
 		return scores, resp, nil
 	}
-	fresh, err := l.src.TeamScores(ctx, missing)
-	if err != nil {
-		return nil, nil, err
+	// A few rounds at a time: a round's score rows are a slice of every
+	// measure per unit (over 30 MB for two years at 2,500 teams), its
+	// columns a third of that, so reading them all before laying them out
+	// was most of a first report's memory.
+	var runs []roundScores
+	counts := map[int64]pulse.UnitCounts{}
+	for lo := 0; lo < len(missing); lo += scoreRoundsPerRead {
+		ids := missing[lo:min(lo+scoreRoundsPerRead, len(missing))]
+		fresh, err := l.src.TeamScores(ctx, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		runs = append(runs, scoreColumns(fresh)...)
+		c, err := l.src.Respondents(ctx, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(counts, c)
 	}
-	counts, err := l.src.Respondents(ctx, missing)
-	if err != nil {
-		return nil, nil, err
-	}
-	runs := scoreColumns(fresh)
 	scores = append(scores, runs...)
 	// The closed rounds' runs are kept as they are. The store gives each
 	// round's rows together; a round whose rows came in more than one run
