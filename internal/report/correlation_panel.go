@@ -26,7 +26,7 @@ type team struct {
 	weight  [][]int32   // [measure][period] Σ respondents
 	idx     int         // order of creation: the team's stretch of the customer totals
 	cust    []float64   // [period] customer value, NaN if too few ratings
-	ratings []int       // [period]
+	ratings []int32     // [period]
 }
 
 func (t *team) value(m, p int) (float64, bool) {
@@ -177,7 +177,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	teams := map[int64]*team{}
 	newTeam := func(u int64) *team {
 		t := &team{unit: tree.Unit(u), idx: len(teams), sum: make([][]float64, len(measures)), weight: make([][]int32, len(measures)),
-			cust: make([]float64, nP), ratings: make([]int, nP)}
+			cust: make([]float64, nP), ratings: make([]int32, nP)}
 		for i := range t.cust {
 			t.cust[i] = math.NaN()
 		}
@@ -262,7 +262,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 			break
 		}
 		for pi, tt := range tot[t.idx*nP : (t.idx+1)*nP] {
-			t.ratings[pi] = tt.N
+			t.ratings[pi] = int32(tt.N)
 			if tt.N > 0 && tt.N >= p.MinRatings {
 				t.cust[pi] = tt.Headline(p.Customer)
 			}
@@ -508,7 +508,7 @@ func (pn *panel) pairList(m, lag int, dates []string) pairList {
 		}
 		pl.team, pl.period = append(pl.team, len(pl.teams)-1), append(pl.period, pi)
 		pl.engagement, pl.customer = append(pl.engagement, ev), append(pl.customer, cv)
-		pl.respondents, pl.ratings = append(pl.respondents, t.weight[m][pi]), append(pl.ratings, int32(t.ratings[pi+lag]))
+		pl.respondents, pl.ratings = append(pl.respondents, t.weight[m][pi]), append(pl.ratings, t.ratings[pi+lag])
 	})
 	return pl
 }

@@ -507,7 +507,6 @@ func fitVariogramPhi(d, v, w []float64) float64 {
 type lagPairs struct {
 	team, period []int
 	a, b         []float64
-	at           []int // each pair's position in the dense arrays below
 
 	// Team t's periods ex.lo[t]… occupy off[t]…off[t]+len(ex.vals[t])−1 of
 	// ra, rb (the two-way residuals of a lag's pairs, 0 where a period has
@@ -524,7 +523,7 @@ type lagPairs struct {
 func newLagPairs(c *FECache, ex *series, most int) *lagPairs {
 	w := &lagPairs{fe: c,
 		team: make([]int, 0, most), period: make([]int, 0, most),
-		a: make([]float64, 0, most), b: make([]float64, 0, most), at: make([]int, 0, most),
+		a: make([]float64, 0, most), b: make([]float64, 0, most),
 		off: make([]int, len(ex.vals)),
 	}
 	total := 0
@@ -541,7 +540,7 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	nan := math.NaN()
 	est := LagEstimate{Lag: lag, R: nan, CILow: nan, CIHigh: nan, P: nan, PAdj: nan,
 		PSerial: nan, Inflation: nan, EffectiveDF: nan, PCluster: nan}
-	w.team, w.period, w.a, w.b, w.at = w.team[:0], w.period[:0], w.a[:0], w.b[:0], w.at[:0]
+	w.team, w.period, w.a, w.b = w.team[:0], w.period[:0], w.a[:0], w.b[:0]
 	for t, vals := range ex.vals {
 		if vals == nil || ey.vals[t] == nil {
 			continue
@@ -554,7 +553,6 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 			if q, ok := ey.at(t, p+lag); ok {
 				w.team, w.period = append(w.team, t), append(w.period, p)
 				w.a, w.b = append(w.a, v), append(w.b, q)
-				w.at = append(w.at, w.off[t]+k)
 			}
 		}
 	}
@@ -579,7 +577,8 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	clear(w.ra)
 	clear(w.rb)
 	clear(w.has)
-	for i, k := range w.at {
+	for i, t := range w.team { // pair i's position in the dense arrays
+		k := w.off[t] + w.period[i] - ex.lo[t]
 		w.ra[k], w.rb[k], w.has[k] = ar[i], br[i], 1
 	}
 	n := float64(fit.N)
