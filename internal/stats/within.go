@@ -119,6 +119,12 @@ func (c *FECache) TwoWayWithinCodes(team []int, teams int, period []int, periods
 			return res
 		}
 	}
+	if !slices.ContainsFunc(x, math.IsNaN) && !slices.ContainsFunc(y, math.IsNaN) {
+		// Every row complete: the fit reads the codes as they are and
+		// scales copies of x and y (a report's pairs always are, and the
+		// codes are 16 bytes a row).
+		return twoWayWithin(newFEPanelCodes(c, team, teams, period, periods), slices.Clone(x), slices.Clone(y))
+	}
 	t, p, xs, ys := completeRows(team, period, x, y)
 	return twoWayWithin(newFEPanelCodes(c, t, teams, p, periods), xs, ys)
 }
