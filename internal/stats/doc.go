@@ -1,12 +1,16 @@
 // Package stats holds the pure statistics behind Tandem's link report. It
-// does no I/O and keeps no state; every function takes plain slices and
-// returns plain values.
+// does no I/O and keeps no state of its own (an [FECache] is the caller's,
+// and changes no result); every function takes plain slices and returns
+// plain values.
 //
 // # What lives where
 //
 //   - correlation.go: [Pearson], [Spearman], [Ranks], [FisherCI],
 //     [TTwoSidedP] — one point per team, the between-team view.
 //   - rmcorr.go: [RMCorr] — repeated-measures correlation, within teams.
+//     [RMCorrCodes] takes team codes instead of names, as do
+//     [TwoWayWithinCodes] and [FECache.ScanLagsCodes], for a caller with
+//     hundreds of thousands of rows.
 //   - within.go: [TwoWayWithin] — team and period fixed effects: within
 //     teams and net of the company's movement each period, with conventional
 //     and team-clustered inference.
