@@ -323,6 +323,75 @@ func TestKeptRoundDecisionsFollowTheTree(t *testing.T) {
 	}
 }
 
+// The retention report read through a loader takes the decisions the
+// loader keeps for its closed rounds, made on the tree of the day: it
+// equals the report read afresh, before and after a team moves.
+func TestRetentionFromTheLoaderEqualsOneReadAfresh(t *testing.T) {
+	st, cp := answeredOrg(t)
+	ctx := context.Background()
+	// Team Ti loses i people a few weeks after the rounds, so that
+	// engagement and later exits can be linked half a year on.
+	var exits []store.Exit
+	for team := range 6 {
+		for k := range team {
+			exits = append(exits, store.Exit{EmployeeRef: fmt.Sprintf("p%d@example.com", 12*team+1+k), ExitedOn: cp.To.AddDate(0, 0, 40), Type: "voluntary"})
+		}
+	}
+	if _, err := st.RecordExits(ctx, exits); err != nil {
+		t.Fatal(err)
+	}
+	today := cp.To.AddDate(0, 7, 0)
+	p, err := ParseRetentionParams(func(string) string { return "" }, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &retreed{Store: st}
+	loader := NewCorrelationLoader(src)
+	same := func(when string) *Retention {
+		t.Helper()
+		fresh, err := LoadRetention(ctx, src, p, 0, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pass := range []string{"first", "again"} { // the second from the kept rounds
+			kept, err := loader.LoadRetention(ctx, p, 0, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, _ := json.Marshal(kept)
+			f, _ := json.Marshal(fresh)
+			if string(k) != string(f) {
+				t.Errorf("%s, %s through the loader:\n%s\nread afresh:\n%s", when, pass, k, f)
+			}
+		}
+		return fresh
+	}
+	before := same("before the move")
+	if _, err := loader.Load(ctx, cp, 0); err != nil { // the correlation report decides the kept rounds too
+		t.Fatal(err)
+	}
+	tree, err := st.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0, t1 := tree.ByPath([]string{"Acme", "T0"}), tree.ByPath([]string{"Acme", "T1"})
+	var units []tandem.Unit
+	for _, u := range tree.Walk() {
+		v := *u
+		if v.ID == t1.ID {
+			v.ParentID = t0.ID
+		}
+		units = append(units, v)
+	}
+	src.tree = tandem.NewTree(units)
+	after := same("after T1 moved under T0")
+	b, _ := json.Marshal(before.Links)
+	a, _ := json.Marshal(after.Links)
+	if len(before.Links) == 0 || before.Links[0].NTeams < 2 || string(a) == string(b) {
+		t.Errorf("the engagement links did not change when T0 stopped being a team of its own; the test shows nothing:\n%+v", after.Links)
+	}
+}
+
 // The customer totals read in stretches of periods side by side are the
 // rows of one read, in its order, however many stretches there are.
 func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,7 +151,7 @@ var (
 
 type closedRound struct {
 	scores      roundScores
-	respondents pulse.UnitCounts
+	respondents unitCounts
 	// own is the round's anonymity decision for the tree whose Hash is
 	// ownTree, at threshold ownK, when ownSet.
 	own     roundOwn
@@ -168,47 +169,80 @@ func NewCorrelationLoader(src Source) *CorrelationLoader {
 	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}, customers: map[customerKey]*customerTotalsKept{}, fe: stats.NewFECache()}
 }
 
-// roundInputs returns the scores and respondents of rounds, from memory for
-// the closed rounds it has seen and a few rounds a query for the rest. The
-// scores are the closed rounds' from memory, in the order of rounds, then
-// the rest in the order the source gave them.
-func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, error) {
+// roundInputs returns the scores of rounds, the respondents of those it
+// read, and the anonymity decisions (roundOwn) of the closed rounds it
+// keeps: from memory for the closed rounds it has seen and a few rounds a
+// query for the rest. The scores are the closed rounds' from memory, in
+// the order of rounds, then the rest in the order the source gave them.
+//
+// A kept round's decision is served from memory when it was made for the
+// same tree (tree.Hash()) and threshold, else decided now from the kept
+// respondents and kept: deciding 104 rounds of 2,561 units was a tenth of
+// a cold report's time. Rounds read now are decided by the caller from
+// their respondents.
+func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error) {
 	scores := []roundScores{}
 	resp := map[int64]pulse.UnitCounts{}
+	own := map[int64]roundOwn{}
+	treeHash := tree.Hash()
+	type undecided struct {
+		r      pulse.Round
+		direct unitCounts
+	}
+	var todo []undecided
 	var missing []int64
 	closed := map[int64]bool{}
 	l.mu.Lock()
 	for _, r := range rounds {
 		if c, ok := l.closed[r.ID]; ok && r.Closed {
 			scores = append(scores, c.scores)
-			resp[r.ID] = c.respondents
+			if c.ownSet && c.ownTree == treeHash && c.ownK == r.MinGroup {
+				own[r.ID] = c.own
+			} else {
+				todo = append(todo, undecided{r, c.respondents})
+			}
 			continue
 		}
 		missing = append(missing, r.ID)
 		closed[r.ID] = r.Closed
 	}
 	l.mu.Unlock()
+
+	if len(todo) > 0 {
+		fresh := make([]roundOwn, len(todo))
+		for i, u := range todo {
+			fresh[i] = ownOf(tree, u.direct.counts(), u.r.MinGroup)
+			own[u.r.ID] = fresh[i]
+		}
+		l.mu.Lock()
+		for i, u := range todo {
+			if c, ok := l.closed[u.r.ID]; ok {
+				c.own, c.ownTree, c.ownK, c.ownSet = fresh[i], treeHash, u.r.MinGroup, true
+				l.closed[u.r.ID] = c
+			}
+		}
+		l.mu.Unlock()
+	}
 	if len(missing) == 0 {
-		return scores, resp, nil
+		return scores, resp, own, nil
 	}
 	// A few rounds at a time: a round's score rows are a slice of every
 	// measure per unit (over 30 MB for two years at 2,500 teams), its
 	// columns a third of that, so reading them all before laying them out
 	// was most of a first report's memory.
 	var runs []roundScores
-	counts := map[int64]pulse.UnitCounts{}
 	for lo := 0; lo < len(missing); lo += scoreRoundsPerRead {
 		ids := missing[lo:min(lo+scoreRoundsPerRead, len(missing))]
 		fresh, err := l.src.TeamScores(ctx, ids)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		runs = append(runs, scoreColumns(fresh)...)
 		c, err := l.src.Respondents(ctx, ids)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		maps.Copy(counts, c)
+		maps.Copy(resp, c)
 	}
 	scores = append(scores, runs...)
 	// The closed rounds' runs are kept as they are. The store gives each
@@ -224,7 +258,6 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, id := range missing {
-		resp[id] = counts[id]
 		i, ok := runOf[id]
 		if !closed[id] || ok && i < 0 {
 			continue
@@ -236,52 +269,34 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, rounds []pulse.Roun
 		if len(l.closed) >= maxCachedRounds {
 			clear(l.closed)
 		}
-		l.closed[id] = closedRound{scores: rs, respondents: counts[id]}
+		l.closed[id] = closedRound{scores: rs, respondents: compactCounts(resp[id])}
 	}
-	return scores, resp, nil
+	return scores, resp, own, nil
 }
 
-// ownInputs returns the anonymity decisions (roundOwn) of the closed
-// rounds among rounds that the loader keeps: from memory when it decided
-// them for the same tree (tree.Hash() is treeHash) and threshold, else
-// decided now and kept. Deciding 104 rounds of 2,561 units was a tenth of
-// a cold report's time, and the decisions half again as large as the
-// report's team scores while it was built.
-func (l *CorrelationLoader) ownInputs(tree *tandem.Tree, treeHash uint64, rounds []pulse.Round) map[int64]roundOwn {
-	out := map[int64]roundOwn{}
-	var todo []pulse.Round
-	direct := map[int64]pulse.UnitCounts{}
-	l.mu.Lock()
-	for _, r := range rounds {
-		c, ok := l.closed[r.ID]
-		if !ok || !r.Closed {
-			continue
-		}
-		if c.ownSet && c.ownTree == treeHash && c.ownK == r.MinGroup {
-			out[r.ID] = c.own
-			continue
-		}
-		todo = append(todo, r)
-		direct[r.ID] = c.respondents
+// unitCounts are a kept round's respondents per unit, as sorted arrays: a
+// map's slots took two to three times as much for every round kept.
+type unitCounts struct {
+	units []int64
+	n     []int32
+}
+
+func compactCounts(m pulse.UnitCounts) unitCounts {
+	c := unitCounts{units: slices.Sorted(maps.Keys(m))}
+	c.n = make([]int32, len(c.units))
+	for i, u := range c.units {
+		c.n[i] = int32(m[u])
 	}
-	l.mu.Unlock()
-	if len(todo) == 0 {
-		return out
+	return c
+}
+
+// counts returns c as a map, for privacy.Decide.
+func (c unitCounts) counts() pulse.UnitCounts {
+	m := make(pulse.UnitCounts, len(c.units))
+	for i, u := range c.units {
+		m[u] = int(c.n[i])
 	}
-	fresh := make([]roundOwn, len(todo))
-	for i, r := range todo {
-		fresh[i] = ownOf(tree, direct[r.ID], r.MinGroup)
-		out[r.ID] = fresh[i]
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for i, r := range todo {
-		if c, ok := l.closed[r.ID]; ok {
-			c.own, c.ownTree, c.ownK, c.ownSet = fresh[i], treeHash, r.MinGroup, true
-			l.closed[r.ID] = c
-		}
-	}
-	return out
+	return m
 }
 
 // agreementInputs returns the agreement inputs of rounds (AgreementOf
@@ -418,10 +433,9 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		if in.Rounds, err = src.RoundsBetween(ctx, prog.ID, p.From, p.To); err != nil {
 			return nil, err
 		}
-		if in.scores, in.Respondents, err = l.roundInputs(ctx, in.Rounds); err != nil {
+		if in.scores, in.Respondents, in.own, err = l.roundInputs(ctx, tree, in.Rounds); err != nil {
 			return nil, err
 		}
-		in.own = l.ownInputs(tree, tree.Hash(), in.Rounds)
 		if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
 			return nil, err
 		}

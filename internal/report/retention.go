@@ -38,6 +38,9 @@ type RetentionInput struct {
 	// scores, when not nil, holds TeamScores in columns (the loader's
 	// form; see roundScores).
 	scores []roundScores
+	// own holds the anonymity decisions of some rounds (the loader's
+	// kept ones); the others are decided from Tree and Respondents.
+	own map[int64]roundOwn
 }
 
 // TurnoverRow is one period (or the trailing twelve months) of a unit.
@@ -518,17 +521,17 @@ type RetentionSource interface {
 // LoadRetention reads the store and builds the retention report for scope
 // (0: everything; a leader's unit otherwise).
 func LoadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time) (*Retention, error) {
-	return loadRetention(ctx, src, p, scope, today, func(ctx context.Context, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, error) {
+	return loadRetention(ctx, src, p, scope, today, func(ctx context.Context, _ *tandem.Tree, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error) {
 		ids := make([]int64, len(rounds))
 		for i, r := range rounds {
 			ids[i] = r.ID
 		}
 		resp, err := src.Respondents(ctx, ids)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		scores, err := src.TeamScores(ctx, ids)
-		return scoreColumns(scores), resp, err
+		return scoreColumns(scores), resp, nil, err
 	})
 }
 
@@ -581,7 +584,7 @@ func (c *cachedStints) Stints(ctx context.Context) ([]retention.Stint, error) {
 }
 
 func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, scope int64, today time.Time,
-	inputs func(context.Context, []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, error)) (*Retention, error) {
+	inputs func(context.Context, *tandem.Tree, []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error)) (*Retention, error) {
 	tree, err := src.Tree(ctx)
 	if err != nil {
 		return nil, err
@@ -608,7 +611,7 @@ func loadRetention(ctx context.Context, src RetentionSource, p RetentionParams, 
 		if err != nil {
 			return nil, err
 		}
-		if in.scores, in.Respondents, err = inputs(ctx, rounds); err != nil {
+		if in.scores, in.Respondents, in.own, err = inputs(ctx, tree, rounds); err != nil {
 			return nil, err
 		}
 		in.Rounds = rounds
@@ -683,7 +686,11 @@ func newLinkTables(in RetentionInput, today time.Time) *linkTables {
 	lt := &linkTables{own: map[int64]roundOwn{}, month: map[int64]time.Time{}}
 	var first time.Time
 	for _, r := range in.Rounds {
-		lt.own[r.ID] = ownOf(in.Tree, in.Respondents[r.ID], r.MinGroup)
+		if o, ok := in.own[r.ID]; ok {
+			lt.own[r.ID] = o
+		} else {
+			lt.own[r.ID] = ownOf(in.Tree, in.Respondents[r.ID], r.MinGroup)
+		}
 		d, _ := tandem.ParseDate(r.Period)
 		m := tandem.PeriodStart(tandem.Month, d)
 		lt.month[r.ID] = m
