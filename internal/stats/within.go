@@ -308,9 +308,9 @@ func tQuantile975(df float64) float64 {
 // removes them from any variable measured on those rows.
 type fePanel struct {
 	n, teams, periods, comps int
-	team                     []int   // team index of each row
-	col                      []int   // period-dummy column of each row; −1 for a reference period
-	rows                     [][]int // rows of each team
+	team                     []int32   // team index of each row
+	col                      []int32   // period-dummy column of each row; −1 for a reference period
+	rows                     [][]int32 // rows of each team
 	q                        int     // period-dummy columns (periods − components)
 	chol                     *mat.Cholesky
 	ok                       bool // false when the period normal equations are singular
@@ -318,7 +318,7 @@ type fePanel struct {
 	// Arrays a panel rebuilt in place (reuse) keeps for the next build: the
 	// rows of all teams, and the residuals withinFit returns.
 	xr, yr  []float64
-	allRows []int
+	allRows []int32
 }
 
 // newFEPanel indexes teams and periods in order of first appearance and
@@ -384,7 +384,7 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 			pn.teams++
 			size = append(size, 0)
 		}
-		pn.team[i] = ti
+		pn.team[i] = int32(ti)
 		size[ti]++
 		pi := periodIdx[periodCode[i]]
 		if pi < 0 {
@@ -392,21 +392,21 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 			periodIdx[periodCode[i]] = pi
 			pn.periods++
 		}
-		pidx[i] = pi
+		pidx[i] = int32(pi)
 	}
 	// Each team's rows, in row order, as one stretch of a shared array: a
 	// slice per team grown by append costs an allocation per team and fit,
 	// which at thousands of teams and a fit per lag dominated the scan.
 	all := slices.Grow(pn.allRows[:0], n)[:n]
 	pn.allRows = all
-	pn.rows = make([][]int, pn.teams)
+	pn.rows = make([][]int32, pn.teams)
 	off := 0
 	for ti, k := range size {
 		pn.rows[ti] = all[off : off : off+k]
 		off += k
 	}
 	for i, ti := range pn.team {
-		pn.rows[ti] = append(pn.rows[ti], i)
+		pn.rows[ti] = append(pn.rows[ti], int32(i))
 	}
 
 	// The same codes factorised before: their groups, columns and
@@ -417,7 +417,7 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 		if f := cache.get(key, pn.periods); f != nil {
 			pn.comps, pn.q, pn.chol, pn.ok = f.comps, pn.periods-f.comps, f.chol, f.ok
 			for i, pi := range pidx {
-				pn.col[i] = f.colOf[pi]
+				pn.col[i] = int32(f.colOf[pi])
 			}
 			return
 		}
@@ -437,7 +437,7 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 		return a
 	}
 	for i := range pidx {
-		a, b := find(pn.team[i]), find(pn.teams+pidx[i])
+		a, b := find(int(pn.team[i])), find(pn.teams+int(pidx[i]))
 		if a != b {
 			parent[a] = b
 		}
@@ -457,7 +457,7 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 		pn.q++
 	}
 	for i, pi := range pidx {
-		pn.col[i] = colOf[pi]
+		pn.col[i] = int32(colOf[pi])
 	}
 	if pn.q == 0 {
 		if cache != nil {
@@ -479,7 +479,7 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 		cols = cols[:0]
 		repeated := false
 		for _, r := range rows {
-			c := pn.col[r]
+			c := int(pn.col[r])
 			if c < 0 {
 				continue
 			}
@@ -579,8 +579,8 @@ func (pn *fePanel) residualizeTo(out, v []float64) []float64 {
 	// The effect of a row's period, 0 for a reference period, read off the
 	// solved vector's data rather than through its accessors.
 	gv := gamma.RawVector()
-	effect := func(r int) float64 {
-		if c := pn.col[r]; c >= 0 {
+	effect := func(r int32) float64 {
+		if c := int(pn.col[r]); c >= 0 {
 			return gv.Data[c*gv.Inc]
 		}
 		return 0
