@@ -311,7 +311,7 @@ type fePanel struct {
 	team                     []int32   // team index of each row
 	col                      []int32   // period-dummy column of each row; −1 for a reference period
 	rows                     [][]int32 // rows of each team
-	q                        int     // period-dummy columns (periods − components)
+	q                        int       // period-dummy columns (periods − components)
 	chol                     *mat.Cholesky
 	ok                       bool // false when the period normal equations are singular
 
