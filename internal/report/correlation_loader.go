@@ -178,8 +178,8 @@ func NewCorrelationLoader(src Source) *CorrelationLoader {
 // A kept round's decision is served from memory when it was made for the
 // same tree (tree.Hash()) and threshold, else decided now from the kept
 // respondents and kept: deciding 104 rounds of 2,561 units was a tenth of
-// a cold report's time. Rounds read now are decided by the caller from
-// their respondents.
+// a cold report's time. Closed rounds read now are decided here and kept
+// decided; open ones are decided by the caller from their respondents.
 func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error) {
 	scores := []roundScores{}
 	resp := map[int64]pulse.UnitCounts{}
@@ -191,7 +191,7 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 	}
 	var todo []undecided
 	var missing []int64
-	closed := map[int64]bool{}
+	closed := map[int64]int{} // a round read now, if closed: its threshold
 	l.mu.Lock()
 	for _, r := range rounds {
 		if c, ok := l.closed[r.ID]; ok && r.Closed {
@@ -204,7 +204,9 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 			continue
 		}
 		missing = append(missing, r.ID)
-		closed[r.ID] = r.Closed
+		if r.Closed {
+			closed[r.ID] = r.MinGroup
+		}
 	}
 	l.mu.Unlock()
 
@@ -255,21 +257,29 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 		}
 		runOf[rs.round] = i
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	// The closed rounds read now are decided now, and kept with their
+	// decisions, so that the next report finds them decided.
+	kept := map[int64]closedRound{}
 	for _, id := range missing {
+		k, isClosed := closed[id]
 		i, ok := runOf[id]
-		if !closed[id] || ok && i < 0 {
+		if !isClosed || ok && i < 0 {
 			continue
 		}
 		rs := roundScores{round: id} // a round without scores
 		if ok {
 			rs = runs[i]
 		}
+		own[id] = ownOf(tree, resp[id], k)
+		kept[id] = closedRound{scores: rs, respondents: compactCounts(resp[id]), own: own[id], ownTree: treeHash, ownK: k, ownSet: true}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, c := range kept {
 		if len(l.closed) >= maxCachedRounds {
 			clear(l.closed)
 		}
-		l.closed[id] = closedRound{scores: rs, respondents: compactCounts(resp[id])}
+		l.closed[id] = c
 	}
 	return scores, resp, own, nil
 }
@@ -282,8 +292,11 @@ type unitCounts struct {
 }
 
 func compactCounts(m pulse.UnitCounts) unitCounts {
-	c := unitCounts{units: slices.Sorted(maps.Keys(m))}
-	c.n = make([]int32, len(c.units))
+	c := unitCounts{units: make([]int64, 0, len(m)), n: make([]int32, len(m))} // kept: no room to grow
+	for u := range m {
+		c.units = append(c.units, u)
+	}
+	slices.Sort(c.units)
 	for i, u := range c.units {
 		c.n[i] = int32(m[u])
 	}
