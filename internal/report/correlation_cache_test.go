@@ -17,10 +17,13 @@ import (
 	"github.com/tandem-hq/tandem/internal/tandemtest"
 )
 
-func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t *testing.T) {
+// closedBenchData is benchData's 20 teams over 8 weeks with every round
+// closed, the last round's day, and the parameters of a report over the
+// eight weeks.
+func closedBenchData(t *testing.T) (*store.Store, time.Time, CorrelationParams) {
+	t.Helper()
 	st, last := benchData(t, 20, 8)
-	ctx := context.Background()
-	if _, err := st.CloseDueRounds(ctx, testNow); err != nil {
+	if _, err := st.CloseDueRounds(context.Background(), testNow); err != nil {
 		t.Fatal(err)
 	}
 	p, err := ParseCorrelationParams(func(n string) string {
@@ -32,6 +35,12 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, last, p
+}
+
+func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t *testing.T) {
+	st, last, p := closedBenchData(t)
+	ctx := context.Background()
 	loader := NewCorrelationLoader(st)
 	load := func(scope int64) *Correlation {
 		t.Helper()
@@ -174,19 +183,7 @@ func TestAgreementReadRoundByRoundEqualsOneRead(t *testing.T) {
 // a first report over two years) gives the report, pairs and all, of
 // reading them at once.
 func TestScoresReadRoundByRoundEqualOneRead(t *testing.T) {
-	st, last := benchData(t, 20, 8)
-	if _, err := st.CloseDueRounds(context.Background(), testNow); err != nil {
-		t.Fatal(err)
-	}
-	p, err := ParseCorrelationParams(func(n string) string {
-		if n == "from" {
-			return tandem.FormatDate(last.AddDate(0, 0, -7*7))
-		}
-		return ""
-	}, last.AddDate(0, 0, 6))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _, p := closedBenchData(t)
 	report := func(perRead int) string {
 		t.Helper()
 		defer func(old int) { scoreRoundsPerRead = old }(scoreRoundsPerRead)
