@@ -216,7 +216,6 @@ type pairList struct {
 	team, period         []int
 	engagement, customer []float64
 	respondents, ratings []int32
-	byTeam               []*team // the panel's team of each code, while the report is built
 }
 
 type pairTeam struct {
@@ -323,7 +322,8 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	}
 	// The pairs as the report keeps them are also what its figures read:
 	// x and y are their columns, not copies.
-	res.pairs = pn.pairList(mi, p.Lag, dates)
+	var byTeam []*team
+	res.pairs, byTeam = pn.pairList(mi, p.Lag, dates)
 	pl := &res.pairs
 	x, y := pl.engagement, pl.customer
 	res.NPairs, res.NTeams = len(x), len(pl.teams)
@@ -361,7 +361,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 				res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}
 			}
 		},
-		func() { res.Agreement = pn.agreement(in.Agreement, pl) },
+		func() { res.Agreement = pn.agreement(in.Agreement, pl, byTeam) },
 		func() {
 			for lag := range lags {
 				if lag != p.Lag {
@@ -371,7 +371,6 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 			}
 		},
 	)
-	pl.byTeam = nil // a kept report must not keep the panel alive
 	if p.Lag >= 0 {
 		lags[p.Lag] = res.Pearson
 	}

@@ -125,8 +125,9 @@ type Agreement struct {
 	Sentence      string `json:"sentence"`
 }
 
-// agreement computes the summary for the report's pairs pl.
-func (pn *panel) agreement(in map[int64]RoundAgreement, pl *pairList) Agreement {
+// agreement computes the summary for the report's pairs pl, whose team
+// codes stand for the panel's teams byTeam.
+func (pn *panel) agreement(in map[int64]RoundAgreement, pl *pairList, byTeam []*team) Agreement {
 	out := Agreement{ICC1: Num(math.NaN()), ICC2: Num(math.NaN()), RWGMedian: Num(math.NaN()), Cutoff: stats.DisagreementCutoff, RWGBands: map[string]int{}}
 	for _, b := range []stats.AgreementBand{stats.AgreementLacking, stats.AgreementWeak, stats.AgreementModerate, stats.AgreementStrong, stats.AgreementVeryStrong} {
 		out.RWGBands[string(b)] = 0
@@ -173,7 +174,7 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, pl *pairList) Agreement 
 		out.RWGBands[string(b)] = n
 	}
 	for i, code := range pl.team {
-		if flagged[tp{pl.byTeam[code], pl.period[i]}] {
+		if flagged[tp{byTeam[code], pl.period[i]}] {
 			out.PairsAffected++
 		}
 	}

@@ -489,28 +489,27 @@ func (pn *panel) eachPair(m, lag int, f func(t *team, pi int, ev, cv float64)) {
 
 // pairList lays out the report's pairs of measure m at lag (see pairsAt),
 // each with its team, numbered in order of first appearance, its period,
-// respondents and ratings.
-func (pn *panel) pairList(m, lag int, dates []string) pairList {
-	pl := pairList{dates: dates, lag: lag, team: []int{}, period: []int{}, engagement: []float64{}, customer: []float64{},
-		respondents: []int32{}, ratings: []int32{}}
-	if m < 0 {
-		return pl
+// respondents and ratings; byTeam is the panel's team of each code, for
+// the build only (a kept report must not keep the panel alive).
+func (pn *panel) pairList(m, lag int, dates []string) (pl pairList, byTeam []*team) {
+	n := 0
+	if m >= 0 {
+		n = pn.countPairs(m, lag)
 	}
-	n := pn.countPairs(m, lag)
-	pl.team, pl.period = make([]int, 0, n), make([]int, 0, n)
-	pl.engagement, pl.customer = make([]float64, 0, n), make([]float64, 0, n)
-	pl.respondents, pl.ratings = make([]int32, 0, n), make([]int32, 0, n)
-	var last *team
+	pl = pairList{dates: dates, lag: lag, team: make([]int, 0, n), period: make([]int, 0, n),
+		engagement: make([]float64, 0, n), customer: make([]float64, 0, n), respondents: make([]int32, 0, n), ratings: make([]int32, 0, n)}
+	if m < 0 {
+		return pl, nil
+	}
 	pn.eachPair(m, lag, func(t *team, pi int, ev, cv float64) {
-		if t != last { // a team's pairs come together
-			last = t
-			pl.teams, pl.byTeam = append(pl.teams, pairTeam{t.unit.Path, t.unit.ID}), append(pl.byTeam, t)
+		if len(byTeam) == 0 || byTeam[len(byTeam)-1] != t { // a team's pairs come together
+			pl.teams, byTeam = append(pl.teams, pairTeam{t.unit.Path, t.unit.ID}), append(byTeam, t)
 		}
 		pl.team, pl.period = append(pl.team, len(pl.teams)-1), append(pl.period, pi)
 		pl.engagement, pl.customer = append(pl.engagement, ev), append(pl.customer, cv)
 		pl.respondents, pl.ratings = append(pl.respondents, t.weight[m][pi]), append(pl.ratings, t.ratings[pi+lag])
 	})
-	return pl
+	return pl, byTeam
 }
 
 // driverLinks links each driver with data in the panel to the customer
