@@ -4,8 +4,9 @@ import (
 	"context"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
@@ -192,8 +193,7 @@ func readCustomerTotals(ctx context.Context, src Source, kind, metric string, fr
 		return src.MetricTotals(ctx, kind, metric, from, to)
 	}
 	rows := make([][]tandem.CustomerTotalsRow, parts)
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
+	g, gctx := errgroup.WithContext(ctx) // one stretch failing stops the others
 	for i := range parts {
 		lo, hi := from, to
 		if i > 0 {
@@ -202,14 +202,16 @@ func readCustomerTotals(ctx context.Context, src Source, kind, metric string, fr
 		if i < parts-1 {
 			hi = starts[(i+1)*len(starts)/parts]
 		}
-		wg.Go(func() { rows[i], errs[i] = src.MetricTotals(ctx, kind, metric, lo, hi) })
+		g.Go(func() (err error) {
+			rows[i], err = src.MetricTotals(gctx, kind, metric, lo, hi)
+			return err
+		})
 	}
-	wg.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	n := 0
 	for i := range parts {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
 		n += len(rows[i])
 	}
 	out := make([]tandem.CustomerTotalsRow, 0, n)
