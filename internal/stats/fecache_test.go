@@ -156,17 +156,13 @@ func TestAPanelFromTheCacheIsThePanelBuiltAfresh(t *testing.T) {
 			t.Fatalf("panel %d: not found in the cache the second time", i)
 		}
 		got := &reused
-		if g, w := fmt.Sprint(got.n, got.teams, got.periods, got.comps, got.q, got.ok, got.team, got.col, got.rows),
-			fmt.Sprint(want.n, want.teams, want.periods, want.comps, want.q, want.ok, want.team, want.col, want.rows); g != w {
+		if g, w := panelShape(got), panelShape(want); g != w {
 			t.Fatalf("panel %d: from the cache %s, afresh %s", i, g, w)
 		}
 		if !want.ok {
 			continue
 		}
-		v := make([]float64, len(team))
-		for k := range v {
-			v[k] = rng.NormFloat64()
-		}
+		v := normals(rng, len(team))
 		if g, w := got.residualizeTo(make([]float64, len(v)), v), want.residualize(v); !sameBits(g, w) {
 			t.Fatalf("panel %d: residuals\n got %v\nwant %v", i, g, w)
 		}
