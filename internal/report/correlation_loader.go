@@ -182,74 +182,36 @@ func NewCorrelationLoader(src Source) *CorrelationLoader {
 // decided; open ones are decided by the caller from their respondents.
 func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error) {
 	scores := []roundScores{}
-	resp := map[int64]pulse.UnitCounts{}
 	own := map[int64]roundOwn{}
 	treeHash := tree.Hash()
-	type undecided struct {
-		r      pulse.Round
-		direct unitCounts
-	}
-	var todo []undecided
+	keep := map[int64]closedRound{} // closed rounds to keep (again) once decided
 	var missing []int64
-	closed := map[int64]int{} // a round read now, if closed: its threshold
+	minGroup := map[int64]int{} // each round's threshold
 	l.mu.Lock()
 	for _, r := range rounds {
-		if c, ok := l.closed[r.ID]; ok && r.Closed {
-			scores = append(scores, c.scores)
-			if c.ownSet && c.ownTree == treeHash && c.ownK == r.MinGroup {
-				own[r.ID] = c.own
-			} else {
-				todo = append(todo, undecided{r, c.respondents})
-			}
+		minGroup[r.ID] = r.MinGroup
+		c, ok := l.closed[r.ID]
+		if !ok || !r.Closed {
+			missing = append(missing, r.ID)
 			continue
 		}
-		missing = append(missing, r.ID)
-		if r.Closed {
-			closed[r.ID] = r.MinGroup
+		scores = append(scores, c.scores)
+		if c.ownSet && c.ownTree == treeHash && c.ownK == r.MinGroup {
+			own[r.ID] = c.own
+		} else {
+			keep[r.ID] = c
 		}
 	}
 	l.mu.Unlock()
 
-	if len(todo) > 0 {
-		fresh := make([]roundOwn, len(todo))
-		for i, u := range todo {
-			fresh[i] = ownOf(tree, u.direct.counts(), u.r.MinGroup)
-			own[u.r.ID] = fresh[i]
-		}
-		l.mu.Lock()
-		for i, u := range todo {
-			if c, ok := l.closed[u.r.ID]; ok {
-				c.own, c.ownTree, c.ownK, c.ownSet = fresh[i], treeHash, u.r.MinGroup, true
-				l.closed[u.r.ID] = c
-			}
-		}
-		l.mu.Unlock()
-	}
-	if len(missing) == 0 {
-		return scores, resp, own, nil
-	}
-	// A few rounds at a time: a round's score rows are a slice of every
-	// measure per unit (over 30 MB for two years at 2,500 teams), its
-	// columns a third of that, so reading them all before laying them out
-	// was most of a first report's memory.
-	var runs []roundScores
-	for lo := 0; lo < len(missing); lo += scoreRoundsPerRead {
-		ids := missing[lo:min(lo+scoreRoundsPerRead, len(missing))]
-		fresh, err := l.src.TeamScores(ctx, ids)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		runs = append(runs, scoreColumns(fresh)...)
-		c, err := l.src.Respondents(ctx, ids)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		maps.Copy(resp, c)
+	runs, resp, err := l.readRounds(ctx, missing)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	scores = append(scores, runs...)
-	// The closed rounds' runs are kept as they are. The store gives each
-	// round's rows together; a round whose rows came in more than one run
-	// (-1) is not kept, and is read again next time.
+	// The closed rounds read now are kept as they are. The store gives
+	// each round's rows together; a round whose rows came in more than
+	// one run (-1) is not kept, and is read again next time.
 	runOf := map[int64]int{}
 	for i, rs := range runs {
 		if _, seen := runOf[rs.round]; seen {
@@ -257,31 +219,60 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 		}
 		runOf[rs.round] = i
 	}
-	// The closed rounds read now are decided now, and kept with their
-	// decisions, so that the next report finds them decided.
-	kept := map[int64]closedRound{}
+	closed := map[int64]bool{}
+	for _, r := range rounds {
+		closed[r.ID] = r.Closed
+	}
 	for _, id := range missing {
-		k, isClosed := closed[id]
 		i, ok := runOf[id]
-		if !isClosed || ok && i < 0 {
+		if !closed[id] || ok && i < 0 {
 			continue
 		}
 		rs := roundScores{round: id} // a round without scores
 		if ok {
 			rs = runs[i]
 		}
-		own[id] = ownOf(tree, resp[id], k)
-		kept[id] = closedRound{scores: rs, respondents: compactCounts(resp[id]), own: own[id], ownTree: treeHash, ownK: k, ownSet: true}
+		keep[id] = closedRound{scores: rs, respondents: compactCounts(resp[id])}
+	}
+	// Every round kept is decided for this tree, so that the next report
+	// finds it decided.
+	for id, c := range keep {
+		c.own, c.ownTree, c.ownK, c.ownSet = ownOf(tree, c.respondents.counts(), minGroup[id]), treeHash, minGroup[id], true
+		keep[id], own[id] = c, c.own
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for id, c := range kept {
+	for id, c := range keep {
 		if len(l.closed) >= maxCachedRounds {
 			clear(l.closed)
 		}
 		l.closed[id] = c
 	}
 	return scores, resp, own, nil
+}
+
+// readRounds reads the team scores (as runs of columns, in the order the
+// source gave them) and respondents of rounds ids, a few rounds a query:
+// a round's score rows are a slice of every measure per unit (over 30 MB
+// for two years at 2,500 teams), its columns a third of that, so reading
+// them all before laying them out was most of a first report's memory.
+func (l *CorrelationLoader) readRounds(ctx context.Context, ids []int64) ([]roundScores, map[int64]pulse.UnitCounts, error) {
+	var runs []roundScores
+	resp := map[int64]pulse.UnitCounts{}
+	for lo := 0; lo < len(ids); lo += scoreRoundsPerRead {
+		part := ids[lo:min(lo+scoreRoundsPerRead, len(ids))]
+		fresh, err := l.src.TeamScores(ctx, part)
+		if err != nil {
+			return nil, nil, err
+		}
+		runs = append(runs, scoreColumns(fresh)...)
+		counts, err := l.src.Respondents(ctx, part)
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(resp, counts)
+	}
+	return runs, resp, nil
 }
 
 // unitCounts are a kept round's respondents per unit, as sorted arrays: a
