@@ -363,10 +363,11 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 		},
 		func() { res.Agreement = pn.agreement(in.Agreement, pl, byTeam) },
 		func() {
+			var lx, ly []float64 // every lag's pairs in turn, correlated in place
 			for lag := range lags {
 				if lag != p.Lag {
-					lx, ly := pn.pairsAt(mi, lag)
-					lags[lag] = coefOf(stats.Pearson(lx, ly))
+					lx, ly = pn.pairsAt(mi, lag, lx, ly)
+					lags[lag] = coefOf(stats.PearsonInPlace(lx, ly))
 				}
 			}
 		},

@@ -443,17 +443,21 @@ func prevPeriod(kind string, p time.Time) time.Time {
 }
 
 // pairsAt returns the pooled pairs of measure m at lag (customer period =
-// engagement period + lag), teams in order, then periods.
-func (pn *panel) pairsAt(m, lag int) (x, y []float64) {
+// engagement period + lag), teams in order, then periods, laid out in x
+// and y from their start (grown when too short): the drivers and lags
+// each correlate a set of pairs and are done with it, so one pair of
+// arrays serves them all.
+func (pn *panel) pairsAt(m, lag int, x, y []float64) ([]float64, []float64) {
+	x, y = x[:0], y[:0]
 	if m < 0 {
-		return
+		return x, y
 	}
 	n := pn.countPairs(m, lag)
-	x, y = make([]float64, 0, n), make([]float64, 0, n)
+	x, y = slices.Grow(x, n), slices.Grow(y, n)
 	pn.eachPair(m, lag, func(_ *team, _ int, ev, cv float64) {
 		x, y = append(x, ev), append(y, cv)
 	})
-	return
+	return x, y
 }
 
 // countPairs counts the pairs of measure m at lag.
@@ -531,13 +535,14 @@ func (pn *panel) driverLinks(lag, keep int, dates []string) []DriverLink {
 	}
 	slices.SortFunc(drivers, func(a, b int) int { return cmp.Compare(measures[a], measures[b]) })
 	out := make([]DriverLink, 0, len(drivers))
+	var dx, dy, ex, ey []float64
 	for _, d := range drivers {
 		pn.fill(d)
 		if !slices.ContainsFunc(order, func(t *team) bool { return t.weight[d] != nil }) {
 			continue // no data: not a driver of this panel
 		}
-		dx, dy := pn.pairsAt(d, lag)
-		ex, ey := make([]float64, 0, len(dx)), make([]float64, 0, len(dx))
+		dx, dy = pn.pairsAt(d, lag, dx, dy)
+		ex, ey = slices.Grow(ex[:0], len(dx)), slices.Grow(ey[:0], len(dx))
 		for _, t := range order {
 			for pi := lo; pi < hi && t.weight[d] != nil; pi++ {
 				dv, ok1 := t.value(d, pi)
@@ -547,8 +552,9 @@ func (pn *panel) driverLinks(lag, keep int, dates []string) []DriverLink {
 				}
 			}
 		}
-		link := DriverLink{Driver: pulse.MeasureDriver(measures[d]), Label: pulse.MeasureLabel(measures[d]), Coef: coefOf(stats.Pearson(dx, dy)),
-			REngagement: Num(stats.Pearson(ex, ey).R)}
+		// The arrays are this loop's scratch: correlated in place.
+		link := DriverLink{Driver: pulse.MeasureDriver(measures[d]), Label: pulse.MeasureLabel(measures[d]), Coef: coefOf(stats.PearsonInPlace(dx, dy)),
+			REngagement: Num(stats.PearsonInPlace(ex, ey).R)}
 		pn.driverScore(&link, d, dates)
 		out = append(out, link)
 		if d != keep {

@@ -52,6 +52,27 @@ func Pearson(x, y []float64) Correlation {
 	return pearsonComplete(xs, ys)
 }
 
+// PearsonInPlace is [Pearson] working in x and y themselves instead of
+// copies: it leaves them compacted (the NaN pairs dropped) and scaled, so
+// their contents are undefined afterwards. It is for callers that lay out
+// pairs only to correlate them and can reuse the arrays: the copies were
+// most of what a report's drivers and lags allocated. The result equals
+// Pearson's to the bit.
+func PearsonInPlace(x, y []float64) Correlation {
+	if len(x) != len(y) {
+		return undefinedCorrelation(0)
+	}
+	n := 0
+	for i := range x {
+		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
+			continue
+		}
+		x[n], y[n] = x[i], y[i]
+		n++
+	}
+	return pearsonComplete(x[:n], y[:n])
+}
+
 // Spearman returns Spearman's rank correlation ρ: Pearson's r of the average
 // ranks (see [Ranks]) of x and y, with ties given the mean of the ranks they
 // span. That is scipy.stats.spearmanr. The p-value is SciPy's as well: Student's

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -169,6 +170,47 @@ func TestPearsonDropsPairsWithNaN(t *testing.T) {
 	lo, hi := fisherByHand(0.9, 5)
 	assertCorrelation(t, Spearman(x, y), 5, 3,
 		0.8999999999999998, 0.03738607346849874, lo, hi, within)
+}
+
+// PearsonInPlace is Pearson without the copies: on every kind of input
+// Pearson takes — NaN pairs, infinities, constants, huge and tiny scales,
+// two pairs, mismatched lengths — its result is the same to the bit.
+func TestPearsonInPlaceEqualsPearsonToTheBit(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(19, 4))
+	inputs := [][2][]float64{
+		{norrisX, norrisY},
+		{{1, 2, math.NaN(), 4, 5, 6, 7}, {2.3, math.NaN(), 3.1, 4.8, 4.1, 6.2, 6.9}},
+		{{1, 2, 3, math.Inf(1)}, {1, 3, 2, 4}},
+		{{0.1, 0.1, 0.1, 0.1}, {1, 2, 3, 4}},
+		{{1, 2}, {3, 1}},
+		{{1, 2, 3, 4}, {1, 2, 3}},
+		{nil, nil},
+	}
+	for range 50 {
+		n := 1 + rng.IntN(300)
+		scale := math.Ldexp(1, rng.IntN(1200)-600)
+		x, y := make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i] = scale * rng.NormFloat64()
+			y[i] = x[i]*rng.Float64() + scale*rng.NormFloat64()
+			switch rng.IntN(10) {
+			case 0:
+				x[i] = math.NaN()
+			case 1:
+				y[i] = math.NaN()
+			}
+		}
+		inputs = append(inputs, [2][]float64{x, y})
+	}
+	for k, in := range inputs {
+		want := Pearson(in[0], in[1])
+		got := PearsonInPlace(slices.Clone(in[0]), slices.Clone(in[1]))
+		if !sameBits([]float64{got.R, got.P, got.CILow, got.CIHigh}, []float64{want.R, want.P, want.CILow, want.CIHigh}) ||
+			got.N != want.N || got.DF != want.DF {
+			t.Errorf("input %d: PearsonInPlace = %+v, Pearson = %+v", k, got, want)
+		}
+	}
 }
 
 func TestCorrelationOfConstantSampleIsUndefined(t *testing.T) {
