@@ -67,6 +67,18 @@ type panel struct {
 	// a measure's arrays are 3.5 MB; all eleven were most of the panel).
 	used   []usedRun
 	filled []bool // by measure
+	// sums holds each laid-out measure's arrays, every team's periods in
+	// one block (team t's at t.idx·periods); spare holds blocks of
+	// measures let go, for the next measure laid out: the drivers lay out
+	// one measure after another, and a block each was 3.5 MB of garbage.
+	sums  []measureSums // by measure
+	spare []measureSums
+}
+
+// measureSums is the block a measure's sums and weights are laid out in.
+type measureSums struct {
+	sum    []float64
+	weight []int32
 }
 
 // usedRun is one run of scores' usable team-rounds: the team and
@@ -93,6 +105,15 @@ func (pn *panel) fill(m int) {
 	}
 	pn.filled[m] = true
 	nP := len(pn.periodDays)
+	var b measureSums
+	if k := len(pn.spare); k > 0 {
+		b, pn.spare = pn.spare[k-1], pn.spare[:k-1]
+		clear(b.sum)
+		clear(b.weight)
+	} else {
+		b = measureSums{make([]float64, len(pn.teams)*nP), make([]int32, len(pn.teams)*nP)}
+	}
+	pn.sums[m] = b
 	for _, run := range pn.used {
 		j := run.rs.col(m)
 		if j < 0 {
@@ -105,7 +126,8 @@ func (pn *panel) fill(m int) {
 			}
 			t := u.t
 			if t.sum[m] == nil {
-				t.sum[m], t.weight[m] = make([]float64, nP), make([]int32, nP)
+				lo, hi := t.idx*nP, (t.idx+1)*nP
+				t.sum[m], t.weight[m] = b.sum[lo:hi:hi], b.weight[lo:hi:hi]
 			}
 			t.sum[m][run.pi] += v * float64(u.n)
 			t.weight[m][run.pi] += u.n
@@ -113,12 +135,18 @@ func (pn *panel) fill(m int) {
 	}
 }
 
-// drop lets go of measure m's sums (see fill). Each team's slot of a
-// measure is its own element of the team's slices, so dropping one
-// measure does not race with readers of another.
+// drop lets go of measure m's sums (see fill), keeping their block for
+// the next measure laid out. Each team's slot of a measure is its own
+// element of the team's slices, so dropping one measure does not race
+// with readers of another; fill and drop themselves run on one goroutine
+// at a time (the build's, then the drivers').
 func (pn *panel) drop(m int) {
 	if m < 0 || m >= len(pn.filled) {
 		return
+	}
+	if pn.filled[m] {
+		pn.spare = append(pn.spare, pn.sums[m])
+		pn.sums[m] = measureSums{}
 	}
 	pn.filled[m] = false
 	for _, t := range pn.teams {
@@ -278,7 +306,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		return cmp.Or(cmp.Compare(a.unit.Path, b.unit.Path), cmp.Compare(a.unit.ID, b.unit.ID))
 	})
 	return &panel{measures: measures, periodDays: periodDays, pre: pre, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer,
-		rounds: rounds, byUnit: teams, inScope: inScope, fe: in.fe, used: used, filled: make([]bool, len(measures))}
+		rounds: rounds, byUnit: teams, inScope: inScope, fe: in.fe, used: used, filled: make([]bool, len(measures)), sums: make([]measureSums, len(measures))}
 }
 
 // keepOnly lets go of every measure's sums but m's, once the drivers
@@ -290,7 +318,7 @@ func (pn *panel) keepOnly(m int) {
 			pn.drop(k)
 		}
 	}
-	pn.used = nil // nothing is laid out after the drivers
+	pn.used, pn.spare = nil, nil // nothing is laid out after the drivers
 }
 
 // roundScores is a run of pulse.TeamScoreRows of one round in columns:

@@ -126,6 +126,17 @@ func TestPanelFromScoreColumnsAddsEveryValueInTheRowsOrder(t *testing.T) {
 		if !samePanelSums(got, pn) {
 			t.Fatalf("seed %d: the panel from the loader's columns differs", seed)
 		}
+		// Let go and laid out again, in the other order: each measure
+		// now lands in a block another measure filled before.
+		for m := range pulse.TeamScoreMeasures() {
+			got.drop(m)
+		}
+		for m := len(measures) - 1; m >= 0; m-- {
+			got.fill(m)
+		}
+		if !samePanelSums(got, pn) {
+			t.Fatalf("seed %d: measures laid out again in blocks let go of differ", seed)
+		}
 	}
 }
 
