@@ -268,6 +268,10 @@ type CorrelationInput struct {
 	// (AgreementOf of the rounds' index answers); nil: none.
 	Agreement map[int64]RoundAgreement
 
+	// customer, when not nil, holds the customer totals in place of
+	// Customer (the loader's form, read in place).
+	customer *customerSpan
+
 	// own holds the anonymity decisions of some rounds by id (see
 	// roundOwn); the others are decided from Tree and Respondents.
 	own map[int64]roundOwn
@@ -309,7 +313,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	// The panel holds what the figures read (and, until the drivers are
 	// done, the score columns it lays measures out from); the rows it was
 	// built from need not stay alive while they are computed.
-	in.TeamScores, in.ScoreRows, in.scores, in.Customer = nil, nil, nil, nil
+	in.TeamScores, in.ScoreRows, in.scores, in.Customer, in.customer = nil, nil, nil, nil, nil
 	measures, nP := pn.measures, len(pn.periodDays)
 	mi := slices.Index(measures, p.Measure)
 	pn.fill(mi)

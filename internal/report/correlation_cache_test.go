@@ -471,10 +471,11 @@ func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
 			for _, kind := range []string{tandem.Week, tandem.Month} {
 				src.reads.Store(0)
 				src.periods.Store(0)
-				got, err := loader.customerTotals(ctx, v, kind, metric, from, to)
+				span, err := loader.customerTotals(ctx, v, kind, metric, from, to)
 				if err != nil {
 					t.Fatal(err)
 				}
+				got := span.rows()
 				want, err := st.MetricTotals(ctx, kind, metric, from, to)
 				if err != nil {
 					t.Fatal(err)

@@ -409,7 +409,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	// the first engagement period to MaxLag periods after the last, so
 	// that every lag, either way, finds its partner.
 	type customerRows struct {
-		rows []tandem.CustomerTotalsRow
+		span customerSpan
 		err  error
 	}
 	customer := make(chan customerRows, 1)
@@ -422,8 +422,8 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		for range MaxLag + 1 {
 			cTo = tandem.NextPeriod(p.Period, cTo)
 		}
-		rows, err := l.customerTotals(ctx, key.version, p.Period, p.Customer, cFrom, cTo) // to is exclusive
-		customer <- customerRows{rows, err}
+		span, err := l.customerTotals(ctx, key.version, p.Period, p.Customer, cFrom, cTo) // to is exclusive
+		customer <- customerRows{span, err}
 	}()
 	received := false
 	defer func() {
@@ -444,14 +444,12 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 			return nil, err
 		}
 	}
-	// Received once and held only by in, so that the rows (tens of
-	// megabytes at 2,500 teams) are garbage once the panel has read them.
 	cr := <-customer
 	received = true
 	if cr.err != nil {
 		return nil, cr.err
 	}
-	in.Customer, cr.rows = cr.rows, nil
+	in.customer = &cr.span
 	in.Params = p
 	in.fe = l.fe
 	c, err := BuildCorrelation(in)

@@ -262,29 +262,29 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	anyCustomer := false
 	var tot []tandem.CustomerTotals
 	piOf := map[int64]int{} // a row's period (Unix seconds) → period index, −1 outside
-	for _, c := range in.Customer {
-		key := c.Period.Unix()
+	in.eachCustomer(func(unit int64, period time.Time, c tandem.CustomerTotals) {
+		key := period.Unix()
 		pi, ok := piOf[key]
 		if !ok {
 			pi = -1
-			if i, ok := periodOf[dayOf(tandem.PeriodStart(p.Period, c.Period))]; ok {
+			if i, ok := periodOf[dayOf(tandem.PeriodStart(p.Period, period))]; ok {
 				pi = i
 			}
 			piOf[key] = pi
 		}
-		if pi < 0 || !inScope(c.UnitID) {
-			continue
+		if pi < 0 || !inScope(unit) {
+			return
 		}
 		anyCustomer = anyCustomer || pi >= pre
-		t := teams[c.UnitID]
+		t := teams[unit]
 		if t == nil {
-			continue
+			return
 		}
 		if tot == nil {
 			tot = make([]tandem.CustomerTotals, len(teams)*nP)
 		}
-		tot[t.idx*nP+pi].Merge(c.CustomerTotals)
-	}
+		tot[t.idx*nP+pi].Merge(c)
+	})
 	for _, t := range teams {
 		if tot == nil {
 			break
@@ -307,6 +307,19 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	})
 	return &panel{measures: measures, periodDays: periodDays, pre: pre, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer,
 		rounds: rounds, byUnit: teams, inScope: inScope, fe: in.fe, used: used, filled: make([]bool, len(measures)), sums: make([]measureSums, len(measures))}
+}
+
+// eachCustomer calls f with each unit's customer totals in each period:
+// the loader's kept totals in place, else Customer's rows.
+func (in *CorrelationInput) eachCustomer(f func(unit int64, period time.Time, c tandem.CustomerTotals)) {
+	if in.customer != nil {
+		in.customer.each(f)
+		return
+	}
+	for i := range in.Customer {
+		c := &in.Customer[i]
+		f(c.UnitID, c.Period, c.CustomerTotals)
+	}
 }
 
 // keepOnly lets go of every measure's sums but m's, once the drivers
