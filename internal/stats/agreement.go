@@ -318,17 +318,20 @@ func MomentsOf(values []float64) GroupMoments {
 func ICCOfGroups(groups []GroupMoments) ICCResult {
 	nan := math.NaN()
 	res := ICCResult{MeanSize: nan, MSB: nan, MSW: nan, F: nan, P: nan, ICC1: nan, ICC2: nan}
+	// Two passes over the groups usable, not a copy of them: a report
+	// passes one group per team-round, 6 MB at 2,500 teams and two years.
+	usable := func(g GroupMoments) bool {
+		return g.N > 0 && !math.IsNaN(g.Mean) && !math.IsInf(g.Mean, 0) && !math.IsNaN(g.SS) && !math.IsInf(g.SS, 0) && g.SS >= 0
+	}
 	var sum float64
-	used := make([]GroupMoments, 0, len(groups))
 	for _, g := range groups {
-		if g.N <= 0 || math.IsNaN(g.Mean) || math.IsInf(g.Mean, 0) || math.IsNaN(g.SS) || math.IsInf(g.SS, 0) || g.SS < 0 {
+		if !usable(g) {
 			continue
 		}
-		used = append(used, g)
+		res.Groups++
 		res.N += g.N
 		sum += g.Mean * float64(g.N)
 	}
-	res.Groups = len(used)
 	switch {
 	case res.Groups < 2:
 		res.Reason = "needs at least two groups"
@@ -339,7 +342,10 @@ func ICCOfGroups(groups []GroupMoments) ICCResult {
 	}
 	grand := sum / float64(res.N)
 	var ssb, ssw float64
-	for _, g := range used {
+	for _, g := range groups {
+		if !usable(g) {
+			continue
+		}
 		ssb += float64(g.N) * (g.Mean - grand) * (g.Mean - grand)
 		ssw += g.SS
 	}
