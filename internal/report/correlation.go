@@ -343,9 +343,13 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	// writing its own fields.
 	lags := make([]Coef, MaxLag+1)
 	parallel(
-		// The lag scan first: it is the longest part. The drivers next:
-		// when they are done, every measure's team arrays but the
-		// report's own (most of the panel) are let go while the rest runs.
+		// The agreement figures first, beside the start of the lag scan
+		// (the longest part): they are short, and their working arrays
+		// (a few numbers per team-round) are let go before the scan's
+		// own peak. The drivers next: when they are done, every
+		// measure's team arrays but the report's own (most of the panel)
+		// are let go while the rest runs.
+		func() { res.Agreement = pn.agreement(in.Agreement, pl, byTeam) },
 		func() { res.LagScan = pn.lagScan(mi) },
 		func() {
 			res.Drivers = pn.driverLinks(p.Lag, mi, dates)
@@ -365,7 +369,6 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 				res.Fit = &Fit{Intercept: Num(line.Intercept), Slope: Num(line.Slope)}
 			}
 		},
-		func() { res.Agreement = pn.agreement(in.Agreement, pl, byTeam) },
 		func() {
 			var lx, ly []float64 // every lag's pairs in turn, correlated in place
 			for lag := range lags {
