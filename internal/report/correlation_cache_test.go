@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -207,19 +208,24 @@ func TestScoresReadRoundByRoundEqualOneRead(t *testing.T) {
 }
 
 // cutOffStore is the store, but its reads of answers fail from the call
-// numbered failFrom on, as a request that runs out of time does.
+// numbered failFrom on, as a request that runs out of time does. The
+// loader reads answers on two goroutines, so it counts under a lock.
 type cutOffStore struct {
 	*store.Store
+	mu              sync.Mutex
 	failFrom, calls int
 	read            []int64
 }
 
 func (c *cutOffStore) IndexAnswers(ctx context.Context, ids []int64) ([]pulse.IndexAnswers, error) {
+	c.mu.Lock()
 	c.calls++
 	if c.failFrom > 0 && c.calls >= c.failFrom {
+		c.mu.Unlock()
 		return nil, context.DeadlineExceeded
 	}
 	c.read = append(c.read, ids...)
+	c.mu.Unlock()
 	return c.Store.IndexAnswers(ctx, ids)
 }
 
