@@ -181,10 +181,19 @@ func TestAgreementReadRoundByRoundEqualsOneRead(t *testing.T) {
 }
 
 // Reading the rounds' team scores a few at a time (to bound the memory of
-// a first report over two years) gives the report, pairs and all, of
-// reading them at once.
+// a first report over two years), on two readers, gives the report, pairs
+// and all, of reading them at once: weekly, and monthly, where a period's
+// sums add several rounds in the order they were read.
 func TestScoresReadRoundByRoundEqualOneRead(t *testing.T) {
-	st, _, p := closedBenchData(t)
+	st, _, weekly := closedBenchData(t)
+	monthly := weekly
+	monthly.Period = tandem.Month
+	for _, p := range []CorrelationParams{weekly, monthly} {
+		testScoresReadRoundByRound(t, st, p)
+	}
+}
+
+func testScoresReadRoundByRound(t *testing.T, st *store.Store, p CorrelationParams) {
 	report := func(perRead int) string {
 		t.Helper()
 		defer func(old int) { scoreRoundsPerRead = old }(scoreRoundsPerRead)
@@ -203,7 +212,7 @@ func TestScoresReadRoundByRoundEqualOneRead(t *testing.T) {
 		return string(b)
 	}
 	if one, all := report(1), report(1000); one != all {
-		t.Errorf("round by round:\n%s\nall at once:\n%s", one, all)
+		t.Errorf("%s: round by round:\n%s\nall at once:\n%s", p.Period, one, all)
 	}
 }
 

@@ -261,21 +261,38 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 // a round's score rows are a slice of every measure per unit (over 30 MB
 // for two years at 2,500 teams), its columns a third of that, so reading
 // them all before laying them out was most of a first report's memory.
+// The queries run on agreementReaders readers side by side (stepping
+// through the rows is SQLite's CPU); their runs are joined in the order
+// of ids, as one reader after another would give them.
 func (l *CorrelationLoader) readRounds(ctx context.Context, ids []int64) ([]roundScores, map[int64]pulse.UnitCounts, error) {
+	type part struct {
+		runs   []roundScores
+		counts map[int64]pulse.UnitCounts
+	}
+	parts := make([]part, (len(ids)+scoreRoundsPerRead-1)/scoreRoundsPerRead)
+	g, gctx := errgroup.WithContext(ctx) // nothing is kept before every part is read
+	g.SetLimit(agreementReaders)
+	for k := range parts {
+		lo := k * scoreRoundsPerRead
+		ids := ids[lo:min(lo+scoreRoundsPerRead, len(ids))]
+		g.Go(func() error {
+			fresh, err := l.src.TeamScores(gctx, ids)
+			if err != nil {
+				return err
+			}
+			parts[k].runs = scoreColumns(fresh)
+			parts[k].counts, err = l.src.Respondents(gctx, ids)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
 	var runs []roundScores
 	resp := map[int64]pulse.UnitCounts{}
-	for lo := 0; lo < len(ids); lo += scoreRoundsPerRead {
-		part := ids[lo:min(lo+scoreRoundsPerRead, len(ids))]
-		fresh, err := l.src.TeamScores(ctx, part)
-		if err != nil {
-			return nil, nil, err
-		}
-		runs = append(runs, scoreColumns(fresh)...)
-		counts, err := l.src.Respondents(ctx, part)
-		if err != nil {
-			return nil, nil, err
-		}
-		maps.Copy(resp, counts)
+	for _, p := range parts {
+		runs = append(runs, p.runs...)
+		maps.Copy(resp, p.counts)
 	}
 	return runs, resp, nil
 }
