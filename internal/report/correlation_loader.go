@@ -146,11 +146,11 @@ const maxCachedPairs = 600_000
 
 // agreementRoundsPerRead and scoreRoundsPerRead are how many rounds'
 // index answers and team scores the loader reads a query (variables so
-// that a test can read one at a time); agreementReaders is how many of
-// those answer reads run side by side.
+// that a test can read one at a time); roundReaders is how many of
+// those reads, of either kind, run side by side.
 var (
 	agreementRoundsPerRead = 2
-	agreementReaders       = 2
+	roundReaders           = 2
 	scoreRoundsPerRead     = 8
 )
 
@@ -261,7 +261,7 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 // a round's score rows are a slice of every measure per unit (over 30 MB
 // for two years at 2,500 teams), its columns a third of that, so reading
 // them all before laying them out was most of a first report's memory.
-// The queries run on agreementReaders readers side by side (stepping
+// The queries run on roundReaders readers side by side (stepping
 // through the rows is SQLite's CPU); their runs are joined in the order
 // of ids, as one reader after another would give them.
 func (l *CorrelationLoader) readRounds(ctx context.Context, ids []int64) ([]roundScores, map[int64]pulse.UnitCounts, error) {
@@ -271,7 +271,7 @@ func (l *CorrelationLoader) readRounds(ctx context.Context, ids []int64) ([]roun
 	}
 	parts := make([]part, (len(ids)+scoreRoundsPerRead-1)/scoreRoundsPerRead)
 	g, gctx := errgroup.WithContext(ctx) // nothing is kept before every part is read
-	g.SetLimit(agreementReaders)
+	g.SetLimit(roundReaders)
 	for k := range parts {
 		lo := k * scoreRoundsPerRead
 		ids := ids[lo:min(lo+scoreRoundsPerRead, len(ids))]
@@ -360,7 +360,7 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 	// it, whose rounds are kept (a request out of time cancels both
 	// through ctx).
 	var g errgroup.Group
-	g.SetLimit(agreementReaders)
+	g.SetLimit(roundReaders)
 	var failed atomic.Bool
 	for lo := 0; lo < len(missing) && !failed.Load() && ctx.Err() == nil; lo += agreementRoundsPerRead {
 		ids := missing[lo:min(lo+agreementRoundsPerRead, len(missing))]
