@@ -300,23 +300,7 @@ func TestKeptRoundDecisionsFollowTheTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := st.Tree(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0, t1 := tree.ByPath([]string{"Acme", "T0"}), tree.ByPath([]string{"Acme", "T1"})
-	if t0 == nil || t1 == nil {
-		t.Fatal("the fixture has no teams T0 and T1")
-	}
-	var units []tandem.Unit
-	for _, u := range tree.Walk() {
-		v := *u
-		if v.ID == t1.ID {
-			v.ParentID = t0.ID
-		}
-		units = append(units, v)
-	}
-	src.tree = tandem.NewTree(units)
+	src.tree = t1UnderT0(t, st)
 	after, err := loader.Load(ctx, p, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -333,6 +317,29 @@ func TestKeptRoundDecisionsFollowTheTree(t *testing.T) {
 	if string(a) != string(f) {
 		t.Errorf("after the move, the loader's report differs from one built afresh:\n%s\n%s", a, f)
 	}
+}
+
+// t1UnderT0 is answeredOrg's tree with team T1 moved under team T0, which
+// then no longer has only respondents of its own.
+func t1UnderT0(t *testing.T, st *store.Store) *tandem.Tree {
+	t.Helper()
+	tree, err := st.Tree(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0, t1 := tree.ByPath([]string{"Acme", "T0"}), tree.ByPath([]string{"Acme", "T1"})
+	if t0 == nil || t1 == nil {
+		t.Fatal("the fixture has no teams T0 and T1")
+	}
+	var units []tandem.Unit
+	for _, u := range tree.Walk() {
+		v := *u
+		if v.ID == t1.ID {
+			v.ParentID = t0.ID
+		}
+		units = append(units, v)
+	}
+	return tandem.NewTree(units)
 }
 
 // The retention report read through a loader takes the decisions the
@@ -382,20 +389,7 @@ func TestRetentionFromTheLoaderEqualsOneReadAfresh(t *testing.T) {
 	if _, err := loader.Load(ctx, cp, 0); err != nil { // the correlation report decides the kept rounds too
 		t.Fatal(err)
 	}
-	tree, err := st.Tree(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0, t1 := tree.ByPath([]string{"Acme", "T0"}), tree.ByPath([]string{"Acme", "T1"})
-	var units []tandem.Unit
-	for _, u := range tree.Walk() {
-		v := *u
-		if v.ID == t1.ID {
-			v.ParentID = t0.ID
-		}
-		units = append(units, v)
-	}
-	src.tree = tandem.NewTree(units)
+	src.tree = t1UnderT0(t, st)
 	after := same("after T1 moved under T0")
 	b, _ := json.Marshal(before.Links)
 	a, _ := json.Marshal(after.Links)
