@@ -65,12 +65,12 @@ type panel struct {
 	// for the whole build; each driver's are laid out while its link is
 	// worked out and let go after (at 2,500 teams and two years of weeks
 	// a measure's arrays are 3.5 MB; all eleven were most of the panel).
-	used   []usedRun
-	filled []bool // by measure
-	// sums holds each laid-out measure's arrays, every team's periods in
-	// one block (team t's at t.idx·periods); spare holds blocks of
-	// measures let go, for the next measure laid out: the drivers lay out
-	// one measure after another, and a block each was 3.5 MB of garbage.
+	used []usedRun
+	// sums holds each laid-out measure's arrays (nil when not laid out),
+	// every team's periods in one block (team t's at t.idx·periods);
+	// spare holds blocks of measures let go, for the next measure laid
+	// out: the drivers lay out one measure after another, and a block
+	// each was 3.5 MB of garbage.
 	sums  []measureSums // by measure
 	spare []measureSums
 }
@@ -100,10 +100,9 @@ type usedRow struct {
 // rows would. Done once per measure, and only before keepOnly (which
 // lets go of the rows); drop lets a measure go.
 func (pn *panel) fill(m int) {
-	if m < 0 || m >= len(pn.filled) || pn.filled[m] {
+	if m < 0 || m >= len(pn.sums) || pn.sums[m].sum != nil {
 		return
 	}
-	pn.filled[m] = true
 	nP := len(pn.periodDays)
 	var b measureSums
 	if k := len(pn.spare); k > 0 {
@@ -141,14 +140,13 @@ func (pn *panel) fill(m int) {
 // with readers of another; fill and drop themselves run on one goroutine
 // at a time (the build's, then the drivers').
 func (pn *panel) drop(m int) {
-	if m < 0 || m >= len(pn.filled) {
+	if m < 0 || m >= len(pn.sums) {
 		return
 	}
-	if pn.filled[m] {
+	if pn.sums[m].sum != nil {
 		pn.spare = append(pn.spare, pn.sums[m])
 		pn.sums[m] = measureSums{}
 	}
-	pn.filled[m] = false
 	for _, t := range pn.teams {
 		t.sum[m], t.weight[m] = nil, nil
 	}
@@ -306,7 +304,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		return cmp.Or(cmp.Compare(a.unit.Path, b.unit.Path), cmp.Compare(a.unit.ID, b.unit.ID))
 	})
 	return &panel{measures: measures, periodDays: periodDays, pre: pre, nEng: nEng, teams: order, usedRounds: usedRounds, anyCustomer: anyCustomer,
-		rounds: rounds, byUnit: teams, inScope: inScope, fe: in.fe, used: used, filled: make([]bool, len(measures)), sums: make([]measureSums, len(measures))}
+		rounds: rounds, byUnit: teams, inScope: inScope, fe: in.fe, used: used, sums: make([]measureSums, len(measures))}
 }
 
 // eachCustomer calls f with each unit's customer totals in each period:
@@ -326,7 +324,7 @@ func (in *CorrelationInput) eachCustomer(f func(unit int64, period time.Time, c 
 // (the only readers of the index's, besides a report on the index) are
 // done: the lag scan and the within fit run on long after.
 func (pn *panel) keepOnly(m int) {
-	for k := range pn.filled {
+	for k := range pn.sums {
 		if k != m {
 			pn.drop(k)
 		}
@@ -501,16 +499,10 @@ func (pn *panel) pairsAt(m, lag int, x, y []float64) ([]float64, []float64) {
 	return x, y
 }
 
-// countPairs counts the pairs of measure m at lag.
+// countPairs counts the pairs of measure m at lag (eachPair's).
 func (pn *panel) countPairs(m, lag int) int {
 	n := 0
-	for _, t := range pn.teams {
-		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
-			if t.weight[m][pi] > 0 && !math.IsNaN(t.cust[pi+lag]) {
-				n++
-			}
-		}
-	}
+	pn.eachPair(m, lag, func(*team, int, float64, float64) { n++ })
 	return n
 }
 
