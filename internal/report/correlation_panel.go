@@ -221,11 +221,7 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		if day.Before(from) || day.After(to) {
 			continue
 		}
-		own, ok := in.own[r.ID]
-		if !ok {
-			own = ownOf(tree, in.Respondents[r.ID], r.MinGroup)
-		}
-		rounds[r.ID] = roundInfo{own: own, pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
+		rounds[r.ID] = roundInfo{own: decided(in.own, tree, in.Respondents, r), pi: periodOf[dayOf(tandem.PeriodStart(p.Period, day))]}
 	}
 	usedRounds := len(rounds)
 	var used []usedRun
@@ -432,6 +428,17 @@ func (o roundOwn) count(unit int64) (int, bool) {
 		return 0, false
 	}
 	return int(o.n[i]), true
+}
+
+// decided returns round r's decision: the one in kept (the loader's,
+// made for this tree and threshold) if there is one, else ownOf its
+// respondents. The correlation and the retention reports both take a
+// round's decision from here.
+func decided(kept map[int64]roundOwn, tree *tandem.Tree, respondents map[int64]pulse.UnitCounts, r pulse.Round) roundOwn {
+	if o, ok := kept[r.ID]; ok {
+		return o
+	}
+	return ownOf(tree, respondents[r.ID], r.MinGroup)
 }
 
 // ownOf decides a round (privacy.Decide on the whole tree with the

@@ -686,11 +686,7 @@ func newLinkTables(in RetentionInput, today time.Time) *linkTables {
 	lt := &linkTables{own: map[int64]roundOwn{}, month: map[int64]time.Time{}}
 	var first time.Time
 	for _, r := range in.Rounds {
-		if o, ok := in.own[r.ID]; ok {
-			lt.own[r.ID] = o
-		} else {
-			lt.own[r.ID] = ownOf(in.Tree, in.Respondents[r.ID], r.MinGroup)
-		}
+		lt.own[r.ID] = decided(in.own, in.Tree, in.Respondents, r)
 		d, _ := tandem.ParseDate(r.Period)
 		m := tandem.PeriodStart(tandem.Month, d)
 		lt.month[r.ID] = m
