@@ -191,10 +191,10 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 	treeHash := tree.Hash()
 	keep := map[int64]closedRound{} // closed rounds to keep (again) once decided
 	var missing []int64
-	minGroup := map[int64]int{} // each round's threshold
+	byID := map[int64]pulse.Round{}
 	l.mu.Lock()
 	for _, r := range rounds {
-		minGroup[r.ID] = r.MinGroup
+		byID[r.ID] = r
 		c, ok := l.closed[r.ID]
 		if !ok || !r.Closed {
 			missing = append(missing, r.ID)
@@ -224,13 +224,9 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 		}
 		runOf[rs.round] = i
 	}
-	closed := map[int64]bool{}
-	for _, r := range rounds {
-		closed[r.ID] = r.Closed
-	}
 	for _, id := range missing {
 		i, ok := runOf[id]
-		if !closed[id] || ok && i < 0 {
+		if !byID[id].Closed || ok && i < 0 {
 			continue
 		}
 		rs := roundScores{round: id} // a round without scores
@@ -240,9 +236,15 @@ func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, 
 		keep[id] = closedRound{scores: rs, respondents: compactCounts(resp[id])}
 	}
 	// Every round kept is decided for this tree, so that the next report
-	// finds it decided.
+	// finds it decided: from the respondents just read, or else the kept
+	// ones.
 	for id, c := range keep {
-		c.own, c.ownTree, c.ownK, c.ownSet = ownOf(tree, c.respondents.counts(), minGroup[id]), treeHash, minGroup[id], true
+		direct, read := resp[id]
+		if !read {
+			direct = c.respondents.counts()
+		}
+		k := byID[id].MinGroup
+		c.own, c.ownTree, c.ownK, c.ownSet = ownOf(tree, direct, k), treeHash, k, true
 		keep[id], own[id] = c, c.own
 	}
 	l.mu.Lock()
