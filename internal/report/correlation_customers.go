@@ -103,19 +103,6 @@ func (s customerSpan) each(f func(unit int64, period time.Time, c tandem.Custome
 	}
 }
 
-// rows returns s as MetricTotals would: the same rows, fields and order.
-func (s customerSpan) rows() []tandem.CustomerTotalsRow {
-	n := 0
-	for _, p := range s.periods {
-		n += len(p.rows)
-	}
-	out := make([]tandem.CustomerTotalsRow, 0, n)
-	s.each(func(unit int64, period time.Time, c tandem.CustomerTotals) {
-		out = append(out, tandem.CustomerTotalsRow{Metric: s.metric, UnitID: unit, Period: period, CustomerTotals: c})
-	})
-	return out
-}
-
 // customerTotals returns the totals of metric in periods of kind from
 // from's period up to, not including, to (MetricTotals' rows). With a
 // version (the released data the report reads; 0: none) and a source
