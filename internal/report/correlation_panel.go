@@ -506,11 +506,25 @@ func (pn *panel) pairsAt(m, lag int, x, y []float64) ([]float64, []float64) {
 	return x, y
 }
 
-// countPairs counts the pairs of measure m at lag (eachPair's).
+// countPairs counts the pairs of measure m at lag (eachPair's), without
+// working out their values: the drivers and lags count before they lay
+// pairs out.
 func (pn *panel) countPairs(m, lag int) int {
 	n := 0
-	pn.eachPair(m, lag, func(*team, int, float64, float64) { n++ })
+	for _, t := range pn.teams {
+		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
+			if t.paired(m, pi, lag) {
+				n++
+			}
+		}
+	}
 	return n
+}
+
+// paired reports whether team t has a pair of measure m at lag in
+// engagement period pi: a value of m, and a customer value lag periods on.
+func (t *team) paired(m, pi, lag int) bool {
+	return t.weight[m][pi] > 0 && !math.IsNaN(t.cust[pi+lag])
 }
 
 // eachPair calls f with each pair of measure m at lag: its team,
@@ -518,15 +532,10 @@ func (pn *panel) countPairs(m, lag int) int {
 func (pn *panel) eachPair(m, lag int, f func(t *team, pi int, ev, cv float64)) {
 	for _, t := range pn.teams {
 		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
-			ev, ok := t.value(m, pi)
-			if !ok {
-				continue
+			if t.paired(m, pi, lag) {
+				ev, _ := t.value(m, pi)
+				f(t, pi, ev, t.cust[pi+lag])
 			}
-			cv := t.cust[pi+lag]
-			if math.IsNaN(cv) {
-				continue
-			}
-			f(t, pi, ev, cv)
 		}
 	}
 }
