@@ -29,48 +29,81 @@ func (s *Store) IndexAnswers(ctx context.Context, roundIDs []int64) ([]pulse.Ind
 		return nil, err
 	}
 	defer rows.Close()
-	type answer struct {
-		round, unit, response, question int64
-		value                           float64
+	// The answers are laid out per response as they come, not first read
+	// into one row each: at 50,000 employees two rounds are half a million
+	// answers, 40 bytes each and twice that while the slice grows, which was
+	// most of a first report's memory. A round's items are numbered as they
+	// are met and put in id order once the round is read.
+	type roundItems struct {
+		round int64
+		col   map[int64]int // question id → column, in order of first answer
+		items []int64
+		first int // the round's first response in out
 	}
-	var all []answer
+	var (
+		out    []pulse.IndexAnswers
+		rounds []*roundItems
+		cur    *roundItems
+		last   = int64(-1) // the response of out's last element
+	)
 	for rows.Next() {
-		var a answer
+		var round, unit, response, question int64
 		var v sql.NullFloat64
-		if err := rows.Scan(&a.round, &a.unit, &a.response, &a.question, &v); err != nil {
+		if err := rows.Scan(&round, &unit, &response, &question, &v); err != nil {
 			return nil, err
 		}
-		a.value = math.NaN()
-		if v.Valid {
-			a.value = v.Float64
+		if cur == nil || cur.round != round {
+			cur = &roundItems{round: round, col: map[int64]int{}, first: len(out)}
+			rounds = append(rounds, cur)
+			last = -1
 		}
-		all = append(all, a)
+		c, ok := cur.col[question]
+		if !ok {
+			c = len(cur.items)
+			cur.col[question] = c
+			cur.items = append(cur.items, question)
+		}
+		if response != last {
+			out = append(out, pulse.IndexAnswers{RoundID: round, UnitID: unit})
+			last = response
+		}
+		a := &out[len(out)-1]
+		for len(a.Values) <= c {
+			a.Values = append(a.Values, math.NaN())
+		}
+		a.Values[c] = math.NaN() // a NULL value is an item not answered
+		if v.Valid {
+			a.Values[c] = v.Float64
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Each round's items: every index question answered in it.
-	items := map[int64][]int64{}
-	for _, a := range all {
-		if !slices.Contains(items[a.round], a.question) {
-			items[a.round] = append(items[a.round], a.question)
+	// Each round's items in id order, and every response's values in one
+	// block per round in that order, NaN for an item it did not answer.
+	for i, ri := range rounds {
+		end := len(out)
+		if i+1 < len(rounds) {
+			end = rounds[i+1].first
 		}
-	}
-	for _, it := range items {
-		slices.Sort(it)
-	}
-	var out []pulse.IndexAnswers
-	for i := 0; i < len(all); {
-		a := all[i]
-		it := items[a.round]
-		vals := make([]float64, len(it))
-		for k := range vals {
-			vals[k] = math.NaN()
+		items := slices.Clone(ri.items)
+		slices.Sort(items)
+		to := make([]int, len(ri.items)) // a column as met → its place in items
+		for c, q := range ri.items {
+			to[c], _ = slices.BinarySearch(items, q)
 		}
-		for ; i < len(all) && all[i].response == a.response && all[i].round == a.round; i++ {
-			vals[slices.Index(it, all[i].question)] = all[i].value
+		block := make([]float64, (end-ri.first)*len(items))
+		for k := range block {
+			block[k] = math.NaN()
 		}
-		out = append(out, pulse.IndexAnswers{RoundID: a.round, UnitID: a.unit, Items: it, Values: vals})
+		for j := ri.first; j < end; j++ {
+			vals := block[:len(items):len(items)]
+			block = block[len(items):]
+			for c, v := range out[j].Values {
+				vals[to[c]] = v
+			}
+			out[j].Items, out[j].Values = items, vals
+		}
 	}
 	return out, nil
 }

@@ -44,25 +44,7 @@ func TestIndexAnswersReadEachResponsesIndexItems(t *testing.T) {
 			t.Fatalf("the default program asks %d index items; the test needs two", len(index))
 		}
 		invs, _ := st.RoundInvitations(ctx, r.ID)
-		var rs []RecordedResponse
-		for i, inv := range invs {
-			rec := RecordedResponse{InvitationID: inv.ID}
-			for _, q := range qs {
-				switch {
-				case q.InIndex && q.Kind == pulse.Likert5:
-					if i == 0 && q.ID == index[0] {
-						continue
-					}
-					rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: float64(i + 1), HasValue: true})
-				case q.Kind == pulse.Likert5:
-					rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: 3, HasValue: true})
-				}
-			}
-			rs = append(rs, rec)
-		}
-		if err := st.RecordResponses(ctx, r.ID, rs); err != nil {
-			t.Fatal(err)
-		}
+		recordIndex(t, st, r.ID, qs, func(i int, q int64) bool { return i != 0 || q != index[0] })
 		if got, err := st.IndexAnswers(ctx, []int64{r.ID}); err != nil || len(got) != 0 {
 			t.Fatalf("open round: %d rows (%v), want none before it closes", len(got), err)
 		}
@@ -101,4 +83,97 @@ func TestIndexAnswersReadEachResponsesIndexItems(t *testing.T) {
 			t.Errorf("values %v, want 1…5, one per person", seen)
 		}
 	})
+}
+
+// Two rounds read at once, the second one's items answered in an order
+// unlike their ids: everyone but the last person answers the last index
+// item only (the fifth answers every item). Each row still lists the round's items in id order, with
+// its values in their places.
+func TestIndexAnswersLayEachRoundsItemsInIDOrder(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Support\n"+
+			"d@example.com,D,Acme/Support\ne@example.com,E,Acme/Support\n", false)
+		tree, _ := st.Tree(ctx)
+		p := pulse.Defaults()
+		p.AudienceUnitID = tree.Roots()[0]
+		p.Channel = pulse.ChannelLog
+		if err := st.SaveProgram(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		var index []int64
+		for week := range 2 {
+			slot := today.AddDate(0, 0, 7*week).Add(9 * time.Hour)
+			r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			qs, _ := st.RoundQuestions(ctx, r.ID)
+			index = index[:0]
+			for _, q := range qs {
+				if q.InIndex && q.Kind == pulse.Likert5 {
+					index = append(index, q.ID)
+				}
+			}
+			slices.Sort(index)
+			all := func(int, int64) bool { return true }
+			if week == 1 {
+				all = func(i int, q int64) bool { return i == 4 || q == index[len(index)-1] }
+			}
+			recordIndex(t, st, r.ID, qs, all)
+			ids = append(ids, r.ID)
+		}
+		if _, err := st.CloseDueRounds(ctx, today.AddDate(1, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.IndexAnswers(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 10 {
+			t.Fatalf("%d rows, want 5 a round", len(got))
+		}
+		for k, a := range got {
+			if want := ids[k/5]; a.RoundID != want || !slices.Equal(a.Items, index) || len(a.Values) != len(index) {
+				t.Fatalf("row %d: %+v, want round %d with items %v", k, a, want, index)
+			}
+			v := a.Values[len(a.Values)-1]
+			for j, x := range a.Values {
+				partial := a.RoundID == ids[1] && v != 5
+				switch {
+				case partial && j < len(index)-1 && !math.IsNaN(x):
+					t.Errorf("row %d: item %d is %v, want NaN: only the last item was answered", k, index[j], x)
+				case !partial && x != v:
+					t.Errorf("row %d: item %d is %v, want %v like the rest", k, index[j], x, v)
+				}
+			}
+		}
+	})
+}
+
+// recordIndex records one response per invitee of round: person i (in
+// invitation order) gives index item q the value i+1 when answers(i, q),
+// and every other Likert item 3.
+func recordIndex(t *testing.T, st *Store, round int64, qs []pulse.Question, answers func(i int, q int64) bool) {
+	t.Helper()
+	invs, _ := st.RoundInvitations(context.Background(), round)
+	var rs []RecordedResponse
+	for i, inv := range invs {
+		rec := RecordedResponse{InvitationID: inv.ID}
+		for _, q := range qs {
+			switch {
+			case q.InIndex && q.Kind == pulse.Likert5:
+				if answers(i, q.ID) {
+					rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: float64(i + 1), HasValue: true})
+				}
+			case q.Kind == pulse.Likert5:
+				rec.Answers = append(rec.Answers, pulse.Answer{QuestionID: q.ID, Value: 3, HasValue: true})
+			}
+		}
+		rs = append(rs, rec)
+	}
+	if err := st.RecordResponses(context.Background(), round, rs); err != nil {
+		t.Fatal(err)
+	}
 }
