@@ -217,13 +217,20 @@ func testScoresReadRoundByRound(t *testing.T, st *store.Store, p CorrelationPara
 }
 
 // cutOffStore is the store, but its reads of answers fail from the call
-// numbered failFrom on, as a request that runs out of time does. The
-// loader reads answers on two goroutines, so it counts under a lock.
+// numbered failFrom on, as a request that runs out of time does, and it
+// counts the rounds whose answers were read. The loader reads answers on
+// two goroutines, so it counts under a lock.
 type cutOffStore struct {
 	*store.Store
 	mu              sync.Mutex
 	failFrom, calls int
 	read            []int64
+}
+
+// SavedAgreement finds nothing saved, as in a database written before
+// the agreement inputs were saved: every round's are read from answers.
+func (c *cutOffStore) SavedAgreement(context.Context, []int64) (map[int64]RoundAgreement, error) {
+	return map[int64]RoundAgreement{}, nil
 }
 
 func (c *cutOffStore) IndexAnswers(ctx context.Context, ids []int64) ([]pulse.IndexAnswers, error) {
@@ -272,6 +279,41 @@ func TestAFirstReportCutOffKeepsTheRoundsItReadForTheNext(t *testing.T) {
 	if b, _ := json.Marshal(c.Agreement); string(b) != want {
 		t.Errorf("agreement after a cut-off first request:\n%s\nbuilt in one go:\n%s", b, want)
 	}
+}
+
+// A server's first report saves each closed round's agreement inputs, and
+// the first report after a restart reads those instead of the answers:
+// no answer is read, and the report is the one built from the answers.
+func TestAFirstReportAfterARestartReadsTheSavedAgreementInputs(t *testing.T) {
+	st, p := answeredOrg(t)
+	ctx := context.Background()
+	src := &cutOffStore{Store: st}
+	first, err := NewCorrelationLoader(st).Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted, err := NewCorrelationLoader(&savedOnly{src}).Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.read) != 0 {
+		t.Errorf("the first report after a restart read the answers of rounds %v, want none", src.read)
+	}
+	a, _ := json.Marshal(first)
+	b, _ := json.Marshal(restarted)
+	if string(a) != string(b) {
+		t.Errorf("from saved agreement inputs:\n%s\nfrom the answers:\n%s", b, a)
+	}
+	if first.Agreement.ICCGroups == 0 || first.Agreement.RWGGroups == 0 {
+		t.Fatalf("the fixture gives %d ICC groups and %d with rwg; the test needs both", first.Agreement.ICCGroups, first.Agreement.RWGGroups)
+	}
+}
+
+// savedOnly is cutOffStore with the store's saved agreement inputs.
+type savedOnly struct{ *cutOffStore }
+
+func (s *savedOnly) SavedAgreement(ctx context.Context, ids []int64) (map[int64]RoundAgreement, error) {
+	return s.Store.SavedAgreement(ctx, ids)
 }
 
 // retreed is the store with another organisation tree.

@@ -3,10 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/stats"
+	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
 // IndexAnswers returns every response's answers to the engagement-index
@@ -106,4 +110,101 @@ func (s *Store) IndexAnswers(ctx context.Context, roundIDs []int64) ([]pulse.Ind
 		}
 	}
 	return out, nil
+}
+
+// SavedAgreement returns the agreement inputs saved (SaveAgreement) for
+// those of roundIDs that have them, by round id: every unit's, in unit id
+// order, and an empty RoundAgreement for a round saved without units.
+// Rounds not saved are not in the map.
+func (s *Store) SavedAgreement(ctx context.Context, roundIDs []int64) (map[int64]pulse.RoundAgreement, error) {
+	out := map[int64]pulse.RoundAgreement{}
+	if len(roundIDs) == 0 {
+		return out, nil
+	}
+	ph, args := inList(roundIDs)
+	rows, err := s.query(ctx, s.r, `SELECT s.round_id, s.units, a.unit_id, a.n, a.mean, a.ss, a.rwg, a.rwg_n
+		FROM round_agreement_sets s LEFT JOIN round_agreement a ON a.round_id = s.round_id
+		WHERE s.round_id IN (`+ph+`) ORDER BY s.round_id, a.unit_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	units := map[int64]int{}
+	for rows.Next() {
+		var round int64
+		var n int
+		var unit, count, rwgN sql.NullInt64
+		var mean, ss, rwg sql.NullFloat64
+		if err := rows.Scan(&round, &n, &unit, &count, &mean, &ss, &rwg, &rwgN); err != nil {
+			return nil, err
+		}
+		if _, ok := out[round]; !ok {
+			out[round] = make(pulse.RoundAgreement, 0, n)
+			units[round] = n
+		}
+		if !unit.Valid {
+			continue // a round saved without units
+		}
+		out[round] = append(out[round], pulse.UnitAgreement{Unit: unit.Int64,
+			Index: stats.GroupMoments{N: int(count.Int64), Mean: nanIfNull(mean), SS: nanIfNull(ss)},
+			RWG:   nanIfNull(rwg), RWGN: int(rwgN.Int64)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for round, ra := range out {
+		if len(ra) != units[round] {
+			return nil, fmt.Errorf("round %d's saved agreement inputs have %d units, its set row says %d: the database was changed outside Tandem", round, len(ra), units[round])
+		}
+	}
+	return out, nil
+}
+
+// SaveAgreement saves closed round's agreement inputs ra (the summary of
+// its index answers), all in one transaction. A round saved already is
+// left as it is: its answers cannot change once it is closed, so another
+// server (a replica) saved the same. An open round is refused.
+func (s *Store) SaveAgreement(ctx context.Context, round int64, ra pulse.RoundAgreement) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		var closed bool
+		err := s.queryRow(ctx, tx.tx, "SELECT closed FROM rounds WHERE id = ?", round).Scan(&closed)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return tandem.Errorf(tandem.ENOTFOUND, "there is no round %d", round)
+		case err != nil:
+			return s.wrapErr(err)
+		case !closed:
+			return tandem.Errorf(tandem.EINVALID, "round %d is still open: its agreement inputs are saved once it is closed", round)
+		}
+		res, err := s.exec(ctx, tx.tx, "INSERT INTO round_agreement_sets (round_id, units) VALUES (?, ?) ON CONFLICT (round_id) DO NOTHING", round, len(ra))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // saved before (n == 0)
+		}
+		ins, err := tx.tx.PrepareContext(ctx, s.q("INSERT INTO round_agreement (round_id, unit_id, n, mean, ss, rwg, rwg_n) VALUES (?, ?, ?, ?, ?, ?, ?)"))
+		if err != nil {
+			return s.wrapErr(err)
+		}
+		defer ins.Close()
+		for _, ua := range ra {
+			if _, err := ins.ExecContext(ctx, round, ua.Unit, ua.Index.N, nullIfNaN(ua.Index.Mean), nullIfNaN(ua.Index.SS), nullIfNaN(ua.RWG), ua.RWGN); err != nil {
+				return s.wrapErr(err)
+			}
+		}
+		return nil
+	})
+}
+
+// nullIfNaN stores NaN (no value) as NULL: SQLite has no NaN.
+func nullIfNaN(v float64) sql.NullFloat64 {
+	return sql.NullFloat64{Float64: v, Valid: !math.IsNaN(v)}
+}
+
+func nanIfNull(v sql.NullFloat64) float64 {
+	if !v.Valid {
+		return math.NaN()
+	}
+	return v.Float64
 }

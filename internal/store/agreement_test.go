@@ -1,13 +1,17 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/stats"
+	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
 // Five people in Acme/Support answer one weekly round; person i gives
@@ -176,4 +180,78 @@ func recordIndex(t *testing.T, st *Store, round int64, qs []pulse.Question, answ
 	if err := st.RecordResponses(context.Background(), round, rs); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A closed round's agreement inputs are saved once and read back to the
+// bit, NaN as NaN; a round saved without units reads back empty, an open
+// round is refused, and saving a round again leaves the first save.
+func TestSavedAgreementReadsBackWhatWasSaved(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Sales\n"+
+			"d@example.com,D,Acme/Sales\ne@example.com,E,Acme/Sales\n", false)
+		tree, _ := st.Tree(ctx)
+		p := pulse.Defaults()
+		p.AudienceUnitID = tree.Roots()[0]
+		p.Channel = pulse.ChannelLog
+		if err := st.SaveProgram(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for week := range 3 {
+			slot := today.AddDate(0, 0, 7*week).Add(9 * time.Hour)
+			r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+		}
+		support, sales := tree.ByPath([]string{"Acme", "Support"}).ID, tree.ByPath([]string{"Acme", "Sales"}).ID
+		ra := pulse.RoundAgreement{
+			{Unit: support, Index: stats.GroupMoments{N: 2, Mean: 62.5, SS: 0.1 + 0.2}, RWG: math.NaN(), RWGN: 1},
+			{Unit: sales, Index: stats.GroupMoments{N: 0, Mean: math.NaN(), SS: 0}, RWG: -0.0, RWGN: 0},
+		}
+		if err := st.SaveAgreement(ctx, ids[0], ra); tandem.ErrorCode(err) != tandem.EINVALID {
+			t.Fatalf("saving an open round: %v, want it refused as invalid", err)
+		}
+		if _, err := st.CloseDueRounds(ctx, today.AddDate(1, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveAgreement(ctx, ids[0], ra); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveAgreement(ctx, ids[0], ra[:1]); err != nil {
+			t.Fatalf("saving a round again: %v, want it left as it is", err)
+		}
+		if err := st.SaveAgreement(ctx, ids[1], nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveAgreement(ctx, 1_000_000, ra); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+			t.Fatalf("saving a round that does not exist: %v, want not found", err)
+		}
+		got, err := st.SavedAgreement(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got[ids[2]]; ok || len(got) != 2 {
+			t.Fatalf("saved rounds %v, want %v and %v", slices.Collect(maps.Keys(got)), ids[0], ids[1])
+		}
+		if g, ok := got[ids[1]]; !ok || len(g) != 0 {
+			t.Errorf("the round saved without units reads back as %v, %v; want present and empty", g, ok)
+		}
+		want := slices.Clone(ra)
+		slices.SortFunc(want, func(a, b pulse.UnitAgreement) int { return cmp.Compare(a.Unit, b.Unit) })
+		same := func(a, b float64) bool { // to the bit, or both NaN
+			return math.Float64bits(a) == math.Float64bits(b) || math.IsNaN(a) && math.IsNaN(b)
+		}
+		if g := got[ids[0]]; len(g) != len(want) {
+			t.Fatalf("round %d reads back %+v, want %+v", ids[0], g, want)
+		}
+		for i, ua := range got[ids[0]] {
+			w := want[i]
+			if ua.Unit != w.Unit || ua.Index.N != w.Index.N || ua.RWGN != w.RWGN || !same(ua.Index.Mean, w.Index.Mean) || !same(ua.Index.SS, w.Index.SS) || !same(ua.RWG, w.RWG) {
+				t.Errorf("unit %d reads back %+v, want %+v", w.Unit, ua, w)
+			}
+		}
+	})
 }

@@ -222,10 +222,17 @@ func (tx *Tx) moveAnswersToGroups(ctx context.Context, roundID int64) error {
 			return err
 		}
 	}
-	if moved {
-		return tx.bumpReleased(ctx)
+	if !moved {
+		return nil
 	}
-	return nil
+	// The round's saved agreement inputs summarised the answers where they
+	// were; the first report from now on summarises them again.
+	for _, table := range []string{"round_agreement", "round_agreement_sets"} {
+		if _, err := s.exec(ctx, tx.tx, "DELETE FROM "+table+" WHERE round_id = ?", roundID); err != nil {
+			return err
+		}
+	}
+	return tx.bumpReleased(ctx)
 }
 
 // forgetParticipants deletes what a closed round no longer needs and what
