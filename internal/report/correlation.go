@@ -283,6 +283,10 @@ type CorrelationInput struct {
 	// fe, when not nil, keeps the fixed-effects factorisations of the
 	// within fit and the lag scan between reports (the loader's).
 	fe *stats.FECache
+	// agreed, when not nil, holds the agreement figures in place of
+	// Agreement: those of a report over the same rounds, tree and scope
+	// (the loader's; see agreementFigures).
+	agreed *agreementFigures
 }
 
 // parallel runs parts, in order, on as many goroutines as the Go
@@ -305,9 +309,16 @@ func parallel(parts ...func()) {
 // first, per round on the whole tree, so nothing about a unit that a round
 // hides reaches any figure, pair or name of the result.
 func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
+	c, _, err := buildCorrelation(in)
+	return c, err
+}
+
+// buildCorrelation is BuildCorrelation that also returns the agreement
+// figures it used, for the loader to keep.
+func buildCorrelation(in CorrelationInput) (*Correlation, *agreementFigures, error) {
 	p, err := in.Params.checked()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pn := newPanel(in, p)
 	// The panel holds what the figures read (and, until the drivers are
@@ -342,6 +353,7 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	// team arrays and nothing else: computed side by side, each part
 	// writing its own fields.
 	lags := make([]Coef, MaxLag+1)
+	agreed := in.agreed
 	parallel(
 		// The agreement figures first, beside the start of the lag scan
 		// (the longest part): they are short, and their working arrays
@@ -349,7 +361,12 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 		// own peak. The drivers next: when they are done, every
 		// measure's team arrays but the report's own (most of the panel)
 		// are let go while the rest runs.
-		func() { res.Agreement = pn.agreement(in.Agreement, pl, byTeam) },
+		func() {
+			if agreed == nil {
+				agreed = pn.agreementFigures(in.Agreement)
+			}
+			res.Agreement = agreed.of(pl, byTeam)
+		},
 		func() { res.LagScan = pn.lagScan(mi) },
 		func() {
 			res.Drivers = pn.driverLinks(p.Lag, mi, dates)
@@ -388,5 +405,5 @@ func BuildCorrelation(in CorrelationInput) (*Correlation, error) {
 	res.DriverComparisons = comparisons(res.Drivers)
 	res.Summary, res.Warnings = describe(res, pn.usedRounds, pn.anyCustomer)
 	explain(res)
-	return res, nil
+	return res, agreed, nil
 }

@@ -109,9 +109,25 @@ type Agreement struct {
 	Sentence      string `json:"sentence"`
 }
 
-// agreement computes the summary for the report's pairs pl, whose team
-// codes stand for the panel's teams byTeam.
-func (pn *panel) agreement(in map[int64]RoundAgreement, pl *pairList, byTeam []*team) Agreement {
+// agreementFigures are a report's agreement figures but PairsAffected,
+// and the unit-periods with a team-round whose members disagree. They
+// read the closed rounds' agreement inputs, anonymity decisions and
+// periods, the tree and the scope; never the customers, nor the open
+// rounds (which have no inputs). So a report rebuilt after a new rating
+// can take them from the one before (see CorrelationLoader) instead of
+// reading and summarising every team-round again.
+type agreementFigures struct {
+	a       Agreement
+	flagged map[unitPeriod]bool
+}
+
+type unitPeriod struct {
+	unit int64
+	pi   int
+}
+
+// agreementFigures works out the figures from each round's inputs.
+func (pn *panel) agreementFigures(in map[int64]RoundAgreement) *agreementFigures {
 	out := Agreement{ICC1: Num(math.NaN()), ICC2: Num(math.NaN()), RWGMedian: Num(math.NaN()), Cutoff: stats.DisagreementCutoff, RWGBands: map[string]int{}}
 	for _, b := range []stats.AgreementBand{stats.AgreementLacking, stats.AgreementWeak, stats.AgreementModerate, stats.AgreementStrong, stats.AgreementVeryStrong} {
 		out.RWGBands[string(b)] = 0
@@ -122,11 +138,7 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, pl *pairList, byTeam []*
 	}
 	groups := make([]stats.GroupMoments, 0, units)
 	rwg := make([]float64, 0, units)
-	type tp struct {
-		t  *team
-		pi int
-	}
-	flagged := map[tp]bool{}
+	flagged := map[unitPeriod]bool{}
 	// In id order, so that the sums, and the report, do not depend on map
 	// order.
 	for _, roundID := range slices.Sorted(maps.Keys(in)) {
@@ -144,8 +156,8 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, pl *pairList, byTeam []*
 			// correction of a too-low k, not one of our own).
 			if ua.RWGN >= 2*r.own.k && !math.IsNaN(ua.RWG) {
 				rwg = append(rwg, ua.RWG)
-				if t := pn.byUnit[unit]; t != nil && stats.Disagrees(ua.RWG) {
-					flagged[tp{t, r.pi}] = true
+				if stats.Disagrees(ua.RWG) { // a unit without a team has no pairs
+					flagged[unitPeriod{unit, r.pi}] = true
 				}
 			}
 		}
@@ -157,8 +169,16 @@ func (pn *panel) agreement(in map[int64]RoundAgreement, pl *pairList, byTeam []*
 	for b, n := range sum.ByBand {
 		out.RWGBands[string(b)] = n
 	}
+	return &agreementFigures{a: out, flagged: flagged}
+}
+
+// of returns the report's agreement summary for its pairs pl, whose team
+// codes stand for the panel's teams byTeam.
+func (f *agreementFigures) of(pl *pairList, byTeam []*team) Agreement {
+	out := f.a
+	out.RWGBands = maps.Clone(f.a.RWGBands) // each report its own
 	for i, code := range pl.team {
-		if flagged[tp{byTeam[code], pl.period[i]}] {
+		if f.flagged[unitPeriod{byTeam[code].unit.ID, pl.period[i]}] {
 			out.PairsAffected++
 		}
 	}

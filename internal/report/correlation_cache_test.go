@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/stats"
 	"github.com/tandem-hq/tandem/internal/store"
 	"github.com/tandem-hq/tandem/internal/tandem"
 	"github.com/tandem-hq/tandem/internal/tandemtest"
@@ -42,7 +43,8 @@ func closedBenchData(t *testing.T) (*store.Store, time.Time, CorrelationParams) 
 func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t *testing.T) {
 	st, last, p := closedBenchData(t)
 	ctx := context.Background()
-	loader := NewCorrelationLoader(st)
+	src := &answersRead{Store: st}
+	loader := NewCorrelationLoader(src)
 	load := func(scope int64) *Correlation {
 		t.Helper()
 		c, err := loader.Load(ctx, p, scope)
@@ -101,11 +103,16 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 		t.Errorf("asked for version %d, the loader still keeps %d reports of older data", v, len(loader.reports))
 	}
 	hits, lookups := loader.fe.Found()
+	src.read, src.kept = nil, nil
 	afterRating := load(0)
 	if afterRating == first {
 		t.Error("after a new rating the cached report was served")
 	}
 	same("after a new rating", afterRating, 0)
+	// The agreement figures read no customer: the report before's serve.
+	if len(src.read)+len(src.kept) > 0 {
+		t.Errorf("after a new rating the agreement inputs were read again: answers of rounds %v, saved inputs of %v", src.read, src.kept)
+	}
 	// The rating fell in a week the team already had totals for: no
 	// team-period came or went, so every fit (the within fit, the lag
 	// scan's two series and its lags with period effects) found its
@@ -120,12 +127,25 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 	}
 	if afterUnit := load(0); afterUnit == afterRating {
 		t.Error("after the organisation changed the cached report was served")
+	} else {
+		same("after the organisation changed", afterUnit, 0)
+	}
+	if len(src.kept) == 0 {
+		t.Error("after the organisation changed the agreement figures were not worked out again")
 	}
 }
 
 // answeredOrg is six teams of twelve that answered six weekly rounds, all
 // closed, and the parameters of a report over them.
 func answeredOrg(t *testing.T) (*store.Store, CorrelationParams) {
+	t.Helper()
+	o, _, p := answeredRounds(t)
+	o.CloseRounds(o.Now)
+	return o.Store, p
+}
+
+// answeredRounds is answeredOrg with its rounds, none closed yet.
+func answeredRounds(t *testing.T) (*tandemtest.Org, []pulse.Round, CorrelationParams) {
 	t.Helper()
 	o := tandemtest.New(t, tandemtest.Options{})
 	var teams []tandemtest.Team
@@ -141,7 +161,6 @@ func answeredOrg(t *testing.T) (*store.Store, CorrelationParams) {
 			return &store.RecordedResponse{Answers: tandemtest.Rated(qs, v, 2*v)}
 		})
 	}
-	o.CloseRounds(o.Now)
 	p, err := ParseCorrelationParams(func(n string) string {
 		if n == "from" {
 			return tandem.FormatDate(o.Now.AddDate(0, 0, -7*7))
@@ -151,7 +170,7 @@ func answeredOrg(t *testing.T) (*store.Store, CorrelationParams) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o.Store, p
+	return o, rounds, p
 }
 
 // agreementJSON is the agreement part of a report built by a new loader
@@ -216,21 +235,16 @@ func testScoresReadRoundByRound(t *testing.T, st *store.Store, p CorrelationPara
 	}
 }
 
-// cutOffStore is the store, but its reads of answers fail from the call
-// numbered failFrom on, as a request that runs out of time does, and it
-// counts the rounds whose answers were read. The loader reads answers on
-// two goroutines, so it counts under a lock.
+// cutOffStore is the store as a Source only (it keeps no agreement
+// inputs, as AgreementRollups would: every round's come from answers),
+// but its reads of answers fail from the call numbered failFrom on, as a
+// request that runs out of time does. The loader reads answers on two
+// goroutines, so it counts under a lock.
 type cutOffStore struct {
-	*store.Store
+	Source
 	mu              sync.Mutex
 	failFrom, calls int
 	read            []int64
-}
-
-// SavedAgreement finds nothing saved, as in a database written before
-// the agreement inputs were saved: every round's are read from answers.
-func (c *cutOffStore) SavedAgreement(context.Context, []int64) (map[int64]RoundAgreement, error) {
-	return map[int64]RoundAgreement{}, nil
 }
 
 func (c *cutOffStore) IndexAnswers(ctx context.Context, ids []int64) ([]pulse.IndexAnswers, error) {
@@ -242,7 +256,7 @@ func (c *cutOffStore) IndexAnswers(ctx context.Context, ids []int64) ([]pulse.In
 	}
 	c.read = append(c.read, ids...)
 	c.mu.Unlock()
-	return c.Store.IndexAnswers(ctx, ids)
+	return c.Source.IndexAnswers(ctx, ids)
 }
 
 // A first report that runs out of time while reading answers keeps the
@@ -253,7 +267,7 @@ func TestAFirstReportCutOffKeepsTheRoundsItReadForTheNext(t *testing.T) {
 	want := agreementJSON(t, st, p, 1000)
 	defer func(old int) { agreementRoundsPerRead = old }(agreementRoundsPerRead)
 	agreementRoundsPerRead = 2
-	src := &cutOffStore{Store: st, failFrom: 2}
+	src := &cutOffStore{Source: st, failFrom: 2}
 	loader := NewCorrelationLoader(src)
 	ctx := context.Background()
 	if _, err := loader.Load(ctx, p, 0); err == nil {
@@ -287,12 +301,12 @@ func TestAFirstReportCutOffKeepsTheRoundsItReadForTheNext(t *testing.T) {
 func TestAFirstReportAfterARestartReadsTheSavedAgreementInputs(t *testing.T) {
 	st, p := answeredOrg(t)
 	ctx := context.Background()
-	src := &cutOffStore{Store: st}
 	first, err := NewCorrelationLoader(st).Load(ctx, p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	restarted, err := NewCorrelationLoader(&savedOnly{src}).Load(ctx, p, 0)
+	src := &answersRead{Store: st}
+	restarted, err := NewCorrelationLoader(src).Load(ctx, p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,11 +323,133 @@ func TestAFirstReportAfterARestartReadsTheSavedAgreementInputs(t *testing.T) {
 	}
 }
 
-// savedOnly is cutOffStore with the store's saved agreement inputs.
-type savedOnly struct{ *cutOffStore }
+// A report after a new rating takes the agreement figures of the report
+// before, since they read no customer, and reads no agreement input; a
+// round that closes brings its inputs in. Each report is the one built
+// afresh, with the pairs on team-weeks whose members disagree counted
+// from the rounds' inputs.
+func TestAReportAfterANewRatingTakesTheAgreementFiguresOfTheOneBefore(t *testing.T) {
+	o, rounds, p := answeredRounds(t)
+	st := o.Store
+	ctx := context.Background()
+	o.CloseRounds(rounds[len(rounds)-1].ScheduledAt.Add(24 * time.Hour)) // all but the last
+	tree, _ := st.Tree(ctx)
+	var rs []tandem.Rating
+	for _, team := range tree.Children(tree.Roots()[0]) {
+		for day := p.From; !day.After(p.To); day = day.AddDate(0, 0, 7) {
+			for i := range 6 {
+				rs = append(rs, tandem.Rating{Source: "test", ExternalID: fmt.Sprintf("%d-%s-%d", team, tandem.FormatDate(day), i),
+					OccurredAt: day.Add(time.Duration(10+i) * time.Hour), UnitID: team, Metric: tandem.MetricCSAT, Score: float64(1 + (int(team)+i+day.YearDay())%5)})
+			}
+		}
+	}
+	if _, err := st.IngestRatings(ctx, rs, testNow); err != nil {
+		t.Fatal(err)
+	}
+	src := &answersRead{Store: st}
+	loader := NewCorrelationLoader(src)
+	load := func(name string) *Correlation {
+		t.Helper()
+		c, err := loader.Load(ctx, p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := NewCorrelationLoader(st).Load(ctx, p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(c)
+		b, _ := json.Marshal(fresh)
+		if string(a) != string(b) {
+			t.Errorf("%s:\n%s\nbuilt afresh:\n%s", name, a, b)
+		}
+		if want := pairsOnDisagreement(t, st, c); c.Agreement.PairsAffected != want {
+			t.Errorf("%s: %d pairs on a team-week whose members disagree, want %d", name, c.Agreement.PairsAffected, want)
+		}
+		return c
+	}
+	open := load("the last round open")
+	o.CloseRounds(o.Now)
+	src.read, src.kept = nil, nil
+	closed := load("the last round closed")
+	if len(src.kept) == 0 || closed.Agreement.ICCGroups <= open.Agreement.ICCGroups {
+		t.Errorf("after the last round closed, the agreement inputs read were %v and the ICC groups went from %d to %d; want the round's inputs read and counted",
+			src.kept, open.Agreement.ICCGroups, closed.Agreement.ICCGroups)
+	}
+	if closed.NPairs == 0 || closed.Agreement.PairsAffected == 0 {
+		t.Fatalf("the fixture gives %d pairs, %d on a team-week whose members disagree; the test needs both", closed.NPairs, closed.Agreement.PairsAffected)
+	}
+	late := rs[len(rs)-1]
+	late.ExternalID, late.Score = "late", 6-late.Score
+	if _, err := st.IngestRatings(ctx, []tandem.Rating{late}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	src.read, src.kept = nil, nil
+	if after := load("after a new rating"); after == closed {
+		t.Fatal("after a new rating the cached report was served")
+	}
+	if len(src.read)+len(src.kept) > 0 {
+		t.Errorf("after a new rating the agreement inputs were read again: answers of rounds %v, saved inputs of %v", src.read, src.kept)
+	}
+}
 
-func (s *savedOnly) SavedAgreement(ctx context.Context, ids []int64) (map[int64]RoundAgreement, error) {
-	return s.Store.SavedAgreement(ctx, ids)
+// pairsOnDisagreement counts c's pairs whose team's round in the pair's
+// week counted an rwg (at least twice the round's threshold of complete
+// respondents) below the cutoff, from the rounds' index answers.
+func pairsOnDisagreement(t *testing.T, st *store.Store, c *Correlation) int {
+	t.Helper()
+	ctx := context.Background()
+	rounds, err := st.RoundsBetween(ctx, c.Params.ProgramID, c.Params.From, c.Params.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range rounds {
+		ids = append(ids, r.ID)
+	}
+	answers, err := st.IndexAnswers(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := AgreementOf(answers)
+	disagree := map[string]bool{} // team id and week
+	for _, r := range rounds {
+		week := tandem.FormatDate(tandem.PeriodStart(tandem.Week, r.ScheduledAt))
+		for _, ua := range inputs[r.ID] {
+			if ua.RWGN >= 2*r.MinGroup && ua.RWG < stats.DisagreementCutoff {
+				disagree[fmt.Sprint(ua.Unit, week)] = true
+			}
+		}
+	}
+	n := 0
+	for _, pr := range c.Pairs() {
+		if disagree[fmt.Sprint(pr.TeamID, pr.Period)] {
+			n++
+		}
+	}
+	return n
+}
+
+// answersRead is the store, noting the rounds whose answers (and saved
+// agreement inputs) are read.
+type answersRead struct {
+	*store.Store
+	mu         sync.Mutex
+	read, kept []int64
+}
+
+func (a *answersRead) IndexAnswers(ctx context.Context, ids []int64) ([]pulse.IndexAnswers, error) {
+	a.mu.Lock()
+	a.read = append(a.read, ids...)
+	a.mu.Unlock()
+	return a.Store.IndexAnswers(ctx, ids)
+}
+
+func (a *answersRead) SavedAgreement(ctx context.Context, ids []int64) (map[int64]RoundAgreement, error) {
+	a.mu.Lock()
+	a.kept = append(a.kept, ids...)
+	a.mu.Unlock()
+	return a.Store.SavedAgreement(ctx, ids)
 }
 
 // retreed is the store with another organisation tree.

@@ -78,8 +78,12 @@ type CorrelationLoader struct {
 	reportsVersion int64
 	reportsPairs   int
 	// agreed maps a closed round's id to its agreement inputs (a few
-	// numbers per unit, not the answers).
+	// numbers per unit, not the answers), for a source that does not
+	// keep them itself (AgreementRollups).
 	agreed map[int64]RoundAgreement
+	// figures keeps the agreement figures of the last reports, by
+	// agreementKey: a report after a new rating reads no agreement input.
+	figures map[string]*agreementFigures
 	// customers keeps the customer totals last read, by kind and metric.
 	customers map[customerKey]*customerTotalsKept
 	// fe keeps the fixed-effects factorisations of the last reports'
@@ -171,7 +175,7 @@ const maxCachedRounds = 520
 
 // NewCorrelationLoader returns a loader reading from src.
 func NewCorrelationLoader(src Source) *CorrelationLoader {
-	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}, customers: map[customerKey]*customerTotalsKept{}, fe: stats.NewFECache()}
+	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}, figures: map[string]*agreementFigures{}, customers: map[customerKey]*customerTotalsKept{}, fe: stats.NewFECache()}
 }
 
 // roundInputs returns the scores of rounds, the respondents of those it
@@ -357,12 +361,7 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 		if err != nil {
 			return nil, err
 		}
-		l.mu.Lock()
-		for id, ra := range saved {
-			out[id] = ra
-			l.keepAgreed(id, ra)
-		}
-		l.mu.Unlock()
+		maps.Copy(out, saved)
 		missing = slices.DeleteFunc(missing, func(id int64) bool { _, ok := saved[id]; return ok })
 	}
 	if len(missing) == 0 {
@@ -411,7 +410,7 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 			defer l.mu.Unlock()
 			for _, id := range ids {
 				out[id] = fresh[id]
-				if closed[id] {
+				if closed[id] && !saves {
 					l.keepAgreed(id, fresh[id])
 				}
 			}
@@ -425,6 +424,39 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 		return nil, err
 	}
 	return out, nil
+}
+
+// maxKeptFigures bounds the agreement figures kept: a few report
+// ranges and scopes.
+const maxKeptFigures = 16
+
+// agreementKey names what a report's agreement figures read: the
+// program, period kind, range, unit and scope, the tree, and each round
+// of the range with whether it is closed and its threshold.
+func agreementKey(p CorrelationParams, scope int64, tree uint64, rounds []pulse.Round) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d|%s|%s|%s|%d|%d|%x", p.ProgramID, p.Period, tandem.FormatDate(p.From), tandem.FormatDate(p.To), p.UnitID, scope, tree)
+	for _, r := range rounds {
+		fmt.Fprintf(&b, "|%d:%t:%d", r.ID, r.Closed, r.MinGroup)
+	}
+	return b.String()
+}
+
+// keptFigures returns the agreement figures kept for key, or nil.
+func (l *CorrelationLoader) keptFigures(key string) *agreementFigures {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.figures[key]
+}
+
+// keepFigures keeps the agreement figures of key.
+func (l *CorrelationLoader) keepFigures(key string, f *agreementFigures) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.figures[key]; !ok && len(l.figures) >= maxKeptFigures {
+		clear(l.figures)
+	}
+	l.figures[key] = f
 }
 
 // keepAgreed keeps closed round id's agreement inputs; l.mu is held.
@@ -530,6 +562,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	}()
 
 	in := CorrelationInput{Tree: tree, scores: []roundScores{}}
+	var figures string // the agreement figures' key
 	if prog != nil {
 		if in.Rounds, err = src.RoundsBetween(ctx, prog.ID, p.From, p.To); err != nil {
 			return nil, err
@@ -537,8 +570,11 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		if in.scores, in.Respondents, in.own, err = l.roundInputs(ctx, tree, in.Rounds); err != nil {
 			return nil, err
 		}
-		if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
-			return nil, err
+		figures = agreementKey(p, scope, tree.Hash(), in.Rounds)
+		if in.agreed = l.keptFigures(figures); in.agreed == nil {
+			if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
+				return nil, err
+			}
 		}
 	}
 	cr := <-customer
@@ -549,11 +585,17 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	in.customer = &cr.span
 	in.Params = p
 	in.fe = l.fe
-	c, err := BuildCorrelation(in)
-	if err == nil && cache {
+	c, agreed, err := buildCorrelation(in)
+	if err != nil {
+		return nil, err
+	}
+	if figures != "" {
+		l.keepFigures(figures, agreed)
+	}
+	if cache {
 		l.keep(key, c)
 	}
-	return c, err
+	return c, nil
 }
 
 // chooseProgram reads the programs and applies pulse.ChooseProgram: the
