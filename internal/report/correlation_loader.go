@@ -185,14 +185,13 @@ func NewCorrelationLoader(src Source) *CorrelationLoader {
 // the order of rounds, then the rest in the order the source gave them.
 //
 // A kept round's decision is served from memory when it was made for the
-// same tree (tree.Hash()) and threshold, else decided now from the kept
+// same tree (treeHash, tree.Hash()) and threshold, else decided now from the kept
 // respondents and kept: deciding 104 rounds of 2,561 units was a tenth of
 // a cold report's time. Closed rounds read now are decided here and kept
 // decided; open ones are decided by the caller from their respondents.
-func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error) {
+func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, treeHash uint64, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error) {
 	scores := []roundScores{}
 	own := map[int64]roundOwn{}
-	treeHash := tree.Hash()
 	keep := map[int64]closedRound{} // closed rounds to keep (again) once decided
 	var missing []int64
 	byID := map[int64]pulse.Round{}
@@ -511,6 +510,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 	if err != nil {
 		return nil, err
 	}
+	treeHash := tree.Hash()
 	if p.UnitID, err = ResolveUnit(tree, p.UnitRef, scope); err != nil {
 		return nil, err
 	}
@@ -525,7 +525,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		p.ProgramID, p.Program = prog.ID, prog.Name
 	}
 	if cache {
-		key.tree = tree.Hash()
+		key.tree = treeHash
 		key.params = fmt.Sprintf("%s|%s|%s|%s|%s|%d|%d|%d|%s|%d|%s", p.Measure, p.Customer, p.Period,
 			tandem.FormatDate(p.From), tandem.FormatDate(p.To), p.Lag, p.MinRatings, p.ProgramID, p.Program, p.UnitID, p.Unit)
 		if c := l.cached(key); c != nil {
@@ -567,10 +567,10 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		if in.Rounds, err = src.RoundsBetween(ctx, prog.ID, p.From, p.To); err != nil {
 			return nil, err
 		}
-		if in.scores, in.Respondents, in.own, err = l.roundInputs(ctx, tree, in.Rounds); err != nil {
+		if in.scores, in.Respondents, in.own, err = l.roundInputs(ctx, tree, treeHash, in.Rounds); err != nil {
 			return nil, err
 		}
-		figures = agreementKey(p, scope, tree.Hash(), in.Rounds)
+		figures = agreementKey(p, scope, treeHash, in.Rounds)
 		if in.agreed = l.keptFigures(figures); in.agreed == nil {
 			if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
 				return nil, err

@@ -546,7 +546,10 @@ func (l *CorrelationLoader) LoadRetention(ctx context.Context, p RetentionParams
 	if v, ok := l.src.(rosterVersioner); ok {
 		src = &cachedStints{RetentionSource: src, l: l, v: v}
 	}
-	return loadRetention(ctx, src, p, scope, today, l.roundInputs)
+	inputs := func(ctx context.Context, tree *tandem.Tree, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error) {
+		return l.roundInputs(ctx, tree, tree.Hash(), rounds)
+	}
+	return loadRetention(ctx, src, p, scope, today, inputs)
 }
 
 type rosterVersioner interface {
