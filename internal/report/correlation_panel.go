@@ -200,6 +200,9 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 		}
 		return in
 	}
+	if p.UnitID == 0 { // the whole organisation: every unit (tree.InScope)
+		inScope = func(int64) bool { return true }
+	}
 	teams := map[int64]*team{}
 	newTeam := func(u int64) *team {
 		t := &team{unit: tree.Unit(u), idx: len(teams), sum: make([][]float64, len(measures)), weight: make([][]int32, len(measures)),
@@ -255,16 +258,21 @@ func newPanel(in CorrelationInput, p CorrelationParams) *panel {
 	// team-period for the whole build).
 	anyCustomer := false
 	var tot []tandem.CustomerTotals
-	piOf := map[int64]int{} // a row's period (Unix seconds) → period index, −1 outside
+	piOf := map[int64]int{}                     // a row's period (Unix seconds) → period index, −1 outside
+	lastKey, lastPi := int64(math.MinInt64), -1 // the rows come a period at a time
 	in.eachCustomer(func(unit int64, period time.Time, c tandem.CustomerTotals) {
 		key := period.Unix()
-		pi, ok := piOf[key]
-		if !ok {
-			pi = -1
-			if i, ok := periodOf[dayOf(tandem.PeriodStart(p.Period, period))]; ok {
-				pi = i
+		pi := lastPi
+		if key != lastKey {
+			var ok bool
+			if pi, ok = piOf[key]; !ok {
+				pi = -1
+				if i, ok := periodOf[dayOf(tandem.PeriodStart(p.Period, period))]; ok {
+					pi = i
+				}
+				piOf[key] = pi
 			}
-			piOf[key] = pi
+			lastKey, lastPi = key, pi
 		}
 		if pi < 0 || !inScope(unit) {
 			return
