@@ -321,6 +321,9 @@ func scaleInPlace(x []float64) (e int, ok bool) {
 		return 0, true
 	}
 	_, e = math.Frexp(maxAbs)
+	if e == 0 { // already in [0.5, 1): scaling by 2^0 changes no value
+		return 0, true
+	}
 	if e < -1021 || e > 1021 { // 2^-e is not a normal number
 		for i, v := range x {
 			x[i] = math.Ldexp(v, -e)

@@ -201,11 +201,16 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 		syy += yr[i] * yr[i]
 		sxy += xr[i] * yr[i]
 	}
-	if sxx <= negligible*sumSqDev(xs) {
+	// Scaled, every |value| is below 1, so each squared deviation from
+	// the mean is below 4 and the sum of them below 8n even as rounded:
+	// a residual sum of squares above negligible·8n cannot be negligible,
+	// and the two passes of sumSqDev (a sixth of a lag's fit) are skipped.
+	bound := negligible * 8 * float64(len(xs))
+	if sxx <= bound && sxx <= negligible*sumSqDev(xs) {
 		res.Reason = "x does not vary within teams and periods"
 		return res, nil, nil
 	}
-	if syy <= negligible*sumSqDev(ys) {
+	if syy <= bound && syy <= negligible*sumSqDev(ys) {
 		res.Reason = "y does not vary within teams and periods"
 		return res, nil, nil
 	}
