@@ -286,3 +286,33 @@ func TestScaledMatchesLdexpBitForBitAcrossTheExponentRange(t *testing.T) {
 		}
 	}
 }
+
+// pairsApart, counting a word at a time, agrees with counting period by
+// period, for series of 1 to 300 periods, every distance j up to the
+// length and past 64, and periods with pairs at random.
+func TestPairsApartCountsEveryPairJPeriodsApart(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 7))
+	for n := 1; n <= 300; n += 1 + n/16 {
+		has := make([]bool, n)
+		// Team 1's words start at 1, between a word of team 0 and one of
+		// team 2, all bits at random.
+		w := &lagPairs{has: make([]uint64, 2+(n+63)/64), hasOff: []int{0, 1, 1 + (n+63)/64}}
+		w.has[0], w.has[len(w.has)-1] = rng.Uint64(), rng.Uint64()
+		for k := range has {
+			if has[k] = rng.IntN(3) > 0; has[k] {
+				w.has[1+k/64] |= 1 << (k % 64)
+			}
+		}
+		for j := 1; j <= n+1; j++ {
+			want := 0
+			for k := 0; k+j < n; k++ {
+				if has[k] && has[k+j] {
+					want++
+				}
+			}
+			if got := w.pairsApart(1, n, j); got != want {
+				t.Fatalf("%d periods, %d apart: %d pairs, want %d", n, j, got, want)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package stats
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 )
 
@@ -510,11 +511,15 @@ type lagPairs struct {
 
 	// Team t's periods ex.lo[t]… occupy off[t]…off[t]+len(ex.vals[t])−1 of
 	// ra, rb (the two-way residuals of a lag's pairs, 0 where a period has
-	// no pair) and has (1 where it has one), so that the Bartlett sums run
-	// over contiguous memory without a branch.
+	// no pair), so that the Bartlett sums run over contiguous memory
+	// without a branch. has has a bit for each period with a pair, team
+	// t's from word hasOff[t] on: the pairs j periods apart are counted a
+	// word at a time (counting them beside the sums, a byte a period, was
+	// most of the sums' time).
 	off    []int
 	ra, rb []float64
-	has    []uint8
+	has    []uint64
+	hasOff []int
 
 	fe *FECache // where each lag's panel is kept; nil: nowhere
 	pn fePanel  // each lag's panel, built in the arrays of the lag before
@@ -526,13 +531,32 @@ func newLagPairs(c *FECache, ex *series, most int) *lagPairs {
 		a: make([]float64, 0, most), b: make([]float64, 0, most),
 		off: make([]int, len(ex.vals)),
 	}
-	total := 0
+	w.hasOff = make([]int, len(ex.vals))
+	total, words := 0, 0
 	for t, vals := range ex.vals {
-		w.off[t] = total
+		w.off[t], w.hasOff[t] = total, words
 		total += len(vals)
+		words += (len(vals) + 63) / 64
 	}
-	w.ra, w.rb, w.has = make([]float64, total), make([]float64, total), make([]uint8, total)
+	w.ra, w.rb, w.has = make([]float64, total), make([]float64, total), make([]uint64, words)
 	return w
+}
+
+// pairsApart counts team t's periods k with a pair whose period k+j has
+// one too (n periods, j ≥ 1): the bits of has ANDed with themselves
+// shifted down by j.
+func (w *lagPairs) pairsApart(t, n, j int) int {
+	words := w.has[w.hasOff[t] : w.hasOff[t]+(n+63)/64]
+	q, r := j/64, uint(j%64)
+	count := 0
+	for i := 0; i+q < len(words); i++ {
+		shifted := words[i+q] >> r
+		if r > 0 && i+q+1 < len(words) {
+			shifted |= words[i+q+1] << (64 - r)
+		}
+		count += bits.OnesCount64(words[i] & shifted)
+	}
+	return count
 }
 
 // estimate fits the prewhitened pairs at one lag; see ScanLags, steps 4–5.
@@ -578,8 +602,10 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	clear(w.rb)
 	clear(w.has)
 	for i, t := range w.team { // pair i's position in the dense arrays
-		k := w.off[t] + w.period[i] - ex.lo[t]
-		w.ra[k], w.rb[k], w.has[k] = ar[i], br[i], 1
+		pos := w.period[i] - ex.lo[t]
+		k := w.off[t] + pos
+		w.ra[k], w.rb[k] = ar[i], br[i]
+		w.has[w.hasOff[t]+pos/64] |= 1 << (pos % 64)
 	}
 	n := float64(fit.N)
 	maxJ := max(1, fit.N/(5*fit.Teams))
@@ -598,13 +624,12 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 			lo, hi := w.off[t], w.off[t]+len(vals)
 			a0, a1 := w.ra[lo:hi-j], w.ra[lo+j:hi]
 			b0, b1 := w.rb[lo:hi-j], w.rb[lo+j:hi]
-			h0, h1 := w.has[lo:hi-j], w.has[lo+j:hi]
-			a1, b0, b1, h0, h1 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], h0[:len(a0)], h1[:len(a0)]
+			a1, b0, b1 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)]
 			for k := range a0 {
 				sa += a0[k] * a1[k]
 				sb += b0[k] * b1[k]
-				nj += int(h0[k] & h1[k])
 			}
+			nj += w.pairsApart(t, len(vals), j)
 		}
 		if nj == 0 {
 			continue
