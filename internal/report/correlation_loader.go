@@ -185,9 +185,9 @@ func NewCorrelationLoader(src Source) *CorrelationLoader {
 // the order of rounds, then the rest in the order the source gave them.
 //
 // A kept round's decision is served from memory when it was made for the
-// same tree (treeHash, tree.Hash()) and threshold, else decided now from the kept
-// respondents and kept: deciding 104 rounds of 2,561 units was a tenth of
-// a cold report's time. Closed rounds read now are decided here and kept
+// same tree (treeHash is tree.Hash()) and threshold, else decided now
+// from the kept respondents and kept: deciding 104 rounds of 2,561 units
+// was a tenth of a cold report's time. Closed rounds read now are decided here and kept
 // decided; open ones are decided by the caller from their respondents.
 func (l *CorrelationLoader) roundInputs(ctx context.Context, tree *tandem.Tree, treeHash uint64, rounds []pulse.Round) ([]roundScores, map[int64]pulse.UnitCounts, map[int64]roundOwn, error) {
 	scores := []roundScores{}
