@@ -430,6 +430,37 @@ func pairsOnDisagreement(t *testing.T, st *store.Store, c *Correlation) int {
 	return n
 }
 
+// Saving the rounds' agreement inputs ahead of the reports (as the
+// server does after rounds close) saves the latest closed rounds first,
+// a few at a time, until every one is saved; a report then reads no
+// answer and is the one built from the answers.
+func TestAgreementRollupsSavedAheadServeTheFirstReport(t *testing.T) {
+	st, p := answeredOrg(t)
+	ctx := context.Background()
+	fromAnswers, err := NewCorrelationLoader(&cutOffStore{Source: st}).Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{4, 2, 0} {
+		if n, err := SaveAgreementRollups(ctx, st, 4); err != nil || n != want {
+			t.Fatalf("save %d: %d rounds (%v), want %d", i+1, n, err, want)
+		}
+	}
+	src := &answersRead{Store: st}
+	c, err := NewCorrelationLoader(src).Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.read) != 0 {
+		t.Errorf("the report read the answers of rounds %v, want none", src.read)
+	}
+	a, _ := json.Marshal(c)
+	b, _ := json.Marshal(fromAnswers)
+	if string(a) != string(b) {
+		t.Errorf("from the inputs saved ahead:\n%s\nfrom the answers:\n%s", a, b)
+	}
+}
+
 // answersRead is the store, noting the rounds whose answers (and saved
 // agreement inputs) are read.
 type answersRead struct {

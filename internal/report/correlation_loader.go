@@ -480,6 +480,44 @@ type AgreementRollups interface {
 	SaveAgreement(ctx context.Context, round int64, ra RoundAgreement) error
 }
 
+// AgreementKeeper is a source whose closed rounds' agreement inputs can
+// be worked out ahead of the reports (store.Store).
+type AgreementKeeper interface {
+	AgreementRollups
+	IndexAnswers(ctx context.Context, roundIDs []int64) ([]pulse.IndexAnswers, error)
+	// UnsavedAgreementRounds returns up to limit closed rounds without
+	// saved inputs, the latest first.
+	UnsavedAgreementRounds(ctx context.Context, limit int) ([]int64, error)
+}
+
+// SaveAgreementRollups works out and saves the agreement inputs of up to
+// limit closed rounds that have none saved, the latest first, and says
+// how many it saved. Run as rounds close (and, after an upgrade, until
+// every round is saved), it takes reading a round's answers (a quarter
+// of a second at 50,000 employees) off the first report after the close.
+func SaveAgreementRollups(ctx context.Context, src AgreementKeeper, limit int) (int, error) {
+	ids, err := src.UnsavedAgreementRounds(ctx, limit)
+	if err != nil {
+		return 0, err
+	}
+	saved := 0
+	for lo := 0; lo < len(ids); lo += agreementRoundsPerRead {
+		read := ids[lo:min(lo+agreementRoundsPerRead, len(ids))]
+		answers, err := src.IndexAnswers(ctx, read)
+		if err != nil {
+			return saved, err
+		}
+		fresh := AgreementOf(answers) // each round on its own
+		for _, id := range read {
+			if err := src.SaveAgreement(ctx, id, fresh[id]); err != nil {
+				return saved, err
+			}
+			saved++
+		}
+	}
+	return saved, nil
+}
+
 // Load resolves the unit and program of p for a caller limited to scope
 // (0: the whole organisation; a leader's unit otherwise), reads the inputs
 // in a fixed handful of queries and builds the report. A unit or program

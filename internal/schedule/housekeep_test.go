@@ -112,7 +112,20 @@ func TestHousekeepQueuesOneReminderForThoseWhoHaveNotAnsweredAndClosesRoundsOnTi
 	if r, _ := o.st.Round(ctx, round.ID); r.Closed {
 		t.Fatal("round closed a second early")
 	}
+	// The rollups of closed rounds are worked out right after they close.
+	rollups := 0
+	runner.Rollups = func(ctx context.Context) error {
+		if r, _ := o.st.Round(ctx, round.ID); !r.Closed {
+			t.Error("the rollups ran before the round closed")
+		}
+		rollups++
+		return nil
+	}
 	housekeep(closesAt)
+	if rollups != 1 {
+		t.Errorf("the rollups ran %d times in the housekeeping that closed the round, want once", rollups)
+	}
+	runner.Rollups = nil
 	r, err := o.st.Round(ctx, round.ID)
 	if err != nil || !r.Closed {
 		t.Fatalf("round closed %v (%v) at its closing time, want closed", r.Closed, err)

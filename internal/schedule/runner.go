@@ -26,6 +26,10 @@ type Runner struct {
 	OnRound func(pulse.Round)
 	// BaseURL prefixes links in digests.
 	BaseURL string
+	// Rollups, when set, is called at the end of every housekeeping,
+	// after rounds close, to work out what the reports keep of closed
+	// rounds (serve: report.SaveAgreementRollups, a few rounds a time).
+	Rollups func(ctx context.Context) error
 }
 
 // NewRunner returns the job bodies over st.
@@ -134,7 +138,8 @@ func (r *Runner) CatchUp(ctx context.Context, now time.Time) (int, error) {
 	return made, nil
 }
 
-// Housekeep closes rounds whose window passed and queues due reminders.
+// Housekeep closes rounds whose window passed, queues due reminders and
+// then runs Rollups.
 func (r *Runner) Housekeep(ctx context.Context, now time.Time) error {
 	closed, err := r.store.CloseDueRounds(ctx, now)
 	if err != nil {
@@ -152,6 +157,9 @@ func (r *Runner) Housekeep(ctx context.Context, now time.Time) error {
 		if r.OnRound != nil {
 			r.OnRound(pulse.Round{})
 		}
+	}
+	if r.Rollups != nil {
+		return r.Rollups(ctx)
 	}
 	return nil
 }

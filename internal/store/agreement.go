@@ -208,3 +208,24 @@ func nanIfNull(v sql.NullFloat64) float64 {
 	}
 	return v.Float64
 }
+
+// UnsavedAgreementRounds returns up to limit closed rounds whose
+// agreement inputs are not saved (SaveAgreement), the latest first: the
+// rounds a report reads most.
+func (s *Store) UnsavedAgreementRounds(ctx context.Context, limit int) ([]int64, error) {
+	rows, err := s.query(ctx, s.r, `SELECT id FROM rounds WHERE closed = ? AND id NOT IN (SELECT round_id FROM round_agreement_sets)
+		ORDER BY scheduled_at DESC, id DESC LIMIT ?`, true, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

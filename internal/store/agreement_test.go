@@ -184,7 +184,8 @@ func recordIndex(t *testing.T, st *Store, round int64, qs []pulse.Question, answ
 
 // A closed round's agreement inputs are saved once and read back to the
 // bit, NaN as NaN; a round saved without units reads back empty, an open
-// round is refused, and saving a round again leaves the first save.
+// round is refused, and saving a round again leaves the first save. The
+// closed rounds not saved are listed, the latest first.
 func TestSavedAgreementReadsBackWhatWasSaved(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
@@ -214,8 +215,14 @@ func TestSavedAgreementReadsBackWhatWasSaved(t *testing.T) {
 		if err := st.SaveAgreement(ctx, ids[0], ra); tandem.ErrorCode(err) != tandem.EINVALID {
 			t.Fatalf("saving an open round: %v, want it refused as invalid", err)
 		}
+		if unsaved, err := st.UnsavedAgreementRounds(ctx, 10); err != nil || len(unsaved) != 0 {
+			t.Errorf("unsaved rounds while all are open: %v (%v), want none", unsaved, err)
+		}
 		if _, err := st.CloseDueRounds(ctx, today.AddDate(1, 0, 0)); err != nil {
 			t.Fatal(err)
+		}
+		if unsaved, err := st.UnsavedAgreementRounds(ctx, 2); err != nil || !slices.Equal(unsaved, []int64{ids[2], ids[1]}) {
+			t.Errorf("unsaved rounds, at most 2: %v (%v), want the latest two, %d and %d", unsaved, err, ids[2], ids[1])
 		}
 		if err := st.SaveAgreement(ctx, ids[0], ra); err != nil {
 			t.Fatal(err)
@@ -228,6 +235,10 @@ func TestSavedAgreementReadsBackWhatWasSaved(t *testing.T) {
 		}
 		if err := st.SaveAgreement(ctx, 1_000_000, ra); tandem.ErrorCode(err) != tandem.ENOTFOUND {
 			t.Fatalf("saving a round that does not exist: %v, want not found", err)
+		}
+		unsaved, err := st.UnsavedAgreementRounds(ctx, 10)
+		if err != nil || !slices.Equal(unsaved, []int64{ids[2]}) {
+			t.Errorf("unsaved rounds: %v (%v), want only %d, the closed round not saved", unsaved, err, ids[2])
 		}
 		got, err := st.SavedAgreement(ctx, ids)
 		if err != nil {
