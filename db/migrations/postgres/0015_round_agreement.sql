@@ -4,10 +4,11 @@
 -- items with the respondents it counts. A report reads these instead of
 -- every individual answer: 25 million answers at 50,000 employees and two
 -- years of weeks were most of a server's first report. Written by the
--- first report that summarises the round's answers after it closed; a
--- round's rows and its round_agreement_sets row go in one transaction,
--- so a round with a set row has all its unit rows (none when no one
--- answered an index item). NULL stands for NaN (no value).
+-- housekeeping as rounds close (and for older rounds after an upgrade),
+-- or by a report that needs a round not yet saved; a round's rows and
+-- its round_agreement_sets row go in one transaction, so a round with a
+-- set row has all its unit rows (none when no one answered an index
+-- item). NULL stands for NaN (no value).
 CREATE TABLE round_agreement (
     round_id BIGINT NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
     unit_id  BIGINT NOT NULL REFERENCES org_units(id),
