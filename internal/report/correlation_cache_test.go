@@ -608,11 +608,13 @@ func TestRetentionFromTheLoaderEqualsOneReadAfresh(t *testing.T) {
 }
 
 // The customer totals read in stretches of periods side by side are the
-// rows of one read, in its order, however many stretches there are.
+// rows of one read, in its order, however many stretches there are and
+// however many are read at once.
 func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {
 	st, last := benchData(t, 12, 30)
 	ctx := context.Background()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer func(old int) { customerPeriodsPerRead = old }(customerPeriodsPerRead)
 	for _, kind := range []string{tandem.Week, tandem.Month} {
 		// From the middle of a period, as a report's range may start.
 		from, to := last.AddDate(0, 0, -7*33+3), last.AddDate(0, 0, 14)
@@ -623,14 +625,17 @@ func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {
 		if len(want) < 30 {
 			t.Fatalf("%s: %d rows; the test needs more", kind, len(want))
 		}
-		for _, procs := range []int{1, 2, 3, 4, 7, 64} {
-			runtime.GOMAXPROCS(procs)
-			got, err := readCustomerTotals(ctx, st, kind, tandem.MetricCSAT, from, to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("%s in %d stretches: %d rows differ from one read's %d", kind, procs, len(got), len(want))
+		for _, procs := range []int{1, 2, 7} {
+			for _, per := range []int{1, 2, 3, 8, 64} {
+				runtime.GOMAXPROCS(procs)
+				customerPeriodsPerRead = per
+				periods, err := readCustomerPeriods(ctx, st, kind, tandem.MetricCSAT, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := spanRows(customerSpan{metric: tandem.MetricCSAT, periods: periods}); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s, %d periods a read, %d at once: %d rows differ from one read's %d", kind, per, procs, len(got), len(want))
+				}
 			}
 		}
 	}
