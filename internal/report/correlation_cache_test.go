@@ -752,3 +752,23 @@ func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
 	check("a rating before the range kept", from, to, 0)
 	check("a wider range", last.AddDate(0, 0, -7*45), to, -1)
 }
+
+// The loader keeps one copy of each list of unit ids its rounds hold:
+// an equal list is served the copy kept, a different one is kept as it
+// is, and none is changed.
+func TestUnitListsKeepOneCopyOfEachList(t *testing.T) {
+	var u unitLists
+	first := u.of([]int64{3, 5, 8})
+	same := u.of([]int64{3, 5, 8})
+	other := u.of([]int64{3, 5, 9})
+	longer := u.of([]int64{3, 5, 8, 13})
+	if &same[0] != &first[0] {
+		t.Error("an equal list was kept again, not served the copy kept")
+	}
+	if !slices.Equal(other, []int64{3, 5, 9}) || &other[0] == &first[0] || !slices.Equal(longer, []int64{3, 5, 8, 13}) {
+		t.Errorf("different lists came back as %v and %v", other, longer)
+	}
+	if !slices.Equal(first, []int64{3, 5, 8}) || u.of(nil) != nil {
+		t.Errorf("the kept list changed to %v, or an empty one was kept", first)
+	}
+}
