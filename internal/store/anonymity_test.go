@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/report"
 )
 
 // Someone with the database file, or a backup of it, must not be able to
@@ -76,6 +77,7 @@ func TestTheDatabaseTiesNoResponseToFewerThanKPeople(t *testing.T) {
 			rows.Close()
 			for _, c := range []struct{ table, col string }{
 				{"responses", "unit_id"}, {"round_scores", "unit_id"}, {"service_scores", "rater_unit_id"}, {"invitations", "unit_id"},
+				{"round_agreement", "unit_id"},
 			} {
 				rows, err := st.r.QueryContext(ctx, st.q("SELECT DISTINCT "+c.col+" FROM "+c.table+" WHERE round_id = ?"), r.ID)
 				if err != nil {
@@ -137,6 +139,14 @@ func TestTheDatabaseTiesNoResponseToFewerThanKPeople(t *testing.T) {
 		}
 		if _, err := st.CloseDueRounds(ctx, r.ClosesAt); err != nil {
 			t.Fatal(err)
+		}
+		// The agreement inputs, saved as the server saves them once the
+		// round has closed.
+		if n, err := report.SaveAgreementRollups(ctx, st, 10); err != nil || n != 1 {
+			t.Fatalf("saved the agreement inputs of %d rounds (%v), want the one closed", n, err)
+		}
+		if saved, err := st.SavedAgreement(ctx, []int64{r.ID}); err != nil || len(saved[r.ID]) == 0 {
+			t.Fatalf("saved agreement inputs %v (%v); the check below needs some", saved, err)
 		}
 		checkGroups("after close")
 		for table, q := range map[string]string{
