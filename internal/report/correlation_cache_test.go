@@ -122,6 +122,7 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 	}
 
 	// Another organisation: a unit added.
+	figuresBefore := len(loader.figures)
 	if _, err := st.CreateUnit(ctx, division, "A new team", true); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestAWarmReportComesFromTheCacheUntilNewReleasedDataOrAnotherTreeArrives(t 
 	} else {
 		same("after the organisation changed", afterUnit, 0)
 	}
-	if len(src.kept) == 0 {
+	if len(loader.figures) <= figuresBefore {
 		t.Error("after the organisation changed the agreement figures were not worked out again")
 	}
 }
@@ -390,6 +391,42 @@ func TestAReportAfterANewRatingTakesTheAgreementFiguresOfTheOneBefore(t *testing
 	}
 	if len(src.read)+len(src.kept) > 0 {
 		t.Errorf("after a new rating the agreement inputs were read again: answers of rounds %v, saved inputs of %v", src.read, src.kept)
+	}
+}
+
+// A report whose agreement figures are not kept (a leader's scope
+// among many, a new range) works them out from the inputs the loader
+// holds, reading none back: two years of them took half a second at
+// 50,000 employees.
+func TestAgreementFiguresNotKeptAreWorkedOutFromTheInputsHeld(t *testing.T) {
+	st, p := answeredOrg(t)
+	ctx := context.Background()
+	if _, err := SaveAgreementRollups(ctx, st, 100); err != nil { // as after a restart
+		t.Fatal(err)
+	}
+	src := &answersRead{Store: st}
+	loader := NewCorrelationLoader(src)
+	first, err := loader.Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.kept) == 0 {
+		t.Fatal("the first report read no saved agreement input; the test shows nothing")
+	}
+	clear(loader.figures) // let go, as when other scopes pushed them out
+	clear(loader.reports)
+	src.read, src.kept = nil, nil
+	again, err := loader.Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.read)+len(src.kept) > 0 {
+		t.Errorf("the agreement inputs were read again: answers of rounds %v, saved inputs of %v", src.read, src.kept)
+	}
+	a, _ := json.Marshal(first.Agreement)
+	b, _ := json.Marshal(again.Agreement)
+	if string(a) != string(b) {
+		t.Errorf("worked out again:\n%s\nfirst:\n%s", b, a)
 	}
 }
 

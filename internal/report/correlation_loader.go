@@ -82,8 +82,10 @@ type CorrelationLoader struct {
 	reportsVersion int64
 	reportsPairs   int
 	// agreed maps a closed round's id to its agreement inputs (a few
-	// numbers per unit, not the answers), for a source that does not
-	// keep them itself (AgreementRollups).
+	// numbers per unit, not the answers). Kept even where the source
+	// saves them (AgreementRollups): reading two years of them back took
+	// half a second at 50,000 employees, on every report whose agreement
+	// figures are not kept (a leader's scope, a new range).
 	agreed map[int64]RoundAgreement
 	// figures keeps the agreement figures of the last reports, by
 	// agreementKey: a report after a new rating reads no agreement input.
@@ -403,7 +405,12 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 		if err != nil {
 			return nil, err
 		}
-		maps.Copy(out, saved)
+		l.mu.Lock()
+		for id, ra := range saved {
+			out[id] = ra
+			l.keepAgreed(id, ra)
+		}
+		l.mu.Unlock()
 		missing = slices.DeleteFunc(missing, func(id int64) bool { _, ok := saved[id]; return ok })
 	}
 	if len(missing) == 0 {
@@ -452,7 +459,7 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 			defer l.mu.Unlock()
 			for _, id := range ids {
 				out[id] = fresh[id]
-				if closed[id] && !saves {
+				if closed[id] {
 					l.keepAgreed(id, fresh[id])
 				}
 			}
