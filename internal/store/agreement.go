@@ -75,10 +75,7 @@ func (s *Store) IndexAnswers(ctx context.Context, roundIDs []int64) ([]pulse.Ind
 		for len(a.Values) <= c {
 			a.Values = append(a.Values, math.NaN())
 		}
-		a.Values[c] = math.NaN() // a NULL value is an item not answered
-		if v.Valid {
-			a.Values[c] = v.Float64
-		}
+		a.Values[c] = nanIfNull(v) // a NULL value is an item not answered
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -213,19 +210,6 @@ func nanIfNull(v sql.NullFloat64) float64 {
 // agreement inputs are not saved (SaveAgreement), the latest first: the
 // rounds a report reads most.
 func (s *Store) UnsavedAgreementRounds(ctx context.Context, limit int) ([]int64, error) {
-	rows, err := s.query(ctx, s.r, `SELECT id FROM rounds WHERE closed = ? AND id NOT IN (SELECT round_id FROM round_agreement_sets)
+	return s.ids(ctx, s.r, `SELECT id FROM rounds WHERE closed = ? AND id NOT IN (SELECT round_id FROM round_agreement_sets)
 		ORDER BY scheduled_at DESC, id DESC LIMIT ?`, true, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
