@@ -22,28 +22,10 @@ import (
 func TestIndexAnswersReadEachResponsesIndexItems(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Support\n"+
-			"d@example.com,D,Acme/Support\ne@example.com,E,Acme/Support\n", false)
-		tree, _ := st.Tree(ctx)
-		p := pulse.Defaults()
-		p.AudienceUnitID = tree.Roots()[0]
-		p.Channel = pulse.ChannelLog
-		if err := st.SaveProgram(ctx, &p); err != nil {
-			t.Fatal(err)
-		}
-		slot := today.Add(9 * time.Hour)
-		r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tree, _, rounds := weeklyLogRounds(t, st, fiveInSupport, 1)
+		r := rounds[0]
 		qs, _ := st.RoundQuestions(ctx, r.ID)
-		var index []int64
-		for _, q := range qs {
-			if q.InIndex && q.Kind == pulse.Likert5 {
-				index = append(index, q.ID)
-			}
-		}
-		slices.Sort(index)
+		index := indexItems(qs)
 		if len(index) < 2 {
 			t.Fatalf("the default program asks %d index items; the test needs two", len(index))
 		}
@@ -96,31 +78,12 @@ func TestIndexAnswersReadEachResponsesIndexItems(t *testing.T) {
 func TestIndexAnswersLayEachRoundsItemsInIDOrder(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Support\n"+
-			"d@example.com,D,Acme/Support\ne@example.com,E,Acme/Support\n", false)
-		tree, _ := st.Tree(ctx)
-		p := pulse.Defaults()
-		p.AudienceUnitID = tree.Roots()[0]
-		p.Channel = pulse.ChannelLog
-		if err := st.SaveProgram(ctx, &p); err != nil {
-			t.Fatal(err)
-		}
+		_, _, rounds := weeklyLogRounds(t, st, fiveInSupport, 2)
 		var ids []int64
 		var index []int64
-		for week := range 2 {
-			slot := today.AddDate(0, 0, 7*week).Add(9 * time.Hour)
-			r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for week, r := range rounds {
 			qs, _ := st.RoundQuestions(ctx, r.ID)
-			index = index[:0]
-			for _, q := range qs {
-				if q.InIndex && q.Kind == pulse.Likert5 {
-					index = append(index, q.ID)
-				}
-			}
-			slices.Sort(index)
+			index = indexItems(qs)
 			all := func(int, int64) bool { return true }
 			if week == 1 {
 				all = func(i int, q int64) bool { return i == 4 || q == index[len(index)-1] }
@@ -156,6 +119,49 @@ func TestIndexAnswersLayEachRoundsItemsInIDOrder(t *testing.T) {
 	})
 }
 
+// fiveInSupport is a roster of five people in Acme/Support.
+const fiveInSupport = "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Support\n" +
+	"d@example.com,D,Acme/Support\ne@example.com,E,Acme/Support\n"
+
+// weeklyLogRounds imports roster, saves the default program over the
+// whole organisation, sent by log, and starts weeks weekly rounds, the
+// first today at 09:00.
+func weeklyLogRounds(t *testing.T, st *Store, roster string, weeks int) (*tandem.Tree, pulse.Program, []pulse.Round) {
+	t.Helper()
+	ctx := context.Background()
+	importCSV(t, st, roster, false)
+	tree, _ := st.Tree(ctx)
+	p := pulse.Defaults()
+	p.AudienceUnitID = tree.Roots()[0]
+	p.Channel = pulse.ChannelLog
+	if err := st.SaveProgram(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	var rounds []pulse.Round
+	for w := range weeks {
+		slot := today.AddDate(0, 0, 7*w).Add(9 * time.Hour)
+		r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rounds = append(rounds, r)
+	}
+	return tree, p, rounds
+}
+
+// indexItems returns the ids of the engagement-index items among qs, in
+// id order.
+func indexItems(qs []pulse.Question) []int64 {
+	var index []int64
+	for _, q := range qs {
+		if q.InIndex && q.Kind == pulse.Likert5 {
+			index = append(index, q.ID)
+		}
+	}
+	slices.Sort(index)
+	return index
+}
+
 // recordIndex records one response per invitee of round: person i (in
 // invitation order) gives index item q the value i+1 when answers(i, q),
 // and every other Likert item 3.
@@ -189,22 +195,10 @@ func recordIndex(t *testing.T, st *Store, round int64, qs []pulse.Question, answ
 func TestSavedAgreementReadsBackWhatWasSaved(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Sales\n"+
-			"d@example.com,D,Acme/Sales\ne@example.com,E,Acme/Sales\n", false)
-		tree, _ := st.Tree(ctx)
-		p := pulse.Defaults()
-		p.AudienceUnitID = tree.Roots()[0]
-		p.Channel = pulse.ChannelLog
-		if err := st.SaveProgram(ctx, &p); err != nil {
-			t.Fatal(err)
-		}
+		tree, _, rounds := weeklyLogRounds(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Sales\n"+
+			"d@example.com,D,Acme/Sales\ne@example.com,E,Acme/Sales\n", 3)
 		var ids []int64
-		for week := range 3 {
-			slot := today.AddDate(0, 0, 7*week).Add(9 * time.Hour)
-			r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, r := range rounds {
 			ids = append(ids, r.ID)
 		}
 		support, sales := tree.ByPath([]string{"Acme", "Support"}).ID, tree.ByPath([]string{"Acme", "Sales"}).ID

@@ -21,23 +21,9 @@ import (
 func TestTeamScoresAggregateEachUnitsRoundInSQL(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *Store) {
 		ctx := context.Background()
-		importCSV(t, st, "email,name,team\na@example.com,A,Acme/Support\nb@example.com,B,Acme/Support\nc@example.com,C,Acme/Support\n"+
-			"d@example.com,D,Acme/Support\ne@example.com,E,Acme/Support\nf@example.com,F,Acme/Support\n", false)
-		tree, _ := st.Tree(ctx)
-		p := pulse.Defaults()
-		p.AudienceUnitID = tree.Roots()[0]
-		p.Channel = pulse.ChannelLog
-		if err := st.SaveProgram(ctx, &p); err != nil {
-			t.Fatal(err)
-		}
-		var rounds []pulse.Round
+		tree, p, rounds := weeklyLogRounds(t, st, fiveInSupport+"f@example.com,F,Acme/Support\n", 2)
 		for w, agree := range []float64{5, 2} {
-			slot := today.AddDate(0, 0, 7*w).Add(9 * time.Hour)
-			r, _, err := st.CreateRound(ctx, &p, slot, false, slot)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rounds = append(rounds, r)
+			r := rounds[w]
 			qs, _ := st.RoundQuestions(ctx, r.ID)
 			invs, _ := st.RoundInvitations(ctx, r.ID)
 			var rs []RecordedResponse
