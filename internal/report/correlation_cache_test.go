@@ -306,19 +306,7 @@ func TestAFirstReportAfterARestartReadsTheSavedAgreementInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &answersRead{Store: st}
-	restarted, err := NewCorrelationLoader(src).Load(ctx, p, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(src.read) != 0 {
-		t.Errorf("the first report after a restart read the answers of rounds %v, want none", src.read)
-	}
-	a, _ := json.Marshal(first)
-	b, _ := json.Marshal(restarted)
-	if string(a) != string(b) {
-		t.Errorf("from saved agreement inputs:\n%s\nfrom the answers:\n%s", b, a)
-	}
+	reportFromSavedInputs(t, st, p, first)
 	if first.Agreement.ICCGroups == 0 || first.Agreement.RWGGroups == 0 {
 		t.Fatalf("the fixture gives %d ICC groups and %d with rwg; the test needs both", first.Agreement.ICCGroups, first.Agreement.RWGGroups)
 	}
@@ -483,8 +471,16 @@ func TestAgreementRollupsSavedAheadServeTheFirstReport(t *testing.T) {
 			t.Fatalf("save %d: %d rounds (%v), want %d", i+1, n, err, want)
 		}
 	}
+	reportFromSavedInputs(t, st, p, fromAnswers)
+}
+
+// reportFromSavedInputs builds the report of p with a new loader, as
+// after a restart, and checks that it reads no answer and equals want,
+// the report built from the answers.
+func reportFromSavedInputs(t *testing.T, st *store.Store, p CorrelationParams, want *Correlation) {
+	t.Helper()
 	src := &answersRead{Store: st}
-	c, err := NewCorrelationLoader(src).Load(ctx, p, 0)
+	c, err := NewCorrelationLoader(src).Load(context.Background(), p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,9 +488,9 @@ func TestAgreementRollupsSavedAheadServeTheFirstReport(t *testing.T) {
 		t.Errorf("the report read the answers of rounds %v, want none", src.read)
 	}
 	a, _ := json.Marshal(c)
-	b, _ := json.Marshal(fromAnswers)
+	b, _ := json.Marshal(want)
 	if string(a) != string(b) {
-		t.Errorf("from the inputs saved ahead:\n%s\nfrom the answers:\n%s", a, b)
+		t.Errorf("from the saved agreement inputs:\n%s\nfrom the answers:\n%s", a, b)
 	}
 }
 
