@@ -218,21 +218,8 @@ func (s *Store) RequestHelpdeskSync(ctx context.Context, id int64) error {
 // DueHelpdeskConnectors returns the ids of the active connectors whose
 // sync is due or asked for, and that no replica is syncing.
 func (s *Store) DueHelpdeskConnectors(ctx context.Context, now time.Time) ([]int64, error) {
-	rows, err := s.query(ctx, s.r, `SELECT id FROM helpdesk_connectors WHERE active = ? AND (next_sync_at <= ? OR sync_requested = ?)
+	return s.ids(ctx, s.r, `SELECT id FROM helpdesk_connectors WHERE active = ? AND (next_sync_at <= ? OR sync_requested = ?)
 		AND lease_until <= ? ORDER BY id`, true, now.Unix(), true, now.Unix())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // ClaimHelpdeskConnector leases a due connector to owner until now+lease
