@@ -229,8 +229,11 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	// Each closed round's agreement inputs are saved as it closes, so that
 	// no report reads its answers; after an upgrade, the older rounds a few
 	// a minute (at 50,000 employees about a quarter of a second each).
-	runner.Rollups = func(ctx context.Context) error {
-		n, err := report.SaveAgreementRollups(ctx, st, rollupRoundsPerHousekeeping)
+	// A round that fails is logged and passed over for an hour, so that
+	// the older ones still catch up.
+	rollups := &report.AgreementRollupSaver{Src: st, PerRun: rollupRoundsPerHousekeeping, RetryAfter: time.Hour}
+	runner.Rollups = func(ctx context.Context, now time.Time) error {
+		n, err := rollups.Run(ctx, now)
 		if n > 0 {
 			log.Info("saved the agreement inputs of closed rounds", "rounds", n)
 		}

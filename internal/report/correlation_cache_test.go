@@ -3,10 +3,12 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -472,6 +474,101 @@ func TestAgreementRollupsSavedAheadServeTheFirstReport(t *testing.T) {
 		}
 	}
 	reportFromSavedInputs(t, st, p, fromAnswers)
+}
+
+// A round whose answers cannot be read does not hold back the others:
+// the housekeeping's saver saves the rounds around it, names it in its
+// error, passes over it for an hour while the older rounds catch up, and
+// saves it once it can be read again.
+func TestAgreementRollupSaverPassesOverARoundThatFails(t *testing.T) {
+	st, p := answeredOrg(t)
+	ctx := context.Background()
+	fromAnswers, err := NewCorrelationLoader(&cutOffStore{Source: st}).Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := st.UnsavedAgreementRounds(ctx, 1)
+	if err != nil || len(latest) != 1 {
+		t.Fatalf("latest closed round: %v (%v)", latest, err)
+	}
+	src := &unreadableRound{Store: st, round: latest[0]}
+	saver := &AgreementRollupSaver{Src: src, PerRun: 4, RetryAfter: time.Hour}
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for i, step := range []struct {
+		after     time.Duration
+		readable  bool
+		saved     int
+		wantError bool
+	}{
+		{0, false, 3, true},                // the three rounds before it, and its error
+		{time.Minute, false, 2, false},     // passed over: the last two older rounds
+		{2 * time.Minute, false, 0, false}, // nothing else to save
+		{time.Hour, true, 1, false},        // tried again an hour later, readable now
+	} {
+		src.readable = step.readable
+		n, err := saver.Run(ctx, now.Add(step.after))
+		if n != step.saved || (err != nil) != step.wantError {
+			t.Fatalf("run %d: saved %d rounds (error %v), want %d (an error: %t)", i+1, n, err, step.saved, step.wantError)
+		}
+		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("round %d:", src.round)) {
+			t.Errorf("run %d: the error %q does not name round %d", i+1, err, src.round)
+		}
+	}
+	reportFromSavedInputs(t, st, p, fromAnswers)
+}
+
+// A report whose agreement inputs cannot be saved (a full disk) is still
+// built, from the answers, and the loader says which rounds it could not
+// save.
+func TestAReportThatCannotSaveItsAgreementInputsSaysSo(t *testing.T) {
+	st, p := answeredOrg(t)
+	ctx := context.Background()
+	want, err := NewCorrelationLoader(&cutOffStore{Source: st}).Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewCorrelationLoader(unsavable{st})
+	var failed []int64
+	l.SaveFailed = func(round int64, err error) {
+		if !strings.Contains(err.Error(), "disk is full") {
+			t.Errorf("round %d: error %v, want the store's", round, err)
+		}
+		failed = append(failed, round)
+	}
+	c, err := l.Load(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(c)
+	b, _ := json.Marshal(want)
+	if string(a) != string(b) {
+		t.Errorf("report when the inputs cannot be saved:\n%s\nwant:\n%s", a, b)
+	}
+	if len(failed) != 6 {
+		t.Errorf("heard of rounds %v failing to save, want the 6 closed rounds", failed)
+	}
+}
+
+// unsavable is the store refusing to save agreement inputs.
+type unsavable struct{ *store.Store }
+
+func (unsavable) SaveAgreement(context.Context, int64, RoundAgreement) error {
+	return errors.New("the disk is full: free some space and try again")
+}
+
+// unreadableRound is the store failing to read round's answers unless
+// readable.
+type unreadableRound struct {
+	*store.Store
+	round    int64
+	readable bool
+}
+
+func (u *unreadableRound) IndexAnswers(ctx context.Context, ids []int64) ([]pulse.IndexAnswers, error) {
+	if !u.readable && slices.Contains(ids, u.round) {
+		return nil, errors.New("disk I/O error")
+	}
+	return u.Store.IndexAnswers(ctx, ids)
 }
 
 // reportFromSavedInputs builds the report of p with a new loader, as

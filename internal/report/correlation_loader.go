@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"maps"
@@ -66,6 +67,12 @@ func LoadCorrelation(ctx context.Context, src Source, p CorrelationParams, scope
 // are refused from then on). A warm server then reads only the rounds still
 // open and the customer totals. It is safe for concurrent use.
 type CorrelationLoader struct {
+	// SaveFailed, when set (before the first Load), hears of a closed
+	// round whose agreement inputs a report worked out but could not save
+	// (AgreementRollups): the report goes on, and the next one works them
+	// out again (serve logs it).
+	SaveFailed func(round int64, err error)
+
 	src Source
 	mu  sync.Mutex
 	// stints and stintsVersion keep the retention report's stints while
@@ -451,8 +458,10 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 					// Saved for the next server start. The answers stay the
 					// truth: a round not saved (a full disk, the request out
 					// of time) is summarised from them again next time, so
-					// the report does not fail for it.
-					_ = rollups.SaveAgreement(ctx, id, fresh[id])
+					// the report does not fail for it; SaveFailed hears of it.
+					if err := rollups.SaveAgreement(ctx, id, fresh[id]); err != nil && l.SaveFailed != nil && ctx.Err() == nil {
+						l.SaveFailed(id, err)
+					}
 				}
 			}
 			l.mu.Lock()
@@ -545,27 +554,77 @@ type AgreementKeeper interface {
 // how many it saved. Run as rounds close (and, after an upgrade, until
 // every round is saved), it takes reading a round's answers (a quarter
 // of a second at 50,000 employees) off the first report after the close.
+// A round that cannot be worked out or saved does not stop the others:
+// their errors come back together once the rest are saved.
 func SaveAgreementRollups(ctx context.Context, src AgreementKeeper, limit int) (int, error) {
-	ids, err := src.UnsavedAgreementRounds(ctx, limit)
+	saved, _, err := saveAgreementRollups(ctx, src, limit, nil)
+	return saved, err
+}
+
+// saveAgreementRollups is SaveAgreementRollups passing over the rounds
+// of skip; it also returns the rounds that failed.
+func saveAgreementRollups(ctx context.Context, src AgreementKeeper, limit int, skip map[int64]bool) (saved int, failed []int64, err error) {
+	ids, err := src.UnsavedAgreementRounds(ctx, limit+len(skip))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	saved := 0
-	for lo := 0; lo < len(ids); lo += agreementRoundsPerRead {
-		read := ids[lo:min(lo+agreementRoundsPerRead, len(ids))]
-		answers, err := src.IndexAnswers(ctx, read)
+	ids = slices.DeleteFunc(ids, func(id int64) bool { return skip[id] })
+	var errs []error
+	// One round a read, so that an error names its round.
+	for _, id := range ids[:min(limit, len(ids))] {
+		answers, err := src.IndexAnswers(ctx, []int64{id})
+		if err == nil {
+			err = src.SaveAgreement(ctx, id, AgreementOf(answers)[id])
+		}
+		if ctx.Err() != nil {
+			return saved, failed, ctx.Err() // out of time: no round's fault
+		}
 		if err != nil {
-			return saved, err
+			failed = append(failed, id)
+			errs = append(errs, fmt.Errorf("round %d: %w", id, err))
+			continue
 		}
-		fresh := AgreementOf(answers) // each round on its own
-		for _, id := range read {
-			if err := src.SaveAgreement(ctx, id, fresh[id]); err != nil {
-				return saved, err
-			}
-			saved++
+		saved++
+	}
+	return saved, failed, errors.Join(errs...)
+}
+
+// AgreementRollupSaver saves closed rounds' agreement inputs ahead of the
+// reports, PerRun rounds a call (serve's housekeeping, once a minute). A
+// round that fails is passed over for RetryAfter, so that one round that
+// cannot be saved — its answers unreadable, say — does not hold back the
+// older ones behind it, and is tried again after that. Safe for
+// concurrent use.
+type AgreementRollupSaver struct {
+	Src        AgreementKeeper
+	PerRun     int
+	RetryAfter time.Duration
+
+	mu     sync.Mutex
+	failed map[int64]time.Time // round → when it last failed
+}
+
+// Run saves up to PerRun rounds at now and says how many it saved; err
+// names each round that failed.
+func (s *AgreementRollupSaver) Run(ctx context.Context, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	skip := map[int64]bool{}
+	for id, at := range s.failed {
+		if now.Sub(at) < s.RetryAfter {
+			skip[id] = true
+		} else {
+			delete(s.failed, id)
 		}
 	}
-	return saved, nil
+	saved, failed, err := saveAgreementRollups(ctx, s.Src, s.PerRun, skip)
+	for _, id := range failed {
+		if s.failed == nil {
+			s.failed = map[int64]time.Time{}
+		}
+		s.failed[id] = now
+	}
+	return saved, err
 }
 
 // Load resolves the unit and program of p for a caller limited to scope

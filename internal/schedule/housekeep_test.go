@@ -114,7 +114,10 @@ func TestHousekeepQueuesOneReminderForThoseWhoHaveNotAnsweredAndClosesRoundsOnTi
 	}
 	// The rollups of closed rounds are worked out right after they close.
 	rollups := 0
-	runner.Rollups = func(ctx context.Context) error {
+	runner.Rollups = func(ctx context.Context, now time.Time) error {
+		if !now.Equal(closesAt) {
+			t.Errorf("the rollups ran at %v, want the housekeeping's now %v", now, closesAt)
+		}
 		if r, _ := o.st.Round(ctx, round.ID); !r.Closed {
 			t.Error("the rollups ran before the round closed")
 		}

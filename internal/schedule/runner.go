@@ -28,8 +28,9 @@ type Runner struct {
 	BaseURL string
 	// Rollups, when set, is called at the end of every housekeeping,
 	// after rounds close, to work out what the reports keep of closed
-	// rounds (serve: report.SaveAgreementRollups, a few rounds a time).
-	Rollups func(ctx context.Context) error
+	// rounds (serve: report.AgreementRollupSaver, a few rounds a time),
+	// at the housekeeping's now.
+	Rollups func(ctx context.Context, now time.Time) error
 }
 
 // NewRunner returns the job bodies over st.
@@ -159,7 +160,7 @@ func (r *Runner) Housekeep(ctx context.Context, now time.Time) error {
 		}
 	}
 	if r.Rollups != nil {
-		return r.Rollups(ctx)
+		return r.Rollups(ctx, now)
 	}
 	return nil
 }

@@ -121,6 +121,9 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: st, log: logger, pages: pg, metrics: newMetrics(), now: cfg.Now, reports: report.NewCorrelationLoader(st)}
+	s.reports.SaveFailed = func(round int64, err error) {
+		logger.Warn("a report could not save the agreement inputs of a closed round; it will work them out again", "round", round, "err", err)
+	}
 	s.throttle = auth.DefaultThrottle
 	if cfg.OIDC != nil {
 		oc := *cfg.OIDC
