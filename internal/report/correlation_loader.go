@@ -576,7 +576,7 @@ func saveAgreementRollups(ctx context.Context, src AgreementKeeper, limit int, s
 		if err == nil {
 			err = src.SaveAgreement(ctx, id, AgreementOf(answers)[id])
 		}
-		if ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
 			return saved, failed, ctx.Err() // out of time: no round's fault
 		}
 		if err != nil {
