@@ -3,9 +3,11 @@ package report
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tandem-hq/tandem/internal/pulse"
+	"github.com/tandem-hq/tandem/internal/stats"
 )
 
 // TestAgreementIndexIsPulseScoreOfOneRespondent: the per-respondent
@@ -78,6 +80,29 @@ func TestRoundAgreementIsInUnitOrderAndOfFindsEveryUnit(t *testing.T) {
 		}
 		if _, ok := ra.Of(1000); ok {
 			t.Errorf("round %d: Of found a unit without answers", round)
+		}
+	}
+}
+
+// The loader keeps each round's agreement inputs in columns: every value
+// comes back to the bit (NaN, −0 and the largest counts included), and
+// rounds with the same units share one list of ids.
+func TestKeptAgreementHoldsEveryInputToTheBit(t *testing.T) {
+	ra := RoundAgreement{
+		{Unit: 3, Index: stats.GroupMoments{N: 12, Mean: 71.25, SS: 1234.5}, RWG: 0.8125, RWGN: 11},
+		{Unit: 7, Index: stats.GroupMoments{N: 1, Mean: math.Copysign(0, -1), SS: 0}, RWG: math.NaN(), RWGN: 1},
+		{Unit: 9, Index: stats.GroupMoments{N: math.MaxInt32, Mean: math.NaN(), SS: math.Inf(1)}, RWG: -0.5, RWGN: math.MaxInt32},
+	}
+	var lists unitLists
+	a, b := packAgreement(ra, &lists), packAgreement(slices.Clone(ra), &lists)
+	if &a.units[0] != &b.units[0] {
+		t.Error("two rounds with the same units keep two lists of ids")
+	}
+	same := func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) }
+	for i, ua := range ra {
+		if a.units[i] != ua.Unit || int(a.n[i]) != ua.Index.N || int(a.rwgN[i]) != ua.RWGN ||
+			!same(a.mean[i], ua.Index.Mean) || !same(a.ss[i], ua.Index.SS) || !same(a.rwgs[i], ua.RWG) {
+			t.Errorf("unit %d: kept %d %d %d %v %v %v, want %+v", i, a.units[i], a.n[i], a.rwgN[i], a.mean[i], a.ss[i], a.rwgs[i], ua)
 		}
 	}
 }

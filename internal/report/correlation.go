@@ -283,6 +283,8 @@ type CorrelationInput struct {
 	// fe, when not nil, keeps the fixed-effects factorisations of the
 	// within fit and the lag scan between reports (the loader's).
 	fe *stats.FECache
+	// agreement, when not nil, holds Agreement as the loader keeps it.
+	agreement map[int64]*keptAgreement
 	// agreed, when not nil, holds the agreement figures in place of
 	// Agreement: those of a report over the same rounds, tree and scope
 	// (the loader's; see agreementFigures).
@@ -363,8 +365,11 @@ func buildCorrelation(in CorrelationInput) (*Correlation, *agreementFigures, err
 		// are let go while the rest runs.
 		func() {
 			if agreed == nil {
-				agreed = pn.agreementFigures(in.Agreement)
-				in.Agreement = nil // 12 MB at 50k: not alive while the lag scan runs
+				if in.agreement == nil {
+					in.agreement = packRounds(in.Agreement)
+				}
+				agreed = pn.agreementFigures(in.agreement)
+				in.Agreement, in.agreement = nil, nil // not alive while the lag scan runs
 			}
 			res.Agreement = agreed.of(pl, byTeam)
 		},

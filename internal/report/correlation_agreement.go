@@ -126,15 +126,50 @@ type unitPeriod struct {
 	pi   int
 }
 
+// keptAgreement is one round's agreement inputs in columns, in unit id
+// order, as the loader keeps them for every closed round it has read:
+// 32 bytes a unit, its list of unit ids shared with the round's other
+// lists (unitLists), instead of a UnitAgreement's 48.
+type keptAgreement struct {
+	units          []int64
+	n, rwgN        []int32 // respondents with an index; with every index item
+	mean, ss, rwgs []float64
+}
+
+// packAgreement lays ra out in columns, its unit ids through lists when
+// that is not nil. A count above what an int32 holds (two billion
+// respondents in one unit) would not fit; there is none.
+func packAgreement(ra RoundAgreement, lists *unitLists) *keptAgreement {
+	k := &keptAgreement{units: make([]int64, len(ra)), n: make([]int32, len(ra)), rwgN: make([]int32, len(ra)),
+		mean: make([]float64, len(ra)), ss: make([]float64, len(ra)), rwgs: make([]float64, len(ra))}
+	for i, ua := range ra {
+		k.units[i], k.n[i], k.rwgN[i] = ua.Unit, int32(ua.Index.N), int32(ua.RWGN)
+		k.mean[i], k.ss[i], k.rwgs[i] = ua.Index.Mean, ua.Index.SS, ua.RWG
+	}
+	if lists != nil {
+		k.units = lists.of(k.units)
+	}
+	return k
+}
+
+// packRounds packs each round of in, sharing no unit list.
+func packRounds(in map[int64]RoundAgreement) map[int64]*keptAgreement {
+	out := make(map[int64]*keptAgreement, len(in))
+	for id, ra := range in {
+		out[id] = packAgreement(ra, nil)
+	}
+	return out
+}
+
 // agreementFigures works out the figures from each round's inputs.
-func (pn *panel) agreementFigures(in map[int64]RoundAgreement) *agreementFigures {
+func (pn *panel) agreementFigures(in map[int64]*keptAgreement) *agreementFigures {
 	out := Agreement{ICC1: Num(math.NaN()), ICC2: Num(math.NaN()), RWGMedian: Num(math.NaN()), Cutoff: stats.DisagreementCutoff, RWGBands: map[string]int{}}
 	for _, b := range []stats.AgreementBand{stats.AgreementLacking, stats.AgreementWeak, stats.AgreementModerate, stats.AgreementStrong, stats.AgreementVeryStrong} {
 		out.RWGBands[string(b)] = 0
 	}
 	units := 0
 	for _, ra := range in {
-		units += len(ra)
+		units += len(ra.units)
 	}
 	groups := make([]stats.GroupMoments, 0, units)
 	rwg := make([]float64, 0, units)
@@ -146,17 +181,17 @@ func (pn *panel) agreementFigures(in map[int64]RoundAgreement) *agreementFigures
 		if !ok {
 			continue
 		}
-		for _, ua := range in[roundID] {
-			unit := ua.Unit
+		ra := in[roundID]
+		for i, unit := range ra.units {
 			if _, ok := r.usable(unit, pn.inScope); !ok {
 				continue
 			}
-			groups = append(groups, ua.Index)
+			groups = append(groups, stats.GroupMoments{N: int(ra.n[i]), Mean: ra.mean[i], SS: ra.ss[i]})
 			// Twice the threshold the round was decided with (privacy's
 			// correction of a too-low k, not one of our own).
-			if ua.RWGN >= 2*r.own.k && !math.IsNaN(ua.RWG) {
-				rwg = append(rwg, ua.RWG)
-				if stats.Disagrees(ua.RWG) { // a unit without a team has no pairs
+			if int(ra.rwgN[i]) >= 2*r.own.k && !math.IsNaN(ra.rwgs[i]) {
+				rwg = append(rwg, ra.rwgs[i])
+				if stats.Disagrees(ra.rwgs[i]) { // a unit without a team has no pairs
 					flagged[unitPeriod{unit, r.pi}] = true
 				}
 			}

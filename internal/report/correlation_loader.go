@@ -93,7 +93,7 @@ type CorrelationLoader struct {
 	// saves them (AgreementRollups): reading two years of them back took
 	// half a second at 50,000 employees, on every report whose agreement
 	// figures are not kept (a leader's scope, a new range).
-	agreed map[int64]RoundAgreement
+	agreed map[int64]*keptAgreement
 	// figures keeps the agreement figures of the last reports, by
 	// agreementKey: a report after a new rating reads no agreement input.
 	figures map[string]*agreementFigures
@@ -188,7 +188,7 @@ const maxCachedRounds = 520
 
 // NewCorrelationLoader returns a loader reading from src.
 func NewCorrelationLoader(src Source) *CorrelationLoader {
-	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]RoundAgreement{}, figures: map[string]*agreementFigures{}, customers: map[customerKey]*customerTotalsKept{}, fe: stats.NewFECache()}
+	return &CorrelationLoader{src: src, closed: map[int64]closedRound{}, reports: map[reportKey]*Correlation{}, agreed: map[int64]*keptAgreement{}, figures: map[string]*agreementFigures{}, customers: map[customerKey]*customerTotalsKept{}, fe: stats.NewFECache()}
 }
 
 // roundInputs returns the scores of rounds, the respondents of those it
@@ -386,8 +386,8 @@ func (c unitCounts) counts() pulse.UnitCounts {
 // their index answers): from memory for the closed rounds it has seen,
 // else those the source saved (AgreementRollups), else from the answers,
 // saving a closed round's for the next start.
-func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.Round) (map[int64]RoundAgreement, error) {
-	out := map[int64]RoundAgreement{}
+func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.Round) (map[int64]*keptAgreement, error) {
+	out := map[int64]*keptAgreement{}
 	var missing []int64
 	closed := map[int64]bool{}
 	l.mu.Lock()
@@ -414,8 +414,7 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 		}
 		l.mu.Lock()
 		for id, ra := range saved {
-			out[id] = ra
-			l.keepAgreed(id, ra)
+			out[id] = l.keepAgreed(id, ra)
 		}
 		l.mu.Unlock()
 		missing = slices.DeleteFunc(missing, func(id int64) bool { _, ok := saved[id]; return ok })
@@ -467,9 +466,10 @@ func (l *CorrelationLoader) agreementInputs(ctx context.Context, rounds []pulse.
 			l.mu.Lock()
 			defer l.mu.Unlock()
 			for _, id := range ids {
-				out[id] = fresh[id]
 				if closed[id] {
-					l.keepAgreed(id, fresh[id])
+					out[id] = l.keepAgreed(id, fresh[id])
+				} else {
+					out[id] = packAgreement(fresh[id], nil)
 				}
 			}
 			return nil
@@ -517,12 +517,15 @@ func (l *CorrelationLoader) keepFigures(key string, f *agreementFigures) {
 	l.figures[key] = f
 }
 
-// keepAgreed keeps closed round id's agreement inputs; l.mu is held.
-func (l *CorrelationLoader) keepAgreed(id int64, ra RoundAgreement) {
+// keepAgreed keeps closed round id's agreement inputs, packed, and
+// returns them; l.mu is held.
+func (l *CorrelationLoader) keepAgreed(id int64, ra RoundAgreement) *keptAgreement {
 	if len(l.agreed) >= maxCachedRounds {
 		clear(l.agreed)
 	}
-	l.agreed[id] = ra
+	k := packAgreement(ra, &l.units)
+	l.agreed[id] = k
+	return k
 }
 
 // AgreementRollups is a Source that keeps each closed round's agreement
@@ -719,7 +722,7 @@ func (l *CorrelationLoader) Load(ctx context.Context, p CorrelationParams, scope
 		}
 		figures = agreementKey(p, scope, treeHash, in.Rounds)
 		if in.agreed = l.keptFigures(figures); in.agreed == nil {
-			if in.Agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
+			if in.agreement, err = l.agreementInputs(ctx, in.Rounds); err != nil {
 				return nil, err
 			}
 		}
