@@ -766,9 +766,30 @@ func TestCustomerTotalsReadInStretchesEqualOneRead(t *testing.T) {
 				if got := spanRows(customerSpan{metric: tandem.MetricCSAT, periods: periods}); !reflect.DeepEqual(got, want) {
 					t.Errorf("%s, %d periods a read, %d at once: %d rows differ from one read's %d", kind, per, procs, len(got), len(want))
 				}
+				if checkSharedUnits(t, fmt.Sprintf("%s, %d periods a read", kind, per), periods) == 0 {
+					t.Errorf("%s: no two periods in a row with the same units; the test needs some", kind)
+				}
 			}
 		}
 	}
+}
+
+// checkSharedUnits checks that each period with the units of the one
+// before it shares that period's list of ids, and says how many do.
+func checkSharedUnits(t *testing.T, what string, periods []customerPeriod) int {
+	t.Helper()
+	shared := 0
+	for i := 1; i < len(periods); i++ {
+		a, b := periods[i-1].units, periods[i].units
+		switch {
+		case !slices.Equal(a, b):
+		case &a[0] != &b[0]:
+			t.Errorf("%s: the periods of %s and %s have the same units in two lists", what, periods[i-1].start.Format(time.DateOnly), periods[i].start.Format(time.DateOnly))
+		default:
+			shared++
+		}
+	}
+	return shared
 }
 
 // countingSource counts the customer totals a loader reads from a real
@@ -845,6 +866,9 @@ func TestKeptCustomerTotalsAfterEachChangeEqualAFreshRead(t *testing.T) {
 				}
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("%s, %s %s: the kept totals (%d rows) differ from a fresh read (%d rows)", step, metric, kind, len(got), len(want))
+				}
+				if shared := checkSharedUnits(t, step+", "+metric, span.periods); shared == 0 && metric == tandem.MetricCSAT && kind == tandem.Week {
+					t.Errorf("%s: no two weeks in a row with the same units; the test needs some", step)
 				}
 				if kind == tandem.Week && wantPeriods >= 0 && src.periods.Load() != int64(wantPeriods) {
 					t.Errorf("%s, %s: read %d weeks of totals in %d reads, want %d weeks", step, metric, src.periods.Load(), src.reads.Load(), wantPeriods)
