@@ -64,20 +64,20 @@ func (c *FECache) Found() (hits, lookups int) {
 }
 
 // key names the panel of these codes.
-func (c *FECache) key(teamCode []int, nTeams int, periodCode []int, nPeriods int) feKey {
+func feKeyOf[C code](c *FECache, teamCode []C, nTeams int, periodCode []C, nPeriods int) feKey {
 	k := feKey{n: len(teamCode), teams: nTeams, periods: nPeriods}
 	for i, seed := range c.seeds {
 		var h maphash.Hash
 		h.SetSeed(seed)
-		h.Write(intBytes(teamCode))
-		h.Write(intBytes(periodCode))
+		h.Write(codeBytes(teamCode))
+		h.Write(codeBytes(periodCode))
 		k.h[i] = h.Sum64()
 	}
 	return k
 }
 
-// intBytes is the memory of s, for hashing.
-func intBytes(s []int) []byte {
+// codeBytes is the memory of s, for hashing.
+func codeBytes[C code](s []C) []byte {
 	if len(s) == 0 {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -141,30 +142,44 @@ func TestFECacheKeepsTheLastPanels(t *testing.T) {
 }
 
 // A panel whose factorisation comes from the cache is, field by field and
-// in its residuals, the panel built without one.
+// in its residuals, the panel built without one; and so is a panel built
+// in place from int32 codes (as the lag scan's are), afresh or from the
+// cache.
 func TestAPanelFromTheCacheIsThePanelBuiltAfresh(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 15))
 	c := NewFECache()
-	var reused fePanel // built in place over and over, as a lag scan does
+	var reused, reused32 fePanel // built in place over and over, as a lag scan does
 	for i := range 500 {
 		team, period, teams, periods := randomPanel(rng, i%3 == 0)
 		want := newFEPanelCodes(nil, team, teams, period, periods)
 		newFEPanelCodes(c, team, teams, period, periods)
 		h0, _ := c.Found()
-		reused.reuse(c, team, teams, period, periods)
+		reuseFEPanel(&reused, c, team, teams, period, periods)
 		if h, _ := c.Found(); h != h0+1 {
 			t.Fatalf("panel %d: not found in the cache the second time", i)
 		}
-		got := &reused
-		if g, w := panelShape(got), panelShape(want); g != w {
-			t.Fatalf("panel %d: from the cache %s, afresh %s", i, g, w)
-		}
-		if !want.ok {
-			continue
+		team32, period32 := make([]int32, len(team)), make([]int32, len(period))
+		for k := range team {
+			team32[k], period32[k] = int32(team[k]), int32(period[k])
 		}
 		v := normals(rng, len(team))
-		if g, w := got.residualizeTo(make([]float64, len(v)), v), want.residualize(v); !sameBits(g, w) {
-			t.Fatalf("panel %d: residuals\n got %v\nwant %v", i, g, w)
+		for _, step := range []string{"from int32 codes", "from int32 codes, from the cache"} {
+			h0, _ := c.Found()
+			reuseFEPanel(&reused32, c, team32, teams, period32, periods)
+			if h, _ := c.Found(); strings.HasSuffix(step, "cache") && h != h0+1 {
+				t.Fatalf("panel %d, %s: not found in the cache", i, step)
+			}
+			for _, got := range []*fePanel{&reused, &reused32} {
+				if g, w := panelShape(got), panelShape(want); g != w {
+					t.Fatalf("panel %d, %s: %s, afresh %s", i, step, g, w)
+				}
+				if !want.ok {
+					continue
+				}
+				if g, w := got.residualizeTo(make([]float64, len(v)), v), want.residualize(v); !sameBits(g, w) {
+					t.Fatalf("panel %d, %s: residuals\n got %v\nwant %v", i, step, g, w)
+				}
+			}
 		}
 	}
 }

@@ -506,7 +506,7 @@ func fitVariogramPhi(d, v, w []float64) float64 {
 // are never more than the prewhitened engagement values, and allocating
 // them afresh at each lag was most of a scan's allocations.
 type lagPairs struct {
-	team, period []int
+	team, period []int32 // a code per pair: half the memory of an int
 	a, b         []float64
 
 	// Team t's periods ex.lo[t]… occupy off[t]…off[t]+len(ex.vals[t])−1 of
@@ -527,7 +527,7 @@ type lagPairs struct {
 
 func newLagPairs(c *FECache, ex *series, most int) *lagPairs {
 	w := &lagPairs{fe: c,
-		team: make([]int, 0, most), period: make([]int, 0, most),
+		team: make([]int32, 0, most), period: make([]int32, 0, most),
 		a: make([]float64, 0, most), b: make([]float64, 0, most),
 		off: make([]int, len(ex.vals)),
 	}
@@ -575,13 +575,13 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 			}
 			p := ex.lo[t] + k
 			if q, ok := ey.at(t, p+lag); ok {
-				w.team, w.period = append(w.team, t), append(w.period, p)
+				w.team, w.period = append(w.team, int32(t)), append(w.period, int32(p))
 				w.a, w.b = append(w.a, v), append(w.b, q)
 			}
 		}
 	}
 	pn := &w.pn
-	pn.reuse(w.fe, w.team, len(ex.vals), w.period, ex.span)
+	reuseFEPanel(pn, w.fe, w.team, len(ex.vals), w.period, ex.span)
 	fit, ar, br := withinFit(pn, w.a, w.b)
 	est.N, est.Teams, est.DF = fit.N, fit.Teams, fit.DF
 	if fit.Reason != "" {
@@ -602,7 +602,7 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	clear(w.rb)
 	clear(w.has)
 	for i, t := range w.team { // pair i's position in the dense arrays
-		pos := w.period[i] - ex.lo[t]
+		pos := int(w.period[i]) - ex.lo[t]
 		k := w.off[t] + pos
 		w.ra[k], w.rb[k] = ar[i], br[i]
 		w.has[w.hasOff[t]+pos/64] |= 1 << (pos % 64)

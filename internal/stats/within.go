@@ -360,14 +360,19 @@ func newFEPanel(team []string, period []int) *fePanel {
 // keeps it there otherwise.
 func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []int, nPeriods int) *fePanel {
 	pn := &fePanel{}
-	pn.reuse(cache, teamCode, nTeams, periodCode, nPeriods)
+	reuseFEPanel(pn, cache, teamCode, nTeams, periodCode, nPeriods)
 	return pn
 }
 
-// reuse makes pn the panel newFEPanelCodes makes, in the arrays pn already
-// has where they are long enough: a lag scan builds one panel per lag, each
-// of hundreds of thousands of rows, and reads each only until the next.
-func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode []int, nPeriods int) {
+// code is a team or period code: int, or int32 where a caller keeps
+// hundreds of thousands of them (the lag scan's pairs).
+type code interface{ ~int | ~int32 }
+
+// reuseFEPanel makes pn the panel newFEPanelCodes makes, in the arrays pn
+// already has where they are long enough: a lag scan builds one panel per
+// lag, each of hundreds of thousands of rows, and reads each only until
+// the next.
+func reuseFEPanel[C code](pn *fePanel, cache *FECache, teamCode []C, nTeams int, periodCode []C, nPeriods int) {
 	n := len(teamCode)
 	*pn = fePanel{n: n, team: slices.Grow(pn.team[:0], n)[:n], col: slices.Grow(pn.col[:0], n)[:n], ok: true,
 		allRows: pn.allRows, xr: pn.xr, yr: pn.yr}
@@ -418,7 +423,7 @@ func (pn *fePanel) reuse(cache *FECache, teamCode []int, nTeams int, periodCode 
 	// factorisation are what the rest of this function would make.
 	var key feKey
 	if cache != nil {
-		key = cache.key(teamCode, nTeams, periodCode, nPeriods)
+		key = feKeyOf(cache, teamCode, nTeams, periodCode, nPeriods)
 		if f := cache.get(key, pn.periods); f != nil {
 			pn.comps, pn.q, pn.chol, pn.ok = f.comps, pn.periods-f.comps, f.chol, f.ok
 			for i, pi := range pidx {
