@@ -213,7 +213,7 @@ func (f *agreementFigures) of(pl *pairList, byTeam []*team) Agreement {
 	out := f.a
 	out.RWGBands = maps.Clone(f.a.RWGBands) // each report its own
 	for i, code := range pl.team {
-		if f.flagged[unitPeriod{byTeam[code].unit.ID, pl.period[i]}] {
+		if f.flagged[unitPeriod{byTeam[code].unit.ID, int(pl.period[i])}] {
 			out.PairsAffected++
 		}
 	}

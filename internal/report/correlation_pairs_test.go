@@ -14,7 +14,7 @@ func pairListOf(ps []Pair) pairList {
 	for i, p := range ps {
 		l.teams = append(l.teams, pairTeam{p.Team, p.TeamID})
 		l.dates = append(l.dates, p.Period, p.CustomerPeriod)
-		l.team, l.period = append(l.team, i), append(l.period, 2*i)
+		l.team, l.period = append(l.team, int32(i)), append(l.period, int32(2*i))
 		l.engagement, l.customer = append(l.engagement, float64(p.Engagement)), append(l.customer, float64(p.Customer))
 		l.respondents, l.ratings = append(l.respondents, int32(p.Respondents)), append(l.ratings, int32(p.Ratings))
 	}

@@ -557,7 +557,7 @@ func (pn *panel) pairList(m, lag int, dates []string) (pl pairList, byTeam []*te
 	if m >= 0 {
 		n = pn.countPairs(m, lag)
 	}
-	pl = pairList{dates: dates, lag: lag, team: make([]int, 0, n), period: make([]int, 0, n),
+	pl = pairList{dates: dates, lag: lag, team: make([]int32, 0, n), period: make([]int32, 0, n),
 		engagement: make([]float64, 0, n), customer: make([]float64, 0, n), respondents: make([]int32, 0, n), ratings: make([]int32, 0, n)}
 	if m < 0 {
 		return pl, nil
@@ -566,7 +566,7 @@ func (pn *panel) pairList(m, lag int, dates []string) (pl pairList, byTeam []*te
 		if len(byTeam) == 0 || byTeam[len(byTeam)-1] != t { // a team's pairs come together
 			pl.teams, byTeam = append(pl.teams, pairTeam{t.unit.Path, t.unit.ID}), append(byTeam, t)
 		}
-		pl.team, pl.period = append(pl.team, len(pl.teams)-1), append(pl.period, pi)
+		pl.team, pl.period = append(pl.team, int32(len(pl.teams)-1)), append(pl.period, int32(pi))
 		pl.engagement, pl.customer = append(pl.engagement, ev), append(pl.customer, cv)
 		pl.respondents, pl.ratings = append(pl.respondents, t.weight[m][pi]), append(pl.ratings, t.ratings[pi+lag])
 	})

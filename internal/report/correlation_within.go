@@ -142,8 +142,8 @@ type Power struct {
 
 // withinAt fits the two-way within view of the pairs x, y whose teams
 // and periods are codes in [0, nTeams) and [0, nPeriods).
-func withinAt(fe *stats.FECache, x, y []float64, teams []int, nTeams int, periods []int, nPeriods int) WithinCoef {
-	r := fe.TwoWayWithinCodes(teams, nTeams, periods, nPeriods, x, y)
+func withinAt[C stats.Code](fe *stats.FECache, x, y []float64, teams []C, nTeams int, periods []C, nPeriods int) WithinCoef {
+	r := stats.TwoWayWithinCodesIn(fe, teams, nTeams, periods, nPeriods, x, y)
 	return WithinCoef{R: Num(r.R), CILow: Num(r.RLow), CIHigh: Num(r.RHigh), P: Num(r.P), DF: r.DF, N: r.N, Teams: r.Teams, Periods: r.Periods,
 		Slope: Num(r.Slope), SE: Num(r.SE), ClusterSE: Num(r.ClusterSE), ClusterP: Num(r.ClusterP),
 		ClusterCILow: Num(r.RClusterLow), ClusterCIHigh: Num(r.RClusterHigh)}
@@ -152,7 +152,7 @@ func withinAt(fe *stats.FECache, x, y []float64, teams []int, nTeams int, period
 // betweenTeams correlates the team means of the pairs: one point per
 // team (teams are codes in [0, nTeams), numbered in order of first
 // appearance).
-func betweenTeams(x, y []float64, teams []int, nTeams int) Coef {
+func betweenTeams[C stats.Code](x, y []float64, teams []C, nTeams int) Coef {
 	mx, my, n := make([]float64, nTeams), make([]float64, nTeams), make([]float64, nTeams)
 	for i, k := range teams {
 		mx[k] += x[i]

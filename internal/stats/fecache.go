@@ -64,7 +64,7 @@ func (c *FECache) Found() (hits, lookups int) {
 }
 
 // key names the panel of these codes.
-func feKeyOf[C code](c *FECache, teamCode []C, nTeams int, periodCode []C, nPeriods int) feKey {
+func feKeyOf[C Code](c *FECache, teamCode []C, nTeams int, periodCode []C, nPeriods int) feKey {
 	k := feKey{n: len(teamCode), teams: nTeams, periods: nPeriods}
 	for i, seed := range c.seeds {
 		var h maphash.Hash
@@ -77,7 +77,7 @@ func feKeyOf[C code](c *FECache, teamCode []C, nTeams int, periodCode []C, nPeri
 }
 
 // codeBytes is the memory of s, for hashing.
-func codeBytes[C code](s []C) []byte {
+func codeBytes[C Code](s []C) []byte {
 	if len(s) == 0 {
 		return nil
 	}

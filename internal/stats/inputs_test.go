@@ -119,12 +119,28 @@ func TestTwoWayWithinCodesEqualsTwoWayWithin(t *testing.T) {
 			}
 		}
 		want := TwoWayWithin(names, period, slices.Clone(x), slices.Clone(y))
-		got := TwoWayWithinCodes(codes, teams+3, pcodes, periods+5, x, y)
+		got := TwoWayWithinCodes(codes, teams+3, pcodes, periods+5, slices.Clone(x), slices.Clone(y))
 		if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
 			t.Fatalf("trial %d: codes\n%#v\nnames\n%#v", trial, got, want)
+		}
+		got32 := TwoWayWithinCodesIn(NewFECache(), int32s(codes), teams+3, int32s(pcodes), periods+5, x, y)
+		if fmt.Sprintf("%#v", got32) != fmt.Sprintf("%#v", want) {
+			t.Fatalf("trial %d: int32 codes\n%#v\nnames\n%#v", trial, got32, want)
 		}
 	}
 	if r := TwoWayWithinCodes([]int{0, 1, 2}, 2, []int{0, 1, 0}, 2, []float64{1, 2, 3}, []float64{1, 2, 3}); r.Reason == "" {
 		t.Error("a team code out of range gave no reason")
 	}
+	if r := TwoWayWithinCodesIn(nil, []int32{0, 1, 0}, 2, []int32{0, -1, 0}, 2, []float64{1, 2, 3}, []float64{1, 2, 3}); r.Reason == "" {
+		t.Error("a negative int32 period code gave no reason")
+	}
+}
+
+// int32s is s as int32 codes.
+func int32s(s []int) []int32 {
+	out := make([]int32, len(s))
+	for i, v := range s {
+		out[i] = int32(v)
+	}
+	return out
 }

@@ -52,7 +52,7 @@ type RMCorrResult struct {
 //   - |R| = 1: P = 0 and the CI is (R, R).
 func RMCorr(subject []string, x, y []float64) RMCorrResult {
 	if len(subject) != len(x) || len(x) != len(y) {
-		return RMCorrCodes(nil, 0, x, y)
+		return RMCorrCodes[int](nil, 0, x, y)
 	}
 	codeOf := map[string]int{}
 	code := make([]int, len(subject))
@@ -71,7 +71,7 @@ func RMCorr(subject []string, x, y []float64) RMCorrResult {
 // [0, subjects) instead of a name: the same result to the bit, without a
 // string per row. A code outside that range gives the result of
 // different lengths (N = 0, every float NaN).
-func RMCorrCodes(subject []int, subjects int, x, y []float64) RMCorrResult {
+func RMCorrCodes[C Code](subject []C, subjects int, x, y []float64) RMCorrResult {
 	nan := math.NaN()
 	res := RMCorrResult{R: nan, P: nan, CILow: nan, CIHigh: nan, Slope: nan}
 	if len(subject) != len(x) || len(x) != len(y) {
@@ -89,7 +89,7 @@ func RMCorrCodes(subject []int, subjects int, x, y []float64) RMCorrResult {
 		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
 			continue
 		}
-		s := subject[i]
+		s := int(subject[i])
 		if s < 0 || s >= subjects {
 			return res
 		}

@@ -307,10 +307,11 @@ func TestRMCorrCodesEqualsRMCorrByName(t *testing.T) {
 			}
 		}
 		want := RMCorr(names, x, y)
-		got := RMCorrCodes(codes, subjects, x, y)
-		if !sameBits([]float64{got.R, got.P, got.CILow, got.CIHigh, got.Slope}, []float64{want.R, want.P, want.CILow, want.CIHigh, want.Slope}) ||
-			got.N != want.N || got.DF != want.DF || got.Subjects != want.Subjects {
-			t.Fatalf("trial %d: codes give %+v, names %+v", trial, got, want)
+		for _, got := range []RMCorrResult{RMCorrCodes(codes, subjects, x, y), RMCorrCodes(int32s(codes), subjects, x, y)} {
+			if !sameBits([]float64{got.R, got.P, got.CILow, got.CIHigh, got.Slope}, []float64{want.R, want.P, want.CILow, want.CIHigh, want.Slope}) ||
+				got.N != want.N || got.DF != want.DF || got.Subjects != want.Subjects {
+				t.Fatalf("trial %d: codes give %+v, names %+v", trial, got, want)
+			}
 		}
 	}
 	bad := RMCorrCodes([]int{0, 0, 3}, 2, []float64{1, 2, 3}, []float64{1, 3, 2})

@@ -108,13 +108,20 @@ func TwoWayWithinCodes(team []int, teams int, period []int, periods int, x, y []
 // TwoWayWithinCodes is [TwoWayWithinCodes] keeping the panel's
 // factorisation in c, or finding it there.
 func (c *FECache) TwoWayWithinCodes(team []int, teams int, period []int, periods int, x, y []float64) WithinResult {
+	return TwoWayWithinCodesIn(c, team, teams, period, periods, x, y)
+}
+
+// TwoWayWithinCodesIn is [FECache.TwoWayWithinCodes] (c may be nil) on
+// codes of either width: the same result from int32 codes, for a caller
+// that keeps hundreds of thousands of rows.
+func TwoWayWithinCodesIn[C Code](c *FECache, team []C, teams int, period []C, periods int, x, y []float64) WithinResult {
 	res := undefinedWithin()
 	if len(team) != len(period) || len(period) != len(x) || len(x) != len(y) {
 		res.Reason = "team, period, x and y have different lengths"
 		return res
 	}
 	for i := range team {
-		if team[i] < 0 || team[i] >= teams || period[i] < 0 || period[i] >= periods {
+		if team[i] < 0 || int(team[i]) >= teams || period[i] < 0 || int(period[i]) >= periods {
 			res.Reason = "a team or period code is out of range"
 			return res
 		}
@@ -131,14 +138,14 @@ func (c *FECache) TwoWayWithinCodes(team []int, teams int, period []int, periods
 
 // completeRows returns the rows whose x and y are both numbers, in
 // arrays of their own.
-func completeRows[T any](team []T, period []int, x, y []float64) ([]T, []int, []float64, []float64) {
+func completeRows[T any, P Code](team []T, period []P, x, y []float64) ([]T, []P, []float64, []float64) {
 	n := 0
 	for i := range x {
 		if !math.IsNaN(x[i]) && !math.IsNaN(y[i]) {
 			n++
 		}
 	}
-	t, p := make([]T, 0, n), make([]int, 0, n)
+	t, p := make([]T, 0, n), make([]P, 0, n)
 	xs, ys := make([]float64, 0, n), make([]float64, 0, n)
 	for i := range x {
 		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
@@ -358,21 +365,21 @@ func newFEPanel(team []string, period []int) *fePanel {
 // where d_i counts team i's rows in each period. With a cache it takes the
 // factorisation from there when these codes were factorised before, and
 // keeps it there otherwise.
-func newFEPanelCodes(cache *FECache, teamCode []int, nTeams int, periodCode []int, nPeriods int) *fePanel {
+func newFEPanelCodes[C Code](cache *FECache, teamCode []C, nTeams int, periodCode []C, nPeriods int) *fePanel {
 	pn := &fePanel{}
 	reuseFEPanel(pn, cache, teamCode, nTeams, periodCode, nPeriods)
 	return pn
 }
 
-// code is a team or period code: int, or int32 where a caller keeps
-// hundreds of thousands of them (the lag scan's pairs).
-type code interface{ ~int | ~int32 }
+// Code is a team or period code: int, or int32 where a caller keeps
+// hundreds of thousands of them (a report's pairs, the lag scan's).
+type Code interface{ ~int | ~int32 }
 
 // reuseFEPanel makes pn the panel newFEPanelCodes makes, in the arrays pn
 // already has where they are long enough: a lag scan builds one panel per
 // lag, each of hundreds of thousands of rows, and reads each only until
 // the next.
-func reuseFEPanel[C code](pn *fePanel, cache *FECache, teamCode []C, nTeams int, periodCode []C, nPeriods int) {
+func reuseFEPanel[C Code](pn *fePanel, cache *FECache, teamCode []C, nTeams int, periodCode []C, nPeriods int) {
 	n := len(teamCode)
 	*pn = fePanel{n: n, team: slices.Grow(pn.team[:0], n)[:n], col: slices.Grow(pn.col[:0], n)[:n], ok: true,
 		allRows: pn.allRows, xr: pn.xr, yr: pn.yr}
