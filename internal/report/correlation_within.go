@@ -249,19 +249,19 @@ func (pn *panel) lagScan(m int) LagScan {
 	}
 	// Teams numbered in order of first appearance, as ScanLags numbers
 	// names, without a string per row.
-	teams, periods := make([]int, 0, n), make([]int, 0, n)
+	teams, periods := make([]int32, 0, n), make([]int32, 0, n)
 	xs, ys := make([]float64, 0, n), make([]float64, 0, n)
 	code := 0
 	for _, t := range pn.teams {
 		before := len(teams)
 		rows(t, func(pi int, x, y float64) {
-			teams, periods, xs, ys = append(teams, code), append(periods, (pi-first)/g), append(xs, x), append(ys, y)
+			teams, periods, xs, ys = append(teams, int32(code)), append(periods, int32((pi-first)/g)), append(xs, x), append(ys, y)
 		})
 		if len(teams) > before {
 			code++
 		}
 	}
-	scan := pn.fe.ScanLagsCodes(teams, code, periods, xs, ys)
+	scan := stats.ScanLagsCodesIn(pn.fe, teams, code, periods, xs, ys)
 	out.Reason = scan.Reason
 	out.Tests = scan.Tests
 	if scan.Reason == "" {

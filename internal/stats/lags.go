@@ -173,7 +173,7 @@ func (c *FECache) ScanLags(team []string, period []int, x, y []float64) LagScan 
 		}
 		code[i] = ti
 	}
-	return c.scanLags(code, len(names), func(t int) string { return strconv.Quote(names[t]) }, period, x, y)
+	return scanLags(c, code, len(names), func(t int) string { return strconv.Quote(names[t]) }, period, x, y)
 }
 
 // ScanLagsCodes is [FECache.ScanLags] with each row's team given as a
@@ -181,12 +181,18 @@ func (c *FECache) ScanLags(team []string, period []int, x, y []float64) LagScan 
 // numbered in order of first appearance give ScanLags' result to the bit;
 // a code outside the range gives a Reason and no lags.
 func (c *FECache) ScanLagsCodes(team []int, teams int, period []int, x, y []float64) LagScan {
-	return c.scanLags(team, teams, strconv.Itoa, period, x, y)
+	return scanLags(c, team, teams, strconv.Itoa, period, x, y)
+}
+
+// ScanLagsCodesIn is [FECache.ScanLagsCodes] (c may be nil) on codes of
+// either width: the same result from int32 codes.
+func ScanLagsCodesIn[C Code](c *FECache, team []C, teams int, period []C, x, y []float64) LagScan {
+	return scanLags(c, team, teams, strconv.Itoa, period, x, y)
 }
 
 // scanLags is ScanLags on team codes in [0, teams); name names a team
 // in a Reason.
-func (c *FECache) scanLags(code []int, teams int, name func(int) string, period []int, x, y []float64) LagScan {
+func scanLags[C Code](c *FECache, code []C, teams int, name func(int) string, period []C, x, y []float64) LagScan {
 	scan := LagScan{Persistence: Persistence{Sill: math.NaN(), Nugget: math.NaN()}}
 	scan.Summary.Outside = []int{}
 	if len(code) != len(period) || len(period) != len(x) || len(x) != len(y) {
@@ -197,11 +203,11 @@ func (c *FECache) scanLags(code []int, teams int, name func(int) string, period 
 	// keeps small enough for arrays.
 	lo, hi := math.MaxInt, math.MinInt
 	for i := range code {
-		if code[i] < 0 || code[i] >= teams {
+		if code[i] < 0 || int(code[i]) >= teams {
 			scan.Reason = fmt.Sprintf("row %d has team code %d, outside 0 to %d", i, code[i], teams-1)
 			return scan
 		}
-		lo, hi = min(lo, period[i]), max(hi, period[i])
+		lo, hi = min(lo, int(period[i])), max(hi, int(period[i]))
 		if math.IsInf(x[i], 0) || math.IsInf(y[i], 0) {
 			scan.Reason = "a value is infinite"
 			return scan
@@ -217,20 +223,21 @@ func (c *FECache) scanLags(code []int, teams int, name func(int) string, period 
 		return scan
 	}
 	seen := make([]bool, teams*span) // team t's period p at t·span + p
-	xt, xp, xv := make([]int, 0, len(code)), make([]int, 0, len(code)), make([]float64, 0, len(code))
-	yt, yp, yv := make([]int, 0, len(code)), make([]int, 0, len(code)), make([]float64, 0, len(code))
+	// Each series' rows, their codes as int32: 4 bytes a row, not 8.
+	xt, xp, xv := make([]int32, 0, len(code)), make([]int32, 0, len(code)), make([]float64, 0, len(code))
+	yt, yp, yv := make([]int32, 0, len(code)), make([]int32, 0, len(code)), make([]float64, 0, len(code))
 	for i := range code {
-		ti, p := code[i], period[i]-lo
+		ti, p := int(code[i]), int(period[i])-lo
 		if seen[ti*span+p] {
 			scan.Reason = fmt.Sprintf("team %s has period %d twice", name(ti), period[i])
 			return scan
 		}
 		seen[ti*span+p] = true
 		if !math.IsNaN(x[i]) {
-			xt, xp, xv = append(xt, ti), append(xp, p), append(xv, x[i])
+			xt, xp, xv = append(xt, int32(ti)), append(xp, int32(p)), append(xv, x[i])
 		}
 		if !math.IsNaN(y[i]) {
-			yt, yp, yv = append(yt, ti), append(yp, p), append(yv, y[i])
+			yt, yp, yv = append(yt, int32(ti)), append(yp, int32(p)), append(yv, y[i])
 		}
 	}
 	xs, reason := newSeries(c, xt, xp, xv, teams, span)
@@ -302,7 +309,7 @@ func (s *series) at(t, p int) (float64, bool) {
 // newSeries removes team and period effects from v (rows with team codes
 // in [0, teams) and periods in [0, span)) and indexes the residuals; reason
 // is non-empty when that is impossible.
-func newSeries(c *FECache, team, period []int, v []float64, teams, span int) (*series, string) {
+func newSeries(c *FECache, team, period []int32, v []float64, teams, span int) (*series, string) {
 	pn := newFEPanelCodes(c, team, teams, period, span)
 	switch {
 	case pn.teams < 2:
@@ -321,7 +328,7 @@ func newSeries(c *FECache, team, period []int, v []float64, teams, span int) (*s
 		first[t], last[t] = math.MaxInt, -1
 	}
 	for i, t := range team {
-		first[t], last[t] = min(first[t], period[i]), max(last[t], period[i])
+		first[t], last[t] = min(first[t], int(period[i])), max(last[t], int(period[i]))
 	}
 	total := 0
 	for t := range s.vals {
@@ -341,7 +348,7 @@ func newSeries(c *FECache, team, period []int, v []float64, teams, span int) (*s
 		s.vals[t], buf = buf[:last[t]-first[t]+1:last[t]-first[t]+1], buf[last[t]-first[t]+1:]
 	}
 	for i, t := range team {
-		s.vals[t][period[i]-s.lo[t]] = res[i]
+		s.vals[t][int(period[i])-s.lo[t]] = res[i]
 	}
 	return s, ""
 }

@@ -226,6 +226,9 @@ func TestScanLagsCodesEqualsScanLagsByName(t *testing.T) {
 	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
 		t.Fatalf("codes give\n%#v\nnames give\n%#v", got, want)
 	}
+	if got32 := ScanLagsCodesIn(NewFECache(), int32s(codes), len(codeOf), int32s(period), x, y); fmt.Sprintf("%#v", got32) != fmt.Sprintf("%#v", want) {
+		t.Fatalf("int32 codes give\n%#v\nnames give\n%#v", got32, want)
+	}
 	codes[3] = len(codeOf)
 	if r := NewFECache().ScanLagsCodes(codes, len(codeOf), period, x, y).Reason; r != fmt.Sprintf("row 3 has team code %d, outside 0 to %d", len(codeOf), len(codeOf)-1) {
 		t.Fatalf("a code outside the range: Reason %q", r)
