@@ -546,6 +546,12 @@ func newLagPairs(c *FECache, ex *series, most int) *lagPairs {
 		words += (len(vals) + 63) / 64
 	}
 	w.ra, w.rb, w.has = make([]float64, total), make([]float64, total), make([]uint64, words)
+	// Each lag's panel is built in the arrays of the one before; made as
+	// long as the most pairs a lag can have, they are never made again
+	// (grown lag by lag as the pairs grew towards lag 0, they were a
+	// quarter of a report's allocations).
+	w.pn = fePanel{team: make([]int32, 0, most), col: make([]int32, 0, most), allRows: make([]int32, 0, most),
+		xr: make([]float64, 0, most), yr: make([]float64, 0, most)}
 	return w
 }
 
