@@ -135,6 +135,18 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	return s, nil
 }
 
+// readerCacheKiB and checkpointCacheKiB are the SQLite page caches of
+// each reader connection and of the checkpointer, below SQLite's default
+// of 2 MiB. Their reads come from the operating system's file cache just
+// as fast; a report reads its rounds once and keeps them, and the
+// checkpointer only copies pages to the database file. SQLite's caches
+// are memory outside Go's heap and its --memory-limit: at the default,
+// five connections held 10 MiB of a server at 50,000 employees.
+const (
+	readerCacheKiB     = 512
+	checkpointCacheKiB = 256
+)
+
 func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -168,14 +180,14 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, describeSQLiteErr(err))
 	}
-	r, err := sql.Open("sqlite3", "file:"+p+"?mode=ro&"+common)
+	r, err := sql.Open("sqlite3", "file:"+p+"?mode=ro&"+common+fmt.Sprintf("&_cache_size=-%d", readerCacheKiB))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(opt.Readers)
 	r.SetMaxIdleConns(opt.Readers)
-	cp, err := sql.Open("sqlite3", "file:"+p+"?"+common)
+	cp, err := sql.Open("sqlite3", "file:"+p+"?"+common+fmt.Sprintf("&_cache_size=-%d", checkpointCacheKiB))
 	if err != nil {
 		r.Close()
 		w.Close()

@@ -7,7 +7,7 @@ import (
 )
 
 // WriterCacheKiB sizes the writer connection's page cache, and only the
-// writer's: readers keep SQLite's default.
+// writer's: readers keep their own smaller one (readerCacheKiB).
 func TestWriterCacheKiBSetsTheWritersPageCache(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -26,8 +26,8 @@ func TestWriterCacheKiBSetsTheWritersPageCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		st.Close()
-		if w != tc.wantWriter || r != -2000 {
-			t.Errorf("WriterCacheKiB %d: writer cache_size %d, reader %d; want %d and -2000 (SQLite's default)", tc.kib, w, r, tc.wantWriter)
+		if w != tc.wantWriter || r != -readerCacheKiB {
+			t.Errorf("WriterCacheKiB %d: writer cache_size %d, reader %d; want %d and %d", tc.kib, w, r, tc.wantWriter, -readerCacheKiB)
 		}
 	}
 }
