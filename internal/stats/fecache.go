@@ -22,7 +22,6 @@ type FECache struct {
 	seeds [2]maphash.Seed
 
 	mu      sync.Mutex
-	spare   *lagPairs // the working arrays of the last lag scan, for the next
 	kept    map[feKey]*feFactor
 	order   []feKey // oldest first
 	hits    int     // fits that found their factorisation here (Found)
@@ -113,31 +112,4 @@ func (c *FECache) put(k feKey, f *feFactor) {
 	}
 	c.kept[k] = f
 	c.order = append(c.order, k)
-}
-
-// takeLagPairs returns the working arrays the last lag scan through c
-// left (a scan running at the same time makes its own), or new ones.
-func (c *FECache) takeLagPairs() *lagPairs {
-	if c == nil {
-		return &lagPairs{}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	w := c.spare
-	c.spare = nil
-	if w == nil {
-		w = &lagPairs{}
-	}
-	return w
-}
-
-// putLagPairs keeps w's arrays for the next lag scan.
-func (c *FECache) putLagPairs(w *lagPairs) {
-	if c == nil {
-		return
-	}
-	w.fe = nil
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.spare = w
 }

@@ -183,24 +183,3 @@ func TestAPanelFromTheCacheIsThePanelBuiltAfresh(t *testing.T) {
 		}
 	}
 }
-
-// Lag scans through one cache, which hands each the working arrays of the
-// scan before (longer or shorter, and holding that scan's values), give
-// what each scan gives alone, to the bit.
-func TestLagScansThroughOneCacheEqualEachScanAlone(t *testing.T) {
-	rng := rand.New(rand.NewPCG(19, 16))
-	c := NewFECache()
-	for i := range 60 {
-		team, period, x, y := lagPanel(rng, uint64(i))
-		if i%10 == 0 { // now and then a panel far larger than the rest
-			team, period, x, y = demoLike(40+i, 30, 2).generate(uint64(i))
-		}
-		want := fmt.Sprintf("%+v", ScanLags(team, period, x, y))
-		if got := fmt.Sprintf("%+v", c.ScanLags(team, period, x, y)); got != want {
-			t.Fatalf("panel %d (%d rows), after %d scans through the cache:\n got %s\nwant %s", i, len(team), i, got, want)
-		}
-	}
-	if c.spare == nil {
-		t.Error("the cache kept no working arrays for the next scan")
-	}
-}

@@ -263,7 +263,6 @@ func scanLags[C Code](c *FECache, code []C, teams int, name func(int) string, pe
 		}
 		scan.Lags = append(scan.Lags, est)
 	}
-	c.putLagPairs(w)
 	scan.claim(LagAlpha)
 	return scan
 }
@@ -533,40 +532,27 @@ type lagPairs struct {
 	pn fePanel  // each lag's panel, built in the arrays of the lag before
 }
 
-// newLagPairs returns a lag scan's working arrays for the prewhitened
-// series ex, with room for most pairs: those c kept from its last scan
-// where they are long enough (at 2,500 teams and two years of weeks,
-// 18 MB a report that is not allocated again), new ones otherwise.
 func newLagPairs(c *FECache, ex *series, most int) *lagPairs {
-	w := c.takeLagPairs()
-	w.fe = c
-	w.team, w.period = resized(w.team, 0, most), resized(w.period, 0, most)
-	w.a, w.b = resized(w.a, 0, most), resized(w.b, 0, most)
-	w.off, w.hasOff = resized(w.off, len(ex.vals), len(ex.vals)), resized(w.hasOff, len(ex.vals), len(ex.vals))
+	w := &lagPairs{fe: c,
+		team: make([]int32, 0, most), period: make([]int32, 0, most),
+		a: make([]float64, 0, most), b: make([]float64, 0, most),
+		off: make([]int, len(ex.vals)),
+	}
+	w.hasOff = make([]int, len(ex.vals))
 	total, words := 0, 0
 	for t, vals := range ex.vals {
 		w.off[t], w.hasOff[t] = total, words
 		total += len(vals)
 		words += (len(vals) + 63) / 64
 	}
-	// ra, rb and has are cleared by each lag before use.
-	w.ra, w.rb, w.has = resized(w.ra, total, total), resized(w.rb, total, total), resized(w.has, words, words)
+	w.ra, w.rb, w.has = make([]float64, total), make([]float64, total), make([]uint64, words)
 	// Each lag's panel is built in the arrays of the one before; made as
 	// long as the most pairs a lag can have, they are never made again
 	// (grown lag by lag as the pairs grew towards lag 0, they were a
 	// quarter of a report's allocations).
-	w.pn = fePanel{team: resized(w.pn.team, 0, most), col: resized(w.pn.col, 0, most), allRows: resized(w.pn.allRows, 0, most),
-		xr: resized(w.pn.xr, 0, most), yr: resized(w.pn.yr, 0, most)}
+	w.pn = fePanel{team: make([]int32, 0, most), col: make([]int32, 0, most), allRows: make([]int32, 0, most),
+		xr: make([]float64, 0, most), yr: make([]float64, 0, most)}
 	return w
-}
-
-// resized returns s with length n and room for most, s's own array when
-// it is long enough (its values are not cleared), a new one otherwise.
-func resized[T any](s []T, n, most int) []T {
-	if cap(s) < most {
-		return make([]T, n, most)
-	}
-	return s[:n]
 }
 
 // pairsApart counts team t's periods k with a pair whose period k+j has
