@@ -508,13 +508,21 @@ func (pn *panel) pairsAt(m, lag int, x, y []float64) ([]float64, []float64) {
 	}
 	n := pn.countPairs(m, lag)
 	x, y = slices.Grow(x, n), slices.Grow(y, n)
-	pn.eachPair(m, lag, func(_ *team, _ int, ev, cv float64) {
-		x, y = append(x, ev), append(y, cv)
-	})
+	// Appended in this loop, not in a function called with each pair: a
+	// slice stored through a closure's pointer passes the collector's
+	// write barrier on every store while a collection runs.
+	for _, t := range pn.teams {
+		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
+			if t.paired(m, pi, lag) {
+				ev, _ := t.value(m, pi)
+				x, y = append(x, ev), append(y, t.cust[pi+lag])
+			}
+		}
+	}
 	return x, y
 }
 
-// countPairs counts the pairs of measure m at lag (eachPair's), without
+// countPairs counts the pairs of measure m at lag (pairsAt's), without
 // working out their values: the drivers and lags count before they lay
 // pairs out.
 func (pn *panel) countPairs(m, lag int) int {
@@ -535,20 +543,7 @@ func (t *team) paired(m, pi, lag int) bool {
 	return t.weight[m][pi] > 0 && !math.IsNaN(t.cust[pi+lag])
 }
 
-// eachPair calls f with each pair of measure m at lag: its team,
-// engagement period, engagement and customer value.
-func (pn *panel) eachPair(m, lag int, f func(t *team, pi int, ev, cv float64)) {
-	for _, t := range pn.teams {
-		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
-			if t.paired(m, pi, lag) {
-				ev, _ := t.value(m, pi)
-				f(t, pi, ev, t.cust[pi+lag])
-			}
-		}
-	}
-}
-
-// pairList lays out the report's pairs of measure m at lag (see pairsAt),
+// pairList lays out the report's pairs of measure m at lag (pairsAt's),
 // each with its team, numbered in order of first appearance, its period,
 // respondents and ratings; byTeam is the panel's team of each code, for
 // the build only (a kept report must not keep the panel alive).
@@ -562,14 +557,23 @@ func (pn *panel) pairList(m, lag int, dates []string) (pl pairList, byTeam []*te
 	if m < 0 {
 		return pl, nil
 	}
-	pn.eachPair(m, lag, func(t *team, pi int, ev, cv float64) {
-		if len(byTeam) == 0 || byTeam[len(byTeam)-1] != t { // a team's pairs come together
-			pl.teams, byTeam = append(pl.teams, pairTeam{t.unit.Path, t.unit.ID}), append(byTeam, t)
+	// In pairsAt's order, appended to locals (see pairsAt).
+	team, period, ev, cv, resp, ratings := pl.team, pl.period, pl.engagement, pl.customer, pl.respondents, pl.ratings
+	for _, t := range pn.teams {
+		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
+			if !t.paired(m, pi, lag) {
+				continue
+			}
+			if len(byTeam) == 0 || byTeam[len(byTeam)-1] != t { // a team's pairs come together
+				pl.teams, byTeam = append(pl.teams, pairTeam{t.unit.Path, t.unit.ID}), append(byTeam, t)
+			}
+			v, _ := t.value(m, pi)
+			team, period = append(team, int32(len(pl.teams)-1)), append(period, int32(pi))
+			ev, cv = append(ev, v), append(cv, t.cust[pi+lag])
+			resp, ratings = append(resp, t.weight[m][pi]), append(ratings, t.ratings[pi+lag])
 		}
-		pl.team, pl.period = append(pl.team, int32(len(pl.teams)-1)), append(pl.period, int32(pi))
-		pl.engagement, pl.customer = append(pl.engagement, ev), append(pl.customer, cv)
-		pl.respondents, pl.ratings = append(pl.respondents, t.weight[m][pi]), append(pl.ratings, t.ratings[pi+lag])
-	})
+	}
+	pl.team, pl.period, pl.engagement, pl.customer, pl.respondents, pl.ratings = team, period, ev, cv, resp, ratings
 	return pl, byTeam
 }
 

@@ -227,25 +227,27 @@ func (pn *panel) lagScan(m int) LagScan {
 	// value on either side; counted first, so that the four arrays (over
 	// 290,000 rows at 2,500 teams and two years of weeks) are allocated
 	// once.
-	n := 0
-	rows := func(t *team, each func(pi int, x, y float64)) {
-		for pi := range pn.periodDays {
-			if ((pi-first)%g+g)%g != 0 {
-				continue
-			}
-			x := math.NaN()
-			if pi >= pn.pre && pi < pn.pre+pn.nEng {
-				x, _ = t.value(m, pi)
-			}
-			y := t.cust[pi]
-			if math.IsNaN(x) && math.IsNaN(y) {
-				continue
-			}
-			each(pi, x, y)
+	// (The rows are appended in the loops below, not in a function called
+	// with each: a slice stored through a closure's pointer passes the
+	// collector's write barrier on every store while a collection runs.)
+	row := func(t *team, pi int) (x, y float64, ok bool) {
+		if ((pi-first)%g+g)%g != 0 {
+			return 0, 0, false
 		}
+		x = math.NaN()
+		if pi >= pn.pre && pi < pn.pre+pn.nEng {
+			x, _ = t.value(m, pi)
+		}
+		y = t.cust[pi]
+		return x, y, !math.IsNaN(x) || !math.IsNaN(y)
 	}
+	n := 0
 	for _, t := range pn.teams {
-		rows(t, func(int, float64, float64) { n++ })
+		for pi := range pn.periodDays {
+			if _, _, ok := row(t, pi); ok {
+				n++
+			}
+		}
 	}
 	// Teams numbered in order of first appearance, as ScanLags numbers
 	// names, without a string per row.
@@ -254,9 +256,11 @@ func (pn *panel) lagScan(m int) LagScan {
 	code := 0
 	for _, t := range pn.teams {
 		before := len(teams)
-		rows(t, func(pi int, x, y float64) {
-			teams, periods, xs, ys = append(teams, int32(code)), append(periods, int32((pi-first)/g)), append(xs, x), append(ys, y)
-		})
+		for pi := range pn.periodDays {
+			if x, y, ok := row(t, pi); ok {
+				teams, periods, xs, ys = append(teams, int32(code)), append(periods, int32((pi-first)/g)), append(xs, x), append(ys, y)
+			}
+		}
 		if len(teams) > before {
 			code++
 		}

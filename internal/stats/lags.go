@@ -577,7 +577,11 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	nan := math.NaN()
 	est := LagEstimate{Lag: lag, R: nan, CILow: nan, CIHigh: nan, P: nan, PAdj: nan,
 		PSerial: nan, Inflation: nan, EffectiveDF: nan, PCluster: nan}
-	w.team, w.period, w.a, w.b = w.team[:0], w.period[:0], w.a[:0], w.b[:0]
+	// Appended to in locals, not in w's fields: a slice stored in a field
+	// of a heap object passes the garbage collector's write barrier on
+	// every store while a collection runs (a fifth of a lag's time under
+	// a --memory-limit, when collections run often).
+	team, period, a, b := w.team[:0], w.period[:0], w.a[:0], w.b[:0]
 	for t, vals := range ex.vals {
 		if vals == nil || ey.vals[t] == nil {
 			continue
@@ -588,11 +592,12 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 			}
 			p := ex.lo[t] + k
 			if q, ok := ey.at(t, p+lag); ok {
-				w.team, w.period = append(w.team, int32(t)), append(w.period, int32(p))
-				w.a, w.b = append(w.a, v), append(w.b, q)
+				team, period = append(team, int32(t)), append(period, int32(p))
+				a, b = append(a, v), append(b, q)
 			}
 		}
 	}
+	w.team, w.period, w.a, w.b = team, period, a, b
 	pn := &w.pn
 	reuseFEPanel(pn, w.fe, w.team, len(ex.vals), w.period, ex.span)
 	fit, ar, br := withinFit(pn, w.a, w.b)
