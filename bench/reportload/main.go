@@ -103,6 +103,7 @@ type options struct {
 	cold          int
 	genTimeout    time.Duration
 	reqTimeout    time.Duration
+	memoryLimit   string
 	coldprofile   string
 	server        bool
 	memprofile    string
@@ -137,6 +138,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 4, "random seed of the generated data")
 	flag.StringVar(&o.size, "size", "10k", "10k: 10,000 employees, 500 teams, 2,000,000 ratings (issue 4); 50k: 50,000 employees, 2,500 teams, 10,000,000 ratings, no import or sqlite3 timing (issue 19)")
 	flag.IntVar(&o.cold, "cold", 10, "cold reports: each after one new rating for a team (new released data, so the report cache misses), timed on the longest range (0: skip)")
+	flag.StringVar(&o.memoryLimit, "memory-limit", "", "the server's --memory-limit, such as 100MiB (empty: none, the server's default)")
 	flag.DurationVar(&o.reqTimeout, "request-timeout", 30*time.Second, "the server's --request-timeout (its default is 30s; the first report after a start at 50k takes longer)")
 	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file (and heap profiles before and after them to FILE.heap0 and FILE.heap)")
 	flag.BoolVar(&o.server, "server", true, "time the reports through `tandem serve` (false: only in process, with -inproc)")
@@ -845,12 +847,16 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 	if err != nil {
 		return nil, err
 	}
-	srv, err := proc.StartServer(dir, bin, base, "--request-timeout", o.reqTimeout.String())
+	args := []string{"--request-timeout", o.reqTimeout.String()}
+	if o.memoryLimit != "" {
+		args = append(args, "--memory-limit", o.memoryLimit)
+	}
+	srv, err := proc.StartServer(dir, bin, base, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Stop()
-	fmt.Printf("\nserver: pid %d on %s, ready in %s; %s\n", srv.Cmd.Process.Pid, srv.Addr, srv.Ready.Round(time.Millisecond), machine.Load())
+	fmt.Printf("\nserver: pid %d on %s, ready in %s, --memory-limit %q; %s\n", srv.Cmd.Process.Pid, srv.Addr, srv.Ready.Round(time.Millisecond), o.memoryLimit, machine.Load())
 	client := &http.Client{Timeout: o.reqTimeout + 10*time.Second}
 	get := func(v variant) (time.Duration, []byte, error) {
 		req, _ := http.NewRequest("GET", "http://"+srv.Addr+"/api/v1/reports/correlation?"+v.query.Encode(), nil)

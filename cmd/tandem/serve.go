@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +41,7 @@ type serveConfig struct {
 	trustedProxies string
 	bodyLimit      string
 	requestTimeout time.Duration
+	memoryLimit    string
 	sessionTTL     time.Duration
 	smtp           mail.SMTPConfig
 	smtpPort       string
@@ -69,6 +72,7 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.trustedProxies, "trusted-proxies", "TANDEM_TRUSTED_PROXIES", "", "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For is trusted")
 	fs.string(&c.bodyLimit, "body-limit", "TANDEM_BODY_LIMIT", "16M", "largest request body accepted")
 	fs.duration(&c.requestTimeout, "request-timeout", "TANDEM_REQUEST_TIMEOUT", 30*time.Second, "longest time a request may take")
+	fs.string(&c.memoryLimit, "memory-limit", "TANDEM_MEMORY_LIMIT", "", "soft limit on the memory Go manages, such as 100MiB: near it the garbage collector runs more often instead of letting the heap grow to twice what is alive (default: GOMEMLIMIT, else none)")
 	fs.duration(&c.sessionTTL, "session-ttl", "TANDEM_SESSION_TTL", 12*time.Hour, "how long an idle sign-in lasts")
 	fs.string(&c.smtp.Host, "smtp-host", "TANDEM_SMTP_HOST", "", "SMTP server for email invitations; without one, email is printed to the log")
 	fs.string(&c.smtpPort, "smtp-port", "TANDEM_SMTP_PORT", "587", "SMTP port (587 for STARTTLS, 465 for TLS)")
@@ -94,6 +98,55 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.duration(&c.helpdeskCheck, "helpdesk-check", "TANDEM_HELPDESK_CHECK", time.Minute, "how often the scheduler looks for helpdesk connectors due a sync")
 	c.secretKey = os.Getenv(helpdesk.SecretKeyEnv)
 	fs.float(&c.rateLimit, "rate-limit", "TANDEM_RATE_LIMIT", 20, "requests per second one address may make to the API, and answer links that do not work it may open (bursts of 3x); 0 for no limit")
+}
+
+// minMemoryLimit is the smallest --memory-limit taken: below it the
+// collector would run nearly all the time.
+const minMemoryLimit = 32 << 20
+
+// applyMemoryLimit sets the Go runtime's soft memory limit to
+// --memory-limit, when it is given (GOMEMLIMIT's sizes: 100MiB, 1GiB, or
+// bytes).
+func (c *serveConfig) applyMemoryLimit(log *slog.Logger) error {
+	if c.memoryLimit == "" {
+		return nil
+	}
+	n, err := parseMemoryLimit(c.memoryLimit)
+	if err != nil {
+		return err
+	}
+	debug.SetMemoryLimit(n)
+	log.Info("soft memory limit set", "limit", c.memoryLimit)
+	return nil
+}
+
+// parseMemoryLimit reads a size as GOMEMLIMIT writes it: a whole number of
+// bytes, or one followed by B, KiB, MiB, GiB or TiB.
+func parseMemoryLimit(s string) (int64, error) {
+	bad := func(why string) error {
+		return tandem.Errorf(tandem.EINVALID, "--memory-limit %q %s; give a size such as 100MiB or 2GiB", s, why)
+	}
+	num := strings.TrimSpace(s)
+	unit := int64(1)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, unit = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.size
+			break
+		}
+	}
+	v, err := strconv.ParseInt(num, 10, 64)
+	switch {
+	case err != nil || v < 0:
+		return 0, bad("is not a size")
+	case v > math.MaxInt64/unit:
+		return 0, bad("is too large")
+	case v*unit < minMemoryLimit:
+		return 0, bad("is below 32MiB, too little to serve reports")
+	}
+	return v * unit, nil
 }
 
 // senders builds the delivery transports the configuration asks for.
@@ -199,6 +252,9 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Logger, ready func(addr string)) error {
 	wcfg, err := cfg.web()
 	if err != nil {
+		return err
+	}
+	if err := cfg.applyMemoryLimit(log); err != nil {
 		return err
 	}
 	if wcfg.PasswordsOff && wcfg.BreakGlassAdmin == "" {

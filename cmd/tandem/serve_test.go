@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -123,5 +124,40 @@ func TestOIDCSettingsFallBackToTheirEnvironmentVariables(t *testing.T) {
 		o.GroupsClaim != "roles" || o.EmailClaim != "preferred_username" || strings.Join(o.Scopes, " ") != "groups offline_access" ||
 		!cfg.PasswordsOff || cfg.BreakGlassAdmin != "root@example.com" {
 		t.Errorf("config from the environment: %+v, OIDC %+v", cfg, o)
+	}
+}
+
+// --memory-limit takes GOMEMLIMIT's sizes and sets the runtime's soft
+// limit; anything else, or too little to serve reports, is refused with
+// the flag named.
+func TestMemoryLimitTakesGOMEMLIMITSizes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64 // 0: refused
+	}{
+		{"100MiB", 100 << 20}, {"1GiB", 1 << 30}, {" 64 MiB ", 64 << 20}, {"2TiB", 2 << 40},
+		{"40000KiB", 40000 << 10}, {"134217728", 1 << 27}, {"134217728B", 1 << 27},
+		{"100MB", 0}, {"1.5GiB", 0}, {"-100MiB", 0}, {"lots", 0}, {"", 0}, {"16MiB", 0}, {"9999999999TiB", 0},
+	} {
+		got, err := parseMemoryLimit(tc.in)
+		switch {
+		case tc.want == 0 && (err == nil || tandem.ErrorCode(err) != tandem.EINVALID || !strings.Contains(err.Error(), "--memory-limit")):
+			t.Errorf("%q: %d, %v; want an invalid-input error naming --memory-limit", tc.in, got, err)
+		case tc.want != 0 && (err != nil || got != tc.want):
+			t.Errorf("%q: %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+	before := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(before)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := parseServe(t, "--memory-limit", "96MiB").applyMemoryLimit(log); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 96<<20 {
+		t.Errorf("after --memory-limit 96MiB the runtime's limit is %d, want %d", got, 96<<20)
+	}
+	debug.SetMemoryLimit(before)
+	if err := parseServe(t).applyMemoryLimit(log); err != nil || debug.SetMemoryLimit(-1) != before {
+		t.Errorf("without --memory-limit the runtime's limit moved (%v)", err)
 	}
 }
