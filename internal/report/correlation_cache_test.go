@@ -528,12 +528,15 @@ func TestAReportThatCannotSaveItsAgreementInputsSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := NewCorrelationLoader(unsavable{st})
+	var mu sync.Mutex // the rounds are read, and saved, on two goroutines
 	var failed []int64
 	l.SaveFailed = func(round int64, err error) {
 		if !strings.Contains(err.Error(), "disk is full") {
 			t.Errorf("round %d: error %v, want the store's", round, err)
 		}
+		mu.Lock()
 		failed = append(failed, round)
+		mu.Unlock()
 	}
 	c, err := l.Load(ctx, p, 0)
 	if err != nil {

@@ -70,7 +70,8 @@ type CorrelationLoader struct {
 	// SaveFailed, when set (before the first Load), hears of a closed
 	// round whose agreement inputs a report worked out but could not save
 	// (AgreementRollups): the report goes on, and the next one works them
-	// out again (serve logs it).
+	// out again (serve logs it). It may be called from several goroutines
+	// at once.
 	SaveFailed func(round int64, err error)
 
 	src Source
