@@ -479,7 +479,13 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 // leaves the provider. It returns that address: the relying party's
 // callback with code and state, or with an error.
 func (p *Provider) SignIn(authURL, login string) (*url.URL, error) {
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
+	// A transport of its own: httptest.Server.Close closes the idle
+	// connections of http.DefaultTransport, so a test server closing in a
+	// parallel test could break a request of this one ("connection
+	// broken: CloseIdleConnections called").
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
 	next, err := url.Parse(authURL)
 	if err != nil {
 		return nil, err

@@ -545,7 +545,7 @@ func (o *authzOrg) do(t *testing.T, p authzPrincipal, method, path string, c aut
 	if key, ok := o.keys[p]; ok {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
-	cl := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cl := &http.Client{Transport: ownTransport(true), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := cl.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s as %s: %v", method, path, p, err)
@@ -712,7 +712,7 @@ func authzSetCookie(r response, name string) string {
 // Secure flag.
 func authzSignIn(t *testing.T, base, email string) (login, signIn response) {
 	t.Helper()
-	cl := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cl := &http.Client{Transport: ownTransport(true), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	do := func(req *http.Request) response {
 		res, err := cl.Do(req)
 		if err != nil {

@@ -161,7 +161,7 @@ func postAnswer(t *testing.T, base, token string, form url.Values) (response, ti
 	req, _ := http.NewRequest(http.MethodPost, base+"/p/"+token, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	start := time.Now()
-	res, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	res, err := (&http.Client{Transport: ownTransport(true), Timeout: 60 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatalf("POST /p/…: %v", err)
 	}

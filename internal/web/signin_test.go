@@ -49,7 +49,7 @@ func (f signInForm) post(t *testing.T, email, password string, header map[string
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	res, err := (&http.Client{Transport: ownTransport(true), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		t.Error(err)
 		return response{}

@@ -35,7 +35,8 @@ func newSSOApp(t *testing.T, configure func(*Config)) *ssoApp {
 	start := time.Now()
 	a.testApp = newTestAppWith(t, func(c *Config) {
 		c.Now = func() time.Time { return start.Add(time.Duration(a.skew.Load())) }
-		c.OIDC = &openid.Config{Issuer: a.idp.Issuer, ClientID: a.idp.ClientID, ClientSecret: a.idp.ClientSecret, Name: "Test IdP"}
+		c.OIDC = &openid.Config{Issuer: a.idp.Issuer, ClientID: a.idp.ClientID, ClientSecret: a.idp.ClientSecret, Name: "Test IdP",
+			HTTPClient: &http.Client{Transport: ownTransport(false), Timeout: 30 * time.Second}} // see ownTransport
 		if configure != nil {
 			configure(c)
 		}

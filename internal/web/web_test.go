@@ -117,7 +117,19 @@ type client struct {
 
 func (a *testApp) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{app: a, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &client{app: a, c: &http.Client{Jar: jar, Transport: ownTransport(false), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// ownTransport is a transport of the test's own, not http.DefaultTransport:
+// httptest.Server.Close closes the default transport's idle connections,
+// and a POST about to reuse one of them then fails ("connection broken:
+// CloseIdleConnections called") instead of being retried, so a parallel
+// test closing its server broke sign-ins now and then. oneShot keeps no
+// connection open after a request (for a client made for one).
+func ownTransport(oneShot bool) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = oneShot
+	return tr
 }
 
 type response struct {
