@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"slices"
 	"time"
@@ -508,18 +509,29 @@ func (pn *panel) pairsAt(m, lag int, x, y []float64) ([]float64, []float64) {
 	}
 	n := pn.countPairs(m, lag)
 	x, y = slices.Grow(x, n), slices.Grow(y, n)
-	// Appended in this loop, not in a function called with each pair: a
-	// slice stored through a closure's pointer passes the collector's
-	// write barrier on every store while a collection runs.
-	for _, t := range pn.teams {
-		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
-			if t.paired(m, pi, lag) {
-				ev, _ := t.value(m, pi)
-				x, y = append(x, ev), append(y, t.cust[pi+lag])
+	for t, pi := range pn.pairs(m, lag) {
+		ev, _ := t.value(m, pi)
+		x, y = append(x, ev), append(y, t.cust[pi+lag])
+	}
+	return x, y
+}
+
+// pairs yields the team and engagement period of each pair of measure m
+// at lag, teams in order, then periods. Small enough that the compiler
+// inlines it and the loop body at each range over it: a body called
+// through a function value would store the slices it appends to through
+// a pointer, each store passing the collector's write barrier while a
+// collection runs (3.7 % of a cold report's CPU under a memory limit).
+func (pn *panel) pairs(m, lag int) iter.Seq2[*team, int] {
+	return func(yield func(*team, int) bool) {
+		for _, t := range pn.teams {
+			for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
+				if t.paired(m, pi, lag) && !yield(t, pi) {
+					return
+				}
 			}
 		}
 	}
-	return x, y
 }
 
 // countPairs counts the pairs of measure m at lag (pairsAt's), without
@@ -527,12 +539,8 @@ func (pn *panel) pairsAt(m, lag int, x, y []float64) ([]float64, []float64) {
 // pairs out.
 func (pn *panel) countPairs(m, lag int) int {
 	n := 0
-	for _, t := range pn.teams {
-		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
-			if t.paired(m, pi, lag) {
-				n++
-			}
-		}
+	for range pn.pairs(m, lag) {
+		n++
 	}
 	return n
 }
@@ -557,23 +565,15 @@ func (pn *panel) pairList(m, lag int, dates []string) (pl pairList, byTeam []*te
 	if m < 0 {
 		return pl, nil
 	}
-	// In pairsAt's order, appended to locals (see pairsAt).
-	team, period, ev, cv, resp, ratings := pl.team, pl.period, pl.engagement, pl.customer, pl.respondents, pl.ratings
-	for _, t := range pn.teams {
-		for pi := pn.pre; pi < pn.pre+pn.nEng && t.weight[m] != nil; pi++ {
-			if !t.paired(m, pi, lag) {
-				continue
-			}
-			if len(byTeam) == 0 || byTeam[len(byTeam)-1] != t { // a team's pairs come together
-				pl.teams, byTeam = append(pl.teams, pairTeam{t.unit.Path, t.unit.ID}), append(byTeam, t)
-			}
-			v, _ := t.value(m, pi)
-			team, period = append(team, int32(len(pl.teams)-1)), append(period, int32(pi))
-			ev, cv = append(ev, v), append(cv, t.cust[pi+lag])
-			resp, ratings = append(resp, t.weight[m][pi]), append(ratings, t.ratings[pi+lag])
+	for t, pi := range pn.pairs(m, lag) {
+		if len(byTeam) == 0 || byTeam[len(byTeam)-1] != t { // a team's pairs come together
+			pl.teams, byTeam = append(pl.teams, pairTeam{t.unit.Path, t.unit.ID}), append(byTeam, t)
 		}
+		v, _ := t.value(m, pi)
+		pl.team, pl.period = append(pl.team, int32(len(pl.teams)-1)), append(pl.period, int32(pi))
+		pl.engagement, pl.customer = append(pl.engagement, v), append(pl.customer, t.cust[pi+lag])
+		pl.respondents, pl.ratings = append(pl.respondents, t.weight[m][pi]), append(pl.ratings, t.ratings[pi+lag])
 	}
-	pl.team, pl.period, pl.engagement, pl.customer, pl.respondents, pl.ratings = team, period, ev, cv, resp, ratings
 	return pl, byTeam
 }
 
