@@ -462,12 +462,8 @@ func pairsOnDisagreement(t *testing.T, st *store.Store, c *Correlation) int {
 // a few at a time, until every one is saved; a report then reads no
 // answer and is the one built from the answers.
 func TestAgreementRollupsSavedAheadServeTheFirstReport(t *testing.T) {
-	st, p := answeredOrg(t)
+	st, p, fromAnswers := answeredOrgReport(t)
 	ctx := context.Background()
-	fromAnswers, err := NewCorrelationLoader(&cutOffStore{Source: st}).Load(ctx, p, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i, want := range []int{4, 2, 0} {
 		if n, err := SaveAgreementRollups(ctx, st, 4); err != nil || n != want {
 			t.Fatalf("save %d: %d rounds (%v), want %d", i+1, n, err, want)
@@ -481,12 +477,8 @@ func TestAgreementRollupsSavedAheadServeTheFirstReport(t *testing.T) {
 // error, passes over it for an hour while the older rounds catch up, and
 // saves it once it can be read again.
 func TestAgreementRollupSaverPassesOverARoundThatFails(t *testing.T) {
-	st, p := answeredOrg(t)
+	st, p, fromAnswers := answeredOrgReport(t)
 	ctx := context.Background()
-	fromAnswers, err := NewCorrelationLoader(&cutOffStore{Source: st}).Load(ctx, p, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	latest, err := st.UnsavedAgreementRounds(ctx, 1)
 	if err != nil || len(latest) != 1 {
 		t.Fatalf("latest closed round: %v (%v)", latest, err)
@@ -521,12 +513,8 @@ func TestAgreementRollupSaverPassesOverARoundThatFails(t *testing.T) {
 // built, from the answers, and the loader says which rounds it could not
 // save.
 func TestAReportThatCannotSaveItsAgreementInputsSaysSo(t *testing.T) {
-	st, p := answeredOrg(t)
+	st, p, want := answeredOrgReport(t)
 	ctx := context.Background()
-	want, err := NewCorrelationLoader(&cutOffStore{Source: st}).Load(ctx, p, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	l := NewCorrelationLoader(unsavable{st})
 	var mu sync.Mutex // the rounds are read, and saved, on two goroutines
 	var failed []int64
@@ -572,6 +560,19 @@ func (u *unreadableRound) IndexAnswers(ctx context.Context, ids []int64) ([]puls
 		return nil, errors.New("disk I/O error")
 	}
 	return u.Store.IndexAnswers(ctx, ids)
+}
+
+// answeredOrgReport is answeredOrg with its report built from the
+// answers alone (a source that saves no agreement input), for a test to
+// hold the reports it builds otherwise to.
+func answeredOrgReport(t *testing.T) (*store.Store, CorrelationParams, *Correlation) {
+	t.Helper()
+	st, p := answeredOrg(t)
+	c, err := NewCorrelationLoader(&cutOffStore{Source: st}).Load(context.Background(), p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, p, c
 }
 
 // reportFromSavedInputs builds the report of p with a new loader, as
