@@ -59,11 +59,14 @@ func (f signInForm) post(t *testing.T, email, password string, header map[string
 	return response{res.StatusCode, string(b), res.Header}
 }
 
-// TestParallelSignInsCannotBeatTheThrottleAcrossReplicas sends 60 sign-ins
-// at once to one account (59 wrong passwords, 1 right), half through each
-// of two replicas on one database: at most 5 passwords are checked — every
-// other attempt is refused with 429 and Retry-After before any hash — so
-// the throttle holds however the requests interleave.
+// TestParallelSignInsCannotBeatTheThrottleAcrossReplicas sends 60 wrong
+// passwords at once to one account, half through each of two replicas on
+// one database: at most 5 passwords are checked — every other attempt is
+// refused with 429 and Retry-After before any hash — so the throttle holds
+// however the requests interleave. (Every guess is wrong on purpose: a
+// right one, checked early, would rightly forget the address's failures
+// and make it known, with its larger allowance, and the bound would then
+// depend on the interleaving.)
 func TestParallelSignInsCannotBeatTheThrottleAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
@@ -85,9 +88,6 @@ func TestParallelSignInsCannotBeatTheThrottleAcrossReplicas(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, f := range forms {
 		password := "wrong password " + itoa64(int64(i))
-		if i == 37 {
-			password = testPassword
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -98,14 +98,14 @@ func TestParallelSignInsCannotBeatTheThrottleAcrossReplicas(t *testing.T) {
 	checked := 0
 	for i, r := range results {
 		switch r.status {
-		case http.StatusUnauthorized, http.StatusSeeOther:
+		case http.StatusUnauthorized:
 			checked++
 		case http.StatusTooManyRequests:
 			if r.header.Get("Retry-After") == "" {
 				t.Errorf("attempt %d: 429 without Retry-After", i)
 			}
 		default:
-			t.Errorf("attempt %d: %d, want 401, 303 or 429", i, r.status)
+			t.Errorf("attempt %d: %d, want 401 or 429", i, r.status)
 		}
 	}
 	if checked > auth.DefaultThrottle.PairFree {
