@@ -138,7 +138,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 4, "random seed of the generated data")
 	flag.StringVar(&o.size, "size", "10k", "10k: 10,000 employees, 500 teams, 2,000,000 ratings (issue 4); 50k: 50,000 employees, 2,500 teams, 10,000,000 ratings, no import or sqlite3 timing (issue 19)")
 	flag.IntVar(&o.cold, "cold", 10, "cold reports: each after one new rating for a team (new released data, so the report cache misses), timed on the longest range (0: skip)")
-	flag.StringVar(&o.memoryLimit, "memory-limit", "", "the server's --memory-limit, such as 100MiB (empty: none, the server's default)")
+	flag.StringVar(&o.memoryLimit, "memory-limit", "", "the server's --memory-limit, such as 100MiB (empty: the server's default, auto; off: none)")
 	flag.DurationVar(&o.reqTimeout, "request-timeout", 30*time.Second, "the server's --request-timeout (its default is 30s; the first report after a start at 50k takes longer)")
 	flag.StringVar(&o.coldprofile, "coldprofile", "", "after the in-process reports, time -cold reports each right after one new rating and write their CPU profile to this file (and heap profiles before and after them to FILE.heap0 and FILE.heap)")
 	flag.BoolVar(&o.server, "server", true, "time the reports through `tandem serve` (false: only in process, with -inproc)")
@@ -831,7 +831,7 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 	if err != nil {
 		return nil, err
 	}
-	key, _, err := st.CreateAPIKey(ctx, "reportload benchmark", []string{store.ScopeReportsRead}, 0, time.Time{})
+	key, _, err := st.CreateAPIKey(ctx, "reportload benchmark", []string{store.ScopeReportsRead, store.ScopeMetricsRead}, 0, time.Time{})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -967,7 +967,37 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 	// page caches and C heap, stacks) and file-backed (the binary's text
 	// and data, the shared libraries), which no change to the report moves.
 	fmt.Printf("server memory at the end: RssAnon %s MiB (Go heap, SQLite caches, stacks), RssFile %s MiB (the binary and libraries)\n", statusMB(status, "RssAnon"), statusMB(status, "RssFile"))
+	fmt.Printf("server's soft memory limit at the end: %s\n", memoryLimitNow(client, srv.Addr, key))
 	return variants, nil
+}
+
+// memoryLimitNow reads the server's soft memory limit from its /metrics
+// (go_gc_gomemlimit_bytes), in MiB, or says why it could not.
+func memoryLimitNow(client *http.Client, addr, key string) string {
+	req, _ := http.NewRequest("GET", "http://"+addr+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Sprintf("/metrics: %d %v", resp.StatusCode, err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go_gc_gomemlimit_bytes "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return v
+			}
+			if f >= math.MaxInt64/2 {
+				return "none"
+			}
+			return fmt.Sprintf("%.1f MiB", f/(1<<20))
+		}
+	}
+	return "not in /metrics"
 }
 
 // timeCold times the report right after new released data for its scope:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tandem-hq/tandem/internal/helpdesk"
 	"github.com/tandem-hq/tandem/internal/mail"
+	"github.com/tandem-hq/tandem/internal/memlimit"
 	"github.com/tandem-hq/tandem/internal/openid"
 	"github.com/tandem-hq/tandem/internal/pulse"
 	"github.com/tandem-hq/tandem/internal/report"
@@ -72,7 +73,7 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 	fs.string(&c.trustedProxies, "trusted-proxies", "TANDEM_TRUSTED_PROXIES", "", "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For is trusted")
 	fs.string(&c.bodyLimit, "body-limit", "TANDEM_BODY_LIMIT", "16M", "largest request body accepted")
 	fs.duration(&c.requestTimeout, "request-timeout", "TANDEM_REQUEST_TIMEOUT", 30*time.Second, "longest time a request may take")
-	fs.string(&c.memoryLimit, "memory-limit", "TANDEM_MEMORY_LIMIT", "", "soft limit on the memory Go manages, such as 100MiB: near it the garbage collector runs more often instead of letting the heap grow to twice what is alive (default: GOMEMLIMIT, else none)")
+	fs.string(&c.memoryLimit, "memory-limit", "TANDEM_MEMORY_LIMIT", "", "soft limit on the memory Go manages, such as 100MiB: near it the garbage collector runs more often instead of letting the heap grow to twice what is alive; auto follows what the server keeps (at least 100MiB); off sets none (default: GOMEMLIMIT, else auto)")
 	fs.duration(&c.sessionTTL, "session-ttl", "TANDEM_SESSION_TTL", 12*time.Hour, "how long an idle sign-in lasts")
 	fs.string(&c.smtp.Host, "smtp-host", "TANDEM_SMTP_HOST", "", "SMTP server for email invitations; without one, email is printed to the log")
 	fs.string(&c.smtpPort, "smtp-port", "TANDEM_SMTP_PORT", "587", "SMTP port (587 for STARTTLS, 465 for TLS)")
@@ -104,27 +105,41 @@ func (c *serveConfig) register(fs *flags, defaultDB string) {
 // collector would run nearly all the time.
 const minMemoryLimit = 32 << 20
 
-// applyMemoryLimit sets the Go runtime's soft memory limit to
-// --memory-limit, when it is given (GOMEMLIMIT's sizes: 100MiB, 1GiB, or
-// bytes).
-func (c *serveConfig) applyMemoryLimit(log *slog.Logger) error {
-	if c.memoryLimit == "" {
-		return nil
+// applyMemoryLimit sets the Go runtime's soft memory limit as
+// --memory-limit says: a size (GOMEMLIMIT's: 100MiB, 1GiB, or bytes) is
+// set once; auto, the default unless GOMEMLIMIT is set, returns a
+// follower to run for as long as the server serves (memlimit.Default);
+// off leaves the runtime's default, no limit.
+func (c *serveConfig) applyMemoryLimit(log *slog.Logger) (*memlimit.Follower, error) {
+	setting := strings.TrimSpace(c.memoryLimit)
+	if setting == "" {
+		if os.Getenv("GOMEMLIMIT") != "" {
+			return nil, nil
+		}
+		setting = "auto"
 	}
-	n, err := parseMemoryLimit(c.memoryLimit)
+	switch strings.ToLower(setting) {
+	case "off":
+		return nil, nil
+	case "auto":
+		return &memlimit.Follower{Rule: memlimit.Default, Changed: func(limit int64) {
+			log.Info("soft memory limit follows what the server keeps", "limit_mib", limit>>20)
+		}}, nil
+	}
+	n, err := parseMemoryLimit(setting)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	debug.SetMemoryLimit(n)
-	log.Info("soft memory limit set", "limit", c.memoryLimit)
-	return nil
+	log.Info("soft memory limit set", "limit", setting)
+	return nil, nil
 }
 
 // parseMemoryLimit reads a size as GOMEMLIMIT writes it: a whole number of
 // bytes, or one followed by B, KiB, MiB, GiB or TiB.
 func parseMemoryLimit(s string) (int64, error) {
 	bad := func(why string) error {
-		return tandem.Errorf(tandem.EINVALID, "--memory-limit %q %s; give a size such as 100MiB or 2GiB", s, why)
+		return tandem.Errorf(tandem.EINVALID, "--memory-limit %q %s; give a size such as 100MiB or 2GiB, auto or off", s, why)
 	}
 	num := strings.TrimSpace(s)
 	unit := int64(1)
@@ -254,7 +269,8 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	if err != nil {
 		return err
 	}
-	if err := cfg.applyMemoryLimit(log); err != nil {
+	limits, err := cfg.applyMemoryLimit(log)
+	if err != nil {
 		return err
 	}
 	if wcfg.PasswordsOff && wcfg.BreakGlassAdmin == "" {
@@ -337,6 +353,9 @@ func serve(ctx context.Context, cfg *serveConfig, st *store.Store, log *slog.Log
 	wg.Go(func() { worker.Run(bg, cfg.outboxPoll) })
 	wg.Go(func() { syncer.Run(bg) })
 	wg.Go(func() { sweep(bg, st, log) })
+	if limits != nil {
+		wg.Go(func() { limits.Run(bg) })
+	}
 	wg.Go(func() {
 		// Answers to links sent before this start need no read either;
 		// until they are loaded, they are looked up one by one.

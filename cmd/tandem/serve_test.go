@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tandem-hq/tandem/internal/memlimit"
 	"github.com/tandem-hq/tandem/internal/tandem"
 )
 
@@ -150,14 +151,34 @@ func TestMemoryLimitTakesGOMEMLIMITSizes(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(before)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := parseServe(t, "--memory-limit", "96MiB").applyMemoryLimit(log); err != nil {
-		t.Fatal(err)
+	if f, err := parseServe(t, "--memory-limit", "96MiB").applyMemoryLimit(log); err != nil || f != nil {
+		t.Fatalf("--memory-limit 96MiB: follower %v, %v; want the limit set once", f, err)
 	}
 	if got := debug.SetMemoryLimit(-1); got != 96<<20 {
 		t.Errorf("after --memory-limit 96MiB the runtime's limit is %d, want %d", got, 96<<20)
 	}
 	debug.SetMemoryLimit(before)
-	if err := parseServe(t).applyMemoryLimit(log); err != nil || debug.SetMemoryLimit(-1) != before {
-		t.Errorf("without --memory-limit the runtime's limit moved (%v)", err)
+	for _, args := range [][]string{{"--memory-limit", "off"}, {"--memory-limit", "OFF"}} {
+		if f, err := parseServe(t, args...).applyMemoryLimit(log); err != nil || f != nil || debug.SetMemoryLimit(-1) != before {
+			t.Errorf("%v: follower %v, %v, or the runtime's limit moved; want no limit set", args, f, err)
+		}
+	}
+}
+
+// Without --memory-limit the server follows what it keeps (memlimit's
+// default rule), unless GOMEMLIMIT is set: then the runtime's limit is
+// the operator's, and left alone.
+func TestMemoryLimitFollowsTheServerUnlessGOMEMLIMITIsSet(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, args := range [][]string{nil, {"--memory-limit", "auto"}, {"--memory-limit", " Auto "}} {
+		t.Setenv("GOMEMLIMIT", "")
+		f, err := parseServe(t, args...).applyMemoryLimit(log)
+		if err != nil || f == nil || f.Rule != memlimit.Default {
+			t.Errorf("%v: follower %+v, %v; want one with the default rule", args, f, err)
+		}
+	}
+	t.Setenv("GOMEMLIMIT", "200MiB")
+	if f, err := parseServe(t).applyMemoryLimit(log); err != nil || f != nil {
+		t.Errorf("with GOMEMLIMIT set: follower %+v, %v; want none", f, err)
 	}
 }
