@@ -122,8 +122,8 @@ func (c *serveConfig) applyMemoryLimit(log *slog.Logger) (*memlimit.Follower, er
 	case "off":
 		return nil, nil
 	case "auto":
-		return &memlimit.Follower{Rule: memlimit.Default, Changed: func(limit int64) {
-			log.Info("soft memory limit follows what the server keeps", "limit_mib", limit>>20)
+		return &memlimit.Follower{Rule: memlimit.Default, Changed: func(limit int64, gcShare float64) {
+			log.Info("soft memory limit follows what the server keeps", "limit_mib", limit>>20, "gc_cpu_share", math.Round(gcShare*100)/100)
 		}}, nil
 	}
 	n, err := parseMemoryLimit(setting)
