@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tandem-hq/tandem/internal/store"
 )
 
 // terminal is what a person running `tandem demo` sees: the log and the
@@ -30,8 +33,9 @@ func (t *terminal) String() string {
 }
 
 // TestDemoPrintsItsSignInDetailsLast runs the demo as a person would and
-// reads the terminal: the few hundred invitations the demo's open round
-// sends through the log transport are one summary line, and that line and
+// reads the terminal: the few hundred invitations (and, from the
+// reminder's day on, reminders) the demo's open round sends through the
+// log transport are one summary line, and that line and
 // every other start-up message come before the sign-in details, which
 // stay the last thing printed.
 func TestDemoPrintsItsSignInDetailsLast(t *testing.T) {
@@ -46,8 +50,9 @@ func TestDemoPrintsItsSignInDetailsLast(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
+	db := filepath.Join(t.TempDir(), "demo.db")
 	go func() {
-		done <- runDemo(ctx, []string{"--db", filepath.Join(t.TempDir(), "demo.db"), "--addr", "127.0.0.1:0"}, &term)
+		done <- runDemo(ctx, []string{"--db", db, "--addr", "127.0.0.1:0"}, &term)
 	}()
 	deadline := time.After(2 * time.Minute)
 	for !strings.Contains(term.String(), "Press Ctrl+C to stop.") {
@@ -85,6 +90,20 @@ func TestDemoPrintsItsSignInDetailsLast(t *testing.T) {
 	}
 	if summary < 0 || banner < 0 || summary > banner {
 		t.Fatalf("summary line %d, banner line %d: want a summary of the logged messages before the banner\n%s", summary, banner, out)
+	}
+	// The open round's invitations go out at start on any day, so the
+	// line always has something to count: what the outbox sent.
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts, err := st.OutboxCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%d messages logged, not sent", counts["sent"]); counts["sent"] == 0 || !strings.Contains(lines[summary], want) {
+		t.Errorf("summary %q, want %q (outbox: %v)", lines[summary], want, counts)
 	}
 	if !strings.Contains(out, "admin@example.com") {
 		t.Errorf("the banner names no admin account:\n%s", out)

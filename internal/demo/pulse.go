@@ -151,8 +151,13 @@ func generatePulse(ctx context.Context, st *store.Store, rng *rand.Rand, tree *t
 		if err != nil {
 			return nil, err
 		}
-		if err := st.CancelRoundMessages(ctx, round.ID, "demo: history, not sent"); err != nil {
-			return nil, err
+		// The open round's invitations stay queued: the demo server sends
+		// them through its log transport when it starts, whatever the day,
+		// to those who have not answered, as it would after an outage.
+		if !last {
+			if err := st.CancelRoundMessages(ctx, round.ID, "demo: history, not sent"); err != nil {
+				return nil, err
+			}
 		}
 		rqs, err := st.RoundQuestions(ctx, round.ID)
 		if err != nil {
