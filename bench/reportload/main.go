@@ -905,6 +905,9 @@ func timeServer(ctx context.Context, o options, dir, bin, base string, now time.
 			}
 			ds, body = append(ds, fmt.Sprintf("%.1f", ms(d))), b
 		}
+		if o.warm == 0 {
+			continue // nothing was asked, so there is nothing to describe
+		}
 		var info reportInfo
 		if err := json.Unmarshal(body, &info); err != nil {
 			return nil, err
