@@ -628,33 +628,18 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	n := float64(fit.N)
 	maxJ := max(1, fit.N/(5*fit.Teams))
 	infl := 1.0
+	// The sums for the two residual series run side by side, each on one
+	// goroutine in the order it always had, so each is the same to the
+	// bit; the pairs j apart are counted with the first.
+	sa, sb, nj := make([]float64, maxJ+1), make([]float64, maxJ+1), make([]int, maxJ+1)
+	both(func() { w.lagSums(ex, ey, w.ra, sa, nj) }, func() { w.lagSums(ex, ey, w.rb, sb, nil) })
 	for j := 1; j <= maxJ; j++ {
-		// The sums run over every period pair j apart, in the order of the
-		// pairs alone: a pair missing either end adds a product with a
-		// zero, ±0, which leaves a sum that starts at +0 unchanged to the
-		// bit (it is never −0; the residuals are finite).
-		var sa, sb float64
-		var nj int
-		for t, vals := range ex.vals {
-			if vals == nil || ey.vals[t] == nil || len(vals) <= j {
-				continue
-			}
-			lo, hi := w.off[t], w.off[t]+len(vals)
-			a0, a1 := w.ra[lo:hi-j], w.ra[lo+j:hi]
-			b0, b1 := w.rb[lo:hi-j], w.rb[lo+j:hi]
-			a1, b0, b1 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)]
-			for k := range a0 {
-				sa += a0[k] * a1[k]
-				sb += b0[k] * b1[k]
-			}
-			nj += w.pairsApart(t, len(vals), j)
-		}
-		if nj == 0 {
+		if nj[j] == 0 {
 			continue
 		}
-		rhoA := (sa / float64(nj)) / (saa / n)
-		rhoB := (sb / float64(nj)) / (sbb / n)
-		infl += 2 * float64(nj) / n * rhoA * rhoB
+		rhoA := (sa[j] / float64(nj[j])) / (saa / n)
+		rhoB := (sb[j] / float64(nj[j])) / (sbb / n)
+		infl += 2 * float64(nj[j]) / n * rhoA * rhoB
 	}
 	est.Inflation = math.Max(1, infl)
 	est.EffectiveDF = float64(fit.DF) / est.Inflation
@@ -670,6 +655,59 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	est.CILow = math.Min(slo, fit.RClusterLow)
 	est.CIHigh = math.Max(shi, fit.RClusterHigh)
 	return est
+}
+
+// lagSums sets sums[j], for j from 1 to len(sums)−1, to the sum over
+// every team of r's products of periods j apart, and, when count is not
+// nil, count[j] to the pairs j apart. Each sum runs in the order of the
+// pairs alone, team by team and period by period: a pair missing either
+// end adds a product with a zero, ±0, which leaves a sum that starts at +0
+// unchanged to the bit (it is never −0; the residuals are finite).
+//
+// Four distances are summed in one pass: a single sum waits on its own
+// last addition at every step, and four side by side do not, while each
+// still adds its terms in the same order, so every sum is the same to the
+// bit.
+func (w *lagPairs) lagSums(ex, ey *series, r, sums []float64, count []int) {
+	maxJ := len(sums) - 1
+	for j := 1; j <= maxJ; j += 4 {
+		m := min(4, maxJ-j+1) // distances j … j+m−1
+		var s [4]float64
+		var nj [4]int
+		for t, vals := range ex.vals {
+			if vals == nil || ey.vals[t] == nil || len(vals) <= j {
+				continue
+			}
+			v := r[w.off[t] : w.off[t]+len(vals)]
+			k := 0
+			if full := len(v) - (j + 3); m == 4 && full > 0 {
+				v0 := v[:full]
+				v1, v2, v3, v4 := v[j:j+full], v[j+1:j+1+full], v[j+2:j+2+full], v[j+3:j+3+full]
+				s0, s1, s2, s3 := s[0], s[1], s[2], s[3] // in registers, not in s
+				for i, x := range v0 {
+					s0 += x * v1[i]
+					s1 += x * v2[i]
+					s2 += x * v3[i]
+					s3 += x * v4[i]
+				}
+				s[0], s[1], s[2], s[3], k = s0, s1, s2, s3, full
+			}
+			for d := range m { // the rest of each distance, in order
+				for i := k; i+j+d < len(v); i++ {
+					s[d] += v[i] * v[i+j+d]
+				}
+				if count != nil && len(v) > j+d {
+					nj[d] += w.pairsApart(t, len(vals), j+d)
+				}
+			}
+		}
+		for d := range m {
+			sums[j+d] = s[d]
+			if count != nil {
+				count[j+d] = nj[d]
+			}
+		}
+	}
 }
 
 // fisherInterval is FisherCI at 95 % with a real effective sample size n:

@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 	"slices"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -187,9 +188,14 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 		res.Reason = "too few observations for the team and period effects"
 		return res, nil, nil
 	}
-	// In place: the callers' arrays are their own and not read again.
-	ex, okx := scaleInPlace(xs)
-	ey, oky := scaleInPlace(ys)
+	// In place: the callers' arrays are their own and not read again. x
+	// and y are scaled and residualised side by side: each is worked on
+	// by one goroutine alone, in the order it was, so every value is the
+	// same to the bit, and a lag scan's fit (its longest step) takes half
+	// the time on a free core.
+	var ex, ey int
+	var okx, oky bool
+	both(func() { ex, okx = scaleInPlace(xs) }, func() { ey, oky = scaleInPlace(ys) })
 	if !okx || !oky {
 		res.Reason = "a value is infinite"
 		return res, nil, nil
@@ -200,8 +206,7 @@ func withinFit(pn *fePanel, xs, ys []float64) (res WithinResult, xr, yr []float6
 	}
 	pn.xr = slices.Grow(pn.xr[:0], len(xs))[:len(xs)]
 	pn.yr = slices.Grow(pn.yr[:0], len(ys))[:len(ys)]
-	xr = pn.residualizeTo(pn.xr, xs)
-	yr = pn.residualizeTo(pn.yr, ys)
+	both(func() { xr = pn.residualizeTo(pn.xr, xs) }, func() { yr = pn.residualizeTo(pn.yr, ys) })
 	var sxx, syy, sxy float64
 	for i := range xr {
 		sxx += xr[i] * xr[i]
@@ -614,4 +619,13 @@ func (pn *fePanel) residualizeTo(out, v []float64) []float64 {
 		}
 	}
 	return out
+}
+
+// both runs f and g side by side, g on a goroutine of its own, and returns
+// when both have. They must not write what the other reads.
+func both(f, g func()) {
+	var wg sync.WaitGroup
+	wg.Go(g)
+	f()
+	wg.Wait()
 }
