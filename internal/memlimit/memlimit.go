@@ -52,18 +52,19 @@ type Rule struct {
 // Default is the rule `tandem serve` follows without --memory-limit: at
 // least 100 MiB, else 2.5 times the least live heap of the last five
 // minutes, raised whenever the collector takes over a fifth of the CPU
-// the server uses. The runtime collects at least every two
-// minutes, so an idle server's window holds collections made between
-// reports.
+// the server uses. The runtime collects at least every two minutes, so an
+// idle server's window holds collections made between reports.
 //
 // Measured (BENCHMARKS.md, issue 19, ninth pass): at 50,000 employees the
 // least live heap under back-to-back reports was about 38 MiB and the
-// collector took 9–10% of the CPU under the 100 MiB floor, where the
-// server peaked at 131–137 MiB against 194–201 MiB with no limit. At
-// 100,000 employees the collector took 25–31% under the floor, and
-// reports took half as long again as with no limit: that is what the
-// give-way is for. A report needs well over twice what is kept while it
-// is built, so 2.5 alone leaves little room.
+// collector took 9–10% of the CPU under the 100 MiB floor, so the limit
+// stays there and the server peaks at about 133 MiB, against about 208
+// with no limit. At 100,000 employees the floor made the collector take
+// 25–31% and reports half as long again, until the give-way raised the
+// limit to about 200–240 MiB; then reports took as long as with no limit,
+// and the server peaked at 226–269 MiB against 360–369. A report needs
+// well over twice what is kept while it is built, so the factor alone
+// leaves little room; the give-way is what keeps it from costing CPU.
 var Default = Rule{Floor: 100 << 20, Factor: 2.5, GiveWay: 0.2, Busy: time.Second,
 	Window: 5 * time.Minute, Every: 5 * time.Second}
 
