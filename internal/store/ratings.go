@@ -14,11 +14,54 @@ import (
 // RatingDirectory loads what attributing ratings needs, once per batch:
 // the unit tree and every employee with an email, with their unit history.
 func (s *Store) RatingDirectory(ctx context.Context) (*ratings.Directory, error) {
+	return s.ratingDirectory(ctx, nil)
+}
+
+// directoryEmailsAtMost is the most agent emails RatingDirectoryFor looks
+// up one by one; a batch naming more reads every employee, in one query.
+const directoryEmailsAtMost = 500
+
+// RatingDirectoryFor is RatingDirectory with, of the employees, only
+// those whose email is among emails: all that a batch attributing ratings
+// to those agents reads, and the same answer for each of them. A rating
+// posted as it comes need not read a whole roster (at 50,000 employees
+// that was about 145 ms of CPU a request).
+func (s *Store) RatingDirectoryFor(ctx context.Context, emails []string) (*ratings.Directory, error) {
+	set := map[string]bool{}
+	for _, e := range emails {
+		if e = tandem.NormalizeEmail(e); e != "" {
+			set[e] = true
+		}
+	}
+	if len(set) > directoryEmailsAtMost {
+		return s.ratingDirectory(ctx, nil)
+	}
+	some := make([]string, 0, len(set))
+	for e := range set {
+		some = append(some, e)
+	}
+	return s.ratingDirectory(ctx, some)
+}
+
+// ratingDirectory reads the directory with every employee that has an
+// email (some nil) or only those whose (normalised) email is in some.
+func (s *Store) ratingDirectory(ctx context.Context, some []string) (*ratings.Directory, error) {
 	tree, err := s.Tree(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.query(ctx, s.r, "SELECT id, email, unit_id, hired_on, exited_on FROM employees WHERE email IS NOT NULL ORDER BY id")
+	if some != nil && len(some) == 0 {
+		return ratings.NewDirectory(tree, nil), nil
+	}
+	q, args := "SELECT id, email, unit_id, hired_on, exited_on FROM employees WHERE email IS NOT NULL ORDER BY id", []any(nil)
+	if some != nil {
+		q = "SELECT id, email, unit_id, hired_on, exited_on FROM employees WHERE email IN (" +
+			strings.TrimSuffix(strings.Repeat("?,", len(some)), ",") + ") ORDER BY id"
+		for _, e := range some {
+			args = append(args, e)
+		}
+	}
+	rows, err := s.query(ctx, s.r, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +82,20 @@ func (s *Store) RatingDirectory(ctx context.Context) (*ratings.Directory, error)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = s.query(ctx, s.r, "SELECT employee_id, valid_from, unit_id FROM employee_units ORDER BY employee_id, valid_from")
+	q, args = "SELECT employee_id, valid_from, unit_id FROM employee_units ORDER BY employee_id, valid_from", nil
+	if some != nil {
+		if len(agents) == 0 {
+			return ratings.NewDirectory(tree, nil), nil
+		}
+		ids := make([]int64, len(agents))
+		for i, a := range agents {
+			ids[i] = a.ID
+		}
+		var ph string
+		ph, args = inList(ids)
+		q = "SELECT employee_id, valid_from, unit_id FROM employee_units WHERE employee_id IN (" + ph + ") ORDER BY employee_id, valid_from"
+	}
+	rows, err = s.query(ctx, s.r, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,6 +172,79 @@ func TestAgentWhoMovedTeamsIsCountedInTheTeamOfTheDay(t *testing.T) {
 		st.DB().QueryRow("SELECT agent_id FROM csat_events WHERE external_id = 'b'").Scan(&agent)
 		if agent != ana[0].ID {
 			t.Errorf("agent_id %d, want Ana %d", agent, ana[0].ID)
+		}
+	})
+}
+
+// TestADirectoryForSomeAgentsAttributesTheirRatingsAsTheWholeOneDoes holds
+// the API's directory, read for the agents a batch names, to the whole
+// roster's: the same ratings in the same teams (across a move), the same
+// problems, an address matched whatever its case, and the same again when
+// a batch names too many agents to look up one by one.
+func TestADirectoryForSomeAgentsAttributesTheirRatingsAsTheWholeOneDoes(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		importCSV(t, st, firstRoster, false)
+		tree, _ := st.Tree(ctx)
+		ana, _, _ := st.Employees(ctx, EmployeeFilter{Query: "ana@"})
+		ana[0].UnitID = tree.ByPath([]string{"Acme", "Support", "Tier 1"}).ID
+		if err := st.UpdateEmployee(ctx, &ana[0], time.Date(2026, 2, 16, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		ins := []ratings.Input{
+			rating("a", "2026-02-15T23:00:00Z", "csat", "5", "ana@example.com"),
+			rating("b", "2026-02-16T08:00:00Z", "csat", "2", " ANA@Example.com "),
+			rating("c", "2026-02-20T08:00:00Z", "nps", "9", "ben@example.com"),
+			rating("d", "2026-02-20T09:00:00Z", "csat", "4", "nobody@example.com"),
+			rating("e", "2026-02-20T10:00:00Z", "csat", "4", "not an address"),
+			{Source: "zendesk", ExternalID: "f", OccurredAt: "2026-02-20T11:00:00Z", Metric: "csat", Score: "3", UnitPath: "Acme/Sales/EMEA"},
+		}
+		read := func(dir *ratings.Directory) string {
+			b := ratings.NewBatch(dir, today.Add(12*time.Hour))
+			for i, in := range ins {
+				in.Index = i
+				b.Add(in)
+			}
+			var problems []string
+			if err := b.Err(); err != nil {
+				for _, p := range err.(*ratings.Error).Errors {
+					problems = append(problems, p.String())
+				}
+			}
+			return fmt.Sprintf("%+v\n%s", b.Ratings(), strings.Join(problems, "\n"))
+		}
+		whole, err := st.RatingDirectory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := read(whole)
+		if !strings.Contains(want, "nobody@example.com") || !strings.Contains(want, "not an email address") {
+			t.Fatalf("the whole directory's answer names neither problem:\n%s", want)
+		}
+		agents := []string{}
+		for _, in := range ins {
+			agents = append(agents, in.AgentEmail)
+		}
+		many := append([]string{}, agents...)
+		for i := range directoryEmailsAtMost + 1 {
+			many = append(many, fmt.Sprintf("extra%d@example.com", i))
+		}
+		for name, emails := range map[string][]string{"the batch's agents": agents, "more than are looked up one by one": many} {
+			dir, err := st.RatingDirectoryFor(ctx, emails)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := read(dir); got != want {
+				t.Errorf("directory for %s:\n got %s\nwant %s", name, got, want)
+			}
+		}
+		// And one for no agent still resolves units.
+		dir, err := st.RatingDirectoryFor(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, msg := dir.Tree().ByPath([]string{"Acme", "Sales", "EMEA"}), ""; id == nil || msg != "" {
+			t.Errorf("a directory for no agent has no unit tree")
 		}
 	})
 }

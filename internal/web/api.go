@@ -154,7 +154,11 @@ func (s *Server) postRatings(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	dir, err := s.store.RatingDirectory(ctx)
+	agents := make([]string, len(ins))
+	for i, in := range ins {
+		agents[i] = in.AgentEmail
+	}
+	dir, err := s.store.RatingDirectoryFor(ctx, agents)
 	if err != nil {
 		return err
 	}
