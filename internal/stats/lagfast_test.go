@@ -230,8 +230,13 @@ func TestScanLagsMatchesTheReferenceBitForBitOnSimulatedPanels(t *testing.T) {
 			t.Fatalf("panel %d (%d rows):\n got %s\nwant %s", i, len(team), g, w)
 		}
 	}
-	for _, teams := range []int{11, 200} {
+	// 1,000 teams have more pairs a lag than both's sideBySideFrom: the
+	// scan's fits and sums then run on two goroutines.
+	for _, teams := range []int{11, 200, 1000} {
 		team, period, x, y := demoLike(teams, 52, 4).generate(1)
+		if teams == 1000 && len(team) < 2*sideBySideFrom {
+			t.Fatalf("%d rows at 1,000 teams: too few for the scan to run side by side", len(team))
+		}
 		if g, w := fmt.Sprintf("%+v", ScanLags(team, period, x, y)), fmt.Sprintf("%+v", refScanLags(team, period, x, y)); g != w {
 			t.Fatalf("%d teams × 52 weeks:\n got %s\nwant %s", teams, g, w)
 		}

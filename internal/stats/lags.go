@@ -632,7 +632,7 @@ func (w *lagPairs) estimate(ex, ey *series, lag int) LagEstimate {
 	// goroutine in the order it always had, so each is the same to the
 	// bit; the pairs j apart are counted with the first.
 	sa, sb, nj := make([]float64, maxJ+1), make([]float64, maxJ+1), make([]int, maxJ+1)
-	both(func() { w.lagSums(ex, ey, w.ra, sa, nj) }, func() { w.lagSums(ex, ey, w.rb, sb, nil) })
+	both(len(w.ra), func() { w.lagSums(ex, ey, w.ra, sa, nj) }, func() { w.lagSums(ex, ey, w.rb, sb, nil) })
 	for j := 1; j <= maxJ; j++ {
 		if nj[j] == 0 {
 			continue
@@ -693,9 +693,11 @@ func (w *lagPairs) lagSums(ex, ey *series, r, sums []float64, count []int) {
 				s[0], s[1], s[2], s[3], k = s0, s1, s2, s3, full
 			}
 			for d := range m { // the rest of each distance, in order
+				acc := s[d]
 				for i := k; i+j+d < len(v); i++ {
-					s[d] += v[i] * v[i+j+d]
+					acc += v[i] * v[i+j+d]
 				}
+				s[d] = acc
 				if count != nil && len(v) > j+d {
 					nj[d] += w.pairsApart(t, len(vals), j+d)
 				}
