@@ -529,11 +529,11 @@ func (s *Store) ProgramPool(ctx context.Context, p *pulse.Program) ([]pulse.Ques
 	return s.questionsByID(ctx, s.r, p.QuestionIDs)
 }
 
-func inList(ids []int64) (string, []any) {
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+func inList[T any](vals []T) (string, []any) {
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
 	}
 	return ph, args
 }

@@ -14,11 +14,11 @@ import (
 // RatingDirectory loads what attributing ratings needs, once per batch:
 // the unit tree and every employee with an email, with their unit history.
 func (s *Store) RatingDirectory(ctx context.Context) (*ratings.Directory, error) {
-	return s.ratingDirectory(ctx, nil)
+	return s.ratingDirectory(ctx, "TRUE")
 }
 
 // directoryEmailsAtMost is the most agent emails RatingDirectoryFor looks
-// up one by one; a batch naming more reads every employee, in one query.
+// up by name; a batch naming more reads every employee, in one query.
 const directoryEmailsAtMost = 500
 
 // RatingDirectoryFor is RatingDirectory with, of the employees, only
@@ -27,40 +27,33 @@ const directoryEmailsAtMost = 500
 // posted as it comes need not read a whole roster (at 50,000 employees
 // that was about 145 ms of CPU a request).
 func (s *Store) RatingDirectoryFor(ctx context.Context, emails []string) (*ratings.Directory, error) {
-	set := map[string]bool{}
+	var some []string
+	seen := map[string]bool{}
 	for _, e := range emails {
-		if e = tandem.NormalizeEmail(e); e != "" {
-			set[e] = true
+		if e = tandem.NormalizeEmail(e); e != "" && !seen[e] {
+			seen[e] = true
+			some = append(some, e)
 		}
 	}
-	if len(set) > directoryEmailsAtMost {
-		return s.ratingDirectory(ctx, nil)
+	if len(some) > directoryEmailsAtMost {
+		return s.RatingDirectory(ctx)
 	}
-	some := make([]string, 0, len(set))
-	for e := range set {
-		some = append(some, e)
+	if len(some) == 0 {
+		return s.ratingDirectory(ctx, "FALSE") // units only: the batch names no agent
 	}
-	return s.ratingDirectory(ctx, some)
+	ph, args := inList(some)
+	return s.ratingDirectory(ctx, "email IN ("+ph+")", args...)
 }
 
-// ratingDirectory reads the directory with every employee that has an
-// email (some nil) or only those whose (normalised) email is in some.
-func (s *Store) ratingDirectory(ctx context.Context, some []string) (*ratings.Directory, error) {
+// ratingDirectory reads the directory with the employees with an email
+// that where (a condition on employees, with args) picks, and their unit
+// history.
+func (s *Store) ratingDirectory(ctx context.Context, where string, args ...any) (*ratings.Directory, error) {
 	tree, err := s.Tree(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if some != nil && len(some) == 0 {
-		return ratings.NewDirectory(tree, nil), nil
-	}
-	q, args := "SELECT id, email, unit_id, hired_on, exited_on FROM employees WHERE email IS NOT NULL ORDER BY id", []any(nil)
-	if some != nil {
-		q = "SELECT id, email, unit_id, hired_on, exited_on FROM employees WHERE email IN (" +
-			strings.TrimSuffix(strings.Repeat("?,", len(some)), ",") + ") ORDER BY id"
-		for _, e := range some {
-			args = append(args, e)
-		}
-	}
+	q := "SELECT id, email, unit_id, hired_on, exited_on FROM employees WHERE email IS NOT NULL AND " + where + " ORDER BY id"
 	rows, err := s.query(ctx, s.r, q, args...)
 	if err != nil {
 		return nil, err
@@ -82,19 +75,8 @@ func (s *Store) ratingDirectory(ctx context.Context, some []string) (*ratings.Di
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	q, args = "SELECT employee_id, valid_from, unit_id FROM employee_units ORDER BY employee_id, valid_from", nil
-	if some != nil {
-		if len(agents) == 0 {
-			return ratings.NewDirectory(tree, nil), nil
-		}
-		ids := make([]int64, len(agents))
-		for i, a := range agents {
-			ids[i] = a.ID
-		}
-		var ph string
-		ph, args = inList(ids)
-		q = "SELECT employee_id, valid_from, unit_id FROM employee_units WHERE employee_id IN (" + ph + ") ORDER BY employee_id, valid_from"
-	}
+	q = "SELECT employee_id, valid_from, unit_id FROM employee_units WHERE employee_id IN (SELECT id FROM employees WHERE email IS NOT NULL AND " +
+		where + ") ORDER BY employee_id, valid_from"
 	rows, err = s.query(ctx, s.r, q, args...)
 	if err != nil {
 		return nil, err

@@ -238,13 +238,16 @@ func TestADirectoryForSomeAgentsAttributesTheirRatingsAsTheWholeOneDoes(t *testi
 				t.Errorf("directory for %s:\n got %s\nwant %s", name, got, want)
 			}
 		}
-		// And one for no agent still resolves units.
-		dir, err := st.RatingDirectoryFor(ctx, nil)
+		// A batch that names no agent still resolves units, and names no
+		// one it cannot find.
+		dir, err := st.RatingDirectoryFor(ctx, []string{"", "  "})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if id, msg := dir.Tree().ByPath([]string{"Acme", "Sales", "EMEA"}), ""; id == nil || msg != "" {
-			t.Errorf("a directory for no agent has no unit tree")
+		b := ratings.NewBatch(dir, today.Add(12*time.Hour))
+		b.Add(ins[5])
+		if rs := b.Ratings(); b.Err() != nil || len(rs) != 1 || rs[0].UnitID != tree.ByPath([]string{"Acme", "Sales", "EMEA"}).ID {
+			t.Errorf("a unit-path rating through a directory for no agent: %+v, %v", rs, b.Err())
 		}
 	})
 }
